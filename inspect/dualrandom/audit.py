@@ -1,0 +1,131 @@
+"""The append-only, hash-chained audit log (全程留痕、可追溯).
+
+Each entry stores the hash of the previous entry and its own hash:
+
+    hash = SHA-256("dual-random/audit/v1\\n" ‖ canonical JSON of
+                   {seq, at, actor, action, subject, payload, prev_hash})
+
+with the first entry's ``prev_hash`` = 64 zeros. Altering, removing or
+inserting any entry breaks the chain at that point, which :func:`verify`
+reports. The log is only ever appended to, inside the caller's transaction,
+so an entry exists exactly when the change it records was committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dualrandom.models import AuditEntry
+
+__all__ = ["GENESIS", "ChainReport", "append", "canonical_json", "verify"]
+
+GENESIS = "0" * 64
+_TAG = b"dual-random/audit/v1\n"
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no insignificant whitespace, non-ASCII kept as UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _entry_hash(
+    seq: int, at: str, actor: str, action: str, subject: str, payload: str, prev: str
+) -> str:
+    content = canonical_json(
+        {
+            "seq": seq,
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "payload": payload,
+            "prev_hash": prev,
+        }
+    )
+    return hashlib.sha256(_TAG + content.encode("utf-8")).hexdigest()
+
+
+def _timestamp(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def append(
+    session: Session,
+    action: str,
+    subject: str,
+    payload: Mapping[str, Any],
+    *,
+    actor: str = "cli",
+    at: datetime | None = None,
+) -> AuditEntry:
+    """Append one entry to the chain in the caller's transaction."""
+    last = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    when = (at or datetime.now(UTC)).astimezone(UTC)
+    body = canonical_json(dict(payload))
+    entry = AuditEntry(
+        seq=seq,
+        at=when,
+        actor=actor,
+        action=action,
+        subject=subject,
+        payload=body,
+        prev_hash=prev,
+        hash=_entry_hash(seq, _timestamp(when), actor, action, subject, body, prev),
+    )
+    session.add(entry)
+    session.flush()  # a concurrent append now fails on the primary key, not silently
+    return entry
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    entries: int
+    first_bad_seq: int | None
+    reason: str
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad_seq is None
+
+
+def verify(session: Session) -> ChainReport:
+    """Walk the chain; report the first entry that was altered, removed or inserted."""
+    prev, expected_seq, count = GENESIS, 1, 0
+    for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.seq)):
+        count += 1
+        if entry.seq != expected_seq:
+            return ChainReport(
+                count, entry.seq, f"entry {expected_seq} is missing (found {entry.seq} next)"
+            )
+        if entry.prev_hash != prev:
+            return ChainReport(
+                count,
+                entry.seq,
+                f"entry {entry.seq} does not follow entry {entry.seq - 1} (removed or inserted entry)",
+            )
+        actual = _entry_hash(
+            entry.seq,
+            _timestamp(entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)),
+            entry.actor,
+            entry.action,
+            entry.subject,
+            entry.payload,
+            entry.prev_hash,
+        )
+        if actual != entry.hash:
+            return ChainReport(
+                count,
+                entry.seq,
+                f"entry {entry.seq} was altered (its content no longer matches its hash)",
+            )
+        prev, expected_seq = entry.hash, expected_seq + 1
+    return ChainReport(count, None, "intact")

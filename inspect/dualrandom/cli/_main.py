@@ -1,0 +1,54 @@
+"""The root command group, shared options and error handling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dualrandom.cli import _audit, _db
+from dualrandom.cli._context import AppContext
+from dualrandom.cli._output import print_problems
+from dualrandom.errors import DualRandomError, ValidationError
+
+
+class _Group(click.Group):
+    """Turns every dual-random error into ``Error: …`` and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ValidationError as exc:
+            print_problems(exc.problems)
+            raise click.ClickException(str(exc)) from None
+        except DualRandomError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Configuration file [default: $DUALRANDOM_CONFIG or ./config.toml].",
+)
+@click.version_option(package_name="dual-random")
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None) -> None:
+    """dual-random: reproducible random-inspection draws (双随机、一公开).
+
+    Keep the item list and the two registries (一单、两库), check the working
+    rules (一细则), draw inspection targets and teams so that anyone can
+    re-run the draw, and publish the notices (一公开).
+    """
+    ctx.obj = AppContext(config)
+    ctx.call_on_close(ctx.obj.close)
+
+
+for module in (_db, _audit):
+    module.register(cli)
+
+
+def main() -> None:
+    cli(prog_name="dualrandom")

@@ -1,0 +1,37 @@
+"""Printing helpers shared by the commands: tables, problems, JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from dualrandom.errors import Problem
+
+__all__ = ["console", "print_json", "print_problems"]
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def print_problems(problems: Sequence[Problem], limit: int = 200) -> None:
+    """Every bad row, on stderr: file, row, column, value, reason."""
+    table = Table(
+        "file", "row", "column", "value", "reason", title="Problems", title_justify="left"
+    )
+    for problem in problems[:limit]:
+        row = "" if problem.row is None else str(problem.row)
+        table.add_row(problem.file, row, problem.column, problem.value, problem.reason)
+    err_console.print(table)
+    if len(problems) > limit:
+        err_console.print(
+            f"… and {len(problems) - limit} more (use --errors-csv FILE to get them all)"
+        )
+
+
+def print_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str))

@@ -1,0 +1,114 @@
+"""Settings: declared once, read at the edge, passed down.
+
+Only the CLI (and tests) call :func:`load_settings`; nothing below it reads
+the environment or ``config.toml``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dualrandom.errors import ConfigError
+
+__all__ = ["DATABASE_URL_ENV", "Settings", "load_settings"]
+
+DATABASE_URL_ENV = "DUALRANDOM_DATABASE_URL"
+CONFIG_ENV = "DUALRANDOM_CONFIG"
+
+# Every setting, its default and what it means; docs/CONFIG.md is checked
+# against this table by the tests.
+SETTINGS: dict[str, dict[str, tuple[Any, str]]] = {
+    "database": {
+        "url": (
+            "sqlite:///var/dualrandom.sqlite3",
+            "SQLAlchemy URL; relative SQLite paths are relative to the config file",
+        ),
+    },
+    "paths": {
+        "registries": ("registries", "folder of the registry source files"),
+        "rules": ("rules", "folder of items.toml and plans/"),
+        "var": ("var", "working folder: notices, bundles, the default database"),
+    },
+    "time": {
+        "timezone": ("Asia/Shanghai", "time zone of schedules and notice dates"),
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Resolved settings: absolute paths, a database URL, a time zone."""
+
+    root: Path
+    database_url: str
+    registries_dir: Path
+    rules_dir: Path
+    var_dir: Path
+    timezone: ZoneInfo
+
+
+def load_settings(config: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Read ``config`` (default: ``$DUALRANDOM_CONFIG`` or ./config.toml) and the environment."""
+    env = dict(os.environ) if environ is None else environ
+    path = config or Path(env.get(CONFIG_ENV, "config.toml"))
+    values = _read(path) if (config is not None or path.exists()) else {}
+    root = path.resolve().parent
+    url = env.get(DATABASE_URL_ENV) or _get(values, path, "database", "url")
+    tz_name = _get(values, path, "time", "timezone")
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{path}: [time] timezone {tz_name!r} is not a known time zone, e.g. Asia/Shanghai"
+        ) from None
+    return Settings(
+        root=root,
+        database_url=_resolve_sqlite(url, root),
+        registries_dir=root / _get(values, path, "paths", "registries"),
+        rules_dir=root / _get(values, path, "paths", "rules"),
+        var_dir=root / _get(values, path, "paths", "var"),
+        timezone=timezone,
+    )
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            values = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {str(path)!r} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    for section, keys in values.items():
+        if section not in SETTINGS or not isinstance(keys, dict):
+            raise ConfigError(f"{path}: unknown section [{section}]; known: {', '.join(SETTINGS)}")
+        for key in keys:
+            if key not in SETTINGS[section]:
+                raise ConfigError(
+                    f"{path}: unknown key {key!r} in [{section}]; known: {', '.join(SETTINGS[section])}"
+                )
+    return values
+
+
+def _get(values: dict[str, Any], path: Path, section: str, key: str) -> str:
+    value = values.get(section, {}).get(key, SETTINGS[section][key][0])
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{path}: [{section}] {key} must be a non-empty string, not {value!r}")
+    return value
+
+
+def _resolve_sqlite(url: str, root: Path) -> str:
+    """Make ``sqlite:///relative/path`` relative to the config file's folder."""
+    prefix = "sqlite:///"
+    if (
+        url.startswith(prefix)
+        and url != "sqlite://"
+        and not url[len(prefix) :].startswith(("/", ":memory:"))
+    ):
+        return prefix + str(root / url[len(prefix) :])
+    return url

@@ -1,0 +1,77 @@
+"""Engines, sessions and schema migrations.
+
+SQLite is embedded by default (WAL mode, foreign keys on); PostgreSQL is
+reached with ``postgresql+psycopg://``. The schema is owned by the Alembic
+migrations in ``dualrandom/migrations``; ``upgrade`` brings any database to
+the newest revision.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from dualrandom.errors import ConfigError
+
+__all__ = ["make_engine", "make_sessionmaker", "upgrade"]
+
+
+def make_engine(url: str) -> Engine:
+    """Build the one engine of a process; creates the SQLite file's folder."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"database url {url!r} is not a valid SQLAlchemy URL") from None
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, parsed.database)
+    if parsed.get_backend_name() != "postgresql":
+        raise ConfigError(f"database url {url!r}: only sqlite and postgresql+psycopg are supported")
+    return create_engine(url)
+
+
+def _sqlite_engine(url: str, database: str | None) -> Engine:
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin, so
+        # that BEGIN IMMEDIATE below really starts the transaction.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Take the write lock up front: two writers never interleave, and a
+        # reader-turned-writer never fails half way with SQLITE_BUSY.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", "dualrandom:migrations")
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database behind ``engine`` to ``revision``."""
+    command.upgrade(alembic_config(engine), revision)

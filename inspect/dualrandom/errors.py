@@ -1,0 +1,95 @@
+"""Every error dual-random raises on purpose, in one place.
+
+    DualRandomError                  base of everything below
+    ├── UserError                    the user can fix it; the CLI prints "Error: …" and exits 1
+    │   ├── ConfigError              config.toml or an environment variable is wrong
+    │   ├── ValidationError          a file has bad rows or keys; carries every problem found
+    │   ├── RulesError               the working rules or a plan are invalid
+    │   ├── NotFoundError            a plan, item, draw or version that does not exist
+    │   └── DrawStateError           a draw step out of order, or inputs changed since prepare
+    ├── InfeasibleError              no draw can satisfy the plan (quota or team), with the reason
+    └── IntegrityError               stored data fails its own check (audit chain, bundle)
+
+This module imports only the standard library, so the pure core may raise
+these too. Messages name the offending value and, where there is one, what
+to do next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "ConfigError",
+    "DrawStateError",
+    "DualRandomError",
+    "InfeasibleError",
+    "IntegrityError",
+    "NotFoundError",
+    "Problem",
+    "RulesError",
+    "UserError",
+    "ValidationError",
+]
+
+
+class DualRandomError(Exception):
+    """Base class of every error raised on purpose by dual-random."""
+
+
+class UserError(DualRandomError):
+    """Something the user can fix; the message says what."""
+
+
+class ConfigError(UserError):
+    """The configuration file or an environment variable is invalid."""
+
+
+class NotFoundError(UserError, LookupError):
+    """A named plan, item, draw, version or file does not exist."""
+
+
+class DrawStateError(UserError):
+    """A draw step was asked for out of order, or its inputs changed."""
+
+
+class InfeasibleError(UserError):
+    """The plan cannot be satisfied; the message names the binding rule."""
+
+
+class IntegrityError(DualRandomError):
+    """Stored or published data fails its own check (hash chain, manifest)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an input file: where it is and why it is wrong.
+
+    ``row`` is the spreadsheet row (header = 1) or, for TOML, the line;
+    ``column`` is the header or key as written in the file.
+    """
+
+    file: str
+    row: int | None
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file if self.row is None else f"{self.file}:{self.row}"
+        column = f" [{self.column}]" if self.column else ""
+        value = f" {self.value!r}:" if self.value else ""
+        return f"{where}{column}{value} {self.reason}"
+
+
+class ValidationError(UserError, ValueError):
+    """An input file has problems; every one of them is in ``problems``."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        files = sorted({p.file for p in problems})
+        super().__init__(f"{len(problems)} problem(s) in {', '.join(files)}; nothing was written")
+
+
+class RulesError(ValidationError):
+    """The item list, the working rules or a plan are invalid."""
