@@ -427,7 +427,7 @@ class Stratum:
     @property
     def public(self) -> bool:
         """Membership of a risk-class stratum cannot be checked from public data."""
-        return "risk_class" not in self.where.keys()
+        return "risk_class" not in self.where.keys()  # noqa: SIM118 (not a dict)
 
 
 @dataclass(frozen=True, slots=True)

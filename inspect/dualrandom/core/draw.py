@@ -1,0 +1,298 @@
+"""The DR-1 entry points: ``prepare`` (everything fixed before the seed
+exists), ``draw`` (the seeded part) and ``substitute`` (the published
+replacement rule). Pure functions of their arguments (docs/SPEC.md)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from dualrandom.core.canonical import (
+    ObjectSnapshot,
+    Snapshot,
+    conflicts_snapshot,
+    history_snapshot,
+    inspectors_snapshot,
+    objects_snapshot,
+)
+from dualrandom.core.encoding import sha256_hex
+from dualrandom.core.model import (
+    ConflictRecord,
+    HistoryRecord,
+    InspectorRecord,
+    ItemRecord,
+    ObjectRecord,
+    Plan,
+)
+from dualrandom.core.plan_json import plan_canonical
+from dualrandom.core.pools import Exclusion, build_pools
+from dualrandom.core.quotas import Quota, quota_size, reserve_size
+from dualrandom.core.result import DrawResult, Selected, Visit
+from dualrandom.core.seed import Digests
+from dualrandom.core.selection import smallest
+from dualrandom.core.teams import VisitPlan, assign_teams
+from dualrandom.core.tickets import target_tickets
+
+__all__ = [
+    "DrawInputs",
+    "Preparation",
+    "Replacement",
+    "Substitution",
+    "draw",
+    "prepare",
+    "substitute",
+]
+
+
+@dataclass(frozen=True)
+class DrawInputs:
+    """Everything a draw reads besides the seed. Record order is irrelevant."""
+
+    plan: Plan
+    items: Mapping[str, ItemRecord]
+    objects: Sequence[ObjectRecord]
+    inspectors: Sequence[InspectorRecord]
+    conflicts: Sequence[ConflictRecord] = ()
+    history: Sequence[HistoryRecord] = ()
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """What is known and committed before the seed: canonical snapshots and
+    digests, pools, quotas, exclusions, objects outside every stratum."""
+
+    inputs: DrawInputs
+    plan_bytes: bytes
+    objects: ObjectSnapshot
+    inspectors: Snapshot
+    conflicts: Snapshot
+    history: Snapshot
+    digests: Digests
+    quotas: tuple[Quota, ...]
+    pools: Mapping[tuple[str, str], tuple[str, ...]]
+    exclusions: tuple[Exclusion, ...]
+    outside: tuple[str, ...]
+    sorted_objects: tuple[ObjectRecord, ...] = field(repr=False)
+    sorted_inspectors: tuple[InspectorRecord, ...] = field(repr=False)
+
+
+def _quota(plan: Plan, item: ItemRecord, stratum_name: str, pool_size: int) -> Quota:
+    stratum = next(s for s in plan.strata if s.name == stratum_name)
+    ratio = stratum.ratio if stratum.ratio is not None else item.ratio
+    k, shortfall = quota_size(ratio, pool_size, stratum.min_count, stratum.max_count)
+    return Quota(
+        item=item.code,
+        stratum=stratum_name,
+        pool_size=pool_size,
+        ratio=ratio,
+        min_count=stratum.min_count,
+        max_count=stratum.max_count,
+        k=k,
+        shortfall=shortfall,
+        reserve=reserve_size(k, pool_size),
+    )
+
+
+def prepare(inputs: DrawInputs) -> Preparation:
+    """Canonicalise and digest the inputs and compute pools and quotas."""
+    plan = inputs.plan
+    plan_bytes = plan_canonical(plan, inputs.items)
+    objects = tuple(sorted(inputs.objects, key=lambda o: o.id))
+    inspectors = tuple(sorted(inputs.inspectors, key=lambda o: o.cert_no))
+    object_snapshot = objects_snapshot(objects)
+    inspector_snapshot = inspectors_snapshot(inspectors)
+    conflict_snapshot = conflicts_snapshot(inputs.conflicts)
+    history = history_snapshot(inputs.history)
+    digests = Digests(
+        plan=sha256_hex(plan_bytes),
+        objects=object_snapshot.digest,
+        inspectors=inspector_snapshot.digest,
+        conflicts=conflict_snapshot.digest,
+        history=history.digest,
+    )
+    pools = build_pools(plan, inputs.items, objects, inputs.history)
+    quotas = tuple(
+        _quota(plan, inputs.items[item], stratum, len(members))
+        for (item, stratum), members in sorted(pools.members.items())
+    )
+    return Preparation(
+        inputs=inputs,
+        plan_bytes=plan_bytes,
+        objects=object_snapshot,
+        inspectors=inspector_snapshot,
+        conflicts=conflict_snapshot,
+        history=history,
+        digests=digests,
+        quotas=quotas,
+        pools=pools.members,
+        exclusions=pools.exclusions,
+        outside=pools.outside,
+        sorted_objects=objects,
+        sorted_inspectors=inspectors,
+    )
+
+
+def _select(
+    prep: Preparation, seed: bytes
+) -> tuple[list[Selected], list[Selected], dict[str, int]]:
+    """Bottom-k per (item, stratum) by (target ticket, id), and the reserve."""
+    drawable = sorted({i for members in prep.pools.values() for i in members})
+    tickets = target_tickets(seed, drawable)
+    position = {object_id: p for p, object_id in enumerate(drawable)}
+    selected: list[Selected] = []
+    reserve: list[Selected] = []
+    for quota in prep.quotas:
+        members = prep.pools[(quota.item, quota.stratum)]
+        where = np.fromiter((position[m] for m in members), dtype=np.intp, count=len(members))
+        # Members are in id order, so positions in ``where`` break ticket ties by id.
+        ranked = where[smallest(tickets[where], quota.k + quota.reserve)]
+        for rank, p in enumerate(ranked.tolist(), start=1):
+            row = Selected(quota.stratum, quota.item, rank, drawable[p], int(tickets[p]))
+            (selected if rank <= quota.k else reserve).append(row)
+    ticket_of = {row.object_id: row.ticket for row in selected}
+    return selected, reserve, ticket_of
+
+
+def _previous_teams(history: Iterable[HistoryRecord]) -> dict[str, frozenset[str]]:
+    """Per object, the officers of its latest history record(s)."""
+    latest: dict[str, tuple[date, set[str]]] = {}
+    for record in history:
+        seen = latest.get(record.object_id)
+        if seen is None or record.date > seen[0]:
+            latest[record.object_id] = (record.date, set(record.officers))
+        elif record.date == seen[0]:
+            seen[1].update(record.officers)
+    return {object_id: frozenset(officers) for object_id, (_, officers) in latest.items()}
+
+
+def _conflicts_by_object(
+    conflicts: Iterable[ConflictRecord],
+) -> dict[str, list[ConflictRecord]]:
+    index: dict[str, list[ConflictRecord]] = defaultdict(list)
+    for record in conflicts:
+        index[record.object_id].append(record)
+    return index
+
+
+def _visits(
+    prep: Preparation,
+    seed: bytes,
+    chosen: Mapping[str, set[str]],
+    ticket_of: Mapping[str, int],
+    used: Mapping[str, int] | None = None,
+    first_number: int = 1,
+) -> tuple[Visit, ...]:
+    """One visit per chosen object, in (ticket, id) order, with its team."""
+    inputs = prep.inputs
+    by_id = {o.id: o for o in prep.sorted_objects if o.id in chosen}
+    order = sorted(chosen, key=lambda i: (ticket_of[i], i))
+    plans = [VisitPlan(by_id[i], tuple(sorted(chosen[i]))) for i in order]
+    teams = assign_teams(
+        inputs.plan,
+        inputs.items,
+        plans,
+        prep.sorted_inspectors,
+        _conflicts_by_object(inputs.conflicts),
+        _previous_teams(inputs.history),
+        seed,
+        used,
+    )
+    return tuple(
+        Visit(
+            number=n,
+            object_id=p.obj.id,
+            ticket=ticket_of[p.obj.id],
+            items=p.items,
+            departments=tuple(sorted({inputs.items[c].department for c in p.items})),
+            team=team.members,
+        )
+        for n, (p, team) in enumerate(zip(plans, teams, strict=True), start=first_number)
+    )
+
+
+def draw(inputs: DrawInputs | Preparation, seed: bytes) -> DrawResult:
+    """The seeded part of DR-1: selection, reserve, visits and teams."""
+    prep = inputs if isinstance(inputs, Preparation) else prepare(inputs)
+    selected, reserve, ticket_of = _select(prep, seed)
+    chosen: dict[str, set[str]] = defaultdict(set)
+    for row in selected:
+        chosen[row.object_id].add(row.item)
+    return DrawResult(
+        seed=seed,
+        digests=prep.digests,
+        quotas=prep.quotas,
+        selected=tuple(selected),
+        reserve=tuple(reserve),
+        visits=_visits(prep, seed, chosen, ticket_of),
+        exclusions=prep.exclusions,
+        outside=prep.outside,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """A drawn object found deregistered or unreachable before its visit,
+    and the reserve object that replaces it (None: the reserve ran out)."""
+
+    stratum: str
+    item: str
+    removed: str
+    replacement: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Substitution:
+    replacements: tuple[Replacement, ...]
+    visits: tuple[Visit, ...]
+
+
+def _replacements(result: DrawResult, removed: frozenset[str]) -> list[Replacement]:
+    visited = {v.object_id for v in result.visits}
+    reserves: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for row in sorted(result.reserve, key=lambda r: r.rank):
+        if row.object_id not in removed and row.object_id not in visited:
+            reserves[(row.stratum, row.item)].append(row.object_id)
+    out = []
+    for row in sorted(result.selected, key=lambda r: (r.stratum, r.item, r.rank)):
+        if row.object_id in removed:
+            queue = reserves[(row.stratum, row.item)]
+            out.append(
+                Replacement(row.stratum, row.item, row.object_id, queue.pop(0) if queue else None)
+            )
+    return out
+
+
+def substitute(
+    inputs: DrawInputs | Preparation,
+    seed: bytes,
+    result: DrawResult,
+    removed: Iterable[str],
+) -> Substitution:
+    """Replace drawn objects found 注销 / 无法联系 before the visit (SPEC §8.3).
+
+    Per (item, stratum), the removed objects in rank order take the reserve
+    objects in rank order, skipping reserve objects that are removed too or
+    already visited. Each replacement object gets one new visit carrying
+    the items it replaces, staffed by the team procedure with every
+    officer's load cap reduced by the visits that stay in the draw. The
+    result depends on the set ``removed``, not on its order."""
+    prep = inputs if isinstance(inputs, Preparation) else prepare(inputs)
+    gone = frozenset(removed)
+    replacements = _replacements(result, gone)
+    ticket_of = {row.object_id: row.ticket for row in result.reserve}
+    chosen: dict[str, set[str]] = defaultdict(set)
+    for r in replacements:
+        if r.replacement is not None:
+            chosen[r.replacement].add(r.item)
+    used: dict[str, int] = defaultdict(int)
+    for visit in result.visits:
+        if visit.object_id not in gone:
+            for member in visit.team:
+                used[member.officer] += 1
+    first = max((v.number for v in result.visits), default=0) + 1
+    visits = _visits(prep, seed, chosen, ticket_of, used, first) if chosen else ()
+    return Substitution(tuple(replacements), visits)

@@ -1,0 +1,163 @@
+"""Byte-level building blocks of DR-1 (docs/SPEC.md §2): domain tags, length
+prefixes, the escaped tab-separated line format and its parser.
+
+Everything that is hashed or published goes through these few functions, so
+that the byte layout lives in one place and matches the specification.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+ALGORITHM = "DR-1"
+
+# Domain-separation tags: ASCII, ending in NUL, so no tag is a prefix of another.
+TAG_OBJECTS = b"DR-1/objects\x00"
+TAG_SEED = b"DR-1/seed\x00"
+TAG_COMMIT = b"DR-1/commit\x00"
+TAG_TARGET = b"DR-1/target\x00"
+TAG_TEAM = b"DR-1/team\x00"
+TAG_RESULT = b"DR-1/result\x00"
+
+_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r", "s": ";"}
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def lp(data: bytes) -> bytes:
+    """Length-prefix ``data`` with its length as 4 bytes big-endian."""
+    return len(data).to_bytes(4, "big") + data
+
+
+def tagged_hash(tag: bytes, fields: Iterable[bytes]) -> bytes:
+    """SHA-256(tag ‖ lp(f1) ‖ lp(f2) ‖ …): two different field tuples never
+    hash the same bytes because every field carries its length."""
+    h = hashlib.sha256(tag)
+    for data in fields:
+        h.update(lp(data))
+    return h.digest()
+
+
+def digest_bytes(hex_digest: str) -> bytes:
+    """The 32 raw bytes of a digest written as 64 lowercase hex digits."""
+    if len(hex_digest) != 64 or hex_digest != hex_digest.lower():
+        raise ValueError(f"digest {hex_digest!r} is not 64 lowercase hex digits")
+    return bytes.fromhex(hex_digest)
+
+
+def check_text(text: str, what: str) -> str:
+    """Refuse text that is not NFC instead of normalising it silently: the
+    draw must compare exactly the strings that the canonical bytes hold."""
+    if not unicodedata.is_normalized("NFC", text):
+        raise ValueError(f"{what} {text!r} is not in Unicode normal form C")
+    return text
+
+
+def check_id(text: str, what: str) -> str:
+    """Identifiers also enter ticket hashes, where NUL is the separator."""
+    check_text(text, what)
+    if not text or "\x00" in text:
+        raise ValueError(f"{what} {text!r} is empty or contains NUL")
+    return text
+
+
+def escape(text: str) -> str:
+    """Escape one scalar field: backslash, TAB, LF and CR become two-character
+    sequences, so a raw TAB or LF in a line is always a separator."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return "".join(_ESCAPES.get(ch, ch) for ch in text)
+    return text
+
+
+def escape_list(values: Iterable[str], what: str) -> str:
+    """A list field: elements escaped, ``;`` inside an element written ``\\s``,
+    sorted by UTF-8 bytes (= code points), de-duplicated, joined with ``;``."""
+    items = sorted(set(values))
+    for value in items:
+        if not value:
+            raise ValueError(f"{what} contains an empty element")
+    return ";".join(escape(value).replace(";", "\\s") for value in items)
+
+
+def unescape(field: str) -> str:
+    if "\\" not in field:
+        return field
+    out: list[str] = []
+    chars = iter(field)
+    for ch in chars:
+        if ch != "\\":
+            out.append(ch)
+            continue
+        nxt = next(chars, "")
+        if nxt not in _UNESCAPES:
+            raise ValueError(f"field {field!r} has an invalid escape \\{nxt}")
+        out.append(_UNESCAPES[nxt])
+    return "".join(out)
+
+
+def unescape_list(field: str) -> tuple[str, ...]:
+    if not field:
+        return ()
+    return tuple(unescape(part) for part in field.split(";"))
+
+
+def fmt_bool(value: bool) -> str:
+    return "1" if value else "0"
+
+
+def fmt_date(value: date | None) -> str:
+    return "" if value is None else value.isoformat()
+
+
+def fmt_int(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def parse_bool(field: str) -> bool:
+    if field not in ("0", "1"):
+        raise ValueError(f"boolean field {field!r} is not 0 or 1")
+    return field == "1"
+
+
+def parse_date(field: str) -> date | None:
+    return None if field == "" else date.fromisoformat(field)
+
+
+def parse_int(field: str) -> int | None:
+    if field == "":
+        return None
+    if not field.isascii() or not field.isdigit() or (len(field) > 1 and field[0] == "0"):
+        raise ValueError(f"integer field {field!r} is not canonical decimal")
+    return int(field)
+
+
+def join_lines(header: Sequence[str], rows: Iterable[str]) -> bytes:
+    """Header line, then the (already escaped, already ordered) rows; every
+    line, the last included, ends with LF; UTF-8 without BOM."""
+    text = "\t".join(header) + "\n" + "".join(row + "\n" for row in rows)
+    return text.encode("utf-8")
+
+
+def split_lines(data: bytes, header: Sequence[str], what: str) -> list[list[str]]:
+    """Inverse of :func:`join_lines`: check the header and split every row
+    into its raw (still escaped) fields."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{what}: not UTF-8 ({exc})") from None
+    if not text.endswith("\n"):
+        raise ValueError(f"{what}: the last line does not end with LF")
+    lines = text[:-1].split("\n")
+    if lines[0] != "\t".join(header):
+        raise ValueError(f"{what}: header {lines[0]!r} is not {chr(9).join(header)!r}")
+    rows = [line.split("\t") for line in lines[1:]]
+    for number, fields in enumerate(rows, start=2):
+        if len(fields) != len(header):
+            raise ValueError(f"{what}: line {number} has {len(fields)} fields, not {len(header)}")
+    return rows
