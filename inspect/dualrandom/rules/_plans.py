@@ -1,0 +1,240 @@
+"""``rules/plans/*.toml``: one plan (a batch of the annual plan) per file."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import date
+from typing import Any
+
+from dualrandom.core.model import (
+    CONFLICT_RULES,
+    DISTRICT_RULES,
+    DrawKind,
+    EntropySource,
+    Exclusions,
+    ObjectStatus,
+    Plan,
+    Publication,
+    Stratum,
+    TeamRequirement,
+    TeamRules,
+)
+from dualrandom.errors import Problem
+from dualrandom.rules._read import Source, Table
+from dualrandom.rules._schedule import schedule_problem
+from dualrandom.rules.located import Located
+from dualrandom.rules.schema import (
+    EXCLUSIONS_KEYS,
+    PLAN_KEYS,
+    PUBLICATION_KEYS,
+    REQUIRE_KEYS,
+    STRATUM_KEYS,
+    TEAM_KEYS,
+    WINDOW_KEYS,
+)
+
+__all__ = ["parse_plan"]
+
+# Defaults come from the value objects, so the model stays their one source.
+_TEAM = TeamRules()
+_EXCLUSIONS = Exclusions()
+_PUBLICATION = Publication()
+
+
+def _plan_default(name: str) -> Any:
+    return next(f for f in fields(Plan) if f.name == name).default
+
+
+def parse_plan(
+    source: Source, data: dict[str, Any], stem: str, sink: list[Problem]
+) -> Located[Plan] | None:
+    """The plan of one file, or None (with the reasons in ``sink``)."""
+    table = Table(source, sink, (), data, PLAN_KEYS)
+    plan_id = table.text("id", required=True, max_len=64)
+    if plan_id and plan_id != stem:
+        table.fail("id", plan_id, f"must equal the file name without .toml ({stem!r})")
+    title = table.text("title", required=True)
+    year = table.integer("year", required=True, minimum=2000, maximum=2200)
+    batch = table.text("batch", required=True, max_len=8)
+    kind = table.text("type", required=True, choices=tuple(DrawKind))
+    department = table.text("department", required=True, max_len=32)
+    co_departments = _co_departments(table, department)
+    items = table.texts("items", required=True, max_len=32)
+    window = _window(table, year)
+    schedule = _schedule(table, year, window)
+    prepare = table.integer("prepare_days_before", default=_plan_default("prepare_days_before"))
+    entropy = table.text("entropy", default=_plan_default("entropy"), choices=tuple(EntropySource))
+    scope = table.object_filter("scope")
+    strata = _strata(table)
+    exclusions = _exclusions(table.table("exclusions", EXCLUSIONS_KEYS))
+    team = _team(table.table("team", TEAM_KEYS), (department, *co_departments))
+    publication = _publication(table.table("publication", PUBLICATION_KEYS))
+    if not table.ok or year is None or window is None or prepare is None:
+        return None
+    if strata is None or exclusions is None or team is None or publication is None:
+        return None
+    plan = table.build(
+        lambda: Plan(
+            id=plan_id,
+            title=title,
+            year=year,
+            batch=batch,
+            kind=DrawKind(kind),
+            department=department,
+            items=items,
+            window_start=window[0],
+            window_end=window[1],
+            co_departments=co_departments,
+            scope=scope,
+            strata=strata or _plan_default("strata"),
+            exclusions=exclusions,
+            team=team,
+            schedule=schedule,
+            prepare_days_before=prepare,
+            entropy=EntropySource(entropy),
+            publication=publication,
+        ),
+        blame="id",
+    )
+    return None if plan is None else Located(plan, source, (), data)
+
+
+def _co_departments(plan: Table, department: str) -> tuple[str, ...]:
+    co_departments = plan.texts("co_departments", max_len=32)
+    if department in co_departments:
+        index = co_departments.index(department)
+        plan.fail(("co_departments", index), department, "is the initiating department too")
+    return co_departments
+
+
+def _window(plan: Table, year: int | None) -> tuple[date, date] | None:
+    window = plan.table("window", WINDOW_KEYS, required=True)
+    start, end = window.day("start"), window.day("end")
+    if window.ok and start > end:
+        window.fail("end", end, f"is before the start of the window {start}")
+    for key, day in (("start", start), ("end", end)):
+        if window.ok and year is not None and day.year != year:
+            window.fail(key, day, f"is not in the plan year {year}")
+    plan.ok = plan.ok and window.ok
+    return (start, end) if window.ok else None
+
+
+def _schedule(plan: Table, year: int | None, window: tuple[date, date] | None) -> str:
+    schedule = plan.text("schedule", default=_plan_default("schedule"))
+    if "schedule" in plan.data and year is not None and window is not None:
+        reason = schedule_problem(schedule, year, window[1])
+        if reason:
+            plan.fail("schedule", schedule, reason)
+    return schedule
+
+
+def _strata(plan: Table) -> tuple[Stratum, ...] | None:
+    """The strata, or None when any is invalid; () means "one stratum, everything"."""
+    tables = plan.tables("stratum", STRATUM_KEYS)
+    strata: list[tuple[Table, Stratum]] = []
+    for table in tables:
+        stratum = _stratum(table)
+        if stratum is not None:
+            _check_against_earlier(table, stratum, strata)
+            strata.append((table, stratum))
+    if not all(table.ok for table in tables):
+        plan.ok = False
+        return None
+    return tuple(stratum for _, stratum in strata)
+
+
+def _stratum(table: Table) -> Stratum | None:
+    name = table.text("name", required=True, max_len=50)
+    where = table.object_filter("where")
+    ratio = table.ratio("ratio", required=False)
+    min_count = table.integer("min", default=0) or 0
+    max_count = table.integer("max", minimum=1)
+    if max_count is not None and max_count < min_count:
+        table.fail("max", max_count, f"is below min {min_count}")
+    if not table.ok:
+        return None
+    return table.build(lambda: Stratum(name, where, ratio, min_count, max_count), blame="name")
+
+
+def _check_against_earlier(
+    table: Table, stratum: Stratum, earlier: list[tuple[Table, Stratum]]
+) -> None:
+    """Names are unique and no object may fall into two strata."""
+    for other_table, other in earlier:
+        line = other_table.source.locator.line(other_table.path)
+        if other.name == stratum.name:
+            table.fail("name", stratum.name, f"repeats the name of the stratum at line {line}")
+        elif stratum.where.may_overlap(other.where):
+            table.fail(
+                "where",
+                stratum.where.as_dict(),
+                f"overlaps stratum {other.name!r} (line {line}): an object could match both; "
+                "give the strata different values of one key, e.g. risk_class",
+            )
+
+
+def _exclusions(table: Table) -> Exclusions | None:
+    statuses = table.texts("statuses", default=_EXCLUSIONS.statuses, choices=tuple(ObjectStatus))
+    lookback = table.integer("lookback_months", default=_EXCLUSIONS.lookback_months)
+    annual_cap = table.integer("annual_cap", default=_EXCLUSIONS.annual_cap, minimum=1)
+    if not table.ok:
+        return None
+    return table.build(lambda: Exclusions(statuses, lookback or 0, annual_cap), blame="statuses")
+
+
+def _team(table: Table, departments: tuple[str, ...]) -> TeamRules | None:
+    size = table.integer(
+        "size",
+        default=_TEAM.size,
+        minimum=2,
+        why=" (行政处罚法 Art. 42: an inspection needs at least 2 certified officers)",
+    )
+    leader = table.flag("leader", default=_TEAM.leader)
+    district = table.text("district", default=_TEAM.district, choices=sorted(DISTRICT_RULES))
+    load_cap = table.integer("load_cap", default=_TEAM.load_cap, minimum=1)
+    require = _requirements(table, departments)
+    conflict_rules = table.texts(
+        "conflict_rules", default=_TEAM.conflict_rules, choices=sorted(CONFLICT_RULES)
+    )
+    if "conflict_rules" in table.data and "declared" not in conflict_rules and table.ok:
+        table.fail(
+            "conflict_rules",
+            table.data["conflict_rules"],
+            "must include 'declared': declared conflicts always recuse (行政处罚法 Art. 43)",
+        )
+    total = sum(requirement.count for requirement in require)
+    if size is not None and total > size:
+        table.fail("require", total, f"needs {total} officers but the team size is {size}")
+    if not table.ok or size is None:
+        return None
+    return table.build(
+        lambda: TeamRules(size, leader, district, load_cap, require, conflict_rules),
+        blame="size",
+    )
+
+
+def _requirements(team: Table, departments: tuple[str, ...]) -> tuple[TeamRequirement, ...]:
+    result: list[TeamRequirement] = []
+    for table in team.tables("require", REQUIRE_KEYS):
+        department = table.text("department", required=True, max_len=32)
+        count = table.integer("count", required=True, minimum=1)
+        if department and department not in departments:
+            table.fail(
+                "department",
+                department,
+                f"is not one of the plan's departments ({', '.join(d for d in departments if d)})",
+            )
+        if any(r.department == department for r in result):
+            table.fail("department", department, "has a requirement already")
+        if table.ok and count is not None:
+            result.append(TeamRequirement(department, count))
+        team.ok = team.ok and table.ok
+    return tuple(result)
+
+
+def _publication(table: Table) -> Publication | None:
+    publication = Publication(
+        inspector_names=table.flag("inspector_names", default=_PUBLICATION.inspector_names),
+        mask_person_names=table.flag("mask_person_names", default=_PUBLICATION.mask_person_names),
+    )
+    return publication if table.ok else None

@@ -1,0 +1,138 @@
+"""Cross-checks of the rules against each other and the database, and the
+two operations behind ``rules check`` and ``rules load``.
+
+Which item list do plans name? ``rules/items.toml`` when it exists (it is
+loaded together with the plans); otherwise the items already stored in the
+database (imported from a spreadsheet with ``dualrandom items import``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dualrandom.core.model import ItemRecord, ObjectFilter, Plan
+from dualrandom.errors import Problem, RulesError
+from dualrandom.models import Department
+from dualrandom.rules._locate import KeyPath
+from dualrandom.rules._read import hint
+from dualrandom.rules.files import ITEMS_FILE, RuleSet, read_rules
+from dualrandom.rules.located import Located
+from dualrandom.rules.store import (
+    NO_DEPARTMENTS,
+    Changes,
+    load_items,
+    save_items,
+    save_plans,
+    stored_ids,
+)
+
+__all__ = ["LoadReport", "check_rules", "cross_check", "store_rules"]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReport:
+    rules: RuleSet
+    items: Changes
+    plans: Changes
+    items_not_in_files: tuple[str, ...]  # stored, but no longer in items.toml
+    plans_not_in_files: tuple[str, ...]
+
+
+def cross_check(
+    rules: RuleSet, departments: Collection[str], stored_items: Mapping[str, ItemRecord]
+) -> list[Problem]:
+    """Problems between the files and what the database knows (pure)."""
+    problems: list[Problem] = []
+    if not departments:
+        problems.append(Problem("database", None, "departments", "", NO_DEPARTMENTS))
+    known = _DepartmentCheck(frozenset(departments))
+    for item in rules.items:
+        problems += known.check(item, ("department",), item.value.department)
+        problems += known.filter(item, ("scope",), item.value.scope)
+    items = {i.value.code: i.value for i in rules.items} if rules.items_file else stored_items
+    if rules.plans and rules.items_file is None and not stored_items:
+        reason = f"there is no item list: write {ITEMS_FILE} or run 'dualrandom items import FILE'"
+        problems.append(Problem(rules.folder, None, "items", "", reason))
+    for plan in rules.plans:
+        problems += _plan_departments(plan, known)
+        if items:
+            problems += _plan_items(plan, items, rules)
+    return problems
+
+
+class _DepartmentCheck:
+    """Department codes must be in the registry (skipped when it is empty:
+    that is reported once, not once per code)."""
+
+    def __init__(self, codes: frozenset[str]) -> None:
+        self.codes = codes
+
+    def check(self, where: Located[object], key: KeyPath, code: str) -> list[Problem]:
+        if not self.codes or code in self.codes:
+            return []
+        reason = f"is not in the departments registry{hint(code, self.codes)}"
+        return [where.problem(where.element(key, code), code, reason)]
+
+    def filter(self, where: Located[object], key: KeyPath, scope: ObjectFilter) -> list[Problem]:
+        values = dict(scope.clauses).get("department", ())
+        return [p for code in values for p in self.check(where, (*key, "department"), code)]
+
+
+def _plan_departments(located: Located[Plan], known: _DepartmentCheck) -> Iterator[Problem]:
+    plan = located.value
+    yield from known.check(located, ("department",), plan.department)
+    for code in plan.co_departments:
+        yield from known.check(located, ("co_departments",), code)
+    yield from known.filter(located, ("scope",), plan.scope)
+    if "stratum" in located.data:  # else the one default stratum, which has no filter
+        for index, stratum in enumerate(plan.strata):
+            yield from known.filter(located, ("stratum", index, "where"), stratum.where)
+
+
+def _plan_items(
+    located: Located[Plan], items: Mapping[str, ItemRecord], rules: RuleSet
+) -> Iterator[Problem]:
+    plan = located.value
+    origin = rules.items_file or "the items table of the database"
+    for code in plan.items:
+        key = located.element(("items",), code)
+        item = items.get(code)
+        if item is None:
+            if code not in rules.item_codes:  # else items.toml already reports it
+                yield located.problem(key, code, f"is not in {origin}{hint(code, items)}")
+        elif item.department not in plan.departments:
+            reason = (
+                f"is an item of department {item.department!r}, which is neither the plan's "
+                f"department nor a co_department; add it to co_departments"
+            )
+            yield located.problem(key, code, reason)
+
+
+def check_rules(session: Session, rules_dir: Path, display: str | None = None) -> RuleSet:
+    """Read the rules folder and check it all; RulesError lists every problem."""
+    rules = read_rules(rules_dir, display)
+    departments = set(session.scalars(select(Department.code)))
+    problems = [*rules.problems, *cross_check(rules, departments, load_items(session))]
+    if problems:
+        raise RulesError(problems)
+    return rules
+
+
+def store_rules(session: Session, rules: RuleSet) -> LoadReport:
+    """Save checked rules: the items of items.toml (if any), then the plans."""
+    items = Changes()
+    if rules.items_file:
+        items = save_items(session, [i.value for i in rules.items], rules.items_file)
+    plans = Changes()
+    for plan in rules.plans:
+        plans += save_plans(session, [plan.value], plan.file)
+    stored = stored_ids(session)
+    in_files = {i.value.code for i in rules.items}
+    stale_items = sorted(stored["items"] - in_files) if rules.items_file else []
+    stale_plans = sorted(stored["plans"] - {p.value.id for p in rules.plans})
+    return LoadReport(rules, items, plans, tuple(stale_items), tuple(stale_plans))

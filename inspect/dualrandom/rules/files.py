@@ -1,0 +1,95 @@
+"""Reading the working rules folder: ``items.toml`` and ``plans/*.toml``.
+
+Everything here depends on the files alone; the checks that need the
+database (departments, stored items) are in :mod:`dualrandom.rules.check`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dualrandom.core.model import ItemRecord, Plan
+from dualrandom.errors import NotFoundError, Problem
+from dualrandom.rules._items import parse_items
+from dualrandom.rules._plans import parse_plan
+from dualrandom.rules._read import parse_toml
+from dualrandom.rules.located import Located
+
+__all__ = ["ITEMS_FILE", "PLANS_FOLDER", "RuleSet", "read_rules"]
+
+ITEMS_FILE = "items.toml"
+PLANS_FOLDER = "plans"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """What the rules folder holds, each value with the place it came from.
+
+    ``items_file`` is None when there is no ``items.toml`` (the item list was
+    imported from a spreadsheet instead); ``problems`` lists everything wrong
+    with the files, and the invalid items and plans are left out of
+    ``items`` and ``plans``.
+    """
+
+    folder: str
+    items_file: str | None
+    items: tuple[Located[ItemRecord], ...]
+    item_codes: frozenset[str]  # every code written in items.toml, valid item or not
+    plans: tuple[Located[Plan], ...]
+    plan_files: tuple[str, ...]
+    problems: tuple[Problem, ...]
+
+
+def read_rules(rules_dir: Path, display: str | None = None) -> RuleSet:
+    """Read and validate every rules file; collect every problem, raise none.
+
+    ``display`` is how ``rules_dir`` is named in problems (default: as given).
+    Raises NotFoundError only when the folder itself does not exist.
+    """
+    if not rules_dir.is_dir():
+        raise NotFoundError(
+            f"the rules folder {str(rules_dir)!r} does not exist; "
+            "create it or set [paths] rules in config.toml"
+        )
+    folder = display if display is not None else str(rules_dir)
+    sink: list[Problem] = []
+    items_path = rules_dir / ITEMS_FILE
+    items_file = _name(folder, ITEMS_FILE) if items_path.is_file() else None
+    items, item_codes = _read_items(items_path, items_file, sink) if items_file else ([], set())
+    plan_paths = sorted((rules_dir / PLANS_FOLDER).glob("*.toml"))
+    plan_files = tuple(_name(folder, f"{PLANS_FOLDER}/{path.name}") for path in plan_paths)
+    plans = [
+        plan
+        for path, name in zip(plan_paths, plan_files, strict=True)
+        if (plan := _read_plan(path, name, sink)) is not None
+    ]
+    if items_file is None and not plan_paths:
+        sink.append(
+            Problem(folder, None, "", "", f"holds neither {ITEMS_FILE} nor {PLANS_FOLDER}/*.toml")
+        )
+    return RuleSet(
+        folder,
+        items_file,
+        tuple(items),
+        frozenset(item_codes),
+        tuple(plans),
+        plan_files,
+        tuple(sink),
+    )
+
+
+def _name(folder: str, relative: str) -> str:
+    return f"{folder.rstrip('/')}/{relative}"
+
+
+def _read_items(
+    path: Path, name: str, sink: list[Problem]
+) -> tuple[list[Located[ItemRecord]], set[str]]:
+    parsed = parse_toml(name, path.read_bytes(), sink)
+    return ([], set()) if parsed is None else parse_items(parsed[1], parsed[0], sink)
+
+
+def _read_plan(path: Path, name: str, sink: list[Problem]) -> Located[Plan] | None:
+    parsed = parse_toml(name, path.read_bytes(), sink)
+    return None if parsed is None else parse_plan(parsed[1], parsed[0], path.stem, sink)

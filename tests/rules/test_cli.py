@@ -1,0 +1,136 @@
+"""``dualrandom rules check|load`` and ``plan list|show`` through click's runner."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from dualrandom.app import App
+from dualrandom.cli import _main
+from tests.rules.conftest import ITEMS, PLAN, WriteRules, add_departments
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def run(app: App, config_file: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """Run the CLI in the config's folder, so problems name ``rules/…``."""
+    monkeypatch.chdir(config_file.parent)
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(_main.cli, ["--config", str(config_file), *args])
+
+    return invoke
+
+
+@pytest.fixture
+def departments(app: App) -> None:
+    with app.transaction() as session:
+        add_departments(session)
+
+
+@pytest.mark.usefixtures("departments")
+def test_a_bad_plan_is_an_error_naming_file_line_and_key(run: Run, write_rules: WriteRules) -> None:
+    write_rules(plans={"2027-Q1": PLAN.replace("size = 2", "size = 1")})
+    result = run("rules", "check")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "Error: 1 problem in the working rules:\n"
+        "  rules/plans/2027-Q1.toml:27 [team.size] '1': must be at least 2 "
+        "(行政处罚法 Art. 42: an inspection needs at least 2 certified officers)\n"
+    )
+
+
+@pytest.mark.usefixtures("departments")
+def test_check_json_lists_the_problems(run: Run, write_rules: WriteRules) -> None:
+    write_rules(items=ITEMS.replace('ratio = "3%"', "ratio = 0.03"))
+    result = run("rules", "check", "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {
+        "ok": False,
+        "problems": [
+            {
+                "file": "rules/items.toml",
+                "line": 19,
+                "key": "item[2].ratio",
+                "value": "0.03",
+                "reason": 'must be a quoted decimal, e.g. ratio = "0.03": a TOML number is '
+                "binary floating point, and floats never enter a draw",
+            }
+        ],
+    }
+    assert result.stderr.startswith("Error: 1 problem in the working rules:\n")
+
+
+@pytest.mark.usefixtures("departments")
+def test_valid_rules_check_load_list_and_show(run: Run, write_rules: WriteRules) -> None:
+    write_rules()
+    check = run("rules", "check")
+    assert check.exit_code == 0, check.output
+    assert "Items file: rules/items.toml (2 items)" in check.stdout
+    assert "2027-Q1" in check.stdout and "The working rules are valid." in check.stdout
+    summary = json.loads(run("rules", "check", "--json").stdout)
+    assert summary["items"] == ["SCJG-01", "ZJ-02"] and summary["plans"][0]["strata"] == [
+        "AB",
+        "CD",
+    ]
+
+    load = run("rules", "load")
+    assert load.exit_code == 0, load.output
+    assert load.stdout == (
+        "Items: 2 added, 0 changed, 0 unchanged.\nPlans: 1 added, 0 changed, 0 unchanged.\n"
+    )
+    assert "Plans: 0 added, 0 changed, 1 unchanged." in run("rules", "load").stdout
+
+    listed = json.loads(run("plan", "list", "2027", "--json").stdout)
+    assert [p["id"] for p in listed] == ["2027-Q1"] and len(listed[0]["digest"]) == 64
+    assert "No plans loaded for 2026" in run("plan", "list", "2026").stdout
+
+    shown = run("plan", "show", "2027-Q1")
+    assert shown.exit_code == 0, shown.output
+    for text in (
+        "Plan 2027-Q1",
+        "SCJG 市场监督管理局",
+        "ZJ 住房和城乡建设局",
+        "risk_class = A, B",
+        "AB *",
+        "1 from SCJG",
+        listed[0]["digest"],
+    ):
+        assert text in shown.stdout
+    detail = json.loads(run("plan", "show", "2027-Q1", "--json").stdout)
+    assert detail["plan"]["stratum"][0]["ratio"] == "1/100"
+    assert [i["code"] for i in detail["items"]] == ["SCJG-01", "ZJ-02"]
+
+
+@pytest.mark.usefixtures("departments")
+def test_load_writes_nothing_when_any_file_is_bad(run: Run, write_rules: WriteRules) -> None:
+    write_rules(plans={"2027-Q1": PLAN, "2027-Q2": PLAN.replace('"2027-Q1"', '"2027-Q3"')})
+    result = run("rules", "load")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: 1 problem in the working rules; nothing was loaded:\n"
+        "  rules/plans/2027-Q2.toml:1 [id] '2027-Q3': must equal the file name without .toml "
+        "('2027-Q2')\n"
+    )
+    assert "No plans loaded" in run("plan", "list").stdout
+
+
+def test_unknown_plan_and_missing_departments(run: Run, write_rules: WriteRules) -> None:
+    result = run("plan", "show", "2027-Q9")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: no plan '2027-Q9': no plans are loaded; run 'dualrandom rules load'\n",
+    )
+    write_rules()
+    result = run("rules", "check")
+    assert result.exit_code == 1
+    assert (
+        "database [departments] the database has no departments; run 'dualrandom registry "
+        "import departments FILE' first" in result.stderr
+    )
