@@ -745,7 +745,7 @@ def district_slots(index: int, district: str) -> list[Slot]:
         Slot("GS", district, ("合同", "商标", "网络交易")),
         Slot("ZJ", district, ("特种设备",), leader=big, expert=index in (0, 4)),
         Slot("ZJ", district, ("计量", "产品质量")),
-        Slot("SYJ", district, ("食品",), leader=big),
+        Slot("SYJ", district, ("食品", "药品", "化妆品"), leader=big),
         Slot("SYJ", district, ("药品", "医疗器械", "化妆品"), expert=index == 1),
         Slot("AJ", district, ("危险化学品",), leader=index in (0, 4)),
     ]
