@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -36,6 +37,11 @@ __all__ = [
     "Base",
     "ConflictRow",
     "Department",
+    "Draw",
+    "DrawFile",
+    "DrawMember",
+    "DrawVisit",
+    "InspectionTask",
     "InspectorRow",
     "Item",
     "ObjectRow",
@@ -219,3 +225,109 @@ class AuditEntry(Base):
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON
     prev_hash: Mapped[str] = mapped_column(DIGEST)
     hash: Mapped[str] = mapped_column(DIGEST, unique=True)
+
+
+class Draw(Base):
+    """One draw of a plan: prepared (committed), then drawn, perhaps superseded.
+
+    ``attempt`` counts the draws of one plan; a later attempt exists only
+    through an explicit supersede with a reason, and both stay on record.
+    The operator secret itself is not stored until the draw reveals it; at
+    prepare time only its commitment (hash) is.
+    """
+
+    __tablename__ = "draws"
+    __table_args__ = (UniqueConstraint("plan_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"))
+    attempt: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(12))  # prepared | drawn | superseded | withdrawn
+    algorithm: Mapped[str] = mapped_column(String(16))
+    objects_version: Mapped[int] = mapped_column(Integer)
+    inspectors_version: Mapped[int] = mapped_column(Integer)
+    conflicts_version: Mapped[int] = mapped_column(Integer)
+    plan_digest: Mapped[str] = mapped_column(DIGEST)
+    objects_digest: Mapped[str] = mapped_column(DIGEST)
+    inspectors_digest: Mapped[str] = mapped_column(DIGEST)
+    conflicts_digest: Mapped[str] = mapped_column(DIGEST)
+    history_digest: Mapped[str] = mapped_column(DIGEST)
+    secret_hash: Mapped[str] = mapped_column(DIGEST)
+    entropy_source: Mapped[str] = mapped_column(String(16))
+    commitment: Mapped[str] = mapped_column(Text)  # canonical JSON, published before the draw
+    commitment_hash: Mapped[str] = mapped_column(DIGEST)
+    prepared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    secret: Mapped[str | None] = mapped_column(String(64), default=None)  # revealed at the draw
+    entropy: Mapped[str | None] = mapped_column(Text, default=None)
+    seed: Mapped[str | None] = mapped_column(String(64), default=None)
+    result_digest: Mapped[str | None] = mapped_column(String(64), default=None)
+    drawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"), default=None)
+    supersede_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class DrawFile(Base):
+    """A canonical file of a draw (plan, history, commitment, result files),
+    kept byte for byte so the bundle is exactly what was drawn."""
+
+    __tablename__ = "draw_files"
+
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(DIGEST)
+
+
+class DrawVisit(Base):
+    """One drawn object: one visit with all the plan's items it was drawn for."""
+
+    __tablename__ = "draw_visits"
+
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    object_id: Mapped[str] = mapped_column(String(64), index=True)
+    ticket: Mapped[str] = mapped_column(String(16))  # 16 hex digits: never a signed 64-bit column
+    items: Mapped[str] = mapped_column(Text)
+    departments: Mapped[str] = mapped_column(Text)
+    strata: Mapped[str] = mapped_column(Text)  # internal where a stratum is on risk class
+
+
+class DrawMember(Base):
+    """One officer on the team of one visit."""
+
+    __tablename__ = "draw_members"
+
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"), primary_key=True)
+    visit: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cert_no: Mapped[str] = mapped_column(String(32), index=True)
+    department: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer)  # place in the visit's seeded officer order
+
+
+class InspectionTask(Base):
+    """The inspection of one drawn visit, from draw to published result.
+
+    States: drawn → notified → in_inspection → result_entered → reviewed →
+    published, or substituted / cancelled (with a reason). Every transition
+    is also an audit-log entry. Result and follow-up use the standard codes
+    (docs/FORMATS.md); ``deadline`` is the publication deadline in working
+    days, ``deadline_provisional`` while the calendar of its year is unknown.
+    """
+
+    __tablename__ = "inspection_tasks"
+
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"), primary_key=True)
+    visit: Mapped[int] = mapped_column(Integer, primary_key=True)
+    object_id: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="drawn")
+    reason: Mapped[str] = mapped_column(Text, default="")  # for substituted / cancelled
+    replaced_by_visit: Mapped[int | None] = mapped_column(Integer, default=None)
+    checked_on: Mapped[date | None] = mapped_column(Date, default=None)  # end of the on-site check
+    result_code: Mapped[str] = mapped_column(String(40), default="")
+    follow_up: Mapped[str] = mapped_column(String(16), default="")
+    result_note: Mapped[str] = mapped_column(Text, default="")  # internal, never published
+    deadline: Mapped[date | None] = mapped_column(Date, default=None)
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -328,7 +328,8 @@ class ObjectFilter:
     def matches(self, obj: ObjectRecord) -> bool:
         return all(_clause_matches(key, values, obj) for key, values in self.clauses)
 
-    def keys(self) -> frozenset[str]:
+    def fields(self) -> frozenset[str]:
+        """The object fields this filter reads."""
         return frozenset(key for key, _ in self.clauses)
 
     def may_overlap(self, other: ObjectFilter) -> bool:
@@ -427,7 +428,7 @@ class Stratum:
     @property
     def public(self) -> bool:
         """Membership of a risk-class stratum cannot be checked from public data."""
-        return "risk_class" not in self.where.keys()  # noqa: SIM118 (not a dict)
+        return "risk_class" not in self.where.fields()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,21 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
-from dualrandom.core.model import HistoryRecord, ItemRecord, ObjectRecord, Plan, Stratum
+from dualrandom.core.model import (
+    HistoryRecord,
+    ItemRecord,
+    ObjectFilter,
+    ObjectRecord,
+    Plan,
+    Stratum,
+)
+
+R = TypeVar("R")
 
 __all__ = [
     "REASONS",
@@ -68,12 +78,53 @@ def _events(
     return events
 
 
-def _stratum_of(obj: ObjectRecord, strata: Sequence[Stratum]) -> Stratum | None:
-    found = [s for s in strata if s.where.matches(obj)]
-    if len(found) > 1:
-        names = ", ".join(s.name for s in found)
-        raise ValueError(f"object {obj.id!r} matches more than one stratum: {names}")
-    return found[0] if found else None
+# The value of each filter key on an object: a filter's verdict depends on these alone.
+_FIELDS: dict[str, Callable[[ObjectRecord], object]] = {
+    "type": lambda o: o.type,
+    "district": lambda o: o.district,
+    "industry": lambda o: o.industry,
+    "risk_class": lambda o: o.risk_class,
+    "status": lambda o: o.status,
+    "department": lambda o: o.departments,
+    "tag": lambda o: o.tags,
+    "list": lambda o: o.lists,
+}
+
+
+def _memoised(
+    keys: Iterable[str], decide: Callable[[ObjectRecord], R]
+) -> Callable[[ObjectRecord], R]:
+    """``decide`` evaluated once per distinct combination of the fields it reads.
+
+    Registries hold millions of objects but only hundreds of distinct
+    (type, district, risk class …) combinations, so matching every object
+    against every stratum filter would repeat the same work millions of
+    times. The answer is a function of those fields, so caching is exact."""
+    getters = [_FIELDS[key] for key in sorted(set(keys))]
+    cache: dict[tuple[object, ...], R] = {}
+
+    def decided(obj: ObjectRecord) -> R:
+        signature = tuple(get(obj) for get in getters)
+        if signature not in cache:
+            cache[signature] = decide(obj)
+        return cache[signature]
+
+    return decided
+
+
+def _stratum_finder(strata: Sequence[Stratum]) -> Callable[[ObjectRecord], Stratum | None]:
+    def find(obj: ObjectRecord) -> Stratum | None:
+        found = [s for s in strata if s.where.matches(obj)]
+        if len(found) > 1:
+            names = ", ".join(s.name for s in found)
+            raise ValueError(f"object {obj.id!r} matches more than one stratum: {names}")
+        return found[0] if found else None
+
+    return _memoised((key for s in strata for key in s.where.fields()), find)
+
+
+def _filter_matcher(f: ObjectFilter) -> Callable[[ObjectRecord], bool]:
+    return _memoised(f.fields(), f.matches)
 
 
 def _reasons(
@@ -118,16 +169,19 @@ def build_pools(
     exclusions: list[Exclusion] = []
     outside: list[str] = []
     no_events: list[tuple[str | None, date]] = []
+    in_scope = _filter_matcher(plan.scope)
+    stratum_of = _stratum_finder(strata)
+    item_scopes = {code: _filter_matcher(items[code].scope) for code in codes}
     for obj in objects:
-        if not plan.scope.matches(obj):
+        if not in_scope(obj):
             continue
-        stratum = _stratum_of(obj, strata)
+        stratum = stratum_of(obj)
         if stratum is None:
             outside.append(obj.id)
             continue
         for code in codes:
             item = items[code]
-            if not item.scope.matches(obj):
+            if not item_scopes[code](obj):
                 continue
             reasons = _reasons(obj, item, plan, events.get(obj.id, no_events), cutoff)
             if reasons:

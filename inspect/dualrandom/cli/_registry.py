@@ -1,0 +1,263 @@
+"""``dualrandom registry import|versions|show`` and ``dualrandom items import``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dualrandom.app import App
+from dualrandom.cli._context import pass_app
+from dualrandom.cli._output import console, err_console, print_json
+from dualrandom.errors import Problem, ValidationError
+from dualrandom.models import RegistryVersion
+from dualrandom.registry import (
+    REGISTRY_KINDS,
+    current_version,
+    import_items,
+    import_registry,
+    list_versions,
+    registry_counts,
+    write_problems_csv,
+)
+
+_STEPS = {"checking": "Checking rows", "saving": "Saving the version", "hashing": "Hashing"}
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(registry)
+    cli.add_command(items)
+
+
+class _ProgressBar:
+    """A progress bar on stderr, shown only once an import has run for ``delay`` seconds,
+    so that small files print nothing but their result."""
+
+    def __init__(self, delay: float = 1.0) -> None:
+        self.started = time.monotonic()
+        self.delay = delay
+        self.bar: Progress | None = None
+        self.task = TaskID(0)
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        if self.bar is None:
+            if time.monotonic() - self.started < self.delay:
+                return
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("")
+        self.bar.update(
+            self.task, description=_STEPS.get(step, step), completed=done, total=total or None
+        )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@contextmanager
+def _progress_bar() -> Iterator[_ProgressBar]:
+    bar = _ProgressBar()
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+def _problem_json(problem: Problem) -> dict[str, Any]:
+    return {
+        "file": problem.file,
+        "row": problem.row,
+        "column": problem.column,
+        "value": problem.value,
+        "reason": problem.reason,
+    }
+
+
+@contextmanager
+def _reporting_problems(errors_csv: Path | None, as_json: bool) -> Iterator[None]:
+    """On a ValidationError: write ``--errors-csv``, print JSON if asked, and re-raise
+    so the root command prints the table and ``Error: …``."""
+    try:
+        yield
+    except ValidationError as exc:
+        if errors_csv is not None:
+            write_problems_csv(exc.problems, errors_csv)
+            err_console.print(f"All {len(exc.problems)} problems written to {errors_csv}")
+        if as_json:
+            print_json({"ok": False, "problems": [_problem_json(p) for p in exc.problems]})
+        raise
+
+
+def _today(app: App) -> date:
+    # The library never reads the clock: "future" is relative to this date.
+    return datetime.now(app.settings.timezone).date()
+
+
+_errors_csv_option = click.option(
+    "--errors-csv",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="On problems, also write every one to this CSV file (UTF-8 with BOM, opens in Excel).",
+)
+_json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+_file_argument = click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+
+
+@click.group()
+def registry() -> None:
+    """The registries (两库) and the departments: import files, list versions."""
+
+
+@registry.command("import")
+@click.argument("kind", type=click.Choice(REGISTRY_KINDS))
+@_file_argument
+@click.option(
+    "--partial",
+    is_flag=True,
+    help="Add or update only the rows in FILE; do not mark missing ones as gone.",
+)
+@_errors_csv_option
+@_json_option
+@pass_app
+def import_(
+    app: App, kind: str, file: Path, partial: bool, errors_csv: Path | None, as_json: bool
+) -> None:
+    """Check FILE (CSV or XLSX) and store it as the next version of KIND.
+
+    Every row is checked first; if any has a problem, all problems are listed
+    and nothing is stored.
+    """
+    with (
+        _reporting_problems(errors_csv, as_json),
+        _progress_bar() as progress,
+        app.transaction() as session,
+    ):
+        summary = import_registry(
+            session, kind, file, today=_today(app), partial=partial, progress=progress
+        )
+    if as_json:
+        print_json({"ok": True, **summary.as_dict()})
+        return
+    console.print(
+        f"Imported {summary.kind} version {summary.number} ({summary.mode}) from "
+        f"{summary.source_name}: {summary.rows_in_file} rows; {summary.added} added, "
+        f"{summary.changed} changed, {summary.gone} gone; {summary.total} current."
+    )
+    console.print(f"Digest: {summary.digest}")
+
+
+def _utc(moment: datetime) -> datetime:
+    """Timestamps are stored in UTC; SQLite hands them back without a zone."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _version_json(version: RegistryVersion) -> dict[str, Any]:
+    return {
+        "kind": version.kind,
+        "number": version.number,
+        "mode": version.mode,
+        "source_name": version.source_name,
+        "source_sha256": version.source_sha256,
+        "rows_in_file": version.rows_in_file,
+        "added": version.added,
+        "changed": version.changed,
+        "gone": version.gone,
+        "total": version.total,
+        "digest": version.digest,
+        "created_at": _utc(version.created_at).isoformat(),
+    }
+
+
+@registry.command()
+@click.argument("kind", type=click.Choice(REGISTRY_KINDS), required=False)
+@_json_option
+@pass_app
+def versions(app: App, kind: str | None, as_json: bool) -> None:
+    """List the versions of KIND (default: of every registry), oldest first."""
+    with app.transaction() as session:
+        found = list_versions(session, kind)
+    if as_json:
+        print_json([_version_json(v) for v in found])
+        return
+    columns = ("registry", "version", "mode", "imported", "file", "rows", "added", "changed")
+    table = Table(*columns, "gone", "total", "digest")
+    for v in found:
+        table.add_row(
+            v.kind,
+            str(v.number),
+            v.mode,
+            _utc(v.created_at).astimezone(app.settings.timezone).strftime("%Y-%m-%d %H:%M"),
+            v.source_name,
+            *(str(n) for n in (v.rows_in_file, v.added, v.changed, v.gone, v.total)),
+            v.digest[:12],
+        )
+    console.print(table)
+
+
+@registry.command()
+@click.argument("kind", type=click.Choice(REGISTRY_KINDS))
+@_json_option
+@pass_app
+def show(app: App, kind: str, as_json: bool) -> None:
+    """Count the current rows of KIND by status, type, district... (no personal data)."""
+    with app.transaction() as session:
+        version = current_version(session, kind)
+        counts = registry_counts(session, kind)
+    header = {
+        "kind": kind,
+        "version": version.number if version else None,
+        "digest": version.digest if version else None,
+    }
+    if as_json:
+        print_json({**header, "counts": counts})
+        return
+    if version is None:
+        console.print(f"The {kind} registry has not been imported yet.")
+        return
+    console.print(f"{kind} version {version.number}, digest {version.digest}")
+    for field, by_value in counts.items():
+        table = Table(field, "count", title=f"by {field}", title_justify="left")
+        for value, n in by_value.items():
+            table.add_row(value, str(n))
+        console.print(table)
+
+
+@click.group()
+def items() -> None:
+    """The item list (一单)."""
+
+
+@items.command("import")
+@_file_argument
+@_errors_csv_option
+@_json_option
+@pass_app
+def import_items_command(app: App, file: Path, errors_csv: Path | None, as_json: bool) -> None:
+    """Check FILE (CSV or XLSX) and add or update its items (audit-logged)."""
+    with (
+        _reporting_problems(errors_csv, as_json),
+        _progress_bar() as progress,
+        app.transaction() as session,
+    ):
+        summary = import_items(session, file, today=_today(app), progress=progress)
+    if as_json:
+        print_json({"ok": True, **summary.as_dict()})
+        return
+    console.print(
+        f"Imported {summary.rows_in_file} items from {summary.source_name}: "
+        f"{len(summary.added)} added, {len(summary.changed)} changed, "
+        f"{len(summary.unchanged)} unchanged."
+    )

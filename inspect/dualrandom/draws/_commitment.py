@@ -1,0 +1,88 @@
+"""The commitment: everything fixed and published before the randomness exists."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from dualrandom import __version__
+from dualrandom.audit import canonical_json
+from dualrandom.core import ALGORITHM, Preparation
+from dualrandom.core.plan_json import fraction_text
+
+__all__ = ["ENTROPY_DESCRIPTIONS", "build_commitment", "commitment_bytes"]
+
+ENTROPY_DESCRIPTIONS = {
+    "dice": "见证人在抽取现场掷骰所得数字 (digits rolled by witnesses at the draw ceremony)",
+    "beacon": "抽取时刻之后公布的公共随机信标值 (a public beacon value published after the commitment)",
+    "typed": "抽取时由操作员当众输入的数值 (a value typed in public at the draw)",
+}
+
+
+def build_commitment(
+    prep: Preparation,
+    *,
+    attempt: int,
+    versions: dict[str, int],
+    secret_hash: str,
+    entropy_source: str,
+    prepared_at: datetime,
+    supersedes: dict[str, Any] | None,
+) -> dict[str, Any]:
+    plan = prep.inputs.plan
+    public = {s.name: s.public and "risk_class" not in plan.scope.fields() for s in plan.strata}
+    return {
+        "algorithm": ALGORITHM,
+        "software": f"dual-random {__version__}",
+        "plan": {
+            "id": plan.id,
+            "title": plan.title,
+            "year": plan.year,
+            "batch": plan.batch,
+            "type": str(plan.kind),
+            "department": plan.department,
+            "co_departments": list(plan.co_departments),
+            "items": list(plan.items),
+            "window": [plan.window_start.isoformat(), plan.window_end.isoformat()],
+        },
+        "attempt": attempt,
+        "supersedes": supersedes,
+        "registry_versions": versions,
+        "digests": {
+            "plan": prep.digests.plan,
+            "objects": prep.digests.objects,
+            "objects_public": prep.objects.public_digest,
+            "objects_internal": prep.objects.internal_digest,
+            "inspectors": prep.digests.inspectors,
+            "conflicts": prep.digests.conflicts,
+            "history": prep.digests.history,
+        },
+        "quotas": [
+            {
+                "item": q.item,
+                "stratum": q.stratum,
+                "publicly_verifiable": public[q.stratum],
+                "pool_size": q.pool_size,
+                "ratio": fraction_text(q.ratio),
+                "min": q.min_count,
+                "max": q.max_count,
+                "k": q.k,
+                "shortfall": q.shortfall,
+                "reserve": q.reserve,
+            }
+            for q in prep.quotas
+        ],
+        "exclusions": dict(sorted(Counter(r for e in prep.exclusions for r in e.reasons).items())),
+        "outside_strata": len(prep.outside),
+        "secret_commitment": secret_hash,
+        "entropy": {"source": entropy_source, "description": ENTROPY_DESCRIPTIONS[entropy_source]},
+        "prepared_at": prepared_at.isoformat(timespec="seconds"),
+    }
+
+
+def commitment_bytes(commitment: dict[str, Any]) -> tuple[bytes, str]:
+    """Canonical JSON bytes of the commitment and their SHA-256."""
+    data = canonical_json(commitment).encode("utf-8") + b"\n"
+    return data, hashlib.sha256(data).hexdigest()

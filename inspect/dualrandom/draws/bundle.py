@@ -1,0 +1,180 @@
+"""The bundle: every file an outsider needs to check a draw (docs/BUNDLE.md).
+
+Two tiers. The **public** bundle lets anyone check the seed, every published
+ticket and the selection in every stratum whose attributes are public; it
+holds no risk class, no inspector data and no history (which names
+officers). The **auditor** bundle adds what it takes to re-run the whole
+draw, teams included. Both carry ``verify.py``, a standalone checker that
+needs only the Python standard library, and a SHA-256 manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dualrandom.core import objects_snapshot
+from dualrandom.core.canonical import conflicts_snapshot, inspectors_snapshot
+from dualrandom.core.encoding import escape, join_lines, split_lines, unescape
+from dualrandom.draws.protocol import draw_files, get_draw
+from dualrandom.errors import DrawStateError, IntegrityError
+from dualrandom.models import Draw
+from dualrandom.registry.snapshot import conflicts_as_of, inspectors_as_of, objects_as_of
+
+__all__ = ["TIERS", "ExportReport", "export_bundle", "public_strata"]
+
+TIERS = ("public", "auditor")
+MANIFEST = "MANIFEST.sha256"
+RESULT_FILES = ("quotas.tsv", "result.tsv", "reserve.tsv", "exclusions.tsv", "outside.tsv")
+INTERNAL_HEADER = ("item", "id", "ticket")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportReport:
+    path: Path
+    tier: str
+    files: int
+    bytes: int
+
+
+def export_bundle(
+    session: Session, plan_id: str, out: Path, *, tier: str = "public", attempt: int | None = None
+) -> ExportReport:
+    """Write the bundle of a drawn (or superseded) draw into the folder ``out``.
+
+    The folder is built beside ``out`` and moved into place at the end, so a
+    crash leaves either the previous bundle or the new one, never half of one.
+    """
+    if tier not in TIERS:
+        raise DrawStateError(f"tier {tier!r} is not one of {', '.join(TIERS)}")
+    row = get_draw(session, plan_id, attempt)
+    if row.state not in ("drawn", "superseded"):
+        raise DrawStateError(
+            f"plan {plan_id} attempt {row.attempt} is {row.state}, not drawn; nothing to export"
+        )
+    files = _bundle_files(session, row, tier)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for name, data in files.items():
+            (staging / name).write_bytes(data)
+        if out.exists():
+            shutil.rmtree(out)
+        staging.replace(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return ExportReport(out, tier, len(files), sum(len(d) for d in files.values()))
+
+
+def _bundle_files(session: Session, row: Draw, tier: str) -> dict[str, bytes]:
+    stored = draw_files(session, row.id)
+    commitment = json.loads(stored["commitment.json"])
+    objects = objects_snapshot(objects_as_of(session, row.objects_version))
+    if objects.digest != row.objects_digest:
+        raise IntegrityError(
+            f"objects version {row.objects_version} no longer has the digest committed by {row.plan_id}"
+        )
+    files: dict[str, bytes] = {
+        "bundle.json": _bundle_json(row, tier),
+        "commitment.json": stored["commitment.json"],
+        "plan.json": stored["plan.json"],
+        "objects-public.tsv": objects.public_bytes,
+        "quotas.tsv": stored["quotas.tsv"],
+        "outside.tsv": stored["outside.tsv"],
+    }
+    if tier == "auditor":
+        files |= {
+            name: stored[name]
+            for name in ("result.tsv", "reserve.tsv", "exclusions.tsv", "teams.tsv", "history.tsv")
+        }
+        files |= _auditor_registries(session, row, objects.internal_bytes)
+    else:
+        hidden = {name for name, public in public_strata(commitment).items() if not public}
+        files |= _public_results(stored, hidden)
+    files["verify.py"] = (
+        resources.files("dualrandom.draws").joinpath("verify_standalone.py").read_bytes()
+    )
+    files["README.txt"] = (
+        resources.files("dualrandom.draws").joinpath("bundle_readme.txt").read_bytes()
+    )
+    files[MANIFEST] = manifest(files)
+    return files
+
+
+def _bundle_json(row: Draw, tier: str) -> bytes:
+    document: dict[str, Any] = {
+        "algorithm": row.algorithm,
+        "tier": tier,
+        "plan": row.plan_id,
+        "attempt": row.attempt,
+        "state": row.state,
+        "entropy": row.entropy,
+        "secret": row.secret,
+        "seed": row.seed,
+        "result_digest": row.result_digest,
+        "supersede_reason": row.supersede_reason or None,
+    }
+    return (json.dumps(document, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode(
+        "utf-8"
+    )
+
+
+def _auditor_registries(session: Session, row: Draw, internal: bytes) -> dict[str, bytes]:
+    inspectors = inspectors_snapshot(inspectors_as_of(session, row.inspectors_version))
+    conflicts = conflicts_snapshot(
+        conflicts_as_of(session, row.conflicts_version) if row.conflicts_version else ()
+    )
+    if (inspectors.digest, conflicts.digest) != (row.inspectors_digest, row.conflicts_digest):
+        raise IntegrityError(
+            f"the inspector or conflict registry version of {row.plan_id} no longer matches its digest"
+        )
+    return {
+        "objects-internal.tsv": internal,
+        "inspectors.tsv": inspectors.data,
+        "conflicts.tsv": conflicts.data,
+    }
+
+
+def public_strata(commitment: dict[str, Any]) -> dict[str, bool]:
+    """Stratum name -> whether its membership can be checked from public data."""
+    return {q["stratum"]: bool(q["publicly_verifiable"]) for q in commitment["quotas"]}
+
+
+def _public_results(stored: dict[str, bytes], hidden: set[str]) -> dict[str, bytes]:
+    """Drop the rows of risk-class strata from the result files; list their
+    drawn objects (item, id, ticket) without stratum or rank instead."""
+    out: dict[str, bytes] = {}
+    internal: list[tuple[str, str, str]] = []
+    for name, header in (
+        ("result.tsv", ("stratum", "item", "rank", "id", "ticket")),
+        ("reserve.tsv", ("stratum", "item", "rank", "id", "ticket")),
+        ("exclusions.tsv", ("stratum", "item", "id", "reasons")),
+    ):
+        kept = []
+        for fields in split_lines(stored[name], header, name):
+            if unescape(fields[0]) not in hidden:
+                kept.append("\t".join(fields))
+            elif name == "result.tsv":
+                internal.append((unescape(fields[1]), unescape(fields[3]), fields[4]))
+        out[name] = join_lines(header, kept)
+    out["result-internal-strata.tsv"] = join_lines(
+        INTERNAL_HEADER, (f"{escape(i)}\t{escape(o)}\t{t}" for i, o, t in sorted(internal))
+    )
+    return out
+
+
+def manifest(files: dict[str, bytes]) -> bytes:
+    """``sha256sum`` format: one "<hex>  <name>" line per file, by name."""
+    lines = [
+        f"{hashlib.sha256(files[n]).hexdigest()}  {n}\n" for n in sorted(files) if n != MANIFEST
+    ]
+    return "".join(lines).encode("utf-8")

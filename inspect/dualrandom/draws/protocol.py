@@ -1,0 +1,341 @@
+"""The draw protocol: prepare (commit), run (reveal and draw), supersede.
+
+1. :func:`prepare_draw` freezes the inputs, computes pools and quotas, makes
+   an operator secret and records the commitment, before any randomness.
+2. :func:`run_draw` refuses if any input changed since prepare, reveals the
+   secret, derives the seed from it and the public entropy, draws, and
+   stores the result — all in the caller's one transaction.
+3. A second draw of a plan exists only through ``supersede_reason``; the
+   earlier one is kept, marked, and both stay in the audit log and public.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dualrandom import audit
+from dualrandom.core import DrawResult, Preparation, derive_seed, draw, prepare, secret_commitment
+from dualrandom.core.encoding import ALGORITHM
+from dualrandom.draws._commitment import ENTROPY_DESCRIPTIONS, build_commitment, commitment_bytes
+from dualrandom.draws._inputs import gather
+from dualrandom.draws.secrets import SecretStore
+from dualrandom.errors import DrawStateError, IntegrityError, NotFoundError
+from dualrandom.models import Draw, DrawFile, DrawMember, DrawVisit, InspectionTask
+
+__all__ = ["Prepared", "get_draw", "list_draws", "prepare_draw", "run_draw"]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    draw: Draw
+    preparation: Preparation
+    secret_path: str
+
+
+def prepare_draw(
+    session: Session,
+    plan_id: str,
+    *,
+    secrets: SecretStore,
+    now: datetime,
+    actor: str = "cli",
+    entropy_source: str | None = None,
+    supersede_reason: str | None = None,
+) -> Prepared:
+    """Commit to a draw of ``plan_id``; refuses a second one without a reason."""
+    previous = _latest(session, plan_id)
+    _check_may_prepare(plan_id, previous, supersede_reason)
+    gathered = gather(session, plan_id)
+    prep = prepare(gathered.inputs)
+    source = entropy_source or str(gathered.inputs.plan.entropy)
+    if source not in ENTROPY_DESCRIPTIONS:
+        raise DrawStateError(
+            f"entropy source {source!r} is not one of {', '.join(ENTROPY_DESCRIPTIONS)}"
+        )
+    attempt = (previous.attempt + 1) if previous else 1
+    secret = secrets.create(plan_id, attempt)
+    secret_hash = secret_commitment(secret)
+    supersedes = (
+        {"attempt": previous.attempt, "reason": supersede_reason}
+        if previous and supersede_reason
+        else None
+    )
+    commitment = build_commitment(
+        prep,
+        attempt=attempt,
+        versions=gathered.versions,
+        secret_hash=secret_hash,
+        entropy_source=source,
+        prepared_at=now,
+        supersedes=supersedes,
+    )
+    data, commitment_hash = commitment_bytes(commitment)
+    if previous and previous.state == "prepared":
+        previous.state = "withdrawn"
+    row = Draw(
+        plan_id=plan_id,
+        attempt=attempt,
+        state="prepared",
+        algorithm=ALGORITHM,
+        objects_version=gathered.versions["objects"],
+        inspectors_version=gathered.versions["inspectors"],
+        conflicts_version=gathered.versions["conflicts"],
+        plan_digest=prep.digests.plan,
+        objects_digest=prep.digests.objects,
+        inspectors_digest=prep.digests.inspectors,
+        conflicts_digest=prep.digests.conflicts,
+        history_digest=prep.digests.history,
+        secret_hash=secret_hash,
+        entropy_source=source,
+        commitment=data.decode("utf-8"),
+        commitment_hash=commitment_hash,
+        prepared_at=now,
+        supersedes_id=previous.id if supersedes and previous else None,
+        supersede_reason=supersede_reason or "",
+    )
+    session.add(row)
+    session.flush()
+    _store_files(
+        session,
+        row.id,
+        {
+            "commitment.json": data,
+            "plan.json": prep.plan_bytes,
+            "history.tsv": prep.history.data,
+        },
+    )
+    audit.append(
+        session,
+        "draw.prepare",
+        f"{plan_id}#{attempt}",
+        {"commitment_hash": commitment_hash, "supersedes": supersedes},
+        actor=actor,
+        at=now,
+    )
+    return Prepared(row, prep, str(secrets.path(plan_id, attempt)))
+
+
+def _check_may_prepare(plan_id: str, previous: Draw | None, reason: str | None) -> None:
+    if reason is not None and not reason.strip():
+        raise DrawStateError("--reason must say why the earlier draw is superseded")
+    if previous is None:
+        if reason is not None:
+            raise DrawStateError(f"plan {plan_id} has no earlier draw to supersede")
+        return
+    if reason is None:
+        done = "was drawn" if previous.state == "drawn" else "is already prepared"
+        raise DrawStateError(
+            f"plan {plan_id} {done} (attempt {previous.attempt}); a new draw is possible only "
+            "with --supersede --reason TEXT, and both stay on public record"
+        )
+
+
+def run_draw(
+    session: Session,
+    plan_id: str,
+    entropy: str,
+    *,
+    secrets: SecretStore,
+    now: datetime,
+    actor: str = "cli",
+) -> tuple[Draw, DrawResult]:
+    """Reveal the secret, derive the seed and draw; refuses if inputs changed."""
+    row = _latest(session, plan_id)
+    if row is None or row.state != "prepared":
+        state = "has no draw" if row is None else f"attempt {row.attempt} is {row.state}"
+        raise DrawStateError(
+            f"plan {plan_id} {state}; run 'dualrandom draw prepare {plan_id}' first"
+            + (" with --supersede --reason TEXT" if row is not None else "")
+        )
+    entropy = unicodedata.normalize("NFC", entropy.strip())
+    if not entropy:
+        raise DrawStateError("the public entropy is empty; type the witnesses' value")
+    gathered = gather(session, plan_id)
+    prep = prepare(gathered.inputs)
+    _check_unchanged(row, gathered.versions, prep)
+    secret = secrets.load(plan_id, row.attempt)
+    if secret_commitment(secret) != row.secret_hash:
+        raise IntegrityError(
+            f"the secret in {secrets.path(plan_id, row.attempt)} does not match the commitment"
+        )
+    seed = derive_seed(prep.digests, entropy, secret)
+    result = draw(prep, seed)
+    _record(session, row, result, secret=secret, entropy=entropy, now=now)
+    audit.append(
+        session,
+        "draw.run",
+        f"{plan_id}#{row.attempt}",
+        {
+            "seed": seed.hex(),
+            "entropy": entropy,
+            "result_digest": result.digest,
+            "visits": len(result.visits),
+            "supersedes_attempt": _superseded_attempt(session, row),
+        },
+        actor=actor,
+        at=now,
+    )
+    return row, result
+
+
+def _check_unchanged(row: Draw, versions: dict[str, int], prep: Preparation) -> None:
+    was = {
+        "plan": row.plan_digest,
+        "objects": row.objects_digest,
+        "inspectors": row.inspectors_digest,
+        "conflicts": row.conflicts_digest,
+        "history": row.history_digest,
+    }
+    now = {
+        "plan": prep.digests.plan,
+        "objects": prep.digests.objects,
+        "inspectors": prep.digests.inspectors,
+        "conflicts": prep.digests.conflicts,
+        "history": prep.digests.history,
+    }
+    changed = [name for name in was if was[name] != now[name]]
+    if changed:
+        raise DrawStateError(
+            f"{', '.join(changed)} changed since 'draw prepare' of {row.plan_id} "
+            f"(attempt {row.attempt}); the commitment no longer holds. Prepare again with "
+            "--supersede --reason TEXT"
+        )
+
+
+def _record(
+    session: Session, row: Draw, result: DrawResult, *, secret: bytes, entropy: str, now: datetime
+) -> None:
+    row.state, row.secret, row.entropy = "drawn", secret.hex(), entropy
+    row.seed, row.result_digest, row.drawn_at = result.seed.hex(), result.digest, now
+    if row.supersedes_id is not None:
+        _supersede(session, row, now)
+    _store_files(session, row.id, result.files())
+    strata: dict[str, set[str]] = {}
+    for selected in result.selected:
+        strata.setdefault(selected.object_id, set()).add(selected.stratum)
+    for visit in result.visits:
+        session.add(
+            DrawVisit(
+                draw_id=row.id,
+                number=visit.number,
+                object_id=visit.object_id,
+                ticket=f"{visit.ticket:016x}",
+                items=";".join(visit.items),
+                departments=";".join(visit.departments),
+                strata=";".join(sorted(strata[visit.object_id])),
+            )
+        )
+        session.add(
+            InspectionTask(
+                draw_id=row.id, visit=visit.number, object_id=visit.object_id, updated_at=now
+            )
+        )
+        session.add_all(
+            DrawMember(
+                draw_id=row.id,
+                visit=visit.number,
+                slot=m.slot,
+                cert_no=m.officer,
+                department=m.department,
+                role=m.role,
+                position=m.position,
+            )
+            for m in visit.team
+        )
+    session.flush()
+
+
+def _supersede(session: Session, row: Draw, now: datetime) -> None:
+    """Mark the earlier draw superseded and cancel its open inspection tasks."""
+    earlier = session.get(Draw, row.supersedes_id)
+    if earlier is None or earlier.state != "drawn":
+        return
+    earlier.state = "superseded"
+    reason = f"draw superseded by attempt {row.attempt}: {row.supersede_reason}"
+    for task in session.scalars(select(InspectionTask).where(InspectionTask.draw_id == earlier.id)):
+        if task.state not in ("published", "cancelled"):
+            task.state, task.reason, task.updated_at = "cancelled", reason, now
+
+
+def _superseded_attempt(session: Session, row: Draw) -> int | None:
+    earlier = session.get(Draw, row.supersedes_id) if row.supersedes_id else None
+    return earlier.attempt if earlier else None
+
+
+def _store_files(session: Session, draw_id: int, files: dict[str, bytes]) -> None:
+    session.add_all(
+        DrawFile(draw_id=draw_id, name=name, content=data, sha256=hashlib.sha256(data).hexdigest())
+        for name, data in files.items()
+    )
+
+
+def _latest(session: Session, plan_id: str) -> Draw | None:
+    return session.scalars(
+        select(Draw).where(Draw.plan_id == plan_id).order_by(Draw.attempt.desc()).limit(1)
+    ).first()
+
+
+def get_draw(session: Session, plan_id: str, attempt: int | None = None) -> Draw:
+    """The latest (or the given) attempt of a plan's draw."""
+    query = select(Draw).where(Draw.plan_id == plan_id)
+    if attempt is not None:
+        query = query.where(Draw.attempt == attempt)
+    row = session.scalars(query.order_by(Draw.attempt.desc()).limit(1)).first()
+    if row is None:
+        count = session.scalar(
+            select(func.count()).select_from(Draw).where(Draw.plan_id == plan_id)
+        )
+        what = f"attempt {attempt}" if attempt is not None and count else "no draw"
+        raise NotFoundError(f"plan {plan_id!r} has {what}; run 'dualrandom draw prepare {plan_id}'")
+    return row
+
+
+def list_draws(session: Session) -> list[Draw]:
+    return list(session.scalars(select(Draw).order_by(Draw.plan_id, Draw.attempt)))
+
+
+def draw_files(session: Session, draw_id: int) -> dict[str, bytes]:
+    return {
+        f.name: f.content
+        for f in session.scalars(select(DrawFile).where(DrawFile.draw_id == draw_id))
+    }
+
+
+def draw_summary(session: Session, row: Draw) -> dict[str, Any]:
+    """What ``draw show`` prints: the commitment, the seed and the visits (no personal data)."""
+    visits = list(
+        session.scalars(
+            select(DrawVisit).where(DrawVisit.draw_id == row.id).order_by(DrawVisit.number)
+        )
+    )
+    return {
+        "plan": row.plan_id,
+        "attempt": row.attempt,
+        "state": row.state,
+        "algorithm": row.algorithm,
+        "commitment_hash": row.commitment_hash,
+        "entropy_source": row.entropy_source,
+        "entropy": row.entropy,
+        "seed": row.seed,
+        "result_digest": row.result_digest,
+        "prepared_at": row.prepared_at.isoformat(),
+        "drawn_at": row.drawn_at.isoformat() if row.drawn_at else None,
+        "supersede_reason": row.supersede_reason or None,
+        "visits": [
+            {
+                "number": v.number,
+                "object_id": v.object_id,
+                "ticket": v.ticket,
+                "items": v.items.split(";"),
+                "departments": v.departments.split(";"),
+            }
+            for v in visits
+        ],
+    }

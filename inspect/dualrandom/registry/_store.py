@@ -1,0 +1,250 @@
+"""Writing a validated registry file as a new version of the versioned rows.
+
+Rows stream into a staging table in batches; one set-based pass then compares
+the staging table with the current rows (see :mod:`dualrandom.models`):
+
+* an unchanged row is left alone;
+* a changed row, or an object that was gone and is back, has its current
+  row closed (``version_to`` = the new version) and a new row opened;
+* in a full import, a current row whose key is not in the file is closed and
+  a copy with ``gone`` set is opened: nothing is ever deleted.
+
+When a registry has no rows yet, the file is written straight into the
+registry table, which halves the work of a first import of millions of rows.
+
+Inserts go through the DBAPI ``executemany`` of the session's own connection
+(inside its transaction) with values already converted by SQLAlchemy's
+column types, because building a parameter dictionary per row would cost
+more than all the validation together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import repeat
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Dialect,
+    Index,
+    MetaData,
+    String,
+    Table,
+    and_,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from dualrandom.models import ConflictRow, InspectorRow, ObjectRow
+
+__all__ = ["KEYS", "TABLES", "Counts", "VersionWriter", "larger_page_cache"]
+
+TABLES: dict[str, Table] = {
+    "objects": ObjectRow.__table__,  # type: ignore[dict-item]
+    "inspectors": InspectorRow.__table__,  # type: ignore[dict-item]
+    "conflicts": ConflictRow.__table__,  # type: ignore[dict-item]
+}
+KEYS = {
+    "objects": ("object_id",),
+    "inspectors": ("cert_no",),
+    "conflicts": ("cert_no", "object_id", "relation"),
+}
+_BOOKKEEPING = frozenset({"pk", "version_from", "version_to", "gone"})
+_SAME, _CHANGED, _ADDED = "same", "changed", "added"
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    added: int  # new keys, and keys that were gone and are back
+    changed: int
+    gone: int
+    total: int  # current rows that are not gone, after the import
+
+
+def content_columns(table: Table) -> list[str]:
+    """The columns that hold registry data, in table order."""
+    return [column.name for column in table.columns if column.name not in _BOOKKEEPING]
+
+
+class VersionWriter:
+    """Receives validated rows of one registry and writes them as version ``number``."""
+
+    def __init__(self, session: Session, kind: str, number: int) -> None:
+        self.session = session
+        self.table = TABLES[kind]
+        self.key = KEYS[kind]
+        self.number = number
+        self.content = content_columns(self.table)
+        self.first = not self._has_rows()
+        self.target = self.table if self.first else self._create_staging(kind)
+        constants = {"version_from": number, "gone": False} if self.first else {}
+        self._insert = _bulk_insert(session, self.target, self.content, constants)
+        self.written = 0
+
+    def _has_rows(self) -> bool:
+        return bool(self.session.scalar(select(exists().where(self.table.c.version_to.is_(None)))))
+
+    def _create_staging(self, kind: str) -> Table:
+        staging = Table(
+            f"staging_{kind}",
+            MetaData(),
+            *(Column(name, self.table.c[name].type) for name in self.content),
+            Column("action", String(8)),
+            prefixes=["TEMPORARY"],
+        )
+        staging.create(self.session.connection())
+        return staging
+
+    def write(self, columns: dict[str, list[Any]]) -> None:
+        """Write one batch, given as a list of values per content column."""
+        self._insert([columns[name] for name in self.content])
+        self.written += len(columns[self.content[0]])
+
+    def finish(self, full: bool) -> Counts:
+        """Turn what was written into the new version; ``full``: mark missing keys gone."""
+        if self.first:
+            return Counts(added=self.written, changed=0, gone=0, total=self.written)
+        _index_staging(self.session, self.target, self.key)
+        self._mark_actions()
+        self._close_touched()
+        gone = self._mark_gone() if full else 0
+        self._open_new_rows()
+        counts = self._counts(gone)
+        self.target.drop(self.session.connection())
+        return counts
+
+    def _current(self) -> ColumnElement[bool]:
+        return self.table.c.version_to.is_(None)
+
+    def _same_key(self) -> ColumnElement[bool]:
+        return and_(*(self.table.c[k] == self.target.c[k] for k in self.key))
+
+    def _mark_actions(self) -> None:
+        t, s = self.table, self.target
+        alive = and_(self._current(), self._same_key(), t.c.gone.is_(False))
+        same = and_(alive, *(t.c[c].is_not_distinct_from(s.c[c]) for c in self.content))
+        execute = self.session.execute
+        execute(update(s).where(exists().where(same)).values(action=_SAME))
+        execute(
+            update(s).where(s.c.action.is_(None), exists().where(alive)).values(action=_CHANGED)
+        )
+        execute(update(s).where(s.c.action.is_(None)).values(action=_ADDED))
+
+    def _close_touched(self) -> None:
+        touched = exists().where(self._same_key(), self.target.c.action != _SAME)
+        self.session.execute(
+            update(self.table).where(self._current(), touched).values(version_to=self.number)
+        )
+
+    def _mark_gone(self) -> int:
+        t = self.table
+        missing = ~exists().where(self._same_key())
+        self.session.execute(
+            update(t)
+            .where(self._current(), t.c.gone.is_(False), missing)
+            .values(version_to=self.number)
+        )
+        copies = select(*(t.c[c] for c in self.content), literal(self.number), true()).where(
+            t.c.version_to == self.number, t.c.gone.is_(False), missing
+        )
+        self.session.execute(insert(t).from_select([*self.content, "version_from", "gone"], copies))
+        # Counted, not taken from rowcount: drivers disagree on it for INSERT ... SELECT.
+        marked = select(func.count()).where(t.c.version_from == self.number, t.c.gone.is_(True))
+        return int(self.session.scalar(marked) or 0)
+
+    def _open_new_rows(self) -> None:
+        s = self.target
+        rows = select(*(s.c[c] for c in self.content), literal(self.number), false()).where(
+            s.c.action != _SAME
+        )
+        self.session.execute(
+            insert(self.table).from_select([*self.content, "version_from", "gone"], rows)
+        )
+
+    def _counts(self, gone: int) -> Counts:
+        s, t = self.target, self.table
+        query = select(s.c.action, func.count()).group_by(s.c.action)
+        actions: dict[str, int] = dict(self.session.execute(query).all())
+        total = self.session.scalar(
+            select(func.count()).select_from(t).where(self._current(), t.c.gone.is_(False))
+        )
+        return Counts(actions.get(_ADDED, 0), actions.get(_CHANGED, 0), gone, int(total or 0))
+
+
+@contextmanager
+def larger_page_cache(session: Session) -> Iterator[None]:
+    """A 256 MiB SQLite page cache while the block runs.
+
+    Registry keys arrive in random order, so each row updates index pages all
+    over the file; with SQLite's default 2 MiB cache a million-row import
+    spends much of its time re-reading them. The setting belongs to the
+    connection, not the transaction, so it is put back on the driver's
+    connection even when the import fails. PostgreSQL manages its own buffers.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    driver = session.connection().connection.dbapi_connection
+    assert driver is not None
+    previous = driver.execute("PRAGMA cache_size").fetchone()[0]
+    driver.execute(f"PRAGMA cache_size = -{256 * 1024}")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA cache_size = {int(previous)}")
+
+
+def _index_staging(session: Session, staging: Table, key: Sequence[str]) -> None:
+    # Built after loading: one sort instead of an index update per row.
+    Index(f"ix_{staging.name}_key", *(staging.c[k] for k in key)).create(session.connection())
+
+
+def _bulk_insert(
+    session: Session, table: Table, names: Sequence[str], constants: dict[str, Any]
+) -> Callable[[Sequence[list[Any]]], None]:
+    """An ``executemany`` of one batch, given as value lists for ``names``, into ``table``;
+    every row also gets the ``constants``."""
+    connection = session.connection()
+    dialect = connection.dialect
+    processors = [_bind_processor(table.c[name], dialect) for name in names]
+    fixed = [
+        _convert([value], _bind_processor(table.c[name], dialect))[0]
+        for name, value in constants.items()
+    ]
+    quote = dialect.identifier_preparer.quote
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    all_names = [*names, *constants]
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in all_names)}) "
+        f"VALUES ({', '.join([marker] * len(all_names))})"
+    )
+
+    def insert_rows(columns: Sequence[list[Any]]) -> None:
+        converted = [_convert(values, p) for values, p in zip(columns, processors, strict=True)]
+        # strict=False: the constants repeat without end
+        connection.exec_driver_sql(sql, list(zip(*converted, *map(repeat, fixed), strict=False)))
+
+    return insert_rows
+
+
+def _bind_processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _convert(values: list[Any], processor: Callable[[Any], Any] | None) -> list[Any]:
+    """Apply a column type's bind conversion once per distinct value (dates, booleans)."""
+    if processor is None:
+        return values
+    distinct = {value: processor(value) for value in set(values)}
+    return list(map(distinct.__getitem__, values))

@@ -1,0 +1,314 @@
+"""The registries as the draw sees them: core records as of a version, and digests.
+
+These readers are the one path from the database to the pure core. They
+return the rows that held in a version (``None``: the current rows), never
+the gone ones and never id numbers or phone numbers, as core records sorted by
+their key in code-point order, so a list, like the canonical snapshot, is the
+same on SQLite and PostgreSQL.
+
+:func:`registry_digest` hashes a registry of any size in bounded memory: it
+reads the rows in key order, a chunk at a time, has the core build each
+chunk's canonical snapshot, and hashes the chunks as one snapshot (the header
+line once, then every row line). Because the rows of a snapshot are its
+records' lines sorted by key, this is byte for byte the snapshot of the whole
+registry; a test checks it against the core on multi-chunk registries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, select
+from sqlalchemy.orm import Session
+
+from dualrandom.core.canonical import (
+    combine_object_digests,
+    conflicts_snapshot,
+    inspectors_snapshot,
+    objects_snapshot,
+)
+from dualrandom.core.encoding import escape, join_lines, sha256_hex
+from dualrandom.core.model import (
+    ConflictRecord,
+    DepartmentRecord,
+    InspectorRecord,
+    ObjectRecord,
+)
+from dualrandom.errors import NotFoundError
+from dualrandom.models import ConflictRow, Department, InspectorRow, ObjectRow, RegistryVersion
+
+__all__ = [
+    "conflicts_as_of",
+    "current_version",
+    "departments",
+    "departments_digest",
+    "get_version",
+    "inspectors_as_of",
+    "objects_as_of",
+    "registry_digest",
+]
+
+CHUNK_ROWS = 20_000
+
+_OBJECTS: Table = ObjectRow.__table__  # type: ignore[assignment]
+_INSPECTORS: Table = InspectorRow.__table__  # type: ignore[assignment]
+_CONFLICTS: Table = ConflictRow.__table__  # type: ignore[assignment]
+
+# Database columns in the positional order of each record's fields.
+_OBJECT_COLUMNS = (
+    "object_id",
+    "name",
+    "type",
+    "industry",
+    "district",
+    "status",
+    "risk_class",
+    "id_type",
+    "registration_authority",
+    "address",
+    "established",
+    "abnormal_list",
+    "serious_illegal_list",
+    "departments",
+    "tags",
+    "last_inspected",
+)
+_INSPECTOR_COLUMNS = (
+    "cert_no",
+    "name",
+    "department",
+    "cert_valid_until",
+    "status",
+    "post",
+    "specialties",
+    "leader",
+    "expert",
+    "unavailable",
+    "district",
+    "home_district",
+)
+_CONFLICT_COLUMNS = ("cert_no", "object_id", "relation", "valid_from", "valid_until")
+_KEYS = {
+    "objects": ("object_id",),
+    "inspectors": ("cert_no",),
+    "conflicts": ("cert_no", "object_id", "relation"),
+}
+
+
+def current_version(session: Session, kind: str) -> RegistryVersion | None:
+    """The latest version of ``kind``, or None before its first import."""
+    return session.scalars(
+        select(RegistryVersion)
+        .where(RegistryVersion.kind == kind)
+        .order_by(RegistryVersion.number.desc())
+        .limit(1)
+    ).first()
+
+
+def get_version(session: Session, kind: str, number: int) -> RegistryVersion:
+    """Version ``number`` of ``kind``; NotFoundError names the versions that exist."""
+    version = session.scalars(
+        select(RegistryVersion).where(
+            RegistryVersion.kind == kind, RegistryVersion.number == number
+        )
+    ).first()
+    if version is None:
+        latest = current_version(session, kind)
+        known = f"versions 1-{latest.number} exist" if latest else "it has never been imported"
+        raise NotFoundError(f"the {kind} registry has no version {number}: {known}")
+    return version
+
+
+def _as_of(table: Table, version: int | None) -> ColumnElement[bool]:
+    alive = table.c.gone.is_(False)
+    if version is None:
+        return table.c.version_to.is_(None) & alive
+    not_yet_closed = table.c.version_to.is_(None) | (table.c.version_to > version)
+    return (table.c.version_from <= version) & not_yet_closed & alive
+
+
+def _chunks(
+    session: Session,
+    kind: str,
+    table: Table,
+    columns: Sequence[str],
+    version: int | None,
+) -> Iterator[Sequence[Any]]:
+    """The rows as of ``version`` in key order (code points, as the core sorts), in chunks."""
+    if version is not None:
+        get_version(session, kind, version)
+    binary = "C" if session.get_bind().dialect.name == "postgresql" else "BINARY"
+    query = (
+        select(*(table.c[name] for name in columns))
+        .where(_as_of(table, version))
+        .order_by(*(table.c[key].collate(binary) for key in _KEYS[kind]))
+        .execution_options(yield_per=CHUNK_ROWS)
+    )
+    yield from session.execute(query).partitions()
+
+
+def _shared() -> Callable[[Any], Any]:
+    """Return one object per distinct value: a million rows share a few districts."""
+    seen: dict[Any, Any] = {}
+    return lambda value: seen.setdefault(value, value)
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(text.split(";")) if text else ()
+
+
+def _ranges(text: str) -> tuple[tuple[date, date], ...]:
+    pairs = (part.split("..") for part in _split(text))
+    return tuple((date.fromisoformat(start), date.fromisoformat(end)) for start, end in pairs)
+
+
+def _object(row: Any, share: Callable[[Any], Any]) -> ObjectRecord:
+    (oid, name, kind, industry, district, status, risk, id_type, authority, address,
+     established, abnormal, serious, departments, tags, inspected) = row  # fmt: skip
+    return ObjectRecord(
+        oid,
+        name,
+        kind,
+        share(industry),
+        share(district),
+        status,
+        risk,
+        share(id_type),
+        share(authority),
+        address,
+        share(established),
+        abnormal,
+        serious,
+        share(_split(departments)),
+        share(_split(tags)),
+        share(inspected),
+    )
+
+
+def _inspector(row: Any) -> InspectorRecord:
+    (cert_no, name, department, valid_until, status, post, specialties, leader, expert,
+     unavailable, district, home_district) = row  # fmt: skip
+    return InspectorRecord(
+        cert_no,
+        name,
+        department,
+        valid_until,
+        status,
+        post,
+        _split(specialties),
+        leader,
+        expert,
+        _ranges(unavailable),
+        district,
+        home_district,
+    )
+
+
+def _conflict(row: Any) -> ConflictRecord:
+    return ConflictRecord(*row)
+
+
+def _object_chunks(session: Session, version: int | None) -> Iterator[list[ObjectRecord]]:
+    share = _shared()
+    for rows in _chunks(session, "objects", _OBJECTS, _OBJECT_COLUMNS, version):
+        yield [_object(row, share) for row in rows]
+
+
+def _inspector_chunks(session: Session, version: int | None) -> Iterator[list[InspectorRecord]]:
+    for rows in _chunks(session, "inspectors", _INSPECTORS, _INSPECTOR_COLUMNS, version):
+        yield [_inspector(row) for row in rows]
+
+
+def _conflict_chunks(session: Session, version: int | None) -> Iterator[list[ConflictRecord]]:
+    for rows in _chunks(session, "conflicts", _CONFLICTS, _CONFLICT_COLUMNS, version):
+        yield [_conflict(row) for row in rows]
+
+
+def objects_as_of(session: Session, version: int | None = None) -> list[ObjectRecord]:
+    """The objects registry as of ``version`` (None: now), sorted by id."""
+    return [record for chunk in _object_chunks(session, version) for record in chunk]
+
+
+def inspectors_as_of(session: Session, version: int | None = None) -> list[InspectorRecord]:
+    """The inspector registry as of ``version`` (None: now), sorted by certificate number.
+
+    ``home_district`` is personal but the home-district conflict rule needs it;
+    id numbers and phone numbers never leave the database.
+    """
+    return [record for chunk in _inspector_chunks(session, version) for record in chunk]
+
+
+def conflicts_as_of(session: Session, version: int | None = None) -> list[ConflictRecord]:
+    """The declared conflicts as of ``version`` (None: now), sorted by their key."""
+    return [record for chunk in _conflict_chunks(session, version) for record in chunk]
+
+
+def departments(session: Session) -> list[DepartmentRecord]:
+    """Every department, sorted by code (departments are upserted, not versioned)."""
+    rows = session.execute(select(Department.code, Department.name, Department.level))
+    return sorted((DepartmentRecord(*row) for row in rows), key=lambda d: d.code)
+
+
+def departments_digest(records: Iterable[DepartmentRecord]) -> str:
+    """SHA-256 of the departments in the DR-1 line format: code, name, level, by code."""
+    lines = (
+        "\t".join(escape(text) for text in (d.code, d.name, d.level))
+        for d in sorted(records, key=lambda d: d.code)
+    )
+    return sha256_hex(join_lines(("code", "name", "level"), lines))
+
+
+class _JoinedSnapshot:
+    """SHA-256 of consecutive snapshots' bytes as if they were one snapshot:
+    the first one's header line, then the row lines of all of them."""
+
+    def __init__(self) -> None:
+        self.hash = hashlib.sha256()
+        self.started = False
+
+    def add(self, data: bytes) -> None:
+        self.hash.update(data[data.index(b"\n") + 1 :] if self.started else data)
+        self.started = True
+
+    def hexdigest(self, empty: bytes) -> str:
+        """The digest; ``empty`` is the snapshot of no records, for a registry with none."""
+        if not self.started:
+            self.add(empty)
+        return self.hash.hexdigest()
+
+
+def _objects_digest(session: Session, version: int | None) -> str:
+    public, internal = _JoinedSnapshot(), _JoinedSnapshot()
+    for records in _object_chunks(session, version):
+        snapshot = objects_snapshot(records)
+        public.add(snapshot.public_bytes)
+        internal.add(snapshot.internal_bytes)
+    empty = objects_snapshot([])
+    return combine_object_digests(
+        public.hexdigest(empty.public_bytes), internal.hexdigest(empty.internal_bytes)
+    )
+
+
+def _snapshot_digest(
+    chunks: Iterable[Sequence[Any]], snapshot: Callable[[Sequence[Any]], Any]
+) -> str:
+    joined = _JoinedSnapshot()
+    for records in chunks:
+        joined.add(snapshot(records).data)
+    return joined.hexdigest(snapshot([]).data)
+
+
+def registry_digest(session: Session, kind: str, version: int | None = None) -> str:
+    """The digest of the canonical snapshot (docs/SPEC.md) of ``kind`` as of ``version``."""
+    if kind == "objects":
+        return _objects_digest(session, version)
+    if kind == "inspectors":
+        return _snapshot_digest(_inspector_chunks(session, version), inspectors_snapshot)
+    if kind == "conflicts":
+        return _snapshot_digest(_conflict_chunks(session, version), conflicts_snapshot)
+    if kind == "departments":
+        return departments_digest(departments(session))
+    raise NotFoundError(f"unknown registry {kind!r}")

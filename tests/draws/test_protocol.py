@@ -1,0 +1,147 @@
+"""The commit–reveal protocol: prepare, run, supersede, refusals, audit trail."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from dualrandom import audit
+from dualrandom.app import App
+from dualrandom.core import secret_commitment
+from dualrandom.draws import SecretStore, get_draw, prepare_draw, run_draw
+from dualrandom.errors import DrawStateError, IntegrityError
+from dualrandom.models import AuditEntry, Draw, DrawMember, DrawVisit, InspectionTask
+from dualrandom.registry import import_registry
+from tests.conftest import REPO
+from tests.draws.conftest import NOW, TODAY
+
+PLAN = "2027-Q1"
+
+
+def _prepare(app: App, secrets: SecretStore, **kwargs: str) -> Draw:
+    with app.transaction() as session:
+        return prepare_draw(session, PLAN, secrets=secrets, now=NOW, **kwargs).draw
+
+
+def _run(app: App, secrets: SecretStore, entropy: str = "3141592653") -> Draw:
+    with app.transaction() as session:
+        row, _ = run_draw(session, PLAN, entropy, secrets=secrets, now=NOW)
+        return row
+
+
+def test_prepare_commits_before_any_randomness(sample_app: App, secrets: SecretStore) -> None:
+    row = _prepare(sample_app, secrets)
+    commitment = json.loads(row.commitment)
+    assert row.state == "prepared" and row.seed is None and row.secret is None
+    assert commitment["secret_commitment"] == secret_commitment(bytes([7]) * 32)
+    assert commitment["digests"]["objects"] == row.objects_digest
+    assert {q["item"] for q in commitment["quotas"]} == {"SCJG-01", "SYJ-01", "SYJ-02"}
+    assert all(
+        not q["publicly_verifiable"] for q in commitment["quotas"]
+    )  # strata are risk classes
+
+
+def test_run_draws_and_records_everything(sample_app: App, secrets: SecretStore) -> None:
+    _prepare(sample_app, secrets)
+    row = _run(sample_app, secrets)
+    with sample_app.transaction() as session:
+        visits = session.scalars(select(DrawVisit).where(DrawVisit.draw_id == row.id)).all()
+        members = session.scalars(select(DrawMember).where(DrawMember.draw_id == row.id)).all()
+        actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
+        assert audit.verify(session).ok
+    assert row.state == "drawn" and row.secret == "07" * 32 and row.entropy == "3141592653"
+    assert len(visits) > 0 and len(members) >= 2 * len(visits)
+    assert all(len(v.ticket) == 16 for v in visits)
+    assert actions[-2:] == ["draw.prepare", "draw.run"]
+
+
+def test_same_inputs_secret_and_entropy_give_the_same_draw(
+    app: App, sample_app: App, secrets: SecretStore
+) -> None:
+    _prepare(sample_app, secrets)
+    first = _run(sample_app, secrets)
+    _prepare(sample_app, secrets, supersede_reason="repeat to show reproducibility")
+    second = _run(sample_app, secrets)
+    assert (second.seed, second.result_digest) == (first.seed, first.result_digest)
+    assert second.attempt == 2
+
+
+def test_run_without_prepare_is_refused(sample_app: App, secrets: SecretStore) -> None:
+    with pytest.raises(DrawStateError, match="draw prepare 2027-Q1"):
+        _run(sample_app, secrets)
+
+
+def test_second_draw_needs_supersede_with_reason(sample_app: App, secrets: SecretStore) -> None:
+    _prepare(sample_app, secrets)
+    first = _run(sample_app, secrets)
+    with pytest.raises(DrawStateError, match="--supersede --reason"):
+        _prepare(sample_app, secrets)
+    _prepare(sample_app, secrets, supersede_reason="wrong item list")
+    with sample_app.transaction() as session:
+        assert session.get(Draw, first.id).state == "drawn"  # stands until the new draw runs
+    _run(sample_app, secrets, entropy="999")
+    with sample_app.transaction() as session:
+        assert session.get(Draw, first.id).state == "superseded"
+        latest = get_draw(session, PLAN)
+        assert (latest.attempt, latest.supersedes_id, latest.supersede_reason) == (
+            2,
+            first.id,
+            "wrong item list",
+        )
+
+
+def test_run_refuses_when_a_registry_changed_since_prepare(
+    sample_app: App, secrets: SecretStore, tmp_path: Path
+) -> None:
+    _prepare(sample_app, secrets)
+    source = tmp_path / "one.csv"
+    lines = (REPO / "registries" / "objects.csv").read_text(encoding="utf-8").splitlines()
+    source.write_text(
+        lines[0] + "\n" + lines[1].replace(",存续,", ",吊销,", 1) + "\n", encoding="utf-8"
+    )
+    with sample_app.transaction() as session:
+        import_registry(session, "objects", source, today=TODAY, partial=True, at=NOW)
+    with pytest.raises(DrawStateError, match="objects changed since 'draw prepare'"):
+        _run(sample_app, secrets)
+    with sample_app.transaction() as session:
+        assert get_draw(session, PLAN).state == "prepared"  # nothing was written
+
+
+def test_a_secret_that_does_not_match_its_commitment_is_refused(
+    sample_app: App, secrets: SecretStore
+) -> None:
+    row = _prepare(sample_app, secrets)
+    secrets.path(PLAN, row.attempt).write_text("00" * 32, encoding="ascii")
+    with pytest.raises(IntegrityError, match="does not match the commitment"):
+        _run(sample_app, secrets)
+
+
+def test_empty_entropy_is_refused(sample_app: App, secrets: SecretStore) -> None:
+    _prepare(sample_app, secrets)
+    with pytest.raises(DrawStateError, match="entropy is empty"):
+        _run(sample_app, secrets, entropy="  ")
+
+
+def test_a_draw_opens_one_task_per_visit_and_supersede_cancels_them(
+    sample_app: App, secrets: SecretStore
+) -> None:
+    _prepare(sample_app, secrets)
+    first = _run(sample_app, secrets)
+    with sample_app.transaction() as session:
+        visits = session.scalars(select(DrawVisit).where(DrawVisit.draw_id == first.id)).all()
+        tasks = session.scalars(
+            select(InspectionTask).where(InspectionTask.draw_id == first.id)
+        ).all()
+        assert sorted(t.visit for t in tasks) == sorted(v.number for v in visits)
+        assert {t.state for t in tasks} == {"drawn"}
+    _prepare(sample_app, secrets, supersede_reason="registry was stale")
+    _run(sample_app, secrets, entropy="42")
+    with sample_app.transaction() as session:
+        tasks = session.scalars(
+            select(InspectionTask).where(InspectionTask.draw_id == first.id)
+        ).all()
+        assert {t.state for t in tasks} == {"cancelled"}
+        assert all("registry was stale" in t.reason for t in tasks)

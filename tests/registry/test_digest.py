@@ -1,0 +1,144 @@
+"""The version digest is the core's canonical snapshot digest of the registry's content,
+whatever the row order, the chunking, or the database."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from dualrandom.app import App
+from dualrandom.config import load_settings
+from dualrandom.core.canonical import conflicts_snapshot, inspectors_snapshot, objects_snapshot
+from dualrandom.core.model import ConflictRecord, InspectorRecord, ObjectRecord
+from dualrandom.registry import objects_as_of, registry_digest, snapshot
+from tests.conftest import PG_URL
+from tests.registry.conftest import (
+    CONFLICT_HEADER,
+    DEPARTMENTS,
+    INSPECTORS,
+    OBJECT_HEADER,
+    code,
+    object_row,
+    objects,
+    run_import,
+    write_csv,
+)
+
+
+def _expected_objects(numbers: range) -> str:
+    records = [
+        ObjectRecord(
+            id=code(n),
+            name=f"盘锦第{n}号商贸有限公司",
+            type="企业",  # type: ignore[arg-type]
+            industry="F5211",
+            district=["兴隆台区", "大洼区"][n % 2],
+            status="存续",  # type: ignore[arg-type]
+            risk_class="ABCD"[n % 4],  # type: ignore[arg-type]
+            established=date(2015, 3, 12),
+            departments=("SCJG", "ZJ"),
+        )
+        for n in numbers
+    ]
+    return objects_snapshot(records).digest
+
+
+def test_object_digest_is_the_core_snapshot_digest(with_departments: App, tmp_path: Path) -> None:
+    summary = run_import(with_departments, "objects", write_csv(tmp_path / "o.csv", objects(30)))
+    assert summary.digest == _expected_objects(range(30))
+
+
+def test_row_order_does_not_matter(with_departments: App, tmp_path: Path) -> None:
+    header, *rows = objects(30)
+    random.Random(5).shuffle(rows)
+    summary = run_import(
+        with_departments, "objects", write_csv(tmp_path / "o.csv", [header, *rows])
+    )
+    assert summary.digest == _expected_objects(range(30))
+    again = run_import(with_departments, "objects", write_csv(tmp_path / "o2.csv", objects(30)))
+    assert (again.digest, again.changed) == (summary.digest, 0)
+
+
+def test_personal_fields_do_not_enter_the_digest(with_departments: App, tmp_path: Path) -> None:
+    first = run_import(with_departments, "objects", write_csv(tmp_path / "o.csv", objects(3)))
+    rows = [OBJECT_HEADER, object_row(0, legal_representative="李四"), object_row(1), object_row(2)]
+    second = run_import(with_departments, "objects", write_csv(tmp_path / "o2.csv", rows))
+    assert second.changed == 1 and second.digest == first.digest
+
+
+def test_digest_streams_in_chunks_exactly(
+    with_departments: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(snapshot, "CHUNK_ROWS", 7)
+    run_import(with_departments, "objects", write_csv(tmp_path / "o.csv", objects(50)))
+    with with_departments.transaction() as session:
+        records = objects_as_of(session)
+        assert registry_digest(session, "objects") == objects_snapshot(records).digest
+    assert [r.id for r in records] == sorted(code(n) for n in range(50))
+
+
+def test_chunks_follow_code_point_order_whatever_the_collation(
+    with_departments: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL's default collation sorts 'a' before 'B'; the snapshot sorts by code point."""
+    monkeypatch.setattr(snapshot, "CHUNK_ROWS", 2)
+    ids = ["a-1", "B-2", "b-0", "A-9", "摊位3", "_z", "Z", "ä", "a 2", "10", "9"]
+    header = ["id", "id_type", "name", "type", "industry", "district", "status", "risk_class"]
+    rows = [[i, "other", f"摊位{i}", "其他", "F", "兴隆台区", "存续", "C"] for i in ids]
+    summary = run_import(
+        with_departments, "objects", write_csv(tmp_path / "o.csv", [header, *rows])
+    )
+    with with_departments.transaction() as session:
+        records = objects_as_of(session)
+    assert [r.id for r in records] == sorted(ids)
+    assert summary.digest == objects_snapshot(records).digest
+
+
+def test_empty_registry_digest(with_departments: App, tmp_path: Path) -> None:
+    with with_departments.transaction() as session:
+        assert registry_digest(session, "objects") == objects_snapshot([]).digest
+        assert registry_digest(session, "conflicts") == conflicts_snapshot([]).digest
+
+
+def test_inspector_and_conflict_digests(with_departments: App, tmp_path: Path) -> None:
+    run_import(with_departments, "objects", write_csv(tmp_path / "o.csv", objects(2)))
+    inspectors = run_import(
+        with_departments, "inspectors", write_csv(tmp_path / "i.csv", INSPECTORS)
+    )
+    rows = [CONFLICT_HEADER, [INSPECTORS[1][0], code(1), "亲属", "2027-01-01", "", "岳父"]]
+    conflicts = run_import(with_departments, "conflicts", write_csv(tmp_path / "c.csv", rows))
+    expected_inspectors = [
+        InspectorRecord("21110020230001", "马文阳", "SCJG", date(2028, 10, 16), "在岗",  # type: ignore[arg-type]
+                        specialties=("药品", "食品"), leader=True),
+        InspectorRecord("21110020230008", "刘霞静", "SCJG", date(2028, 12, 22), "在岗",  # type: ignore[arg-type]
+                        specialties=("食品",), unavailable=((date(2027, 1, 10), date(2027, 1, 20)),)),
+        InspectorRecord("21110020230017", "王艳", "SYJ", date(2026, 8, 15), "休假"),  # type: ignore[arg-type]
+    ]  # fmt: skip
+    assert inspectors.digest == inspectors_snapshot(expected_inspectors).digest
+    expected_conflict = ConflictRecord("21110020230001", code(1), "亲属", date(2027, 1, 1))  # type: ignore[arg-type]
+    assert conflicts.digest == conflicts_snapshot([expected_conflict]).digest
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs DUALRANDOM_TEST_DATABASE_URL")
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_same_digests_on_sqlite_and_postgresql(app: App, tmp_path: Path) -> None:
+    config = tmp_path / "sqlite.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "side.sqlite3"}"\n')
+    side = App.from_settings(load_settings(config, environ={}))
+    side.upgrade()
+    try:
+        files = {
+            "departments": write_csv(tmp_path / "d.csv", DEPARTMENTS),
+            "objects": write_csv(tmp_path / "o.csv", objects(40)),
+            "inspectors": write_csv(tmp_path / "i.csv", INSPECTORS),
+        }
+        digests = [
+            [run_import(db, kind, path).digest for kind, path in files.items()]
+            for db in (app, side)
+        ]
+    finally:
+        side.close()
+    assert digests[0] == digests[1]
