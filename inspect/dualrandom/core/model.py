@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from fractions import Fraction
+from typing import TypeVar
 
 __all__ = [
     "CONFLICT_RULES",
@@ -154,6 +155,20 @@ FILTER_KEYS = (
 LISTS = frozenset({"abnormal", "serious_illegal"})
 
 
+E = TypeVar("E", bound=StrEnum)
+_MEMBERS: dict[type[StrEnum], dict[str, StrEnum]] = {}
+
+
+def _member(enum: type[E], value: str) -> E:
+    """``enum(value)`` through a dict: the enum call costs more than the rest
+    of building a record. Unknown values still raise the enum's ValueError."""
+    members = _MEMBERS.get(enum)
+    if members is None:
+        members = _MEMBERS[enum] = {m.value: m for m in enum}
+    found = members.get(value)
+    return found if found is not None else enum(value)  # type: ignore[return-value]
+
+
 @dataclass(frozen=True, slots=True)
 class DepartmentRecord:
     code: str
@@ -195,21 +210,21 @@ class ObjectRecord:
     last_inspected: date | None = None
 
     def __post_init__(self) -> None:
-        _require(
-            self.id == nfc(self.id) and bool(self.id), f"object id {self.id!r} is empty or not NFC"
-        )
-        _require(
-            self.id_type in ("uscc", "other"), f"id type {self.id_type!r} is not uscc or other"
-        )
-        _require(
-            bool(_INDUSTRY.match(self.industry)),
-            f"industry code {self.industry!r} is not a GB/T 4754 code",
-        )
-        object.__setattr__(self, "type", ObjectType(self.type))
-        object.__setattr__(self, "status", ObjectStatus(self.status))
-        object.__setattr__(self, "risk_class", RiskClass(self.risk_class))
-        object.__setattr__(self, "departments", _sorted_tuple(self.departments))
-        object.__setattr__(self, "tags", _sorted_tuple(self.tags))
+        # Plain ifs, not _require: messages are formatted only on failure, and
+        # this runs once per object of registries with millions of rows.
+        if not self.id or not unicodedata.is_normalized("NFC", self.id):
+            raise ValueError(f"object id {self.id!r} is empty or not NFC")
+        if self.id_type != "uscc" and self.id_type != "other":
+            raise ValueError(f"id type {self.id_type!r} is not uscc or other")
+        if not _INDUSTRY.match(self.industry):
+            raise ValueError(f"industry code {self.industry!r} is not a GB/T 4754 code")
+        object.__setattr__(self, "type", _member(ObjectType, self.type))
+        object.__setattr__(self, "status", _member(ObjectStatus, self.status))
+        object.__setattr__(self, "risk_class", _member(RiskClass, self.risk_class))
+        if self.departments or type(self.departments) is not tuple:
+            object.__setattr__(self, "departments", _sorted_tuple(self.departments))
+        if self.tags or type(self.tags) is not tuple:
+            object.__setattr__(self, "tags", _sorted_tuple(self.tags))
 
     @property
     def lists(self) -> tuple[str, ...]:
@@ -269,7 +284,7 @@ class ConflictRecord:
     valid_until: date | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "relation", Relation(self.relation))
+        object.__setattr__(self, "relation", _member(Relation, self.relation))
         if self.valid_from and self.valid_until:
             _require(
                 self.valid_from <= self.valid_until,

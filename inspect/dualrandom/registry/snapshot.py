@@ -16,6 +16,7 @@ registry; a test checks it against the core on multi-chunk registries.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
@@ -140,14 +141,38 @@ def _chunks(
     """The rows as of ``version`` in key order (code points, as the core sorts), in chunks."""
     if version is not None:
         get_version(session, kind, version)
-    binary = "C" if session.get_bind().dialect.name == "postgresql" else "BINARY"
+    dialect = session.get_bind().dialect
+    binary = "C" if dialect.name == "postgresql" else "BINARY"
     query = (
         select(*(table.c[name] for name in columns))
         .where(_as_of(table, version))
         .order_by(*(table.c[key].collate(binary) for key in _KEYS[kind]))
-        .execution_options(yield_per=CHUNK_ROWS)
     )
-    yield from session.execute(query).partitions()
+    # The DBAPI cursor directly, in the session's transaction: SQLAlchemy's
+    # per-row result processing costs more than reading a million rows
+    # itself. The query's only parameters are integers and booleans, so it
+    # is compiled with literal values; dates and booleans are converted by
+    # the record builders (_day, bool), which accept either driver's types.
+    sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(CHUNK_ROWS):
+            yield rows
+    finally:
+        cursor.close()
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def _day(value: Any) -> date | None:
+    """A DATE column as the driver returns it: None, a date, or (SQLite) ISO text."""
+    if value is None or isinstance(value, date):
+        return value
+    return _parse_day(value)
 
 
 def _shared() -> Callable[[Any], Any]:
@@ -179,12 +204,12 @@ def _object(row: Any, share: Callable[[Any], Any]) -> ObjectRecord:
         share(id_type),
         share(authority),
         address,
-        share(established),
-        abnormal,
-        serious,
+        _day(established),
+        bool(abnormal),
+        bool(serious),
         share(_split(departments)),
         share(_split(tags)),
-        share(inspected),
+        _day(inspected),
     )
 
 
@@ -195,12 +220,12 @@ def _inspector(row: Any) -> InspectorRecord:
         cert_no,
         name,
         department,
-        valid_until,
+        _parse_day(valid_until) if isinstance(valid_until, str) else valid_until,
         status,
         post,
         _split(specialties),
-        leader,
-        expert,
+        bool(leader),
+        bool(expert),
         _ranges(unavailable),
         district,
         home_district,
@@ -208,7 +233,8 @@ def _inspector(row: Any) -> InspectorRecord:
 
 
 def _conflict(row: Any) -> ConflictRecord:
-    return ConflictRecord(*row)
+    cert_no, object_id, relation, valid_from, valid_until = row
+    return ConflictRecord(cert_no, object_id, relation, _day(valid_from), _day(valid_until))
 
 
 def _object_chunks(session: Session, version: int | None) -> Iterator[list[ObjectRecord]]:
