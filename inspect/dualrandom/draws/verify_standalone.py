@@ -1,5 +1,2063 @@
-"""Placeholder: the standalone verifier is written in the next commit."""
+#!/usr/bin/env python3
+"""Check a dual-random draw from its verification bundle, with nothing but Python.
 
+双随机抽查核验程序：只需 Python 3.11+ 标准库，运行 ``python3 verify.py``，看到 MATCH 即核验通过。
+
+Run it inside a bundle folder (the folder this file is in is the default)::
+
+    python3 verify.py [FOLDER]
+
+It is an independent implementation of algorithm DR-1 (``docs/SPEC.md`` of the
+dual-random project) and of the bundle layout (``docs/BUNDLE.md``), written from
+those documents alone. It performs, in this order:
+
+1. **manifest** - ``MANIFEST.sha256`` lists every other file with its SHA-256;
+   no file is missing, changed or unlisted, and the tier has its files;
+2. **digests** - the plan and snapshot files hash to the digests committed in
+   ``commitment.json`` before the draw, and ``O = H(T_OBJECTS; P, I)``;
+3. **secret** - the revealed secret hashes to the committed ``secret_commitment``;
+4. **seed** - the seed follows from the five digests, the entropy and the secret;
+5. **tickets** - every published ticket is recomputed from the seed;
+6. public tier: **selection** - for every stratum that does not use the risk
+   class, the pools (objects-public.tsv through the plan's filters, minus
+   exclusions.tsv), quotas, selection and reserve are recomputed, and the drawn
+   objects of risk-class strata are counted;
+   auditor tier: **re-run** - the whole draw (pools, exclusions, quotas,
+   selection, reserve, visits, teams) is recomputed and all six output files are
+   compared byte for byte, as is the result digest.
+
+It prints one ``ok`` line per passed check and then ``MATCH`` (exit status 0),
+or ``MISMATCH: <file>[:<line>]: <what>`` for the first difference (exit status 1).
+Line numbers count the header line as line 1. Exit status 2 means the
+checker could not run (e.g. no such folder).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
 import sys
+import unicodedata
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
 
-sys.exit("verify.py: not available in this build; use dualrandom verify FOLDER")
+ALGORITHM = "DR-1"
+T_OBJECTS = b"DR-1/objects\x00"
+T_SEED = b"DR-1/seed\x00"
+T_COMMIT = b"DR-1/commit\x00"
+T_TARGET = b"DR-1/target\x00"
+T_TEAM = b"DR-1/team\x00"
+T_RESULT = b"DR-1/result\x00"
+
+MANIFEST = "MANIFEST.sha256"
+
+
+def fields(names: str) -> list[str]:
+    """A header: field names separated by spaces."""
+    return names.split()
+
+
+OUTPUT_FILES = (
+    "quotas.tsv",
+    "result.tsv",
+    "reserve.tsv",
+    "teams.tsv",
+    "exclusions.tsv",
+    "outside.tsv",
+)
+COMMON_FILES = frozenset(
+    {
+        "bundle.json",
+        "commitment.json",
+        "plan.json",
+        "objects-public.tsv",
+        "quotas.tsv",
+        "result.tsv",
+        "reserve.tsv",
+        "exclusions.tsv",
+        "outside.tsv",
+    }
+)
+TIER_FILES = {
+    "public": COMMON_FILES | {"result-internal-strata.tsv"},
+    "auditor": COMMON_FILES
+    | {"objects-internal.tsv", "inspectors.tsv", "conflicts.tsv", "history.tsv", "teams.tsv"},
+}
+OPTIONAL_FILES = frozenset({"README.txt", "verify.py"})
+
+OBJECTS_HEADER = fields(
+    "id id_type name type industry district registration_authority address status established abnormal_list serious_illegal_list departments tags last_inspected"
+)
+INTERNAL_HEADER = ["id", "risk_class"]
+INSPECTORS_HEADER = fields(
+    "cert_no name department post specialties leader expert cert_valid_until status unavailable district home_district"
+)
+CONFLICTS_HEADER = ["cert_no", "object_id", "relation", "valid_from", "valid_until"]
+HISTORY_HEADER = ["object_id", "item_code", "date", "officers"]
+QUOTAS_HEADER = ["stratum", "item", "pool_size", "ratio", "min", "max", "k", "shortfall", "reserve"]
+SELECTION_HEADER = ["stratum", "item", "rank", "id", "ticket"]
+TEAMS_HEADER = fields("visit id ticket items departments slot role officer department position")
+EXCLUSIONS_HEADER = ["stratum", "item", "id", "reasons"]
+OUTSIDE_HEADER = ["id"]
+INTERNAL_STRATA_HEADER = ["item", "id", "ticket"]
+
+OBJECT_TYPES = frozenset({"企业", "个体工商户", "农民专业合作社", "外国企业常驻代表机构", "其他"})
+OBJECT_STATUSES = frozenset({"存续", "在业", "注销", "吊销", "迁出", "撤销"})
+RISK_CLASSES = frozenset({"A", "B", "C", "D"})
+OFFICER_STATUSES = frozenset({"在岗", "休假", "借调", "离岗"})
+RELATIONS = frozenset({"亲属", "原单位", "持股", "受礼", "办理过案件", "其他"})
+REASONS = ("status", "lookback", "annual_cap", "item_cap")
+FILTER_KEYS = frozenset(
+    {"type", "district", "industry", "risk_class", "status", "department", "tag", "list"}
+)
+CONFLICT_RULES = frozenset({"declared", "home_district", "previous_team"})
+ON_DUTY = "在岗"
+HEX = frozenset("0123456789abcdef")
+
+
+class Mismatch(Exception):
+    """The first difference found: a file, optionally a line, and what differs."""
+
+    def __init__(self, file: str, what: str, line: int | None = None) -> None:
+        super().__init__(what)
+        self.file, self.what, self.line = file, what, line
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.what}"
+
+
+# --------------------------------------------------------------------------
+# Primitives (SPEC §2, §5, §6)
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def tagged_hash(tag: bytes, *fields: bytes) -> bytes:
+    """H(tag; f1, ..., fn): SHA-256 over the tag and length-prefixed fields."""
+    h = hashlib.sha256(tag)
+    for f in fields:
+        h.update(len(f).to_bytes(4, "big"))
+        h.update(f)
+    return h.digest()
+
+
+def ticket(seed: bytes, object_id: str) -> int:
+    """The 64-bit ticket of an object (SPEC §6)."""
+    digest = hashlib.sha256(T_TARGET + seed + object_id.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def ticket_hex(value: int) -> str:
+    return f"{value:016x}"
+
+
+def is_hex(text: str, length: int) -> bool:
+    return len(text) == length and set(text) <= HEX
+
+
+# --------------------------------------------------------------------------
+# The line format (SPEC §2.1)
+
+_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r", "s": ";"}
+
+
+def escape(text: str) -> str:
+    if not any(c in text for c in "\\\t\n\r"):
+        return text
+    return "".join(_ESCAPES.get(c, c) for c in text)
+
+
+def escape_list(values: Iterable[str]) -> str:
+    return ";".join(escape(v).replace(";", "\\s") for v in sorted(set(values)))
+
+
+def unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    out: list[str] = []
+    chars = iter(text)
+    for c in chars:
+        if c != "\\":
+            out.append(c)
+            continue
+        code = next(chars, "")
+        if code not in _UNESCAPES:
+            raise ValueError(f"invalid escape '\\{code}'")
+        out.append(_UNESCAPES[code])
+    return "".join(out)
+
+
+def require_nfc(text: str) -> str:
+    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+        raise ValueError(f"{text!r} is not in Unicode NFC")
+    return text
+
+
+def dec_text(raw: str) -> str:
+    if "\\" not in raw:
+        return require_nfc(raw)  # no escapes: canonical, since raw TAB, LF and CR cannot occur
+    value = unescape(raw)
+    if escape(value) != raw:
+        raise ValueError(f"{raw!r} is not canonically escaped")
+    return require_nfc(value)
+
+
+def dec_ident(raw: str) -> str:
+    value = dec_text(raw)
+    if not value or "\x00" in value:
+        raise ValueError("an identifier must be non-empty and without U+0000")
+    return value
+
+
+def dec_list(raw: str) -> tuple[str, ...]:
+    if raw == "":
+        return ()
+    values = tuple(require_nfc(unescape(part)) for part in raw.split(";"))
+    if "" in values:
+        raise ValueError("empty list element")
+    if escape_list(values) != raw:
+        raise ValueError(f"{raw!r} is not a sorted, de-duplicated, canonically escaped list")
+    return values
+
+
+def dec_bool(raw: str) -> bool:
+    if raw not in ("0", "1"):
+        raise ValueError(f"boolean {raw!r} is not 0 or 1")
+    return raw == "1"
+
+
+def is_date(text: str) -> bool:
+    if len(text) != 10 or not text.isascii() or text[4] != "-" or text[7] != "-":
+        return False
+    y, m, d = text[:4], text[5:7], text[8:]
+    if not (y.isdigit() and m.isdigit() and d.isdigit()):
+        return False
+    try:
+        date(int(y), int(m), int(d))
+    except ValueError:
+        return False
+    return True
+
+
+def dec_date(raw: str) -> str:
+    if not is_date(raw):
+        raise ValueError(f"{raw!r} is not a YYYY-MM-DD date")
+    return raw
+
+
+def dec_opt_date(raw: str) -> str | None:
+    return None if raw == "" else dec_date(raw)
+
+
+def dec_int(raw: str) -> int:
+    if not (raw.isascii() and raw.isdigit()) or (len(raw) > 1 and raw[0] == "0"):
+        raise ValueError(f"{raw!r} is not a canonical non-negative integer")
+    return int(raw)
+
+
+def dec_enum(values: frozenset[str]) -> Callable[[str], str]:
+    known = {v: v for v in values}  # returns the shared string, not the field's copy
+
+    def decode(raw: str) -> str:
+        if raw not in known:
+            raise ValueError(f"{raw!r} is not one of {', '.join(sorted(values))}")
+        return known[raw]
+
+    return decode
+
+
+def table_lines(name: str, data: bytes, header: Sequence[str]) -> Iterator[tuple[int, str]]:
+    """Yield (line number, line) of the data rows of a §2.1 table."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise Mismatch(name, "starts with a byte-order mark", 1)
+    if b"\r" in data:
+        raise Mismatch(name, "contains a raw CR", data[: data.index(b"\r")].count(b"\n") + 1)
+    if not data.endswith(b"\n"):
+        raise Mismatch(name, "the last line does not end with LF", data.count(b"\n") + 1)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Mismatch(name, "not UTF-8", data[: exc.start].count(b"\n") + 1) from None
+    lines = text[:-1].split("\n")
+    if lines[0].split("\t") != list(header):
+        raise Mismatch(name, f"header is not {chr(9).join(header)!r}", 1)
+    yield from enumerate(lines[1:], start=2)
+
+
+Decoder = Callable[[str], Any]
+
+
+def plain_ident(raw: str) -> str:
+    if not raw or "\x00" in raw:
+        raise ValueError("an identifier must be non-empty and without U+0000")
+    return raw
+
+
+def plain_list(raw: str) -> tuple[str, ...]:
+    values = tuple(raw.split(";")) if raw else ()
+    if "" in values or ";".join(sorted(set(values))) != raw:
+        raise ValueError(f"{raw!r} is not a sorted, de-duplicated list of non-empty elements")
+    return values
+
+
+def plain_text(raw: str) -> str:
+    return raw
+
+
+# For a line without backslash and already known to be NFC: the same checks, cheaper.
+PLAIN: dict[Decoder, Decoder] = {dec_text: plain_text, dec_ident: plain_ident, dec_list: plain_list}
+
+
+def read_rows(
+    name: str,
+    data: bytes,
+    header: Sequence[str],
+    decoders: Sequence[Decoder],
+    order: Callable[[list[Any]], Any] | None = None,
+    unique: bool = True,
+) -> Iterator[tuple[int, list[Any]]]:
+    """Decode a §2.1 table strictly, row by row; with order, check the rows' sort order.
+
+    A line without any backslash holds no escapes, so its text fields stand as
+    they are and one NFC check covers them all (TAB is a starter that never composes).
+    """
+    plain = [PLAIN.get(decode, decode) for decode in decoders]
+    width = len(header)
+    previous: Any = None
+    for number, line in table_lines(name, data, header):
+        fields = line.split("\t")
+        if len(fields) != width:
+            raise Mismatch(name, f"{len(fields)} fields, the header has {width}", number)
+        fast = "\\" not in line and (line.isascii() or unicodedata.is_normalized("NFC", line))
+        try:
+            values = [f(raw) for f, raw in zip(plain if fast else decoders, fields, strict=True)]
+        except ValueError:
+            values = decode_fields(name, number, header, decoders, fields)
+        if order is not None:
+            key = order(values)
+            if previous is not None and (key < previous or (unique and key == previous)):
+                what = "duplicate key" if key == previous else "rows out of order"
+                raise Mismatch(name, what, number)
+            previous = key
+        yield number, values
+
+
+def decode_fields(
+    name: str, number: int, header: Sequence[str], decoders: Sequence[Decoder], fields: list[str]
+) -> list[Any]:
+    """Decode one row field by field, naming the column of the first bad field."""
+    values = []
+    for column, decode, raw in zip(header, decoders, fields, strict=True):
+        try:
+            values.append(decode(raw))
+        except ValueError as exc:
+            raise Mismatch(name, f"{column}: {exc}", number) from None
+    return values
+
+
+def read_table(
+    name: str,
+    data: bytes,
+    header: Sequence[str],
+    decoders: Sequence[Decoder],
+    order: Callable[[list[Any]], Any] | None = None,
+) -> list[tuple[int, list[Any]]]:
+    """All rows of a small table (see read_rows)."""
+    return list(read_rows(name, data, header, decoders, order))
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
+    """Serialise already-encoded fields as a §2.1 table."""
+    lines = ["\t".join(header)]
+    lines.extend("\t".join(row) for row in rows)
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def compare_file(name: str, expected: bytes, actual: bytes) -> None:
+    """Byte-for-byte comparison that names the first differing line."""
+    if expected == actual:
+        return
+    want, have = expected.split(b"\n"), actual.split(b"\n")
+    for number, (w, h) in enumerate(zip(want, have, strict=False), start=1):
+        if w != h:
+            raise Mismatch(name, f"expected {show(w)}, found {show(h)}", number)
+    number = min(len(want), len(have)) + 1
+    if len(want) > len(have):
+        raise Mismatch(name, f"file ends; expected {show(want[number - 1])}", number)
+    raise Mismatch(name, f"unexpected {show(have[number - 1])}", number)
+
+
+def show(line: bytes) -> str:
+    text = line.decode("utf-8", errors="replace").replace("\t", " | ")
+    return repr(text if len(text) <= 160 else text[:157] + "...")
+
+
+# --------------------------------------------------------------------------
+# Canonical JSON (SPEC §4; commitment.json as in BUNDLE.md)
+
+
+def canonical_json(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json_string(value)
+    if isinstance(value, list):
+        return "[" + ",".join(canonical_json(v) for v in value) + "]"
+    if isinstance(value, dict):
+        members = (f"{json_string(k)}:{canonical_json(value[k])}" for k in sorted(value))
+        return "{" + ",".join(members) + "}"
+    raise ValueError(f"{type(value).__name__} is not allowed in canonical JSON")
+
+
+_JSON_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n"}
+_JSON_ESCAPES |= {"\f": "\\f", "\r": "\\r"}
+
+
+def json_string(text: str) -> str:
+    out = []
+    for c in text:
+        if c in _JSON_ESCAPES:
+            out.append(_JSON_ESCAPES[c])
+        elif c < " ":
+            out.append(f"\\u{ord(c):04x}")
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'
+
+
+def load_json(name: str, data: bytes) -> Any:
+    try:
+        return json.loads(data.decode("utf-8"), parse_float=_no_float, parse_constant=_no_float)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Mismatch(name, f"not valid JSON: {exc}") from None
+
+
+def _no_float(text: str) -> Any:
+    raise ValueError(f"non-integer number {text}")
+
+
+# --------------------------------------------------------------------------
+# The plan document (SPEC §4)
+
+
+class Filter:
+    """An object filter (docs/FORMATS.md): AND across keys, OR within a key."""
+
+    def __init__(self, spec: dict[str, list[str]]) -> None:
+        self.keys = tuple(sorted(spec))
+        self.sets = {key: frozenset(values) for key, values in spec.items()}
+        self.prefixes = tuple(spec.get("industry", ()))
+
+    @property
+    def uses_risk(self) -> bool:
+        return "risk_class" in self.sets
+
+    def match(self, obj: Obj, public_only: bool = False) -> bool:
+        """Does obj match? With public_only, the risk_class key is ignored."""
+        for key in self.keys:
+            values = self.sets[key]
+            if key == "industry":
+                ok = obj.industry.startswith(self.prefixes)
+            elif key == "department":
+                ok = not values.isdisjoint(obj.departments)
+            elif key == "tag":
+                ok = not values.isdisjoint(obj.tags)
+            elif key == "list":
+                ok = ("abnormal" in values and obj.abnormal) or (
+                    "serious_illegal" in values and obj.serious_illegal
+                )
+            elif key == "risk_class":
+                if public_only:
+                    continue
+                if obj.risk_class is None:
+                    raise ValueError("risk class needed but not known")
+                ok = obj.risk_class in values
+            else:
+                ok = getattr(obj, key) in values
+            if not ok:
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Item:
+    code: str
+    department: str
+    ratio: tuple[int, int]
+    max_per_year: int | None
+    scope: Filter
+    specialty: str
+
+
+@dataclass(frozen=True)
+class Stratum:
+    name: str
+    where: Filter
+    ratio: tuple[int, int] | None
+    min: int
+    max: int | None
+    public: bool
+
+
+@dataclass(frozen=True)
+class Team:
+    size: int
+    leader: bool
+    same_district: bool
+    load_cap: int | None
+    require: tuple[tuple[str, int], ...]
+    rules: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Plan:
+    raw: dict[str, Any]
+    id: str
+    year: int
+    department: str
+    start: str
+    end: str
+    scope: Filter
+    strata: tuple[Stratum, ...]
+    items: dict[str, Item]
+    statuses: frozenset[str]
+    lookback: int
+    annual_cap: int | None
+    team: Team
+
+    @property
+    def codes(self) -> list[str]:
+        return sorted(self.items)
+
+    @property
+    def cutoff(self) -> str | None:
+        """Events on or after this date are within the look-back (SPEC §7.2)."""
+        return months_before(self.start, self.lookback) if self.lookback > 0 else None
+
+
+class PlanReader:
+    """Typed access to plan.json; every problem is a Mismatch naming plan.json."""
+
+    name = "plan.json"
+
+    def fail(self, path: str, what: str) -> Mismatch:
+        return Mismatch(self.name, f"{path}: {what}")
+
+    def get(self, obj: Any, path: str, key: str, kind: type | tuple[type, ...]) -> Any:
+        if not isinstance(obj, dict) or key not in obj:
+            raise self.fail(path, f"missing key {key!r}")
+        value = obj[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        bad_bool = isinstance(value, bool) and bool not in kinds
+        if bad_bool or not isinstance(value, kinds):
+            raise self.fail(f"{path}.{key}", f"expected {' or '.join(k.__name__ for k in kinds)}")
+        return value
+
+    def opt_int(self, obj: Any, path: str, key: str, minimum: int) -> int | None:
+        value = self.get(obj, path, key, (int, type(None)))
+        if value is not None and value < minimum:
+            raise self.fail(f"{path}.{key}", f"must be at least {minimum}")
+        return value  # type: ignore[no-any-return]
+
+    def integer(self, obj: Any, path: str, key: str, minimum: int) -> int:
+        value = self.get(obj, path, key, int)
+        if value < minimum:
+            raise self.fail(f"{path}.{key}", f"must be at least {minimum}")
+        return value  # type: ignore[no-any-return]
+
+    def strings(self, obj: Any, path: str, key: str) -> list[str]:
+        values = self.get(obj, path, key, list)
+        if not all(isinstance(v, str) for v in values):
+            raise self.fail(f"{path}.{key}", "expected an array of strings")
+        if values != sorted(set(values)):
+            raise self.fail(f"{path}.{key}", "a set must be sorted and without duplicates")
+        return values  # type: ignore[no-any-return]
+
+    def ratio(self, value: Any, path: str) -> tuple[int, int]:
+        parts = value.split("/") if isinstance(value, str) else []
+        nums = [p for p in parts if p.isascii() and p.isdigit() and p[0] != "0"]
+        if len(parts) != 2 or len(nums) != 2:
+            raise self.fail(path, f"ratio {value!r} is not p/q")
+        p, q = int(parts[0]), int(parts[1])
+        if not 0 < p <= q or math.gcd(p, q) != 1:
+            raise self.fail(path, f"ratio {value!r} is not a fraction in (0, 1] in lowest terms")
+        return p, q
+
+    def filter_of(self, obj: Any, path: str, key: str) -> Filter:
+        spec = self.get(obj, path, key, dict)
+        for name in spec:
+            if name not in FILTER_KEYS:
+                raise self.fail(f"{path}.{key}", f"unknown filter key {name!r}")
+            self.strings(spec, f"{path}.{key}", name)
+        return Filter(spec)
+
+    def day(self, obj: Any, path: str, key: str) -> str:
+        value = self.get(obj, path, key, str)
+        if not is_date(value):
+            raise self.fail(f"{path}.{key}", f"{value!r} is not a date")
+        return value  # type: ignore[no-any-return]
+
+
+def check_canonical_json(name: str, doc: Any, data: bytes, end: str = "") -> None:
+    try:
+        canonical = (canonical_json(doc) + end).encode("utf-8")
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise Mismatch(name, f"not canonical JSON: {exc}") from None
+    if canonical != data:
+        tail = " followed by one LF" if end else ""
+        raise Mismatch(name, f"not canonical JSON (keys sorted, no whitespace, UTF-8){tail}")
+
+
+def parse_plan(data: bytes) -> Plan:
+    doc = load_json("plan.json", data)
+    check_canonical_json("plan.json", doc, data)
+    r = PlanReader()
+    if r.get(doc, "", "algorithm", str) != ALGORITHM:
+        raise r.fail("algorithm", f"expected {ALGORITHM!r}")
+    plan = r.get(doc, "", "plan", dict)
+    items = [
+        parse_item(r, raw, f"items[{n}]") for n, raw in enumerate(r.get(doc, "", "items", list))
+    ]
+    codes = [item.code for item in items]
+    if codes != sorted(set(codes)) or codes != r.strings(plan, "plan", "items"):
+        raise r.fail("items", "items must be sorted by code and be exactly plan.items")
+    plan_scope = r.filter_of(plan, "plan", "scope")
+    strata = [
+        parse_stratum(r, raw, f"plan.strata[{n}]", plan_scope.uses_risk)
+        for n, raw in enumerate(r.get(plan, "plan", "strata", list))
+    ]
+    names = [s.name for s in strata]
+    if names != sorted(set(names)):
+        raise r.fail("plan.strata", "strata must be sorted by name, names unique")
+    window = r.get(plan, "plan", "window", dict)
+    start, end = r.day(window, "plan.window", "start"), r.day(window, "plan.window", "end")
+    if start > end:
+        raise r.fail("plan.window", "start is after end")
+    exclusions = r.get(plan, "plan", "exclusions", dict)
+    statuses = r.strings(exclusions, "plan.exclusions", "statuses")
+    return Plan(
+        raw=plan,
+        id=r.get(plan, "plan", "id", str),
+        year=r.get(plan, "plan", "year", int),
+        department=r.get(plan, "plan", "department", str),
+        start=start,
+        end=end,
+        scope=plan_scope,
+        strata=tuple(strata),
+        items={item.code: item for item in items},
+        statuses=frozenset(statuses),
+        lookback=r.integer(exclusions, "plan.exclusions", "lookback_months", 0),
+        annual_cap=r.opt_int(exclusions, "plan.exclusions", "annual_cap", 1),
+        team=parse_team(r, r.get(plan, "plan", "team", dict)),
+    )
+
+
+def parse_item(r: PlanReader, raw: Any, path: str) -> Item:
+    return Item(
+        code=r.get(raw, path, "code", str),
+        department=r.get(raw, path, "department", str),
+        ratio=r.ratio(r.get(raw, path, "ratio", str), f"{path}.ratio"),
+        max_per_year=r.opt_int(raw, path, "max_per_year", 1),
+        scope=r.filter_of(raw, path, "scope"),
+        specialty=r.get(raw, path, "specialty", str),
+    )
+
+
+def parse_stratum(r: PlanReader, raw: Any, path: str, scope_uses_risk: bool) -> Stratum:
+    where = r.filter_of(raw, path, "where")
+    ratio = r.get(raw, path, "ratio", (str, type(None)))
+    return Stratum(
+        name=r.get(raw, path, "name", str),
+        where=where,
+        ratio=None if ratio is None else r.ratio(ratio, f"{path}.ratio"),
+        min=r.integer(raw, path, "min", 0),
+        max=r.opt_int(raw, path, "max", 1),
+        public=not (where.uses_risk or scope_uses_risk),
+    )
+
+
+def parse_team(r: PlanReader, raw: dict[str, Any]) -> Team:
+    path = "plan.team"
+    district = r.get(raw, path, "district", str)
+    if district not in ("any", "same"):
+        raise r.fail(f"{path}.district", f"{district!r} is not 'any' or 'same'")
+    require = []
+    for n, entry in enumerate(r.get(raw, path, "require", list)):
+        where = f"{path}.require[{n}]"
+        require.append(
+            (r.get(entry, where, "department", str), r.integer(entry, where, "count", 1))
+        )
+    if [d for d, _ in require] != sorted({d for d, _ in require}):
+        raise r.fail(f"{path}.require", "must be sorted by department, each once")
+    rules = r.strings(raw, path, "conflict_rules")
+    if not set(rules) <= CONFLICT_RULES:
+        raise r.fail(f"{path}.conflict_rules", "unknown rule")
+    return Team(
+        size=r.integer(raw, path, "size", 2),
+        leader=r.get(raw, path, "leader", bool),
+        same_district=district == "same",
+        load_cap=r.opt_int(raw, path, "load_cap", 1),
+        require=tuple(require),
+        rules=frozenset(rules),
+    )
+
+
+# --------------------------------------------------------------------------
+# Registry snapshots (SPEC §3)
+
+
+@dataclass(slots=True)
+class Obj:
+    id: str
+    type: str
+    industry: str
+    district: str
+    status: str
+    abnormal: bool
+    serious_illegal: bool
+    departments: frozenset[str]
+    tags: frozenset[str]
+    last_inspected: str | None
+    risk_class: str | None = None
+
+
+@dataclass(slots=True)
+class Officer:
+    cert_no: str
+    department: str
+    specialties: frozenset[str]
+    leader: bool
+    valid_until: str
+    status: str
+    unavailable: tuple[tuple[str, str], ...]
+    district: str
+    home_district: str
+
+
+@dataclass(frozen=True)
+class Conflict:
+    cert_no: str
+    object_id: str
+    valid_from: str | None
+    valid_until: str | None
+
+
+@dataclass(frozen=True)
+class Past:
+    """One history row: an earlier planned inspection."""
+
+    object_id: str
+    item_code: str
+    date: str
+    officers: tuple[str, ...]
+
+
+def dec_range(raw: str) -> tuple[str, str]:
+    first, sep, last = raw.partition("..")
+    if not sep or not is_date(first) or not is_date(last) or first > last:
+        raise ValueError(f"{raw!r} is not a date range D..D")
+    return first, last
+
+
+OBJECT_DECODERS: list[Decoder] = [
+    dec_ident,
+    dec_enum(frozenset({"uscc", "other"})),
+    dec_text,
+    dec_enum(OBJECT_TYPES),
+    dec_text,
+    dec_text,
+    dec_text,
+    dec_text,
+    dec_enum(OBJECT_STATUSES),
+    dec_opt_date,
+    dec_bool,
+    dec_bool,
+    dec_list,
+    dec_list,
+    dec_opt_date,
+]
+
+
+def parse_objects(data: bytes) -> list[Obj]:
+    name = "objects-public.tsv"
+    shared: dict[tuple[str, ...], frozenset[str]] = {}
+    objects = []
+    for _, v in read_rows(name, data, OBJECTS_HEADER, OBJECT_DECODERS, order=first):
+        departments = shared.get(v[12]) or shared.setdefault(v[12], frozenset(v[12]))
+        tags = shared.get(v[13]) or shared.setdefault(v[13], frozenset(v[13]))
+        industry, district = sys.intern(v[4]), sys.intern(v[5])
+        objects.append(
+            Obj(v[0], v[3], industry, district, v[8], v[10], v[11], departments, tags, v[14])
+        )
+    return objects
+
+
+def first(values: list[Any]) -> Any:
+    return values[0]
+
+
+def add_risk_classes(objects: list[Obj], data: bytes) -> None:
+    name = "objects-internal.tsv"
+    rows = read_rows(name, data, INTERNAL_HEADER, [dec_ident, dec_enum(RISK_CLASSES)])
+    count = 0
+    for obj, (number, (object_id, risk)) in zip(objects, rows, strict=False):
+        if object_id != obj.id:
+            raise Mismatch(name, f"id {object_id!r}, objects-public.tsv has {obj.id!r}", number)
+        obj.risk_class = risk
+        count += 1
+    count += sum(1 for _ in rows)
+    if count != len(objects):
+        raise Mismatch(name, f"{count} rows, objects-public.tsv has {len(objects)}")
+
+
+def parse_officers(data: bytes) -> list[Officer]:
+    decoders: list[Decoder] = [
+        dec_ident,
+        dec_text,
+        dec_text,
+        dec_text,
+        dec_list,
+        dec_bool,
+        dec_bool,
+        dec_date,
+        dec_enum(OFFICER_STATUSES),
+        lambda raw: tuple(dec_range(r) for r in dec_list(raw)),
+        dec_text,
+        dec_text,
+    ]
+    rows = read_rows("inspectors.tsv", data, INSPECTORS_HEADER, decoders, order=first)
+    return [
+        Officer(v[0], v[2], frozenset(v[4]), v[5], v[7], v[8], v[9], v[10], v[11]) for _, v in rows
+    ]
+
+
+def parse_conflicts(data: bytes) -> list[Conflict]:
+    decoders = [dec_ident, dec_ident, dec_enum(RELATIONS), dec_opt_date, dec_opt_date]
+    rows = read_rows(
+        "conflicts.tsv", data, CONFLICTS_HEADER, decoders, order=lambda v: (v[0], v[1], v[2])
+    )
+    return [Conflict(v[0], v[1], v[3], v[4]) for _, v in rows]
+
+
+def parse_history(data: bytes) -> list[Past]:
+    name = "history.tsv"
+    decoders = [dec_ident, dec_ident, dec_date, dec_list]
+    history = []
+    for number, v in read_rows(
+        name, data, HISTORY_HEADER, decoders, order=history_order, unique=False
+    ):
+        if any("\x00" in officer for officer in v[3]):
+            raise Mismatch(name, "officers: an identifier contains U+0000", number)
+        history.append(Past(*v))
+    return history
+
+
+def history_order(v: list[Any]) -> tuple[str, str, str, str]:
+    """object_id, item_code, date, then the encoded officers field (SPEC §3.4)."""
+    return v[0], v[1], v[2], escape_list(v[3])
+
+
+# --------------------------------------------------------------------------
+# Pools, exclusions and quotas (SPEC §7)
+
+
+def months_before(day: str, months: int) -> str:
+    n = 12 * int(day[:4]) + int(day[5:7]) - 1 - months
+    year, month = divmod(n, 12)
+    month += 1
+    next_month = date(year + (month == 12), month % 12 + 1, 1)
+    last_day = (next_month - date(year, month, 1)).days
+    return f"{year:04d}-{month:02d}-{min(int(day[8:]), last_day):02d}"
+
+
+def exclusion_reasons(
+    obj: Obj, item: Item, plan: Plan, events: Sequence[tuple[str, str]], cutoff: str | None
+) -> list[str]:
+    """The reason codes of SPEC §7.2, in order; events are (item code or '*', date)."""
+    reasons = []
+    if obj.status in plan.statuses:
+        reasons.append("status")
+    mine = [d for code, d in events if code in (item.code, "*")]
+    if cutoff is not None and any(d >= cutoff for d in mine):
+        reasons.append("lookback")
+    this_year = str(plan.year).zfill(4)
+    cap = plan.annual_cap
+    if cap is not None and sum(d[:4] == this_year for _, d in events) >= cap:
+        reasons.append("annual_cap")
+    cap = item.max_per_year
+    if cap is not None and sum(d[:4] == this_year for d in mine) >= cap:
+        reasons.append("item_cap")
+    return reasons
+
+
+SIGNATURE: dict[str, Callable[[Obj], object]] = {
+    "type": lambda o: o.type,
+    "district": lambda o: o.district,
+    "industry": lambda o: o.industry,
+    "risk_class": lambda o: o.risk_class,
+    "status": lambda o: o.status,
+    "department": lambda o: o.departments,
+    "tag": lambda o: o.tags,
+    "list": lambda o: (o.abnormal, o.serious_illegal),
+}
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where an object falls in a plan."""
+
+    in_scope: bool
+    strata: tuple[Stratum, ...]  # the strata whose filter it matches
+    items: tuple[str, ...]  # the items whose scope it matches
+
+
+class Placer:
+    """The filters of a plan applied to objects, memoised on the fields they read.
+
+    With public_only, risk_class keys are ignored (the public tier's view).
+    """
+
+    def __init__(self, plan: Plan, public_only: bool = False) -> None:
+        self.plan, self.public_only = plan, public_only
+        filters = [plan.scope, *(s.where for s in plan.strata)]
+        filters.extend(i.scope for i in plan.items.values())
+        self.getters = [SIGNATURE[key] for key in sorted({k for f in filters for k in f.keys})]
+        self.memo: dict[tuple[object, ...], Place] = {}
+
+    def __call__(self, obj: Obj) -> Place:
+        signature = tuple(get(obj) for get in self.getters)
+        place = self.memo.get(signature)
+        if place is None:
+            place = self.memo[signature] = self._place(obj)
+        return place
+
+    def _place(self, obj: Obj) -> Place:
+        plan, public_only = self.plan, self.public_only
+        if not plan.scope.match(obj, public_only):
+            return Place(False, (), ())
+        strata = tuple(s for s in plan.strata if s.where.match(obj, public_only))
+        if len(strata) > 1 and not public_only:
+            names = ", ".join(s.name for s in strata)
+            raise Mismatch("plan.json", f"object {obj.id} matches more than one stratum ({names})")
+        items = tuple(c for c in plan.codes if plan.items[c].scope.match(obj, public_only))
+        return Place(True, strata, items)
+
+
+@dataclass
+class Prepared:
+    """What SPEC §7 computes before any randomness exists."""
+
+    pools: dict[tuple[str, str], list[Obj]]  # (stratum, item) -> members in id order
+    exclusions: list[tuple[str, str, str, list[str]]]
+    outside: list[str]
+
+
+def prepare(plan: Plan, objects: list[Obj], history: list[Past]) -> Prepared:
+    events: dict[str, list[tuple[str, str]]] = {}
+    for past in history:
+        events.setdefault(past.object_id, []).append((past.item_code, past.date))
+    cutoff = plan.cutoff
+    pools = {(s.name, c): list[Obj]() for s in plan.strata for c in plan.codes}
+    result = Prepared(pools, [], [])
+    place = Placer(plan)
+    for obj in objects:
+        where = place(obj)
+        if not where.in_scope:
+            continue
+        if not where.strata:
+            result.outside.append(obj.id)
+            continue
+        stratum = where.strata[0]
+        mine = list(events.get(obj.id, ()))
+        if obj.last_inspected is not None:
+            mine.append(("*", obj.last_inspected))
+        for code in where.items:
+            item = plan.items[code]
+            reasons = exclusion_reasons(obj, item, plan, mine, cutoff)
+            if reasons:
+                result.exclusions.append((stratum.name, code, obj.id, reasons))
+            else:
+                pools[stratum.name, code].append(obj)
+    result.exclusions.sort(key=lambda row: row[:3])
+    return result
+
+
+@dataclass(frozen=True)
+class Quota:
+    stratum: str
+    item: str
+    pool_size: int
+    ratio: tuple[int, int]
+    min: int
+    max: int | None
+    k: int
+    shortfall: int
+    reserve: int
+
+    def row(self) -> list[str]:
+        return [
+            escape(self.stratum),
+            escape(self.item),
+            str(self.pool_size),
+            f"{self.ratio[0]}/{self.ratio[1]}",
+            str(self.min),
+            "" if self.max is None else str(self.max),
+            str(self.k),
+            str(self.shortfall),
+            str(self.reserve),
+        ]
+
+
+def quota(stratum: Stratum, item: Item, pool_size: int) -> Quota:
+    """Sample size, shortfall and reserve length of a pool (SPEC §7.3)."""
+    p, q = stratum.ratio or item.ratio
+    c = -(-p * pool_size // q)
+    k = max(c, stratum.min)
+    if stratum.max is not None:
+        k = min(k, stratum.max)
+    k = min(pool_size, k)
+    reserve = min(pool_size - k, max(3, -(-k // 10)))
+    shortfall = max(0, stratum.min - pool_size)
+    return Quota(
+        stratum.name, item.code, pool_size, (p, q), stratum.min, stratum.max, k, shortfall, reserve
+    )
+
+
+def quotas_for(plan: Plan, sizes: dict[tuple[str, str], int]) -> list[Quota]:
+    return [
+        quota(s, plan.items[code], sizes[s.name, code])
+        for s in sorted(plan.strata, key=lambda s: s.name)
+        for code in plan.codes
+    ]
+
+
+# --------------------------------------------------------------------------
+# Selection, reserve and visits (SPEC §8)
+
+
+class Tickets:
+    """Tickets of the draw's seed, computed once per id."""
+
+    def __init__(self, seed: bytes) -> None:
+        self.seed = seed
+        self.cache: dict[str, int] = {}
+
+    def __call__(self, object_id: str) -> int:
+        value = self.cache.get(object_id)
+        if value is None:
+            value = self.cache[object_id] = ticket(self.seed, object_id)
+        return value
+
+    def key(self, object_id: str) -> tuple[int, str]:
+        return self(object_id), object_id
+
+
+@dataclass
+class Selection:
+    result: list[tuple[str, str, int, str]]  # stratum, item, rank, id
+    reserve: list[tuple[str, str, int, str]]
+
+
+def select(
+    quotas: list[Quota], pools: dict[tuple[str, str], list[str]], tickets: Tickets
+) -> Selection:
+    out = Selection([], [])
+    for q in quotas:
+        ordered = sorted(pools[q.stratum, q.item], key=tickets.key)
+        for rank, object_id in enumerate(ordered[: q.k + q.reserve], start=1):
+            target = out.result if rank <= q.k else out.reserve
+            target.append((q.stratum, q.item, rank, object_id))
+    return out
+
+
+def selection_table(rows: list[tuple[str, str, int, str]], tickets: Tickets) -> bytes:
+    return table(
+        SELECTION_HEADER,
+        (
+            [escape(h), escape(i), str(rank), escape(x), ticket_hex(tickets(x))]
+            for h, i, rank, x in rows
+        ),
+    )
+
+
+@dataclass
+class Visit:
+    number: int
+    obj: Obj
+    items: list[str]
+    departments: list[str]
+
+
+def make_visits(
+    selected: list[tuple[str, str, int, str]], plan: Plan, by_id: dict[str, Obj], tickets: Tickets
+) -> list[Visit]:
+    items: dict[str, set[str]] = {}
+    for _, code, _, object_id in selected:
+        items.setdefault(object_id, set()).add(code)
+    ordered = sorted(items, key=tickets.key)
+    return [
+        Visit(
+            number,
+            by_id[x],
+            sorted(items[x]),
+            sorted({plan.items[c].department for c in items[x]}),
+        )
+        for number, x in enumerate(ordered, start=1)
+    ]
+
+
+# --------------------------------------------------------------------------
+# Teams (SPEC §9)
+
+
+@dataclass
+class Slot:
+    visit: int  # index into the visit list
+    admits: frozenset[str]
+    department: str | None  # a department slot's department; None for a free slot
+    role: str | None = None  # "leader", "specialist:<s>" or None (member)
+    specialty: str | None = None
+
+
+def visit_slots(visit: Visit, index: int, plan: Plan, staffed: frozenset[str]) -> list[Slot]:
+    """The slots of one team, with their roles (SPEC §9.1)."""
+    items = [plan.items[c] for c in visit.items]
+    demand = dict(plan.team.require)
+    for item in items:
+        if item.department in staffed:
+            demand[item.department] = max(demand.get(item.department, 0), 1)
+    involved = frozenset({i.department for i in items} | set(demand) | {plan.department})
+    slots = [Slot(index, frozenset({d}), d) for d in sorted(demand) for _ in range(demand[d])]
+    while len(slots) < max(plan.team.size, sum(demand.values())):
+        slots.append(Slot(index, involved, None))
+    roles: list[tuple[str, str | None, set[str]]] = []
+    if plan.team.leader:
+        roles.append(("leader", None, {plan.department}))
+    for s in sorted({i.specialty for i in items} - {""}):
+        roles.append((f"specialist:{s}", s, {i.department for i in items if i.specialty == s}))
+    for role, specialty, preferred in roles:
+        slot = next((x for x in slots if x.role is None and x.department in preferred), None)
+        slot = slot or next((x for x in slots if x.role is None and x.department is None), None)
+        if slot is None:
+            slot = Slot(index, involved, None)
+            slots.append(slot)
+        slot.role, slot.specialty = role, specialty
+    return slots
+
+
+def fits(officer: Officer, slot: Slot) -> bool:
+    if officer.department not in slot.admits:
+        return False
+    if slot.role == "leader" and not officer.leader:
+        return False
+    return slot.specialty is None or slot.specialty in officer.specialties
+
+
+class Eligibility:
+    """E1-E6 of SPEC §9.2: the candidate list L of a visit, sorted by cert_no."""
+
+    def __init__(
+        self, plan: Plan, officers: list[Officer], conflicts: list[Conflict], history: list[Past]
+    ) -> None:
+        self.plan = plan
+        self.officers = officers
+        index = {o.cert_no: n for n, o in enumerate(officers)}
+        self.available = [n for n, o in enumerate(officers) if self._free(o)]
+        self.by_district: dict[str, list[int]] = {}
+        self.blocked: dict[str, set[int]] = {}
+        rules = plan.team.rules
+        if "declared" in rules:
+            for c in conflicts:
+                in_force = (c.valid_from is None or c.valid_from <= plan.end) and (
+                    c.valid_until is None or c.valid_until >= plan.start
+                )
+                if in_force and c.cert_no in index:
+                    self.blocked.setdefault(c.object_id, set()).add(index[c.cert_no])
+        if "previous_team" in rules:
+            for object_id, certs in previous_teams(history).items():
+                found = {index[c] for c in certs if c in index}
+                self.blocked.setdefault(object_id, set()).update(found)
+
+    def _free(self, o: Officer) -> bool:
+        """E1 and E2."""
+        if o.status != ON_DUTY or o.valid_until < self.plan.end:
+            return False
+        return all(last < self.plan.start or first > self.plan.end for first, last in o.unavailable)
+
+    def _local(self, n: int, district: str) -> bool:
+        """E3 and E4."""
+        o = self.officers[n]
+        if self.plan.team.same_district and o.district not in ("", district):
+            return False
+        home = o.home_district
+        return not ("home_district" in self.plan.team.rules and home != "" and home == district)
+
+    def candidates(self, obj: Obj) -> list[int]:
+        base = self.by_district.get(obj.district)
+        if base is None:
+            base = self.by_district[obj.district] = [
+                n for n in self.available if self._local(n, obj.district)
+            ]
+        blocked = self.blocked.get(obj.id)
+        return [n for n in base if n not in blocked] if blocked else base
+
+
+def previous_teams(history: list[Past]) -> dict[str, set[str]]:
+    """Officers of the latest-dated history rows of each object (E6)."""
+    latest: dict[str, tuple[str, set[str]]] = {}
+    for past in history:
+        day, certs = latest.get(past.object_id, ("", set()))
+        if past.date > day:
+            latest[past.object_id] = (past.date, set(past.officers))
+        elif past.date == day:
+            certs.update(past.officers)
+    return {object_id: certs for object_id, (_, certs) in latest.items()}
+
+
+class SeededOrder:
+    """The lazy seeded Fisher-Yates order of a visit's candidates (SPEC §9.3)."""
+
+    def __init__(self, seed: bytes, object_id: str, candidates: list[int]) -> None:
+        self.prefix = T_TEAM + seed
+        self.suffix = object_id.encode("utf-8")
+        self.candidates = candidates
+        self.block = 0
+        self.words: deque[int] = deque()
+        self.swapped: dict[int, int] = {}
+        self.order: list[int] = []  # the officer at each position taken so far
+
+    def _word(self) -> int:
+        if not self.words:
+            digest = sha256(self.prefix + self.block.to_bytes(8, "big") + self.suffix)
+            self.block += 1
+            self.words.extend(int.from_bytes(digest[i : i + 8], "big") for i in range(0, 32, 8))
+        return self.words.popleft()
+
+    def _uniform(self, m: int) -> int:
+        limit = 2**64 - (2**64 % m)
+        while True:
+            word = self._word()
+            if word < limit:
+                return word % m
+
+    def at(self, position: int) -> int | None:
+        """The officer at a position, or None past the end of the list."""
+        n = len(self.candidates)
+        while len(self.order) <= position < n:
+            t = len(self.order)
+            j = t + self._uniform(n - t)
+            at_t, at_j = self.swapped.get(t, t), self.swapped.get(j, j)
+            self.swapped[j] = at_t
+            self.order.append(self.candidates[at_j])
+        return self.order[position] if position < n else None
+
+
+class TeamSolver:
+    """The first feasible assignment in seeded order (SPEC §9.4).
+
+    It keeps one complete valid assignment ``assign`` consistent with every
+    slot already decided. A candidate for the next slot is feasible when it is
+    that assignment's choice, or when the assignment can be repaired after
+    forcing the candidate, which is one augmenting-path search in the
+    slot -> (visit, officer) -> officer flow network.
+
+    A failed search proves a Hall-tight region: undecided slots S that need
+    every remaining unit of the officers O it reached. Deciding slots keeps it
+    tight (a slot of S can only take an officer of O, one unit each), so any
+    later slot outside S is refused those officers without another search.
+    """
+
+    def __init__(
+        self,
+        slots: list[Slot],
+        visits: list[Visit],
+        orders: list[SeededOrder],
+        officers: list[Officer],
+        cap: int | None,
+    ) -> None:
+        self.slots, self.visits, self.orders, self.officers = slots, visits, orders, officers
+        self.cap = cap if cap is not None else len(slots) + 1
+        self.first: list[int] = []  # index of the first slot of each visit
+        self.end: list[int] = []  # one past the last slot of each visit
+        for n, slot in enumerate(slots):
+            if slot.visit == len(self.first):
+                self.first.append(n)
+                self.end.append(n)
+            self.end[slot.visit] = n + 1
+        self.assign = [-1] * len(slots)
+        self.load = [0] * len(officers)
+        self.held: list[set[int]] = [set() for _ in officers]  # slots per officer
+        self.fitting: dict[int, tuple[list[int], frozenset[int]]] = {}
+        self.shared: dict[tuple[object, ...], tuple[list[int], frozenset[int]]] = {}
+        self.free = set(range(len(officers)))  # officers with a unit to spare
+        self.core: dict[int, set[int]] = {}  # officer -> the slots in all its tight regions
+        self.reached: tuple[set[int], set[int]] = (set(), set())  # of the last failed search
+
+    def _set(self, slot: int, officer: int) -> None:
+        old = self.assign[slot]
+        if old >= 0:
+            self.load[old] -= 1
+            self.held[old].discard(slot)
+            if self.load[old] < self.cap:
+                self.free.add(old)
+        self.assign[slot] = officer
+        if officer >= 0:
+            self.load[officer] += 1
+            self.held[officer].add(slot)
+            if self.load[officer] >= self.cap:
+                self.free.discard(officer)
+
+    def _fits(self, slot: int) -> tuple[list[int], frozenset[int]]:
+        """The candidates of the slot's visit who fit it, as a list and as a set."""
+        found = self.fitting.get(slot)
+        if found is None:
+            s = self.slots[slot]
+            candidates = self.orders[s.visit].candidates  # often one list for many visits
+            key = (id(candidates), s.admits, s.role, s.specialty)
+            found = self.shared.get(key)
+            if found is None:
+                fitting = [o for o in candidates if fits(self.officers[o], s)]
+                found = self.shared[key] = (fitting, frozenset(fitting))
+            self.fitting[slot] = found
+        return found
+
+    def _holder(self, slot: int, officer: int) -> int:
+        """The slot of the same visit holding officer, or -1."""
+        v = self.slots[slot].visit
+        for other in range(self.first[v], self.end[v]):
+            if other != slot and self.assign[other] == officer:
+                return other
+        return -1
+
+    def _augment(self, start: int, fixed: int) -> bool:
+        """Find an assignment for slot start, moving only slots after fixed (BFS)."""
+        parent: dict[int, tuple[int, int]] = {start: (-1, -1)}
+        seen: set[int] = set()  # officers reached; each queues the slots it holds once
+        pending: dict[int, list[int]] = {}  # per shared candidate list: officers not yet seen
+        barren: set[int] = set()  # shared candidate lists without an officer to spare
+        queue = deque([start])
+        if self._finish(parent, start, barren):
+            return True
+        while queue:
+            x = queue.popleft()
+            own, team = self.assign[x], self._team(x)
+            candidates = self._fits(x)[0]
+            unseen = [o for o in pending.get(id(candidates), candidates) if o not in seen]
+            pending[id(candidates)] = unseen
+            for o in unseen:
+                if o == own:
+                    continue
+                holder = team.get(o, -1)
+                if holder >= 0:  # x takes o's place in this team; the holder moves on
+                    moved = [holder] if holder > fixed and holder not in parent else []
+                else:  # o is at the cap: one of its movable slots must move on
+                    seen.add(o)
+                    moved = [z for z in self.held[o] if z > fixed and z not in parent]
+                for z in moved:
+                    parent[z] = (x, o)
+                    if self._finish(parent, z, barren):
+                        return True
+                    queue.append(z)
+        self.reached = (set(parent), seen)
+        return False
+
+    def _team(self, slot: int) -> dict[int, int]:
+        """Officer -> slot, for the other slots of this slot's visit."""
+        v = self.slots[slot].visit
+        return {self.assign[y]: y for y in range(self.first[v], self.end[v]) if y != slot}
+
+    def _finish(self, parent: dict[int, tuple[int, int]], slot: int, barren: set[int]) -> bool:
+        """If slot can move to an officer with a free unit, end the path there."""
+        candidates, fitting = self._fits(slot)
+        if id(candidates) in barren:
+            return False
+        spare = self.free & fitting if len(self.free) < len(fitting) else fitting & self.free
+        if not spare:
+            barren.add(id(candidates))  # free units do not change during one search
+            return False
+        own, team = self.assign[slot], self._team(slot)
+        for o in sorted(spare):
+            if o != own and o not in team:
+                self._shift(parent, slot, o)
+                return True
+        return False
+
+    def _barred(self, slot: int, officer: int) -> bool:
+        """Is officer in a tight region that slot is not part of?"""
+        core = self.core.get(officer)
+        return core is not None and slot not in core
+
+    def _add_tight(self, region: set[int], officers: set[int]) -> None:
+        """Record a tight region; officers sharing a core share its intersection."""
+        narrowed: dict[int, set[int]] = {}
+        for o in officers:
+            core = self.core.get(o)
+            if core is None:
+                self.core[o] = region
+            else:
+                if id(core) not in narrowed:
+                    narrowed[id(core)] = core & region
+                self.core[o] = narrowed[id(core)]
+
+    def _shift(self, parent: dict[int, tuple[int, int]], last: int, officer: int) -> None:
+        chain = [(last, officer)]
+        while parent[chain[-1][0]][0] >= 0:
+            chain.append(parent[chain[-1][0]])
+        for slot, _ in chain:
+            self._set(slot, -1)
+        for slot, o in chain:
+            self._set(slot, o)
+
+    def _try(self, slot: int, officer: int) -> bool:
+        """Force officer on slot; keep the change if the rest stays solvable."""
+        if self._barred(slot, officer):
+            return False
+        undo = [(slot, self.assign[slot])]
+        holder = self._holder(slot, officer)
+        self._set(slot, officer)
+        loose = holder
+        if loose < 0 and self.load[officer] > self.cap:
+            loose = min(z for z in self.held[officer] if z > slot)
+        if loose < 0:
+            return True
+        undo.append((loose, self.assign[loose]))
+        self._set(loose, -1)
+        if self._augment(loose, slot):
+            return True
+        for s, o in reversed(undo):
+            self._set(s, o)
+        self._add_tight(*self.reached)
+        return False
+
+    def _open(self, slot: int, officer: int, decided: list[int]) -> bool:
+        """Fits, not yet on this team, and under the load cap so far."""
+        if not fits(self.officers[officer], self.slots[slot]) or decided[officer] >= self.cap:
+            return False
+        v = self.slots[slot].visit
+        return all(self.assign[s] != officer for s in range(self.first[v], slot))
+
+    def _greedy(self) -> None:
+        for slot in range(len(self.slots)):
+            order = self.orders[self.slots[slot].visit]
+            position = 0
+            while (o := order.at(position)) is not None:
+                if self._open(slot, o, self.load):
+                    self._set(slot, o)
+                    break
+                position += 1
+
+    def solve(self) -> list[int]:
+        """Assign every slot; return each slot's position in its visit's order."""
+        self._greedy()
+        for slot in range(len(self.slots)):
+            if self.assign[slot] < 0 and not self._augment(slot, -1):
+                raise self._infeasible(slot)
+        decided = [0] * len(self.officers)
+        positions = []
+        for slot in range(len(self.slots)):
+            order = self.orders[self.slots[slot].visit]
+            position = 0
+            while True:
+                o = order.at(position)
+                if o is None:
+                    raise self._infeasible(slot)
+                if self._open(slot, o, decided) and (o == self.assign[slot] or self._try(slot, o)):
+                    break
+                position += 1
+            decided[o] += 1
+            positions.append(position)
+        return positions
+
+    def _infeasible(self, slot: int) -> Mismatch:
+        s = self.slots[slot]
+        v = self.visits[s.visit]
+        role = s.role or "member"
+        return Mismatch(
+            "teams.tsv",
+            f"no valid team assignment exists: visit {v.number} ({v.obj.id}) slot "
+            f"{slot - self.first[s.visit]} ({role}) cannot be staffed within the rules",
+        )
+
+
+def draw_teams(
+    plan: Plan,
+    visits: list[Visit],
+    seed: bytes,
+    officers: list[Officer],
+    conflicts: list[Conflict],
+    history: list[Past],
+) -> bytes:
+    staffed = frozenset(o.department for o in officers)
+    eligibility = Eligibility(plan, officers, conflicts, history)
+    slots: list[Slot] = []
+    orders = []
+    for index, visit in enumerate(visits):
+        slots.extend(visit_slots(visit, index, plan, staffed))
+        orders.append(SeededOrder(seed, visit.obj.id, eligibility.candidates(visit.obj)))
+    solver = TeamSolver(slots, visits, orders, officers, plan.team.load_cap)
+    positions = solver.solve()
+    rows = []
+    for n, slot in enumerate(slots):
+        visit = visits[slot.visit]
+        officer = officers[solver.assign[n]]
+        rows.append(
+            [
+                str(visit.number),
+                escape(visit.obj.id),
+                ticket_hex(ticket(seed, visit.obj.id)),
+                escape_list(visit.items),
+                escape_list(visit.departments),
+                str(n - solver.first[slot.visit]),
+                escape(slot.role or "member"),
+                escape(officer.cert_no),
+                escape(officer.department),
+                str(positions[n]),
+            ]
+        )
+    return table(TEAMS_HEADER, rows)
+
+
+# --------------------------------------------------------------------------
+# The bundle
+
+
+@dataclass
+class Bundle:
+    folder: Path
+    files: dict[str, bytes] = field(default_factory=dict)
+    tier: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+    commitment: dict[str, Any] = field(default_factory=dict)
+    digests: dict[str, bytes] = field(default_factory=dict)
+    plan: Plan | None = None
+    seed: bytes = b""
+
+
+def check_manifest(b: Bundle) -> str:
+    path = b.folder / MANIFEST
+    if not path.is_file():
+        raise Mismatch(MANIFEST, "missing")
+    listed: dict[str, str] = {}
+    data = path.read_bytes()
+    try:
+        lines = data.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        raise Mismatch(MANIFEST, "not UTF-8") from None
+    if lines[-1] != "":
+        raise Mismatch(MANIFEST, "the last line does not end with LF", len(lines))
+    for number, line in enumerate(lines[:-1], start=1):
+        digest, sep, name = line.partition("  ")
+        bad_name = not name or "/" in name or "\x00" in name or name == MANIFEST
+        if not sep or not is_hex(digest, 64) or bad_name:
+            raise Mismatch(MANIFEST, "not a '<sha256>  <name>' line", number)
+        if listed and name <= max(listed):
+            raise Mismatch(MANIFEST, "names are not sorted and unique", number)
+        listed[name] = digest
+    for name, digest in listed.items():
+        file = b.folder / name
+        if not file.is_file():
+            raise Mismatch(name, "listed in the manifest but missing")
+        b.files[name] = file.read_bytes()
+        if hashlib.sha256(b.files[name]).hexdigest() != digest:
+            raise Mismatch(name, "SHA-256 differs from the manifest")
+    for entry in sorted(p.name for p in b.folder.iterdir()):
+        if entry != MANIFEST and entry not in listed:
+            raise Mismatch(entry, "not in the manifest")
+    b.meta = load_object("bundle.json", b.files)
+    b.tier = b.meta.get("tier", "")
+    if b.tier not in TIER_FILES:
+        raise Mismatch("bundle.json", f"tier {b.tier!r} is not 'public' or 'auditor'")
+    missing = sorted(TIER_FILES[b.tier] - set(listed))
+    if missing:
+        raise Mismatch(missing[0], f"missing: the {b.tier} tier needs it")
+    foreign = sorted(set(listed) - TIER_FILES[b.tier] - OPTIONAL_FILES)
+    if foreign:
+        raise Mismatch(foreign[0], f"does not belong in the {b.tier} tier")
+    draw = f"plan {b.meta.get('plan')} attempt {b.meta.get('attempt')} ({b.meta.get('state')})"
+    return f"manifest: {len(listed)} files, every SHA-256 matches; {b.tier} bundle of {draw}"
+
+
+def load_object(name: str, files: dict[str, bytes]) -> dict[str, Any]:
+    if name not in files:
+        raise Mismatch(name, "missing")
+    value = load_json(name, files[name])
+    if not isinstance(value, dict):
+        raise Mismatch(name, "not a JSON object")
+    return value
+
+
+def field_of(name: str, doc: dict[str, Any], key: str, kind: type) -> Any:
+    value = doc.get(key)
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise Mismatch(name, f"{key!r} is missing or not a {kind.__name__}")
+    return value
+
+
+DIGEST_FILES = {
+    "plan": "plan.json",
+    "objects_public": "objects-public.tsv",
+    "objects_internal": "objects-internal.tsv",
+    "inspectors": "inspectors.tsv",
+    "conflicts": "conflicts.tsv",
+    "history": "history.tsv",
+}
+
+
+def check_digests(b: Bundle) -> str:
+    b.commitment = load_object("commitment.json", b.files)
+    check_canonical_json("commitment.json", b.commitment, b.files["commitment.json"], "\n")
+    digests = field_of("commitment.json", b.commitment, "digests", dict)
+    for key in (*DIGEST_FILES, "objects"):
+        value = digests.get(key)
+        if not isinstance(value, str) or not is_hex(value, 64):
+            raise Mismatch("commitment.json", f"digests.{key} is not 64 lowercase hex digits")
+        b.digests[key] = bytes.fromhex(value)
+    checked = []
+    for key, name in DIGEST_FILES.items():
+        if name in b.files:
+            if sha256(b.files[name]) != b.digests[key]:
+                raise Mismatch(name, f"digest differs from the committed digests.{key}")
+            checked.append(name)
+    combined = tagged_hash(T_OBJECTS, b.digests["objects_public"], b.digests["objects_internal"])
+    if combined != b.digests["objects"]:
+        raise Mismatch("commitment.json", "digests.objects is not H(T_OBJECTS; P, I)")
+    b.plan = parse_plan(b.files["plan.json"])
+    check_identity(b)
+    return f"digests: {', '.join(checked)} match the commitment; O = H(T_OBJECTS; P, I)"
+
+
+def check_identity(b: Bundle) -> None:
+    """bundle.json, commitment.json and plan.json describe the same draw."""
+    assert b.plan is not None
+    for name, doc in (("bundle.json", b.meta), ("commitment.json", b.commitment)):
+        if doc.get("algorithm") != ALGORITHM:
+            raise Mismatch(name, f"algorithm is not {ALGORITHM!r}")
+    if b.meta.get("plan") != b.plan.id:
+        raise Mismatch(
+            "bundle.json", f"plan {b.meta.get('plan')!r} is not plan.json's {b.plan.id!r}"
+        )
+    if b.meta.get("attempt") != b.commitment.get("attempt"):
+        raise Mismatch("bundle.json", "attempt differs from commitment.json")
+    summary = field_of("commitment.json", b.commitment, "plan", dict)
+    raw = b.plan.raw
+    expected = {
+        "id": raw["id"],
+        "title": raw.get("title"),
+        "year": raw["year"],
+        "batch": raw.get("batch"),
+        "type": raw.get("kind"),
+        "department": raw["department"],
+        "co_departments": raw.get("co_departments"),
+        "items": raw["items"],
+        "window": [raw["window"]["start"], raw["window"]["end"]],
+    }
+    for key, value in expected.items():
+        if summary.get(key) != value:
+            raise Mismatch("commitment.json", f"plan.{key} does not describe plan.json")
+
+
+def check_secret(b: Bundle) -> str:
+    secret = field_of("bundle.json", b.meta, "secret", str)
+    if not is_hex(secret, 64):
+        raise Mismatch("bundle.json", "secret is not 64 lowercase hex digits")
+    committed = field_of("commitment.json", b.commitment, "secret_commitment", str)
+    if hashlib.sha256(T_COMMIT + bytes.fromhex(secret)).hexdigest() != committed:
+        raise Mismatch(
+            "bundle.json", "SHA-256(T_COMMIT || secret) is not the committed secret_commitment"
+        )
+    return f"secret: matches the commitment {committed}"
+
+
+def check_seed(b: Bundle) -> str:
+    entropy = field_of("bundle.json", b.meta, "entropy", str)
+    if not unicodedata.is_normalized("NFC", entropy):
+        raise Mismatch("bundle.json", "entropy is not in Unicode NFC")
+    d = b.digests
+    seed = tagged_hash(
+        T_SEED,
+        d["plan"],
+        d["objects"],
+        d["inspectors"],
+        d["conflicts"],
+        d["history"],
+        entropy.encode("utf-8"),
+        bytes.fromhex(b.meta["secret"]),
+    )
+    if seed.hex() != field_of("bundle.json", b.meta, "seed", str):
+        raise Mismatch(
+            "bundle.json",
+            "seed does not follow from the committed digests, the entropy and the secret",
+        )
+    b.seed = seed
+    return f"seed: {seed.hex()} from the five digests, entropy {entropy!r} and the secret"
+
+
+TICKET_FILES = {
+    "result.tsv": (SELECTION_HEADER, 3, 4),
+    "reserve.tsv": (SELECTION_HEADER, 3, 4),
+    "result-internal-strata.tsv": (INTERNAL_STRATA_HEADER, 1, 2),
+    "teams.tsv": (TEAMS_HEADER, 1, 2),
+}
+
+
+def check_tickets(b: Bundle) -> str:
+    count = 0
+    for name, (header, id_col, ticket_col) in TICKET_FILES.items():
+        if name not in b.files:
+            continue
+        width = len(header)
+        for number, line in table_lines(name, b.files[name], header):
+            fields = line.split("\t")
+            if len(fields) != width:
+                raise Mismatch(name, f"{len(fields)} fields, the header has {width}", number)
+            try:
+                object_id = dec_ident(fields[id_col])
+            except ValueError as exc:
+                raise Mismatch(name, f"{header[id_col]}: {exc}", number) from None
+            expected = ticket_hex(ticket(b.seed, object_id))
+            if fields[ticket_col] != expected:
+                raise Mismatch(
+                    name, f"ticket of {object_id} is {expected}, not {fields[ticket_col]!r}", number
+                )
+            count += 1
+    return f"tickets: {count} published tickets recomputed from the seed"
+
+
+# --------------------------------------------------------------------------
+# Public tier: publicly verifiable strata
+
+
+@dataclass
+class PublicView:
+    """The public tier's view of a plan: objects placed without their risk class."""
+
+    plan: Plan
+    objects: list[Obj]
+    public: dict[str, Stratum]
+    places: dict[str, Place]
+
+    @classmethod
+    def of(cls, plan: Plan, objects: list[Obj]) -> PublicView:
+        placer = Placer(plan, public_only=True)
+        public = {s.name: s for s in plan.strata if s.public}
+        return cls(plan, objects, public, {o.id: placer(o) for o in objects})
+
+    def public_stratum(self, object_id: str) -> Stratum | None:
+        found = [s for s in self.places[object_id].strata if s.public]
+        if len(found) > 1:
+            names = ", ".join(s.name for s in found)
+            raise Mismatch(
+                "plan.json", f"object {object_id} matches more than one stratum ({names})"
+            )
+        return found[0] if found else None
+
+
+def check_public_selection(b: Bundle) -> str:
+    assert b.plan is not None
+    plan = b.plan
+    view = PublicView.of(plan, parse_objects(b.files["objects-public.tsv"]))
+    excluded = read_public_exclusions(b, view)
+    cutoff = plan.cutoff
+    pools = {(h, c): list[str]() for h in view.public for c in plan.codes}
+    for obj in view.objects:
+        stratum = view.public_stratum(obj.id)
+        if stratum is None or not view.places[obj.id].in_scope:
+            continue
+        for code in view.places[obj.id].items:
+            if (stratum.name, code, obj.id) in excluded:
+                continue
+            reasons = exclusion_reasons(obj, plan.items[code], plan, public_events(obj), cutoff)
+            if reasons:
+                what = f"no row for {obj.id} in ({stratum.name}, {code}), though objects-public.tsv gives reason {reasons[0]!r}"
+                raise Mismatch("exclusions.tsv", what)
+            pools[stratum.name, code].append(obj.id)
+    quotas = check_public_quotas(b, plan, pools)
+    tickets = Tickets(b.seed)
+    chosen = select([q for q in quotas if q.stratum in view.public], pools, tickets)
+    compare_file("result.tsv", selection_table(chosen.result, tickets), b.files["result.tsv"])
+    compare_file("reserve.tsv", selection_table(chosen.reserve, tickets), b.files["reserve.tsv"])
+    drawn = check_internal_strata(b, view, quotas)
+    check_public_outside(b, view)
+    return (
+        f"selection: {len(pools)} publicly verifiable pool(s) recomputed "
+        f"({len(chosen.result)} drawn, {len(chosen.reserve)} reserve); "
+        f"{drawn} object(s) of risk-class strata counted"
+    )
+
+
+def read_public_exclusions(b: Bundle, view: PublicView) -> set[tuple[str, str, str]]:
+    """The exclusions of public strata, checked against what public data shows."""
+    name, plan = "exclusions.tsv", view.plan
+    decoders = [dec_text, dec_ident, dec_ident, dec_text]
+    rows = read_table(name, b.files[name], EXCLUSIONS_HEADER, decoders, order=lambda v: v[:3])
+    by_id = {o.id: o for o in view.objects}
+    cutoff = plan.cutoff
+    keys = set()
+    for number, (stratum, code, object_id, text) in rows:
+        if stratum not in view.public:
+            what = f"stratum {stratum!r} is not a publicly verifiable stratum of the plan"
+            raise Mismatch(name, what, number)
+        obj = by_id.get(object_id)
+        if obj is None or code not in plan.items:
+            raise Mismatch(name, f"unknown item {code!r} or object {object_id!r}", number)
+        place = view.places[object_id]
+        if not place.in_scope or view.public_stratum(object_id) is not view.public[stratum]:
+            raise Mismatch(name, f"{object_id} is not in stratum {stratum}", number)
+        if code not in place.items:
+            raise Mismatch(name, f"{object_id} is not in the scope of {code}", number)
+        check_public_reasons(name, number, text.split(";"), obj, plan.items[code], plan, cutoff)
+        keys.add((stratum, code, object_id))
+    return keys
+
+
+def public_events(obj: Obj) -> list[tuple[str, str]]:
+    """The inspection events the public can see: last_inspected only (history is internal)."""
+    return [("*", obj.last_inspected)] if obj.last_inspected else []
+
+
+def check_public_reasons(
+    name: str, number: int, reasons: list[str], obj: Obj, item: Item, plan: Plan, cutoff: str | None
+) -> None:
+    """Reasons are known codes in §7.2 order, consistent with the public part."""
+    if not reasons or [r for r in REASONS if r in reasons] != reasons:
+        raise Mismatch(
+            name,
+            f"reasons {';'.join(reasons)!r} are not reason codes in the order of SPEC §7.2",
+            number,
+        )
+    implied = exclusion_reasons(obj, item, plan, public_events(obj), cutoff)
+    possible = {
+        "status": obj.status in plan.statuses,
+        "lookback": cutoff is not None,
+        "annual_cap": plan.annual_cap is not None,
+        "item_cap": item.max_per_year is not None,
+    }
+    for reason in REASONS:
+        # history.tsv is not public: it can add lookback and cap reasons, never status.
+        if reason in implied and reason not in reasons:
+            verb = "lacks"
+        elif reason in reasons and not possible[reason]:
+            verb = "cannot have"
+        else:
+            continue
+        raise Mismatch(
+            name, f"{obj.id} {verb} reason {reason!r} (by objects-public.tsv and plan.json)", number
+        )
+
+
+def check_public_quotas(
+    b: Bundle, plan: Plan, pools: dict[tuple[str, str], list[str]]
+) -> list[Quota]:
+    """quotas.tsv and the committed quotas, with public pool sizes recomputed."""
+    name = "quotas.tsv"
+    decoders: list[Decoder] = [dec_text, dec_text, dec_int] + [str] * 6
+    rows = read_table(name, b.files[name], QUOTAS_HEADER, decoders)
+    published = {(v[0], v[1]): v[2] for _, v in rows}
+    sizes = {}
+    for stratum in plan.strata:
+        for code in plan.codes:
+            key = (stratum.name, code)
+            sizes[key] = len(pools[key]) if key in pools else published.get(key, 0)
+    quotas = quotas_for(plan, sizes)
+    compare_file(name, table(QUOTAS_HEADER, (q.row() for q in quotas)), b.files[name])
+    check_committed_quotas(b, plan, quotas)
+    return quotas
+
+
+def check_committed_quotas(b: Bundle, plan: Plan, quotas: list[Quota]) -> None:
+    """The quotas published before the draw equal those of quotas.tsv."""
+    committed = b.commitment.get("quotas")
+    public = {s.name: s.public for s in plan.strata}
+    expected = [
+        {
+            "item": q.item,
+            "k": q.k,
+            "max": q.max,
+            "min": q.min,
+            "pool_size": q.pool_size,
+            "publicly_verifiable": public[q.stratum],
+            "ratio": f"{q.ratio[0]}/{q.ratio[1]}",
+            "reserve": q.reserve,
+            "shortfall": q.shortfall,
+            "stratum": q.stratum,
+        }
+        for q in sorted(quotas, key=lambda q: (q.item, q.stratum))
+    ]
+    if not isinstance(committed, list) or len(committed) != len(expected):
+        raise Mismatch(
+            "commitment.json", f"quotas should list {len(expected)} (item, stratum) pools"
+        )
+    for want, have in zip(expected, committed, strict=True):
+        if want != have:
+            raise Mismatch(
+                "commitment.json",
+                f"quotas of ({want['item']}, {want['stratum']}) differ from quotas.tsv: {have}",
+            )
+
+
+def check_internal_strata(b: Bundle, view: PublicView, quotas: list[Quota]) -> int:
+    """Drawn objects of risk-class strata: known, in scope, and as many as the quotas."""
+    name, plan = "result-internal-strata.tsv", view.plan
+    decoders: list[Decoder] = [dec_ident, dec_ident, str]
+    rows = read_table(name, b.files[name], INTERNAL_STRATA_HEADER, decoders, order=lambda v: v[:2])
+    counts = dict.fromkeys(plan.codes, 0)
+    for number, (code, object_id, _) in rows:
+        place = view.places.get(object_id)
+        if code not in counts or place is None:
+            raise Mismatch(name, f"unknown item {code!r} or object {object_id!r}", number)
+        if not place.in_scope or code not in place.items:
+            what = f"{object_id} is outside the scope of the plan or of {code}"
+            raise Mismatch(name, what, number)
+        if view.public_stratum(object_id) is not None or not place.strata:
+            what = f"{object_id} cannot belong to a risk-class stratum"
+            raise Mismatch(name, what, number)
+        counts[code] += 1
+    for code in plan.codes:
+        k = sum(q.k for q in quotas if q.item == code and q.stratum not in view.public)
+        if counts[code] != k:
+            what = f"{counts[code]} row(s) of {code}, but the risk-class strata draw {k}"
+            raise Mismatch(name, what)
+    return len(rows)
+
+
+def check_public_outside(b: Bundle, view: PublicView) -> None:
+    """Objects outside every stratum, as far as public data can tell."""
+    name = "outside.tsv"
+    rows = read_table(name, b.files[name], OUTSIDE_HEADER, [dec_ident], order=first)
+    listed = {v[0]: n for n, v in rows}
+    for object_id, number in listed.items():
+        place = view.places.get(object_id)
+        if place is None or not place.in_scope:
+            raise Mismatch(name, f"{object_id} is not an object in the plan's scope", number)
+        if view.public_stratum(object_id) is not None:
+            raise Mismatch(name, f"{object_id} belongs to a publicly verifiable stratum", number)
+    if not view.plan.scope.uses_risk:
+        for obj in view.objects:
+            place = view.places[obj.id]
+            if place.in_scope and not place.strata and obj.id not in listed:
+                what = f"{obj.id} is in the plan's scope and in no stratum, but not listed"
+                raise Mismatch(name, what)
+    if b.commitment.get("outside_strata") != len(rows):
+        what = f"outside_strata is not the {len(rows)} row(s) of outside.tsv"
+        raise Mismatch("commitment.json", what)
+
+
+# --------------------------------------------------------------------------
+# Auditor tier: the whole draw
+
+
+def check_rerun(b: Bundle) -> str:
+    assert b.plan is not None
+    plan = b.plan
+    objects = parse_objects(b.files["objects-public.tsv"])
+    add_risk_classes(objects, b.files["objects-internal.tsv"])
+    officers = parse_officers(b.files["inspectors.tsv"])
+    conflicts = parse_conflicts(b.files["conflicts.tsv"])
+    history = parse_history(b.files["history.tsv"])
+    prepared = prepare(plan, objects, history)
+    quotas = quotas_for(plan, {key: len(pool) for key, pool in prepared.pools.items()})
+    tickets = Tickets(b.seed)
+    pools = {key: [o.id for o in pool] for key, pool in prepared.pools.items()}
+    chosen = select(quotas, pools, tickets)
+    visits = make_visits(chosen.result, plan, {o.id: o for o in objects}, tickets)
+    files = {
+        "quotas.tsv": table(QUOTAS_HEADER, (q.row() for q in quotas)),
+        "result.tsv": selection_table(chosen.result, tickets),
+        "reserve.tsv": selection_table(chosen.reserve, tickets),
+        "teams.tsv": b"",
+        "exclusions.tsv": table(
+            EXCLUSIONS_HEADER,
+            ([escape(h), escape(i), escape(x), ";".join(r)] for h, i, x, r in prepared.exclusions),
+        ),
+        "outside.tsv": table(OUTSIDE_HEADER, ([escape(x)] for x in prepared.outside)),
+    }
+    for name in ("quotas.tsv", "result.tsv", "reserve.tsv"):
+        compare_file(name, files[name], b.files[name])
+    files["teams.tsv"] = draw_teams(plan, visits, b.seed, officers, conflicts, history)
+    for name in ("teams.tsv", "exclusions.tsv", "outside.tsv"):
+        compare_file(name, files[name], b.files[name])
+    parts = [p for name in OUTPUT_FILES for p in (name.encode("ascii"), files[name])]
+    if tagged_hash(T_RESULT, *parts).hex() != b.meta.get("result_digest"):
+        raise Mismatch(
+            "bundle.json", "result_digest is not H(T_RESULT; ...) of the six output files"
+        )
+    check_committed_quotas(b, plan, quotas)
+    check_committed_counts(b, prepared)
+    return (
+        f"re-run: {len(visits)} visits; quotas, result, reserve, teams, exclusions "
+        "and outside identical; result digest matches"
+    )
+
+
+def check_committed_counts(b: Bundle, prepared: Prepared) -> None:
+    counts: dict[str, int] = {}
+    for *_, reasons in prepared.exclusions:
+        for reason in reasons:
+            counts[reason] = counts.get(reason, 0) + 1
+    if b.commitment.get("exclusions") != counts:
+        raise Mismatch(
+            "commitment.json",
+            f"exclusions counts {b.commitment.get('exclusions')} are not {counts}",
+        )
+    if b.commitment.get("outside_strata") != len(prepared.outside):
+        raise Mismatch("commitment.json", f"outside_strata is not {len(prepared.outside)}")
+
+
+# --------------------------------------------------------------------------
+# Main
+
+
+def verify(folder: Path, say: Callable[[str], None] = print) -> bool:
+    """Run every check in order; print ok lines and MATCH or the mismatch."""
+    b = Bundle(folder)
+    checks: list[Callable[[Bundle], str]] = [
+        check_manifest,
+        check_digests,
+        check_secret,
+        check_seed,
+        check_tickets,
+    ]
+    try:
+        for check in checks:
+            say(f"ok  {check(b)}")
+        last = check_public_selection if b.tier == "public" else check_rerun
+        say(f"ok  {last(b)}")
+    except Mismatch as exc:
+        say(f"MISMATCH: {exc}")
+        return False
+    except (ArithmeticError, AttributeError, KeyError, TypeError, ValueError) as exc:
+        say(f"MISMATCH: {b.folder.name}: could not be checked ({type(exc).__name__}: {exc})")
+        return False
+    say("MATCH")
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) > 1 or (args and args[0] in ("-h", "--help")):
+        print(__doc__)
+        return 0 if args and args[0] in ("-h", "--help") else 2
+    folder = Path(args[0]) if args else Path(__file__).resolve().parent
+    if not folder.is_dir():
+        print(f"error: {folder} is not a folder", file=sys.stderr)
+        return 2
+    return 0 if verify(folder) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
