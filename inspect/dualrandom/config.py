@@ -9,13 +9,21 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dualrandom.errors import ConfigError
 
-__all__ = ["DATABASE_URL_ENV", "Settings", "load_settings"]
+__all__ = [
+    "DATABASE_URL_ENV",
+    "SCHEDULER_ENTROPY",
+    "LifecycleSettings",
+    "SchedulerSettings",
+    "Settings",
+    "load_settings",
+]
 
 DATABASE_URL_ENV = "DUALRANDOM_DATABASE_URL"
 CONFIG_ENV = "DUALRANDOM_CONFIG"
@@ -37,7 +45,51 @@ SETTINGS: dict[str, dict[str, tuple[Any, str]]] = {
     "time": {
         "timezone": ("Asia/Shanghai", "time zone of schedules and notice dates"),
     },
+    "scheduler": {
+        "draw_time": (
+            "09:30",
+            "local time (HH:MM) of scheduled draws; prepare runs at the same time",
+        ),
+        "tick_time": ("09:00", "local time (HH:MM) of the daily catch-up of due steps"),
+        "lease_minutes": (
+            30,
+            "how long a claimed step stays claimed before another run may take it over",
+        ),
+        "late_after_minutes": (60, "a step run this long after it was due is logged as late"),
+        "entropy": ("declared", "public entropy of scheduled draws: declared or plan"),
+    },
+    "lifecycle": {
+        "publish_within_working_days": (
+            20,
+            "results are published by this working day after the end of the check",
+        ),
+        "warn_working_days": (
+            5,
+            "tasks overdue lists a task with at most this many working days left",
+        ),
+    },
 }
+
+SCHEDULER_ENTROPY = ("declared", "plan")
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerSettings:
+    """``[scheduler]``: when scheduled steps run and how they claim their work."""
+
+    draw_time: time = time(9, 30)
+    tick_time: time = time(9, 0)
+    lease_minutes: int = 30
+    late_after_minutes: int = 60
+    entropy: str = "declared"
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleSettings:
+    """``[lifecycle]``: publication deadlines in working days."""
+
+    publish_within_working_days: int = 20
+    warn_working_days: int = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +102,8 @@ class Settings:
     rules_dir: Path
     var_dir: Path
     timezone: ZoneInfo
+    scheduler: SchedulerSettings = SchedulerSettings()
+    lifecycle: LifecycleSettings = LifecycleSettings()
 
 
 def load_settings(config: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -73,6 +127,28 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
         rules_dir=root / _get(values, path, "paths", "rules"),
         var_dir=root / _get(values, path, "paths", "var"),
         timezone=timezone,
+        scheduler=_scheduler(values, path),
+        lifecycle=LifecycleSettings(
+            publish_within_working_days=_get_int(
+                values, path, "lifecycle", "publish_within_working_days", 1
+            ),
+            warn_working_days=_get_int(values, path, "lifecycle", "warn_working_days", 0),
+        ),
+    )
+
+
+def _scheduler(values: dict[str, Any], path: Path) -> SchedulerSettings:
+    entropy = _get(values, path, "scheduler", "entropy")
+    if entropy not in SCHEDULER_ENTROPY:
+        raise ConfigError(
+            f"{path}: [scheduler] entropy {entropy!r} is not one of {', '.join(SCHEDULER_ENTROPY)}"
+        )
+    return SchedulerSettings(
+        draw_time=_get_time(values, path, "scheduler", "draw_time"),
+        tick_time=_get_time(values, path, "scheduler", "tick_time"),
+        lease_minutes=_get_int(values, path, "scheduler", "lease_minutes", 1),
+        late_after_minutes=_get_int(values, path, "scheduler", "late_after_minutes", 0),
+        entropy=entropy,
     )
 
 
@@ -100,6 +176,26 @@ def _get(values: dict[str, Any], path: Path, section: str, key: str) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{path}: [{section}] {key} must be a non-empty string, not {value!r}")
     return value
+
+
+def _get_int(values: dict[str, Any], path: Path, section: str, key: str, minimum: int) -> int:
+    value = values.get(section, {}).get(key, SETTINGS[section][key][0])
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ConfigError(
+            f"{path}: [{section}] {key} must be an integer of at least {minimum}, not {value!r}"
+        )
+    return value
+
+
+def _get_time(values: dict[str, Any], path: Path, section: str, key: str) -> time:
+    text = _get(values, path, section, key)
+    try:
+        hour, minute = (int(part) for part in text.split(":"))
+        return time(hour, minute)
+    except ValueError:
+        raise ConfigError(
+            f'{path}: [{section}] {key} {text!r} is not a time of day HH:MM, e.g. "09:30"'
+        ) from None
 
 
 def _resolve_sqlite(url: str, root: Path) -> str:

@@ -6,7 +6,9 @@
     │   ├── ValidationError          a file has bad rows or keys; carries every problem found
     │   ├── RulesError               the working rules or a plan are invalid
     │   ├── NotFoundError            a plan, item, draw or version that does not exist
-    │   └── DrawStateError           a draw step out of order, or inputs changed since prepare
+    │   ├── DrawStateError           a draw step out of order, or inputs changed since prepare
+    │   ├── TaskStateError           an inspection task asked for a transition its state does not allow
+    │   └── SchedulerBusyError       another scheduler already runs on this database
     ├── InfeasibleError              no draw can satisfy the plan (quota or team), with the reason
     └── IntegrityError               stored data fails its own check (audit chain, bundle)
 
@@ -28,6 +30,8 @@ __all__ = [
     "NotFoundError",
     "Problem",
     "RulesError",
+    "SchedulerBusyError",
+    "TaskStateError",
     "UserError",
     "ValidationError",
 ]
@@ -51,6 +55,14 @@ class NotFoundError(UserError, LookupError):
 
 class DrawStateError(UserError):
     """A draw step was asked for out of order, or its inputs changed."""
+
+
+class TaskStateError(UserError):
+    """An inspection task was asked for a transition its state does not allow."""
+
+
+class SchedulerBusyError(UserError):
+    """A second scheduler was started where only one may run (SQLite)."""
 
 
 class InfeasibleError(UserError):

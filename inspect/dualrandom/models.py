@@ -18,6 +18,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -35,6 +36,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "AuditEntry",
     "Base",
+    "CalendarDay",
+    "CalendarYear",
     "ConflictRow",
     "Department",
     "Draw",
@@ -47,6 +50,7 @@ __all__ = [
     "ObjectRow",
     "PlanRow",
     "RegistryVersion",
+    "StepRun",
 ]
 
 NAMING_CONVENTION = {
@@ -331,3 +335,73 @@ class InspectionTask(Base):
     deadline: Mapped[date | None] = mapped_column(Date, default=None)
     deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A reserve visit made by substitution (SPEC §8.3) names the visit it replaces.
+    replaces_visit: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+# -- Scheduling, working days (issue 5) ---------------------------------------
+#
+# The scheduler's exactly-once guarantee lives here, not in APScheduler: one
+# ledger row per (plan, batch, step), claimed by compare-and-set with a lease.
+
+
+class StepRun(Base):
+    """One scheduled step of one batch — prepare, draw or publish — and its run.
+
+    ``pending`` until a run claims it (``running``, with ``owner`` and
+    ``lease_expires_at``); ``done`` is written in the same transaction as
+    the step's own results, so a run that dies leaves ``running`` with an
+    expiring lease and the next run does the whole step again.
+    """
+
+    __tablename__ = "step_runs"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "batch", "step"),
+        CheckConstraint("step IN ('prepare', 'draw', 'publish')", name="step"),
+        CheckConstraint("state IN ('pending', 'running', 'done', 'failed')", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"))
+    batch: Mapped[str] = mapped_column(String(8))
+    step: Mapped[str] = mapped_column(String(8))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(8), default="pending")
+    owner: Mapped[str] = mapped_column(String(100), default="")
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    runs: Mapped[int] = mapped_column(Integer, default=0)  # claims so far, crashed ones included
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    draw_attempt: Mapped[int | None] = mapped_column(Integer, default=None)
+    entropy: Mapped[str] = mapped_column(
+        Text, default=""
+    )  # typed by the operator ([scheduler] entropy = "plan")
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+class CalendarYear(Base):
+    """A year of the working-day calendar that is loaded: the State Council's
+    schedule for it is known, so its deadlines are final, not provisional."""
+
+    __tablename__ = "work_calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(200))
+    notice: Mapped[str] = mapped_column(Text, default="")
+    digest: Mapped[str] = mapped_column(DIGEST)  # SHA-256 of the year's day list
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CalendarDay(Base):
+    """One day of a loaded year: working day or not, and why."""
+
+    __tablename__ = "work_calendar"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    year: Mapped[int] = mapped_column(ForeignKey("work_calendar_years.year"), index=True)
+    workday: Mapped[bool] = mapped_column(Boolean)
+    kind: Mapped[str] = mapped_column(String(8))  # workday | weekend | holiday | makeup (调休上班)
+    name: Mapped[str] = mapped_column(String(50), default="")  # the holiday, for holiday and makeup

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,3 +93,49 @@ def test_chunks_are_consecutive_rows(tmp_path: Path) -> None:
     chunks = list(read_chunks(open_source(write_csv(tmp_path / "n.csv", rows)), 4))
     assert [len(chunk) for chunk in chunks] == [4, 4, 3]
     assert [row for chunk in chunks for row in chunk] == rows
+
+
+TRICKY = [
+    "a,b\r\n1,2\r\n3,4\r\n",  # CRLF, as Excel and csv.writer write
+    "a,b\n1,2\n3,4",  # no LF at the end
+    'a,b\n1,"x,y"\n"multi\nline",2\n5,6\n',  # quotes, a cell over two lines
+    "a,b\n1,2\n\n,\n3\n4,5,6\n",  # blank lines, short and long rows
+    "a,b\r1,2\r3,4\r",  # lone CR line ends
+    "a,b\n1,2\r\n3,4\r5,6\n",  # mixed line ends
+    "a,b\ne\u0301,2\n",  # not NFC
+    '"a",b\n1,2\n',  # a quoted header
+    "a\n1\n\n2\n",  # one column, with a blank line
+    "\n1,2\n",  # an empty header line
+    'a,b\n1,2\n3,"bad"x\n5,6\n',  # malformed: the line is named
+]
+
+
+@pytest.mark.parametrize("content", TRICKY)
+@pytest.mark.parametrize("block", [1, 3, 1 << 20])
+def test_read_table_cuts_and_reads_as_read_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str, block: int
+) -> None:
+    """The fast CSV path gives the rows, chunks and errors of the csv module."""
+    from dualrandom.registry import _source
+    from dualrandom.registry._source import read_table
+
+    monkeypatch.setattr(_source, "_BLOCK_CHARS", block)
+    path = tmp_path / "t.csv"
+    path.write_bytes(content.encode("utf-8"))
+    source = open_source(path)
+
+    def outcome(read: Any) -> Any:
+        try:
+            return ("rows", read())
+        except ValidationError as exc:
+            return ("problems", [(p.row, p.reason) for p in exc.problems])
+
+    def table() -> list[list[list[str]]]:
+        found = read_table(source, 2)
+        if found is None:
+            return []
+        header, chunks = found
+        rows = [c.rows() if isinstance(c, _source.Columns) else c for c in chunks]
+        return [[header, *rows[0]], *rows[1:]] if rows else [[header]]
+
+    assert outcome(table) == outcome(lambda: list(read_chunks(source, 2)))

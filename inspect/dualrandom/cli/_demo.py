@@ -3,13 +3,14 @@
 It builds a fresh demo workspace under ``var/demo/`` (its own config,
 database and outputs), imports the sample registries, checks and loads the
 rules, draws the first batch at a simulated ceremony, exports both bundles
-and verifies them, then says where to look.
+and verifies them, publishes the notice site, then says where to look.
 """
 
 from __future__ import annotations
 
+import csv
 import shutil
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import click
@@ -19,9 +20,20 @@ from dualrandom.cli._context import AppContext
 from dualrandom.config import load_settings
 from dualrandom.draws import SecretStore, export_bundle, prepare_draw, run_draw, verify_bundle
 from dualrandom.errors import IntegrityError
+from dualrandom.lifecycle import (
+    deadlines,
+    import_results,
+    move_many,
+    standing_draw,
+    substitute_objects,
+    tasks_of,
+    working_calendar,
+)
+from dualrandom.publish import consistent_reads, default_site_dir, publish_site
 from dualrandom.registry import import_registry
 from dualrandom.rules.check import check_rules, store_rules
 from dualrandom.rules.store import StoredPlan, list_plans
+from dualrandom.schedule import batch_times, catch_up
 
 REGISTRIES = ("departments", "objects", "inspectors", "conflicts")
 # A demo stands in for the witnesses: a real ceremony types the digits they roll.
@@ -43,6 +55,7 @@ def demo(ctx: click.Context) -> None:
     app = App.from_settings(load_settings(config, environ={}))
     try:
         _run(app, workspace, config)
+        _run_year(app, workspace, config)
     finally:
         app.close()
 
@@ -96,10 +109,26 @@ def _run(app: App, workspace: Path, config: Path) -> None:
         if not verdict.ok:
             raise IntegrityError(f"the demo's own {tier} bundle does not verify: {verdict.failure}")
         click.echo(f"6. Exported and verified the {tier} bundle: MATCH ({report.path})")
+    site = _publish(app)
     click.echo("\nWhere to look:")
     click.echo(f"  dualrandom --config {config} draw show {plan}")
     click.echo(f"  python3 {workspace / 'bundles' / f'{plan}-public' / 'verify.py'}")
     click.echo(f"  dualrandom --config {config} audit verify")
+    click.echo(f"\nThe public notice site is in {site}; preview it with:")
+    click.echo(f"  dualrandom --config {config} serve --dir {site}")
+
+
+def _publish(app: App) -> Path:
+    """Step 7: the public notice site (一公开), built and swapped in."""
+    with app.transaction() as session:
+        consistent_reads(session)
+        report = publish_site(
+            session, default_site_dir(app.settings), timezone=app.settings.timezone
+        )
+    click.echo(
+        f"7. Published the notice site: {report.notices} notices, {report.pages} pages ({report.path})"
+    )
+    return report.path
 
 
 def _next_plan(plans: list[StoredPlan], today: date) -> str:
@@ -109,3 +138,155 @@ def _next_plan(plans: list[StoredPlan], today: date) -> str:
     )
     chosen = upcoming[0] if upcoming else max(plans, key=lambda p: p.plan.window_start)
     return str(chosen.plan.id)
+
+
+# -- A year on the scheduler (issue 5) ----------------------------------------
+#
+# The four 2027 batches run on the scheduler's own entry points with a
+# simulated clock: each prepare and draw happens at its scheduled time (the
+# batch drawn by hand above is recorded as such), one drawn object is found
+# deregistered and replaced from the reserve, the teams' result files are
+# imported, reviewed and published.
+
+_DEMO_RESULTS = (
+    ("发现问题待后续处理", "责令改正"),
+    ("未按规定公示应当公示的信息", "责令改正"),
+    ("通过登记的住所(经营场所)无法联系", "其他"),
+    ("发现问题经责令已改正", "责令改正"),
+) + (("未发现问题", "无需后续处置"),) * 6
+
+
+def _run_year(app: App, workspace: Path, config: Path) -> None:
+    click.echo("\n8. The year on the scheduler, on a simulated clock (times in Asia/Shanghai):")
+    with app.transaction() as session:
+        batches = [b for b in batch_times(session, app.settings, 2027, datetime.now(UTC)) if b.draw]
+    events: list[tuple[datetime, str, str]] = []  # when, what, plan
+    for batch in batches:
+        assert batch.prepare is not None and batch.draw is not None
+        events += [
+            (batch.prepare.due, "step", batch.plan_id),
+            (batch.draw.due, "step", batch.plan_id),
+        ]
+        end = date.fromisoformat(batch.window[1])
+        checked = datetime.combine(end + timedelta(days=2), time(10), tzinfo=app.settings.timezone)
+        events.append((checked.astimezone(UTC), "results", batch.plan_id))
+        if batch.batch == "Q2":  # one drawn object turns out to be deregistered
+            events.append((batch.draw.due + timedelta(days=2), "substitute", batch.plan_id))
+    for moment, what, plan_id in sorted(events):
+        if what == "step":
+            _catch_up(app, moment)
+        elif what == "substitute":
+            _substitute(app, plan_id, moment)
+        else:
+            _inspect_batch(app, workspace, plan_id, moment)
+    last = max(moment for moment, _, _ in events)
+    with app.transaction() as session:
+        calendar = working_calendar(session, app.settings.lifecycle, now=last)
+        rows = deadlines(session, calendar, app.settings.lifecycle, last.date())
+    late = sum(r.level == "red" for r in rows)
+    click.echo(
+        f"   At the end: {len(rows)} task(s) still open, {late} past the publication deadline."
+    )
+    site = default_site_dir(app.settings)
+    click.echo("\nThe year:")
+    click.echo(f"  dualrandom --config {config} scheduler plan 2027")
+    click.echo(f"  dualrandom --config {config} tasks list 2027-Q2")
+    click.echo(
+        f"  dualrandom --config {config} calendar show 2027   # provisional until the notice is loaded"
+    )
+    click.echo(f"  the teams' result files are in {workspace / 'results'}")
+    click.echo("\nThe public notice site now holds the whole year; preview it with:")
+    click.echo(f"  dualrandom --config {config} serve --dir {site}")
+
+
+def _catch_up(app: App, moment: datetime) -> None:
+    for outcome in catch_up(app, now=moment):
+        when = moment.astimezone(app.settings.timezone).strftime("%Y-%m-%d %H:%M")
+        click.echo(f"   {when}  {outcome.key}: {outcome.status} — {outcome.detail}")
+
+
+def _substitute(app: App, plan_id: str, moment: datetime) -> None:
+    with app.transaction() as session:
+        gone = tasks_of(session, standing_draw(session, plan_id))[0]
+        report = substitute_objects(
+            session, plan_id, [gone.object_id], "注销（登记机关已注销）", now=moment, actor="demo"
+        )
+    when = moment.astimezone(app.settings.timezone).strftime("%Y-%m-%d %H:%M")
+    new = ", ".join(f"#{v.number} {v.object_id}" for v in report.visits)
+    click.echo(f"   {when}  {plan_id}: {gone.object_id} is deregistered; the reserve gives {new}")
+
+
+def _inspect_batch(app: App, workspace: Path, plan_id: str, moment: datetime) -> None:
+    """Inspect a drawn batch: results in from the teams' file, reviewed, published."""
+    with app.transaction() as session:
+        draw = standing_draw(session, plan_id)
+        window = next(p.plan for p in list_plans(session, 2027) if p.plan.id == plan_id)
+        drawn_on = _utc(draw.drawn_at or datetime.now(UTC)).date()
+        tasks = tasks_of(session, draw, ("drawn", "notified", "in_inspection"))
+    # The checks end in the last weeks of the window, so that results published
+    # two days after it are within the 20 working days of every check.
+    end = max(window.window_end, drawn_on)
+    start = max(window.window_start, drawn_on, end - timedelta(days=24))
+    path = _results_file(workspace, plan_id, [t.object_id for t in tasks], start, end)
+    moment = max(moment, _utc(draw.drawn_at or moment) + timedelta(days=1))  # a batch drawn by hand
+    with app.transaction() as session:
+        calendar = working_calendar(session, app.settings.lifecycle, now=moment)
+        summary = import_results(
+            session,
+            path,
+            calendar=calendar,
+            settings=app.settings.lifecycle,
+            today=moment.date(),
+            now=moment,
+            actor="demo",
+        )
+        move_many(
+            session,
+            plan_id,
+            (),
+            "reviewed",
+            from_states=("result_entered",),
+            now=moment,
+            actor="demo",
+        )
+    with app.transaction() as session:
+        consistent_reads(session)
+        site = publish_site(
+            session,
+            default_site_dir(app.settings),
+            timezone=app.settings.timezone,
+            now=moment,
+            actor="demo",
+        )
+    problems = sum(n for code, n in summary.by_result.items() if code != "未发现问题")
+    when = moment.astimezone(app.settings.timezone).strftime("%Y-%m-%d %H:%M")
+    click.echo(
+        f"   {when}  {plan_id}: {len(summary.entered)} results imported from {path.name} "
+        f"({problems} with findings), reviewed and published ({site.notices} notices)"
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _results_file(
+    workspace: Path, plan_id: str, objects: list[str], start: date, end: date
+) -> Path:
+    """What the teams hand in: one row per visit, checks spread over the window's weekdays."""
+    path = workspace / "results" / f"results-{plan_id}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    span = max((end - start).days - 3, 0)
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(
+            ["计划编号", "统一社会信用代码", "检查完成日期", "检查结果", "后续处置", "备注"]
+        )
+        for i, object_id in enumerate(objects):
+            day = start + timedelta(days=span * i // max(len(objects), 1))
+            day -= timedelta(days=max(day.weekday() - 4, 0))  # a weekend check is dated Friday
+            result, follow_up = _DEMO_RESULTS[i % len(_DEMO_RESULTS)]
+            writer.writerow(
+                [plan_id, object_id, max(day, start).isoformat(), result, follow_up, ""]
+            )
+    return path

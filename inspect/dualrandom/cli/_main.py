@@ -7,7 +7,17 @@ from typing import Any
 
 import click
 
-from dualrandom.cli import _audit, _db, _demo, _draw, _registry, _rules
+from dualrandom.cli import (
+    _audit,
+    _db,
+    _demo,
+    _draw,
+    _lifecycle,
+    _publish,
+    _registry,
+    _rules,
+    _schedule,
+)
 from dualrandom.cli._context import AppContext
 from dualrandom.cli._output import print_problems
 from dualrandom.errors import DualRandomError, ValidationError
@@ -46,7 +56,7 @@ def cli(ctx: click.Context, config: Path | None) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for module in (_db, _audit, _registry, _rules, _draw, _demo):
+for module in (_db, _audit, _registry, _rules, _draw, _schedule, _lifecycle, _publish, _demo):
     module.register(cli)
 
 

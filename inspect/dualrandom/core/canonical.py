@@ -9,11 +9,16 @@ refuses bytes that are not canonical (it re-serialises and compares).
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import date
-from itertools import pairwise
+from itertools import chain, pairwise
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
 
 from dualrandom.core.encoding import (
     TAG_OBJECTS,
@@ -51,7 +56,9 @@ __all__ = [
     "INSPECTOR_FIELDS",
     "OBJECT_INTERNAL_FIELDS",
     "OBJECT_PUBLIC_FIELDS",
+    "ObjectColumns",
     "ObjectSnapshot",
+    "ObjectSnapshotBuilder",
     "Snapshot",
     "combine_object_digests",
     "conflicts_snapshot",
@@ -139,68 +146,331 @@ def combine_object_digests(public_digest: str, internal_digest: str) -> str:
     ).hex()
 
 
-def _object_public_fields(r: ObjectRecord) -> tuple[str, ...]:
-    """The raw (unescaped) public fields; lists already sorted by the record."""
-    return (
-        r.id,
-        r.id_type,
-        r.name,
-        str(r.type),
-        r.industry,
-        r.district,
-        r.registration_authority,
-        r.address,
-        str(r.status),
-        fmt_date(r.established),
-        fmt_bool(r.abnormal_list),
-        fmt_bool(r.serious_illegal_list),
-        ";".join(r.departments),
-        ";".join(r.tags),
-        fmt_date(r.last_inspected),
+@dataclass(frozen=True, slots=True)
+class ObjectColumns:
+    """Objects given column by column: for each field of :class:`ObjectRecord`,
+    its value in every row, in row order (the rows in any order).
+
+    The values are those ``ObjectRecord`` takes (enum values may be plain
+    strings). :class:`ObjectSnapshotBuilder` checks and normalises them exactly
+    as ``ObjectRecord`` does, once per distinct value, so a registry of
+    millions of rows need not become millions of records to be hashed.
+    """
+
+    id: Sequence[str]
+    name: Sequence[str]
+    type: Sequence[str]
+    industry: Sequence[str]
+    district: Sequence[str]
+    status: Sequence[str]
+    risk_class: Sequence[str]
+    id_type: Sequence[str]
+    registration_authority: Sequence[str]
+    address: Sequence[str]
+    established: Sequence[date | None]
+    abnormal_list: Sequence[bool]
+    serious_illegal_list: Sequence[bool]
+    departments: Sequence[tuple[str, ...]]
+    tags: Sequence[tuple[str, ...]]
+    last_inspected: Sequence[date | None]
+
+    @classmethod
+    def of(cls, records: Sequence[ObjectRecord]) -> ObjectColumns:
+        return cls(*(list(map(attrgetter(f.name), records)) for f in fields(cls)))
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    def rows(self, start: int, stop: int) -> ObjectColumns:
+        return ObjectColumns(*(getattr(self, f.name)[start:stop] for f in fields(self)))
+
+
+# Fields whose few distinct values are formatted once and remembered; the
+# first seven are also checked or normalised by ObjectRecord (see _Formats).
+_RECORD_CHECKED = ("type", "status", "risk_class", "id_type", "industry", "departments", "tags")
+_MEMO_LIMIT = 1 << 16  # distinct values remembered per field before starting afresh
+
+
+class _Formats:
+    """Each distinct value of a field as the canonical line writes it, remembered across batches.
+
+    A value of a field in _RECORD_CHECKED first goes through ObjectRecord
+    itself (a copy of a record of the batch with that one field changed), so
+    the model's rules are stated once, in the model: a value it refuses raises
+    its ValueError, and a list is sorted and normalised as the record holds it.
+    """
+
+    def __init__(self) -> None:
+        self.known: dict[str, dict[Any, str]] = {}
+
+    def column(
+        self, columns: ObjectColumns, name: str, prototype: ObjectRecord, memo: str = ""
+    ) -> list[str]:
+        known = self.known.setdefault(memo or name, {})
+        values = getattr(columns, name)
+        try:
+            return list(map(known.__getitem__, values))
+        except KeyError:
+            pass
+        if len(known) > _MEMO_LIMIT:
+            known.clear()
+        for value in set(values).difference(known):
+            known[value] = self._format(columns, name, value, prototype)
+        return list(map(known.__getitem__, values))
+
+    @staticmethod
+    def _format(columns: ObjectColumns, name: str, value: Any, prototype: ObjectRecord) -> str:
+        if name in ("established", "last_inspected"):
+            return fmt_date(value)
+        if name in ("abnormal_list", "serious_illegal_list"):
+            return fmt_bool(value)
+        held = getattr(replace(prototype, **{name: value}), name)
+        if name not in ("departments", "tags"):
+            return escape(str(held))
+        try:
+            return escape_list(held, name)
+        except ValueError:
+            row = list(getattr(columns, name)).index(value)
+            escape_list(held, f"object {columns.id[row]!r} {name}")  # the message names the object
+            raise
+
+
+def _escaped(values: Sequence[str]) -> Sequence[str]:
+    """escape() of every value; one scan of the column when none needs it (the usual case)."""
+    joined = "".join(values)
+    if "\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined:
+        return list(map(escape, values))
+    return values
+
+
+def _check_ids(ids: Sequence[str]) -> None:
+    """check_id() of every id, with one scan of the column when all are fine."""
+    joined = "\n".join(ids)
+    if all(ids) and "\x00" not in joined and unicodedata.is_normalized("NFC", joined):
+        return
+    for value in ids:
+        check_id(value, "object id")
+
+
+def _object_lines(columns: ObjectColumns, formats: _Formats) -> tuple[str, str]:
+    """The public and the internal lines of the rows, in row order, each ending with LF.
+
+    With several bad values, the error is that of the first bad row, as if
+    each row were made a record and its lines one after the other."""
+    try:
+        return _lines_of(columns, formats)
+    except ValueError:
+        for row in range(len(columns) if len(columns) > 1 else 0):
+            _lines_of(columns.rows(row, row + 1), formats)
+        raise
+
+
+def _joined_lines(fields: Sequence[Sequence[str]], count: int) -> str:
+    """Lines of tab-separated ``fields`` (columns of ``count`` texts), each ending with LF,
+    joined at C speed: no string per line."""
+    width = 2 * len(fields)
+    parts = ["\t"] * (width * count)
+    for position, values in enumerate(fields):
+        parts[2 * position :: width] = values
+    parts[width - 1 :: width] = ["\n"] * count
+    return "".join(parts)
+
+
+def _lines_of(columns: ObjectColumns, formats: _Formats) -> tuple[str, str]:
+    count = len(columns)
+    if not count:
+        return "", ""
+    # First the record of the first row: its errors come first, as if it were built.
+    prototype = ObjectRecord(*(getattr(columns, f.name)[0] for f in fields(columns)))
+    _check_ids(columns.id)
+    ids = _escaped(columns.id)
+
+    def column(name: str, memo: str = "") -> list[str]:
+        return formats.column(columns, name, prototype, memo)
+
+    public = (
+        ids,
+        column("id_type"),
+        _escaped(columns.name),
+        column("type"),
+        column("industry"),
+        _escaped(columns.district),
+        _escaped(columns.registration_authority),
+        _escaped(columns.address),
+        column("status"),
+        column("established", "dates"),
+        column("abnormal_list", "flags"),
+        column("serious_illegal_list", "flags"),
+        column("departments"),
+        column("tags"),
+        column("last_inspected", "dates"),
     )
+    internal = (ids, column("risk_class"))
+    return _joined_lines(public, count), _joined_lines(internal, count)
 
 
-def _object_public_line(r: ObjectRecord) -> str:
-    what = f"object {r.id!r}"
-    return "\t".join(
-        (
-            escape(check_id(r.id, "object id")),
-            *(escape(f) for f in _object_public_fields(r)[1:12]),
-            escape_list(r.departments, f"{what} departments"),
-            escape_list(r.tags, f"{what} tags"),
-            fmt_date(r.last_inspected),
-        )
-    )
+def _require_nfc(text: str, columns: ObjectColumns) -> None:
+    """One NFC check over many lines instead of one per field.
 
-
-def _require_nfc(data: bytes, records: Sequence[ObjectRecord]) -> None:
-    """One NFC check over the whole snapshot instead of one per field.
-
-    TAB and LF are starters that compose with nothing, so the snapshot is in
+    TAB and LF are starters that compose with nothing, so the lines are in
     NFC exactly when every field is; only on failure are the fields checked
     one by one, to name the offending value."""
-    if unicodedata.is_normalized("NFC", data.decode("utf-8")):
+    if unicodedata.is_normalized("NFC", text):
         return
-    for r in records:
-        for value in (*_object_public_fields(r), *r.departments, *r.tags):
+    for row in range(len(columns)):
+        r = ObjectRecord(*(getattr(columns, f.name)[row] for f in fields(columns)))
+        texts = [str(getattr(r, name)) for name in OBJECT_PUBLIC_FIELDS[:9]]
+        for value in (*texts, ";".join(r.departments), ";".join(r.tags), *r.departments, *r.tags):
             check_text(value, f"object {r.id!r}")
+
+
+class _Lines:
+    """Lines kept as one UTF-8 buffer, with where each ends: compact, and sortable by index."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.ends: list[np.ndarray[Any, np.dtype[np.int64]]] = []
+
+    def add(self, text: str) -> None:
+        """Add the lines of ``text``, each ending with LF (escaped lines hold no other LF)."""
+        data = text.encode("utf-8")
+        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + (len(self.data) + 1)
+        self.data += data
+        self.ends.append(ends)
+
+    def in_order(self, order: np.ndarray[Any, np.dtype[np.intp]]) -> Iterator[bytes | memoryview]:
+        """The lines in ``order`` (indexes in the order they were added), in pieces."""
+        ends = np.concatenate(self.ends) if self.ends else np.zeros(0, dtype=np.int64)
+        view = memoryview(self.data)
+        if np.array_equal(order, np.arange(len(order))):  # added in order already
+            yield view
+            return
+        starts = np.concatenate(([0], ends[:-1]))
+        for first in range(0, len(order), _PIECE_ROWS):
+            chosen = order[first : first + _PIECE_ROWS]
+            slices = map(slice, starts[chosen].tolist(), ends[chosen].tolist())
+            yield b"".join(map(view.__getitem__, slices))
+
+
+_PIECE_ROWS = 1 << 14
+
+
+class _Ids:
+    """The ids in the order added: packed into one buffer while all are ASCII and of
+    one length (unified social credit codes: 18 bytes each instead of a string
+    object of 67), else as strings."""
+
+    def __init__(self) -> None:
+        self.width = 0
+        self.packed = bytearray()
+        self.texts: list[str] | None = None
+
+    def extend(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        if self.texts is None:
+            data = "".join(ids).encode("utf-8")
+            width = self.width or len(ids[0])
+            if len(data) == width * len(ids) and set(map(len, ids)) == {width}:
+                self.width = width
+                self.packed += data
+                return
+            width, packed = self.width, bytes(self.packed)
+            self.texts = [packed[i : i + width].decode() for i in range(0, len(packed), width or 1)]
+        self.texts.extend(ids)
+
+    def packed_keys(self) -> np.ndarray[Any, np.dtype[np.bytes_]]:
+        return np.frombuffer(self.packed, dtype=f"S{self.width or 1}")
+
+
+class ObjectSnapshotBuilder:
+    """The object snapshot of rows added in batches, in any order (docs/SPEC.md §3.1).
+
+    It holds every row's two lines as UTF-8 bytes, about as much memory as
+    the snapshot itself, and no records. ``objects_snapshot`` is this
+    builder given one batch of records, so both make the same bytes.
+    """
+
+    def __init__(self) -> None:
+        self._ids = _Ids()
+        self._public = _Lines()
+        self._internal = _Lines()
+        self._formats = _Formats()
+
+    def clear(self) -> None:
+        """Forget the rows added (not how values are written: a builder used for many
+        batches in turn formats each distinct value once)."""
+        self._ids, self._public, self._internal = _Ids(), _Lines(), _Lines()
+
+    def add(self, columns: ObjectColumns) -> None:
+        """Check and add some rows; raises ValueError as ``ObjectRecord`` or
+        ``objects_snapshot`` would for the same values."""
+        public, internal = _object_lines(columns, self._formats)
+        if not public:
+            return
+        _require_nfc(public, columns)
+        self._public.add(public)
+        self._internal.add(internal)
+        self._ids.extend(columns.id)
+
+    def _order(self) -> np.ndarray[Any, np.dtype[np.intp]]:
+        """Row indexes by id in code-point order; refuses an id that occurs twice."""
+        if self._ids.texts is None:
+            # All ASCII and of one length (as unified social credit codes are):
+            # numpy sorts the bytes, which is code-point order.
+            keys = self._ids.packed_keys()
+            order = np.argsort(keys, kind="stable")
+            ordered = keys[order]
+            twice = np.flatnonzero(ordered[1:] == ordered[:-1])
+            if len(twice):
+                raise ValueError(f"object id {ordered[twice[0]].decode()!r} occurs twice")
+            return order
+        ids = self._ids.texts
+        order = np.array(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.intp)
+        _unique_sorted([ids[i] for i in order], "object id")
+        return order
+
+    def _parts(self) -> tuple[Iterator[bytes | memoryview], Iterator[bytes | memoryview]]:
+        order = self._order()
+        public = chain([_header(OBJECT_PUBLIC_FIELDS)], self._public.in_order(order))
+        internal = chain([_header(OBJECT_INTERNAL_FIELDS)], self._internal.in_order(order))
+        return public, internal
+
+    def digest(self) -> str:
+        """The snapshot's combined digest, hashed piece by piece."""
+        public, internal = (_sha256_of(parts) for parts in self._parts())
+        return combine_object_digests(public, internal)
+
+    def snapshot(self) -> ObjectSnapshot:
+        public, internal = (b"".join(parts) for parts in self._parts())
+        public_digest, internal_digest = sha256_hex(public), sha256_hex(internal)
+        return ObjectSnapshot(
+            public_bytes=public,
+            internal_bytes=internal,
+            public_digest=public_digest,
+            internal_digest=internal_digest,
+            digest=combine_object_digests(public_digest, internal_digest),
+        )
+
+
+def _header(names: Sequence[str]) -> bytes:
+    return join_lines(names, ())
+
+
+def _sha256_of(parts: Iterable[bytes | memoryview]) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part)
+    return digest.hexdigest()
 
 
 def objects_snapshot(records: Iterable[ObjectRecord]) -> ObjectSnapshot:
     """Canonical public and internal parts of the object registry, rows by id."""
     rows = sorted(records, key=lambda r: r.id)
     _unique_sorted([r.id for r in rows], "object id")
-    public = join_lines(OBJECT_PUBLIC_FIELDS, (_object_public_line(r) for r in rows))
-    _require_nfc(public, rows)
-    internal = join_lines(OBJECT_INTERNAL_FIELDS, (f"{escape(r.id)}\t{r.risk_class}" for r in rows))
-    public_digest, internal_digest = sha256_hex(public), sha256_hex(internal)
-    return ObjectSnapshot(
-        public_bytes=public,
-        internal_bytes=internal,
-        public_digest=public_digest,
-        internal_digest=internal_digest,
-        digest=combine_object_digests(public_digest, internal_digest),
-    )
+    builder = ObjectSnapshotBuilder()
+    builder.add(ObjectColumns.of(rows))
+    return builder.snapshot()
 
 
 def parse_objects(public_bytes: bytes, internal_bytes: bytes) -> tuple[ObjectRecord, ...]:

@@ -18,6 +18,11 @@ ENTROPY_DESCRIPTIONS = {
     "dice": "见证人在抽取现场掷骰所得数字 (digits rolled by witnesses at the draw ceremony)",
     "beacon": "抽取时刻之后公布的公共随机信标值 (a public beacon value published after the commitment)",
     "typed": "抽取时由操作员当众输入的数值 (a value typed in public at the draw)",
+    "declared": (
+        "定时无人值守抽取：准备时即公布的公开值，随机性仅来自已承诺的操作员密钥 "
+        "(an unattended scheduled draw: a public value declared at prepare time; "
+        "the randomness comes from the committed operator secret alone)"
+    ),
 }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from dualrandom.errors import Problem
 from dualrandom.registry._columns import Column, header_lookup
 from dualrandom.registry._fields import Invalid, Parsed
+from dualrandom.registry._source import Columns
 
 __all__ = ["Batch", "Header", "batches", "read_header"]
 
@@ -112,14 +113,17 @@ class ColumnParser:
         field = self.column.field
         if not field.memo:
             return field.parse_many(cells, self.column.required)
-        if len(self.known) > _MEMO_LIMIT:
-            self.known.clear()
-        for cell in set(cells).difference(self.known):
-            try:
-                self.known[cell] = field.parse_cell(cell, self.column.required)
-            except Invalid as exc:
-                self.known[cell], self.bad[cell] = None, exc.reason
-        values = list(map(self.known.__getitem__, cells))
+        try:  # one pass when every text was seen before, as in most batches
+            values = list(map(self.known.__getitem__, cells))
+        except KeyError:
+            if len(self.known) > _MEMO_LIMIT:
+                self.known.clear()
+            for cell in set(cells).difference(self.known):
+                try:
+                    self.known[cell] = field.parse_cell(cell, self.column.required)
+                except Invalid as exc:
+                    self.known[cell], self.bad[cell] = None, exc.reason
+            values = list(map(self.known.__getitem__, cells))
         if not self.bad or self.bad.keys().isdisjoint(cells):
             return values, []
         return values, [(i, self.bad[cell]) for i, cell in enumerate(cells) if cell in self.bad]
@@ -129,19 +133,27 @@ def batches(
     file: str,
     header: Header,
     columns: tuple[Column, ...],
-    chunks: Iterable[list[list[str]]],
+    chunks: Iterable[list[list[str]] | Columns],
     first_row: int = 2,
 ) -> Iterator[Batch]:
-    """Parse chunks of consecutive data rows, the first being ``first_row``; skip blank rows."""
+    """Parse chunks of consecutive data rows, the first being ``first_row``; skip blank rows.
+
+    A chunk is a list of rows, or :class:`Columns` (rows as wide as the header)."""
     by_name = {column.name: column for column in columns}
     parsers = [ColumnParser(column) for column in columns]
     number = first_row
     for chunk in chunks:
-        rows, numbers = _without_blank_rows(chunk, number)
+        by_position: Sequence[Sequence[str]]
+        if isinstance(chunk, Columns):
+            by_position, numbers = _without_blank_columns(chunk, number)
+        else:
+            rows, numbers = _without_blank_rows(chunk, number)
         number += len(chunk)
-        if rows:
+        if numbers:
             batch = Batch(file, header, by_name, numbers)
-            _fill(batch, rows, parsers)
+            if not isinstance(chunk, Columns):
+                by_position = _by_position(batch, rows)
+            _fill(batch, by_position, parsers)
             yield batch
 
 
@@ -159,11 +171,30 @@ def _without_blank_rows(chunk: list[list[str]], first: int) -> tuple[list[list[s
     return [chunk[i] for i in kept], [numbers[i] for i in kept]
 
 
-def _fill(batch: Batch, rows: list[list[str]], parsers: list[ColumnParser]) -> None:
+def _without_blank_columns(chunk: Columns, first: int) -> tuple[list[list[str]], list[int]]:
+    """The columns without blank rows, and the rows' numbers (as _without_blank_rows)."""
+    columns = chunk.columns
+    numbers = range(first, first + len(chunk))
+    if not columns or all(map(str.strip, columns[0])):
+        return columns, list(numbers)
+    blank = {
+        i
+        for i, cell in enumerate(columns[0])
+        if not cell.strip() and not "".join(cells[i] for cells in columns).strip()
+    }
+    kept = [i for i in range(len(chunk)) if i not in blank]
+    return [[cells[i] for i in kept] for cells in columns], [numbers[i] for i in kept]
+
+
+def _by_position(batch: Batch, rows: list[list[str]]) -> list[Sequence[str]]:
+    """The rows' cells column by column, short rows padded and long ones reported."""
     width = batch.header.width
     if set(map(len, rows)) != {width}:
         rows = [_fit(batch, i, cells, width) for i, cells in enumerate(rows)]
-    by_position = list(zip(*rows, strict=True))
+    return list(zip(*rows, strict=True))
+
+
+def _fill(batch: Batch, by_position: Sequence[Sequence[str]], parsers: list[ColumnParser]) -> None:
     for position in batch.header.blank:
         for index, cell in enumerate(by_position[position]):
             if cell.strip():
@@ -171,7 +202,7 @@ def _fill(batch: Batch, rows: list[list[str]], parsers: list[ColumnParser]) -> N
     for parser in parsers:
         name = parser.column.name
         if name not in batch.header.positions:
-            batch.values[name] = [parser.column.field.default] * len(rows)
+            batch.values[name] = [parser.column.field.default] * len(batch)
             continue
         cells = by_position[batch.header.positions[name]]
         batch.cells[name] = cells

@@ -16,7 +16,7 @@ from dualrandom.registry._batches import Batch
 from dualrandom.registry._columns import ROW_KEYS
 from dualrandom.registry._uscc import uscc_problems
 
-__all__ = ["Check", "Context", "checks_for"]
+__all__ = ["Check", "Context", "Unique", "checks_for"]
 
 Check = Callable[[Batch], None]
 

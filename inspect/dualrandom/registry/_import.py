@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+import gc
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -12,13 +15,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
+from dualrandom.core.canonical import ObjectColumns, ObjectSnapshotBuilder
 from dualrandom.core.model import DepartmentRecord
 from dualrandom.errors import NotFoundError
 from dualrandom.models import Department, RegistryVersion
 from dualrandom.registry._batches import Batch
+from dualrandom.registry._checks import Context
 from dualrandom.registry._columns import COLUMNS, REGISTRY_KINDS
+from dualrandom.registry._pipeline import CheckFailed, CheckingProcess
 from dualrandom.registry._read import Progress, check_file, context_for
-from dualrandom.registry._source import Source, open_source
+from dualrandom.registry._source import Source, guess_source, hashed, open_source
 from dualrandom.registry._store import Counts, VersionWriter, larger_page_cache
 from dualrandom.registry.snapshot import registry_digest
 
@@ -66,18 +72,36 @@ def import_registry(
     """
     if kind not in REGISTRY_KINDS:
         raise NotFoundError(f"unknown registry {kind!r}; one of: {', '.join(REGISTRY_KINDS)}")
-    source = open_source(path)
-    number = _next_number(session, kind)
-    with larger_page_cache(session):
+    size = path.stat().st_size if path.is_file() else 0
+    with (
+        _closing(CheckingProcess.start(kind, size)) as checker,
+        larger_page_cache(session),
+        _no_cycle_collection(),
+    ):
+        # With a second process, a CSV file is read as soon as its encoding is
+        # guessed; it is hashed (and the guess confirmed) meanwhile.
+        guessed = guess_source(path) if checker is not None else None
+        source = guessed or open_source(path)
+        number = _next_number(session, kind)
         if kind == "departments":
             rows, counts = _import_departments(session, source, today, progress)
+            digest = None
         else:
-            rows, counts = _import_versioned(
-                session, kind, number, source, today, partial, progress
+            rows, counts, digest, source = _import_versioned(
+                session,
+                kind,
+                number,
+                source,
+                guessed is not None,
+                today,
+                partial,
+                progress,
+                checker,
             )
         if progress is not None:
             progress("hashing", 0, 0)
-        digest = registry_digest(session, kind)
+        if digest is None:
+            digest = registry_digest(session, kind)
     summary = ImportSummary(
         kind=kind,
         number=number,
@@ -103,25 +127,149 @@ def _next_number(session: Session, kind: str) -> int:
     return (latest or 0) + 1
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while the block runs.
+
+    An import creates millions of tuples and lists that live until their
+    batch is written; every few hundred of them would otherwise start a
+    collection that walks all the objects still alive, which costs more than
+    checking the rows. Nothing here makes reference cycles; what any other
+    code makes meanwhile is collected once the block ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
+def _closing(checker: CheckingProcess | None) -> Iterator[CheckingProcess | None]:
+    try:
+        yield checker
+    finally:
+        if checker is not None:
+            checker.close()
+
+
 def _import_versioned(
     session: Session,
     kind: str,
     number: int,
     source: Source,
+    guessed: bool,
     today: date,
     partial: bool,
     progress: Progress | None,
-) -> tuple[int, Counts]:
-    writer = VersionWriter(session, kind, number)
+    checker: CheckingProcess | None = None,
+) -> tuple[int, Counts, str | None, Source]:
+    """Write the file as version ``number``; also its digest when it is known without
+    reading the registry back (a full import of objects: the file is the registry).
+    Returns the source as open_source finds it (``guessed``: ``source`` is only
+    guess_source's).
+
+    With a ``checker`` the file is first read and checked by that second
+    process while this one writes and hashes what it sends (see _pipeline);
+    if that stops short, what it wrote is taken back and the file is checked
+    here, as without one."""
+    context = context_for(session, today)
+    digest_here = kind == "objects" and not partial
+    rows: int | None = None
+    if checker is not None:
+        writer = VersionWriter(session, kind, number, undoable=True)
+        snapshot = ObjectSnapshotBuilder() if digest_here else None
+        try:
+            checker.begin(kind, source, context, progress)
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                # The child decodes the whole file (strictly) or fails: once it is
+                # done, the guessed encoding is confirmed and only the hash is missing.
+                complete = pool.submit(hashed, source) if guessed else None
+                rows = _check_in_child(checker, writer, snapshot)
+                if complete is not None:
+                    source, guessed = complete.result(), False
+        except CheckFailed:
+            writer.abandon()
+        except BaseException:
+            writer.abandon()
+            raise
+    if rows is None:
+        source = open_source(source.path) if guessed else source
+        writer = VersionWriter(session, kind, number)
+        snapshot = ObjectSnapshotBuilder() if digest_here else None
+        try:
+            rows = _check_here(kind, source, context, writer, snapshot, progress)
+        except BaseException:
+            writer.abandon()
+            raise
+    try:
+        if progress is not None:
+            progress("saving", 0, 0)
+        # The digest is sorting and hashing in memory, the end of the writing mostly
+        # SQLite building indexes (without holding the GIL): both at once.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            digest = pool.submit(snapshot.digest) if snapshot is not None else None
+            counts = writer.finish(full=not partial)
+            return rows, counts, digest.result() if digest is not None else None, source
+    except BaseException:
+        writer.abandon()
+        raise
+
+
+def _check_in_child(
+    checker: CheckingProcess, writer: VersionWriter, snapshot: ObjectSnapshotBuilder | None
+) -> int:
+    lists: dict[str, tuple[str, ...]] = {}
+    for values in checker.batches():
+        writer.write(values)
+        if snapshot is not None:
+            snapshot.add(_stored_objects(values, lists))
+    return checker.rows
+
+
+def _check_here(
+    kind: str,
+    source: Source,
+    context: Context,
+    writer: VersionWriter,
+    snapshot: ObjectSnapshotBuilder | None,
+    progress: Progress | None,
+) -> int:
     columns = COLUMNS[kind]
 
     def store(batch: Batch) -> None:
         writer.write({c.target: c.field.to_db(batch.values[c.name]) for c in columns})
+        if snapshot is not None:
+            snapshot.add(ObjectColumns(*(batch.values[f] for f in _OBJECT_FIELDS)))
 
-    rows = check_file(kind, source, context_for(session, today), store, progress)
-    if progress is not None:
-        progress("saving", 0, 0)
-    return rows, writer.finish(full=not partial)
+    return check_file(kind, source, context, store, progress)
+
+
+# The columns of an objects file that hold the fields of ObjectColumns (same names).
+_OBJECT_FIELDS = tuple(f.name for f in fields(ObjectColumns))
+
+
+def _stored_objects(
+    values: dict[str, list[Any]], lists: dict[str, tuple[str, ...]]
+) -> ObjectColumns:
+    """The objects of a batch given as database values (``Field.to_db``), as ObjectColumns:
+    the values the file's rows have after checking, lists joined by ';' (which no element
+    holds) split again, once per distinct text remembered in ``lists``."""
+    split = lists.__getitem__
+    try:
+        departments = list(map(split, values["departments"]))
+        tags = list(map(split, values["tags"]))
+    except KeyError:
+        if len(lists) > 1 << 16:
+            lists.clear()
+        for text in {*values["departments"], *values["tags"]}.difference(lists):
+            lists[text] = tuple(text.split(";")) if text else ()
+        departments = list(map(split, values["departments"]))
+        tags = list(map(split, values["tags"]))
+    given = {**values, "id": values["object_id"], "departments": departments, "tags": tags}
+    return ObjectColumns(*(given[name] for name in _OBJECT_FIELDS))
 
 
 def _import_departments(

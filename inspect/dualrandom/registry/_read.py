@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import date
-from itertools import chain, islice
+from itertools import islice
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from dualrandom.errors import Problem, ValidationError
 from dualrandom.models import Department, InspectorRow, ObjectRow
 from dualrandom.registry._batches import Batch, batches, read_header
-from dualrandom.registry._checks import Context, checks_for
+from dualrandom.registry._checks import Check, Context, checks_for
 from dualrandom.registry._columns import COLUMNS
-from dualrandom.registry._source import Source, read_chunks
+from dualrandom.registry._source import Source, read_table
 
 __all__ = ["MAX_PROBLEMS", "Progress", "check_file", "context_for"]
 
@@ -65,23 +65,33 @@ def check_file(
     context: Context,
     accept: Callable[[Batch], None],
     progress: Progress | None = None,
+    *,
+    checks: list[Check] | None = None,
+    first_problem: bool = False,
 ) -> int:
-    """Check every row of ``source``; pass clean batches to ``accept``; return the row count."""
+    """Check every row of ``source``; pass clean batches to ``accept``; return the row count.
+
+    ``checks`` replaces those of ``checks_for``; with ``first_problem`` the
+    ValidationError comes with the first batch that has a problem (and lists
+    only what was found so far)."""
     columns = COLUMNS[kind]
-    chunks = read_chunks(source, BATCH_ROWS, _bytes_progress(progress, source.size))
-    first = next(chunks, [])
-    if not first:
+    table = read_table(source, BATCH_ROWS, _bytes_progress(progress, source.size))
+    if table is None:
         raise ValidationError([Problem(source.name, None, "", "", "is empty: no header row")])
-    header, problems = read_header(source.name, first[0], columns)
-    checks = checks_for(kind, context)
+    cells, chunks = table
+    header, problems = read_header(source.name, cells, columns)
+    if checks is None:
+        checks = checks_for(kind, context)
     count = 0
-    for batch in batches(source.name, header, columns, chain([first[1:]], chunks)):
+    for batch in batches(source.name, header, columns, chunks):
         count += len(batch)
         for check in checks:
             check(batch)
         problems += batch.problems
         if not problems:
             accept(batch)
+        elif first_problem:
+            break
         if len(problems) >= MAX_PROBLEMS:
             problems.append(_stopped(source.name, batch.rows[-1]))
             break

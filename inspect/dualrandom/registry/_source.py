@@ -22,17 +22,27 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import openpyxl
 
 from dualrandom.errors import NotFoundError, Problem, ValidationError
 
-__all__ = ["Source", "open_source", "read_chunks"]
+__all__ = [
+    "Chunk",
+    "Columns",
+    "Source",
+    "guess_source",
+    "hashed",
+    "open_source",
+    "read_chunks",
+    "read_table",
+]
 
 _CHUNK = 1 << 20
+_BLOCK_CHARS = 1 << 20  # text split at a time by the fast CSV path
 _XLSX = (".xlsx", ".xlsm")
 
 
@@ -65,6 +75,33 @@ def open_source(path: Path) -> Source:
     if suffix in _XLSX:
         return Source(path, _sha256(path), path.stat().st_size, "xlsx")
     return Source(path, *_sniff_csv(path))
+
+
+def guess_source(path: Path) -> Source | None:
+    """What :func:`open_source` will most likely find for a CSV file, from its first
+    MiB alone: no hash yet (empty), UTF-8 if that much decodes (with a BOM:
+    utf-8-sig). None for a workbook, a missing file, or what does not look like UTF-8.
+
+    A reader that goes on to decode the whole file with this encoding
+    without error has confirmed it: open_source finds the same."""
+    if not path.is_file() or path.suffix.lower() in (".xls", *_XLSX):
+        return None
+    with path.open("rb") as f:
+        head = f.read(_CHUNK)
+    try:
+        codecs.getincrementaldecoder("utf-8")("strict").decode(head, final=False)
+    except UnicodeDecodeError:
+        return None
+    encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+    return Source(path, "", path.stat().st_size, encoding)
+
+
+def hashed(guessed: Source) -> Source:
+    """A guessed source with its hash, once a reader has decoded the whole file with
+    the guessed encoding: then it is what open_source finds, without decoding it again."""
+    return Source(
+        guessed.path, _sha256(guessed.path), guessed.path.stat().st_size, guessed.encoding
+    )
 
 
 def _sha256(path: Path) -> str:
@@ -146,6 +183,227 @@ def _csv_chunks(
                 yield chunk
         except csv.Error as exc:
             raise _fail(source.path, f"is not well-formed CSV: {exc}", reader.line_num) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Consecutive rows that all have the header's number of cells, column by column."""
+
+    columns: list[list[str]]
+    count: int
+
+    def __len__(self) -> int:
+        return self.count
+
+    def rows(self) -> list[list[str]]:
+        return [list(cells) for cells in zip(*self.columns, strict=True)]
+
+
+Chunk = list[list[str]] | Columns
+
+
+def read_table(
+    source: Source, size: int, progress: Callable[[int], None] | None = None
+) -> tuple[list[str], Iterator[Chunk]] | None:
+    """The header row and the data rows in chunks (None for an empty file).
+
+    The chunks are cut as :func:`read_chunks` cuts them: the first chunk of
+    ``size`` rows held the header. A chunk is a list of rows or, where a CSV
+    file is plain (no quotes, no lone CR, every row as wide as the header),
+    :class:`Columns`, split at C speed without a list per row."""
+    if source.encoding == "xlsx":
+        chunks = read_chunks(source, size, progress)
+        first = next(chunks, [])
+        return (first[0], chain([first[1:]], chunks)) if first else None
+    items = _csv_table(source, size, progress)
+    header = next(items, None)
+    if header is None:
+        return None
+    return cast(list[str], header), cast(Iterator[Chunk], items)
+
+
+def _csv_table(
+    source: Source, size: int, progress: Callable[[int], None] | None
+) -> Iterator[list[str] | Chunk]:
+    with source.path.open("rb") as raw, _text(raw, source.encoding) as text:
+        line = text.readline()
+        if not line:
+            return
+        if '"' in line or line.endswith("\r"):
+            # A quoted header, or lines that end with a lone CR: the csv module throughout.
+            yield from _csv_rest(source, raw, text, line, _Rows(size, [], size), progress, 0)
+            return
+        header = _split(_NFC(line.rstrip("\r\n")))
+        yield header
+        out = _Rows(size, [], size - 1)  # the first chunk also held the header
+        pending, lines_done = "", 1
+        while True:
+            block = text.read(_BLOCK_CHARS)
+            body = pending + block
+            cut = body.rfind("\n") + 1 if block else len(body)
+            body, pending = body[:cut], body[cut:]
+            plain = _plain_block(body, len(header)) if body else []
+            if plain is None:
+                # Quotes (perhaps a cell over several lines) or a lone CR: from
+                # this block on, the csv module reads the file, as for any CSV.
+                head = body + pending + (text.readline() if block else "")
+                yield from _csv_rest(source, raw, text, head, out, progress, lines_done)
+                return
+            out.add(plain)
+            lines_done += len(plain)
+            yield from out.ready(progress, raw, final=not block)
+            if not block:
+                return
+
+
+def _split(line: str) -> list[str]:
+    """A line without quotes as the csv module reads it (an empty line has no cells)."""
+    return line.split(",") if line else []
+
+
+def _plain_block(body: str, width: int) -> Chunk | None:
+    """Whole lines of text as rows, when nothing in them needs the csv module; else None.
+
+    NFC is applied to the block at once: LF and CR are starters that compose
+    with nothing, so this is the same as normalising each line."""
+    if '"' in body:
+        return None
+    if "\r" in body:
+        if body.count("\r") != body.count("\r\n"):
+            return None  # a lone CR ends a line for the csv module: leave it to it
+        body = body.replace("\r\n", "\n")
+    if not unicodedata.is_normalized("NFC", body):
+        body = unicodedata.normalize("NFC", body)
+    if not body.endswith("\n"):
+        body += "\n"
+    if width > 1 and "\x00" not in body:
+        columns = _columns(body, width)
+        if columns is not None:
+            return columns
+    lines = body.split("\n")
+    lines.pop()
+    return [_split(line) for line in lines]
+
+
+def _columns(body: str, width: int) -> Columns | None:
+    """Lines (each ending with LF, no NUL, no quote) of ``width`` cells each, column by
+    column; None when a line has another number of cells.
+
+    One split of the whole text: each LF becomes NUL and a comma, so the last cell of
+    each line ends with the only NUL of its line. The lines are all ``width`` cells
+    wide exactly when every ``width``-th cell holds one of those NULs."""
+    count = body.count("\n")
+    cells = body.replace("\n", "\x00,").split(",")
+    cells.pop()
+    if len(cells) != count * width:
+        return None
+    last = "".join(cells[width - 1 :: width])
+    if last.count("\x00") != count:
+        return None
+    columns = [cells[k::width] for k in range(width - 1)]
+    ends = last.split("\x00")
+    ends.pop()
+    return Columns([*columns, ends], count)
+
+
+class _Rows:
+    """Rows gathered from blocks and handed on in chunks of ``size`` rows;
+    the current chunk is to have ``need`` rows."""
+
+    def __init__(self, size: int, parts: list[Chunk], need: int) -> None:
+        self.size = size
+        self.parts = parts
+        self.count = sum(map(len, parts))
+        self.need = need
+
+    def add(self, part: Chunk) -> None:
+        if len(part):
+            self.parts.append(part)
+            self.count += len(part)
+
+    def ready(
+        self, progress: Callable[[int], None] | None, raw: IO[bytes], final: bool = False
+    ) -> Iterator[Chunk]:
+        """The chunks that are complete; with ``final``, also the last, shorter one."""
+        while self.count >= self.need or (final and self.count):
+            chunk = self._take(min(self.need, self.count))
+            self.need = self.size
+            if progress is not None:
+                progress(raw.tell())
+            yield chunk
+
+    def leftover(self) -> list[list[str]]:
+        """The rows gathered for the current chunk, as rows."""
+        return _as_rows(self._take(self.count)) if self.count else []
+
+    def _take(self, count: int) -> Chunk:
+        taken: list[Chunk] = []
+        left = count
+        while left:
+            part = self.parts[0]
+            if len(part) <= left:
+                taken.append(self.parts.pop(0))
+                left -= len(part)
+            else:
+                taken.append(_slice(part, 0, left))
+                self.parts[0] = _slice(part, left, len(part))
+                left = 0
+        self.count -= count
+        if len(taken) == 1:
+            return taken[0]
+        columns = [part.columns for part in taken if isinstance(part, Columns)]
+        if len(columns) == len(taken):
+            return Columns(
+                [list(chain.from_iterable(c)) for c in zip(*columns, strict=True)], count
+            )
+        return [row for part in taken for row in _as_rows(part)]
+
+
+def _slice(part: Chunk, start: int, stop: int) -> Chunk:
+    if isinstance(part, Columns):
+        return Columns([cells[start:stop] for cells in part.columns], stop - start)
+    return part[start:stop]
+
+
+def _as_rows(part: Chunk) -> list[list[str]]:
+    return part.rows() if isinstance(part, Columns) else part
+
+
+def _csv_rest(
+    source: Source,
+    raw: IO[bytes],
+    text: io.TextIOWrapper,
+    head: str,
+    out: _Rows,
+    progress: Callable[[int], None] | None,
+    lines_done: int,
+) -> Iterator[list[str] | Chunk]:
+    """The rest of the file through the csv module: ``head`` (whole lines), then ``text``.
+
+    ``lines_done`` lines came before ``head``; the rows ``out`` holds come first.
+    When nothing was read before (``lines_done`` 0), ``head`` starts with the header."""
+    reader = csv.reader(map(_NFC, chain(io.StringIO(head, newline=""), text)), strict=True)
+    try:
+        if not lines_done:
+            header = next(reader, None)
+            if header is None:
+                return
+            yield header
+            out.need -= 1  # the first chunk also held the header
+        rows, need = out.leftover(), out.need
+        while True:
+            rows += islice(reader, need - len(rows))
+            if not rows and need:
+                return
+            if progress is not None:
+                progress(raw.tell())
+            yield rows
+            if len(rows) < need:
+                return
+            rows, need = [], out.size
+    except csv.Error as exc:
+        line = lines_done + reader.line_num
+        raise _fail(source.path, f"is not well-formed CSV: {exc}", line) from None
 
 
 def _text(raw: IO[bytes], encoding: str) -> io.TextIOWrapper:

@@ -26,6 +26,8 @@ from sqlalchemy import ColumnElement, Table, select
 from sqlalchemy.orm import Session
 
 from dualrandom.core.canonical import (
+    ObjectColumns,
+    ObjectSnapshotBuilder,
     combine_object_digests,
     conflicts_snapshot,
     inspectors_snapshot,
@@ -306,10 +308,41 @@ class _JoinedSnapshot:
         return self.hash.hexdigest()
 
 
+def _object_columns(rows: Sequence[Any], known: dict[Any, Any]) -> ObjectColumns:
+    """A chunk of object rows (in _OBJECT_COLUMNS order) as the core's columns: the
+    values _object gives its record, converted once per distinct value."""
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    for position, convert in _CONVERTED.items():
+        values = columns[position]
+        memo = known.setdefault(position, {})
+        if len(memo) > 1 << 16:
+            memo.clear()
+        memo.update({v: convert(v) for v in set(values).difference(memo)})
+        columns[position] = list(map(memo.__getitem__, values))
+    return ObjectColumns(*columns)
+
+
+# Positions in _OBJECT_COLUMNS of the values the database holds in another form.
+_CONVERTED: dict[int, Callable[[Any], Any]] = {
+    _OBJECT_COLUMNS.index("established"): _day,
+    _OBJECT_COLUMNS.index("abnormal_list"): bool,
+    _OBJECT_COLUMNS.index("serious_illegal_list"): bool,
+    _OBJECT_COLUMNS.index("departments"): _split,
+    _OBJECT_COLUMNS.index("tags"): _split,
+    _OBJECT_COLUMNS.index("last_inspected"): _day,
+}
+
+
 def _objects_digest(session: Session, version: int | None) -> str:
+    """The rows arrive in id order a chunk at a time: each chunk's snapshot is made
+    from its columns, without records, and the chunks are hashed as one snapshot."""
     public, internal = _JoinedSnapshot(), _JoinedSnapshot()
-    for records in _object_chunks(session, version):
-        snapshot = objects_snapshot(records)
+    known: dict[Any, Any] = {}
+    builder = ObjectSnapshotBuilder()
+    for rows in _chunks(session, "objects", _OBJECTS, _OBJECT_COLUMNS, version):
+        builder.add(_object_columns(rows, known))
+        snapshot = builder.snapshot()
+        builder.clear()
         public.add(snapshot.public_bytes)
         internal.add(snapshot.internal_bytes)
     empty = objects_snapshot([])

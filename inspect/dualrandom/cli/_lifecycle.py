@@ -1,0 +1,327 @@
+"""``dualrandom results …`` and ``dualrandom tasks …``: the inspection lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from dualrandom.app import App
+from dualrandom.cli._context import pass_app
+from dualrandom.cli._output import console, err_console, print_json
+from dualrandom.errors import ValidationError
+from dualrandom.lifecycle import (
+    FOLLOW_UPS,
+    RESULT_CODES,
+    ResultEntry,
+    cancel,
+    deadlines,
+    import_results,
+    move_many,
+    set_result,
+    standing_draw,
+    substitute_objects,
+    tasks_of,
+    working_calendar,
+)
+from dualrandom.registry import write_problems_csv
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(results)
+    cli.add_command(tasks)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _today(app: App) -> date:
+    return datetime.now(app.settings.timezone).date()
+
+
+@contextmanager
+def _errors_csv(path: Path | None) -> Iterator[None]:
+    """On a ValidationError also write every problem to ``path``; the root command
+    prints them and ``Error: …``."""
+    try:
+        yield
+    except ValidationError as exc:
+        if path is not None:
+            write_problems_csv(exc.problems, path)
+            err_console.print(f"All {len(exc.problems)} problems written to {path}")
+        raise
+
+
+def _deadline(day: date, provisional: bool) -> str:
+    return day.isoformat() + (" (provisional)" if provisional else "")
+
+
+# -- results -----------------------------------------------------------------
+
+
+@click.group()
+def results() -> None:
+    """Inspection results: import a file from the teams, or set one."""
+
+
+@results.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--errors-csv",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="On problems, also write every one to this CSV file (UTF-8 with BOM, opens in Excel).",
+)
+@pass_app
+def import_(app: App, file: Path, errors_csv: Path | None) -> None:
+    """Enter the results in FILE (CSV or XLSX; docs/FORMATS.md "Results").
+
+    Every row is checked first; if any has a problem, all problems are
+    listed and nothing is written.
+    """
+    now = _now()
+    with _errors_csv(errors_csv), app.transaction() as session:
+        calendar = working_calendar(session, app.settings.lifecycle, now=now)
+        summary = import_results(
+            session,
+            file,
+            calendar=calendar,
+            settings=app.settings.lifecycle,
+            today=_today(app),
+            now=now,
+        )
+    click.echo(f"Entered {len(summary.entered)} results from {summary.source}.")
+    for code, count in summary.by_result.most_common():
+        click.echo(f"  {code}: {count}")
+    if summary.entered:
+        last = max(day for _, day, _ in summary.entered)
+        click.echo(
+            f"Publish by {last.isoformat()} at the latest"
+            + (f"; {summary.provisional} deadline(s) provisional" if summary.provisional else "")
+        )
+
+
+@results.command("set")
+@click.argument("plan_id")
+@click.argument("task")
+@click.option(
+    "--result", "result", required=True, type=click.Choice(RESULT_CODES), help="检查结果."
+)
+@click.option("--follow-up", required=True, type=click.Choice(FOLLOW_UPS), help="后续处置.")
+@click.option(
+    "--checked-on",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The day the check ended (YYYY-MM-DD).",
+)
+@click.option("--note", default="", help="Internal note (never published).")
+@pass_app
+def set_(
+    app: App, plan_id: str, task: str, result: str, follow_up: str, checked_on: datetime, note: str
+) -> None:
+    """Enter one result. TASK is the object's id or #N (visit N)."""
+    now = _now()
+    entry = ResultEntry(plan_id, task, checked_on.date(), result, follow_up, note.strip())
+    with app.transaction() as session:
+        calendar = working_calendar(session, app.settings.lifecycle, now=now)
+        name, day, provisional = set_result(
+            session,
+            entry,
+            calendar=calendar,
+            settings=app.settings.lifecycle,
+            today=_today(app),
+            now=now,
+        )
+    click.echo(f"{name}: {result} / {follow_up}; publish by {_deadline(day, provisional)}")
+
+
+# -- tasks -------------------------------------------------------------------
+
+
+@click.group()
+def tasks() -> None:
+    """Inspection tasks: one per drawn visit, from drawn to published."""
+
+
+@tasks.command("list")
+@click.argument("plan_id")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def list_(app: App, plan_id: str, as_json: bool) -> None:
+    """The tasks of PLAN_ID's standing draw and their states."""
+    with app.transaction() as session:
+        draw = standing_draw(session, plan_id)
+        found = tasks_of(session, draw)
+    rows = [
+        {
+            "visit": t.visit,
+            "object_id": t.object_id,
+            "state": t.state,
+            "checked_on": t.checked_on.isoformat() if t.checked_on else None,
+            "result": t.result_code or None,
+            "follow_up": t.follow_up or None,
+            "deadline": t.deadline.isoformat() if t.deadline else None,
+            "deadline_provisional": t.deadline_provisional,
+            "reason": t.reason or None,
+            "replaces_visit": t.replaces_visit,
+            "replaced_by_visit": t.replaced_by_visit,
+        }
+        for t in found
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(
+        "#",
+        "object",
+        "state",
+        "checked",
+        "result",
+        "deadline",
+        "note",
+        title=f"{plan_id} attempt {draw.attempt}: {len(rows)} tasks",
+    )
+    for t in found:
+        note = t.reason or (f"replaces #{t.replaces_visit}" if t.replaces_visit else "")
+        deadline = _deadline(t.deadline, t.deadline_provisional) if t.deadline else ""
+        table.add_row(
+            str(t.visit),
+            t.object_id,
+            t.state,
+            t.checked_on.isoformat() if t.checked_on else "",
+            t.result_code,
+            deadline,
+            note,
+        )
+    console.print(table)
+
+
+@tasks.command()
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Every open task, not only those near or past the deadline.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def overdue(app: App, show_all: bool, as_json: bool) -> None:
+    """Tasks past (red) or near (yellow) their publication deadline, by department.
+
+    A task with its result in counts from the end of its check; one still
+    being inspected from the last day of its plan's window.
+    """
+    warn = app.settings.lifecycle.warn_working_days
+    with app.transaction() as session:
+        calendar = working_calendar(session, app.settings.lifecycle, now=_now())
+        rows = deadlines(session, calendar, app.settings.lifecycle, _today(app))
+    shown = [r for r in rows if show_all or r.level]
+    if as_json:
+        print_json([asdict(r) for r in shown])
+        return
+    for department in sorted({r.department for r in shown}):
+        mine = [r for r in shown if r.department == department]
+        table = Table(
+            "plan",
+            "#",
+            "object",
+            "state",
+            "deadline",
+            "working days",
+            "from",
+            title=f"{department}: {len(mine)} task(s)",
+            title_justify="left",
+        )
+        for r in mine:
+            left = f"{-r.left} past" if r.level == "red" else f"{r.left} left"
+            table.add_row(
+                r.plan_id,
+                str(r.visit),
+                f"{r.object_id} {r.object_name}",
+                r.state,
+                _deadline(r.deadline, r.provisional),
+                left,
+                "check" if r.basis == "check" else "window end",
+                style=r.level or None,
+            )
+        console.print(table)
+    red = sum(r.level == "red" for r in shown)
+    yellow = sum(r.level == "yellow" for r in shown)
+    click.echo(
+        f"{red} past the deadline (red), {yellow} with at most {warn} working days left (yellow)."
+    )
+
+
+def _move(
+    app: App, plan_id: str, refs: tuple[str, ...], to: str, from_states: tuple[str, ...]
+) -> None:
+    with app.transaction() as session:
+        moved = move_many(
+            session, plan_id, refs, to, from_states=from_states, now=_now(), actor="cli"
+        )
+    click.echo(f"{len(moved)} task(s) of {plan_id} now {to}.")
+
+
+_refs = click.argument("refs", nargs=-1, metavar="[TASK]...")
+
+
+@tasks.command()
+@click.argument("plan_id")
+@_refs
+@pass_app
+def notify(app: App, plan_id: str, refs: tuple[str, ...]) -> None:
+    """Mark tasks notified (告知); without TASK, every drawn task of the plan."""
+    _move(app, plan_id, refs, "notified", ("drawn",))
+
+
+@tasks.command()
+@click.argument("plan_id")
+@_refs
+@pass_app
+def start(app: App, plan_id: str, refs: tuple[str, ...]) -> None:
+    """Mark tasks in inspection; without TASK, every notified task of the plan."""
+    _move(app, plan_id, refs, "in_inspection", ("notified",))
+
+
+@tasks.command()
+@click.argument("plan_id")
+@_refs
+@pass_app
+def review(app: App, plan_id: str, refs: tuple[str, ...]) -> None:
+    """Mark entered results reviewed (审核); without TASK, every one of the plan."""
+    _move(app, plan_id, refs, "reviewed", ("result_entered",))
+
+
+@tasks.command("cancel")
+@click.argument("plan_id")
+@click.argument("task")
+@click.option("--reason", required=True, help="Why the task is cancelled (kept on record).")
+@pass_app
+def cancel_(app: App, plan_id: str, task: str, reason: str) -> None:
+    """Cancel one task, with a reason."""
+    with app.transaction() as session:
+        row = cancel(session, plan_id, task, reason, now=_now(), actor="cli")
+    click.echo(f"Task #{row.visit} ({row.object_id}) of {plan_id} cancelled: {reason}")
+
+
+@tasks.command()
+@click.argument("plan_id")
+@click.argument("refs", nargs=-1, required=True, metavar="TASK...")
+@click.option("--reason", required=True, help="注销, 无法联系 …: why the objects are replaced.")
+@pass_app
+def substitute(app: App, plan_id: str, refs: tuple[str, ...], reason: str) -> None:
+    """Replace objects found gone before the visit by reserve objects (SPEC §8.3)."""
+    with app.transaction() as session:
+        report = substitute_objects(session, plan_id, refs, reason, now=_now(), actor="cli")
+    for r in report.replacements:
+        target = r.replacement or "no reserve object left"
+        click.echo(f"{r.item}/{r.stratum}: {r.removed} → {target}")
+    for v in report.visits:
+        click.echo(
+            f"New visit #{v.number}: {v.object_id} ({', '.join(v.items)}), team of {len(v.team)}"
+        )

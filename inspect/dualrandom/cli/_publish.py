@@ -1,0 +1,85 @@
+"""``dualrandom publish`` and ``dualrandom serve``: the public notice site (一公开)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dualrandom.app import App
+from dualrandom.cli._context import pass_app
+from dualrandom.publish import (
+    SITE_TITLE,
+    consistent_reads,
+    default_site_dir,
+    make_server,
+    publish_site,
+)
+from dualrandom.publish.render import human_size
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(publish)
+    cli.add_command(serve)
+
+
+@click.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Site folder [default: <var>/site].",
+)
+@click.option(
+    "--base-url",
+    help="Public address of the site, for absolute sitemap links (e.g. https://example.gov.cn/sjsgk/).",
+)
+@click.option(
+    "--title",
+    default=SITE_TITLE,
+    show_default=True,
+    help="Site title, e.g. with the region: 盘锦市“双随机、一公开”信息公示.",
+)
+@pass_app
+def publish(app: App, out: Path | None, base_url: str | None, title: str) -> None:
+    """Build the public notice site from the database and swap it in atomically."""
+    target = out or default_site_dir(app.settings)
+    with app.transaction() as session:
+        consistent_reads(session)
+        report = publish_site(
+            session, target, timezone=app.settings.timezone, base_url=base_url, title=title
+        )
+    click.echo(
+        f"Published {report.notices} notices and {report.objects} object pages: {report.pages} pages, "
+        f"{report.files} files, {human_size(report.bytes)} in {report.path}"
+    )
+    click.echo(f"SHA256SUMS digest {report.manifest_sha256} (recorded in the audit log)")
+    click.echo(f"Preview: dualrandom serve --dir {report.path}")
+
+
+@click.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Site folder [default: <var>/site].",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1 (0: any free port).",
+)
+@pass_app
+def serve(app: App, directory: Path | None, port: int) -> None:
+    """Preview the published site on http://127.0.0.1 (this machine only)."""
+    server = make_server(directory or default_site_dir(app.settings), port)
+    click.echo(
+        f"Serving {directory or default_site_dir(app.settings)} at {server.url} (Ctrl+C stops)"
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+    finally:
+        server.server_close()

@@ -1,0 +1,186 @@
+"""Publication deadlines in working days, and the tasks near or past them.
+
+The law gives 20 working days from the end of the check (configurable:
+``[lifecycle] publish_within_working_days``); the day the check ended is not
+counted. A task whose result is in has a stored deadline; one still being
+inspected is measured against the latest its check can end, the last day
+of the plan's window. A deadline that touches a year not loaded in the
+working-day calendar is provisional, says so, and is recomputed as soon as
+that year is loaded (:func:`recompute_provisional`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import islice
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dualrandom import audit
+from dualrandom.config import LifecycleSettings
+from dualrandom.core.model import Plan
+from dualrandom.lifecycle.states import OPEN
+from dualrandom.models import Draw, InspectionTask, ObjectRow
+from dualrandom.rules.store import load_plan
+from dualrandom.workdays import Deadline, WorkCalendar, load_calendar, seed_from_package
+
+__all__ = [
+    "DeadlineRow",
+    "deadline_for",
+    "deadlines",
+    "recompute_provisional",
+    "refresh_calendar",
+    "working_calendar",
+]
+
+
+def deadline_for(calendar: WorkCalendar, checked_on: date, settings: LifecycleSettings) -> Deadline:
+    return calendar.add_working_days(checked_on, settings.publish_within_working_days)
+
+
+def recompute_provisional(
+    session: Session,
+    calendar: WorkCalendar,
+    settings: LifecycleSettings,
+    *,
+    now: datetime,
+    actor: str = "cli",
+) -> list[dict[str, object]]:
+    """Recompute every stored provisional deadline; log the changes in one entry."""
+    changes: list[dict[str, object]] = []
+    query = (
+        select(InspectionTask, Draw.plan_id, Draw.attempt)
+        .join(Draw)
+        .where(
+            InspectionTask.deadline_provisional.is_(True), InspectionTask.checked_on.is_not(None)
+        )
+    )
+    for task, plan_id, attempt in session.execute(query):
+        assert task.checked_on is not None
+        new = deadline_for(calendar, task.checked_on, settings)
+        if (new.day, new.provisional) != (task.deadline, task.deadline_provisional):
+            changes.append(
+                {
+                    "task": f"{plan_id}#{attempt}/{task.visit}",
+                    "was": str(task.deadline),
+                    "now": new.day.isoformat(),
+                    "provisional": new.provisional,
+                }
+            )
+            task.deadline, task.deadline_provisional = new.day, new.provisional
+    if changes:
+        audit.append(
+            session, "task.deadlines", "recomputed", {"changed": changes}, actor=actor, at=now
+        )
+    return changes
+
+
+def refresh_calendar(session: Session, settings: LifecycleSettings, *, now: datetime) -> list[int]:
+    """Seed the years the installed ``chinesecalendar`` knows and the table lacks
+    (a newer package after an upgrade); recompute provisional deadlines if any."""
+    added = seed_from_package(session, now=now)
+    if added:
+        recompute_provisional(session, load_calendar(session), settings, now=now)
+    return added
+
+
+def working_calendar(
+    session: Session, settings: LifecycleSettings, *, now: datetime
+) -> WorkCalendar:
+    """The calendar, seeded first if the installed package knows more years."""
+    refresh_calendar(session, settings, now=now)
+    return load_calendar(session)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineRow:
+    """An open task and its publication deadline. ``basis``: ``check`` (the
+    result is in) or ``window`` (not yet: the window's last day stands in
+    for the end of the check). ``left``: working days left, negative once
+    past; ``level``: ``red`` (past), ``yellow`` (at most the warning days
+    left) or empty."""
+
+    department: str
+    plan_id: str
+    attempt: int
+    visit: int
+    object_id: str
+    object_name: str
+    state: str
+    checked_on: date | None
+    deadline: date
+    provisional: bool
+    basis: str
+    left: int
+    level: str
+
+
+def deadlines(
+    session: Session, calendar: WorkCalendar, settings: LifecycleSettings, today: date
+) -> list[DeadlineRow]:
+    """Every open task of every standing draw, with its deadline, by department."""
+    query = (
+        select(InspectionTask, Draw.plan_id, Draw.attempt)
+        .join(Draw)
+        .where(Draw.state == "drawn", InspectionTask.state.in_(OPEN))
+        .order_by(Draw.plan_id, InspectionTask.visit)
+    )
+    found = list(session.execute(query))
+    plans: dict[str, Plan] = {}
+    names = _names(session, {task.object_id for task, _, _ in found})
+    rows = []
+    for task, plan_id, attempt in found:
+        plan = plans.get(plan_id) or plans.setdefault(plan_id, load_plan(session, plan_id))
+        rows.append(
+            _row(task, plan, attempt, names.get(task.object_id, ""), calendar, settings, today)
+        )
+    return sorted(rows, key=lambda r: (r.department, r.deadline, r.plan_id, r.visit))
+
+
+def _row(
+    task: InspectionTask,
+    plan: Plan,
+    attempt: int,
+    name: str,
+    calendar: WorkCalendar,
+    settings: LifecycleSettings,
+    today: date,
+) -> DeadlineRow:
+    if task.checked_on is not None and task.deadline is not None:
+        deadline, basis = Deadline(task.deadline, task.deadline_provisional), "check"
+    else:
+        deadline, basis = deadline_for(calendar, plan.window_end, settings), "window"
+    left = calendar.working_days_left(today, deadline.day)
+    level = (
+        "red" if deadline.day < today else ("yellow" if left <= settings.warn_working_days else "")
+    )
+    return DeadlineRow(
+        plan.department,
+        plan.id,
+        attempt,
+        task.visit,
+        task.object_id,
+        name,
+        task.state,
+        task.checked_on,
+        deadline.day,
+        deadline.provisional,
+        basis,
+        left,
+        level,
+    )
+
+
+def _names(session: Session, ids: set[str]) -> dict[str, str]:
+    """Current names of objects (names are public; nothing personal is read)."""
+    names: dict[str, str] = {}
+    iterator: Iterator[str] = iter(sorted(ids))
+    while chunk := list(islice(iterator, 500)):
+        query = select(ObjectRow.object_id, ObjectRow.name).where(
+            ObjectRow.object_id.in_(chunk), ObjectRow.version_to.is_(None)
+        )
+        names.update(session.execute(query).all())
+    return names

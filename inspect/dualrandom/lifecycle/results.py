@@ -1,0 +1,250 @@
+"""Inspection results in: ``results import FILE`` (CSV/XLSX) and ``results set``.
+
+Files are read by the registry importer's own machinery (encodings,
+headers in Chinese or English, cell parsers, problems with spreadsheet row
+numbers), then every row is checked against the tasks. Any problem in any
+row: every problem is listed and nothing is written. A result moves its
+task to ``result_entered`` and sets its publication deadline.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from itertools import chain
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from dualrandom.config import LifecycleSettings
+from dualrandom.errors import NotFoundError, Problem, TaskStateError, ValidationError
+from dualrandom.lifecycle.codes import FOLLOW_UPS, RESULT_CODES, result_problem
+from dualrandom.lifecycle.deadlines import deadline_for
+from dualrandom.lifecycle.states import transition_problem
+from dualrandom.lifecycle.tasks import find_task, move, standing_draw, subject
+from dualrandom.models import Draw, InspectionTask
+from dualrandom.registry._batches import Batch, batches, read_header
+from dualrandom.registry._columns import Column
+from dualrandom.registry._fields import Choice, Day, Text
+from dualrandom.registry._source import open_source, read_chunks
+from dualrandom.workdays import WorkCalendar
+
+__all__ = ["RESULT_COLUMNS", "ResultEntry", "ResultsSummary", "import_results", "set_result"]
+
+RESULT_COLUMNS = (
+    Column("plan", "计划编号", Text(64), required=True),
+    Column("object_id", "统一社会信用代码", Text(64), required=True, also=("对象代码",)),
+    Column("checked_on", "检查完成日期", Day(), required=True, also=("检查日期",)),
+    Column("result", "检查结果", Choice(RESULT_CODES), required=True),
+    Column("follow_up", "后续处置", Choice(FOLLOW_UPS), required=True),
+    Column("note", "备注", Text(500)),
+)
+_BATCH_ROWS = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class ResultEntry:
+    """One result: the task (plan and object id or ``#N``) and what was found."""
+
+    plan_id: str
+    ref: str
+    checked_on: date
+    result: str
+    follow_up: str
+    note: str = ""
+
+
+@dataclass
+class ResultsSummary:
+    source: str
+    sha256: str
+    entered: list[tuple[str, date, bool]] = field(
+        default_factory=list
+    )  # subject, deadline, provisional
+    by_result: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def provisional(self) -> int:
+        return sum(p for _, _, p in self.entered)
+
+
+class _Tasks:
+    """Looks tasks up once per plan and object, remembering refusals."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.draws: dict[str, Draw | str] = {}
+
+    def draw(self, plan_id: str) -> Draw | str:
+        if plan_id not in self.draws:
+            try:
+                self.draws[plan_id] = standing_draw(self.session, plan_id)
+            except (NotFoundError, TaskStateError) as exc:
+                self.draws[plan_id] = str(exc)
+        return self.draws[plan_id]
+
+    def task(self, draw: Draw, ref: str) -> InspectionTask | str:
+        try:
+            return find_task(self.session, draw, ref)
+        except NotFoundError as exc:
+            return str(exc)
+
+
+def _problems(tasks: _Tasks, entry: ResultEntry, today: date) -> Iterable[tuple[str, str]]:
+    """(column, reason) for everything wrong with one entry."""
+    draw = tasks.draw(entry.plan_id)
+    if isinstance(draw, str):
+        yield "plan", draw
+        return
+    task = tasks.task(draw, entry.ref)
+    if isinstance(task, str):
+        yield "object_id", task
+        return
+    problem = transition_problem(task.state, "result_entered")
+    if problem:
+        yield "object_id", f"task {subject(draw, task)} cannot take a result: {problem}"
+    drawn_on = draw.drawn_at.date() if draw.drawn_at else None
+    if entry.checked_on > today:
+        yield "checked_on", f"is in the future (today is {today})"
+    elif drawn_on is not None and entry.checked_on < drawn_on:
+        yield "checked_on", f"is before the draw of {entry.plan_id} on {drawn_on}"
+    contradiction = result_problem(entry.result, entry.follow_up)
+    if contradiction:
+        yield "follow_up", contradiction
+
+
+def _enter(
+    session: Session,
+    tasks: _Tasks,
+    entry: ResultEntry,
+    calendar: WorkCalendar,
+    settings: LifecycleSettings,
+    *,
+    now: datetime,
+    actor: str,
+) -> tuple[str, date, bool]:
+    draw = tasks.draw(entry.plan_id)
+    assert isinstance(draw, Draw)
+    task = tasks.task(draw, entry.ref)
+    assert isinstance(task, InspectionTask)
+    deadline = deadline_for(calendar, entry.checked_on, settings)
+    details = {
+        "checked_on": entry.checked_on.isoformat(),
+        "result": entry.result,
+        "follow_up": entry.follow_up,
+        "deadline": deadline.day.isoformat(),
+        "deadline_provisional": deadline.provisional,
+    }
+    move(session, draw, task, "result_entered", now=now, actor=actor, details=details)
+    task.checked_on, task.result_code, task.follow_up = (
+        entry.checked_on,
+        entry.result,
+        entry.follow_up,
+    )
+    task.result_note, task.deadline, task.deadline_provisional = (
+        entry.note,
+        deadline.day,
+        deadline.provisional,
+    )
+    return subject(draw, task), deadline.day, deadline.provisional
+
+
+def set_result(
+    session: Session,
+    entry: ResultEntry,
+    *,
+    calendar: WorkCalendar,
+    settings: LifecycleSettings,
+    today: date,
+    now: datetime,
+    actor: str = "cli",
+) -> tuple[str, date, bool]:
+    """Enter one result; ValidationError lists every problem with it."""
+    tasks = _Tasks(session)
+    problems = [
+        Problem("results set", None, column, _value(entry, column), reason)
+        for column, reason in _problems(tasks, entry, today)
+    ]
+    if problems:
+        raise ValidationError(problems)
+    entered = _enter(session, tasks, entry, calendar, settings, now=now, actor=actor)
+    session.flush()
+    return entered
+
+
+def _value(entry: ResultEntry, column: str) -> str:
+    value = {"plan": entry.plan_id, "object_id": entry.ref}.get(column)
+    return value if value is not None else str(getattr(entry, column))
+
+
+def import_results(
+    session: Session,
+    path: Path,
+    *,
+    calendar: WorkCalendar,
+    settings: LifecycleSettings,
+    today: date,
+    now: datetime,
+    actor: str = "cli",
+) -> ResultsSummary:
+    """Check every row of ``path``, then enter them all — or none."""
+    source = open_source(path)
+    chunks = read_chunks(source, _BATCH_ROWS)
+    first = next(chunks, [])
+    if not first:
+        raise ValidationError([Problem(source.name, None, "", "", "is empty: no header row")])
+    header, problems = read_header(source.name, first[0], RESULT_COLUMNS)
+    tasks, entries = _Tasks(session), []
+    seen: dict[tuple[str, str], int] = {}
+    for batch in batches(source.name, header, RESULT_COLUMNS, chain([first[1:]], chunks)):
+        entries += _check_batch(batch, tasks, today, seen, check_tasks=not problems)
+        problems += batch.problems
+    if problems:
+        raise ValidationError(sorted(problems, key=lambda p: p.row or 0))
+    summary = ResultsSummary(source.name, source.sha256)
+    for entry in entries:
+        summary.entered.append(
+            _enter(session, tasks, entry, calendar, settings, now=now, actor=actor)
+        )
+        summary.by_result[entry.result] += 1
+    session.flush()
+    return summary
+
+
+def _task_key(tasks: _Tasks, entry: ResultEntry) -> tuple[str, str]:
+    """The task a row is about, however it is named (object id or #N)."""
+    draw = tasks.draw(entry.plan_id)
+    task = tasks.task(draw, entry.ref) if isinstance(draw, Draw) else None
+    return entry.plan_id, f"#{task.visit}" if isinstance(task, InspectionTask) else entry.ref
+
+
+def _check_batch(
+    batch: Batch, tasks: _Tasks, today: date, seen: dict[tuple[str, str], int], *, check_tasks: bool
+) -> list[ResultEntry]:
+    """The batch's entries; their problems are added to ``batch.problems``."""
+    bad = {p.row for p in batch.problems}
+    entries = []
+    values = batch.values
+    for index, row in enumerate(batch.rows):
+        if row in bad:
+            continue
+        entry = ResultEntry(
+            values["plan"][index],
+            values["object_id"][index],
+            values["checked_on"][index],
+            values["result"][index],
+            values["follow_up"][index],
+            values["note"][index] or "",
+        )
+        found = list(_problems(tasks, entry, today)) if check_tasks else []
+        key = _task_key(tasks, entry)
+        if key in seen:
+            found.append(("object_id", f"repeats row {seen[key]}: one result per task and file"))
+        seen.setdefault(key, row)
+        for column, reason in found:
+            batch.problem(index, column, reason)
+        if not found:
+            entries.append(entry)
+    return entries

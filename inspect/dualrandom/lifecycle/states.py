@@ -1,0 +1,52 @@
+"""The states of an inspection task and the transitions between them.
+
+    drawn → notified → in_inspection → result_entered → reviewed → published
+
+A result may be entered straight from ``drawn`` or ``notified`` (many
+departments record notice and visit only on paper) and entered again to
+correct it, which sends a reviewed result back for review. Before the visit
+(``drawn``, ``notified``) a task may be **substituted** — its object is
+deregistered or unreachable and a reserve object takes its place
+(SPEC §8.3); any open task may be **cancelled** with a reason. Published,
+substituted and cancelled are final.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["FINAL", "OPEN", "STATES", "TRANSITIONS", "transition_problem"]
+
+STATES = (
+    "drawn",
+    "notified",
+    "in_inspection",
+    "result_entered",
+    "reviewed",
+    "published",
+    "substituted",
+    "cancelled",
+)
+FINAL = ("published", "substituted", "cancelled")
+OPEN = tuple(s for s in STATES if s not in FINAL)
+
+TRANSITIONS: Mapping[str, tuple[str, ...]] = {
+    "drawn": ("notified", "in_inspection", "result_entered", "substituted", "cancelled"),
+    "notified": ("in_inspection", "result_entered", "substituted", "cancelled"),
+    "in_inspection": ("result_entered", "cancelled"),
+    "result_entered": ("result_entered", "reviewed", "cancelled"),
+    "reviewed": ("result_entered", "published", "cancelled"),
+    "published": (),
+    "substituted": (),
+    "cancelled": (),
+}
+
+
+def transition_problem(state: str, to: str) -> str | None:
+    """Why a task in ``state`` cannot become ``to``, or None."""
+    allowed = TRANSITIONS.get(state, ())
+    if to in allowed:
+        return None
+    if not allowed:
+        return f"it is {state}, which is final"
+    return f"it is {state}; from {state} it can become {', '.join(allowed)}"

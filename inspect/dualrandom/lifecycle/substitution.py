@@ -1,0 +1,244 @@
+"""Substitution: a drawn object found deregistered (注销) or unreachable (无法联系)
+before its visit is replaced by reserve objects, by the core's published rule
+(``dualrandom.core.substitute``, SPEC §8.3) — never by anyone's choice.
+
+The draw is re-run from its stored inputs (plan and history files, the
+registries as of the versions it drew from) and must reproduce its stored
+result digest. Substitutions may come in several rounds: each round applies
+the rule to the draw as it stands — objects removed in earlier rounds out
+of the selection, their reserve visits counted as visits — so a reserve
+object is never taken twice and no officer exceeds the plan's load cap.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dualrandom import audit
+from dualrandom.core import (
+    DrawInputs,
+    DrawResult,
+    Member,
+    Preparation,
+    Replacement,
+    Visit,
+    draw,
+    parse_history,
+    parse_plan,
+    prepare,
+    substitute,
+)
+from dualrandom.draws.protocol import draw_files
+from dualrandom.errors import IntegrityError, TaskStateError
+from dualrandom.lifecycle.states import transition_problem
+from dualrandom.lifecycle.tasks import find_task, move, standing_draw, subject, tasks_of
+from dualrandom.models import Draw, DrawMember, DrawVisit, InspectionTask
+from dualrandom.registry import conflicts_as_of, inspectors_as_of, objects_as_of
+
+__all__ = ["SubstitutionReport", "rebuild", "substitute_objects"]
+
+
+@dataclass(frozen=True)
+class SubstitutionReport:
+    plan_id: str
+    attempt: int
+    replacements: tuple[Replacement, ...]
+    visits: tuple[Visit, ...]
+
+
+def rebuild(session: Session, row: Draw) -> tuple[Preparation, DrawResult]:
+    """Re-run a stored draw from its inputs; refuse if it does not come out the same."""
+    files = draw_files(session, row.id)
+    plan, items = parse_plan(files["plan.json"])
+    inputs = DrawInputs(
+        plan=plan,
+        items=items,
+        objects=objects_as_of(session, row.objects_version),
+        inspectors=inspectors_as_of(session, row.inspectors_version),
+        conflicts=conflicts_as_of(session, row.conflicts_version) if row.conflicts_version else (),
+        history=parse_history(files["history.tsv"]),
+    )
+    prep = prepare(inputs)
+    assert row.seed is not None
+    result = draw(prep, bytes.fromhex(row.seed))
+    if result.digest != row.result_digest:
+        raise IntegrityError(
+            f"draw {row.plan_id}#{row.attempt} does not re-run to its stored result; "
+            "substitution refused (check the stored registries with 'dualrandom audit verify')"
+        )
+    return prep, result
+
+
+def _stored_visit(session: Session, draw_id: int, number: int) -> Visit:
+    visit = session.get(DrawVisit, (draw_id, number))
+    assert visit is not None
+    members = session.scalars(
+        select(DrawMember)
+        .where(DrawMember.draw_id == draw_id, DrawMember.visit == number)
+        .order_by(DrawMember.slot)
+    )
+    team = tuple(Member(m.slot, m.role, m.cert_no, m.department, m.position) for m in members)
+    return Visit(
+        number,
+        visit.object_id,
+        int(visit.ticket, 16),
+        tuple(visit.items.split(";")),
+        tuple(visit.departments.split(";")),
+        team,
+    )
+
+
+def _check(draw_row: Draw, tasks: Sequence[InspectionTask], reason: str) -> None:
+    if not reason.strip():
+        raise TaskStateError(
+            "a substitution needs a reason, e.g. --reason 注销 or --reason 无法联系"
+        )
+    if len({t.visit for t in tasks}) != len(tasks):
+        raise TaskStateError("a task is named twice")
+    for task in tasks:
+        problem = transition_problem(task.state, "substituted")
+        if problem:
+            raise TaskStateError(
+                f"task {subject(draw_row, task)} ({task.object_id}) cannot be substituted: "
+                f"{problem}; substitution is for objects found gone before the visit"
+            )
+        if task.replaces_visit is not None:
+            raise TaskStateError(
+                f"task {subject(draw_row, task)} is itself a reserve visit; the rule does not "
+                "replace it again: cancel it with a reason"
+            )
+
+
+def substitute_objects(
+    session: Session,
+    plan_id: str,
+    refs: Sequence[str],
+    reason: str,
+    *,
+    now: datetime,
+    actor: str = "cli",
+) -> SubstitutionReport:
+    """Replace the named tasks' objects by reserve objects; new visits get new tasks."""
+    row = standing_draw(session, plan_id)
+    tasks = [find_task(session, row, ref) for ref in refs]
+    _check(row, tasks, reason)
+    prep, result = rebuild(session, row)
+    standing = tasks_of(session, row)
+    earlier = {t.object_id for t in standing if t.state == "substituted"}
+    current = replace(
+        result,
+        selected=tuple(s for s in result.selected if s.object_id not in earlier),
+        visits=result.visits
+        + tuple(_stored_visit(session, row.id, t.visit) for t in standing if t.replaces_visit),
+    )
+    removed = {t.object_id for t in tasks}
+    outcome = substitute(prep, result.seed, current, earlier | removed)
+    new_tasks = _store_visits(session, row, outcome.replacements, outcome.visits, tasks, now)
+    for task in tasks:
+        _retire(session, row, task, outcome.replacements, new_tasks, reason.strip(), now, actor)
+    audit.append(
+        session,
+        "draw.substitute",
+        f"{plan_id}#{row.attempt}",
+        {
+            "reason": reason.strip(),
+            "removed": sorted(removed),
+            "replacements": [_replacement_json(r, new_tasks) for r in outcome.replacements],
+            "visits": [
+                {"number": v.number, "object_id": v.object_id, "items": list(v.items)}
+                for v in outcome.visits
+            ],
+        },
+        actor=actor,
+        at=now,
+    )
+    session.flush()
+    return SubstitutionReport(plan_id, row.attempt, outcome.replacements, outcome.visits)
+
+
+def _replacement_json(r: Replacement, new_tasks: dict[str, InspectionTask]) -> dict[str, object]:
+    task = new_tasks.get(r.replacement or "")
+    return {
+        "stratum": r.stratum,
+        "item": r.item,
+        "removed": r.removed,
+        "replacement": r.replacement,
+        "visit": task.visit if task else None,
+    }
+
+
+def _store_visits(
+    session: Session,
+    row: Draw,
+    replacements: Sequence[Replacement],
+    visits: Sequence[Visit],
+    tasks: Sequence[InspectionTask],
+    now: datetime,
+) -> dict[str, InspectionTask]:
+    """The new visits, their teams and their tasks, by object id."""
+    visit_of = {t.object_id: t.visit for t in tasks}
+    replaced: dict[str, list[Replacement]] = defaultdict(list)
+    for r in replacements:
+        if r.replacement is not None:
+            replaced[r.replacement].append(r)
+    created = {}
+    for visit in visits:
+        mine = replaced[visit.object_id]
+        session.add(
+            DrawVisit(
+                draw_id=row.id,
+                number=visit.number,
+                object_id=visit.object_id,
+                ticket=f"{visit.ticket:016x}",
+                items=";".join(visit.items),
+                departments=";".join(visit.departments),
+                strata=";".join(sorted({r.stratum for r in mine})),
+            )
+        )
+        session.add_all(
+            DrawMember(
+                draw_id=row.id,
+                visit=visit.number,
+                slot=m.slot,
+                cert_no=m.officer,
+                department=m.department,
+                role=m.role,
+                position=m.position,
+            )
+            for m in visit.team
+        )
+        task = InspectionTask(
+            draw_id=row.id,
+            visit=visit.number,
+            object_id=visit.object_id,
+            state="drawn",
+            replaces_visit=min(visit_of[r.removed] for r in mine),
+            updated_at=now,
+        )
+        session.add(task)
+        created[visit.object_id] = task
+    session.flush()
+    return created
+
+
+def _retire(
+    session: Session,
+    row: Draw,
+    task: InspectionTask,
+    replacements: Sequence[Replacement],
+    new_tasks: dict[str, InspectionTask],
+    reason: str,
+    now: datetime,
+    actor: str,
+) -> None:
+    mine = [r for r in replacements if r.removed == task.object_id]
+    visits = sorted(new_tasks[r.replacement].visit for r in mine if r.replacement in new_tasks)
+    details = {"replacements": [_replacement_json(r, new_tasks) for r in mine]}
+    move(session, row, task, "substituted", now=now, actor=actor, reason=reason, details=details)
+    task.replaced_by_visit = visits[0] if visits else None

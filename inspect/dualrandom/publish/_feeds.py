@@ -1,0 +1,82 @@
+"""The Atom feed of notices and the sitemap.
+
+Entry ids are ``urn:uuid`` values derived from the site and the notice's
+path, so an entry keeps its id across builds and a feed reader shows a
+changed notice (new results) as updated, not new. Without ``--base-url``
+links are relative (Atom resolves them against the feed's own address);
+the sitemap protocol wants absolute addresses, which ``--base-url`` gives.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from dualrandom.publish import paths
+from dualrandom.publish._build import Build
+from dualrandom.publish._index_pages import newest_first
+from dualrandom.publish.contexts import NoticeHead
+
+__all__ = ["write_feed", "write_sitemap"]
+
+FEED_ENTRIES = 100
+SITEMAP_URLS = 10_000  # well under the protocol's 50,000 and under 1 MB a file
+_NAMESPACE = uuid.UUID("6f1d3b1e-1c7a-5b43-9a55-2d2f3e0d7a41")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def write_feed(build: Build, notices: Sequence[NoticeHead]) -> None:
+    site = build.base_url or build.renderer.site_title
+    entries: list[dict[str, Any]] = []
+    for n in newest_first(notices)[:FEED_ENTRIES]:
+        entries.append(
+            {
+                "id": f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{site}|{n.href}')}",
+                "title": n.title,
+                "status": n.status,
+                "href": n.href,
+                "issuer": n.issuer,
+                "doc_no": n.doc_no,
+                "summary": n.summary,
+                "updated": _rfc3339(n.updated, build),
+            }
+        )
+    latest = max((n.updated for n in notices), default=_EPOCH)
+    data = build.renderer.render(
+        "feed.xml.j2",
+        paths.FEED,
+        entries=entries,
+        updated=_rfc3339(latest, build),
+        feed_id=f"urn:uuid:{uuid.uuid5(_NAMESPACE, site)}",
+        base=build.base_url,
+    )
+    build.writer.write(paths.FEED, data)
+
+
+def _rfc3339(moment: datetime, build: Build) -> str:
+    return moment.astimezone(build.timezone).isoformat(timespec="seconds")
+
+
+def write_sitemap(build: Build) -> None:
+    urls = build.writer.pages
+    base = build.base_url
+    if len(urls) <= SITEMAP_URLS:
+        build.writer.write(
+            paths.SITEMAP,
+            build.renderer.render("sitemap.xml.j2", paths.SITEMAP, urls=urls, base=base),
+        )
+        return
+    parts = []
+    for start in range(0, len(urls), SITEMAP_URLS):
+        part = f"sitemap-{start // SITEMAP_URLS + 1}.xml"
+        chunk = urls[start : start + SITEMAP_URLS]
+        build.writer.write(
+            part, build.renderer.render("sitemap.xml.j2", part, urls=chunk, base=base)
+        )
+        parts.append(part)
+    build.writer.write(
+        paths.SITEMAP,
+        build.renderer.render("sitemap_index.xml.j2", paths.SITEMAP, parts=parts, base=base),
+    )

@@ -1,0 +1,235 @@
+"""Publish the public notice site (一公开): :func:`publish_site`.
+
+The site is a folder of static files any web server (or a USB stick) can
+serve. It is built from the database alone, deterministically: the same
+database content gives the same bytes (no build time appears anywhere; the
+dates shown are the notices' own), so ``diff -r`` of two builds shows
+exactly what changed. The build goes into a folder beside the target and is
+swapped in at the end (:mod:`dualrandom.publish._swap`); each publication is
+an audit-log entry (``publish.site``) naming every notice and the digest of
+the site's ``SHA256SUMS``.
+
+Like every service function it reads through the caller's session, appends
+to the audit log in it and never commits. For a consistent snapshot on
+PostgreSQL, begin the transaction with :func:`consistent_reads`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dualrandom import audit
+from dualrandom.config import Settings
+from dualrandom.draws import export_bundle
+from dualrandom.errors import UserError
+from dualrandom.lifecycle.tasks import mark_published
+from dualrandom.models import Draw, InspectionTask
+from dualrandom.publish import paths
+from dualrandom.publish._build import Build
+from dualrandom.publish._catalog import DrawRecord, read_catalog
+from dualrandom.publish._downloads import zip_folder
+from dualrandom.publish._draw_pages import DrawPages, write_draw
+from dualrandom.publish._feeds import write_feed, write_sitemap
+from dualrandom.publish._index_pages import write_index_pages, write_stats_index
+from dualrandom.publish._notices import draw_facts, draw_heads, items_head, plan_heads
+from dualrandom.publish._objects import write_objects
+from dualrandom.publish._predraw import write_predraw
+from dualrandom.publish._rules_pages import write_items, write_plan_notice
+from dualrandom.publish._runs import Runs
+from dualrandom.publish._swap import building
+from dualrandom.publish._visits import read_visits
+from dualrandom.publish._writer import SiteWriter
+from dualrandom.publish.contexts import Download, NoticeHead, StatsIndexRow
+from dualrandom.publish.render import Renderer
+
+__all__ = ["SITE_TITLE", "PublishReport", "consistent_reads", "default_site_dir", "publish_site"]
+
+SITE_TITLE = "“双随机、一公开”信息公示"
+
+
+@dataclass(frozen=True, slots=True)
+class PublishReport:
+    path: Path
+    pages: int
+    files: int
+    bytes: int
+    notices: int
+    objects: int
+    manifest_sha256: str
+
+
+def default_site_dir(settings: Settings) -> Path:
+    """Where ``dualrandom publish`` writes without ``--out``: ``<var>/site``."""
+    return settings.var_dir / "site"
+
+
+def consistent_reads(session: Session) -> None:
+    """Make the session's transaction one snapshot (PostgreSQL REPEATABLE READ).
+
+    Call it first thing in a fresh transaction: a build reads for a while,
+    and result entry may go on meanwhile. SQLite needs nothing: its
+    transactions are serialised already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+def _title(title: str) -> str:
+    text = " ".join(title.split())
+    if not text or len(text) > 100:
+        raise UserError(f"--title {title!r} must be 1-100 characters")
+    return text
+
+
+def _base_url(base_url: str | None) -> str:
+    if not base_url:
+        return ""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise UserError(
+            f"--base-url {base_url!r} must be an http(s) address such as https://example.gov.cn/sjsgk/"
+        )
+    return base_url if base_url.endswith("/") else base_url + "/"
+
+
+def publish_site(
+    session: Session,
+    out: Path,
+    *,
+    timezone: ZoneInfo,
+    base_url: str | None = None,
+    title: str = SITE_TITLE,
+    actor: str = "cli",
+    now: datetime | None = None,
+) -> PublishReport:
+    """Build the whole site from the database and swap it in at ``out``."""
+    base, target = _base_url(base_url), out.expanduser().absolute()
+    moment = now or datetime.now(UTC)
+    with building(target) as (staging, scratch):
+        _publish_reviewed(session, moment, actor)
+        with SiteWriter(staging) as writer:
+            renderer = Renderer(timezone, _title(title))
+            build = Build(writer, renderer, read_catalog(session), timezone, base)
+            notices, objects = _build(session, build, scratch)
+            tally = writer.finish()
+        report = PublishReport(
+            target,
+            tally.pages,
+            tally.files,
+            tally.bytes,
+            len(notices),
+            objects,
+            tally.manifest_sha256,
+        )
+        _record(session, report, notices, base, actor=actor, at=moment)
+    return report
+
+
+def _record(
+    session: Session,
+    report: PublishReport,
+    notices: list[NoticeHead],
+    base: str,
+    *,
+    actor: str,
+    at: datetime,
+) -> None:
+    """The audit entry of a publication: what was published, where, when."""
+    payload = {
+        "pages": report.pages,
+        "files": report.files,
+        "bytes": report.bytes,
+        "objects": report.objects,
+        "sha256sums": report.manifest_sha256,
+        "base_url": base or None,
+        "notices": sorted([n.href, n.doc_no, n.date.isoformat(), n.status] for n in notices),
+    }
+    audit.append(session, "publish.site", str(report.path), payload, actor=actor, at=at)
+
+
+def _publish_reviewed(session: Session, now: datetime, actor: str) -> None:
+    """Reviewed results become published now, before the build reads them, so the
+    result notices carry the time they were published, and building again from
+    the same database gives the same notices."""
+    standing = session.execute(
+        select(Draw.plan_id, Draw.attempt)
+        .join(InspectionTask, InspectionTask.draw_id == Draw.id)
+        .where(Draw.state == "drawn", InspectionTask.state == "reviewed")
+        .distinct()
+    ).all()
+    for plan_id, attempt in sorted(standing):
+        latest = session.scalar(select(func.max(Draw.attempt)).where(Draw.plan_id == plan_id))
+        # With a replacement prepared, the lifecycle has no standing draw to
+        # mark; the reviewed results are shown all the same.
+        if latest == attempt:
+            mark_published(
+                session, plan_id, now=now, actor=actor, notice=paths.results(plan_id, attempt)
+            )
+
+
+@dataclass(slots=True)
+class _Drawn:
+    """What the draws' notices leave for the pages built after them."""
+
+    runs: Runs
+    notices: list[NoticeHead] = field(default_factory=list)
+    stats: list[StatsIndexRow] = field(default_factory=list)
+    pages: dict[int, DrawPages] = field(default_factory=dict)
+
+
+def _build(session: Session, build: Build, scratch: Path) -> tuple[list[NoticeHead], int]:
+    for name in ("site.css", "search.js"):
+        data = resources.files("dualrandom").joinpath("static", name).read_bytes()
+        build.writer.write(f"static/{name}", data)
+    drawn = _Drawn(Runs(scratch))
+    for record in build.catalog.draws:
+        _draw(session, build, record, scratch, drawn)
+    notices = drawn.notices
+    head = items_head(build.catalog, build.timezone)
+    write_items(build, head)
+    notices += [head] if head else []
+    for plan_head, plans in plan_heads(build.catalog, build.timezone):
+        write_plan_notice(build, plan_head, plans)
+        notices.append(plan_head)
+    records = {r.id: r for r in build.catalog.draws if r.has_notice}
+    objects = write_objects(build, drawn.runs, records, drawn.pages)
+    write_stats_index(build, drawn.stats)
+    write_index_pages(build, notices, objects)
+    write_feed(build, notices)
+    write_sitemap(build)
+    return notices, objects
+
+
+def _draw(session: Session, build: Build, record: DrawRecord, scratch: Path, drawn: _Drawn) -> None:
+    """Every notice of one draw."""
+    bundle = _bundle(session, build, record, scratch) if record.has_notice else None
+    facts = draw_facts(record, build.catalog, build.timezone, bundle)
+    heads = draw_heads(facts, record, build.catalog, build.timezone)
+    write_predraw(build, record, facts, heads["predraw"])
+    if record.has_notice:
+        visits = list(read_visits(session, record))
+        drawn.pages[record.id] = pages = write_draw(build, record, facts, heads, visits)
+        drawn.stats.append(StatsIndexRow(facts, heads["stats"], pages.published, pages.problems))
+        drawn.runs.add(record.id, visits)
+    drawn.notices += heads.values()
+
+
+def _bundle(session: Session, build: Build, record: DrawRecord, scratch: Path) -> Download:
+    """The public bundle of a draw, zipped beside its notice."""
+    folder = scratch / f"{record.plan_id}-{record.attempt}"
+    export_bundle(session, record.plan_id, folder, tier="public", attempt=record.attempt)
+    path = paths.bundle(record.plan_id, record.attempt)
+    moment = (record.drawn_at or record.prepared_at).astimezone(build.timezone)
+    with build.writer.open(path) as out:
+        zip_folder(folder, out, prefix=f"{record.plan_id}-{record.attempt}-public", moment=moment)
+    shutil.rmtree(folder)
+    return build.download("核验数据包", path, "ZIP")

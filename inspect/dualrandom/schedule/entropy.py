@@ -1,0 +1,61 @@
+"""The operator's public entropy for a scheduled draw (``[scheduler] entropy = "plan"``).
+
+The commitment was published at prepare time naming the source (dice,
+beacon, typed); the value is entered afterwards — never before the
+commitment exists — and is kept on the draw step's ledger row and in the
+audit log. The draw step runs at its time once the value is there.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dualrandom import audit
+from dualrandom.errors import DrawStateError
+from dualrandom.models import Draw, StepRun
+
+__all__ = ["supply_entropy"]
+
+
+def supply_entropy(
+    session: Session, plan_id: str, value: str, *, now: datetime, actor: str = "cli"
+) -> StepRun:
+    text = unicodedata.normalize("NFC", value.strip())
+    if not text:
+        raise DrawStateError("the public entropy is empty")
+    row = session.scalars(
+        select(StepRun).where(StepRun.plan_id == plan_id, StepRun.step == "draw")
+    ).first()
+    latest = session.scalars(
+        select(Draw).where(Draw.plan_id == plan_id).order_by(Draw.attempt.desc()).limit(1)
+    ).first()
+    if row is None or row.state == "done" or latest is None or latest.state != "prepared":
+        raise DrawStateError(
+            f"plan {plan_id} has no scheduled draw waiting for entropy "
+            "(see 'dualrandom scheduler status'); the value is entered after the commitment"
+        )
+    if latest.entropy_source == "declared":
+        raise DrawStateError(
+            f"the draw of {plan_id} declared its public value at prepare time; nothing to enter"
+        )
+    previous = row.entropy or None
+    row.entropy = text
+    audit.append(
+        session,
+        "schedule.entropy",
+        f"{plan_id}/draw",
+        {
+            "source": latest.entropy_source,
+            "value": text,
+            "replaces": previous,
+            "commitment_hash": latest.commitment_hash,
+        },
+        actor=actor,
+        at=now,
+    )
+    session.flush()
+    return row

@@ -1,0 +1,196 @@
+"""APScheduler 3.x wiring: the trigger, never the guarantee.
+
+Jobs name their functions as text (``module:function``) with plain
+arguments, have explicit ids, ``replace_existing``, ``coalesce``,
+``max_instances=1`` and no misfire limit, and run one at a time. They only
+call the runner's entry points; the ledger makes each step happen once.
+
+- ``dualrandom:tick`` runs daily at ``[scheduler] tick_time``: catch up on
+  every step that is due and not done, then re-plan the step jobs (plans or
+  the calendar may have changed).
+- ``dualrandom:step:<plan>:<batch>:<step>`` runs at the step's due time. A
+  step that finds another run holding it tries again when that lease ends;
+  one that waits (for the prepare step, or for the operator's entropy) tries
+  again every ``_RETRY`` until it can run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import select
+
+from dualrandom.app import App
+from dualrandom.models import StepRun
+from dualrandom.schedule.runner import Outcome, catch_up, run_step, sync_all, utc
+
+__all__ = [
+    "JOB_DEFAULTS",
+    "TICK_ID",
+    "bind",
+    "build_scheduler",
+    "plan_jobs",
+    "step",
+    "tick",
+    "unbind",
+]
+
+log = logging.getLogger(__name__)
+
+TICK_ID = "dualrandom:tick"
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+_RETRY = timedelta(minutes=10)
+
+
+@dataclass
+class _Binding:
+    app: App
+    scheduler: BaseScheduler
+    owner: str
+    clock: Callable[[], datetime]
+    report: Callable[[Outcome], None]
+
+
+_bound: list[_Binding] = []  # the one scheduler of this process, while it runs
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def bind(
+    app: App,
+    scheduler: BaseScheduler,
+    owner: str,
+    *,
+    clock: Callable[[], datetime] = _now,
+    report: Callable[[Outcome], None] = lambda outcome: log.info("%s", outcome),
+) -> None:
+    """Give the job functions their App: APScheduler passes only plain arguments."""
+    _bound[:] = [_Binding(app, scheduler, owner, clock, report)]
+
+
+def unbind() -> None:
+    _bound.clear()
+
+
+def _binding() -> _Binding:
+    if not _bound:
+        raise RuntimeError("dualrandom.schedule.jobs: no scheduler is bound in this process")
+    return _bound[0]
+
+
+def build_scheduler(app: App, *, blocking: bool = True) -> BaseScheduler:
+    kind = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = kind(
+        timezone=app.settings.timezone,
+        job_defaults=JOB_DEFAULTS,
+        executors={"default": ThreadPoolExecutor(max_workers=1)},
+    )
+    scheduler.add_listener(_on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+    return scheduler
+
+
+def _on_event(event: Any) -> None:
+    log.error(
+        "scheduler event %s for job %s: %s",
+        event.code,
+        event.job_id,
+        getattr(event, "exception", ""),
+    )
+
+
+def _job_id(plan_id: str, batch: str, step_name: str) -> str:
+    return f"dualrandom:step:{plan_id}:{batch}:{step_name}"
+
+
+def tick() -> None:
+    """The daily job: catch up, then re-plan the step jobs."""
+    bound = _binding()
+    for outcome in catch_up(bound.app, now=bound.clock(), owner=bound.owner):
+        bound.report(outcome)
+    plan_jobs()
+
+
+def step(plan_id: str, batch: str, step_name: str) -> None:
+    """A step's job, at its due time."""
+    bound = _binding()
+    outcome = run_step(bound.app, plan_id, step_name, now=bound.clock(), owner=bound.owner)
+    bound.report(outcome)
+    retry = _retry_at(bound, outcome)
+    if retry is not None:
+        _add_step_job(bound, plan_id, batch, step_name, retry)
+
+
+def _retry_at(bound: _Binding, outcome: Outcome) -> datetime | None:
+    if outcome.status == "waiting" or (outcome.status == "busy" and not outcome.key.batch):
+        return bound.clock() + _RETRY  # waiting, or the database itself was busy
+    if outcome.status != "busy":
+        return None
+    with bound.app.transaction() as session:
+        row = session.scalars(
+            select(StepRun).where(
+                StepRun.plan_id == outcome.key.plan_id,
+                StepRun.batch == outcome.key.batch,
+                StepRun.step == outcome.key.step,
+            )
+        ).first()
+    lease = row.lease_expires_at if row is not None else None
+    return utc(lease) + timedelta(seconds=1) if lease is not None else bound.clock() + _RETRY
+
+
+def _add_step_job(bound: _Binding, plan_id: str, batch: str, step_name: str, at: datetime) -> None:
+    tz = bound.app.settings.timezone
+    bound.scheduler.add_job(
+        "dualrandom.schedule.jobs:step",
+        DateTrigger(run_date=at.astimezone(tz), timezone=tz),
+        args=[plan_id, batch, step_name],
+        id=_job_id(plan_id, batch, step_name),
+        name=f"{plan_id} {step_name}",
+        replace_existing=True,
+        **JOB_DEFAULTS,
+    )
+
+
+def plan_jobs() -> list[str]:
+    """(Re)place the daily tick and one job per future step; drop stale step jobs."""
+    bound = _binding()
+    settings = bound.app.settings
+    at = settings.scheduler.tick_time
+    bound.scheduler.add_job(
+        "dualrandom.schedule.jobs:tick",
+        CronTrigger(hour=at.hour, minute=at.minute, timezone=settings.timezone),
+        id=TICK_ID,
+        name="daily catch-up",
+        replace_existing=True,
+        **JOB_DEFAULTS,
+    )
+    now = bound.clock()
+    with bound.app.transaction() as session:
+        steps = sync_all(bound.app, session)
+        done = {
+            (r.plan_id, r.batch, r.step)
+            for r in session.scalars(select(StepRun).where(StepRun.state == "done"))
+        }
+    open_steps = [s for s in steps if (s.plan_id, s.batch, s.step) not in done]
+    wanted = []
+    for s in open_steps:
+        if s.due > now:  # a due one is the catch-up's (or already has its retry job)
+            _add_step_job(bound, s.plan_id, s.batch, s.step, s.due)
+            wanted.append(_job_id(s.plan_id, s.batch, s.step))
+    keep = {_job_id(s.plan_id, s.batch, s.step) for s in open_steps}
+    for job in bound.scheduler.get_jobs():
+        if job.id.startswith("dualrandom:step:") and job.id not in keep:
+            job.remove()  # done, or its plan is no longer scheduled
+    return wanted

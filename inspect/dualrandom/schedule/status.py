@@ -1,0 +1,120 @@
+"""``scheduler status`` and ``scheduler plan YEAR``: the steps and their times.
+
+Read-only: times are computed from the plans and the calendar as they are
+now, and merged with what the ledger says has happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dualrandom.config import Settings
+from dualrandom.core.model import Plan
+from dualrandom.models import StepRun
+from dualrandom.rules.store import list_plans
+from dualrandom.schedule.runner import utc
+from dualrandom.schedule.steps import waiting_for
+from dualrandom.schedule.timeline import StepTime, is_scheduled, plan_steps
+from dualrandom.workdays import load_calendar
+
+__all__ = ["BatchTimes", "StepStatus", "batch_times", "step_statuses"]
+
+
+@dataclass(frozen=True, slots=True)
+class StepStatus:
+    plan_id: str
+    batch: str
+    step: str
+    due: datetime
+    provisional: bool
+    state: str  # pending | running | done | failed
+    overdue: bool  # due, not done
+    late: bool  # done, but late
+    note: str
+
+
+def _note(session: Session, row: StepRun | None, overdue: bool) -> str:
+    if row is None:
+        return "runs at the next start or daily catch-up" if overdue else ""
+    if row.state == "done":
+        return row.outcome
+    if row.state == "running":
+        until = utc(row.lease_expires_at).isoformat() if row.lease_expires_at else "?"
+        return f"claimed by {row.owner} until {until}"
+    if row.state == "failed":
+        return f"failed (retried at each catch-up): {row.error}"
+    return (
+        (waiting_for(session, row) or "runs at the next start or daily catch-up") if overdue else ""
+    )
+
+
+def _rows(session: Session) -> dict[tuple[str, str, str], StepRun]:
+    return {(r.plan_id, r.batch, r.step): r for r in session.scalars(select(StepRun))}
+
+
+def _scheduled(session: Session, settings: Settings) -> list[tuple[Plan, list[StepTime]]]:
+    calendar = load_calendar(session)
+    at = settings.scheduler.draw_time
+    return [
+        (s.plan, plan_steps(s.plan, calendar, settings.timezone, at))
+        for s in list_plans(session)
+        if is_scheduled(s.plan)
+    ]
+
+
+def step_statuses(session: Session, settings: Settings, now: datetime) -> list[StepStatus]:
+    """Every step of every scheduled plan, in time order."""
+    rows, found = _rows(session), []
+    for _, steps in _scheduled(session, settings):
+        for st in steps:
+            row = rows.get((st.plan_id, st.batch, st.step))
+            state = row.state if row else "pending"
+            due = utc(row.due_at) if row and state == "done" else st.due
+            overdue = state != "done" and due <= now
+            late = bool(row and row.late)
+            found.append(
+                StepStatus(
+                    st.plan_id,
+                    st.batch,
+                    st.step,
+                    due,
+                    st.provisional,
+                    state,
+                    overdue,
+                    late,
+                    _note(session, row, overdue),
+                )
+            )
+    return sorted(found, key=lambda s: (s.due, s.plan_id))
+
+
+@dataclass(frozen=True, slots=True)
+class BatchTimes:
+    plan_id: str
+    batch: str
+    schedule: str
+    window: tuple[str, str]
+    prepare: StepStatus | None  # None for a manual plan
+    draw: StepStatus | None
+    publish: StepStatus | None
+
+
+def batch_times(session: Session, settings: Settings, year: int, now: datetime) -> list[BatchTimes]:
+    """The year's batches with their step times and states (manual ones without times)."""
+    statuses = {(s.plan_id, s.step): s for s in step_statuses(session, settings, now)}
+    return [
+        BatchTimes(
+            p.id,
+            p.batch,
+            p.schedule,
+            (p.window_start.isoformat(), p.window_end.isoformat()),
+            statuses.get((p.id, "prepare")),
+            statuses.get((p.id, "draw")),
+            statuses.get((p.id, "publish")),
+        )
+        for p in (s.plan for s in list_plans(session, year))
+    ]

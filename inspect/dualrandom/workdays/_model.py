@@ -1,0 +1,121 @@
+"""Working-day arithmetic over a calendar of loaded years (pure: no I/O).
+
+A *loaded* year is one whose State Council holiday schedule is known
+(放假调休安排): its working days are exactly Monday–Friday, minus its
+holidays, plus its make-up working days (调休上班). A year that is not
+loaded is computed **provisionally**: Monday–Friday minus the statutory
+holidays that fall on fixed Gregorian dates. Every answer that looked at a
+provisional day says so, and is recomputed once its year is loaded.
+
+Convention (民法典 art. 201): the day of the event is not counted, so "within
+20 working days of the check" means on or before the 20th working day after
+the day the check ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from dualrandom.workdays._year import YearDays
+
+__all__ = ["FIXED_HOLIDAYS", "Deadline", "WorkCalendar", "provisional_workday"]
+
+# 《全国年节及纪念日放假办法》 (2024 revision): the statutory holidays on fixed
+# Gregorian dates. The lunar ones (春节, 清明, 端午, 中秋) move, so a
+# provisional calendar cannot know them; it errs towards more working days.
+FIXED_HOLIDAYS: Mapping[tuple[int, int], str] = {
+    (1, 1): "元旦",
+    (5, 1): "劳动节",
+    (5, 2): "劳动节",
+    (10, 1): "国庆节",
+    (10, 2): "国庆节",
+    (10, 3): "国庆节",
+}
+
+_ONE_DAY = timedelta(days=1)
+# No real question walks further: a deadline is tens of working days away.
+_MAX_WALK = 3660
+
+
+def provisional_workday(day: date) -> bool:
+    """A working day by the provisional rule, for years that are not loaded."""
+    return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A day computed in working days; ``provisional`` when it relied on a year
+    that is not loaded."""
+
+    day: date
+    provisional: bool
+
+    def __str__(self) -> str:
+        return self.day.isoformat() + (" (provisional)" if self.provisional else "")
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """``years``: the loaded years; ``exceptions``: the days of loaded years
+    whose status differs from Monday–Friday (holidays on weekdays, make-up
+    working days on weekends)."""
+
+    years: frozenset[int] = frozenset()
+    exceptions: Mapping[date, bool] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, years: Iterable[YearDays]) -> WorkCalendar:
+        """The calendar of these years (as read from the package or a file)."""
+        chosen = list(years)
+        exceptions = {
+            day: info.workday
+            for year in chosen
+            for day, info in [*year.days.items(), *year.earlier.items()]
+            if info.kind in ("holiday", "makeup")
+        }
+        return cls(frozenset(y.year for y in chosen), exceptions)
+
+    def is_known(self, day: date) -> bool:
+        return day.year in self.years
+
+    def is_workday(self, day: date) -> bool:
+        if day.year in self.years:
+            return self.exceptions.get(day, day.weekday() < 5)
+        return provisional_workday(day)
+
+    def add_working_days(self, start: date, count: int) -> Deadline:
+        """The ``count``-th working day after ``start`` (``start`` itself not counted)."""
+        if count < 1:
+            raise ValueError(f"count must be at least 1, not {count}")
+        day, seen, provisional = start, 0, False
+        for _ in range(_MAX_WALK):
+            day += _ONE_DAY
+            provisional = provisional or not self.is_known(day)
+            if self.is_workday(day):
+                seen += 1
+                if seen == count:
+                    return Deadline(day, provisional)
+        raise ValueError(f"no {count} working days within {_MAX_WALK} days after {start}")
+
+    def first_working_day(self, on_or_after: date) -> Deadline:
+        """The first working day on or after a date."""
+        day, provisional = on_or_after, False
+        for _ in range(_MAX_WALK):
+            provisional = provisional or not self.is_known(day)
+            if self.is_workday(day):
+                return Deadline(day, provisional)
+            day += _ONE_DAY
+        raise ValueError(f"no working day within {_MAX_WALK} days of {on_or_after}")
+
+    def working_days_left(self, today: date, deadline: date) -> int:
+        """Working days in (today, deadline]; negative (working days in
+        (deadline, today]) once the deadline has passed, 0 on the day itself."""
+        if deadline >= today:
+            return self._count(today, deadline)
+        return -self._count(deadline, today)
+
+    def _count(self, after: date, until: date) -> int:
+        days = (until - after).days
+        return sum(self.is_workday(after + timedelta(days=i)) for i in range(1, days + 1))

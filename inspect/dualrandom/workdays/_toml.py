@@ -1,0 +1,121 @@
+"""``rules/calendar.toml``: years the State Council has announced that the
+installed ``chinesecalendar`` does not know yet (docs/FORMATS.md).
+
+Read with the rules' strict TOML reader, so every problem comes with its
+file, line and key, and one bad key never hides another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from dualrandom.errors import NotFoundError, Problem, ValidationError
+from dualrandom.rules._read import Table, parse_toml
+from dualrandom.workdays._year import YearDays, build_year
+
+__all__ = ["NoticeYear", "read_calendar_file"]
+
+_FILE_KEYS = ("year",)
+_YEAR_KEYS = ("year", "notice", "holiday")
+_HOLIDAY_KEYS = ("name", "start", "end", "workdays")
+
+
+@dataclass(frozen=True)
+class NoticeYear:
+    days: YearDays
+    notice: str
+
+
+def read_calendar_file(path: Path) -> list[NoticeYear]:
+    """Every ``[[year]]`` of the file; a ValidationError lists every problem."""
+    if not path.is_file():
+        raise NotFoundError(f"calendar file {str(path)!r} does not exist")
+    problems: list[Problem] = []
+    parsed = parse_toml(path.name, path.read_bytes(), problems)
+    years: list[NoticeYear] = []
+    if parsed is not None:
+        data, source = parsed
+        top = Table(source, problems, (), data, _FILE_KEYS)
+        seen: set[int] = set()
+        for table in top.tables("year", _YEAR_KEYS):
+            year = _year(table, seen)
+            if year is not None and table.ok:
+                years.append(year)
+        if not data.get("year") and not problems:
+            problems.append(Problem(path.name, None, "year", "", "has no [[year]] table"))
+    if problems:
+        raise ValidationError(problems)
+    return years
+
+
+def _year(table: Table, seen: set[int]) -> NoticeYear | None:
+    year = table.integer("year", required=True, minimum=2000, maximum=2200)
+    notice = table.text("notice", max_len=500)
+    if year is None:
+        return None
+    if year in seen:
+        table.fail("year", year, "is given twice in this file")
+    seen.add(year)
+    holidays: dict[date, str] = {}
+    makeup: dict[date, str] = {}
+    first, last = date(year - 1, 12, 1), date(year, 12, 31)
+    for holiday in table.tables("holiday", _HOLIDAY_KEYS):
+        _holiday(holiday, (first, last), holidays, makeup)
+        table.ok = table.ok and holiday.ok
+    return NoticeYear(build_year(year, holidays, makeup), notice) if table.ok else None
+
+
+def _holiday(
+    table: Table, span: tuple[date, date], holidays: dict[date, str], makeup: dict[date, str]
+) -> None:
+    name = table.text("name", required=True, max_len=50)
+    start, end = table.day("start"), table.day("end")
+    if not table.ok:
+        return
+    if start > end:
+        table.fail("end", end, f"is before start {start}")
+        return
+    if not span[0] <= start <= end <= span[1]:
+        table.fail("start", start, f"the holiday must lie between {span[0]} and {span[1]}")
+        return
+    for offset in range((end - start).days + 1):
+        day = start + timedelta(days=offset)
+        if day in holidays:
+            table.fail("start", start, f"{day} is already a day of {holidays[day]}")
+        holidays[day] = name
+    for index, day in enumerate(_days(table, "workdays")):
+        reason = _makeup_problem(day, span, holidays, makeup)
+        if reason:
+            table.fail(("workdays", index), day, reason)
+        makeup[day] = name
+
+
+def _makeup_problem(
+    day: date, span: tuple[date, date], holidays: dict[date, str], makeup: dict[date, str]
+) -> str | None:
+    if not span[0] <= day <= span[1]:
+        return f"a make-up working day must lie between {span[0]} and {span[1]}"
+    if day.weekday() < 5:
+        return "is a weekday: a make-up working day (调休上班) is a Saturday or Sunday worked"
+    if day in holidays:
+        return f"is also a day of {holidays[day]}"
+    if day in makeup:
+        return "is listed twice"
+    return None
+
+
+def _days(table: Table, key: str) -> list[date]:
+    """An optional array of unquoted TOML dates."""
+    value = table.data.get(key, [])
+    if not isinstance(value, list):
+        table.fail(key, value, "must be an array of dates, e.g. [2027-02-06]")
+        return []
+    days = []
+    for index, element in enumerate(value):
+        if isinstance(element, date) and not isinstance(element, datetime):
+            days.append(element)
+        else:
+            table.fail((key, index), element, "must be a date without quotes, e.g. 2027-02-06")
+    return days

@@ -1,0 +1,147 @@
+"""The ``work_calendar`` tables: load, replace a year, seed from the package.
+
+Every change of a year is an audit entry (``calendar.year``) with the
+source, the notice and the digest of the year's day list; loading the same
+days again changes nothing and logs nothing. Service functions: they take
+the caller's session and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from dualrandom import audit
+from dualrandom.errors import Problem, ValidationError
+from dualrandom.models import CalendarDay, CalendarYear
+from dualrandom.workdays._model import WorkCalendar
+from dualrandom.workdays._package import package_source, package_years
+from dualrandom.workdays._year import DayInfo, YearDays
+
+__all__ = [
+    "LoadedYear",
+    "load_calendar",
+    "loaded_years",
+    "save_year",
+    "seed_from_package",
+    "year_days",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedYear:
+    year: int
+    source: str
+    notice: str
+    digest: str
+    loaded_at: datetime
+
+
+def load_calendar(session: Session) -> WorkCalendar:
+    """The calendar of every loaded year (only the days that break Monday–Friday
+    are read)."""
+    years = frozenset(session.scalars(select(CalendarYear.year)))
+    rows = session.execute(
+        select(CalendarDay.day, CalendarDay.workday).where(
+            CalendarDay.kind.in_(("holiday", "makeup"))
+        )
+    )
+    return WorkCalendar(years, dict(rows.all()))
+
+
+def loaded_years(session: Session) -> list[LoadedYear]:
+    return [
+        LoadedYear(r.year, r.source, r.notice, r.digest, r.loaded_at)
+        for r in session.scalars(select(CalendarYear).order_by(CalendarYear.year))
+    ]
+
+
+def year_days(session: Session, year: int) -> dict[date, DayInfo]:
+    """The stored days of ``year`` (empty when it is not loaded)."""
+    rows = session.scalars(select(CalendarDay).where(CalendarDay.year == year))
+    return {r.day: DayInfo(r.workday, r.kind, r.name) for r in rows}
+
+
+def save_year(
+    session: Session, days: YearDays, *, source: str, notice: str, now: datetime, actor: str = "cli"
+) -> bool:
+    """Store (or replace) one year; False when it was already stored with the same days.
+
+    Days of the year before that the notice sets (a 元旦 holiday starting in
+    December) replace those days of that year, which must be loaded."""
+    row = session.get(CalendarYear, days.year)
+    digest = days.digest()
+    if row is not None and row.digest == digest:
+        return False
+    _check_earlier(session, days)
+    previous = None if row is None else row.digest
+    if row is None:
+        row = CalendarYear(year=days.year)
+        session.add(row)
+    row.source, row.notice, row.digest, row.loaded_at = source, notice, digest, now
+    session.flush()
+    session.execute(delete(CalendarDay).where(CalendarDay.year == days.year))
+    # A year is 365 rows and seeding writes twenty years: one bulk insert each.
+    session.execute(insert(CalendarDay), _rows(days.year, days.days))
+    for day, info in days.earlier.items():
+        stored = session.get(CalendarDay, day)
+        if stored is not None:
+            stored.workday, stored.kind, stored.name = info.workday, info.kind, info.name
+    session.flush()
+    audit.append(
+        session,
+        "calendar.year",
+        str(days.year),
+        _payload(days, source, notice, previous),
+        actor=actor,
+        at=now,
+    )
+    return True
+
+
+def _check_earlier(session: Session, days: YearDays) -> None:
+    missing = sorted(
+        {d.year for d in days.earlier} - set(session.scalars(select(CalendarYear.year)))
+    )
+    if missing:
+        reason = (
+            f"the notice for {days.year} also sets days of {missing[0]}, whose calendar is not "
+            f"loaded; load {missing[0]} first"
+        )
+        raise ValidationError([Problem(str(days.year), None, "holiday", "", reason)])
+
+
+def _rows(year: int, days: Mapping[date, DayInfo]) -> list[dict[str, object]]:
+    return [
+        {"day": day, "year": year, "workday": info.workday, "kind": info.kind, "name": info.name}
+        for day, info in sorted(days.items())
+    ]
+
+
+def _payload(days: YearDays, source: str, notice: str, previous: str | None) -> dict[str, object]:
+    return {
+        "source": source,
+        "notice": notice,
+        "digest": days.digest(),
+        "previous_digest": previous,
+        "holidays": {d.isoformat(): n for d, n in sorted(days.holidays.items())},
+        "makeup_workdays": {d.isoformat(): n for d, n in sorted(days.makeup.items())},
+        "earlier": {d.isoformat(): i.kind for d, i in sorted(days.earlier.items())},
+    }
+
+
+def seed_from_package(session: Session, *, now: datetime, actor: str = "cli") -> list[int]:
+    """Store every year the installed ``chinesecalendar`` knows and the table
+    lacks; a year already loaded (from any source) is left as it is. Returns
+    the years added."""
+    have = set(session.scalars(select(CalendarYear.year)))
+    source, added = package_source(), []
+    for year, days in sorted(package_years().items()):
+        if year not in have:
+            save_year(session, days, source=source, notice="", now=now, actor=actor)
+            added.append(year)
+    return added

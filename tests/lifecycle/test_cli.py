@@ -1,0 +1,115 @@
+"""``results`` and ``tasks`` as a regulator types them, on a simulated date."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import time_machine
+from click.testing import CliRunner
+
+from dualrandom.app import App
+from dualrandom.cli._main import cli
+from tests.lifecycle.conftest import LATER
+
+
+def _invoke(config: Path, *args: str) -> tuple[int, str]:
+    with time_machine.travel(LATER, tick=False):
+        result = CliRunner().invoke(cli, ["--config", str(config), *args])
+    return result.exit_code, result.output
+
+
+def test_import_then_review_and_list(
+    drawn: App, objects: list[str], config_file: Path, results_csv: Callable[..., Path]
+) -> None:
+    path = results_csv([("2027-Q1", objects[0], "2027-01-08", "未发现问题", "无需后续处置")])
+    code, out = _invoke(config_file, "results", "import", str(path))
+    assert code == 0, out
+    assert "Entered 1 results" in out and "1 deadline(s) provisional" in out
+    code, out = _invoke(
+        config_file,
+        "results",
+        "set",
+        "2027-Q1",
+        "#2",
+        "--result",
+        "注销",
+        "--follow-up",
+        "无需后续处置",
+        "--checked-on",
+        "2027-01-15",
+    )
+    assert code == 0 and out.startswith(
+        "2027-Q1#1/2: 注销 / 无需后续处置; publish by 2027-02-12 (provisional)"
+    )
+    code, out = _invoke(config_file, "tasks", "review", "2027-Q1")
+    assert (code, out) == (0, "2 task(s) of 2027-Q1 now reviewed.\n")
+    code, out = _invoke(config_file, "tasks", "list", "2027-Q1", "--json")
+    listed = json.loads(out)
+    assert [t["state"] for t in listed[:3]] == ["reviewed", "reviewed", "drawn"]
+    assert listed[0]["deadline"] == "2027-02-05" and listed[0]["deadline_provisional"] is True
+
+
+def test_bad_file_lists_every_problem_and_writes_the_errors_csv(
+    drawn: App,
+    objects: list[str],
+    config_file: Path,
+    results_csv: Callable[..., Path],
+    tmp_path: Path,
+) -> None:
+    path = results_csv(
+        [
+            ("2027-Q1", objects[0], "2027-01-08", "未发现问题", "其他"),
+            ("2027-Q1", "nobody", "2027-01-08", "未发现问题", "无需后续处置"),
+        ]
+    )
+    errors = tmp_path / "errors.csv"
+    code, out = _invoke(config_file, "results", "import", str(path), "--errors-csv", str(errors))
+    assert code == 1
+    assert "Error: 2 problem(s) in results-0.csv; nothing was written" in out
+    with errors.open(encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["文件", "行", "列", "值", "原因"] and [r[1] for r in rows[1:]] == ["2", "3"]
+
+
+def test_state_errors_are_one_line(drawn: App, objects: list[str], config_file: Path) -> None:
+    code, out = _invoke(config_file, "tasks", "review", "2027-Q1", objects[0])
+    assert code == 1
+    assert out == (
+        f"Error: task 2027-Q1#1/1 ({objects[0]}) cannot become reviewed: it is drawn; from drawn "
+        "it can become notified, in_inspection, result_entered, substituted, cancelled\n"
+    )
+    code, out = _invoke(config_file, "tasks", "list", "2027-Q4")
+    assert code == 1 and out.startswith("Error: plan '2027-Q4' has not been drawn")
+
+
+def test_notify_start_cancel_substitute(drawn: App, objects: list[str], config_file: Path) -> None:
+    assert (
+        _invoke(config_file, "tasks", "notify", "2027-Q1")[1]
+        == f"{len(objects)} task(s) of 2027-Q1 now notified.\n"
+    )
+    assert _invoke(config_file, "tasks", "start", "2027-Q1", "#1")[0] == 0
+    code, out = _invoke(config_file, "tasks", "cancel", "2027-Q1", "#2", "--reason", "企业已迁出")
+    assert code == 0 and "cancelled: 企业已迁出" in out
+    code, out = _invoke(config_file, "tasks", "substitute", "2027-Q1", "#3", "--reason", "注销")
+    assert code == 0 and f"New visit #{len(objects) + 1}:" in out and f"{objects[2]} →" in out
+
+
+def test_overdue(
+    drawn: App, objects: list[str], config_file: Path, results_csv: Callable[..., Path]
+) -> None:
+    path = results_csv([("2027-Q1", objects[0], "2026-12-28", "未发现问题", "无需后续处置")])
+    assert _invoke(config_file, "results", "import", str(path))[0] == 0
+    code, out = _invoke(config_file, "tasks", "overdue", "--json")
+    [row] = json.loads(out)
+    assert (row["level"], row["deadline"], row["provisional"], row["department"]) == (
+        "red",
+        "2027-01-26",
+        True,
+        "SCJG",
+    )
+    code, out = _invoke(config_file, "tasks", "overdue")
+    assert code == 0 and "SCJG: 1 task(s)" in out and "4 past" in out
+    assert "1 past the deadline (red), 0 with at most 5 working days left (yellow)." in out

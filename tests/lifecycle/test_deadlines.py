@@ -1,0 +1,106 @@
+"""Deadlines: provisional until the year is loaded, then recomputed; overdue by department."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from dualrandom.app import App
+from dualrandom.lifecycle import deadlines, import_results, recompute_provisional, working_calendar
+from dualrandom.models import AuditEntry, InspectionTask
+from dualrandom.workdays import load_calendar, read_calendar_file, save_year
+from tests.lifecycle.conftest import LATER, TODAY
+from tests.workdays.conftest import TEST_2027
+
+
+def _enter(app: App, path: Path) -> None:
+    with app.transaction() as session:
+        calendar = working_calendar(session, app.settings.lifecycle, now=LATER)
+        import_results(
+            session,
+            path,
+            calendar=calendar,
+            settings=app.settings.lifecycle,
+            today=TODAY,
+            now=LATER,
+        )
+
+
+def test_loading_the_year_recomputes_provisional_deadlines(
+    drawn: App, objects: list[str], results_csv: Callable[..., Path], tmp_path: Path
+) -> None:
+    _enter(
+        drawn, results_csv([("2027-Q1", objects[0], "2026-12-28", "未发现问题", "无需后续处置")])
+    )
+    calendar_file = tmp_path / "calendar.toml"
+    calendar_file.write_text(TEST_2027, encoding="utf-8")
+    with drawn.transaction() as session:
+        task = session.scalars(select(InspectionTask).where(InspectionTask.visit == 1)).one()
+        assert (task.deadline, task.deadline_provisional) == (date(2027, 1, 26), True)
+        [year] = read_calendar_file(calendar_file)
+        save_year(session, year.days, source="calendar.toml", notice=year.notice, now=LATER)
+        changes = recompute_provisional(
+            session, load_calendar(session), drawn.settings.lifecycle, now=LATER
+        )
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "task.deadlines")
+        ).one()
+    # The test year adds 31 December to 元旦: one working day later.
+    assert changes == [
+        {"task": "2027-Q1#1/1", "was": "2027-01-26", "now": "2027-01-27", "provisional": False}
+    ]
+    assert json.loads(entry.payload)["changed"] == changes
+    with drawn.transaction() as session:
+        again = recompute_provisional(
+            session, load_calendar(session), drawn.settings.lifecycle, now=LATER
+        )
+    assert again == []
+
+
+def test_overdue_red_and_yellow_by_department(
+    drawn: App, objects: list[str], results_csv: Callable[..., Path]
+) -> None:
+    _enter(
+        drawn,
+        results_csv(
+            [
+                (
+                    "2027-Q1",
+                    objects[0],
+                    "2026-12-28",
+                    "未发现问题",
+                    "无需后续处置",
+                ),  # due 2027-01-26: past
+                (
+                    "2027-Q1",
+                    objects[1],
+                    "2027-01-04",
+                    "未发现问题",
+                    "无需后续处置",
+                ),  # due 2027-02-01: today
+                (
+                    "2027-Q1",
+                    objects[2],
+                    "2027-01-29",
+                    "未发现问题",
+                    "无需后续处置",
+                ),  # due 2027-02-26
+            ]
+        ),
+    )
+    with drawn.transaction() as session:
+        calendar = working_calendar(session, drawn.settings.lifecycle, now=LATER)
+        rows = deadlines(session, calendar, drawn.settings.lifecycle, TODAY)
+    by_object = {r.object_id: r for r in rows}
+    past, today, later = (by_object[o] for o in objects[:3])
+    assert (past.level, past.left, past.basis, past.provisional) == ("red", -4, "check", True)
+    assert (today.level, today.left, today.deadline) == ("yellow", 0, TODAY)
+    assert (later.level, later.left) == ("", 19)
+    open_one = by_object[objects[3]]  # no result yet: counted from the window's last day
+    assert (open_one.basis, open_one.deadline, open_one.level) == ("window", date(2027, 4, 28), "")
+    assert {r.department for r in rows} == {"SCJG"} and open_one.object_name
+    assert len(rows) == len(objects)

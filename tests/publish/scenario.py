@@ -1,0 +1,126 @@
+"""A sample database with every kind of notice, for the publishing tests.
+
+On the sample registries and rules:
+
+* 2027-Q1 drawn, then superseded (with a reason) by a second draw;
+* 2027-Q2 drawn, with results: reviewed ones (published by the publish step
+  itself), already published ones, one only entered (not yet public, and
+  carrying an internal note that must never appear), one cancelled;
+* 2027-Q3 prepared only (a pre-draw notice and nothing else);
+* 2027-Q4 prepared, then withdrawn by a new commitment.
+
+Everything is timed, keyed and seeded by constants, so two databases built
+by :func:`build_scenario` hold the same content.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, select, text
+
+from dualrandom.app import App
+from dualrandom.config import load_settings
+from dualrandom.draws import SecretStore, prepare_draw, run_draw
+from dualrandom.models import Draw, InspectionTask
+from dualrandom.publish import publish_site
+from tests.conftest import PG_URL
+from tests.draws.conftest import fixed_token, load_sample
+
+T0 = datetime(2026, 12, 20, 1, 30, tzinfo=UTC)
+PUBLISHED_AT = datetime(2027, 5, 20, 8, 0, tzinfo=UTC)
+SUPERSEDE_REASON = "见证人未按时到场，依规定重新组织抽取"
+WITHDRAW_REASON = "名录库更新后重新承诺"
+INTERNAL_NOTE = "内部备注：经营者自述曾受处罚-不公开-7f3a"
+RESULTS = (  # (result, follow-up, state) for the first Q2 visits
+    ("未发现问题", "无需后续处置", "reviewed"),
+    ("发现问题待后续处理", "责令改正", "reviewed"),
+    ("未按规定公示应当公示的信息", "责令改正", "published"),
+    ("通过登记的住所(经营场所)无法联系", "抄告相关部门", "reviewed"),
+    ("未发现问题", "无需后续处置", "published"),
+)
+
+
+@contextmanager
+def database_url(backend: str, folder: Path) -> Iterator[str]:
+    """An empty database: a SQLite file in ``folder``, or a fresh PostgreSQL schema."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'publish.sqlite3'}"
+        return
+    schema = f"p_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def make_app(url: str, folder: Path) -> App:
+    config = folder / "config.toml"
+    config.write_text(f'[database]\nurl = "{url}"\n[paths]\nvar = "var"\n', encoding="utf-8")
+    app = App.from_settings(load_settings(config, environ={}))
+    app.upgrade()
+    return app
+
+
+def _draw(
+    app: App,
+    secrets: SecretStore,
+    plan: str,
+    at: datetime,
+    reason: str | None = None,
+    entropy: str | None = None,
+) -> None:
+    with app.transaction() as session:
+        prepare_draw(session, plan, secrets=secrets, now=at, supersede_reason=reason)
+    if entropy is not None:
+        with app.transaction() as session:
+            run_draw(session, plan, entropy, secrets=secrets, now=at + timedelta(days=2))
+
+
+def _results(app: App) -> None:
+    with app.transaction() as session:
+        draw = session.scalars(
+            select(Draw).where(Draw.plan_id == "2027-Q2", Draw.state == "drawn")
+        ).one()
+        tasks = list(
+            session.scalars(
+                select(InspectionTask)
+                .where(InspectionTask.draw_id == draw.id)
+                .order_by(InspectionTask.visit)
+            )
+        )
+        for i, (task, (result, follow_up, state)) in enumerate(zip(tasks, RESULTS, strict=False)):
+            task.result_code, task.follow_up, task.state = result, follow_up, state
+            task.checked_on = date(2027, 4, 10 + i)
+            task.updated_at = datetime(2027, 4, 20 + i, 2, 0, tzinfo=UTC)
+        entered, cancelled = tasks[len(RESULTS)], tasks[len(RESULTS) + 1]
+        entered.state, entered.result_code, entered.follow_up = "result_entered", "注销", "其他"
+        entered.checked_on, entered.result_note = date(2027, 4, 28), INTERNAL_NOTE
+        cancelled.state, cancelled.reason = "cancelled", "经营者已迁出本市，依规定取消本次检查"
+
+
+def build_scenario(app: App, folder: Path) -> None:
+    load_sample(app)
+    secrets = SecretStore(folder / "secrets", token=fixed_token(7))
+    _draw(app, secrets, "2027-Q1", T0, entropy="3 1 4 1 5 9 2 6")
+    _draw(app, secrets, "2027-Q1", T0 + timedelta(days=3), SUPERSEDE_REASON, entropy="2 7 1 8 2 8")
+    _draw(app, secrets, "2027-Q2", T0 + timedelta(days=90), entropy="1 6 1 8 0 3 3")
+    _draw(app, secrets, "2027-Q3", T0 + timedelta(days=180))
+    _draw(app, secrets, "2027-Q4", T0 + timedelta(days=260))
+    _draw(app, secrets, "2027-Q4", T0 + timedelta(days=262), WITHDRAW_REASON)
+    _results(app)
+
+
+def publish(app: App, out: Path, now: datetime = PUBLISHED_AT, **options: str) -> Path:
+    with app.transaction() as session:
+        publish_site(session, out, timezone=app.settings.timezone, now=now, **options)  # type: ignore[arg-type]
+    return out

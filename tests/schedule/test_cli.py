@@ -1,0 +1,77 @@
+"""``scheduler`` and ``calendar`` commands, on a simulated clock."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import time_machine
+from click.testing import CliRunner
+
+from dualrandom.app import App
+from dualrandom.cli._main import cli
+from tests.conftest import REPO
+from tests.schedule.conftest import Q1_DRAW, Q1_PREPARE
+from tests.workdays.conftest import TEST_2027
+
+
+def _invoke(
+    config: Path, *args: str, at: datetime = Q1_PREPARE - timedelta(days=1)
+) -> tuple[int, str]:
+    with time_machine.travel(at, tick=False):
+        result = CliRunner().invoke(cli, ["--config", str(config), *args])
+    return result.exit_code, result.output
+
+
+def test_plan_status_catch_up(sample_app: App, config_file: Path) -> None:
+    code, out = _invoke(config_file, "scheduler", "plan", "2027", "--json")
+    assert code == 0, out
+    q1 = json.loads(out)[0]
+    assert (q1["plan"], q1["schedule"]) == ("2027-Q1", "quarterly")
+    assert (q1["draw"]["due"], q1["draw"]["provisional"]) == ("2027-01-04T09:30:00+08:00", True)
+    assert q1["prepare"]["due"] == "2026-12-28T09:30:00+08:00"
+    code, out = _invoke(config_file, "scheduler", "plan", "2027")
+    assert "2026-12-28 09:30*" in out and "* provisional: the working days of 2027" in out
+    assert _invoke(config_file, "scheduler", "catch-up")[1] == "Nothing is due.\n"
+    code, out = _invoke(config_file, "scheduler", "catch-up", at=Q1_DRAW + timedelta(hours=3))
+    assert out.splitlines()[0].startswith("2027-Q1/prepare: ran (committed")
+    assert "(late)" in out.splitlines()[0] and len(out.splitlines()) == 3
+    code, out = _invoke(
+        config_file, "scheduler", "status", "--json", at=Q1_DRAW + timedelta(hours=4)
+    )
+    steps = json.loads(out)
+    assert len(steps) == 9 and {s["state"] for s in steps} == {"pending"}
+    code, out = _invoke(
+        config_file, "scheduler", "status", "--all", "--json", at=Q1_DRAW + timedelta(hours=4)
+    )
+    done = [s for s in json.loads(out) if s["state"] == "done"]
+    assert len(done) == 3 and all(s["late"] for s in done)
+
+
+def test_entropy_errors(sample_app: App, config_file: Path) -> None:
+    code, out = _invoke(config_file, "scheduler", "entropy", "2027-Q1", "1 2 3")
+    assert code == 1 and "has no scheduled draw waiting for entropy" in out
+
+
+def test_calendar_show_and_import(app: App, config_file: Path, tmp_path: Path) -> None:
+    code, out = _invoke(config_file, "calendar", "show", "2026")
+    assert code == 0 and "2026: loaded from chinesecalendar" in out and "2026-01-04 (元旦)" in out
+    assert "Working days: 248" in out
+    code, out = _invoke(config_file, "calendar", "show", "2027", "--json")
+    shown = json.loads(out)
+    assert shown["provisional"] is True and shown["makeup_workdays"] == []
+    assert _invoke(config_file, "calendar", "import", str(REPO / "rules" / "calendar.toml"))[1] == (
+        "Nothing changed.\nRecomputed 0 provisional deadline(s).\n"
+    )
+    path = tmp_path / "next.toml"
+    path.write_text(TEST_2027, encoding="utf-8")
+    code, out = _invoke(config_file, "calendar", "import", str(path))
+    assert code == 0 and out.startswith("Loaded 2027.")
+    code, out = _invoke(config_file, "calendar", "show", "2027", "--json")
+    assert json.loads(out)["provisional"] is False
+    path.write_text(
+        "[[year]]\nyear = 2028\n[[year.holiday]]\nname = 'x'\nstart = 2028-01-03\nend = 2028-01-01\n"
+    )
+    code, out = _invoke(config_file, "calendar", "import", str(path))
+    assert code == 1 and "next.toml:6 [year[1].holiday[1].end]" in out

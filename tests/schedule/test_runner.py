@@ -1,0 +1,195 @@
+"""Catching up and running steps in-process, with explicit clocks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from dualrandom.app import App
+from dualrandom.draws import SecretStore, prepare_draw
+from dualrandom.errors import DrawStateError, UserError
+from dualrandom.models import AuditEntry, Draw, StepRun
+from dualrandom.schedule import (
+    Outcome,
+    catch_up,
+    declared_entropy,
+    run_step,
+    step_statuses,
+    supply_entropy,
+)
+from tests.schedule.conftest import Q1_DRAW, Q1_PREPARE
+
+MINUTE = timedelta(minutes=1)
+
+
+def _statuses(outcomes: list[Outcome]) -> list[tuple[str, str]]:
+    return [(str(o.key), o.status) for o in outcomes]
+
+
+def _entries(app: App, action: str, subject: str | None = None) -> list[dict[str, Any]]:
+    with app.transaction() as session:
+        query = select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq)
+        if subject:
+            query = query.where(AuditEntry.subject == subject)
+        return [json.loads(e.payload) for e in session.scalars(query)]
+
+
+def _draw(app: App, plan: str = "2027-Q1") -> Draw:
+    with app.transaction() as session:
+        query = select(Draw).where(Draw.plan_id == plan).order_by(Draw.attempt.desc())
+        row = session.scalars(query).first()
+    assert row is not None
+    return row
+
+
+def test_a_batch_on_time(sample_app: App) -> None:
+    assert catch_up(sample_app, now=Q1_PREPARE - MINUTE) == []
+    outcomes = catch_up(sample_app, now=Q1_PREPARE + MINUTE)
+    assert _statuses(outcomes) == [("2027-Q1/prepare", "ran")]
+    prepared = _draw(sample_app)
+    assert (prepared.state, prepared.entropy_source) == ("prepared", "declared")
+    notice = sample_app.settings.var_dir / "draws" / "2027-Q1.1" / "commitment.json"
+    assert json.loads(notice.read_text(encoding="utf-8"))["entropy"]["source"] == "declared"
+    [entry] = _entries(sample_app, "schedule.step", "2027-Q1/prepare")
+    assert entry["late"] is False and entry["due_provisional"] is True
+    assert entry["entropy"]["value"] == declared_entropy(prepared)
+    assert "operator secret alone" in entry["entropy"]["note"]
+
+    outcomes = catch_up(sample_app, now=Q1_DRAW + MINUTE)
+    assert _statuses(outcomes) == [("2027-Q1/draw", "ran"), ("2027-Q1/publish", "ran")]
+    drawn = _draw(sample_app)
+    assert drawn.state == "drawn" and drawn.entropy == declared_entropy(drawn)
+    site = sample_app.settings.var_dir / "site"
+    [bundle] = site.rglob("2027-Q1-1-public-bundle.zip")
+    assert bundle.stat().st_size > 0
+    [entry] = _entries(sample_app, "schedule.step", "2027-Q1/publish")
+    assert entry["site"] == str(site) and len(entry["sha256sums"]) == 64
+    assert catch_up(sample_app, now=Q1_DRAW + 2 * MINUTE) == []
+    assert run_step(sample_app, "2027-Q1", "draw", now=Q1_DRAW + 3 * MINUTE).status == "done"
+
+
+def test_a_quarter_missed_while_down_is_drawn_late(sample_app: App) -> None:
+    down_until = datetime(2027, 7, 10, 1, 0, tzinfo=UTC)
+    outcomes = catch_up(sample_app, now=down_until)
+    assert [o.status for o in outcomes] == ["ran"] * 9  # Q1, Q2, Q3: prepare, draw, publish
+    assert [str(o.key) for o in outcomes][:3] == [
+        "2027-Q1/prepare",
+        "2027-Q1/draw",
+        "2027-Q1/publish",
+    ]
+    for plan in ("2027-Q1", "2027-Q2", "2027-Q3"):
+        [entry] = _entries(sample_app, "schedule.step", f"{plan}/draw")
+        assert entry["late"] is True and entry["late_by_minutes"] > 60 * 24
+        assert entry["ran_at"] == "2027-07-10T09:00:00+08:00"
+    with sample_app.transaction() as session:
+        left = [
+            s for s in step_statuses(session, sample_app.settings, down_until) if s.state != "done"
+        ]
+    assert {(s.plan_id, s.overdue) for s in left} == {("2027-Q4", False)}
+
+
+def test_steps_wait_for_each_other(sample_app: App) -> None:
+    early = run_step(sample_app, "2027-Q1", "draw", now=Q1_DRAW + MINUTE)
+    assert (early.status, early.detail) == ("waiting", "waiting for the prepare step")
+    assert run_step(sample_app, "2027-Q1", "prepare", now=Q1_PREPARE - MINUTE).status == "not_due"
+    with pytest.raises(UserError, match="not scheduled"):
+        _manual(sample_app)
+
+
+def _manual(app: App) -> None:
+    with app.transaction() as session:
+        from dualrandom.models import PlanRow
+
+        row = session.get(PlanRow, "2027-Q1")
+        assert row is not None
+        row.source = row.source.replace('"schedule":"quarterly"', '"schedule":"manual"')
+    run_step(app, "2027-Q1", "prepare", now=Q1_PREPARE)
+
+
+def test_a_draw_prepared_by_hand_waits_for_its_entropy(sample_app: App) -> None:
+    with sample_app.transaction() as session:
+        prepare_draw(
+            session,
+            "2027-Q1",
+            secrets=SecretStore(sample_app.settings.var_dir / "secrets"),
+            now=Q1_PREPARE - timedelta(days=1),
+            entropy_source="typed",
+        )
+    outcomes = catch_up(sample_app, now=Q1_DRAW + MINUTE)
+    assert _statuses(outcomes) == [
+        ("2027-Q1/prepare", "ran"),
+        ("2027-Q1/draw", "waiting"),
+        ("2027-Q1/publish", "waiting"),
+    ]
+    assert "already prepared by hand" in outcomes[0].detail
+    assert "dualrandom scheduler entropy 2027-Q1 VALUE" in outcomes[1].detail
+    with sample_app.transaction() as session:
+        supply_entropy(session, "2027-Q1", " 3 1 4 1 5 9 ", now=Q1_DRAW + 2 * MINUTE)
+    outcomes = catch_up(sample_app, now=Q1_DRAW + 3 * MINUTE)
+    assert _statuses(outcomes) == [("2027-Q1/draw", "ran"), ("2027-Q1/publish", "ran")]
+    assert _draw(sample_app).entropy == "3 1 4 1 5 9"
+    [entry] = _entries(sample_app, "schedule.step", "2027-Q1/draw")
+    assert entry["entropy"] == {"mode": "supplied", "source": "typed", "value": "3 1 4 1 5 9"}
+
+
+def test_plan_entropy_mode(sample_app: App, app_with: Callable[[str], App]) -> None:
+    app = app_with('[scheduler]\nentropy = "plan"\n')
+    with app.transaction() as session, pytest.raises(DrawStateError, match="after the commitment"):
+        supply_entropy(session, "2027-Q1", "12345", now=Q1_PREPARE)
+    catch_up(app, now=Q1_PREPARE + MINUTE)
+    assert _draw(app).entropy_source == "dice"  # the plan's own source
+    [entry] = _entries(app, "schedule.step", "2027-Q1/prepare")
+    assert (
+        entry["entropy"]["mode"] == "plan" and "waits for the operator" in entry["entropy"]["note"]
+    )
+    assert run_step(app, "2027-Q1", "draw", now=Q1_DRAW).status == "waiting"
+    with app.transaction() as session:
+        supply_entropy(session, "2027-Q1", "6 6 2 5", now=Q1_DRAW)
+    assert run_step(app, "2027-Q1", "draw", now=Q1_DRAW + MINUTE).status == "ran"
+    assert _entries(app, "schedule.entropy")[0]["value"] == "6 6 2 5"
+
+
+def test_a_failed_step_is_recorded_and_retried(sample_app: App) -> None:
+    catch_up(sample_app, now=Q1_PREPARE)
+    secret = sample_app.settings.var_dir / "secrets" / "2027-Q1.1.secret"
+    kept = secret.read_bytes()
+    secret.unlink()
+    outcomes = catch_up(sample_app, now=Q1_DRAW)
+    assert [o.status for o in outcomes] == ["failed", "waiting"]
+    assert "operator secret" in outcomes[0].detail
+    [entry] = _entries(sample_app, "schedule.failed")
+    assert entry["step"] == "draw" and "operator secret" in entry["error"]
+    with sample_app.transaction() as session:
+        statuses = {
+            s.step: s
+            for s in step_statuses(session, sample_app.settings, Q1_DRAW)
+            if s.plan_id == "2027-Q1"
+        }
+    assert statuses["draw"].state == "failed" and statuses["draw"].note.startswith("failed")
+    secret.write_bytes(kept)
+    outcomes = catch_up(sample_app, now=Q1_DRAW + MINUTE)
+    assert [o.status for o in outcomes] == ["ran", "ran"]
+    with sample_app.transaction() as session:
+        query = select(StepRun).where(StepRun.plan_id == "2027-Q1", StepRun.step == "draw")
+        row = session.scalars(query).one()
+        assert (row.state, row.runs, row.error) == ("done", 2, "")
+
+
+def test_a_plan_made_manual_leaves_the_schedule(sample_app: App) -> None:
+    catch_up(sample_app, now=Q1_PREPARE - MINUTE)  # creates the ledger rows of every batch
+    with sample_app.transaction() as session:
+        from dualrandom.models import PlanRow
+
+        row = session.get(PlanRow, "2027-Q2")
+        assert row is not None
+        row.source = row.source.replace('"schedule":"quarterly"', '"schedule":"manual"')
+    catch_up(sample_app, now=Q1_PREPARE - MINUTE)
+    with sample_app.transaction() as session:
+        plans = {r.plan_id for r in session.scalars(select(StepRun))}
+        statuses = {s.plan_id for s in step_statuses(session, sample_app.settings, Q1_PREPARE)}
+    assert "2027-Q2" not in plans and "2027-Q2" not in statuses and "2027-Q3" in plans
