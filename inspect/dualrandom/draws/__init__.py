@@ -9,7 +9,6 @@ from dualrandom.draws.protocol import (
     Prepared,
     draw_summary,
     get_draw,
-    list_draws,
     prepare_draw,
     run_draw,
 )
@@ -25,7 +24,6 @@ __all__ = [
     "draw_summary",
     "export_bundle",
     "get_draw",
-    "list_draws",
     "prepare_draw",
     "run_draw",
     "verify_bundle",

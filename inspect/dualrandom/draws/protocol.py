@@ -29,7 +29,7 @@ from dualrandom.draws.secrets import SecretStore
 from dualrandom.errors import DrawStateError, IntegrityError, NotFoundError
 from dualrandom.models import Draw, DrawFile, DrawMember, DrawVisit, InspectionTask
 
-__all__ = ["Prepared", "get_draw", "list_draws", "prepare_draw", "run_draw"]
+__all__ = ["Prepared", "get_draw", "prepare_draw", "run_draw"]
 
 
 @dataclass(frozen=True)
@@ -298,10 +298,6 @@ def get_draw(session: Session, plan_id: str, attempt: int | None = None) -> Draw
         what = f"attempt {attempt}" if attempt is not None and count else "no draw"
         raise NotFoundError(f"plan {plan_id!r} has {what}; run 'dualrandom draw prepare {plan_id}'")
     return row
-
-
-def list_draws(session: Session) -> list[Draw]:
-    return list(session.scalars(select(Draw).order_by(Draw.plan_id, Draw.attempt)))
 
 
 def draw_files(session: Session, draw_id: int) -> dict[str, bytes]:
