@@ -5,7 +5,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint clean
+# The tests run on both cores (pytest-xdist, one file per worker at a time);
+# `make test` leaves out the tests marked slow, which .ci/run adds.
+PYTEST := $(BIN)/pytest -n auto --dist loadfile
+
+.PHONY: demo test test-slow lint clean
 
 $(BIN)/dualrandom: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "dual-random needs Python >= 3.11")'
@@ -22,7 +26,10 @@ lint: $(BIN)/dualrandom
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest
+	$(PYTEST) -m "not slow"
+
+test-slow: $(BIN)/dualrandom
+	$(PYTEST) -m slow
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 import zipfile
-from datetime import UTC
+from datetime import UTC, date
 from pathlib import Path
 
 import pytest
@@ -123,10 +123,17 @@ def test_no_file_loads_anything_from_elsewhere(published: Published) -> None:
         assert not list(tree.iter("iframe")) and not list(tree.iter("img")), page
 
 
+def chinese_date(value: str) -> date:
+    """``2026年12月7日`` as a date: compared as text, 12月25日 would sort before 12月7日."""
+    match = re.fullmatch(r"(\d{4})年(\d{1,2})月(\d{1,2})日", value)
+    assert match, value
+    return date(*(int(part) for part in match.groups()))
+
+
 def test_index_lists_notices_newest_first_by_year_and_department(published: Published) -> None:
     tree = parse(published.site / "index.html")
     latest = rows(tree, "最新公告")
-    dates = [r["日期"] for r in latest]
+    dates = [chinese_date(r["日期"]) for r in latest]
     assert dates == sorted(dates, reverse=True)
     titles = " ".join(r["公告"] for r in latest)
     for kind in (

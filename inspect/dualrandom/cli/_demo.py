@@ -36,6 +36,9 @@ from dualrandom.rules.store import StoredPlan, list_plans
 from dualrandom.schedule import batch_times, catch_up
 
 REGISTRIES = ("departments", "objects", "inspectors", "conflicts")
+# The demo runs on a simulated clock, so it tells the same story on any day:
+# the ceremony for the first 2027 batch is on a Monday morning in December 2026.
+DEMO_START = datetime(2026, 12, 14, 1, 30, tzinfo=UTC)
 # A demo stands in for the witnesses: a real ceremony types the digits they roll.
 DEMO_ENTROPY = "demo: 4 2 6 1 5 3 3 6 1 2 5 4 6 6 2 1 3 5 4 2"
 
@@ -75,13 +78,14 @@ def _fresh_workspace(workspace: Path, registries: Path, rules: Path) -> Path:
 
 
 def _run(app: App, workspace: Path, config: Path) -> None:
-    now, today = datetime.now(UTC), datetime.now(UTC).date()
+    now = DEMO_START
+    today = now.astimezone(app.settings.timezone).date()
     app.upgrade()
     click.echo(f"1. Created the database {app.engine.url.render_as_string()}")
     with app.transaction() as session:
         for kind in REGISTRIES:
             summary = import_registry(
-                session, kind, app.settings.registries_dir / f"{kind}.csv", today=today
+                session, kind, app.settings.registries_dir / f"{kind}.csv", today=today, at=now
             )
             click.echo(f"2. Imported {kind}: {summary.total} rows, digest {summary.digest[:16]}…")
         rules = check_rules(session, app.settings.rules_dir)
@@ -109,7 +113,7 @@ def _run(app: App, workspace: Path, config: Path) -> None:
         if not verdict.ok:
             raise IntegrityError(f"the demo's own {tier} bundle does not verify: {verdict.failure}")
         click.echo(f"6. Exported and verified the {tier} bundle: MATCH ({report.path})")
-    site = _publish(app)
+    site = _publish(app, now)
     click.echo("\nWhere to look:")
     click.echo(f"  dualrandom --config {config} draw show {plan}")
     click.echo(f"  python3 {workspace / 'bundles' / f'{plan}-public' / 'verify.py'}")
@@ -118,12 +122,12 @@ def _run(app: App, workspace: Path, config: Path) -> None:
     click.echo(f"  dualrandom --config {config} serve --dir {site}")
 
 
-def _publish(app: App) -> Path:
+def _publish(app: App, now: datetime) -> Path:
     """Step 7: the public notice site (一公开), built and swapped in."""
     with app.transaction() as session:
         consistent_reads(session)
         report = publish_site(
-            session, default_site_dir(app.settings), timezone=app.settings.timezone
+            session, default_site_dir(app.settings), timezone=app.settings.timezone, now=now
         )
     click.echo(
         f"7. Published the notice site: {report.notices} notices, {report.pages} pages ({report.path})"
@@ -159,7 +163,7 @@ _DEMO_RESULTS = (
 def _run_year(app: App, workspace: Path, config: Path) -> None:
     click.echo("\n8. The year on the scheduler, on a simulated clock (times in Asia/Shanghai):")
     with app.transaction() as session:
-        batches = [b for b in batch_times(session, app.settings, 2027, datetime.now(UTC)) if b.draw]
+        batches = [b for b in batch_times(session, app.settings, 2027, DEMO_START) if b.draw]
     events: list[tuple[datetime, str, str]] = []  # when, what, plan
     for batch in batches:
         assert batch.prepare is not None and batch.draw is not None
@@ -221,7 +225,7 @@ def _inspect_batch(app: App, workspace: Path, plan_id: str, moment: datetime) ->
     with app.transaction() as session:
         draw = standing_draw(session, plan_id)
         window = next(p.plan for p in list_plans(session, 2027) if p.plan.id == plan_id)
-        drawn_on = _utc(draw.drawn_at or datetime.now(UTC)).date()
+        drawn_on = _utc(draw.drawn_at or DEMO_START).date()
         tasks = tasks_of(session, draw, ("drawn", "notified", "in_inspection"))
     # The checks end in the last weeks of the window, so that results published
     # two days after it are within the 20 working days of every check.
