@@ -38,9 +38,15 @@ from dualrandom.config import load_settings
 from dualrandom.core.model import ItemRecord, ObjectFilter, Plan, Stratum, TeamRules
 from dualrandom.draws import SecretStore, prepare_draw, run_draw
 from dualrandom.lifecycle.codes import FOLLOW_UPS, RESULT_CODES
-from dualrandom.models import Department, InspectionTask, InspectorRow, ObjectRow, RegistryVersion
 from dualrandom.registry.snapshot import registry_digest
 from dualrandom.rules.store import save_items, save_plans
+from dualrandom.tables import (
+    DepartmentRow,
+    InspectionTaskRow,
+    InspectorRow,
+    ObjectRow,
+    RegistryVersionRow,
+)
 
 DISTRICTS = [f"第{n}片区" for n in range(1, 11)]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -115,7 +121,7 @@ def _version(kind: str, total: int, digest: str) -> dict[str, object]:
 def _registries(engine: Engine, objects: int, officers: int) -> None:
     with engine.begin() as conn:
         conn.execute(
-            insert(Department), [{"code": "SCJG", "name": "某省市场监督管理局", "level": "省"}]
+            insert(DepartmentRow), [{"code": "SCJG", "name": "某省市场监督管理局", "level": "省"}]
         )
         for start in range(0, objects, CHUNK):
             conn.execute(
@@ -151,7 +157,7 @@ def _versions(app: App, objects: int, officers: int) -> None:
     with app.transaction() as session:
         digests = {kind: registry_digest(session, kind, None) for kind in ("objects", "inspectors")}
         session.execute(
-            insert(RegistryVersion),
+            insert(RegistryVersionRow),
             [
                 _version("objects", objects, digests["objects"]),
                 _version("inspectors", officers, digests["inspectors"]),
@@ -190,7 +196,7 @@ def _rules(app: App, objects: int, drawn: int) -> None:
 
 def _results(app: App) -> None:
     with app.engine.begin() as conn:
-        tasks = InspectionTask.__table__
+        tasks = InspectionTaskRow.__table__
         for code_index, code in enumerate(RESULT_CODES):
             follow_up = FOLLOW_UPS[0] if code_index in (0, 6) else FOLLOW_UPS[1 + code_index % 4]
             conn.execute(

@@ -8,7 +8,7 @@ from sqlalchemy import delete, update
 
 from dualrandom import audit
 from dualrandom.app import App
-from dualrandom.models import AuditEntry
+from dualrandom.tables import AuditEntryRow
 
 AT = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 
@@ -29,7 +29,7 @@ def test_intact_chain_verifies(app: App) -> None:
 def test_altered_payload_is_found(app: App) -> None:
     _three_entries(app)
     with app.transaction() as session:
-        session.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(payload='{"n":20}'))
+        session.execute(update(AuditEntryRow).where(AuditEntryRow.seq == 2).values(payload='{"n":20}'))
     with app.transaction() as session:
         report = audit.verify(session)
     assert report.first_bad_seq == 2 and "altered" in report.reason
@@ -38,7 +38,7 @@ def test_altered_payload_is_found(app: App) -> None:
 def test_removed_entry_is_found(app: App) -> None:
     _three_entries(app)
     with app.transaction() as session:
-        session.execute(delete(AuditEntry).where(AuditEntry.seq == 2))
+        session.execute(delete(AuditEntryRow).where(AuditEntryRow.seq == 2))
     with app.transaction() as session:
         report = audit.verify(session)
     assert report.first_bad_seq == 3 and "missing" in report.reason
@@ -47,10 +47,10 @@ def test_removed_entry_is_found(app: App) -> None:
 def test_inserted_entry_is_found(app: App) -> None:
     _three_entries(app)
     with app.transaction() as session:
-        session.execute(delete(AuditEntry).where(AuditEntry.seq == 3))
-        session.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(seq=3))
+        session.execute(delete(AuditEntryRow).where(AuditEntryRow.seq == 3))
+        session.execute(update(AuditEntryRow).where(AuditEntryRow.seq == 2).values(seq=3))
         session.add(
-            AuditEntry(
+            AuditEntryRow(
                 seq=2,
                 at=AT,
                 actor="x",

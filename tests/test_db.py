@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from dualrandom.app import App
-from dualrandom.models import Base
+from dualrandom.tables import Base
 
 
 def test_migrated_schema_matches_models(app: App) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dualrandom.models import AuditEntry
+from dualrandom.tables import AuditEntryRow
 
 __all__ = ["GENESIS", "ChainReport", "append", "canonical_json", "verify"]
 
@@ -65,13 +65,13 @@ def append(
     *,
     actor: str = "cli",
     at: datetime | None = None,
-) -> AuditEntry:
+) -> AuditEntryRow:
     """Append one entry to the chain in the caller's transaction."""
-    last = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    last = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq.desc()).limit(1)).first()
     seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
     when = (at or datetime.now(UTC)).astimezone(UTC)
     body = canonical_json(dict(payload))
-    entry = AuditEntry(
+    entry = AuditEntryRow(
         seq=seq,
         at=when,
         actor=actor,
@@ -100,7 +100,7 @@ class ChainReport:
 def verify(session: Session) -> ChainReport:
     """Walk the chain; report the first entry that was altered, removed or inserted."""
     prev, expected_seq, count = GENESIS, 1, 0
-    for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.seq)):
+    for entry in session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq)):
         count += 1
         if entry.seq != expected_seq:
             return ChainReport(

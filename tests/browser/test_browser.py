@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from dualrandom.models import Draw, DrawVisit
 from dualrandom.publish.names import object_href
+from dualrandom.tables import DrawRow, DrawVisitRow
 from tests.browser.conftest import AXE, VNU, Site
 
 PAGE_TYPES = {
@@ -38,12 +38,12 @@ PAGE_TYPES = {
 PHONE = {"width": 375, "height": 740}
 
 
-def _q2_visits(site: Site) -> list[DrawVisit]:
+def _q2_visits(site: Site) -> list[DrawVisitRow]:
     with site.app.transaction() as session:
-        draw = session.scalars(select(Draw).where(Draw.plan_id == "2027-Q2")).one()
+        draw = session.scalars(select(DrawRow).where(DrawRow.plan_id == "2027-Q2")).one()
         return list(
             session.scalars(
-                select(DrawVisit).where(DrawVisit.draw_id == draw.id).order_by(DrawVisit.number)
+                select(DrawVisitRow).where(DrawVisitRow.draw_id == draw.id).order_by(DrawVisitRow.number)
             )
         )
 

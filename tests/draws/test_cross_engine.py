@@ -20,8 +20,8 @@ from dualrandom.config import load_settings
 from dualrandom.core.encoding import TAG_TARGET
 from dualrandom.core.tickets import target_ticket
 from dualrandom.draws import SecretStore, prepare_draw, run_draw
-from dualrandom.models import Draw
 from dualrandom.registry import objects_as_of
+from dualrandom.tables import DrawRow
 from tests.conftest import PG_URL
 from tests.draws.conftest import NOW, fixed_token, load_sample
 
@@ -54,7 +54,7 @@ def _app(url: str, tmp_path: Path) -> App:
     return app
 
 
-def _draw(app: App, secrets: SecretStore) -> Draw:
+def _draw(app: App, secrets: SecretStore) -> DrawRow:
     with app.transaction() as session:
         prepare_draw(session, "2027-Q2", secrets=secrets, now=NOW)
     with app.transaction() as session:

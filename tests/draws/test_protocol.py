@@ -13,20 +13,20 @@ from dualrandom.app import App
 from dualrandom.core import secret_commitment
 from dualrandom.draws import SecretStore, get_draw, prepare_draw, run_draw
 from dualrandom.errors import DrawStateError, IntegrityError
-from dualrandom.models import AuditEntry, Draw, DrawMember, DrawVisit, InspectionTask
 from dualrandom.registry import import_registry
+from dualrandom.tables import AuditEntryRow, DrawMemberRow, DrawRow, DrawVisitRow, InspectionTaskRow
 from tests.conftest import REPO
 from tests.draws.conftest import NOW, TODAY
 
 PLAN = "2027-Q1"
 
 
-def _prepare(app: App, secrets: SecretStore, **kwargs: str) -> Draw:
+def _prepare(app: App, secrets: SecretStore, **kwargs: str) -> DrawRow:
     with app.transaction() as session:
         return prepare_draw(session, PLAN, secrets=secrets, now=NOW, **kwargs).draw
 
 
-def _run(app: App, secrets: SecretStore, entropy: str = "3141592653") -> Draw:
+def _run(app: App, secrets: SecretStore, entropy: str = "3141592653") -> DrawRow:
     with app.transaction() as session:
         row, _ = run_draw(session, PLAN, entropy, secrets=secrets, now=NOW)
         return row
@@ -48,9 +48,9 @@ def test_run_draws_and_records_everything(sample_app: App, secrets: SecretStore)
     _prepare(sample_app, secrets)
     row = _run(sample_app, secrets)
     with sample_app.transaction() as session:
-        visits = session.scalars(select(DrawVisit).where(DrawVisit.draw_id == row.id)).all()
-        members = session.scalars(select(DrawMember).where(DrawMember.draw_id == row.id)).all()
-        actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
+        visits = session.scalars(select(DrawVisitRow).where(DrawVisitRow.draw_id == row.id)).all()
+        members = session.scalars(select(DrawMemberRow).where(DrawMemberRow.draw_id == row.id)).all()
+        actions = [e.action for e in session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq))]
         assert audit.verify(session).ok
     assert row.state == "drawn" and row.secret == "07" * 32 and row.entropy == "3141592653"
     assert len(visits) > 0 and len(members) >= 2 * len(visits)
@@ -81,10 +81,10 @@ def test_second_draw_needs_supersede_with_reason(sample_app: App, secrets: Secre
         _prepare(sample_app, secrets)
     _prepare(sample_app, secrets, supersede_reason="wrong item list")
     with sample_app.transaction() as session:
-        assert session.get(Draw, first.id).state == "drawn"  # stands until the new draw runs
+        assert session.get(DrawRow, first.id).state == "drawn"  # stands until the new draw runs
     _run(sample_app, secrets, entropy="999")
     with sample_app.transaction() as session:
-        assert session.get(Draw, first.id).state == "superseded"
+        assert session.get(DrawRow, first.id).state == "superseded"
         latest = get_draw(session, PLAN)
         assert (latest.attempt, latest.supersedes_id, latest.supersede_reason) == (
             2,
@@ -131,9 +131,9 @@ def test_a_draw_opens_one_task_per_visit_and_supersede_cancels_them(
     _prepare(sample_app, secrets)
     first = _run(sample_app, secrets)
     with sample_app.transaction() as session:
-        visits = session.scalars(select(DrawVisit).where(DrawVisit.draw_id == first.id)).all()
+        visits = session.scalars(select(DrawVisitRow).where(DrawVisitRow.draw_id == first.id)).all()
         tasks = session.scalars(
-            select(InspectionTask).where(InspectionTask.draw_id == first.id)
+            select(InspectionTaskRow).where(InspectionTaskRow.draw_id == first.id)
         ).all()
         assert sorted(t.visit for t in tasks) == sorted(v.number for v in visits)
         assert {t.state for t in tasks} == {"drawn"}
@@ -141,7 +141,7 @@ def test_a_draw_opens_one_task_per_visit_and_supersede_cancels_them(
     _run(sample_app, secrets, entropy="42")
     with sample_app.transaction() as session:
         tasks = session.scalars(
-            select(InspectionTask).where(InspectionTask.draw_id == first.id)
+            select(InspectionTaskRow).where(InspectionTaskRow.draw_id == first.id)
         ).all()
         assert {t.state for t in tasks} == {"cancelled"}
         assert all("registry was stale" in t.reason for t in tasks)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from dualrandom.app import App
 from dualrandom.draws import SecretStore, prepare_draw, run_draw
-from dualrandom.models import InspectionTask
+from dualrandom.tables import InspectionTaskRow
 from dualrandom.workdays import seed_from_package
 from tests.draws.conftest import fixed_token, load_sample
 
@@ -41,7 +41,7 @@ def drawn(app: App, secrets: SecretStore) -> App:
 def objects(drawn: App) -> list[str]:
     """The drawn objects of 2027-Q1, by visit number."""
     with drawn.transaction() as session:
-        tasks = session.scalars(select(InspectionTask).order_by(InspectionTask.visit))
+        tasks = session.scalars(select(InspectionTaskRow).order_by(InspectionTaskRow.visit))
         return [t.object_id for t in tasks]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from dualrandom.app import App
 from dualrandom.lifecycle import deadlines, import_results, recompute_provisional, working_calendar
-from dualrandom.models import AuditEntry, InspectionTask
+from dualrandom.tables import AuditEntryRow, InspectionTaskRow
 from dualrandom.workdays import load_calendar, read_calendar_file, save_year
 from tests.lifecycle.conftest import LATER, TODAY
 from tests.workdays.conftest import TEST_2027
@@ -39,7 +39,7 @@ def test_loading_the_year_recomputes_provisional_deadlines(
     calendar_file = tmp_path / "calendar.toml"
     calendar_file.write_text(TEST_2027, encoding="utf-8")
     with drawn.transaction() as session:
-        task = session.scalars(select(InspectionTask).where(InspectionTask.visit == 1)).one()
+        task = session.scalars(select(InspectionTaskRow).where(InspectionTaskRow.visit == 1)).one()
         assert (task.deadline, task.deadline_provisional) == (date(2027, 1, 26), True)
         [year] = read_calendar_file(calendar_file)
         save_year(session, year.days, source="calendar.toml", notice=year.notice, now=LATER)
@@ -47,7 +47,7 @@ def test_loading_the_year_recomputes_provisional_deadlines(
             session, load_calendar(session), drawn.settings.lifecycle, now=LATER
         )
         entry = session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "task.deadlines")
+            select(AuditEntryRow).where(AuditEntryRow.action == "task.deadlines")
         ).one()
     # The test year adds 31 December to 元旦: one working day later.
     assert changes == [

@@ -22,7 +22,7 @@ from dualrandom.lifecycle import (
     set_result,
     working_calendar,
 )
-from dualrandom.models import AuditEntry, InspectionTask
+from dualrandom.tables import AuditEntryRow, InspectionTaskRow
 from tests.lifecycle.conftest import LATER, TODAY
 
 
@@ -39,9 +39,9 @@ def _import(app: App, path: Path) -> ResultsSummary:
         )
 
 
-def _tasks(app: App) -> dict[str, InspectionTask]:
+def _tasks(app: App) -> dict[str, InspectionTaskRow]:
     with app.transaction() as session:
-        return {t.object_id: t for t in session.scalars(select(InspectionTask))}
+        return {t.object_id: t for t in session.scalars(select(InspectionTaskRow))}
 
 
 def test_a_good_file(drawn: App, objects: list[str], results_csv: Callable[..., Path]) -> None:
@@ -73,7 +73,7 @@ def test_a_good_file(drawn: App, objects: list[str], results_csv: Callable[..., 
     with drawn.transaction() as session:
         entries = [
             json.loads(e.payload)
-            for e in session.scalars(select(AuditEntry).where(AuditEntry.action == "task.state"))
+            for e in session.scalars(select(AuditEntryRow).where(AuditEntryRow.action == "task.state"))
         ]
     assert [(e["from"], e["to"]) for e in entries] == [("drawn", "result_entered")] * 3
     assert entries[0]["deadline"] == "2027-02-05" and "门店" not in json.dumps(entries)

@@ -12,13 +12,13 @@ from dualrandom.app import App
 from dualrandom.core import substitute
 from dualrandom.errors import IntegrityError, TaskStateError
 from dualrandom.lifecycle import move_many, rebuild, standing_draw, substitute_objects
-from dualrandom.models import AuditEntry, DrawMember, InspectionTask
+from dualrandom.tables import AuditEntryRow, DrawMemberRow, InspectionTaskRow
 from tests.lifecycle.conftest import LATER
 
 
-def _tasks(app: App) -> dict[int, InspectionTask]:
+def _tasks(app: App) -> dict[int, InspectionTaskRow]:
     with app.transaction() as session:
-        return {t.visit: t for t in session.scalars(select(InspectionTask))}
+        return {t.visit: t for t in session.scalars(select(InspectionTaskRow))}
 
 
 def test_one_round_is_exactly_the_core_rule(drawn: App, objects: list[str]) -> None:
@@ -45,9 +45,9 @@ def test_one_round_is_exactly_the_core_rule(drawn: App, objects: list[str]) -> N
     )
     with drawn.transaction() as session:
         entry = session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "draw.substitute")
+            select(AuditEntryRow).where(AuditEntryRow.action == "draw.substitute")
         ).one()
-        members = session.scalars(select(DrawMember).where(DrawMember.visit == first_new)).all()
+        members = session.scalars(select(DrawMemberRow).where(DrawMemberRow.visit == first_new)).all()
     assert json.loads(entry.payload)["removed"] == [objects[0]]
     assert len(members) == len(report.visits[0].team) >= 2
 
@@ -61,12 +61,12 @@ def test_rounds_never_reuse_a_reserve_object(drawn: App, objects: list[str]) -> 
     numbers = [v.number for v in (*first.visits, *second.visits)]
     assert numbers == list(range(len(objects) + 1, len(objects) + 1 + len(numbers)))
     with drawn.transaction() as session:
-        loads = Counter(m.cert_no for m in session.scalars(select(DrawMember)))
+        loads = Counter(m.cert_no for m in session.scalars(select(DrawMemberRow)))
         standing = {
-            t.visit for t in session.scalars(select(InspectionTask)) if t.state != "substituted"
+            t.visit for t in session.scalars(select(InspectionTaskRow)) if t.state != "substituted"
         }
         kept = Counter(
-            m.cert_no for m in session.scalars(select(DrawMember)) if m.visit in standing
+            m.cert_no for m in session.scalars(select(DrawMemberRow)) if m.visit in standing
         )
     assert max(kept.values()) <= 25  # the plan's load cap, with the replaced visits not counted
     assert loads

@@ -26,8 +26,8 @@ from sqlalchemy import create_engine, select, text
 from dualrandom.app import App
 from dualrandom.config import load_settings
 from dualrandom.draws import SecretStore, prepare_draw, run_draw
-from dualrandom.models import Draw, InspectionTask
 from dualrandom.publish import publish_site
+from dualrandom.tables import DrawRow, InspectionTaskRow
 from tests.conftest import PG_URL
 from tests.draws.conftest import fixed_token, load_sample
 
@@ -89,13 +89,13 @@ def _draw(
 def _results(app: App) -> None:
     with app.transaction() as session:
         draw = session.scalars(
-            select(Draw).where(Draw.plan_id == "2027-Q2", Draw.state == "drawn")
+            select(DrawRow).where(DrawRow.plan_id == "2027-Q2", DrawRow.state == "drawn")
         ).one()
         tasks = list(
             session.scalars(
-                select(InspectionTask)
-                .where(InspectionTask.draw_id == draw.id)
-                .order_by(InspectionTask.visit)
+                select(InspectionTaskRow)
+                .where(InspectionTaskRow.draw_id == draw.id)
+                .order_by(InspectionTaskRow.visit)
             )
         )
         for i, (task, (result, follow_up, state)) in enumerate(zip(tasks, RESULTS, strict=False)):

@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 
 from dualrandom import audit
 from dualrandom.draws import export_bundle
-from dualrandom.models import AuditEntry, Draw, DrawVisit, InspectionTask
 from dualrandom.publish._writer import MAX_PAGE_BYTES
 from dualrandom.publish.names import object_href
+from dualrandom.tables import AuditEntryRow, DrawRow, DrawVisitRow, InspectionTaskRow
 from tests.publish.conftest import Published
 from tests.publish.html import TEXT_SUFFIXES, files, links, pages, parse, rel, resolve, rows, text
 from tests.publish.scenario import (
@@ -48,17 +48,17 @@ PAGE_TYPES = {
 }
 
 
-def _draw(published: Published, plan: str, attempt: int) -> Draw:
+def _draw(published: Published, plan: str, attempt: int) -> DrawRow:
     with published.app.transaction() as session:
         return session.scalars(
-            select(Draw).where(Draw.plan_id == plan, Draw.attempt == attempt)
+            select(DrawRow).where(DrawRow.plan_id == plan, DrawRow.attempt == attempt)
         ).one()
 
 
-def _visits(published: Published, plan: str, attempt: int) -> list[DrawVisit]:
+def _visits(published: Published, plan: str, attempt: int) -> list[DrawVisitRow]:
     draw = _draw(published, plan, attempt)
     with published.app.transaction() as session:
-        query = select(DrawVisit).where(DrawVisit.draw_id == draw.id).order_by(DrawVisit.number)
+        query = select(DrawVisitRow).where(DrawVisitRow.draw_id == draw.id).order_by(DrawVisitRow.number)
         return list(session.scalars(query))
 
 
@@ -244,11 +244,11 @@ def test_publishing_marks_reviewed_results_published_in_the_audit_log(published:
     draw = _draw(published, "2027-Q2", 1)
     with published.app.transaction() as session:
         states = session.execute(
-            select(InspectionTask.state, func.count())
-            .where(InspectionTask.draw_id == draw.id)
-            .group_by(InspectionTask.state)
+            select(InspectionTaskRow.state, func.count())
+            .where(InspectionTaskRow.draw_id == draw.id)
+            .group_by(InspectionTaskRow.state)
         ).all()
-        moves = session.scalars(select(AuditEntry).where(AuditEntry.action == "task.state")).all()
+        moves = session.scalars(select(AuditEntryRow).where(AuditEntryRow.action == "task.state")).all()
         assert audit.verify(session).ok
     assert dict(states)["published"] == len(RESULTS) and "reviewed" not in dict(states)
     assert {json.loads(m.payload)["notice"] for m in moves} == {"draws/2027-Q2/1/results.html"}
@@ -341,7 +341,7 @@ def test_feed_is_atom_with_stable_ids_and_the_sitemap_lists_every_page(
 
 def test_every_drawn_object_has_its_page_and_is_in_the_search_index(published: Published) -> None:
     with published.app.transaction() as session:
-        ids = set(session.scalars(select(DrawVisit.object_id)))
+        ids = set(session.scalars(select(DrawVisitRow.object_id)))
     index = json.loads((published.site / "search/index.json").read_text(encoding="utf-8"))
     entries = [
         e
@@ -386,7 +386,7 @@ def test_manifest_and_audit_entry_name_every_file(published: Published) -> None:
         assert hashlib.sha256((published.site / name).read_bytes()).hexdigest() == digest
     with published.app.transaction() as session:
         entry = session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "publish.site")
+            select(AuditEntryRow).where(AuditEntryRow.action == "publish.site")
         ).first()
     assert entry is not None and entry.subject == str(published.site)
     payload = json.loads(entry.payload)

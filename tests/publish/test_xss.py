@@ -18,10 +18,10 @@ from sqlalchemy import select
 
 from dualrandom.app import App
 from dualrandom.draws import SecretStore, prepare_draw, run_draw
-from dualrandom.models import InspectionTask
 from dualrandom.publish.names import object_href
 from dualrandom.registry import import_registry
 from dualrandom.rules.check import check_rules, store_rules
+from dualrandom.tables import InspectionTaskRow
 from tests.draws.conftest import fixed_token
 from tests.publish.html import pages, parse, rows, text
 from tests.publish.scenario import T0, publish
@@ -174,7 +174,7 @@ def test_a_public_stratum_is_shown_by_name(hostile_site: Path) -> None:
 
 def test_a_substituted_object_links_to_its_replacement(app: App, hostile_site: Path) -> None:
     with app.transaction() as session:
-        tasks = session.scalars(select(InspectionTask).order_by(InspectionTask.visit)).all()
+        tasks = session.scalars(select(InspectionTaskRow).order_by(InspectionTaskRow.visit)).all()
         tasks[0].state, tasks[0].reason, tasks[0].replaced_by_visit = "substituted", "对象已注销", 2
     site = publish(app, hostile_site)
     tree = parse(site / "draws/T-1/1/index.html")

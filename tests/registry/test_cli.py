@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from dualrandom.app import App
 from dualrandom.cli import _registry
 from dualrandom.cli._main import cli
-from dualrandom.models import AuditEntry, ObjectRow, RegistryVersion
+from dualrandom.tables import AuditEntryRow, ObjectRow, RegistryVersionRow
 from tests.registry.conftest import DEPARTMENTS, OBJECT_HEADER, object_row, objects, write_csv
 
 Invoke = Callable[..., Result]
@@ -36,7 +36,7 @@ def _counts(app: App) -> list[int]:
     with app.transaction() as session:
         return [
             int(session.scalar(select(func.count()).select_from(m)) or 0)
-            for m in (RegistryVersion, ObjectRow, AuditEntry)
+            for m in (RegistryVersionRow, ObjectRow, AuditEntryRow)
         ]
 
 

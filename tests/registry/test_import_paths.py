@@ -24,9 +24,9 @@ from sqlalchemy import func, select, text
 from dualrandom.app import App
 from dualrandom.core.canonical import objects_snapshot
 from dualrandom.errors import ValidationError
-from dualrandom.models import ObjectRow
 from dualrandom.registry import _pipeline, _read, import_registry, objects_as_of, snapshot
 from dualrandom.registry import registry_digest as read_back_digest
+from dualrandom.tables import ObjectRow
 from tests.registry.conftest import TODAY, code, write_csv
 
 HEADER = [

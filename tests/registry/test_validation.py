@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from dualrandom.app import App
 from dualrandom.errors import Problem, ValidationError
-from dualrandom.models import AuditEntry, ObjectRow, RegistryVersion
+from dualrandom.tables import AuditEntryRow, ObjectRow, RegistryVersionRow
 from tests.registry.conftest import (
     CONFLICT_HEADER,
     INSPECTORS,
@@ -66,7 +66,7 @@ def _by_row(problems: list[Problem]) -> dict[int | None, list[Problem]]:
 
 def _nothing_written(app: App) -> None:
     with app.transaction() as session:
-        for model in (ObjectRow, RegistryVersion, AuditEntry):
+        for model in (ObjectRow, RegistryVersionRow, AuditEntryRow):
             count = session.scalar(select(func.count()).select_from(model))
             expected = 1 if model is not ObjectRow else 0  # the departments import
             assert count == expected, model.__name__

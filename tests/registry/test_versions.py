@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from dualrandom.app import App
-from dualrandom.models import AuditEntry, Department, ObjectRow, RegistryVersion
 from dualrandom.registry import current_version, objects_as_of, registry_digest
+from dualrandom.tables import AuditEntryRow, DepartmentRow, ObjectRow, RegistryVersionRow
 from tests.registry.conftest import (
     DEPARTMENTS,
     OBJECT_HEADER,
@@ -37,7 +37,7 @@ def test_first_import_is_version_one_with_an_audit_entry(
     assert summary.source_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     with with_departments.transaction() as session:
         version = current_version(session, "objects")
-        entry = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+        entry = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq.desc())).first()
     assert version is not None and version.digest == summary.digest
     assert entry is not None and (entry.action, entry.subject) == ("registry.import", "objects v1")
     payload = json.loads(entry.payload)
@@ -76,8 +76,8 @@ def test_changed_missing_and_returning_objects(with_departments: App, tmp_path: 
         gone_rows = session.scalars(select(ObjectRow).where(ObjectRow.gone.is_(True))).all()
         for number in (1, 2, 3):
             version = session.scalars(
-                select(RegistryVersion).where(
-                    RegistryVersion.kind == "objects", RegistryVersion.number == number
+                select(RegistryVersionRow).where(
+                    RegistryVersionRow.kind == "objects", RegistryVersionRow.number == number
                 )
             ).one()
             assert version.digest == registry_digest(session, "objects", number)
@@ -118,7 +118,7 @@ def test_departments_are_upserted_never_removed(with_departments: App, tmp_path:
     summary = run_import(with_departments, "departments", write_csv(tmp_path / "d2.csv", rows))
     assert (summary.added, summary.changed, summary.gone, summary.total) == (1, 1, 0, 4)
     with with_departments.transaction() as session:
-        names = dict(session.execute(select(Department.code, Department.name)).all())
+        names = dict(session.execute(select(DepartmentRow.code, DepartmentRow.name)).all())
     assert names["SCJG"] == "盘锦市市场监管局" and "ZJ" in names and "GA" in names
 
 

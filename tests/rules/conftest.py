@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from dualrandom.app import App
-from dualrandom.models import Department
+from dualrandom.tables import DepartmentRow
 
 ITEMS = """\
 [[item]]
@@ -90,7 +90,7 @@ def write_rules(tmp_path: Path) -> WriteRules:
 
 
 def add_departments(session: Session) -> None:
-    session.add_all(Department(code=c, name=n, level="区县") for c, n in DEPARTMENTS)
+    session.add_all(DepartmentRow(code=c, name=n, level="区县") for c, n in DEPARTMENTS)
     session.flush()
 
 

@@ -15,7 +15,6 @@ from dualrandom import audit
 from dualrandom.app import App
 from dualrandom.core.plan_json import plan_digest
 from dualrandom.errors import NotFoundError, RulesError
-from dualrandom.models import AuditEntry, PlanRow
 from dualrandom.rules import (
     check_rules,
     get_plan,
@@ -28,11 +27,12 @@ from dualrandom.rules import (
     save_plans,
     store_rules,
 )
+from dualrandom.tables import AuditEntryRow, PlanRow
 from tests.rules.conftest import PLAN, WriteRules, add_departments
 
 
 def entries(session: Session) -> list[tuple[str, str, str]]:
-    rows = session.scalars(select(AuditEntry).order_by(AuditEntry.seq))
+    rows = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq))
     return [(e.action, e.subject, json.loads(e.payload)["change"]) for e in rows]
 
 
@@ -53,7 +53,7 @@ def test_items_are_stored_exactly_and_logged_once(
         ("rules.item", "ZJ-02", "added"),
         ("rules.item", "SCJG-01", "changed"),
     ]
-    last = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    last = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq.desc())).first()
     assert last is not None
     payload = json.loads(last.payload)
     assert (payload["source"], payload["item"]["ratio"], payload["previous"]["ratio"]) == (

@@ -21,8 +21,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from dualrandom.app import App
-from dualrandom.models import AuditEntry, Draw, InspectionTask, StepRun
 from dualrandom.schedule import run_step
+from dualrandom.tables import AuditEntryRow, DrawRow, InspectionTaskRow, StepRunRow
 from tests.conftest import REPO
 from tests.schedule.conftest import Q1_DRAW, Q1_PREPARE
 
@@ -67,12 +67,12 @@ def _prepared(app: App) -> None:
 
 def _counts(app: App) -> tuple[int, int, int]:
     with app.transaction() as session:
-        drawn = session.scalar(select(func.count()).select_from(Draw).where(Draw.state == "drawn"))
-        tasks = session.scalar(select(func.count()).select_from(InspectionTask))
+        drawn = session.scalar(select(func.count()).select_from(DrawRow).where(DrawRow.state == "drawn"))
+        tasks = session.scalar(select(func.count()).select_from(InspectionTaskRow))
         logged = session.scalar(
             select(func.count())
-            .select_from(AuditEntry)
-            .where(AuditEntry.action == "schedule.step", AuditEntry.subject == "2027-Q1/draw")
+            .select_from(AuditEntryRow)
+            .where(AuditEntryRow.action == "schedule.step", AuditEntryRow.subject == "2027-Q1/draw")
         )
     return drawn or 0, tasks or 0, logged or 0
 
@@ -107,7 +107,7 @@ def test_killed_mid_step_is_finished_by_the_next_run(
     worker.communicate(timeout=30)
     assert _counts(sample_app) == (0, 0, 0)  # nothing of the half-done step survived
     with sample_app.transaction() as session:
-        row = session.scalars(select(StepRun).where(StepRun.step == "draw")).one()
+        row = session.scalars(select(StepRunRow).where(StepRunRow.step == "draw")).one()
         dead = row.owner
         assert (row.state, row.runs) == ("running", 1)
     soon = Q1_DRAW + timedelta(minutes=5)  # the dead run's lease (30 minutes) still holds
@@ -118,8 +118,8 @@ def test_killed_mid_step_is_finished_by_the_next_run(
     assert _counts(sample_app)[::2] == (1, 1)
     with sample_app.transaction() as session:
         entry = session.scalars(
-            select(AuditEntry).where(
-                AuditEntry.action == "schedule.step", AuditEntry.subject == "2027-Q1/draw"
+            select(AuditEntryRow).where(
+                AuditEntryRow.action == "schedule.step", AuditEntryRow.subject == "2027-Q1/draw"
             )
         ).one()
         payload = json.loads(entry.payload)

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from dualrandom.app import App
 from dualrandom.draws import SecretStore, prepare_draw
 from dualrandom.errors import DrawStateError, UserError
-from dualrandom.models import AuditEntry, Draw, StepRun
 from dualrandom.schedule import (
     Outcome,
     catch_up,
@@ -22,6 +21,7 @@ from dualrandom.schedule import (
     step_statuses,
     supply_entropy,
 )
+from dualrandom.tables import AuditEntryRow, DrawRow, StepRunRow
 from tests.schedule.conftest import Q1_DRAW, Q1_PREPARE
 
 MINUTE = timedelta(minutes=1)
@@ -33,15 +33,15 @@ def _statuses(outcomes: list[Outcome]) -> list[tuple[str, str]]:
 
 def _entries(app: App, action: str, subject: str | None = None) -> list[dict[str, Any]]:
     with app.transaction() as session:
-        query = select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq)
+        query = select(AuditEntryRow).where(AuditEntryRow.action == action).order_by(AuditEntryRow.seq)
         if subject:
-            query = query.where(AuditEntry.subject == subject)
+            query = query.where(AuditEntryRow.subject == subject)
         return [json.loads(e.payload) for e in session.scalars(query)]
 
 
-def _draw(app: App, plan: str = "2027-Q1") -> Draw:
+def _draw(app: App, plan: str = "2027-Q1") -> DrawRow:
     with app.transaction() as session:
-        query = select(Draw).where(Draw.plan_id == plan).order_by(Draw.attempt.desc())
+        query = select(DrawRow).where(DrawRow.plan_id == plan).order_by(DrawRow.attempt.desc())
         row = session.scalars(query).first()
     assert row is not None
     return row
@@ -103,7 +103,7 @@ def test_steps_wait_for_each_other(sample_app: App) -> None:
 
 def _manual(app: App) -> None:
     with app.transaction() as session:
-        from dualrandom.models import PlanRow
+        from dualrandom.tables import PlanRow
 
         row = session.get(PlanRow, "2027-Q1")
         assert row is not None
@@ -175,7 +175,7 @@ def test_a_failed_step_is_recorded_and_retried(sample_app: App) -> None:
     outcomes = catch_up(sample_app, now=Q1_DRAW + MINUTE)
     assert [o.status for o in outcomes] == ["ran", "ran"]
     with sample_app.transaction() as session:
-        query = select(StepRun).where(StepRun.plan_id == "2027-Q1", StepRun.step == "draw")
+        query = select(StepRunRow).where(StepRunRow.plan_id == "2027-Q1", StepRunRow.step == "draw")
         row = session.scalars(query).one()
         assert (row.state, row.runs, row.error) == ("done", 2, "")
 
@@ -183,13 +183,13 @@ def test_a_failed_step_is_recorded_and_retried(sample_app: App) -> None:
 def test_a_plan_made_manual_leaves_the_schedule(sample_app: App) -> None:
     catch_up(sample_app, now=Q1_PREPARE - MINUTE)  # creates the ledger rows of every batch
     with sample_app.transaction() as session:
-        from dualrandom.models import PlanRow
+        from dualrandom.tables import PlanRow
 
         row = session.get(PlanRow, "2027-Q2")
         assert row is not None
         row.source = row.source.replace('"schedule":"quarterly"', '"schedule":"manual"')
     catch_up(sample_app, now=Q1_PREPARE - MINUTE)
     with sample_app.transaction() as session:
-        plans = {r.plan_id for r in session.scalars(select(StepRun))}
+        plans = {r.plan_id for r in session.scalars(select(StepRunRow))}
         statuses = {s.plan_id for s in step_statuses(session, sample_app.settings, Q1_PREPARE)}
     assert "2027-Q2" not in plans and "2027-Q2" not in statuses and "2027-Q3" in plans

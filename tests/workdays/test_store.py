@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from dualrandom.app import App
 from dualrandom.errors import ValidationError
-from dualrandom.models import AuditEntry, CalendarDay
+from dualrandom.tables import AuditEntryRow, CalendarDayRow
 from dualrandom.workdays import (
     load_calendar,
     loaded_years,
@@ -31,9 +31,9 @@ def test_seed_once_then_nothing(app: App) -> None:
         added = seed_from_package(session, now=NOW)
         assert added == list(range(2004, 2027))
         assert seed_from_package(session, now=NOW) == []
-        days = session.scalar(select(func.count()).select_from(CalendarDay))
+        days = session.scalar(select(func.count()).select_from(CalendarDayRow))
         logged = session.scalar(
-            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "calendar.year")
+            select(func.count()).select_from(AuditEntryRow).where(AuditEntryRow.action == "calendar.year")
         )
         calendar = load_calendar(session)
     assert days == sum(366 if y % 4 == 0 else 365 for y in added)
@@ -64,8 +64,8 @@ def test_loading_a_new_year_makes_it_final(app: App, tmp_path: Path) -> None:
         after = load_calendar(session).add_working_days(date(2026, 12, 25), 20)
         view = year_overview(session, 2027)
         entry = session.scalars(
-            select(AuditEntry).where(
-                AuditEntry.action == "calendar.year", AuditEntry.subject == "2027"
+            select(AuditEntryRow).where(
+                AuditEntryRow.action == "calendar.year", AuditEntryRow.subject == "2027"
             )
         ).one()
     assert before.provisional and not after.provisional

@@ -17,7 +17,6 @@ from dualrandom.app import App
 from dualrandom.cli._context import pass_app
 from dualrandom.cli._output import console, err_console, print_json
 from dualrandom.errors import Problem, ValidationError
-from dualrandom.models import RegistryVersion
 from dualrandom.registry import (
     REGISTRY_KINDS,
     current_version,
@@ -27,6 +26,7 @@ from dualrandom.registry import (
     registry_counts,
     write_problems_csv,
 )
+from dualrandom.tables import RegistryVersionRow
 
 _STEPS = {"checking": "Checking rows", "saving": "Saving the version", "hashing": "Hashing"}
 
@@ -164,7 +164,7 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _version_json(version: RegistryVersion) -> dict[str, Any]:
+def _version_json(version: RegistryVersionRow) -> dict[str, Any]:
     return {
         "kind": version.kind,
         "number": version.number,

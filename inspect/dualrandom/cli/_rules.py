@@ -17,7 +17,6 @@ from dualrandom.cli._context import pass_app
 from dualrandom.cli._output import console, print_json
 from dualrandom.core.model import ItemRecord, Plan
 from dualrandom.errors import Problem, RulesError
-from dualrandom.models import Department
 from dualrandom.rules import (
     RuleSet,
     StoredPlan,
@@ -30,6 +29,7 @@ from dualrandom.rules import (
 )
 from dualrandom.rules.codec import item_to_json
 from dualrandom.rules.describe import filter_label, ratio_label, strata_label, window_label
+from dualrandom.tables import DepartmentRow
 
 
 def register(cli: click.Group) -> None:
@@ -217,7 +217,7 @@ def show(app: App, plan_id: str, as_json: bool) -> None:
 
 
 def _department_names(session: Session) -> dict[str, str]:
-    rows = session.execute(select(Department.code, Department.name)).all()
+    rows = session.execute(select(DepartmentRow.code, DepartmentRow.name)).all()
     return {row.code: row.name for row in rows}
 
 

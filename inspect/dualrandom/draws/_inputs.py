@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from dualrandom.core import DrawInputs
 from dualrandom.core.model import HistoryRecord, ItemRecord, Plan
 from dualrandom.errors import DrawStateError, NotFoundError
-from dualrandom.models import Draw, DrawMember, DrawVisit
 from dualrandom.registry.snapshot import (
     conflicts_as_of,
     current_version,
@@ -24,6 +23,7 @@ from dualrandom.registry.snapshot import (
     objects_as_of,
 )
 from dualrandom.rules.store import load_items, load_plan
+from dualrandom.tables import DrawMemberRow, DrawRow, DrawVisitRow
 
 __all__ = ["Gathered", "gather", "split_list"]
 
@@ -81,7 +81,7 @@ def history_before(session: Session, plan: Plan) -> list[HistoryRecord]:
     """Visits of standing draws of plans whose window starts before ``plan``'s."""
     records: list[HistoryRecord] = []
     standing = session.scalars(
-        select(Draw).where(Draw.state == "drawn", Draw.plan_id != plan.id).order_by(Draw.id)
+        select(DrawRow).where(DrawRow.state == "drawn", DrawRow.plan_id != plan.id).order_by(DrawRow.id)
     )
     for draw in standing:
         other = load_plan(session, draw.plan_id)
@@ -92,10 +92,10 @@ def history_before(session: Session, plan: Plan) -> list[HistoryRecord]:
 
 def _draw_history(session: Session, draw_id: int, plan: Plan) -> list[HistoryRecord]:
     officers: dict[int, list[str]] = defaultdict(list)
-    for member in session.scalars(select(DrawMember).where(DrawMember.draw_id == draw_id)):
+    for member in session.scalars(select(DrawMemberRow).where(DrawMemberRow.draw_id == draw_id)):
         officers[member.visit].append(member.cert_no)
     return [
         HistoryRecord(visit.object_id, item, plan.window_start, tuple(officers[visit.number]))
-        for visit in session.scalars(select(DrawVisit).where(DrawVisit.draw_id == draw_id))
+        for visit in session.scalars(select(DrawVisitRow).where(DrawVisitRow.draw_id == draw_id))
         for item in split_list(visit.items)
     ]

@@ -26,8 +26,8 @@ from dualrandom.core.canonical import conflicts_snapshot, inspectors_snapshot
 from dualrandom.core.encoding import escape, join_lines, split_lines, unescape
 from dualrandom.draws.protocol import draw_files, get_draw
 from dualrandom.errors import DrawStateError, IntegrityError
-from dualrandom.models import Draw
 from dualrandom.registry.snapshot import conflicts_as_of, inspectors_as_of, objects_as_of
+from dualrandom.tables import DrawRow
 
 __all__ = ["TIERS", "ExportReport", "export_bundle", "public_strata"]
 
@@ -75,7 +75,7 @@ def export_bundle(
     return ExportReport(out, tier, len(files), sum(len(d) for d in files.values()))
 
 
-def _bundle_files(session: Session, row: Draw, tier: str) -> dict[str, bytes]:
+def _bundle_files(session: Session, row: DrawRow, tier: str) -> dict[str, bytes]:
     stored = draw_files(session, row.id)
     commitment = json.loads(stored["commitment.json"])
     objects = objects_snapshot(objects_as_of(session, row.objects_version))
@@ -110,7 +110,7 @@ def _bundle_files(session: Session, row: Draw, tier: str) -> dict[str, bytes]:
     return files
 
 
-def _bundle_json(row: Draw, tier: str) -> bytes:
+def _bundle_json(row: DrawRow, tier: str) -> bytes:
     document: dict[str, Any] = {
         "algorithm": row.algorithm,
         "tier": tier,
@@ -128,7 +128,7 @@ def _bundle_json(row: Draw, tier: str) -> bytes:
     )
 
 
-def _auditor_registries(session: Session, row: Draw, internal: bytes) -> dict[str, bytes]:
+def _auditor_registries(session: Session, row: DrawRow, internal: bytes) -> dict[str, bytes]:
     inspectors = inspectors_snapshot(inspectors_as_of(session, row.inspectors_version))
     conflicts = conflicts_snapshot(
         conflicts_as_of(session, row.conflicts_version) if row.conflicts_version else ()

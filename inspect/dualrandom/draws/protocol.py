@@ -27,14 +27,14 @@ from dualrandom.draws._commitment import ENTROPY_DESCRIPTIONS, build_commitment,
 from dualrandom.draws._inputs import gather
 from dualrandom.draws.secrets import SecretStore
 from dualrandom.errors import DrawStateError, IntegrityError, NotFoundError
-from dualrandom.models import Draw, DrawFile, DrawMember, DrawVisit, InspectionTask
+from dualrandom.tables import DrawFileRow, DrawMemberRow, DrawRow, DrawVisitRow, InspectionTaskRow
 
 __all__ = ["Prepared", "get_draw", "prepare_draw", "run_draw"]
 
 
 @dataclass(frozen=True)
 class Prepared:
-    draw: Draw
+    draw: DrawRow
     preparation: Preparation
     secret_path: str
 
@@ -79,7 +79,7 @@ def prepare_draw(
     data, commitment_hash = commitment_bytes(commitment)
     if previous and previous.state == "prepared":
         previous.state = "withdrawn"
-    row = Draw(
+    row = DrawRow(
         plan_id=plan_id,
         attempt=attempt,
         state="prepared",
@@ -122,7 +122,7 @@ def prepare_draw(
     return Prepared(row, prep, str(secrets.path(plan_id, attempt)))
 
 
-def _check_may_prepare(plan_id: str, previous: Draw | None, reason: str | None) -> None:
+def _check_may_prepare(plan_id: str, previous: DrawRow | None, reason: str | None) -> None:
     if reason is not None and not reason.strip():
         raise DrawStateError("--reason must say why the earlier draw is superseded")
     if previous is None:
@@ -145,7 +145,7 @@ def run_draw(
     secrets: SecretStore,
     now: datetime,
     actor: str = "cli",
-) -> tuple[Draw, DrawResult]:
+) -> tuple[DrawRow, DrawResult]:
     """Reveal the secret, derive the seed and draw; refuses if inputs changed."""
     row = _latest(session, plan_id)
     if row is None or row.state != "prepared":
@@ -185,7 +185,7 @@ def run_draw(
     return row, result
 
 
-def _check_unchanged(row: Draw, versions: dict[str, int], prep: Preparation) -> None:
+def _check_unchanged(row: DrawRow, versions: dict[str, int], prep: Preparation) -> None:
     was = {
         "plan": row.plan_digest,
         "objects": row.objects_digest,
@@ -210,7 +210,7 @@ def _check_unchanged(row: Draw, versions: dict[str, int], prep: Preparation) -> 
 
 
 def _record(
-    session: Session, row: Draw, result: DrawResult, *, secret: bytes, entropy: str, now: datetime
+    session: Session, row: DrawRow, result: DrawResult, *, secret: bytes, entropy: str, now: datetime
 ) -> None:
     row.state, row.secret, row.entropy = "drawn", secret.hex(), entropy
     row.seed, row.result_digest, row.drawn_at = result.seed.hex(), result.digest, now
@@ -250,50 +250,50 @@ def _record(
         {"draw_id": row.id, "visit": v.number, "object_id": v.object_id, "updated_at": now}
         for v in result.visits
     ]
-    for model, rows in ((DrawVisit, visits), (DrawMember, members), (InspectionTask, tasks)):
+    for model, rows in ((DrawVisitRow, visits), (DrawMemberRow, members), (InspectionTaskRow, tasks)):
         if rows:
             session.execute(insert(model), rows)
 
 
-def _supersede(session: Session, row: Draw, now: datetime) -> None:
+def _supersede(session: Session, row: DrawRow, now: datetime) -> None:
     """Mark the earlier draw superseded and cancel its open inspection tasks."""
-    earlier = session.get(Draw, row.supersedes_id)
+    earlier = session.get(DrawRow, row.supersedes_id)
     if earlier is None or earlier.state != "drawn":
         return
     earlier.state = "superseded"
     reason = f"draw superseded by attempt {row.attempt}: {row.supersede_reason}"
-    for task in session.scalars(select(InspectionTask).where(InspectionTask.draw_id == earlier.id)):
+    for task in session.scalars(select(InspectionTaskRow).where(InspectionTaskRow.draw_id == earlier.id)):
         if task.state not in ("published", "cancelled"):
             task.state, task.reason, task.updated_at = "cancelled", reason, now
 
 
-def _superseded_attempt(session: Session, row: Draw) -> int | None:
-    earlier = session.get(Draw, row.supersedes_id) if row.supersedes_id else None
+def _superseded_attempt(session: Session, row: DrawRow) -> int | None:
+    earlier = session.get(DrawRow, row.supersedes_id) if row.supersedes_id else None
     return earlier.attempt if earlier else None
 
 
 def _store_files(session: Session, draw_id: int, files: dict[str, bytes]) -> None:
     session.add_all(
-        DrawFile(draw_id=draw_id, name=name, content=data, sha256=hashlib.sha256(data).hexdigest())
+        DrawFileRow(draw_id=draw_id, name=name, content=data, sha256=hashlib.sha256(data).hexdigest())
         for name, data in files.items()
     )
 
 
-def _latest(session: Session, plan_id: str) -> Draw | None:
+def _latest(session: Session, plan_id: str) -> DrawRow | None:
     return session.scalars(
-        select(Draw).where(Draw.plan_id == plan_id).order_by(Draw.attempt.desc()).limit(1)
+        select(DrawRow).where(DrawRow.plan_id == plan_id).order_by(DrawRow.attempt.desc()).limit(1)
     ).first()
 
 
-def get_draw(session: Session, plan_id: str, attempt: int | None = None) -> Draw:
+def get_draw(session: Session, plan_id: str, attempt: int | None = None) -> DrawRow:
     """The latest (or the given) attempt of a plan's draw."""
-    query = select(Draw).where(Draw.plan_id == plan_id)
+    query = select(DrawRow).where(DrawRow.plan_id == plan_id)
     if attempt is not None:
-        query = query.where(Draw.attempt == attempt)
-    row = session.scalars(query.order_by(Draw.attempt.desc()).limit(1)).first()
+        query = query.where(DrawRow.attempt == attempt)
+    row = session.scalars(query.order_by(DrawRow.attempt.desc()).limit(1)).first()
     if row is None:
         count = session.scalar(
-            select(func.count()).select_from(Draw).where(Draw.plan_id == plan_id)
+            select(func.count()).select_from(DrawRow).where(DrawRow.plan_id == plan_id)
         )
         what = f"attempt {attempt}" if attempt is not None and count else "no draw"
         raise NotFoundError(f"plan {plan_id!r} has {what}; run 'dualrandom draw prepare {plan_id}'")
@@ -303,15 +303,15 @@ def get_draw(session: Session, plan_id: str, attempt: int | None = None) -> Draw
 def draw_files(session: Session, draw_id: int) -> dict[str, bytes]:
     return {
         f.name: f.content
-        for f in session.scalars(select(DrawFile).where(DrawFile.draw_id == draw_id))
+        for f in session.scalars(select(DrawFileRow).where(DrawFileRow.draw_id == draw_id))
     }
 
 
-def draw_summary(session: Session, row: Draw) -> dict[str, Any]:
+def draw_summary(session: Session, row: DrawRow) -> dict[str, Any]:
     """What ``draw show`` prints: the commitment, the seed and the visits (no personal data)."""
     visits = list(
         session.scalars(
-            select(DrawVisit).where(DrawVisit.draw_id == row.id).order_by(DrawVisit.number)
+            select(DrawVisitRow).where(DrawVisitRow.draw_id == row.id).order_by(DrawVisitRow.number)
         )
     )
     return {

@@ -23,8 +23,8 @@ from dualrandom import audit
 from dualrandom.config import LifecycleSettings
 from dualrandom.core.model import Plan
 from dualrandom.lifecycle.states import OPEN
-from dualrandom.models import Draw, InspectionTask, ObjectRow
 from dualrandom.rules.store import load_plan
+from dualrandom.tables import DrawRow, InspectionTaskRow, ObjectRow
 from dualrandom.workdays import Deadline, WorkCalendar, load_calendar, seed_from_package
 
 __all__ = [
@@ -52,10 +52,10 @@ def recompute_provisional(
     """Recompute every stored provisional deadline; log the changes in one entry."""
     changes: list[dict[str, object]] = []
     query = (
-        select(InspectionTask, Draw.plan_id, Draw.attempt)
-        .join(Draw)
+        select(InspectionTaskRow, DrawRow.plan_id, DrawRow.attempt)
+        .join(DrawRow)
         .where(
-            InspectionTask.deadline_provisional.is_(True), InspectionTask.checked_on.is_not(None)
+            InspectionTaskRow.deadline_provisional.is_(True), InspectionTaskRow.checked_on.is_not(None)
         )
     )
     for task, plan_id, attempt in session.execute(query):
@@ -123,10 +123,10 @@ def deadlines(
 ) -> list[DeadlineRow]:
     """Every open task of every standing draw, with its deadline, by department."""
     query = (
-        select(InspectionTask, Draw.plan_id, Draw.attempt)
-        .join(Draw)
-        .where(Draw.state == "drawn", InspectionTask.state.in_(OPEN))
-        .order_by(Draw.plan_id, InspectionTask.visit)
+        select(InspectionTaskRow, DrawRow.plan_id, DrawRow.attempt)
+        .join(DrawRow)
+        .where(DrawRow.state == "drawn", InspectionTaskRow.state.in_(OPEN))
+        .order_by(DrawRow.plan_id, InspectionTaskRow.visit)
     )
     found = list(session.execute(query))
     plans: dict[str, Plan] = {}
@@ -141,7 +141,7 @@ def deadlines(
 
 
 def _row(
-    task: InspectionTask,
+    task: InspectionTaskRow,
     plan: Plan,
     attempt: int,
     name: str,

@@ -24,11 +24,11 @@ from dualrandom.lifecycle.codes import FOLLOW_UPS, RESULT_CODES, result_problem
 from dualrandom.lifecycle.deadlines import deadline_for
 from dualrandom.lifecycle.states import transition_problem
 from dualrandom.lifecycle.tasks import find_task, move, standing_draw, subject
-from dualrandom.models import Draw, InspectionTask
 from dualrandom.registry._batches import Batch, batches, read_header
 from dualrandom.registry._columns import Column
 from dualrandom.registry._fields import Choice, Day, Text
 from dualrandom.registry._source import open_source, read_chunks
+from dualrandom.tables import DrawRow, InspectionTaskRow
 from dualrandom.workdays import WorkCalendar
 
 __all__ = ["RESULT_COLUMNS", "ResultEntry", "ResultsSummary", "import_results", "set_result"]
@@ -75,9 +75,9 @@ class _Tasks:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.draws: dict[str, Draw | str] = {}
+        self.draws: dict[str, DrawRow | str] = {}
 
-    def draw(self, plan_id: str) -> Draw | str:
+    def draw(self, plan_id: str) -> DrawRow | str:
         if plan_id not in self.draws:
             try:
                 self.draws[plan_id] = standing_draw(self.session, plan_id)
@@ -85,7 +85,7 @@ class _Tasks:
                 self.draws[plan_id] = str(exc)
         return self.draws[plan_id]
 
-    def task(self, draw: Draw, ref: str) -> InspectionTask | str:
+    def task(self, draw: DrawRow, ref: str) -> InspectionTaskRow | str:
         try:
             return find_task(self.session, draw, ref)
         except NotFoundError as exc:
@@ -126,9 +126,9 @@ def _enter(
     actor: str,
 ) -> tuple[str, date, bool]:
     draw = tasks.draw(entry.plan_id)
-    assert isinstance(draw, Draw)
+    assert isinstance(draw, DrawRow)
     task = tasks.task(draw, entry.ref)
-    assert isinstance(task, InspectionTask)
+    assert isinstance(task, InspectionTaskRow)
     deadline = deadline_for(calendar, entry.checked_on, settings)
     details = {
         "checked_on": entry.checked_on.isoformat(),
@@ -216,8 +216,8 @@ def import_results(
 def _task_key(tasks: _Tasks, entry: ResultEntry) -> tuple[str, str]:
     """The task a row is about, however it is named (object id or #N)."""
     draw = tasks.draw(entry.plan_id)
-    task = tasks.task(draw, entry.ref) if isinstance(draw, Draw) else None
-    return entry.plan_id, f"#{task.visit}" if isinstance(task, InspectionTask) else entry.ref
+    task = tasks.task(draw, entry.ref) if isinstance(draw, DrawRow) else None
+    return entry.plan_id, f"#{task.visit}" if isinstance(task, InspectionTaskRow) else entry.ref
 
 
 def _check_batch(

@@ -38,8 +38,8 @@ from dualrandom.draws.protocol import draw_files
 from dualrandom.errors import IntegrityError, TaskStateError
 from dualrandom.lifecycle.states import transition_problem
 from dualrandom.lifecycle.tasks import find_task, move, standing_draw, subject, tasks_of
-from dualrandom.models import Draw, DrawMember, DrawVisit, InspectionTask
 from dualrandom.registry import conflicts_as_of, inspectors_as_of, objects_as_of
+from dualrandom.tables import DrawMemberRow, DrawRow, DrawVisitRow, InspectionTaskRow
 
 __all__ = ["SubstitutionReport", "rebuild", "substitute_objects"]
 
@@ -52,7 +52,7 @@ class SubstitutionReport:
     visits: tuple[Visit, ...]
 
 
-def rebuild(session: Session, row: Draw) -> tuple[Preparation, DrawResult]:
+def rebuild(session: Session, row: DrawRow) -> tuple[Preparation, DrawResult]:
     """Re-run a stored draw from its inputs; refuse if it does not come out the same."""
     files = draw_files(session, row.id)
     plan, items = parse_plan(files["plan.json"])
@@ -76,12 +76,12 @@ def rebuild(session: Session, row: Draw) -> tuple[Preparation, DrawResult]:
 
 
 def _stored_visit(session: Session, draw_id: int, number: int) -> Visit:
-    visit = session.get(DrawVisit, (draw_id, number))
+    visit = session.get(DrawVisitRow, (draw_id, number))
     assert visit is not None
     members = session.scalars(
-        select(DrawMember)
-        .where(DrawMember.draw_id == draw_id, DrawMember.visit == number)
-        .order_by(DrawMember.slot)
+        select(DrawMemberRow)
+        .where(DrawMemberRow.draw_id == draw_id, DrawMemberRow.visit == number)
+        .order_by(DrawMemberRow.slot)
     )
     team = tuple(Member(m.slot, m.role, m.cert_no, m.department, m.position) for m in members)
     return Visit(
@@ -94,7 +94,7 @@ def _stored_visit(session: Session, draw_id: int, number: int) -> Visit:
     )
 
 
-def _check(draw_row: Draw, tasks: Sequence[InspectionTask], reason: str) -> None:
+def _check(draw_row: DrawRow, tasks: Sequence[InspectionTaskRow], reason: str) -> None:
     if not reason.strip():
         raise TaskStateError(
             "a substitution needs a reason, e.g. --reason 注销 or --reason 无法联系"
@@ -162,7 +162,7 @@ def substitute_objects(
     return SubstitutionReport(plan_id, row.attempt, outcome.replacements, outcome.visits)
 
 
-def _replacement_json(r: Replacement, new_tasks: dict[str, InspectionTask]) -> dict[str, object]:
+def _replacement_json(r: Replacement, new_tasks: dict[str, InspectionTaskRow]) -> dict[str, object]:
     task = new_tasks.get(r.replacement or "")
     return {
         "stratum": r.stratum,
@@ -175,12 +175,12 @@ def _replacement_json(r: Replacement, new_tasks: dict[str, InspectionTask]) -> d
 
 def _store_visits(
     session: Session,
-    row: Draw,
+    row: DrawRow,
     replacements: Sequence[Replacement],
     visits: Sequence[Visit],
-    tasks: Sequence[InspectionTask],
+    tasks: Sequence[InspectionTaskRow],
     now: datetime,
-) -> dict[str, InspectionTask]:
+) -> dict[str, InspectionTaskRow]:
     """The new visits, their teams and their tasks, by object id."""
     visit_of = {t.object_id: t.visit for t in tasks}
     replaced: dict[str, list[Replacement]] = defaultdict(list)
@@ -191,7 +191,7 @@ def _store_visits(
     for visit in visits:
         mine = replaced[visit.object_id]
         session.add(
-            DrawVisit(
+            DrawVisitRow(
                 draw_id=row.id,
                 number=visit.number,
                 object_id=visit.object_id,
@@ -202,7 +202,7 @@ def _store_visits(
             )
         )
         session.add_all(
-            DrawMember(
+            DrawMemberRow(
                 draw_id=row.id,
                 visit=visit.number,
                 slot=m.slot,
@@ -213,7 +213,7 @@ def _store_visits(
             )
             for m in visit.team
         )
-        task = InspectionTask(
+        task = InspectionTaskRow(
             draw_id=row.id,
             visit=visit.number,
             object_id=visit.object_id,
@@ -229,10 +229,10 @@ def _store_visits(
 
 def _retire(
     session: Session,
-    row: Draw,
-    task: InspectionTask,
+    row: DrawRow,
+    task: InspectionTaskRow,
     replacements: Sequence[Replacement],
-    new_tasks: dict[str, InspectionTask],
+    new_tasks: dict[str, InspectionTaskRow],
     reason: str,
     now: datetime,
     actor: str,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from dualrandom import audit
 from dualrandom.errors import NotFoundError, TaskStateError
 from dualrandom.lifecycle.states import transition_problem
-from dualrandom.models import Draw, InspectionTask
+from dualrandom.tables import DrawRow, InspectionTaskRow
 
 __all__ = [
     "cancel",
@@ -31,9 +31,9 @@ __all__ = [
 ]
 
 
-def standing_draw(session: Session, plan_id: str) -> Draw:
+def standing_draw(session: Session, plan_id: str) -> DrawRow:
     """The plan's latest draw, which must be drawn (not prepared or superseded)."""
-    query = select(Draw).where(Draw.plan_id == plan_id).order_by(Draw.attempt.desc()).limit(1)
+    query = select(DrawRow).where(DrawRow.plan_id == plan_id).order_by(DrawRow.attempt.desc()).limit(1)
     row = session.scalars(query).first()
     if row is None:
         raise NotFoundError(f"plan {plan_id!r} has not been drawn; it has no inspection tasks")
@@ -44,27 +44,27 @@ def standing_draw(session: Session, plan_id: str) -> Draw:
     return row
 
 
-def subject(draw: Draw, task: InspectionTask) -> str:
+def subject(draw: DrawRow, task: InspectionTaskRow) -> str:
     """How the audit log names a task: plan#attempt/visit."""
     return f"{draw.plan_id}#{draw.attempt}/{task.visit}"
 
 
-def tasks_of(session: Session, draw: Draw, states: Iterable[str] = ()) -> list[InspectionTask]:
-    query = select(InspectionTask).where(InspectionTask.draw_id == draw.id)
+def tasks_of(session: Session, draw: DrawRow, states: Iterable[str] = ()) -> list[InspectionTaskRow]:
+    query = select(InspectionTaskRow).where(InspectionTaskRow.draw_id == draw.id)
     wanted = tuple(states)
     if wanted:
-        query = query.where(InspectionTask.state.in_(wanted))
-    return list(session.scalars(query.order_by(InspectionTask.visit)))
+        query = query.where(InspectionTaskRow.state.in_(wanted))
+    return list(session.scalars(query.order_by(InspectionTaskRow.visit)))
 
 
-def find_task(session: Session, draw: Draw, ref: str) -> InspectionTask:
+def find_task(session: Session, draw: DrawRow, ref: str) -> InspectionTaskRow:
     """The task of ``ref``: an object id, or ``#N`` for visit N."""
-    query = select(InspectionTask).where(InspectionTask.draw_id == draw.id)
+    query = select(InspectionTaskRow).where(InspectionTaskRow.draw_id == draw.id)
     text = ref.strip()
     if text.startswith("#") and text[1:].isdigit():
-        query = query.where(InspectionTask.visit == int(text[1:]))
+        query = query.where(InspectionTaskRow.visit == int(text[1:]))
     else:
-        query = query.where(InspectionTask.object_id == text).order_by(InspectionTask.visit)
+        query = query.where(InspectionTaskRow.object_id == text).order_by(InspectionTaskRow.visit)
     task = session.scalars(query).first()
     if task is None:
         raise NotFoundError(
@@ -76,8 +76,8 @@ def find_task(session: Session, draw: Draw, ref: str) -> InspectionTask:
 
 def move(
     session: Session,
-    draw: Draw,
-    task: InspectionTask,
+    draw: DrawRow,
+    task: InspectionTaskRow,
     to: str,
     *,
     now: datetime,
@@ -110,7 +110,7 @@ def move_many(
     now: datetime,
     actor: str,
     reason: str = "",
-) -> list[InspectionTask]:
+) -> list[InspectionTaskRow]:
     """Move the named tasks, or with no names every task in ``from_states``."""
     draw = standing_draw(session, plan_id)
     tasks = (
@@ -126,7 +126,7 @@ def move_many(
 
 def cancel(
     session: Session, plan_id: str, ref: str, reason: str, *, now: datetime, actor: str
-) -> InspectionTask:
+) -> InspectionTaskRow:
     if not reason.strip():
         raise TaskStateError("a cancellation needs a reason (--reason TEXT)")
     return move_many(
@@ -149,7 +149,7 @@ def mark_published(
     now: datetime,
     actor: str,
     notice: str = "",
-) -> list[InspectionTask]:
+) -> list[InspectionTaskRow]:
     """Reviewed results → published (the publishing code calls this once the
     result notice is out; ``notice`` names it in the audit entry)."""
     draw = standing_draw(session, plan_id)

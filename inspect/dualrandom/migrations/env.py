@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from dualrandom.models import Base
+from dualrandom.tables import Base
 
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:

@@ -20,9 +20,16 @@ from sqlalchemy.orm import Session
 
 from dualrandom.core.model import ItemRecord
 from dualrandom.errors import IntegrityError
-from dualrandom.models import AuditEntry, Department, Draw, DrawFile, DrawVisit, InspectionTask
 from dualrandom.publish.labels import PUBLISHED_TASK_STATES
 from dualrandom.rules.store import StoredPlan, list_plans, load_items
+from dualrandom.tables import (
+    AuditEntryRow,
+    DepartmentRow,
+    DrawFileRow,
+    DrawRow,
+    DrawVisitRow,
+    InspectionTaskRow,
+)
 
 __all__ = ["Catalog", "DrawRecord", "read_catalog", "utc"]
 
@@ -101,9 +108,9 @@ class Catalog:
 
 
 def read_catalog(session: Session) -> Catalog:
-    departments = dict(session.execute(select(Department.code, Department.name)).all())
+    departments = dict(session.execute(select(DepartmentRow.code, DepartmentRow.name)).all())
     updated = session.scalar(
-        select(func.max(AuditEntry.at)).where(AuditEntry.action == "rules.item")
+        select(func.max(AuditEntryRow.at)).where(AuditEntryRow.action == "rules.item")
     )
     return Catalog(
         departments=departments,
@@ -117,24 +124,24 @@ def read_catalog(session: Session) -> Catalog:
 def _draws(session: Session) -> list[DrawRecord]:
     documents = dict(
         session.execute(
-            select(DrawFile.draw_id, DrawFile.content).where(DrawFile.name == "plan.json")
+            select(DrawFileRow.draw_id, DrawFileRow.content).where(DrawFileRow.name == "plan.json")
         ).all()
     )
     visits = dict(
-        session.execute(select(DrawVisit.draw_id, func.count()).group_by(DrawVisit.draw_id)).all()
+        session.execute(select(DrawVisitRow.draw_id, func.count()).group_by(DrawVisitRow.draw_id)).all()
     )
     published = session.execute(
-        select(InspectionTask.draw_id, func.count(), func.max(InspectionTask.updated_at))
-        .where(InspectionTask.state.in_(PUBLISHED_TASK_STATES), InspectionTask.result_code != "")
-        .group_by(InspectionTask.draw_id)
+        select(InspectionTaskRow.draw_id, func.count(), func.max(InspectionTaskRow.updated_at))
+        .where(InspectionTaskRow.state.in_(PUBLISHED_TASK_STATES), InspectionTaskRow.result_code != "")
+        .group_by(InspectionTaskRow.draw_id)
     ).all()
     results = {draw_id: (count, utc(latest)) for draw_id, count, latest in published}
-    rows = session.scalars(select(Draw).order_by(Draw.plan_id, Draw.attempt))
+    rows = session.scalars(select(DrawRow).order_by(DrawRow.plan_id, DrawRow.attempt))
     return [_record(row, documents, visits.get(row.id, 0), results.get(row.id)) for row in rows]
 
 
 def _record(
-    row: Draw, documents: dict[int, bytes], visits: int, results: tuple[int, datetime] | None
+    row: DrawRow, documents: dict[int, bytes], visits: int, results: tuple[int, datetime] | None
 ) -> DrawRecord:
     if row.id not in documents:
         raise IntegrityError(f"draw {row.plan_id}#{row.attempt} has no stored plan.json")

@@ -19,10 +19,16 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from dualrandom.errors import IntegrityError
-from dualrandom.models import DrawMember, DrawVisit, InspectionTask, InspectorRow, ObjectRow
 from dualrandom.publish._catalog import DrawRecord
 from dualrandom.publish.labels import PUBLISHED_TASK_STATES, role_label
 from dualrandom.publish.names import display_name
+from dualrandom.tables import (
+    DrawMemberRow,
+    DrawVisitRow,
+    InspectionTaskRow,
+    InspectorRow,
+    ObjectRow,
+)
 
 __all__ = ["Visit", "read_visits"]
 
@@ -55,7 +61,7 @@ class Visit(NamedTuple):
 def object_as_of(version: int) -> Any:
     """Join condition: the object row that held in registry ``version``."""
     return and_(
-        ObjectRow.object_id == DrawVisit.object_id,
+        ObjectRow.object_id == DrawVisitRow.object_id,
         ObjectRow.version_from <= version,
         or_(ObjectRow.version_to.is_(None), ObjectRow.version_to > version),
         ObjectRow.gone.is_(False),
@@ -66,29 +72,29 @@ def visit_query(version: int) -> Select[*tuple[Any, ...]]:
     """Visits with the public object columns as of ``version`` and the task columns."""
     return (
         select(
-            DrawVisit.number,
-            DrawVisit.object_id,
-            DrawVisit.ticket,
-            DrawVisit.items,
-            DrawVisit.departments,
+            DrawVisitRow.number,
+            DrawVisitRow.object_id,
+            DrawVisitRow.ticket,
+            DrawVisitRow.items,
+            DrawVisitRow.departments,
             ObjectRow.name,
             ObjectRow.type,
             ObjectRow.id_type,
             ObjectRow.district,
-            InspectionTask.state,
-            InspectionTask.reason,
-            InspectionTask.replaced_by_visit,
-            InspectionTask.checked_on,
-            InspectionTask.result_code,
-            InspectionTask.follow_up,
+            InspectionTaskRow.state,
+            InspectionTaskRow.reason,
+            InspectionTaskRow.replaced_by_visit,
+            InspectionTaskRow.checked_on,
+            InspectionTaskRow.result_code,
+            InspectionTaskRow.follow_up,
         )
-        .select_from(DrawVisit)
+        .select_from(DrawVisitRow)
         .join(ObjectRow, object_as_of(version), isouter=True)
         .join(
-            InspectionTask,
+            InspectionTaskRow,
             and_(
-                InspectionTask.draw_id == DrawVisit.draw_id,
-                InspectionTask.visit == DrawVisit.number,
+                InspectionTaskRow.draw_id == DrawVisitRow.draw_id,
+                InspectionTaskRow.visit == DrawVisitRow.number,
             ),
             isouter=True,
         )
@@ -150,8 +156,8 @@ def read_visits(session: Session, record: DrawRecord) -> Iterator[Visit]:
     team = _inspectors(session, record) if record.inspector_names else {}
     query = (
         visit_query(record.objects_version)
-        .where(DrawVisit.draw_id == record.id)
-        .order_by(DrawVisit.number)
+        .where(DrawVisitRow.draw_id == record.id)
+        .order_by(DrawVisitRow.number)
         .execution_options(yield_per=CHUNK)
     )
     for row in session.execute(query):
@@ -161,15 +167,15 @@ def read_visits(session: Session, record: DrawRecord) -> Iterator[Visit]:
 def _inspectors(session: Session, record: DrawRecord) -> dict[int, tuple[str, ...]]:
     version = record.inspectors_version
     as_of = and_(
-        InspectorRow.cert_no == DrawMember.cert_no,
+        InspectorRow.cert_no == DrawMemberRow.cert_no,
         InspectorRow.version_from <= version,
         or_(InspectorRow.version_to.is_(None), InspectorRow.version_to > version),
     )
     rows = session.execute(
-        select(DrawMember.visit, InspectorRow.name, DrawMember.role)
+        select(DrawMemberRow.visit, InspectorRow.name, DrawMemberRow.role)
         .join(InspectorRow, as_of)
-        .where(DrawMember.draw_id == record.id)
-        .order_by(DrawMember.visit, DrawMember.slot)
+        .where(DrawMemberRow.draw_id == record.id)
+        .order_by(DrawMemberRow.visit, DrawMemberRow.slot)
     ).all()
     team: dict[int, list[str]] = defaultdict(list)
     for visit, name, role in rows:

@@ -32,7 +32,6 @@ from dualrandom.config import Settings
 from dualrandom.draws import export_bundle
 from dualrandom.errors import UserError
 from dualrandom.lifecycle.tasks import mark_published
-from dualrandom.models import Draw, InspectionTask
 from dualrandom.publish import paths
 from dualrandom.publish._build import Build
 from dualrandom.publish._catalog import DrawRecord, read_catalog
@@ -50,6 +49,7 @@ from dualrandom.publish._visits import read_visits
 from dualrandom.publish._writer import SiteWriter
 from dualrandom.publish.contexts import Download, NoticeHead, StatsIndexRow
 from dualrandom.publish.render import Renderer
+from dualrandom.tables import DrawRow, InspectionTaskRow
 
 __all__ = ["SITE_TITLE", "PublishReport", "consistent_reads", "default_site_dir", "publish_site"]
 
@@ -161,13 +161,13 @@ def _publish_reviewed(session: Session, now: datetime, actor: str) -> None:
     result notices carry the time they were published, and building again from
     the same database gives the same notices."""
     standing = session.execute(
-        select(Draw.plan_id, Draw.attempt)
-        .join(InspectionTask, InspectionTask.draw_id == Draw.id)
-        .where(Draw.state == "drawn", InspectionTask.state == "reviewed")
+        select(DrawRow.plan_id, DrawRow.attempt)
+        .join(InspectionTaskRow, InspectionTaskRow.draw_id == DrawRow.id)
+        .where(DrawRow.state == "drawn", InspectionTaskRow.state == "reviewed")
         .distinct()
     ).all()
     for plan_id, attempt in sorted(standing):
-        latest = session.scalar(select(func.max(Draw.attempt)).where(Draw.plan_id == plan_id))
+        latest = session.scalar(select(func.max(DrawRow.attempt)).where(DrawRow.plan_id == plan_id))
         # With a replacement prepared, the lifecycle has no standing draw to
         # mark; the reviewed results are shown all the same.
         if latest == attempt:

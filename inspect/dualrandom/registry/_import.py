@@ -18,7 +18,6 @@ from dualrandom import audit
 from dualrandom.core.canonical import ObjectColumns, ObjectSnapshotBuilder
 from dualrandom.core.model import DepartmentRecord
 from dualrandom.errors import NotFoundError
-from dualrandom.models import Department, RegistryVersion
 from dualrandom.registry._batches import Batch
 from dualrandom.registry._checks import Context
 from dualrandom.registry._columns import COLUMNS, REGISTRY_KINDS
@@ -27,6 +26,7 @@ from dualrandom.registry._read import Progress, check_file, context_for
 from dualrandom.registry._source import Source, guess_source, hashed, open_source
 from dualrandom.registry._store import Counts, VersionWriter, larger_page_cache
 from dualrandom.registry.snapshot import registry_digest
+from dualrandom.tables import DepartmentRow, RegistryVersionRow
 
 __all__ = ["ImportSummary", "import_registry"]
 
@@ -122,7 +122,7 @@ def import_registry(
 
 def _next_number(session: Session, kind: str) -> int:
     latest = session.scalar(
-        select(func.max(RegistryVersion.number)).where(RegistryVersion.kind == kind)
+        select(func.max(RegistryVersionRow.number)).where(RegistryVersionRow.kind == kind)
     )
     return (latest or 0) + 1
 
@@ -288,12 +288,12 @@ def _import_departments(
 def _upsert_departments(session: Session, records: Sequence[DepartmentRecord]) -> Counts:
     """Add new departments, update changed ones; never remove one (items and
     inspectors of past versions refer to it)."""
-    stored = {row.code: row for row in session.scalars(select(Department))}
+    stored = {row.code: row for row in session.scalars(select(DepartmentRow))}
     added = changed = 0
     for record in records:
         row = stored.get(record.code)
         if row is None:
-            session.add(Department(code=record.code, name=record.name, level=record.level))
+            session.add(DepartmentRow(code=record.code, name=record.name, level=record.level))
             added += 1
         elif (row.name, row.level) != (record.name, record.level):
             row.name, row.level = record.name, record.level
@@ -305,7 +305,7 @@ def _upsert_departments(session: Session, records: Sequence[DepartmentRecord]) -
 def _record(session: Session, summary: ImportSummary, at: datetime) -> None:
     """The version row and its audit entry, in the same transaction as the rows."""
     session.add(
-        RegistryVersion(
+        RegistryVersionRow(
             kind=summary.kind,
             number=summary.number,
             mode=summary.mode,

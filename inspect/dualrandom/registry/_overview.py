@@ -10,9 +10,9 @@ from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.orm import Session
 
 from dualrandom.errors import NotFoundError
-from dualrandom.models import Department, RegistryVersion
 from dualrandom.registry._columns import REGISTRY_KINDS
 from dualrandom.registry._store import TABLES
+from dualrandom.tables import DepartmentRow, RegistryVersionRow
 
 __all__ = ["COUNTED_BY", "list_versions", "registry_counts"]
 
@@ -29,12 +29,12 @@ def _known(kind: str) -> None:
         raise NotFoundError(f"unknown registry {kind!r}; one of: {', '.join(REGISTRY_KINDS)}")
 
 
-def list_versions(session: Session, kind: str | None = None) -> list[RegistryVersion]:
+def list_versions(session: Session, kind: str | None = None) -> list[RegistryVersionRow]:
     """Every version, oldest first, of one registry or of all."""
-    query = select(RegistryVersion).order_by(RegistryVersion.kind, RegistryVersion.number)
+    query = select(RegistryVersionRow).order_by(RegistryVersionRow.kind, RegistryVersionRow.number)
     if kind is not None:
         _known(kind)
-        query = query.where(RegistryVersion.kind == kind)
+        query = query.where(RegistryVersionRow.kind == kind)
     return list(session.scalars(query))
 
 
@@ -43,7 +43,7 @@ def registry_counts(session: Session, kind: str) -> dict[str, dict[str, int]]:
     plus ``"rows"``: how many rows are current and, for versioned registries, gone."""
     _known(kind)
     if kind == "departments":
-        table: Table = Department.__table__  # type: ignore[assignment]
+        table: Table = DepartmentRow.__table__  # type: ignore[assignment]
         live: list[ColumnElement[bool]] = []
     else:
         table = TABLES[kind]

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualrandom.errors import Problem, ValidationError
-from dualrandom.models import Department, InspectorRow, ObjectRow
 from dualrandom.registry._batches import Batch, batches, read_header
 from dualrandom.registry._checks import Check, Context, checks_for
 from dualrandom.registry._columns import COLUMNS
 from dualrandom.registry._source import Source, read_table
+from dualrandom.tables import DepartmentRow, InspectorRow, ObjectRow
 
 __all__ = ["MAX_PROBLEMS", "Progress", "check_file", "context_for"]
 
@@ -34,7 +34,7 @@ Progress = Callable[[str, int, int], None]  # step, done, total (0: unknown)
 
 
 def context_for(session: Session, today: date) -> Context:
-    departments = frozenset(session.scalars(select(Department.code)))
+    departments = frozenset(session.scalars(select(DepartmentRow.code)))
     return Context(today, departments, lambda kind, ids: _registered(session, kind, ids))
 
 

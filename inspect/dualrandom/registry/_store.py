@@ -1,7 +1,7 @@
 """Writing a validated registry file as a new version of the versioned rows.
 
 Rows stream into a staging table in batches; one set-based pass then compares
-the staging table with the current rows (see :mod:`dualrandom.models`):
+the staging table with the current rows (see :mod:`dualrandom.tables`):
 
 * an unchanged row is left alone;
 * a changed row, or an object that was gone and is back, has its current
@@ -48,7 +48,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from dualrandom.models import ConflictRow, InspectorRow, ObjectRow
+from dualrandom.tables import ConflictRow, InspectorRow, ObjectRow
 
 __all__ = ["KEYS", "TABLES", "Counts", "VersionWriter", "larger_page_cache"]
 

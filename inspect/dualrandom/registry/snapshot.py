@@ -41,7 +41,13 @@ from dualrandom.core.model import (
     ObjectRecord,
 )
 from dualrandom.errors import NotFoundError
-from dualrandom.models import ConflictRow, Department, InspectorRow, ObjectRow, RegistryVersion
+from dualrandom.tables import (
+    ConflictRow,
+    DepartmentRow,
+    InspectorRow,
+    ObjectRow,
+    RegistryVersionRow,
+)
 
 __all__ = [
     "conflicts_as_of",
@@ -101,21 +107,21 @@ _KEYS = {
 }
 
 
-def current_version(session: Session, kind: str) -> RegistryVersion | None:
+def current_version(session: Session, kind: str) -> RegistryVersionRow | None:
     """The latest version of ``kind``, or None before its first import."""
     return session.scalars(
-        select(RegistryVersion)
-        .where(RegistryVersion.kind == kind)
-        .order_by(RegistryVersion.number.desc())
+        select(RegistryVersionRow)
+        .where(RegistryVersionRow.kind == kind)
+        .order_by(RegistryVersionRow.number.desc())
         .limit(1)
     ).first()
 
 
-def get_version(session: Session, kind: str, number: int) -> RegistryVersion:
+def get_version(session: Session, kind: str, number: int) -> RegistryVersionRow:
     """Version ``number`` of ``kind``; NotFoundError names the versions that exist."""
     version = session.scalars(
-        select(RegistryVersion).where(
-            RegistryVersion.kind == kind, RegistryVersion.number == number
+        select(RegistryVersionRow).where(
+            RegistryVersionRow.kind == kind, RegistryVersionRow.number == number
         )
     ).first()
     if version is None:
@@ -276,7 +282,7 @@ def conflicts_as_of(session: Session, version: int | None = None) -> list[Confli
 
 def departments(session: Session) -> list[DepartmentRecord]:
     """Every department, sorted by code (departments are upserted, not versioned)."""
-    rows = session.execute(select(Department.code, Department.name, Department.level))
+    rows = session.execute(select(DepartmentRow.code, DepartmentRow.name, DepartmentRow.level))
     return sorted((DepartmentRecord(*row) for row in rows), key=lambda d: d.code)
 
 

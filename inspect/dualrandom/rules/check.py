@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from dualrandom.core.model import ItemRecord, ObjectFilter, Plan
 from dualrandom.errors import Problem, RulesError
-from dualrandom.models import Department
 from dualrandom.rules._locate import KeyPath
 from dualrandom.rules._read import hint
 from dualrandom.rules.files import ITEMS_FILE, RuleSet, read_rules
@@ -30,6 +29,7 @@ from dualrandom.rules.store import (
     save_plans,
     stored_ids,
 )
+from dualrandom.tables import DepartmentRow
 
 __all__ = ["LoadReport", "check_rules", "cross_check", "store_rules"]
 
@@ -116,7 +116,7 @@ def _plan_items(
 def check_rules(session: Session, rules_dir: Path, display: str | None = None) -> RuleSet:
     """Read the rules folder and check it all; RulesError lists every problem."""
     rules = read_rules(rules_dir, display)
-    departments = set(session.scalars(select(Department.code)))
+    departments = set(session.scalars(select(DepartmentRow.code)))
     problems = [*rules.problems, *cross_check(rules, departments, load_items(session))]
     if problems:
         raise RulesError(problems)

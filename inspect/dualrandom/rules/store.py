@@ -26,7 +26,6 @@ from dualrandom import audit
 from dualrandom.core.model import ItemRecord, Plan
 from dualrandom.core.plan_json import plan_digest
 from dualrandom.errors import IntegrityError, NotFoundError, Problem, RulesError
-from dualrandom.models import Department, Item, PlanRow
 from dualrandom.rules._read import hint
 from dualrandom.rules.codec import (
     filter_from_json,
@@ -37,6 +36,7 @@ from dualrandom.rules.codec import (
     ratio_from_text,
     ratio_text,
 )
+from dualrandom.tables import DepartmentRow, ItemRow, PlanRow
 
 __all__ = [
     "NO_DEPARTMENTS",
@@ -102,7 +102,7 @@ def _item_columns(item: ItemRecord) -> dict[str, Any]:
     }
 
 
-def _item_from_row(row: Item) -> ItemRecord:
+def _item_from_row(row: ItemRow) -> ItemRecord:
     return ItemRecord(
         code=row.code,
         name=row.name,
@@ -125,12 +125,12 @@ def save_items(session: Session, items: Sequence[ItemRecord], source: str) -> Ch
     department is not in the departments table.
     """
     _check_items(session, items, source)
-    rows = {row.code: row for row in session.scalars(select(Item))}
+    rows = {row.code: row for row in session.scalars(select(ItemRow))}
     added, changed, unchanged = [], [], []
     for item in sorted(items, key=lambda i: i.code):
         columns, row = _item_columns(item), rows.get(item.code)
         if row is None:
-            session.add(Item(**columns))
+            session.add(ItemRow(**columns))
             audit.append(session, "rules.item", item.code, _item_payload("added", source, item))
             added.append(item.code)
         elif {key: getattr(row, key) for key in columns} != columns:
@@ -155,7 +155,7 @@ def _item_payload(
 
 
 def _check_items(session: Session, items: Sequence[ItemRecord], source: str) -> None:
-    known = sorted(session.scalars(select(Department.code)))
+    known = sorted(session.scalars(select(DepartmentRow.code)))
     problems, seen = [], set()
     if not known:
         problems.append(Problem(source, None, "department", "", NO_DEPARTMENTS))
@@ -172,7 +172,7 @@ def _check_items(session: Session, items: Sequence[ItemRecord], source: str) -> 
 
 def load_items(session: Session) -> dict[str, ItemRecord]:
     """Every stored item, by code (in code order)."""
-    rows = session.scalars(select(Item).order_by(Item.code))
+    rows = session.scalars(select(ItemRow).order_by(ItemRow.code))
     return {row.code: _item_from_row(row) for row in rows}
 
 
@@ -254,6 +254,6 @@ def list_plans(session: Session, year: int | None = None) -> list[StoredPlan]:
 def stored_ids(session: Session) -> Mapping[str, frozenset[str]]:
     """Codes of every stored item and ids of every stored plan."""
     return {
-        "items": frozenset(session.scalars(select(Item.code))),
+        "items": frozenset(session.scalars(select(ItemRow.code))),
         "plans": frozenset(session.scalars(select(PlanRow.id))),
     }

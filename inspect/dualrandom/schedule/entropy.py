@@ -16,22 +16,22 @@ from sqlalchemy.orm import Session
 
 from dualrandom import audit
 from dualrandom.errors import DrawStateError
-from dualrandom.models import Draw, StepRun
+from dualrandom.tables import DrawRow, StepRunRow
 
 __all__ = ["supply_entropy"]
 
 
 def supply_entropy(
     session: Session, plan_id: str, value: str, *, now: datetime, actor: str = "cli"
-) -> StepRun:
+) -> StepRunRow:
     text = unicodedata.normalize("NFC", value.strip())
     if not text:
         raise DrawStateError("the public entropy is empty")
     row = session.scalars(
-        select(StepRun).where(StepRun.plan_id == plan_id, StepRun.step == "draw")
+        select(StepRunRow).where(StepRunRow.plan_id == plan_id, StepRunRow.step == "draw")
     ).first()
     latest = session.scalars(
-        select(Draw).where(Draw.plan_id == plan_id).order_by(Draw.attempt.desc()).limit(1)
+        select(DrawRow).where(DrawRow.plan_id == plan_id).order_by(DrawRow.attempt.desc()).limit(1)
     ).first()
     if row is None or row.state == "done" or latest is None or latest.state != "prepared":
         raise DrawStateError(

@@ -32,8 +32,8 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import select
 
 from dualrandom.app import App
-from dualrandom.models import StepRun
 from dualrandom.schedule.runner import Outcome, catch_up, run_step, sync_all, utc
+from dualrandom.tables import StepRunRow
 
 __all__ = [
     "JOB_DEFAULTS",
@@ -140,10 +140,10 @@ def _retry_at(bound: _Binding, outcome: Outcome) -> datetime | None:
         return None
     with bound.app.transaction() as session:
         row = session.scalars(
-            select(StepRun).where(
-                StepRun.plan_id == outcome.key.plan_id,
-                StepRun.batch == outcome.key.batch,
-                StepRun.step == outcome.key.step,
+            select(StepRunRow).where(
+                StepRunRow.plan_id == outcome.key.plan_id,
+                StepRunRow.batch == outcome.key.batch,
+                StepRunRow.step == outcome.key.step,
             )
         ).first()
     lease = row.lease_expires_at if row is not None else None
@@ -181,7 +181,7 @@ def plan_jobs() -> list[str]:
         steps = sync_all(bound.app, session)
         done = {
             (r.plan_id, r.batch, r.step)
-            for r in session.scalars(select(StepRun).where(StepRun.state == "done"))
+            for r in session.scalars(select(StepRunRow).where(StepRunRow.state == "done"))
         }
     open_steps = [s for s in steps if (s.plan_id, s.batch, s.step) not in done]
     wanted = []

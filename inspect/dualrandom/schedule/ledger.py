@@ -28,8 +28,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from dualrandom.models import StepRun
 from dualrandom.schedule.timeline import StepTime
+from dualrandom.tables import StepRunRow
 
 __all__ = ["Claim", "StepKey", "claim", "ensure_rows", "fail", "get_row", "mark_done"]
 
@@ -56,11 +56,11 @@ class Claim:
 
 
 def _where(key: StepKey) -> tuple[ColumnElement[bool], ...]:
-    return (StepRun.plan_id == key.plan_id, StepRun.batch == key.batch, StepRun.step == key.step)
+    return (StepRunRow.plan_id == key.plan_id, StepRunRow.batch == key.batch, StepRunRow.step == key.step)
 
 
-def get_row(session: Session, key: StepKey) -> StepRun | None:
-    return session.scalars(select(StepRun).where(*_where(key))).first()
+def get_row(session: Session, key: StepKey) -> StepRunRow | None:
+    return session.scalars(select(StepRunRow).where(*_where(key))).first()
 
 
 def ensure_rows(session: Session, steps: list[StepTime]) -> None:
@@ -82,12 +82,12 @@ def ensure_rows(session: Session, steps: list[StepTime]) -> None:
             "outcome": "",
             "error": "",
         }
-        session.execute(insert(StepRun).values(**values).on_conflict_do_nothing())
+        session.execute(insert(StepRunRow).values(**values).on_conflict_do_nothing())
         session.execute(
-            update(StepRun)
+            update(StepRunRow)
             .where(*_where(StepKey(step.plan_id, step.batch, step.step)))
-            .where(StepRun.state.in_(("pending", "failed")))
-            .where(or_(StepRun.due_at != step.due, StepRun.due_provisional != step.provisional))
+            .where(StepRunRow.state.in_(("pending", "failed")))
+            .where(or_(StepRunRow.due_at != step.due, StepRunRow.due_provisional != step.provisional))
             .values(due_at=step.due, due_provisional=step.provisional)
         )
 
@@ -100,12 +100,12 @@ def claim(
     if before is None:
         return None
     result = session.execute(
-        update(StepRun)
+        update(StepRunRow)
         .where(*_where(key))
         .where(
             or_(
-                StepRun.state.in_(("pending", "failed")),
-                and_(StepRun.state == "running", StepRun.lease_expires_at < now),
+                StepRunRow.state.in_(("pending", "failed")),
+                and_(StepRunRow.state == "running", StepRunRow.lease_expires_at < now),
             )
         )
         .values(
@@ -113,7 +113,7 @@ def claim(
             owner=owner,
             lease_expires_at=now + lease,
             started_at=now,
-            runs=StepRun.runs + 1,
+            runs=StepRunRow.runs + 1,
         )
         .execution_options(synchronize_session=False)
     )
@@ -125,9 +125,9 @@ def claim(
 def mark_done(session: Session, key: StepKey, owner: str, now: datetime) -> bool:
     """Mark the claimed step done (in the transaction that does its work)."""
     result = session.execute(
-        update(StepRun)
+        update(StepRunRow)
         .where(*_where(key))
-        .where(StepRun.owner == owner, StepRun.state == "running")
+        .where(StepRunRow.owner == owner, StepRunRow.state == "running")
         .values(state="done", finished_at=now, lease_expires_at=None, error="")
         .execution_options(synchronize_session=False)
     )
@@ -137,9 +137,9 @@ def mark_done(session: Session, key: StepKey, owner: str, now: datetime) -> bool
 def fail(session: Session, key: StepKey, owner: str, now: datetime, error: str) -> bool:
     """Give the step back as failed; the next catch-up tries it again."""
     result = session.execute(
-        update(StepRun)
+        update(StepRunRow)
         .where(*_where(key))
-        .where(StepRun.owner == owner, StepRun.state == "running")
+        .where(StepRunRow.owner == owner, StepRunRow.state == "running")
         .values(state="failed", finished_at=now, lease_expires_at=None, error=error)
         .execution_options(synchronize_session=False)
     )

@@ -23,12 +23,12 @@ from dualrandom.app import App
 from dualrandom.draws import SecretStore
 from dualrandom.errors import DualRandomError, UserError
 from dualrandom.lifecycle.deadlines import refresh_calendar
-from dualrandom.models import StepRun
 from dualrandom.publish import consistent_reads, default_site_dir
 from dualrandom.rules.store import list_plans, load_plan
 from dualrandom.schedule.ledger import Claim, StepKey, claim, ensure_rows, fail, get_row, mark_done
 from dualrandom.schedule.steps import STEP_WORK, StepContext, waiting_for
 from dualrandom.schedule.timeline import STEPS, StepTime, is_scheduled, plan_steps
+from dualrandom.tables import StepRunRow
 from dualrandom.workdays import WorkCalendar, load_calendar
 
 __all__ = ["Outcome", "catch_up", "new_owner", "run_step", "sync_all", "utc"]
@@ -86,8 +86,8 @@ def sync_all(app: App, session: Session) -> list[StepTime]:
     ensure_rows(session, steps)
     if manual:
         session.execute(
-            delete(StepRun).where(
-                StepRun.plan_id.in_(manual), StepRun.state == "pending", StepRun.runs == 0
+            delete(StepRunRow).where(
+                StepRunRow.plan_id.in_(manual), StepRunRow.state == "pending", StepRunRow.runs == 0
             )
         )
     return steps
@@ -174,7 +174,7 @@ def _context(app: App, now: datetime) -> StepContext:
 def _record(
     app: App,
     session: Session,
-    row: StepRun,
+    row: StepRunRow,
     outcome: str,
     attempt: int | None,
     now: datetime,
@@ -186,7 +186,7 @@ def _record(
 
 
 def _payload(
-    app: App, row: StepRun, claimed: Claim, now: datetime, late: bool
+    app: App, row: StepRunRow, claimed: Claim, now: datetime, late: bool
 ) -> dict[str, object]:
     due = utc(row.due_at)
     payload: dict[str, object] = {
@@ -238,7 +238,7 @@ def catch_up(app: App, *, now: datetime, owner: str | None = None) -> list[Outco
         steps = sync_all(app, session)
         done = {
             (r.plan_id, r.batch, r.step)
-            for r in session.scalars(select(StepRun).where(StepRun.state == "done"))
+            for r in session.scalars(select(StepRunRow).where(StepRunRow.state == "done"))
         }
     draw_due = {s.plan_id: s.due for s in steps if s.step == "draw"}
     due = sorted(

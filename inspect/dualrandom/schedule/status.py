@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from dualrandom.config import Settings
 from dualrandom.core.model import Plan
-from dualrandom.models import StepRun
 from dualrandom.rules.store import list_plans
 from dualrandom.schedule.runner import utc
 from dualrandom.schedule.steps import waiting_for
 from dualrandom.schedule.timeline import StepTime, is_scheduled, plan_steps
+from dualrandom.tables import StepRunRow
 from dualrandom.workdays import load_calendar
 
 __all__ = ["BatchTimes", "StepStatus", "batch_times", "step_statuses"]
@@ -37,7 +37,7 @@ class StepStatus:
     note: str
 
 
-def _note(session: Session, row: StepRun | None, overdue: bool) -> str:
+def _note(session: Session, row: StepRunRow | None, overdue: bool) -> str:
     if row is None:
         return "runs at the next start or daily catch-up" if overdue else ""
     if row.state == "done":
@@ -52,8 +52,8 @@ def _note(session: Session, row: StepRun | None, overdue: bool) -> str:
     )
 
 
-def _rows(session: Session) -> dict[tuple[str, str, str], StepRun]:
-    return {(r.plan_id, r.batch, r.step): r for r in session.scalars(select(StepRun))}
+def _rows(session: Session) -> dict[tuple[str, str, str], StepRunRow]:
+    return {(r.plan_id, r.batch, r.step): r for r in session.scalars(select(StepRunRow))}
 
 
 def _scheduled(session: Session, settings: Settings) -> list[tuple[Plan, list[StepTime]]]:

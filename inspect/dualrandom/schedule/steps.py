@@ -34,9 +34,9 @@ from sqlalchemy.orm import Session
 
 from dualrandom.draws import SecretStore, prepare_draw, run_draw
 from dualrandom.errors import DrawStateError
-from dualrandom.models import Draw, StepRun
 from dualrandom.publish import publish_site
 from dualrandom.rules.store import load_plan
+from dualrandom.tables import DrawRow, StepRunRow
 
 __all__ = ["STEP_WORK", "StepContext", "StepDone", "declared_entropy", "waiting_for"]
 
@@ -65,24 +65,24 @@ class StepDone:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def declared_entropy(draw: Draw) -> str:
+def declared_entropy(draw: DrawRow) -> str:
     """The public value of an unattended draw, fixed by its commitment."""
     return f"DR-1 scheduled draw {draw.plan_id} attempt {draw.attempt}, commitment {draw.commitment_hash}"
 
 
-def _latest(session: Session, plan_id: str) -> Draw | None:
-    query = select(Draw).where(Draw.plan_id == plan_id).order_by(Draw.attempt.desc()).limit(1)
+def _latest(session: Session, plan_id: str) -> DrawRow | None:
+    query = select(DrawRow).where(DrawRow.plan_id == plan_id).order_by(DrawRow.attempt.desc()).limit(1)
     return session.scalars(query).first()
 
 
-def _step_row(session: Session, row: StepRun, step: str) -> StepRun | None:
-    query = select(StepRun).where(
-        StepRun.plan_id == row.plan_id, StepRun.batch == row.batch, StepRun.step == step
+def _step_row(session: Session, row: StepRunRow, step: str) -> StepRunRow | None:
+    query = select(StepRunRow).where(
+        StepRunRow.plan_id == row.plan_id, StepRunRow.batch == row.batch, StepRunRow.step == step
     )
     return session.scalars(query).first()
 
 
-def waiting_for(session: Session, row: StepRun) -> str | None:
+def waiting_for(session: Session, row: StepRunRow) -> str | None:
     """Why a due step cannot run yet, or None."""
     before = {"draw": "prepare", "publish": "draw"}.get(row.step)
     if before is not None:
@@ -99,7 +99,7 @@ def waiting_for(session: Session, row: StepRun) -> str | None:
     return None
 
 
-def _prepare(session: Session, row: StepRun, ctx: StepContext) -> StepDone:
+def _prepare(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
     latest = _latest(session, row.plan_id)
     if latest is not None and latest.state in ("prepared", "drawn"):
         return StepDone(
@@ -131,7 +131,7 @@ def _prepare(session: Session, row: StepRun, ctx: StepContext) -> StepDone:
     )
 
 
-def _draw(session: Session, row: StepRun, ctx: StepContext) -> StepDone:
+def _draw(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
     latest = _latest(session, row.plan_id)
     if latest is not None and latest.state == "drawn":
         return StepDone(f"already drawn (attempt {latest.attempt})", latest.attempt)
@@ -155,7 +155,7 @@ def _draw(session: Session, row: StepRun, ctx: StepContext) -> StepDone:
     )
 
 
-def _publish(session: Session, row: StepRun, ctx: StepContext) -> StepDone:
+def _publish(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
     latest = _latest(session, row.plan_id)
     if latest is None or latest.state != "drawn":
         raise DrawStateError(f"plan {row.plan_id} has no standing draw to publish")
@@ -169,7 +169,7 @@ def _publish(session: Session, row: StepRun, ctx: StepContext) -> StepDone:
     )
 
 
-STEP_WORK: dict[str, Callable[[Session, StepRun, StepContext], StepDone]] = {
+STEP_WORK: dict[str, Callable[[Session, StepRunRow, StepContext], StepDone]] = {
     "prepare": _prepare,
     "draw": _draw,
     "publish": _publish,

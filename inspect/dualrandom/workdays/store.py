@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from dualrandom import audit
 from dualrandom.errors import Problem, ValidationError
-from dualrandom.models import CalendarDay, CalendarYear
+from dualrandom.tables import CalendarDayRow, CalendarYearRow
 from dualrandom.workdays._model import WorkCalendar
 from dualrandom.workdays._package import package_source, package_years
 from dualrandom.workdays._year import DayInfo, YearDays
@@ -44,10 +44,10 @@ class LoadedYear:
 def load_calendar(session: Session) -> WorkCalendar:
     """The calendar of every loaded year (only the days that break Monday–Friday
     are read)."""
-    years = frozenset(session.scalars(select(CalendarYear.year)))
+    years = frozenset(session.scalars(select(CalendarYearRow.year)))
     rows = session.execute(
-        select(CalendarDay.day, CalendarDay.workday).where(
-            CalendarDay.kind.in_(("holiday", "makeup"))
+        select(CalendarDayRow.day, CalendarDayRow.workday).where(
+            CalendarDayRow.kind.in_(("holiday", "makeup"))
         )
     )
     return WorkCalendar(years, dict(rows.all()))
@@ -56,13 +56,13 @@ def load_calendar(session: Session) -> WorkCalendar:
 def loaded_years(session: Session) -> list[LoadedYear]:
     return [
         LoadedYear(r.year, r.source, r.notice, r.digest, r.loaded_at)
-        for r in session.scalars(select(CalendarYear).order_by(CalendarYear.year))
+        for r in session.scalars(select(CalendarYearRow).order_by(CalendarYearRow.year))
     ]
 
 
 def year_days(session: Session, year: int) -> dict[date, DayInfo]:
     """The stored days of ``year`` (empty when it is not loaded)."""
-    rows = session.scalars(select(CalendarDay).where(CalendarDay.year == year))
+    rows = session.scalars(select(CalendarDayRow).where(CalendarDayRow.year == year))
     return {r.day: DayInfo(r.workday, r.kind, r.name) for r in rows}
 
 
@@ -73,22 +73,22 @@ def save_year(
 
     Days of the year before that the notice sets (a 元旦 holiday starting in
     December) replace those days of that year, which must be loaded."""
-    row = session.get(CalendarYear, days.year)
+    row = session.get(CalendarYearRow, days.year)
     digest = days.digest()
     if row is not None and row.digest == digest:
         return False
     _check_earlier(session, days)
     previous = None if row is None else row.digest
     if row is None:
-        row = CalendarYear(year=days.year)
+        row = CalendarYearRow(year=days.year)
         session.add(row)
     row.source, row.notice, row.digest, row.loaded_at = source, notice, digest, now
     session.flush()
-    session.execute(delete(CalendarDay).where(CalendarDay.year == days.year))
+    session.execute(delete(CalendarDayRow).where(CalendarDayRow.year == days.year))
     # A year is 365 rows and seeding writes twenty years: one bulk insert each.
-    session.execute(insert(CalendarDay), _rows(days.year, days.days))
+    session.execute(insert(CalendarDayRow), _rows(days.year, days.days))
     for day, info in days.earlier.items():
-        stored = session.get(CalendarDay, day)
+        stored = session.get(CalendarDayRow, day)
         if stored is not None:
             stored.workday, stored.kind, stored.name = info.workday, info.kind, info.name
     session.flush()
@@ -105,7 +105,7 @@ def save_year(
 
 def _check_earlier(session: Session, days: YearDays) -> None:
     missing = sorted(
-        {d.year for d in days.earlier} - set(session.scalars(select(CalendarYear.year)))
+        {d.year for d in days.earlier} - set(session.scalars(select(CalendarYearRow.year)))
     )
     if missing:
         reason = (
@@ -138,7 +138,7 @@ def seed_from_package(session: Session, *, now: datetime, actor: str = "cli") ->
     """Store every year the installed ``chinesecalendar`` knows and the table
     lacks; a year already loaded (from any source) is left as it is. Returns
     the years added."""
-    have = set(session.scalars(select(CalendarYear.year)))
+    have = set(session.scalars(select(CalendarYearRow.year)))
     source, added = package_source(), []
     for year, days in sorted(package_years().items()):
         if year not in have:

@@ -1,7 +1,12 @@
-"""The database schema as typed SQLAlchemy 2 models.
+"""The database tables, as typed SQLAlchemy 2 models: one ``…Row`` class each.
+
+Every class here is a row of a table and is named so (``DrawRow``,
+``ObjectRow``), which keeps it apart from the value objects of the pure core
+(:mod:`dualrandom.core.model`: ``ObjectRecord``, ``Plan``), which never touch
+a database.
 
 Registries are versioned, never overwritten: every import is a
-:class:`RegistryVersion`, and each registry row carries the version range in
+:class:`RegistryVersionRow`, and each registry row carries the version range in
 which it held (``version_from`` inclusive, ``version_to`` exclusive, NULL
 while current). A changed row is closed and a new row opened; an object
 missing from a full import gets a new row with ``gone`` set. So the registry
@@ -34,23 +39,23 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
-    "AuditEntry",
+    "AuditEntryRow",
     "Base",
-    "CalendarDay",
-    "CalendarYear",
+    "CalendarDayRow",
+    "CalendarYearRow",
     "ConflictRow",
-    "Department",
-    "Draw",
-    "DrawFile",
-    "DrawMember",
-    "DrawVisit",
-    "InspectionTask",
+    "DepartmentRow",
+    "DrawFileRow",
+    "DrawMemberRow",
+    "DrawRow",
+    "DrawVisitRow",
+    "InspectionTaskRow",
     "InspectorRow",
-    "Item",
+    "ItemRow",
     "ObjectRow",
     "PlanRow",
-    "RegistryVersion",
-    "StepRun",
+    "RegistryVersionRow",
+    "StepRunRow",
 ]
 
 NAMING_CONVENTION = {
@@ -68,7 +73,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class Department(Base):
+class DepartmentRow(Base):
     __tablename__ = "departments"
 
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -76,7 +81,7 @@ class Department(Base):
     level: Mapped[str] = mapped_column(String(8))
 
 
-class RegistryVersion(Base):
+class RegistryVersionRow(Base):
     """One import of one registry kind: objects, inspectors, conflicts, departments or items."""
 
     __tablename__ = "registry_versions"
@@ -184,7 +189,7 @@ class ConflictRow(_Versioned, Base):
     note: Mapped[str] = mapped_column(String(200), default="")  # never published
 
 
-class Item(Base):
+class ItemRow(Base):
     """One inspection item (抽查事项) of the item list (一单), as last loaded."""
 
     __tablename__ = "items"
@@ -216,7 +221,7 @@ class PlanRow(Base):
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class AuditEntry(Base):
+class AuditEntryRow(Base):
     """One entry of the append-only, hash-chained audit log."""
 
     __tablename__ = "audit_log"
@@ -231,7 +236,7 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(DIGEST, unique=True)
 
 
-class Draw(Base):
+class DrawRow(Base):
     """One draw of a plan: prepared (committed), then drawn, perhaps superseded.
 
     ``attempt`` counts the draws of one plan; a later attempt exists only
@@ -270,7 +275,7 @@ class Draw(Base):
     supersede_reason: Mapped[str] = mapped_column(Text, default="")
 
 
-class DrawFile(Base):
+class DrawFileRow(Base):
     """A canonical file of a draw (plan, history, commitment, result files),
     kept byte for byte so the bundle is exactly what was drawn."""
 
@@ -282,7 +287,7 @@ class DrawFile(Base):
     sha256: Mapped[str] = mapped_column(DIGEST)
 
 
-class DrawVisit(Base):
+class DrawVisitRow(Base):
     """One drawn object: one visit with all the plan's items it was drawn for."""
 
     __tablename__ = "draw_visits"
@@ -296,7 +301,7 @@ class DrawVisit(Base):
     strata: Mapped[str] = mapped_column(Text)  # internal where a stratum is on risk class
 
 
-class DrawMember(Base):
+class DrawMemberRow(Base):
     """One officer on the team of one visit."""
 
     __tablename__ = "draw_members"
@@ -310,7 +315,7 @@ class DrawMember(Base):
     position: Mapped[int] = mapped_column(Integer)  # place in the visit's seeded officer order
 
 
-class InspectionTask(Base):
+class InspectionTaskRow(Base):
     """The inspection of one drawn visit, from draw to published result.
 
     States: drawn → notified → in_inspection → result_entered → reviewed →
@@ -345,7 +350,7 @@ class InspectionTask(Base):
 # ledger row per (plan, batch, step), claimed by compare-and-set with a lease.
 
 
-class StepRun(Base):
+class StepRunRow(Base):
     """One scheduled step of one batch — prepare, draw or publish — and its run.
 
     ``pending`` until a run claims it (``running``, with ``owner`` and
@@ -382,7 +387,7 @@ class StepRun(Base):
     error: Mapped[str] = mapped_column(Text, default="")
 
 
-class CalendarYear(Base):
+class CalendarYearRow(Base):
     """A year of the working-day calendar that is loaded: the State Council's
     schedule for it is known, so its deadlines are final, not provisional."""
 
@@ -395,7 +400,7 @@ class CalendarYear(Base):
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class CalendarDay(Base):
+class CalendarDayRow(Base):
     """One day of a loaded year: working day or not, and why."""
 
     __tablename__ = "work_calendar"
