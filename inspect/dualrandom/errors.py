@@ -15,6 +15,18 @@
 This module imports only the standard library, so the pure core may raise
 these too. Messages name the offending value and, where there is one, what
 to do next.
+
+Every message a user can cause is in Simplified Chinese first, for the clerk
+at the keyboard, with English beside it for the code's readers::
+
+    raise NotFoundError(
+        f"计划 {plan_id} 不存在；请先运行 dualrandom rules load",
+        f"plan {plan_id!r} does not exist; run 'dualrandom rules load' first",
+    )
+
+The CLI prints the Chinese line as ``错误：…`` and the English one as
+``Error: …``; ``--json`` carries both. A :class:`Problem` (one bad row) does
+the same with ``reason`` and ``reason_en``.
 """
 
 from __future__ import annotations
@@ -38,7 +50,15 @@ __all__ = [
 
 
 class DualRandomError(Exception):
-    """Base class of every error raised on purpose by dual-random."""
+    """Base class of every error raised on purpose by dual-random.
+
+    ``message`` is the Chinese text a user reads first; ``english`` says the
+    same for the code's readers (empty only in messages not yet translated).
+    """
+
+    def __init__(self, message: str, english: str = "") -> None:
+        self.message, self.english = message, english
+        super().__init__(f"{message}\n{english}" if english else message)
 
 
 class UserError(DualRandomError):
@@ -86,12 +106,14 @@ class Problem:
     column: str
     value: str
     reason: str
+    reason_en: str = ""
 
     def __str__(self) -> str:
         where = self.file if self.row is None else f"{self.file}:{self.row}"
         column = f" [{self.column}]" if self.column else ""
         value = f" {self.value!r}:" if self.value else ""
-        return f"{where}{column}{value} {self.reason}"
+        english = f" ({self.reason_en})" if self.reason_en else ""
+        return f"{where}{column}{value} {self.reason}{english}"
 
 
 class ValidationError(UserError, ValueError):
@@ -99,8 +121,11 @@ class ValidationError(UserError, ValueError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        files = sorted({p.file for p in problems})
-        super().__init__(f"{len(problems)} problem(s) in {', '.join(files)}; nothing was written")
+        files = ", ".join(sorted({p.file for p in problems}))
+        super().__init__(
+            f"{files} 中有 {len(problems)} 处问题，未写入任何数据",
+            f"{len(problems)} problem(s) in {files}; nothing was written",
+        )
 
 
 class RulesError(ValidationError):

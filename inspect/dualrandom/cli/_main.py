@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 
@@ -23,17 +23,30 @@ from dualrandom.cli._output import print_problems
 from dualrandom.errors import DualRandomError, ValidationError
 
 
+class _Failure(click.ClickException):
+    """A dual-random error on the terminal: ``错误：…`` first, then ``Error: …``."""
+
+    def __init__(self, error: DualRandomError) -> None:
+        super().__init__(error.english or error.message)
+        self.error = error
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        lines = [f"错误：{self.error.message}"] if self.error.english else []
+        lines.append(f"Error: {self.error.english or self.error.message}")
+        click.echo("\n".join(lines), err=True, file=file)
+
+
 class _Group(click.Group):
-    """Turns every dual-random error into ``Error: …`` and exit status 1."""
+    """Turns every dual-random error into ``错误：…`` / ``Error: …`` and exit status 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ValidationError as exc:
             print_problems(exc.problems)
-            raise click.ClickException(str(exc)) from None
+            raise _Failure(exc) from None
         except DualRandomError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise _Failure(exc) from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
