@@ -14,6 +14,7 @@ from dualrandom.beacon import (
     Fault,
     Pin,
     accept_round,
+    fetch_round,
     parse_round,
     round_after,
     round_time,
@@ -86,6 +87,13 @@ def test_a_real_round_does_not_verify_under_the_demo_key() -> None:
     with pytest.raises(BeaconError) as caught:
         verify_round(DEMO_CHAIN, beacon)
     assert caught.value.fault == Fault.BAD_SIGNATURE
+
+
+def test_no_relay_is_asked_for_a_demo_round() -> None:
+    with pytest.raises(BeaconError) as caught:
+        fetch_round(DEMO_CHAIN, 5, relays=["http://127.0.0.1:9"])
+    assert caught.value.fault == Fault.UNREACHABLE
+    assert "demo chain" in caught.value.english
 
 
 def test_round_time_of_the_demo_chain() -> None:

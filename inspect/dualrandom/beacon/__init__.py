@@ -27,10 +27,12 @@ from dualrandom.beacon.chain import (
 )
 from dualrandom.beacon.demo import DEMO_CHAIN, DEMO_LABEL, sign_demo_round
 from dualrandom.beacon.faults import Fault
+from dualrandom.beacon.fetch import DEFAULT_RELAYS, fetch_round, load_round_file
 from dualrandom.beacon.rounds import BeaconRound, Pin, parse_round
 from dualrandom.beacon.verify import KNOWN_CHAINS, accept_round, trusted_chain, verify_round
 
 __all__ = [
+    "DEFAULT_RELAYS",
     "DEMO_CHAIN",
     "DEMO_LABEL",
     "KNOWN_CHAINS",
@@ -43,6 +45,8 @@ __all__ = [
     "accept_round",
     "current_round",
     "drand_chain_hash",
+    "fetch_round",
+    "load_round_file",
     "parse_round",
     "round_after",
     "round_time",
