@@ -8,7 +8,8 @@
     │   ├── NotFoundError            a plan, item, draw or version that does not exist
     │   ├── DrawStateError           a draw step out of order, or inputs changed since prepare
     │   ├── TaskStateError           an inspection task asked for a transition its state does not allow
-    │   └── SchedulerBusyError       another scheduler already runs on this database
+    │   ├── SchedulerBusyError       another scheduler already runs on this database
+    │   └── BeaconError              a beacon round is malformed, not the pinned one, or does not verify
     ├── InfeasibleError              no draw can satisfy the plan (quota or team), with the reason
     └── IntegrityError               stored data fails its own check (audit chain, bundle)
 
@@ -34,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "BeaconError",
     "ConfigError",
     "DrawStateError",
     "DualRandomError",
@@ -83,6 +85,19 @@ class TaskStateError(UserError):
 
 class SchedulerBusyError(UserError):
     """A second scheduler was started where only one may run (SQLite)."""
+
+
+class BeaconError(UserError):
+    """A public-beacon round was refused; ``fault`` names why in one word.
+
+    ``fault`` is one of the codes of :class:`dualrandom.beacon.Fault`
+    (``bad-signature``, ``wrong-round``, …), so callers and tests can tell
+    the refusals apart without reading the message.
+    """
+
+    def __init__(self, fault: str, message: str, english: str = "") -> None:
+        self.fault = fault
+        super().__init__(message, english)
 
 
 class InfeasibleError(UserError):
