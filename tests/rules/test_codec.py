@@ -9,7 +9,7 @@ from fractions import Fraction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dualrandom.audit import canonical_json
+from dualrandom.core.encoding import canonical_json
 from dualrandom.core.model import (
     CONFLICT_RULES,
     DISTRICT_RULES,

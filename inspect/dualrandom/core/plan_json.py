@@ -14,7 +14,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from dualrandom.core.encoding import ALGORITHM, check_text, sha256_hex
+from dualrandom.core.encoding import ALGORITHM, canonical_json, check_text, sha256_hex
 from dualrandom.core.model import (
     Exclusions,
     ItemRecord,
@@ -133,10 +133,7 @@ def _check_strings(value: object, path: str) -> None:
 
 def _dumps(document: Json) -> bytes:
     _check_strings(document, "plan")
-    text = json.dumps(
-        document, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
-    )
-    return text.encode("utf-8")
+    return canonical_json(document).encode("utf-8")
 
 
 def plan_canonical(plan: Plan, items: Mapping[str, ItemRecord]) -> bytes:

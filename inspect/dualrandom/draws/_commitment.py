@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from dualrandom import __version__
-from dualrandom.audit import canonical_json
 from dualrandom.core import ALGORITHM, Preparation
+from dualrandom.core.encoding import canonical_json
 from dualrandom.core.plan_json import fraction_text
 
 __all__ = ["ENTROPY_DESCRIPTIONS", "build_commitment", "commitment_bytes"]

@@ -16,7 +16,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from dualrandom.audit import canonical_json
+from dualrandom.core.encoding import canonical_json
 from dualrandom.core.model import (
     DrawKind,
     EntropySource,

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
+from dualrandom.core.encoding import canonical_json
 from dualrandom.core.model import ItemRecord, Plan
 from dualrandom.core.plan_json import plan_digest
 from dualrandom.errors import IntegrityError, NotFoundError, Problem, RulesError
@@ -98,7 +99,7 @@ def _item_columns(item: ItemRecord) -> dict[str, Any]:
         "specialty": item.specialty,
         "ratio": ratio_text(item.ratio),
         "max_per_year": item.max_per_year,
-        "scope": audit.canonical_json(item.scope.as_dict()),
+        "scope": canonical_json(item.scope.as_dict()),
     }
 
 
