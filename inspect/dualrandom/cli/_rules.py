@@ -16,6 +16,7 @@ from dualrandom.app import App
 from dualrandom.cli._context import pass_app
 from dualrandom.cli._output import console, print_json
 from dualrandom.core.model import ItemRecord, Plan
+from dualrandom.core.plan_json import item_to_json, plan_to_json
 from dualrandom.errors import Problem, RulesError
 from dualrandom.rules import (
     RuleSet,
@@ -24,10 +25,8 @@ from dualrandom.rules import (
     get_plan,
     list_plans,
     load_items,
-    plan_to_json,
     store_rules,
 )
-from dualrandom.rules.codec import item_to_json
 from dualrandom.rules.describe import filter_label, ratio_label, strata_label, window_label
 from dualrandom.tables import DepartmentRow
 

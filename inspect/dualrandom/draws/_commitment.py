@@ -10,7 +10,8 @@ from typing import Any
 from dualrandom import __version__
 from dualrandom.core import ALGORITHM, Preparation
 from dualrandom.core.encoding import canonical_json
-from dualrandom.core.plan_json import fraction_text
+from dualrandom.core.model import Plan
+from dualrandom.core.plan_json import fraction_text, plan_to_json
 
 __all__ = ["ENTROPY_DESCRIPTIONS", "build_commitment", "commitment_bytes"]
 
@@ -24,6 +25,21 @@ ENTROPY_DESCRIPTIONS = {
         "the randomness comes from the committed operator secret alone)"
     ),
 }
+
+
+# The plan fields a commitment repeats (docs/BUNDLE.md), taken from the plan's
+# JSON; published commitments name the kind "type" and give the window as
+# [start, end], and both verifiers check exactly that.
+_SUMMARY = ("id", "title", "year", "batch", "department", "co_departments", "items")
+
+
+def _plan_summary(plan: Plan) -> dict[str, Any]:
+    value = plan_to_json(plan)
+    window = value["window"]
+    return {key: value[key] for key in _SUMMARY} | {
+        "type": value["kind"],
+        "window": [window["start"], window["end"]],
+    }
 
 
 def build_commitment(
@@ -41,17 +57,7 @@ def build_commitment(
     return {
         "algorithm": ALGORITHM,
         "software": f"dual-random {__version__}",
-        "plan": {
-            "id": plan.id,
-            "title": plan.title,
-            "year": plan.year,
-            "batch": plan.batch,
-            "type": str(plan.kind),
-            "department": plan.department,
-            "co_departments": list(plan.co_departments),
-            "items": list(plan.items),
-            "window": [plan.window_start.isoformat(), plan.window_end.isoformat()],
-        },
+        "plan": _plan_summary(plan),
         "attempt": attempt,
         "supersedes": supersedes,
         "registry_versions": versions,
