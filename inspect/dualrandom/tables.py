@@ -251,7 +251,7 @@ class DrawRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"))
     attempt: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(12))  # prepared | drawn | superseded | withdrawn
+    state: Mapped[str] = mapped_column(String(12))  # a draws.DrawState
     algorithm: Mapped[str] = mapped_column(String(16))
     objects_version: Mapped[int] = mapped_column(Integer)
     inspectors_version: Mapped[int] = mapped_column(Integer)

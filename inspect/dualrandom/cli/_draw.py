@@ -21,6 +21,7 @@ from dualrandom.draws import (
     prepare_draw,
     run_draw,
     verify_bundle,
+    write_commitment_notice,
 )
 from dualrandom.errors import IntegrityError
 
@@ -31,7 +32,7 @@ def register(cli: click.Group) -> None:
 
 
 def _secrets(app: App) -> SecretStore:
-    return SecretStore(app.settings.var_dir / "secrets")
+    return SecretStore(app.settings.secrets_dir)
 
 
 @click.group()
@@ -67,9 +68,7 @@ def prepare(
             supersede_reason=reason,
         )
         row = prepared.draw
-        notice = app.settings.var_dir / "draws" / f"{plan_id}.{row.attempt}" / "commitment.json"
-        notice.parent.mkdir(parents=True, exist_ok=True)
-        notice.write_text(row.commitment, encoding="utf-8")
+        notice = write_commitment_notice(app.settings.var_dir, row)
     table = Table(
         "item",
         "stratum",

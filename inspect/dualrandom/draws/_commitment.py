@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from dualrandom import __version__
@@ -12,8 +13,14 @@ from dualrandom.core import ALGORITHM, Preparation
 from dualrandom.core.encoding import canonical_json
 from dualrandom.core.model import Plan
 from dualrandom.core.plan_json import fraction_text, plan_to_json
+from dualrandom.tables import DrawRow
 
-__all__ = ["ENTROPY_DESCRIPTIONS", "build_commitment", "commitment_bytes"]
+__all__ = [
+    "ENTROPY_DESCRIPTIONS",
+    "build_commitment",
+    "commitment_bytes",
+    "write_commitment_notice",
+]
 
 ENTROPY_DESCRIPTIONS = {
     "dice": "见证人在抽取现场掷骰所得数字 (digits rolled by witnesses at the draw ceremony)",
@@ -97,3 +104,15 @@ def commitment_bytes(commitment: dict[str, Any]) -> tuple[bytes, str]:
     """Canonical JSON bytes of the commitment and their SHA-256."""
     data = canonical_json(commitment).encode("utf-8") + b"\n"
     return data, hashlib.sha256(data).hexdigest()
+
+
+def write_commitment_notice(var_dir: Path, draw: DrawRow) -> Path:
+    """Write a prepared draw's commitment where it waits to be published,
+    ``<var>/draws/<plan>.<attempt>/commitment.json`` (docs/FORMATS.md), and
+    return that path. The file is replaced whole, never left half written."""
+    notice = var_dir / "draws" / f"{draw.plan_id}.{draw.attempt}" / "commitment.json"
+    notice.parent.mkdir(parents=True, exist_ok=True)
+    partial = notice.with_suffix(".tmp")
+    partial.write_text(draw.commitment, encoding="utf-8")
+    partial.replace(notice)
+    return notice

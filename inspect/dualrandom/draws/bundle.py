@@ -24,7 +24,9 @@ from sqlalchemy.orm import Session
 from dualrandom.core import objects_snapshot
 from dualrandom.core.canonical import conflicts_snapshot, inspectors_snapshot
 from dualrandom.core.encoding import escape, join_lines, split_lines, unescape
-from dualrandom.draws.protocol import draw_files, get_draw
+from dualrandom.draws._inputs import draw_files
+from dualrandom.draws.protocol import get_draw
+from dualrandom.draws.states import DrawState
 from dualrandom.errors import DrawStateError, IntegrityError
 from dualrandom.registry.snapshot import conflicts_as_of, inspectors_as_of, objects_as_of
 from dualrandom.tables import DrawRow
@@ -56,7 +58,7 @@ def export_bundle(
     if tier not in TIERS:
         raise DrawStateError(f"tier {tier!r} is not one of {', '.join(TIERS)}")
     row = get_draw(session, plan_id, attempt)
-    if row.state not in ("drawn", "superseded"):
+    if row.state not in (DrawState.DRAWN, DrawState.SUPERSEDED):
         raise DrawStateError(
             f"plan {plan_id} attempt {row.attempt} is {row.state}, not drawn; nothing to export"
         )

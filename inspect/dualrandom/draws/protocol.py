@@ -26,10 +26,11 @@ from dualrandom.core.encoding import ALGORITHM
 from dualrandom.draws._commitment import ENTROPY_DESCRIPTIONS, build_commitment, commitment_bytes
 from dualrandom.draws._inputs import gather
 from dualrandom.draws.secrets import SecretStore
+from dualrandom.draws.states import DrawState
 from dualrandom.errors import DrawStateError, IntegrityError, NotFoundError
 from dualrandom.tables import DrawFileRow, DrawMemberRow, DrawRow, DrawVisitRow, InspectionTaskRow
 
-__all__ = ["Prepared", "get_draw", "prepare_draw", "run_draw"]
+__all__ = ["Prepared", "get_draw", "latest_draw", "prepare_draw", "run_draw"]
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def prepare_draw(
     supersede_reason: str | None = None,
 ) -> Prepared:
     """Commit to a draw of ``plan_id``; refuses a second one without a reason."""
-    previous = _latest(session, plan_id)
+    previous = latest_draw(session, plan_id)
     _check_may_prepare(plan_id, previous, supersede_reason)
     gathered = gather(session, plan_id)
     prep = prepare(gathered.inputs)
@@ -77,12 +78,12 @@ def prepare_draw(
         supersedes=supersedes,
     )
     data, commitment_hash = commitment_bytes(commitment)
-    if previous and previous.state == "prepared":
-        previous.state = "withdrawn"
+    if previous and previous.state == DrawState.PREPARED:
+        previous.state = DrawState.WITHDRAWN
     row = DrawRow(
         plan_id=plan_id,
         attempt=attempt,
-        state="prepared",
+        state=DrawState.PREPARED,
         algorithm=ALGORITHM,
         objects_version=gathered.versions["objects"],
         inspectors_version=gathered.versions["inspectors"],
@@ -130,7 +131,7 @@ def _check_may_prepare(plan_id: str, previous: DrawRow | None, reason: str | Non
             raise DrawStateError(f"plan {plan_id} has no earlier draw to supersede")
         return
     if reason is None:
-        done = "was drawn" if previous.state == "drawn" else "is already prepared"
+        done = "was drawn" if previous.state == DrawState.DRAWN else "is already prepared"
         raise DrawStateError(
             f"plan {plan_id} {done} (attempt {previous.attempt}); a new draw is possible only "
             "with --supersede --reason TEXT, and both stay on public record"
@@ -147,8 +148,8 @@ def run_draw(
     actor: str = "cli",
 ) -> tuple[DrawRow, DrawResult]:
     """Reveal the secret, derive the seed and draw; refuses if inputs changed."""
-    row = _latest(session, plan_id)
-    if row is None or row.state != "prepared":
+    row = latest_draw(session, plan_id)
+    if row is None or row.state != DrawState.PREPARED:
         state = "has no draw" if row is None else f"attempt {row.attempt} is {row.state}"
         raise DrawStateError(
             f"plan {plan_id} {state}; run 'dualrandom draw prepare {plan_id}' first"
@@ -212,7 +213,7 @@ def _check_unchanged(row: DrawRow, versions: dict[str, int], prep: Preparation) 
 def _record(
     session: Session, row: DrawRow, result: DrawResult, *, secret: bytes, entropy: str, now: datetime
 ) -> None:
-    row.state, row.secret, row.entropy = "drawn", secret.hex(), entropy
+    row.state, row.secret, row.entropy = DrawState.DRAWN, secret.hex(), entropy
     row.seed, row.result_digest, row.drawn_at = result.seed.hex(), result.digest, now
     if row.supersedes_id is not None:
         _supersede(session, row, now)
@@ -258,9 +259,9 @@ def _record(
 def _supersede(session: Session, row: DrawRow, now: datetime) -> None:
     """Mark the earlier draw superseded and cancel its open inspection tasks."""
     earlier = session.get(DrawRow, row.supersedes_id)
-    if earlier is None or earlier.state != "drawn":
+    if earlier is None or earlier.state != DrawState.DRAWN:
         return
-    earlier.state = "superseded"
+    earlier.state = DrawState.SUPERSEDED
     reason = f"draw superseded by attempt {row.attempt}: {row.supersede_reason}"
     for task in session.scalars(select(InspectionTaskRow).where(InspectionTaskRow.draw_id == earlier.id)):
         if task.state not in ("published", "cancelled"):
@@ -279,18 +280,21 @@ def _store_files(session: Session, draw_id: int, files: dict[str, bytes]) -> Non
     )
 
 
-def _latest(session: Session, plan_id: str) -> DrawRow | None:
-    return session.scalars(
-        select(DrawRow).where(DrawRow.plan_id == plan_id).order_by(DrawRow.attempt.desc()).limit(1)
-    ).first()
+def latest_draw(session: Session, plan_id: str) -> DrawRow | None:
+    """The plan's latest attempt, in whatever state; None before its first prepare."""
+    return _attempt(session, plan_id, None)
+
+
+def _attempt(session: Session, plan_id: str, attempt: int | None) -> DrawRow | None:
+    query = select(DrawRow).where(DrawRow.plan_id == plan_id)
+    if attempt is not None:
+        query = query.where(DrawRow.attempt == attempt)
+    return session.scalars(query.order_by(DrawRow.attempt.desc()).limit(1)).first()
 
 
 def get_draw(session: Session, plan_id: str, attempt: int | None = None) -> DrawRow:
     """The latest (or the given) attempt of a plan's draw."""
-    query = select(DrawRow).where(DrawRow.plan_id == plan_id)
-    if attempt is not None:
-        query = query.where(DrawRow.attempt == attempt)
-    row = session.scalars(query.order_by(DrawRow.attempt.desc()).limit(1)).first()
+    row = _attempt(session, plan_id, attempt)
     if row is None:
         count = session.scalar(
             select(func.count()).select_from(DrawRow).where(DrawRow.plan_id == plan_id)
@@ -298,13 +302,6 @@ def get_draw(session: Session, plan_id: str, attempt: int | None = None) -> Draw
         what = f"attempt {attempt}" if attempt is not None and count else "no draw"
         raise NotFoundError(f"plan {plan_id!r} has {what}; run 'dualrandom draw prepare {plan_id}'")
     return row
-
-
-def draw_files(session: Session, draw_id: int) -> dict[str, bytes]:
-    return {
-        f.name: f.content
-        for f in session.scalars(select(DrawFileRow).where(DrawFileRow.draw_id == draw_id))
-    }
 
 
 def draw_summary(session: Session, row: DrawRow) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from dualrandom.core.model import ObjectFilter
+from dualrandom.draws import DrawState
 from dualrandom.lifecycle.codes import FOLLOW_UPS, RESULT_CODES
 
 __all__ = [
@@ -41,11 +42,11 @@ TASK_STATES = {
     "cancelled": "已取消",
 }
 
-DRAW_STATES = {
-    "prepared": "已承诺，待抽取",
-    "drawn": "已抽取",
-    "superseded": "已作废",
-    "withdrawn": "已撤回",
+DRAW_STATES: dict[str, str] = {
+    DrawState.PREPARED: "已承诺，待抽取",
+    DrawState.DRAWN: "已抽取",
+    DrawState.SUPERSEDED: "已作废",
+    DrawState.WITHDRAWN: "已撤回",
 }
 
 ENTROPY_SOURCES = {

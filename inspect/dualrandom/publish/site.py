@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from dualrandom import audit
 from dualrandom.config import Settings
-from dualrandom.draws import export_bundle
+from dualrandom.draws import DrawState, export_bundle
 from dualrandom.errors import UserError
 from dualrandom.lifecycle.tasks import mark_published
 from dualrandom.publish import paths
@@ -163,7 +163,7 @@ def _publish_reviewed(session: Session, now: datetime, actor: str) -> None:
     standing = session.execute(
         select(DrawRow.plan_id, DrawRow.attempt)
         .join(InspectionTaskRow, InspectionTaskRow.draw_id == DrawRow.id)
-        .where(DrawRow.state == "drawn", InspectionTaskRow.state == "reviewed")
+        .where(DrawRow.state == DrawState.DRAWN, InspectionTaskRow.state == "reviewed")
         .distinct()
     ).all()
     for plan_id, attempt in sorted(standing):

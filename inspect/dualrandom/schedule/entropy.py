@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
+from dualrandom.draws import DrawState, latest_draw
 from dualrandom.errors import DrawStateError
-from dualrandom.tables import DrawRow, StepRunRow
+from dualrandom.tables import StepRunRow
 
 __all__ = ["supply_entropy"]
 
@@ -30,10 +31,8 @@ def supply_entropy(
     row = session.scalars(
         select(StepRunRow).where(StepRunRow.plan_id == plan_id, StepRunRow.step == "draw")
     ).first()
-    latest = session.scalars(
-        select(DrawRow).where(DrawRow.plan_id == plan_id).order_by(DrawRow.attempt.desc()).limit(1)
-    ).first()
-    if row is None or row.state == "done" or latest is None or latest.state != "prepared":
+    latest = latest_draw(session, plan_id)
+    if row is None or row.state == "done" or latest is None or latest.state != DrawState.PREPARED:
         raise DrawStateError(
             f"plan {plan_id} has no scheduled draw waiting for entropy "
             "(see 'dualrandom scheduler status'); the value is entered after the commitment"
