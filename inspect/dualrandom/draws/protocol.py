@@ -15,7 +15,6 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -30,7 +29,15 @@ from dualrandom.draws.states import DrawState
 from dualrandom.errors import DrawStateError, IntegrityError, NotFoundError
 from dualrandom.tables import DrawFileRow, DrawMemberRow, DrawRow, DrawVisitRow, InspectionTaskRow
 
-__all__ = ["Prepared", "get_draw", "latest_draw", "prepare_draw", "run_draw"]
+__all__ = [
+    "Prepared",
+    "get_draw",
+    "latest_draw",
+    "prepare_draw",
+    "prepared_draw",
+    "public_entropy",
+    "run_draw",
+]
 
 
 @dataclass(frozen=True)
@@ -148,16 +155,8 @@ def run_draw(
     actor: str = "cli",
 ) -> tuple[DrawRow, DrawResult]:
     """Reveal the secret, derive the seed and draw; refuses if inputs changed."""
-    row = latest_draw(session, plan_id)
-    if row is None or row.state != DrawState.PREPARED:
-        state = "has no draw" if row is None else f"attempt {row.attempt} is {row.state}"
-        raise DrawStateError(
-            f"plan {plan_id} {state}; run 'dualrandom draw prepare {plan_id}' first"
-            + (" with --supersede --reason TEXT" if row is not None else "")
-        )
-    entropy = unicodedata.normalize("NFC", entropy.strip())
-    if not entropy:
-        raise DrawStateError("the public entropy is empty; type the witnesses' value")
+    row = prepared_draw(session, plan_id)
+    entropy = public_entropy(entropy)
     gathered = gather(session, plan_id)
     prep = prepare(gathered.inputs)
     _check_unchanged(row, gathered.versions, prep)
@@ -184,6 +183,32 @@ def run_draw(
         at=now,
     )
     return row, result
+
+
+def prepared_draw(session: Session, plan_id: str) -> DrawRow:
+    """The plan's draw waiting to be run; DrawStateError says what to do if there is none.
+
+    ``draw run`` asks this before it asks anyone for the entropy."""
+    row = latest_draw(session, plan_id)
+    if row is None or row.state != DrawState.PREPARED:
+        state = "has no draw" if row is None else f"attempt {row.attempt} is {row.state}"
+        raise DrawStateError(
+            f"plan {plan_id} {state}; run 'dualrandom draw prepare {plan_id}' first"
+            + (" with --supersede --reason TEXT" if row is not None else "")
+        )
+    return row
+
+
+def public_entropy(text: str) -> str:
+    """The public entropy exactly as the seed takes it: Unicode NFC, without
+    surrounding whitespace (inner spaces count). DrawStateError if empty."""
+    value = unicodedata.normalize("NFC", text.strip())
+    if not value:
+        raise DrawStateError(
+            "公开随机数为空；请输入见证人掷出的数字或信标值",
+            "the public entropy is empty; type the witnesses' value",
+        )
+    return value
 
 
 def _check_unchanged(row: DrawRow, versions: dict[str, int], prep: Preparation) -> None:
@@ -302,36 +327,3 @@ def get_draw(session: Session, plan_id: str, attempt: int | None = None) -> Draw
         what = f"attempt {attempt}" if attempt is not None and count else "no draw"
         raise NotFoundError(f"plan {plan_id!r} has {what}; run 'dualrandom draw prepare {plan_id}'")
     return row
-
-
-def draw_summary(session: Session, row: DrawRow) -> dict[str, Any]:
-    """What ``draw show`` prints: the commitment, the seed and the visits (no personal data)."""
-    visits = list(
-        session.scalars(
-            select(DrawVisitRow).where(DrawVisitRow.draw_id == row.id).order_by(DrawVisitRow.number)
-        )
-    )
-    return {
-        "plan": row.plan_id,
-        "attempt": row.attempt,
-        "state": row.state,
-        "algorithm": row.algorithm,
-        "commitment_hash": row.commitment_hash,
-        "entropy_source": row.entropy_source,
-        "entropy": row.entropy,
-        "seed": row.seed,
-        "result_digest": row.result_digest,
-        "prepared_at": row.prepared_at.isoformat(),
-        "drawn_at": row.drawn_at.isoformat() if row.drawn_at else None,
-        "supersede_reason": row.supersede_reason or None,
-        "visits": [
-            {
-                "number": v.number,
-                "object_id": v.object_id,
-                "ticket": v.ticket,
-                "items": v.items.split(";"),
-                "departments": v.departments.split(";"),
-            }
-            for v in visits
-        ],
-    }

@@ -22,3 +22,16 @@ class DrawState(StrEnum):
     DRAWN = "drawn"
     SUPERSEDED = "superseded"
     WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        """The state's name in the notices and on screen."""
+        return _LABELS[self]
+
+
+_LABELS = {
+    DrawState.PREPARED: "已承诺，待抽取",
+    DrawState.DRAWN: "已抽取",
+    DrawState.SUPERSEDED: "已作废",
+    DrawState.WITHDRAWN: "已撤回",
+}

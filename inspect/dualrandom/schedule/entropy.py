@@ -8,14 +8,13 @@ audit log. The draw step runs at its time once the value is there.
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
-from dualrandom.draws import DrawState, latest_draw
+from dualrandom.draws import DrawState, latest_draw, public_entropy
 from dualrandom.errors import DrawStateError
 from dualrandom.tables import StepRunRow
 
@@ -25,9 +24,7 @@ __all__ = ["supply_entropy"]
 def supply_entropy(
     session: Session, plan_id: str, value: str, *, now: datetime, actor: str = "cli"
 ) -> StepRunRow:
-    text = unicodedata.normalize("NFC", value.strip())
-    if not text:
-        raise DrawStateError("the public entropy is empty")
+    text = public_entropy(value)
     row = session.scalars(
         select(StepRunRow).where(StepRunRow.plan_id == plan_id, StepRunRow.step == "draw")
     ).first()
