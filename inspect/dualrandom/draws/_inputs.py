@@ -43,6 +43,7 @@ from dualrandom.tables import DrawFileRow, DrawMemberRow, DrawRow, DrawVisitRow
 __all__ = [
     "Gathered",
     "draw_files",
+    "draw_registries",
     "gather",
     "inputs_from_files",
     "split_list",
@@ -78,12 +79,7 @@ def gather(session: Session, plan_id: str) -> Gathered:
 
 def stored_inputs(session: Session, row: DrawRow) -> DrawInputs:
     """The inputs the stored draw ``row`` was (or will be) drawn from."""
-    versions = {
-        "objects": row.objects_version,
-        "inspectors": row.inspectors_version,
-        "conflicts": row.conflicts_version,
-    }
-    objects, inspectors, conflicts = _registries(session, versions)
+    objects, inspectors, conflicts = draw_registries(session, row)
     return inputs_from_files(
         draw_files(session, row.id), objects=objects, inspectors=inspectors, conflicts=conflicts
     )
@@ -116,9 +112,20 @@ def draw_files(session: Session, draw_id: int) -> dict[str, bytes]:
     }
 
 
-def _registries(
-    session: Session, versions: Mapping[str, int]
-) -> tuple[list[ObjectRecord], list[InspectorRecord], list[ConflictRecord]]:
+Registries = tuple[list[ObjectRecord], list[InspectorRecord], list[ConflictRecord]]
+
+
+def draw_registries(session: Session, row: DrawRow) -> Registries:
+    """The registries as of the versions the stored draw ``row`` recorded."""
+    versions = {
+        "objects": row.objects_version,
+        "inspectors": row.inspectors_version,
+        "conflicts": row.conflicts_version,
+    }
+    return _registries(session, versions)
+
+
+def _registries(session: Session, versions: Mapping[str, int]) -> Registries:
     """The registries as of ``versions`` (conflicts 0: none was ever imported)."""
     return (
         objects_as_of(session, versions["objects"]),
