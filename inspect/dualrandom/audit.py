@@ -14,7 +14,6 @@ so an entry exists exactly when the change it records was committed.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,17 +22,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dualrandom.core.encoding import canonical_json
 from dualrandom.tables import AuditEntryRow
 
-__all__ = ["GENESIS", "ChainReport", "append", "canonical_json", "verify"]
+__all__ = ["GENESIS", "ChainReport", "append", "verify"]
 
 GENESIS = "0" * 64
 _TAG = b"dual-random/audit/v1\n"
-
-
-def canonical_json(value: Any) -> str:
-    """Sorted keys, no insignificant whitespace, non-ASCII kept as UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _entry_hash(

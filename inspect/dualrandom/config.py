@@ -105,6 +105,11 @@ class Settings:
     scheduler: SchedulerSettings = SchedulerSettings()
     lifecycle: LifecycleSettings = LifecycleSettings()
 
+    @property
+    def secrets_dir(self) -> Path:
+        """Where operator secrets wait between prepare and draw (only the operator reads it)."""
+        return self.var_dir / "secrets"
+
 
 def load_settings(config: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
     """Read ``config`` (default: ``$DUALRANDOM_CONFIG`` or ./config.toml) and the environment."""

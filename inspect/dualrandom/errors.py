@@ -1,17 +1,21 @@
 """Every error dual-random raises on purpose, in one place.
 
     DualRandomError                  base of everything below
-    ├── UserError                    the user can fix it; the CLI prints "Error: …" and exits 1
+    ├── UserError                    the user can fix it; the CLI prints "错误：…" and exits 1
     │   ├── ConfigError              config.toml or an environment variable is wrong
     │   ├── ValidationError          a file has bad rows or keys; carries every problem found
-    │   ├── RulesError               the working rules or a plan are invalid
+    │   │   └── RulesError           the working rules or a plan are invalid
     │   ├── NotFoundError            a plan, item, draw or version that does not exist
     │   ├── DrawStateError           a draw step out of order, or inputs changed since prepare
     │   ├── TaskStateError           an inspection task asked for a transition its state does not allow
     │   ├── SchedulerBusyError       another scheduler already runs on this database
-    │   └── BeaconError              a beacon round is malformed, not the pinned one, or does not verify
-    ├── InfeasibleError              no draw can satisfy the plan (quota or team), with the reason
+    │   ├── BeaconError              a beacon round is malformed, not the pinned one, or does not verify
+    │   └── InfeasibleError          no draw can satisfy the plan (quota or team), with the reason
     └── IntegrityError               stored data fails its own check (audit chain, bundle)
+
+``ValidationError`` is also a ``ValueError`` and ``NotFoundError`` a
+``LookupError``, so code that knows only the standard exceptions still
+catches them.
 
 This module imports only the standard library, so the pure core may raise
 these too. Messages name the offending value and, where there is one, what

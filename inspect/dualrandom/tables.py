@@ -24,6 +24,7 @@ from datetime import date, datetime
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
@@ -109,6 +110,12 @@ class _Versioned:
     version_from: Mapped[int] = mapped_column(Integer)
     version_to: Mapped[int | None] = mapped_column(Integer, default=None)
     gone: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    @classmethod
+    def held_in(cls, version: int) -> ColumnElement[bool]:
+        """The condition on the rows that held in registry ``version``."""
+        open_then = cls.version_to.is_(None) | (cls.version_to > version)
+        return (cls.version_from <= version) & open_then & cls.gone.is_(False)
 
 
 def _current_unique(table: str, *columns: str) -> Index:
@@ -251,7 +258,7 @@ class DrawRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"))
     attempt: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(12))  # prepared | drawn | superseded | withdrawn
+    state: Mapped[str] = mapped_column(String(12))  # a draws.DrawState
     algorithm: Mapped[str] = mapped_column(String(16))
     objects_version: Mapped[int] = mapped_column(Integer)
     inspectors_version: Mapped[int] = mapped_column(Integer)

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
+from sqlalchemy import select
 
 from dualrandom.app import App
 from dualrandom.cli._main import cli
+from dualrandom.draws import get_draw
+from dualrandom.rules import load_items
+from dualrandom.tables import DrawMemberRow, DrawVisitRow
 from tests.conftest import REPO
 
 
+def _result(config: Path, *args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(cli, ["--config", str(config), *args], input=input)
+
+
 def _invoke(config: Path, *args: str, input: str | None = None) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["--config", str(config), *args], input=input)
+    result = _result(config, *args, input=input)
     return result.exit_code, result.output
 
 
@@ -21,7 +31,7 @@ def test_prepare_run_show_export_verify(sample_app: App, config_file: Path, tmp_
     code, out = _invoke(config_file, "draw", "prepare", "2027-Q1")
     assert code == 0, out
     assert "Commitment" in out and "Operator secret kept in" in out
-    code, out = _invoke(config_file, "draw", "run", "2027-Q1", input="6 6 1 2 3 4\n")
+    code, out = _invoke(config_file, "draw", "run", "2027-Q1", input="6 6 1 2 3 4\ny\n")
     assert code == 0, out
     assert "Drew 2027-Q1 attempt 1" in out
     code, out = _invoke(config_file, "draw", "show", "2027-Q1", "--json")
@@ -61,3 +71,107 @@ def test_demo_runs_from_nothing(tmp_path: Path) -> None:
     assert code == 0, out
     assert out.count("MATCH") == 2
     assert (tmp_path / "var" / "demo" / "dualrandom.sqlite3").exists()
+
+
+def _state(app: App) -> tuple[str, str | None]:
+    with app.transaction() as session:
+        row = get_draw(session, "2027-Q1")
+        return row.state, row.entropy
+
+
+def test_run_shows_the_entropy_and_draws_only_once_it_is_confirmed(
+    sample_app: App, config_file: Path
+) -> None:
+    assert _invoke(config_file, "draw", "prepare", "2027-Q1")[0] == 0
+    code, out = _invoke(
+        config_file, "draw", "run", "2027-Q1", "--entropy", " 6 6 1 2 3 4 ", input="n\n"
+    )
+    assert code == 1
+    assert "公开随机数" in out and "6 ␣ 6 ␣ 1 ␣ 2 ␣ 3 ␣ 4" in out
+    assert "共 11 个字符 (11 characters)，␣ 为空格" in out
+    assert "错误：公开随机数未确认，没有抽取" in out
+    assert _state(sample_app) == ("prepared", None)
+
+    code, out = _invoke(config_file, "draw", "run", "2027-Q1", input="6 6 1 2 3 4\ny\n")
+    assert code == 0, out
+    assert out.index("6 ␣ 6 ␣ 1") < out.index("核对无误") < out.index("Drew 2027-Q1 attempt 1")
+    assert _state(sample_app) == ("drawn", "6 6 1 2 3 4")
+
+
+def test_run_with_yes_draws_without_asking(sample_app: App, config_file: Path) -> None:
+    assert _invoke(config_file, "draw", "prepare", "2027-Q1")[0] == 0
+    code, out = _invoke(config_file, "draw", "run", "2027-Q1", "--entropy", "31415", "--yes")
+    assert code == 0, out
+    assert "3 1 4 1 5" in out and "核对无误" not in out
+    assert _state(sample_app) == ("drawn", "31415")
+
+
+def test_run_refuses_before_asking_for_the_entropy(sample_app: App, config_file: Path) -> None:
+    code, out = _invoke(config_file, "draw", "run", "2027-Q1", input="6 6 1 2 3 4\ny\n")
+    assert code == 1
+    assert "Public entropy" not in out and "has no draw" in out
+
+
+def _registry(name: str, key: str) -> dict[str, str]:
+    with (REPO / "registries" / name).open(encoding="utf-8-sig", newline="") as f:
+        return {row[key]: row["name"] for row in csv.DictReader(f)}
+
+
+# The team roles of docs/SPEC.md §9.1 as a clerk reads them.
+ROLES = {"leader": "组长", "member": "组员"}
+
+
+def _role(role: str) -> str:
+    return ROLES.get(role) or role.removeprefix("specialist:") + "专业"
+
+
+def test_show_names_each_visits_business_items_and_team(
+    sample_app: App, config_file: Path
+) -> None:
+    assert _invoke(config_file, "draw", "prepare", "2027-Q1")[0] == 0
+    assert _invoke(config_file, "draw", "run", "2027-Q1", "--entropy", "1", "--yes")[0] == 0
+    businesses = _registry("objects.csv", "id")
+    officers = _registry("inspectors.csv", "cert_no")
+    with sample_app.transaction() as session:
+        draw_id = get_draw(session, "2027-Q1").id
+        members = session.scalars(
+            select(DrawMemberRow)
+            .where(DrawMemberRow.draw_id == draw_id)
+            .order_by(DrawMemberRow.visit, DrawMemberRow.slot)
+        ).all()
+        visits = {
+            v.number: v.items.split(";")
+            for v in session.scalars(select(DrawVisitRow).where(DrawVisitRow.draw_id == draw_id))
+        }
+        item_names = {code: item.name for code, item in load_items(session).items()}
+    teams: dict[int, list[DrawMemberRow]] = {}
+    for member in members:
+        teams.setdefault(member.visit, []).append(member)
+
+    result = _result(config_file, "draw", "show", "2027-Q1", "--csv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes.startswith(b"\xef\xbb\xbf")  # Excel reads it as UTF-8
+    rows = list(csv.reader(io.StringIO(result.stdout_bytes.decode("utf-8-sig"))))
+    assert rows[0] == ["序号", "对象编号", "对象名称", "检查事项", "检查部门", "检查组", "随机值"]
+    assert len(rows) - 1 == len(teams)
+    for number, object_id, name, items, _, team, _ in rows[1:]:
+        assert name == businesses[object_id]
+        assert items == "；".join(f"{code} {item_names[code]}" for code in visits[int(number)])
+        assert team == "、".join(
+            f"{officers[m.cert_no]}（{_role(m.role)}，{m.department}）" for m in teams[int(number)]
+        )
+    assert any("（组长，" in row[5] for row in rows[1:])
+
+    shown = json.loads(_invoke(config_file, "draw", "show", "2027-Q1", "--json")[1])
+    first = shown["visits"][0]
+    assert first["name"] == businesses[first["object_id"]]
+    assert [(o["name"], o["role"], o["role_label"]) for o in first["team"]] == [
+        (officers[m.cert_no], m.role, _role(m.role)) for m in teams[1]
+    ]
+    assert first["items"] == [{"code": c, "name": item_names[c]} for c in visits[1]]
+
+    code, out = _invoke(config_file, "draw", "show", "2027-Q1")
+    assert code == 0, out
+    assert "计划 2027-Q1 第 1 次抽取：已抽取" in out
+    for header in rows[0]:
+        assert header in out

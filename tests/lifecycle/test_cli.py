@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 import time_machine
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
+from sqlalchemy import select
 
 from dualrandom.app import App
 from dualrandom.cli._main import cli
+from dualrandom.tables import DrawMemberRow
+from tests.conftest import REPO
 from tests.lifecycle.conftest import LATER
 
 
-def _invoke(config: Path, *args: str) -> tuple[int, str]:
+def _result(config: Path, *args: str) -> Result:
     with time_machine.travel(LATER, tick=False):
-        result = CliRunner().invoke(cli, ["--config", str(config), *args])
+        return CliRunner().invoke(cli, ["--config", str(config), *args])
+
+
+def _invoke(config: Path, *args: str) -> tuple[int, str]:
+    result = _result(config, *args)
     return result.exit_code, result.output
 
 
@@ -113,3 +121,52 @@ def test_overdue(
     code, out = _invoke(config_file, "tasks", "overdue")
     assert code == 0 and "SCJG: 1 task(s)" in out and "4 past" in out
     assert "1 past the deadline (red), 0 with at most 5 working days left (yellow)." in out
+
+
+def _names(name: str, key: str) -> dict[str, str]:
+    with (REPO / "registries" / name).open(encoding="utf-8-sig", newline="") as f:
+        return {row[key]: row["name"] for row in csv.DictReader(f)}
+
+
+def test_list_names_the_business_and_team_of_every_task(
+    drawn: App, objects: list[str], config_file: Path
+) -> None:
+    assert _invoke(config_file, "tasks", "cancel", "2027-Q1", "#2", "--reason", "企业已迁出")[0] == 0
+    businesses, officers = _names("objects.csv", "id"), _names("inspectors.csv", "cert_no")
+    with drawn.transaction() as session:
+        leaders = {
+            m.visit: officers[m.cert_no]
+            for m in session.scalars(select(DrawMemberRow).where(DrawMemberRow.role == "leader"))
+        }
+
+    result = _result(config_file, "tasks", "list", "2027-Q1", "--csv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes.startswith(b"\xef\xbb\xbf")
+    header, *rows = csv.reader(io.StringIO(result.stdout_bytes.decode("utf-8-sig")))
+    assert header == [
+        "序号",
+        "对象编号",
+        "对象名称",
+        "检查事项",
+        "检查部门",
+        "检查组",
+        "状态",
+        "检查完成日期",
+        "检查结果",
+        "后续处置",
+        "公示期限",
+        "备注",
+    ]
+    assert [row[1] for row in rows] == objects
+    assert all(row[2] == businesses[row[1]] for row in rows)
+    assert rows[0][5].startswith(f"{leaders[1]}（组长，")
+    assert (rows[0][6], rows[1][6], rows[1][11]) == ("已抽取", "已取消", "企业已迁出")
+
+    listed = json.loads(_invoke(config_file, "tasks", "list", "2027-Q1", "--json")[1])
+    assert listed[0]["name"] == businesses[objects[0]]
+    assert listed[0]["team"][0]["name"] == leaders[1]
+    assert listed[0]["team"][0]["role_label"] == "组长"
+    assert "cert_no" not in json.dumps(listed)
+
+    code, out = _invoke(config_file, "tasks", "list", "2027-Q1")
+    assert code == 0 and "计划 2027-Q1 第 1 次抽取" in out and "检查组" in out

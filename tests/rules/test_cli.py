@@ -104,7 +104,7 @@ def test_valid_rules_check_load_list_and_show(run: Run, write_rules: WriteRules)
     ):
         assert text in shown.stdout
     detail = json.loads(run("plan", "show", "2027-Q1", "--json").stdout)
-    assert detail["plan"]["stratum"][0]["ratio"] == "1/100"
+    assert detail["plan"]["strata"][0]["ratio"] == "1/100"
     assert [i["code"] for i in detail["items"]] == ["SCJG-01", "ZJ-02"]
 
 

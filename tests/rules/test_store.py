@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import UTC, date, datetime
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from alembic import command
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from dualrandom import audit
+from dualrandom import audit, db
 from dualrandom.app import App
-from dualrandom.core.plan_json import plan_digest
+from dualrandom.core.model import (
+    DrawKind,
+    ObjectFilter,
+    Plan,
+    Stratum,
+    TeamRequirement,
+    TeamRules,
+)
+from dualrandom.core.plan_json import plan_digest, plan_to_json
 from dualrandom.errors import NotFoundError, RulesError
 from dualrandom.rules import (
     check_rules,
@@ -21,12 +31,12 @@ from dualrandom.rules import (
     list_plans,
     load_items,
     load_plan,
-    plan_to_json,
     read_rules,
     save_items,
     save_plans,
     store_rules,
 )
+from dualrandom.rules.store import plan_source
 from dualrandom.tables import AuditEntryRow, PlanRow
 from tests.rules.conftest import PLAN, WriteRules, add_departments
 
@@ -134,3 +144,67 @@ def test_store_rules_reports_what_the_files_no_longer_hold(
     report = store_rules(session, check_rules(session, folder, "rules"))
     assert report.plans_not_in_files == ("2027-Q1",)
     assert session.get(PlanRow, "2027-Q1") is not None  # kept: past draws name it
+
+
+# A plan as version 0.1 stored it (its own storage keys "type" and "stratum",
+# a format tag), with its strata out of name order.
+FORMAT_1_SOURCE = (
+    '{"batch":"Q1","co_departments":["ZJ"],"department":"SCJG","entropy":"typed",'
+    '"exclusions":{"annual_cap":null,"lookback_months":0,"statuses":["吊销","撤销","注销","迁出"]},'
+    '"format":"dual-random/plan/1","id":"2027-Q1","items":["SCJG-01","ZJ-02"],'
+    '"prepare_days_before":7,"publication":{"inspector_names":false,"mask_person_names":true},'
+    '"schedule":"quarterly","scope":{},"stratum":[{"max":200,"min":0,"name":"CD","ratio":null,'
+    '"where":{"risk_class":["C","D"]}},{"max":null,"min":1,"name":"AB","ratio":"1/100",'
+    '"where":{"risk_class":["A","B"]}}],"team":{"conflict_rules":["declared","previous_team"],'
+    '"district":"any","leader":false,"load_cap":null,"require":[{"count":1,"department":"SCJG"}],'
+    '"size":2},"title":"2027年第一季度联合抽查","type":"不定向",'
+    '"window":{"end":"2027-03-31","start":"2027-01-04"},"year":2027}'
+)
+
+
+def test_migration_0005_brings_plans_stored_by_0_1_to_the_core_json(database_url: str) -> None:
+    expected = Plan(
+        id="2027-Q1",
+        title="2027年第一季度联合抽查",
+        year=2027,
+        batch="Q1",
+        kind=DrawKind.UNTARGETED,
+        department="SCJG",
+        co_departments=("ZJ",),
+        items=("SCJG-01", "ZJ-02"),
+        window_start=date(2027, 1, 4),
+        window_end=date(2027, 3, 31),
+        strata=(
+            Stratum("CD", ObjectFilter.of({"risk_class": ["C", "D"]}), None, 0, 200),
+            Stratum("AB", ObjectFilter.of({"risk_class": ["A", "B"]}), Fraction(1, 100), 1),
+        ),
+        team=TeamRules(size=2, require=(TeamRequirement("SCJG", 1),)),
+        schedule="quarterly",
+    )
+    engine = db.make_engine(database_url)
+    try:
+        db.upgrade(engine, "0004")
+        with engine.begin() as conn:
+            conn.execute(
+                insert(PlanRow),
+                {
+                    "id": "2027-Q1",
+                    "title": expected.title,
+                    "year": 2027,
+                    "batch": "Q1",
+                    "source": FORMAT_1_SOURCE,
+                    "digest": "0" * 64,
+                    "loaded_at": datetime(2026, 12, 1, tzinfo=UTC),
+                },
+            )
+        db.upgrade(engine)
+        with Session(engine) as session:
+            stored = get_plan(session, "2027-Q1")
+        assert stored.plan == expected
+        # Loading the unchanged file again rewrites and logs nothing.
+        assert stored.source == plan_source(expected)
+        command.downgrade(db.alembic_config(engine), "0004")
+        with engine.connect() as conn:
+            assert conn.scalar(select(PlanRow.source)) == FORMAT_1_SOURCE
+    finally:
+        engine.dispose()

@@ -93,7 +93,7 @@ def _run(app: App, workspace: Path, config: Path) -> None:
         plans = list_plans(session)
     click.echo(f"3. Checked and loaded the rules: {len(plans)} plans")
     plan = _next_plan(plans, today)
-    secrets = SecretStore(workspace / "secrets")
+    secrets = SecretStore(app.settings.secrets_dir)
     with app.transaction() as session:
         prepared = prepare_draw(session, plan, secrets=secrets, now=now)
     click.echo(

@@ -7,22 +7,31 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from dualrandom.app import App
 from dualrandom.cli._context import pass_app
-from dualrandom.cli._output import console, print_json
+from dualrandom.cli._output import console, print_csv, print_json, print_rows
 from dualrandom.draws import (
     TIERS,
+    VISIT_COLUMNS,
+    DrawState,
     SecretStore,
     draw_summary,
     export_bundle,
     get_draw,
     prepare_draw,
+    prepared_draw,
+    public_entropy,
     run_draw,
     verify_bundle,
+    visit_cells,
+    visit_views,
+    write_commitment_notice,
 )
-from dualrandom.errors import IntegrityError
+from dualrandom.errors import IntegrityError, UserError
 
 
 def register(cli: click.Group) -> None:
@@ -31,7 +40,7 @@ def register(cli: click.Group) -> None:
 
 
 def _secrets(app: App) -> SecretStore:
-    return SecretStore(app.settings.var_dir / "secrets")
+    return SecretStore(app.settings.secrets_dir)
 
 
 @click.group()
@@ -67,9 +76,7 @@ def prepare(
             supersede_reason=reason,
         )
         row = prepared.draw
-        notice = app.settings.var_dir / "draws" / f"{plan_id}.{row.attempt}" / "commitment.json"
-        notice.parent.mkdir(parents=True, exist_ok=True)
-        notice.write_text(row.commitment, encoding="utf-8")
+        notice = write_commitment_notice(app.settings.var_dir, row)
     table = Table(
         "item",
         "stratum",
@@ -101,14 +108,32 @@ def prepare(
 @click.option(
     "--entropy", help="The public entropy (witnesses' dice, beacon value); prompted for if omitted."
 )
+@click.option(
+    "--yes", "-y", is_flag=True, help="Draw without asking to confirm the entropy (for scripts)."
+)
 @pass_app
-def run(app: App, plan_id: str, entropy: str | None) -> None:
-    """Reveal the secret, derive the seed and draw, in one transaction."""
+def run(app: App, plan_id: str, entropy: str | None, yes: bool) -> None:
+    """Reveal the secret, derive the seed and draw, in one transaction.
+
+    The entropy is shown back, character by character, and the draw starts
+    only once it is confirmed (or with --yes): a typo cannot be undone.
+    """
+    with app.transaction() as session:
+        prepared_draw(session, plan_id)  # refuse before anyone types the entropy
     if entropy is None:
-        entropy = click.prompt("Public entropy (e.g. the digits the witnesses rolled)")
+        entropy = click.prompt("公开随机数 Public entropy (e.g. the digits the witnesses rolled)")
+    value = public_entropy(entropy)
+    _show_entropy(value)
+    if not yes and not click.confirm(
+        "核对无误，开始抽取？抽取不可撤销 (Is it right? The draw cannot be undone)", default=False
+    ):
+        raise UserError(
+            f"公开随机数未确认，没有抽取；请重新运行 dualrandom draw run {plan_id}",
+            f"the entropy was not confirmed; nothing was drawn. Run 'dualrandom draw run {plan_id}' again",
+        )
     with app.transaction() as session:
         row, result = run_draw(
-            session, plan_id, entropy, secrets=_secrets(app), now=datetime.now(UTC)
+            session, plan_id, value, secrets=_secrets(app), now=datetime.now(UTC)
         )
     click.echo(
         f"Drew {plan_id} attempt {row.attempt}: {len(result.visits)} visits, seed {row.seed}"
@@ -120,32 +145,52 @@ def run(app: App, plan_id: str, entropy: str | None) -> None:
     click.echo(f"Next: 'dualrandom draw show {plan_id}' or 'dualrandom draw export {plan_id} DIR'.")
 
 
+def _show_entropy(value: str) -> None:
+    """The entropy large and unmistakable: characters spaced apart, a space as ␣."""
+    spaced = " ".join("␣" if char == " " else char for char in value)
+    console.print(
+        Panel(
+            Text(spaced, style="bold", justify="center"),
+            title="公开随机数 public entropy",
+            expand=False,
+            padding=(1, 4),
+        )
+    )
+    spaces = "，␣ 为空格 (␣ is a space)" if " " in value else ""
+    click.echo(f"共 {len(value)} 个字符 ({len(value)} characters){spaces}")
+
+
 @draw.command()
 @click.argument("plan_id")
 @click.option("--attempt", type=int, help="An earlier attempt [default: the latest].")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV for Excel (UTF-8 with BOM) on stdout.")
 @pass_app
-def show(app: App, plan_id: str, attempt: int | None, as_json: bool) -> None:
-    """Print a draw: state, seed and the drawn visits (no personal data)."""
+def show(app: App, plan_id: str, attempt: int | None, as_json: bool, as_csv: bool) -> None:
+    """Print a draw: state, seed and each visit's business, items and team.
+
+    For internal use: the teams are shown with the officers' names and
+    roles (组长, 组员, …), which the public notices do not publish.
+    """
+    if as_json and as_csv:
+        raise click.UsageError("--json and --csv: choose one")
     with app.transaction() as session:
-        summary = draw_summary(session, get_draw(session, plan_id, attempt))
-    if as_json:
+        row = get_draw(session, plan_id, attempt)
+        summary = draw_summary(session, row) if as_json else None
+        visits = [] if as_json else visit_views(session, row)
+    if summary is not None:
         print_json(summary)
         return
+    if as_csv:
+        print_csv(VISIT_COLUMNS, (visit_cells(v) for v in visits))
+        return
+    state = DrawState(row.state)
     click.echo(
-        f"{summary['plan']} attempt {summary['attempt']}: {summary['state']} ({summary['algorithm']})"
+        f"计划 {plan_id} 第 {row.attempt} 次抽取：{state.label}"
+        f"（plan {plan_id} attempt {row.attempt}: {state}, {row.algorithm}）"
     )
-    click.echo(f"commitment {summary['commitment_hash']}  seed {summary['seed'] or '-'}")
-    table = Table("#", "object", "ticket", "items", "departments")
-    for v in summary["visits"]:
-        table.add_row(
-            str(v["number"]),
-            v["object_id"],
-            v["ticket"],
-            ", ".join(v["items"]),
-            ", ".join(v["departments"]),
-        )
-    console.print(table)
+    click.echo(f"承诺 commitment {row.commitment_hash}  种子 seed {row.seed or '-'}")
+    print_rows(VISIT_COLUMNS, (visit_cells(v) for v in visits), f"{len(visits)} 户 visits")
 
 
 @draw.command()

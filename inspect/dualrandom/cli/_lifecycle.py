@@ -13,20 +13,22 @@ from rich.table import Table
 
 from dualrandom.app import App
 from dualrandom.cli._context import pass_app
-from dualrandom.cli._output import console, err_console, print_json
+from dualrandom.cli._output import console, err_console, print_csv, print_json, print_rows
 from dualrandom.errors import ValidationError
 from dualrandom.lifecycle import (
     FOLLOW_UPS,
     RESULT_CODES,
+    TASK_COLUMNS,
     ResultEntry,
     cancel,
     deadlines,
     import_results,
     move_many,
     set_result,
-    standing_draw,
     substitute_objects,
-    tasks_of,
+    task_cells,
+    task_json,
+    task_views,
     working_calendar,
 )
 from dualrandom.registry import write_problems_csv
@@ -151,54 +153,31 @@ def tasks() -> None:
 @tasks.command("list")
 @click.argument("plan_id")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV for Excel (UTF-8 with BOM) on stdout.")
 @pass_app
-def list_(app: App, plan_id: str, as_json: bool) -> None:
-    """The tasks of PLAN_ID's standing draw and their states."""
+def list_(app: App, plan_id: str, as_json: bool, as_csv: bool) -> None:
+    """The tasks of PLAN_ID's standing draw: business, items, team and state.
+
+    For internal use: the teams are shown with the officers' names and
+    roles (组长, 组员, …), which the public notices do not publish.
+    """
+    if as_json and as_csv:
+        raise click.UsageError("--json and --csv: choose one")
     with app.transaction() as session:
-        draw = standing_draw(session, plan_id)
-        found = tasks_of(session, draw)
-    rows = [
-        {
-            "visit": t.visit,
-            "object_id": t.object_id,
-            "state": t.state,
-            "checked_on": t.checked_on.isoformat() if t.checked_on else None,
-            "result": t.result_code or None,
-            "follow_up": t.follow_up or None,
-            "deadline": t.deadline.isoformat() if t.deadline else None,
-            "deadline_provisional": t.deadline_provisional,
-            "reason": t.reason or None,
-            "replaces_visit": t.replaces_visit,
-            "replaced_by_visit": t.replaced_by_visit,
-        }
-        for t in found
-    ]
+        draw, found = task_views(session, plan_id)
     if as_json:
-        print_json(rows)
-        return
-    table = Table(
-        "#",
-        "object",
-        "state",
-        "checked",
-        "result",
-        "deadline",
-        "note",
-        title=f"{plan_id} attempt {draw.attempt}: {len(rows)} tasks",
-    )
-    for t in found:
-        note = t.reason or (f"replaces #{t.replaces_visit}" if t.replaces_visit else "")
-        deadline = _deadline(t.deadline, t.deadline_provisional) if t.deadline else ""
-        table.add_row(
-            str(t.visit),
-            t.object_id,
-            t.state,
-            t.checked_on.isoformat() if t.checked_on else "",
-            t.result_code,
-            deadline,
-            note,
-        )
-    console.print(table)
+        print_json([task_json(t) for t in found])
+    elif as_csv:
+        print_csv(TASK_COLUMNS, (task_cells(t) for t in found))
+    else:
+        title = f"计划 {plan_id} 第 {draw.attempt} 次抽取：{len(found)} 项任务 (tasks)"
+        shown = [TASK_COLUMNS.index(column) for column in _TERMINAL_COLUMNS]
+        rows = ([task_cells(t)[i] for i in shown] for t in found)
+        print_rows(_TERMINAL_COLUMNS, rows, title)
+
+
+# What fits a terminal; --csv and --json have every column.
+_TERMINAL_COLUMNS = ("序号", "对象名称", "检查事项", "检查组", "状态", "检查结果", "公示期限", "备注")
 
 
 @tasks.command()

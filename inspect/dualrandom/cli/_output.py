@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import click
@@ -11,8 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from dualrandom.errors import Problem
+from dualrandom.publish import write_csv
 
-__all__ = ["console", "print_json", "print_problems"]
+__all__ = ["console", "print_csv", "print_json", "print_problems", "print_rows"]
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -35,3 +37,21 @@ def print_problems(problems: Sequence[Problem], limit: int = 200) -> None:
 
 def print_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str))
+
+
+def print_csv(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """CSV on stdout for Excel (UTF-8 with BOM): ``… --csv > file.csv``."""
+    sys.stdout.flush()
+    write_csv(sys.stdout.buffer, columns, rows)
+    sys.stdout.buffer.flush()
+
+
+def print_rows(columns: Sequence[str], rows: Iterable[Sequence[str]], title: str) -> None:
+    """A table that wraps long cells instead of cutting them: an id or a
+    name must be read whole."""
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)

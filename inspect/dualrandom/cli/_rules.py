@@ -9,14 +9,14 @@ from typing import Any
 
 import click
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from dualrandom.app import App
 from dualrandom.cli._context import pass_app
 from dualrandom.cli._output import console, print_json
 from dualrandom.core.model import ItemRecord, Plan
+from dualrandom.core.plan_json import item_to_json, plan_to_json
 from dualrandom.errors import Problem, RulesError
+from dualrandom.registry import departments
 from dualrandom.rules import (
     RuleSet,
     StoredPlan,
@@ -24,12 +24,9 @@ from dualrandom.rules import (
     get_plan,
     list_plans,
     load_items,
-    plan_to_json,
     store_rules,
 )
-from dualrandom.rules.codec import item_to_json
 from dualrandom.rules.describe import filter_label, ratio_label, strata_label, window_label
-from dualrandom.tables import DepartmentRow
 
 
 def register(cli: click.Group) -> None:
@@ -201,7 +198,7 @@ def show(app: App, plan_id: str, as_json: bool) -> None:
     with app.transaction() as session:
         stored = get_plan(session, plan_id)
         items = load_items(session)
-        names = _department_names(session)
+        names = {d.code: d.name for d in departments(session)}
     named = [items[code] for code in stored.plan.items if code in items]
     if as_json:
         print_json(
@@ -214,11 +211,6 @@ def show(app: App, plan_id: str, as_json: bool) -> None:
         )
         return
     _print_plan(stored, named, names)
-
-
-def _department_names(session: Session) -> dict[str, str]:
-    rows = session.execute(select(DepartmentRow.code, DepartmentRow.name)).all()
-    return {row.code: row.name for row in rows}
 
 
 def _print_plan(stored: StoredPlan, items: list[ItemRecord], names: dict[str, str]) -> None:

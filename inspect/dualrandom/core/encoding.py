@@ -2,15 +2,19 @@
 prefixes, the escaped tab-separated line format and its parser.
 
 Everything that is hashed or published goes through these few functions, so
-that the byte layout lives in one place and matches the specification.
+that the byte layout lives in one place and matches the specification:
+tab-separated lines for the registries and results, canonical JSON for the
+plan, the commitment and the audit log.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
 ALGORITHM = "DR-1"
 
@@ -28,6 +32,15 @@ _UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r", "s": ";"}
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys, no insignificant whitespace, non-ASCII kept as
+    UTF-8 and no NaN: the form of every JSON document that is hashed (the
+    plan, the commitment, audit entries)."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def lp(data: bytes) -> bytes:

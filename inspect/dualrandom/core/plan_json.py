@@ -1,9 +1,18 @@
-"""Canonical JSON of a plan and the items it names (docs/SPEC.md §4).
+"""The one JSON codec of plans and items, and their canonical bytes (docs/SPEC.md §4).
 
-Sorted keys, no insignificant whitespace, UTF-8 (NFC) without escaping
-non-ASCII, no floats: ratios are exact fraction strings such as ``"1/20"``,
-dates ISO 8601. Every key is ASCII, so code-point key order is also the
-RFC 8785 (JCS) order and this is JCS output for these documents.
+:func:`plan_to_json` and :func:`item_to_json` turn a plan and an item into
+plain JSON values with the keys of SPEC §4; :func:`plan_from_json` and
+:func:`item_from_json` are their exact inverses. No floats: ratios are exact
+fraction strings such as ``"1/20"`` (:func:`fraction_text`, read back by
+:func:`parse_fraction`), dates ISO 8601. A plan keeps its strata in the
+order of its file, which notices show; the canonical document sorts them by
+name. Storage (``rules.store``), the plan's audit entries and ``plan show
+--json`` use these values; the draw hashes :func:`plan_canonical`.
+
+Canonical bytes: sorted keys, no insignificant whitespace, UTF-8 (NFC)
+without escaping non-ASCII, no floats. Every key is ASCII, so code-point key
+order is also the RFC 8785 (JCS) order and this is JCS output for these
+documents.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from dualrandom.core.encoding import ALGORITHM, check_text, sha256_hex
+from dualrandom.core.encoding import ALGORITHM, canonical_json, check_text, sha256_hex
 from dualrandom.core.model import (
     Exclusions,
     ItemRecord,
@@ -27,7 +36,17 @@ from dualrandom.core.model import (
 )
 from dualrandom.errors import NotFoundError
 
-__all__ = ["fraction_text", "parse_fraction", "parse_plan", "plan_canonical", "plan_digest"]
+__all__ = [
+    "fraction_text",
+    "item_from_json",
+    "item_to_json",
+    "parse_fraction",
+    "parse_plan",
+    "plan_canonical",
+    "plan_digest",
+    "plan_from_json",
+    "plan_to_json",
+]
 
 Json = dict[str, Any]
 
@@ -38,20 +57,28 @@ def fraction_text(value: Fraction) -> str:
 
 
 def parse_fraction(text: str) -> Fraction:
+    """Inverse of :func:`fraction_text`; refuses any other spelling."""
     num, sep, den = text.partition("/")
     if not sep or not num.isascii() or not den.isascii():
         raise ValueError(f"ratio {text!r} is not numerator/denominator")
-    value = Fraction(int(num), int(den))
+    try:
+        value = Fraction(int(num), int(den))
+    except ZeroDivisionError:
+        raise ValueError(f"ratio {text!r} has a zero denominator") from None
     if fraction_text(value) != text:
         raise ValueError(f"ratio {text!r} is not in lowest terms")
     return value
+
+
+def _ratio(value: str | None) -> Fraction | None:
+    return None if value is None else parse_fraction(value)
 
 
 def _filter(f: ObjectFilter) -> Json:
     return {key: sorted(set(values)) for key, values in f.clauses}
 
 
-def _item(item: ItemRecord) -> Json:
+def item_to_json(item: ItemRecord) -> Json:
     return {
         "class": str(item.item_class),
         "code": item.code,
@@ -65,6 +92,23 @@ def _item(item: ItemRecord) -> Json:
         "specialty": item.specialty,
         "sub_item": item.sub_item,
     }
+
+
+def item_from_json(i: Mapping[str, Any]) -> ItemRecord:
+    """Inverse of :func:`item_to_json`; ValueError/KeyError on a malformed value."""
+    return ItemRecord(
+        code=i["code"],
+        name=i["name"],
+        legal_basis=i["legal_basis"],
+        department=i["department"],
+        item_class=i["class"],
+        methods=tuple(i["methods"]),
+        ratio=parse_fraction(i["ratio"]),
+        sub_item=i["sub_item"],
+        specialty=i["specialty"],
+        max_per_year=i["max_per_year"],
+        scope=ObjectFilter.of(i["scope"]),
+    )
 
 
 def _stratum(s: Stratum) -> Json:
@@ -91,7 +135,8 @@ def _team(t: TeamRules) -> Json:
     }
 
 
-def _plan(p: Plan) -> Json:
+def plan_to_json(p: Plan) -> Json:
+    """The plan's JSON values, its strata in the plan's own order."""
     return {
         "batch": p.batch,
         "co_departments": sorted(set(p.co_departments)),
@@ -112,12 +157,63 @@ def _plan(p: Plan) -> Json:
         },
         "schedule": p.schedule,
         "scope": _filter(p.scope),
-        "strata": [_stratum(s) for s in sorted(p.strata, key=lambda s: s.name)],
+        "strata": [_stratum(s) for s in p.strata],
         "team": _team(p.team),
         "title": p.title,
         "window": {"end": p.window_end.isoformat(), "start": p.window_start.isoformat()},
         "year": p.year,
     }
+
+
+def plan_from_json(p: Mapping[str, Any]) -> Plan:
+    """Inverse of :func:`plan_to_json`; ValueError/KeyError on a malformed value."""
+    team, exclusions = p["team"], p["exclusions"]
+    return Plan(
+        id=p["id"],
+        title=p["title"],
+        year=p["year"],
+        batch=p["batch"],
+        kind=p["kind"],
+        department=p["department"],
+        items=tuple(p["items"]),
+        window_start=date.fromisoformat(p["window"]["start"]),
+        window_end=date.fromisoformat(p["window"]["end"]),
+        co_departments=tuple(p["co_departments"]),
+        scope=ObjectFilter.of(p["scope"]),
+        strata=tuple(
+            Stratum(
+                name=s["name"],
+                where=ObjectFilter.of(s["where"]),
+                ratio=_ratio(s["ratio"]),
+                min_count=s["min"],
+                max_count=s["max"],
+            )
+            for s in p["strata"]
+        ),
+        exclusions=Exclusions(
+            statuses=tuple(exclusions["statuses"]),
+            lookback_months=exclusions["lookback_months"],
+            annual_cap=exclusions["annual_cap"],
+        ),
+        team=TeamRules(
+            size=team["size"],
+            leader=team["leader"],
+            district=team["district"],
+            load_cap=team["load_cap"],
+            require=tuple(
+                TeamRequirement(department=r["department"], count=r["count"])
+                for r in team["require"]
+            ),
+            conflict_rules=tuple(team["conflict_rules"]),
+        ),
+        schedule=p["schedule"],
+        prepare_days_before=p["prepare_days_before"],
+        entropy=p["entropy"],
+        publication=Publication(
+            inspector_names=p["publication"]["inspector_names"],
+            mask_person_names=p["publication"]["mask_person_names"],
+        ),
+    )
 
 
 def _check_strings(value: object, path: str) -> None:
@@ -133,10 +229,7 @@ def _check_strings(value: object, path: str) -> None:
 
 def _dumps(document: Json) -> bytes:
     _check_strings(document, "plan")
-    text = json.dumps(
-        document, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
-    )
-    return text.encode("utf-8")
+    return canonical_json(document).encode("utf-8")
 
 
 def plan_canonical(plan: Plan, items: Mapping[str, ItemRecord]) -> bytes:
@@ -144,11 +237,13 @@ def plan_canonical(plan: Plan, items: Mapping[str, ItemRecord]) -> bytes:
     missing = [code for code in plan.items if code not in items]
     if missing:
         raise NotFoundError(f"plan {plan.id!r} names unknown item(s): {', '.join(missing)}")
+    document = plan_to_json(plan)
+    document["strata"].sort(key=lambda s: s["name"])
     return _dumps(
         {
             "algorithm": ALGORITHM,
-            "items": [_item(items[code]) for code in sorted(plan.items)],
-            "plan": _plan(plan),
+            "items": [item_to_json(items[code]) for code in sorted(plan.items)],
+            "plan": document,
         }
     )
 
@@ -157,82 +252,13 @@ def plan_digest(plan: Plan, items: Mapping[str, ItemRecord]) -> str:
     return sha256_hex(plan_canonical(plan, items))
 
 
-def _filter_of(data: Json) -> ObjectFilter:
-    return ObjectFilter.of(data)
-
-
-def _date(text: str) -> date:
-    return date.fromisoformat(text)
-
-
 def parse_plan(data: bytes) -> tuple[Plan, dict[str, ItemRecord]]:
     """Inverse of :func:`plan_canonical`; refuses non-canonical bytes."""
     doc = json.loads(data.decode("utf-8"))
     if doc.get("algorithm") != ALGORITHM:
         raise ValueError(f"plan document is for algorithm {doc.get('algorithm')!r}, not DR-1")
-    items = {
-        i["code"]: ItemRecord(
-            code=i["code"],
-            name=i["name"],
-            legal_basis=i["legal_basis"],
-            department=i["department"],
-            item_class=i["class"],
-            methods=tuple(i["methods"]),
-            ratio=parse_fraction(i["ratio"]),
-            sub_item=i["sub_item"],
-            specialty=i["specialty"],
-            max_per_year=i["max_per_year"],
-            scope=_filter_of(i["scope"]),
-        )
-        for i in doc["items"]
-    }
-    p = doc["plan"]
-    plan = Plan(
-        id=p["id"],
-        title=p["title"],
-        year=p["year"],
-        batch=p["batch"],
-        kind=p["kind"],
-        department=p["department"],
-        items=tuple(p["items"]),
-        window_start=_date(p["window"]["start"]),
-        window_end=_date(p["window"]["end"]),
-        co_departments=tuple(p["co_departments"]),
-        scope=_filter_of(p["scope"]),
-        strata=tuple(
-            Stratum(
-                name=s["name"],
-                where=_filter_of(s["where"]),
-                ratio=None if s["ratio"] is None else parse_fraction(s["ratio"]),
-                min_count=s["min"],
-                max_count=s["max"],
-            )
-            for s in p["strata"]
-        ),
-        exclusions=Exclusions(
-            statuses=tuple(p["exclusions"]["statuses"]),
-            lookback_months=p["exclusions"]["lookback_months"],
-            annual_cap=p["exclusions"]["annual_cap"],
-        ),
-        team=TeamRules(
-            size=p["team"]["size"],
-            leader=p["team"]["leader"],
-            district=p["team"]["district"],
-            load_cap=p["team"]["load_cap"],
-            require=tuple(
-                TeamRequirement(department=r["department"], count=r["count"])
-                for r in p["team"]["require"]
-            ),
-            conflict_rules=tuple(p["team"]["conflict_rules"]),
-        ),
-        schedule=p["schedule"],
-        prepare_days_before=p["prepare_days_before"],
-        entropy=p["entropy"],
-        publication=Publication(
-            inspector_names=p["publication"]["inspector_names"],
-            mask_person_names=p["publication"]["mask_person_names"],
-        ),
-    )
+    items = {i["code"]: item_from_json(i) for i in doc["items"]}
+    plan = plan_from_json(doc["plan"])
     if plan_canonical(plan, items) != data:
         raise ValueError("plan document is not in canonical form")
     return plan, items

@@ -2,29 +2,65 @@
 
 This package reads and writes the database (through a caller's ``Session``)
 and bundle folders; every decision of a draw is made by ``dualrandom.core``.
+It owns the facts of a draw: its states (:class:`DrawState`), which attempt
+is a plan's latest (:func:`latest_draw`), the inputs it was drawn from
+(:func:`stored_inputs`), its commitment notice
+(:func:`write_commitment_notice`) and, for internal users, what it drew:
+each visit's business, items and team by name (:func:`visit_views`).
 """
 
+from dualrandom.draws._commitment import write_commitment_notice
+from dualrandom.draws._inputs import draw_files, stored_inputs
 from dualrandom.draws.bundle import TIERS, ExportReport, export_bundle
 from dualrandom.draws.protocol import (
     Prepared,
-    draw_summary,
     get_draw,
+    latest_draw,
     prepare_draw,
+    prepared_draw,
+    public_entropy,
     run_draw,
 )
 from dualrandom.draws.secrets import SecretStore
+from dualrandom.draws.states import DrawState
 from dualrandom.draws.verify import Verification, verify_bundle
+from dualrandom.draws.view import (
+    VISIT_COLUMNS,
+    Officer,
+    VisitItem,
+    VisitView,
+    draw_summary,
+    role_label,
+    visit_cells,
+    visit_json,
+    visit_views,
+)
 
 __all__ = [
     "TIERS",
+    "VISIT_COLUMNS",
+    "DrawState",
     "ExportReport",
+    "Officer",
     "Prepared",
     "SecretStore",
     "Verification",
+    "VisitItem",
+    "VisitView",
+    "draw_files",
     "draw_summary",
     "export_bundle",
     "get_draw",
+    "latest_draw",
     "prepare_draw",
+    "prepared_draw",
+    "public_entropy",
+    "role_label",
     "run_draw",
+    "stored_inputs",
     "verify_bundle",
+    "visit_cells",
+    "visit_json",
+    "visit_views",
+    "write_commitment_notice",
 ]

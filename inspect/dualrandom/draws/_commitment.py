@@ -5,14 +5,22 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from dualrandom import __version__
-from dualrandom.audit import canonical_json
 from dualrandom.core import ALGORITHM, Preparation
-from dualrandom.core.plan_json import fraction_text
+from dualrandom.core.encoding import canonical_json
+from dualrandom.core.model import Plan
+from dualrandom.core.plan_json import fraction_text, plan_to_json
+from dualrandom.tables import DrawRow
 
-__all__ = ["ENTROPY_DESCRIPTIONS", "build_commitment", "commitment_bytes"]
+__all__ = [
+    "ENTROPY_DESCRIPTIONS",
+    "build_commitment",
+    "commitment_bytes",
+    "write_commitment_notice",
+]
 
 ENTROPY_DESCRIPTIONS = {
     "dice": "见证人在抽取现场掷骰所得数字 (digits rolled by witnesses at the draw ceremony)",
@@ -24,6 +32,21 @@ ENTROPY_DESCRIPTIONS = {
         "the randomness comes from the committed operator secret alone)"
     ),
 }
+
+
+# The plan fields a commitment repeats (docs/BUNDLE.md), taken from the plan's
+# JSON; published commitments name the kind "type" and give the window as
+# [start, end], and both verifiers check exactly that.
+_SUMMARY = ("id", "title", "year", "batch", "department", "co_departments", "items")
+
+
+def _plan_summary(plan: Plan) -> dict[str, Any]:
+    value = plan_to_json(plan)
+    window = value["window"]
+    return {key: value[key] for key in _SUMMARY} | {
+        "type": value["kind"],
+        "window": [window["start"], window["end"]],
+    }
 
 
 def build_commitment(
@@ -41,17 +64,7 @@ def build_commitment(
     return {
         "algorithm": ALGORITHM,
         "software": f"dual-random {__version__}",
-        "plan": {
-            "id": plan.id,
-            "title": plan.title,
-            "year": plan.year,
-            "batch": plan.batch,
-            "type": str(plan.kind),
-            "department": plan.department,
-            "co_departments": list(plan.co_departments),
-            "items": list(plan.items),
-            "window": [plan.window_start.isoformat(), plan.window_end.isoformat()],
-        },
+        "plan": _plan_summary(plan),
         "attempt": attempt,
         "supersedes": supersedes,
         "registry_versions": versions,
@@ -91,3 +104,15 @@ def commitment_bytes(commitment: dict[str, Any]) -> tuple[bytes, str]:
     """Canonical JSON bytes of the commitment and their SHA-256."""
     data = canonical_json(commitment).encode("utf-8") + b"\n"
     return data, hashlib.sha256(data).hexdigest()
+
+
+def write_commitment_notice(var_dir: Path, draw: DrawRow) -> Path:
+    """Write a prepared draw's commitment where it waits to be published,
+    ``<var>/draws/<plan>.<attempt>/commitment.json`` (docs/FORMATS.md), and
+    return that path. The file is replaced whole, never left half written."""
+    notice = var_dir / "draws" / f"{draw.plan_id}.{draw.attempt}" / "commitment.json"
+    notice.parent.mkdir(parents=True, exist_ok=True)
+    partial = notice.with_suffix(".tmp")
+    partial.write_text(draw.commitment, encoding="utf-8")
+    partial.replace(notice)
+    return notice

@@ -1,4 +1,10 @@
-"""Gather a draw's inputs from the database: the one path from storage to the core.
+"""A draw's inputs, the one path from storage to the core.
+
+:func:`gather` assembles the inputs of a new draw: the stored plan and
+items, the current registries and the history. :func:`stored_inputs` gives
+the inputs a stored draw was drawn from: its own plan.json and history.tsv
+and the registries as of the versions it recorded. :func:`inputs_from_files`
+is what both that and a bundle's re-run build on.
 
 History (the input of look-back, annual-cap and previous-team rules) is the
 visits of every standing draw (state ``drawn``) of another plan whose check
@@ -8,13 +14,22 @@ window starts before this plan's, each dated by that plan's window start.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dualrandom.core import DrawInputs
-from dualrandom.core.model import HistoryRecord, ItemRecord, Plan
+from dualrandom.core import DrawInputs, parse_history, parse_plan
+from dualrandom.core.model import (
+    ConflictRecord,
+    HistoryRecord,
+    InspectorRecord,
+    ItemRecord,
+    ObjectRecord,
+    Plan,
+)
+from dualrandom.draws.states import DrawState
 from dualrandom.errors import DrawStateError, NotFoundError
 from dualrandom.registry.snapshot import (
     conflicts_as_of,
@@ -23,9 +38,17 @@ from dualrandom.registry.snapshot import (
     objects_as_of,
 )
 from dualrandom.rules.store import load_items, load_plan
-from dualrandom.tables import DrawMemberRow, DrawRow, DrawVisitRow
+from dualrandom.tables import DrawFileRow, DrawMemberRow, DrawRow, DrawVisitRow
 
-__all__ = ["Gathered", "gather", "split_list"]
+__all__ = [
+    "Gathered",
+    "draw_files",
+    "draw_registries",
+    "gather",
+    "inputs_from_files",
+    "split_list",
+    "stored_inputs",
+]
 
 
 @dataclass(frozen=True)
@@ -42,15 +65,73 @@ def gather(session: Session, plan_id: str) -> Gathered:
     """The plan, its items, the current registries and the history, as core values."""
     plan = load_plan(session, plan_id)
     versions = _versions(session)
+    objects, inspectors, conflicts = _registries(session, versions)
     inputs = DrawInputs(
         plan=plan,
         items=_items(session, plan),
-        objects=objects_as_of(session, versions["objects"]),
-        inspectors=inspectors_as_of(session, versions["inspectors"]),
-        conflicts=conflicts_as_of(session, versions["conflicts"]) if versions["conflicts"] else (),
+        objects=objects,
+        inspectors=inspectors,
+        conflicts=conflicts,
         history=history_before(session, plan),
     )
     return Gathered(inputs, versions)
+
+
+def stored_inputs(session: Session, row: DrawRow) -> DrawInputs:
+    """The inputs the stored draw ``row`` was (or will be) drawn from."""
+    objects, inspectors, conflicts = draw_registries(session, row)
+    return inputs_from_files(
+        draw_files(session, row.id), objects=objects, inspectors=inspectors, conflicts=conflicts
+    )
+
+
+def inputs_from_files(
+    files: Mapping[str, bytes],
+    *,
+    objects: Sequence[ObjectRecord],
+    inspectors: Sequence[InspectorRecord],
+    conflicts: Sequence[ConflictRecord],
+) -> DrawInputs:
+    """A draw's inputs from its files plan.json and history.tsv and the registries."""
+    plan, items = parse_plan(files["plan.json"])
+    return DrawInputs(
+        plan=plan,
+        items=items,
+        objects=objects,
+        inspectors=inspectors,
+        conflicts=conflicts,
+        history=parse_history(files["history.tsv"]),
+    )
+
+
+def draw_files(session: Session, draw_id: int) -> dict[str, bytes]:
+    """The stored files of a draw (plan, history, commitment, results), by name."""
+    return {
+        f.name: f.content
+        for f in session.scalars(select(DrawFileRow).where(DrawFileRow.draw_id == draw_id))
+    }
+
+
+Registries = tuple[list[ObjectRecord], list[InspectorRecord], list[ConflictRecord]]
+
+
+def draw_registries(session: Session, row: DrawRow) -> Registries:
+    """The registries as of the versions the stored draw ``row`` recorded."""
+    versions = {
+        "objects": row.objects_version,
+        "inspectors": row.inspectors_version,
+        "conflicts": row.conflicts_version,
+    }
+    return _registries(session, versions)
+
+
+def _registries(session: Session, versions: Mapping[str, int]) -> Registries:
+    """The registries as of ``versions`` (conflicts 0: none was ever imported)."""
+    return (
+        objects_as_of(session, versions["objects"]),
+        inspectors_as_of(session, versions["inspectors"]),
+        conflicts_as_of(session, versions["conflicts"]) if versions["conflicts"] else [],
+    )
 
 
 def _versions(session: Session) -> dict[str, int]:
@@ -81,7 +162,7 @@ def history_before(session: Session, plan: Plan) -> list[HistoryRecord]:
     """Visits of standing draws of plans whose window starts before ``plan``'s."""
     records: list[HistoryRecord] = []
     standing = session.scalars(
-        select(DrawRow).where(DrawRow.state == "drawn", DrawRow.plan_id != plan.id).order_by(DrawRow.id)
+        select(DrawRow).where(DrawRow.state == DrawState.DRAWN, DrawRow.plan_id != plan.id).order_by(DrawRow.id)
     )
     for draw in standing:
         other = load_plan(session, draw.plan_id)

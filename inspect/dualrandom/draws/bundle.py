@@ -14,6 +14,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -24,9 +25,11 @@ from sqlalchemy.orm import Session
 from dualrandom.core import objects_snapshot
 from dualrandom.core.canonical import conflicts_snapshot, inspectors_snapshot
 from dualrandom.core.encoding import escape, join_lines, split_lines, unescape
-from dualrandom.draws.protocol import draw_files, get_draw
+from dualrandom.core.model import ConflictRecord, InspectorRecord
+from dualrandom.draws._inputs import draw_files, draw_registries
+from dualrandom.draws.protocol import get_draw
+from dualrandom.draws.states import DrawState
 from dualrandom.errors import DrawStateError, IntegrityError
-from dualrandom.registry.snapshot import conflicts_as_of, inspectors_as_of, objects_as_of
 from dualrandom.tables import DrawRow
 
 __all__ = ["TIERS", "ExportReport", "export_bundle", "public_strata"]
@@ -56,7 +59,7 @@ def export_bundle(
     if tier not in TIERS:
         raise DrawStateError(f"tier {tier!r} is not one of {', '.join(TIERS)}")
     row = get_draw(session, plan_id, attempt)
-    if row.state not in ("drawn", "superseded"):
+    if row.state not in (DrawState.DRAWN, DrawState.SUPERSEDED):
         raise DrawStateError(
             f"plan {plan_id} attempt {row.attempt} is {row.state}, not drawn; nothing to export"
         )
@@ -78,7 +81,8 @@ def export_bundle(
 def _bundle_files(session: Session, row: DrawRow, tier: str) -> dict[str, bytes]:
     stored = draw_files(session, row.id)
     commitment = json.loads(stored["commitment.json"])
-    objects = objects_snapshot(objects_as_of(session, row.objects_version))
+    records, inspectors, conflicts = draw_registries(session, row)
+    objects = objects_snapshot(records)
     if objects.digest != row.objects_digest:
         raise IntegrityError(
             f"objects version {row.objects_version} no longer has the digest committed by {row.plan_id}"
@@ -96,7 +100,7 @@ def _bundle_files(session: Session, row: DrawRow, tier: str) -> dict[str, bytes]
             name: stored[name]
             for name in ("result.tsv", "reserve.tsv", "exclusions.tsv", "teams.tsv", "history.tsv")
         }
-        files |= _auditor_registries(session, row, objects.internal_bytes)
+        files |= _auditor_registries(row, inspectors, conflicts, objects.internal_bytes)
     else:
         hidden = {name for name, public in public_strata(commitment).items() if not public}
         files |= _public_results(stored, hidden)
@@ -128,19 +132,21 @@ def _bundle_json(row: DrawRow, tier: str) -> bytes:
     )
 
 
-def _auditor_registries(session: Session, row: DrawRow, internal: bytes) -> dict[str, bytes]:
-    inspectors = inspectors_snapshot(inspectors_as_of(session, row.inspectors_version))
-    conflicts = conflicts_snapshot(
-        conflicts_as_of(session, row.conflicts_version) if row.conflicts_version else ()
-    )
-    if (inspectors.digest, conflicts.digest) != (row.inspectors_digest, row.conflicts_digest):
+def _auditor_registries(
+    row: DrawRow,
+    inspectors: Sequence[InspectorRecord],
+    conflicts: Sequence[ConflictRecord],
+    internal: bytes,
+) -> dict[str, bytes]:
+    officers, declared = inspectors_snapshot(inspectors), conflicts_snapshot(conflicts)
+    if (officers.digest, declared.digest) != (row.inspectors_digest, row.conflicts_digest):
         raise IntegrityError(
             f"the inspector or conflict registry version of {row.plan_id} no longer matches its digest"
         )
     return {
         "objects-internal.tsv": internal,
-        "inspectors.tsv": inspectors.data,
-        "conflicts.tsv": conflicts.data,
+        "inspectors.tsv": officers.data,
+        "conflicts.tsv": declared.data,
     }
 
 

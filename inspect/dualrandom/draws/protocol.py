@@ -15,7 +15,6 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -26,10 +25,19 @@ from dualrandom.core.encoding import ALGORITHM
 from dualrandom.draws._commitment import ENTROPY_DESCRIPTIONS, build_commitment, commitment_bytes
 from dualrandom.draws._inputs import gather
 from dualrandom.draws.secrets import SecretStore
+from dualrandom.draws.states import DrawState
 from dualrandom.errors import DrawStateError, IntegrityError, NotFoundError
 from dualrandom.tables import DrawFileRow, DrawMemberRow, DrawRow, DrawVisitRow, InspectionTaskRow
 
-__all__ = ["Prepared", "get_draw", "prepare_draw", "run_draw"]
+__all__ = [
+    "Prepared",
+    "get_draw",
+    "latest_draw",
+    "prepare_draw",
+    "prepared_draw",
+    "public_entropy",
+    "run_draw",
+]
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,7 @@ def prepare_draw(
     supersede_reason: str | None = None,
 ) -> Prepared:
     """Commit to a draw of ``plan_id``; refuses a second one without a reason."""
-    previous = _latest(session, plan_id)
+    previous = latest_draw(session, plan_id)
     _check_may_prepare(plan_id, previous, supersede_reason)
     gathered = gather(session, plan_id)
     prep = prepare(gathered.inputs)
@@ -77,12 +85,12 @@ def prepare_draw(
         supersedes=supersedes,
     )
     data, commitment_hash = commitment_bytes(commitment)
-    if previous and previous.state == "prepared":
-        previous.state = "withdrawn"
+    if previous and previous.state == DrawState.PREPARED:
+        previous.state = DrawState.WITHDRAWN
     row = DrawRow(
         plan_id=plan_id,
         attempt=attempt,
-        state="prepared",
+        state=DrawState.PREPARED,
         algorithm=ALGORITHM,
         objects_version=gathered.versions["objects"],
         inspectors_version=gathered.versions["inspectors"],
@@ -130,7 +138,7 @@ def _check_may_prepare(plan_id: str, previous: DrawRow | None, reason: str | Non
             raise DrawStateError(f"plan {plan_id} has no earlier draw to supersede")
         return
     if reason is None:
-        done = "was drawn" if previous.state == "drawn" else "is already prepared"
+        done = "was drawn" if previous.state == DrawState.DRAWN else "is already prepared"
         raise DrawStateError(
             f"plan {plan_id} {done} (attempt {previous.attempt}); a new draw is possible only "
             "with --supersede --reason TEXT, and both stay on public record"
@@ -147,16 +155,8 @@ def run_draw(
     actor: str = "cli",
 ) -> tuple[DrawRow, DrawResult]:
     """Reveal the secret, derive the seed and draw; refuses if inputs changed."""
-    row = _latest(session, plan_id)
-    if row is None or row.state != "prepared":
-        state = "has no draw" if row is None else f"attempt {row.attempt} is {row.state}"
-        raise DrawStateError(
-            f"plan {plan_id} {state}; run 'dualrandom draw prepare {plan_id}' first"
-            + (" with --supersede --reason TEXT" if row is not None else "")
-        )
-    entropy = unicodedata.normalize("NFC", entropy.strip())
-    if not entropy:
-        raise DrawStateError("the public entropy is empty; type the witnesses' value")
+    row = prepared_draw(session, plan_id)
+    entropy = public_entropy(entropy)
     gathered = gather(session, plan_id)
     prep = prepare(gathered.inputs)
     _check_unchanged(row, gathered.versions, prep)
@@ -183,6 +183,32 @@ def run_draw(
         at=now,
     )
     return row, result
+
+
+def prepared_draw(session: Session, plan_id: str) -> DrawRow:
+    """The plan's draw waiting to be run; DrawStateError says what to do if there is none.
+
+    ``draw run`` asks this before it asks anyone for the entropy."""
+    row = latest_draw(session, plan_id)
+    if row is None or row.state != DrawState.PREPARED:
+        state = "has no draw" if row is None else f"attempt {row.attempt} is {row.state}"
+        raise DrawStateError(
+            f"plan {plan_id} {state}; run 'dualrandom draw prepare {plan_id}' first"
+            + (" with --supersede --reason TEXT" if row is not None else "")
+        )
+    return row
+
+
+def public_entropy(text: str) -> str:
+    """The public entropy exactly as the seed takes it: Unicode NFC, without
+    surrounding whitespace (inner spaces count). DrawStateError if empty."""
+    value = unicodedata.normalize("NFC", text.strip())
+    if not value:
+        raise DrawStateError(
+            "公开随机数为空；请输入见证人掷出的数字或信标值",
+            "the public entropy is empty; type the witnesses' value",
+        )
+    return value
 
 
 def _check_unchanged(row: DrawRow, versions: dict[str, int], prep: Preparation) -> None:
@@ -212,7 +238,7 @@ def _check_unchanged(row: DrawRow, versions: dict[str, int], prep: Preparation) 
 def _record(
     session: Session, row: DrawRow, result: DrawResult, *, secret: bytes, entropy: str, now: datetime
 ) -> None:
-    row.state, row.secret, row.entropy = "drawn", secret.hex(), entropy
+    row.state, row.secret, row.entropy = DrawState.DRAWN, secret.hex(), entropy
     row.seed, row.result_digest, row.drawn_at = result.seed.hex(), result.digest, now
     if row.supersedes_id is not None:
         _supersede(session, row, now)
@@ -258,9 +284,9 @@ def _record(
 def _supersede(session: Session, row: DrawRow, now: datetime) -> None:
     """Mark the earlier draw superseded and cancel its open inspection tasks."""
     earlier = session.get(DrawRow, row.supersedes_id)
-    if earlier is None or earlier.state != "drawn":
+    if earlier is None or earlier.state != DrawState.DRAWN:
         return
-    earlier.state = "superseded"
+    earlier.state = DrawState.SUPERSEDED
     reason = f"draw superseded by attempt {row.attempt}: {row.supersede_reason}"
     for task in session.scalars(select(InspectionTaskRow).where(InspectionTaskRow.draw_id == earlier.id)):
         if task.state not in ("published", "cancelled"):
@@ -279,18 +305,21 @@ def _store_files(session: Session, draw_id: int, files: dict[str, bytes]) -> Non
     )
 
 
-def _latest(session: Session, plan_id: str) -> DrawRow | None:
-    return session.scalars(
-        select(DrawRow).where(DrawRow.plan_id == plan_id).order_by(DrawRow.attempt.desc()).limit(1)
-    ).first()
+def latest_draw(session: Session, plan_id: str) -> DrawRow | None:
+    """The plan's latest attempt, in whatever state; None before its first prepare."""
+    return _attempt(session, plan_id, None)
+
+
+def _attempt(session: Session, plan_id: str, attempt: int | None) -> DrawRow | None:
+    query = select(DrawRow).where(DrawRow.plan_id == plan_id)
+    if attempt is not None:
+        query = query.where(DrawRow.attempt == attempt)
+    return session.scalars(query.order_by(DrawRow.attempt.desc()).limit(1)).first()
 
 
 def get_draw(session: Session, plan_id: str, attempt: int | None = None) -> DrawRow:
     """The latest (or the given) attempt of a plan's draw."""
-    query = select(DrawRow).where(DrawRow.plan_id == plan_id)
-    if attempt is not None:
-        query = query.where(DrawRow.attempt == attempt)
-    row = session.scalars(query.order_by(DrawRow.attempt.desc()).limit(1)).first()
+    row = _attempt(session, plan_id, attempt)
     if row is None:
         count = session.scalar(
             select(func.count()).select_from(DrawRow).where(DrawRow.plan_id == plan_id)
@@ -298,43 +327,3 @@ def get_draw(session: Session, plan_id: str, attempt: int | None = None) -> Draw
         what = f"attempt {attempt}" if attempt is not None and count else "no draw"
         raise NotFoundError(f"plan {plan_id!r} has {what}; run 'dualrandom draw prepare {plan_id}'")
     return row
-
-
-def draw_files(session: Session, draw_id: int) -> dict[str, bytes]:
-    return {
-        f.name: f.content
-        for f in session.scalars(select(DrawFileRow).where(DrawFileRow.draw_id == draw_id))
-    }
-
-
-def draw_summary(session: Session, row: DrawRow) -> dict[str, Any]:
-    """What ``draw show`` prints: the commitment, the seed and the visits (no personal data)."""
-    visits = list(
-        session.scalars(
-            select(DrawVisitRow).where(DrawVisitRow.draw_id == row.id).order_by(DrawVisitRow.number)
-        )
-    )
-    return {
-        "plan": row.plan_id,
-        "attempt": row.attempt,
-        "state": row.state,
-        "algorithm": row.algorithm,
-        "commitment_hash": row.commitment_hash,
-        "entropy_source": row.entropy_source,
-        "entropy": row.entropy,
-        "seed": row.seed,
-        "result_digest": row.result_digest,
-        "prepared_at": row.prepared_at.isoformat(),
-        "drawn_at": row.drawn_at.isoformat() if row.drawn_at else None,
-        "supersede_reason": row.supersede_reason or None,
-        "visits": [
-            {
-                "number": v.number,
-                "object_id": v.object_id,
-                "ticket": v.ticket,
-                "items": v.items.split(";"),
-                "departments": v.departments.split(";"),
-            }
-            for v in visits
-        ],
-    }

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from dualrandom.core import (
-    DrawInputs,
     draw,
     parse_plan,
     quota_size,
@@ -36,7 +35,6 @@ from dualrandom.core.canonical import (
     OBJECT_PUBLIC_FIELDS,
     combine_object_digests,
     parse_conflicts,
-    parse_history,
     parse_inspectors,
     parse_objects,
 )
@@ -44,6 +42,7 @@ from dualrandom.core.encoding import join_lines, sha256_hex, split_lines, unesca
 from dualrandom.core.model import ObjectRecord
 from dualrandom.core.seed import Digests, derive_seed
 from dualrandom.core.tickets import target_ticket, ticket_hex
+from dualrandom.draws._inputs import inputs_from_files
 from dualrandom.draws.bundle import MANIFEST, public_strata
 
 __all__ = ["Mismatch", "Verification", "verify_bundle"]
@@ -206,14 +205,11 @@ def _check_tickets(files: dict[str, bytes], seed: bytes) -> int:
 
 
 def _rerun(files: dict[str, bytes], seed: bytes, meta: dict[str, Any]) -> str:
-    plan, items = parse_plan(files["plan.json"])
-    inputs = DrawInputs(
-        plan=plan,
-        items=items,
+    inputs = inputs_from_files(
+        files,
         objects=parse_objects(files["objects-public.tsv"], files["objects-internal.tsv"]),
         inspectors=parse_inspectors(files["inspectors.tsv"]),
         conflicts=parse_conflicts(files["conflicts.tsv"]),
-        history=parse_history(files["history.tsv"]),
     )
     result = draw(inputs, seed)
     for name, data in result.files().items():

@@ -4,7 +4,8 @@ States and transitions are in :mod:`.states`; every transition is an audit
 entry (``task.state``). Results come in by file or one at a time
 (:mod:`.results`), deadlines are counted in Chinese working days
 (:mod:`.deadlines`), and gone objects are replaced by the core's reserve rule
-(:mod:`.substitution`).
+(:mod:`.substitution`). :mod:`.view` shows a plan's tasks with their
+businesses, items and teams by name, for internal users.
 """
 
 from dualrandom.lifecycle.codes import FOLLOW_UPS, NO_FOLLOW_UP, RESULT_CODES, result_problem
@@ -23,7 +24,7 @@ from dualrandom.lifecycle.results import (
     import_results,
     set_result,
 )
-from dualrandom.lifecycle.states import FINAL, OPEN, STATES, TRANSITIONS, transition_problem
+from dualrandom.lifecycle.states import FINAL, LABELS, OPEN, STATES, TRANSITIONS, transition_problem
 from dualrandom.lifecycle.substitution import SubstitutionReport, rebuild, substitute_objects
 from dualrandom.lifecycle.tasks import (
     cancel,
@@ -35,20 +36,24 @@ from dualrandom.lifecycle.tasks import (
     subject,
     tasks_of,
 )
+from dualrandom.lifecycle.view import TASK_COLUMNS, TaskView, task_cells, task_json, task_views
 
 __all__ = [
     "FINAL",
     "FOLLOW_UPS",
+    "LABELS",
     "NO_FOLLOW_UP",
     "OPEN",
     "RESULT_CODES",
     "RESULT_COLUMNS",
     "STATES",
+    "TASK_COLUMNS",
     "TRANSITIONS",
     "DeadlineRow",
     "ResultEntry",
     "ResultsSummary",
     "SubstitutionReport",
+    "TaskView",
     "cancel",
     "deadline_for",
     "deadlines",
@@ -65,6 +70,9 @@ __all__ = [
     "standing_draw",
     "subject",
     "substitute_objects",
+    "task_cells",
+    "task_json",
+    "task_views",
     "tasks_of",
     "transition_problem",
     "working_calendar",

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from dualrandom import audit
 from dualrandom.config import LifecycleSettings
 from dualrandom.core.model import Plan
+from dualrandom.draws import DrawState
 from dualrandom.lifecycle.states import OPEN
 from dualrandom.rules.store import load_plan
 from dualrandom.tables import DrawRow, InspectionTaskRow, ObjectRow
@@ -125,7 +126,7 @@ def deadlines(
     query = (
         select(InspectionTaskRow, DrawRow.plan_id, DrawRow.attempt)
         .join(DrawRow)
-        .where(DrawRow.state == "drawn", InspectionTaskRow.state.in_(OPEN))
+        .where(DrawRow.state == DrawState.DRAWN, InspectionTaskRow.state.in_(OPEN))
         .order_by(DrawRow.plan_id, InspectionTaskRow.visit)
     )
     found = list(session.execute(query))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["FINAL", "OPEN", "STATES", "TRANSITIONS", "transition_problem"]
+__all__ = ["FINAL", "LABELS", "OPEN", "STATES", "TRANSITIONS", "transition_problem"]
 
 STATES = (
     "drawn",
@@ -28,6 +28,19 @@ STATES = (
     "cancelled",
 )
 FINAL = ("published", "substituted", "cancelled")
+
+# What the regulators call each state (the public notices say less: they
+# show a result only once it is reviewed, see publish/labels.py).
+LABELS: Mapping[str, str] = {
+    "drawn": "已抽取",
+    "notified": "已告知",
+    "in_inspection": "检查中",
+    "result_entered": "结果已录入",
+    "reviewed": "结果已审核",
+    "published": "结果已公示",
+    "substituted": "已替补",
+    "cancelled": "已取消",
+}
 OPEN = tuple(s for s in STATES if s not in FINAL)
 
 TRANSITIONS: Mapping[str, tuple[str, ...]] = {

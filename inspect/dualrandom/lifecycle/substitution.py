@@ -22,23 +22,19 @@ from sqlalchemy.orm import Session
 
 from dualrandom import audit
 from dualrandom.core import (
-    DrawInputs,
     DrawResult,
     Member,
     Preparation,
     Replacement,
     Visit,
     draw,
-    parse_history,
-    parse_plan,
     prepare,
     substitute,
 )
-from dualrandom.draws.protocol import draw_files
+from dualrandom.draws import stored_inputs
 from dualrandom.errors import IntegrityError, TaskStateError
 from dualrandom.lifecycle.states import transition_problem
 from dualrandom.lifecycle.tasks import find_task, move, standing_draw, subject, tasks_of
-from dualrandom.registry import conflicts_as_of, inspectors_as_of, objects_as_of
 from dualrandom.tables import DrawMemberRow, DrawRow, DrawVisitRow, InspectionTaskRow
 
 __all__ = ["SubstitutionReport", "rebuild", "substitute_objects"]
@@ -54,17 +50,7 @@ class SubstitutionReport:
 
 def rebuild(session: Session, row: DrawRow) -> tuple[Preparation, DrawResult]:
     """Re-run a stored draw from its inputs; refuse if it does not come out the same."""
-    files = draw_files(session, row.id)
-    plan, items = parse_plan(files["plan.json"])
-    inputs = DrawInputs(
-        plan=plan,
-        items=items,
-        objects=objects_as_of(session, row.objects_version),
-        inspectors=inspectors_as_of(session, row.inspectors_version),
-        conflicts=conflicts_as_of(session, row.conflicts_version) if row.conflicts_version else (),
-        history=parse_history(files["history.tsv"]),
-    )
-    prep = prepare(inputs)
+    prep = prepare(stored_inputs(session, row))
     assert row.seed is not None
     result = draw(prep, bytes.fromhex(row.seed))
     if result.digest != row.result_digest:

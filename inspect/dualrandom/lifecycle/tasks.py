@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
+from dualrandom.draws import DrawState, latest_draw
 from dualrandom.errors import NotFoundError, TaskStateError
 from dualrandom.lifecycle.states import transition_problem
 from dualrandom.tables import DrawRow, InspectionTaskRow
@@ -33,11 +34,10 @@ __all__ = [
 
 def standing_draw(session: Session, plan_id: str) -> DrawRow:
     """The plan's latest draw, which must be drawn (not prepared or superseded)."""
-    query = select(DrawRow).where(DrawRow.plan_id == plan_id).order_by(DrawRow.attempt.desc()).limit(1)
-    row = session.scalars(query).first()
+    row = latest_draw(session, plan_id)
     if row is None:
         raise NotFoundError(f"plan {plan_id!r} has not been drawn; it has no inspection tasks")
-    if row.state != "drawn":
+    if row.state != DrawState.DRAWN:
         raise TaskStateError(
             f"plan {plan_id} attempt {row.attempt} is {row.state}, not drawn; it has no tasks yet"
         )

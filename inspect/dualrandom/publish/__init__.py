@@ -13,6 +13,7 @@ docs/PUBLISH.md.
 
 from __future__ import annotations
 
+from dualrandom.publish._downloads import write_csv
 from dualrandom.publish.serve import make_server
 from dualrandom.publish.site import (
     SITE_TITLE,
@@ -29,4 +30,5 @@ __all__ = [
     "default_site_dir",
     "make_server",
     "publish_site",
+    "write_csv",
 ]

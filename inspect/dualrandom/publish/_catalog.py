@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dualrandom.core.model import ItemRecord
+from dualrandom.draws import DrawState
 from dualrandom.errors import IntegrityError
 from dualrandom.publish.labels import PUBLISHED_TASK_STATES
 from dualrandom.rules.store import StoredPlan, list_plans, load_items
@@ -69,7 +70,7 @@ class DrawRecord:
 
     @property
     def has_notice(self) -> bool:
-        return self.state in ("drawn", "superseded")
+        return self.state in (DrawState.DRAWN, DrawState.SUPERSEDED)
 
     @property
     def mask_names(self) -> bool:

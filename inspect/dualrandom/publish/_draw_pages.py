@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from dualrandom.draws import DrawState
 from dualrandom.publish import paths
 from dualrandom.publish._build import Build, Table
 from dualrandom.publish._catalog import DrawRecord
@@ -45,7 +46,7 @@ class DrawPages:
 def _status(v: Visit, pages: DrawPages, record: DrawRecord) -> tuple[str, str]:
     """The status cell of a drawn object and where it links to."""
     base = (record.plan_id, record.attempt)
-    if record.state == "superseded" and v.state == "cancelled":
+    if record.state == DrawState.SUPERSEDED and v.state == "cancelled":
         return "本次抽取已作废", ""
     if v.state == "substituted":
         target = ""

@@ -14,6 +14,7 @@ from collections import defaultdict
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from dualrandom.draws import DrawState
 from dualrandom.publish import paths
 from dualrandom.publish._catalog import Catalog, DrawRecord
 from dualrandom.publish.contexts import Download, DrawFacts, Link, NoticeHead, Supersession
@@ -137,12 +138,12 @@ def draw_heads(
             "抽取前公告",
             facts.predraw.href,
             record.prepared_at,
-            "已撤回" if record.state == "withdrawn" else "",
+            "已撤回" if record.state == DrawState.WITHDRAWN else "",
             f"承诺值 {record.commitment_hash[:16]}…，抽取前公布。",
         )
     }
     if facts.notice is not None and record.drawn_at is not None:
-        status = "已作废" if record.state == "superseded" else ""
+        status = "已作废" if record.state == DrawState.SUPERSEDED else ""
         heads["draw"] = head(
             "draw",
             "抽查对象名单",

@@ -15,6 +15,7 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
+from dualrandom.draws import DrawState
 from dualrandom.publish import paths
 from dualrandom.publish._build import Build
 from dualrandom.publish._catalog import DrawRecord
@@ -109,7 +110,7 @@ def _object_page(
 
 
 def _status(record: DrawRecord, visit: Visit) -> str:
-    if record.state == "superseded":
+    if record.state == DrawState.SUPERSEDED:
         return "本次抽取已作废"
     if visit.result:
         return "结果已公示"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dualrandom.draws import DrawState
 from dualrandom.publish import paths
 from dualrandom.publish._build import Build, Table
 from dualrandom.publish._catalog import DrawRecord
@@ -77,7 +78,7 @@ def write_predraw(build: Build, record: DrawRecord, facts: DrawFacts, head: Noti
 def _draw_time(record: DrawRecord, facts: DrawFacts) -> str:
     if record.drawn_at is not None:
         return "本次抽取已经完成，见抽查对象名单公告。"
-    if record.state == "withdrawn":
+    if record.state == DrawState.WITHDRAWN:
         return "本次抽取未进行。"
     return (
         f"抽取将在检查期限开始（{facts.window_start.isoformat()}）之前公开进行；"

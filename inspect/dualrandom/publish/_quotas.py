@@ -8,9 +8,9 @@ object drawn there has), so only public strata appear one by one.
 
 from __future__ import annotations
 
+from dualrandom.core.plan_json import parse_fraction
 from dualrandom.publish._catalog import DrawRecord
 from dualrandom.publish.contexts import QuotaRow
-from dualrandom.rules.codec import ratio_from_text
 from dualrandom.rules.describe import ratio_label
 
 __all__ = ["percent", "quota_rows"]
@@ -33,7 +33,7 @@ def quota_rows(record: DrawRecord, actual: bool) -> tuple[QuotaRow, ...]:
             ratio = (
                 percent(q["k"], q["pool_size"])
                 if actual
-                else ratio_label(ratio_from_text(q["ratio"]))
+                else ratio_label(parse_fraction(q["ratio"]))
             )
             rows.append(
                 QuotaRow(

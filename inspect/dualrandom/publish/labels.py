@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from dualrandom.core.model import ObjectFilter
+from dualrandom.draws import DrawState, role_label
 from dualrandom.lifecycle.codes import FOLLOW_UPS, RESULT_CODES
 
 __all__ = [
@@ -41,12 +42,7 @@ TASK_STATES = {
     "cancelled": "已取消",
 }
 
-DRAW_STATES = {
-    "prepared": "已承诺，待抽取",
-    "drawn": "已抽取",
-    "superseded": "已作废",
-    "withdrawn": "已撤回",
-}
+DRAW_STATES: dict[str, str] = {state: state.label for state in DrawState}
 
 ENTROPY_SOURCES = {
     "dice": "现场掷骰",
@@ -102,14 +98,6 @@ def filter_text(where: ObjectFilter, departments: Mapping[str, str]) -> str:
             shown = list(values)
         parts.append(f"{_FILTER_KEYS[key]}：{'、'.join(shown)}")
     return "；".join(parts) or "全部检查对象"
-
-
-def role_label(role: str) -> str:
-    if role == "leader":
-        return "组长"
-    if role.startswith("specialist:"):
-        return f"{role.removeprefix('specialist:')}专业"
-    return "组员"
 
 
 def ordered_codes(codes: Iterable[str], standard: tuple[str, ...]) -> list[str]:

@@ -24,12 +24,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
 from dualrandom.config import Settings
-from dualrandom.draws import export_bundle
+from dualrandom.draws import DrawState, export_bundle, latest_draw
 from dualrandom.errors import UserError
 from dualrandom.lifecycle.tasks import mark_published
 from dualrandom.publish import paths
@@ -163,14 +163,14 @@ def _publish_reviewed(session: Session, now: datetime, actor: str) -> None:
     standing = session.execute(
         select(DrawRow.plan_id, DrawRow.attempt)
         .join(InspectionTaskRow, InspectionTaskRow.draw_id == DrawRow.id)
-        .where(DrawRow.state == "drawn", InspectionTaskRow.state == "reviewed")
+        .where(DrawRow.state == DrawState.DRAWN, InspectionTaskRow.state == "reviewed")
         .distinct()
     ).all()
     for plan_id, attempt in sorted(standing):
-        latest = session.scalar(select(func.max(DrawRow.attempt)).where(DrawRow.plan_id == plan_id))
+        latest = latest_draw(session, plan_id)
         # With a replacement prepared, the lifecycle has no standing draw to
         # mark; the reviewed results are shown all the same.
-        if latest == attempt:
+        if latest is not None and latest.attempt == attempt:
             mark_published(
                 session, plan_id, now=now, actor=actor, notice=paths.results(plan_id, attempt)
             )

@@ -13,7 +13,6 @@ the functions the rest of the program reads items and plans with.
 from __future__ import annotations
 
 from dualrandom.rules.check import LoadReport, check_rules, cross_check, store_rules
-from dualrandom.rules.codec import item_from_json, item_to_json, plan_from_json, plan_to_json
 from dualrandom.rules.files import RuleSet, read_rules
 from dualrandom.rules.located import Located
 from dualrandom.rules.store import (
@@ -36,13 +35,9 @@ __all__ = [
     "check_rules",
     "cross_check",
     "get_plan",
-    "item_from_json",
-    "item_to_json",
     "list_plans",
     "load_items",
     "load_plan",
-    "plan_from_json",
-    "plan_to_json",
     "read_rules",
     "save_items",
     "save_plans",

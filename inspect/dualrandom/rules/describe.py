@@ -1,5 +1,5 @@
 """Plain-text renderings of plans for people: ratios as percentages, filters
-as ``key = a, b``. Nothing here is parsed back; the stored form is in codec."""
+as ``key = a, b``. Nothing here is parsed back; the stored form is in core.plan_json."""
 
 from __future__ import annotations
 

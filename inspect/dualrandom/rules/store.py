@@ -23,19 +23,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
+from dualrandom.core.encoding import canonical_json
 from dualrandom.core.model import ItemRecord, Plan
-from dualrandom.core.plan_json import plan_digest
+from dualrandom.core.plan_json import (
+    item_from_json,
+    item_to_json,
+    plan_digest,
+    plan_from_json,
+    plan_to_json,
+)
 from dualrandom.errors import IntegrityError, NotFoundError, Problem, RulesError
 from dualrandom.rules._read import hint
-from dualrandom.rules.codec import (
-    filter_from_json,
-    item_to_json,
-    plan_from_json,
-    plan_source,
-    plan_to_json,
-    ratio_from_text,
-    ratio_text,
-)
 from dualrandom.tables import DepartmentRow, ItemRow, PlanRow
 
 __all__ = [
@@ -46,6 +44,7 @@ __all__ = [
     "list_plans",
     "load_items",
     "load_plan",
+    "plan_source",
     "save_items",
     "save_plans",
 ]
@@ -86,35 +85,36 @@ class StoredPlan:
 # -- items -----------------------------------------------------------------
 
 
+# Columns of the items table that hold an item's JSON value as it is.
+_ITEM_VALUES = (
+    "code",
+    "name",
+    "sub_item",
+    "legal_basis",
+    "department",
+    "specialty",
+    "ratio",
+    "max_per_year",
+)
+
+
 def _item_columns(item: ItemRecord) -> dict[str, Any]:
-    return {
-        "code": item.code,
-        "name": item.name,
-        "sub_item": item.sub_item,
-        "legal_basis": item.legal_basis,
-        "department": item.department,
-        "item_class": str(item.item_class),
-        "methods": ";".join(item.methods),
-        "specialty": item.specialty,
-        "ratio": ratio_text(item.ratio),
-        "max_per_year": item.max_per_year,
-        "scope": audit.canonical_json(item.scope.as_dict()),
+    value = item_to_json(item)
+    return {key: value[key] for key in _ITEM_VALUES} | {
+        "item_class": value["class"],
+        "methods": ";".join(value["methods"]),
+        "scope": canonical_json(value["scope"]),
     }
 
 
 def _item_from_row(row: ItemRow) -> ItemRecord:
-    return ItemRecord(
-        code=row.code,
-        name=row.name,
-        sub_item=row.sub_item,
-        legal_basis=row.legal_basis,
-        department=row.department,
-        item_class=row.item_class,  # type: ignore[arg-type]  # converted by ItemRecord
-        methods=tuple(row.methods.split(";")) if row.methods else (),
-        specialty=row.specialty,
-        ratio=ratio_from_text(row.ratio),
-        max_per_year=row.max_per_year,
-        scope=filter_from_json(json.loads(row.scope)),
+    return item_from_json(
+        {key: getattr(row, key) for key in _ITEM_VALUES}
+        | {
+            "class": row.item_class,
+            "methods": row.methods.split(";") if row.methods else [],
+            "scope": json.loads(row.scope),
+        }
     )
 
 
@@ -177,6 +177,13 @@ def load_items(session: Session) -> dict[str, ItemRecord]:
 
 
 # -- plans -----------------------------------------------------------------
+
+
+def plan_source(plan: Plan) -> str:
+    """The stored text of a plan: the canonical JSON of the core's plan JSON
+    (``dualrandom.core.plan_json``; migration 0005 brought older databases to it)."""
+    return canonical_json(plan_to_json(plan))
+
 
 
 def save_plans(session: Session, plans: Sequence[Plan], source: str) -> Changes:

@@ -8,15 +8,15 @@ audit log. The draw step runs at its time once the value is there.
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
+from dualrandom.draws import DrawState, latest_draw, public_entropy
 from dualrandom.errors import DrawStateError
-from dualrandom.tables import DrawRow, StepRunRow
+from dualrandom.tables import StepRunRow
 
 __all__ = ["supply_entropy"]
 
@@ -24,16 +24,12 @@ __all__ = ["supply_entropy"]
 def supply_entropy(
     session: Session, plan_id: str, value: str, *, now: datetime, actor: str = "cli"
 ) -> StepRunRow:
-    text = unicodedata.normalize("NFC", value.strip())
-    if not text:
-        raise DrawStateError("the public entropy is empty")
+    text = public_entropy(value)
     row = session.scalars(
         select(StepRunRow).where(StepRunRow.plan_id == plan_id, StepRunRow.step == "draw")
     ).first()
-    latest = session.scalars(
-        select(DrawRow).where(DrawRow.plan_id == plan_id).order_by(DrawRow.attempt.desc()).limit(1)
-    ).first()
-    if row is None or row.state == "done" or latest is None or latest.state != "prepared":
+    latest = latest_draw(session, plan_id)
+    if row is None or row.state == "done" or latest is None or latest.state != DrawState.PREPARED:
         raise DrawStateError(
             f"plan {plan_id} has no scheduled draw waiting for entropy "
             "(see 'dualrandom scheduler status'); the value is entered after the commitment"

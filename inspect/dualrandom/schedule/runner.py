@@ -162,7 +162,7 @@ def _execute(app: App, claimed: Claim, now: datetime) -> Outcome:
 def _context(app: App, now: datetime) -> StepContext:
     settings = app.settings
     return StepContext(
-        secrets=SecretStore(settings.var_dir / "secrets"),
+        secrets=SecretStore(settings.secrets_dir),
         var_dir=settings.var_dir,
         site_dir=default_site_dir(settings),
         timezone=settings.timezone,

@@ -32,7 +32,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dualrandom.draws import SecretStore, prepare_draw, run_draw
+from dualrandom.draws import (
+    DrawState,
+    SecretStore,
+    latest_draw,
+    prepare_draw,
+    run_draw,
+    write_commitment_notice,
+)
 from dualrandom.errors import DrawStateError
 from dualrandom.publish import publish_site
 from dualrandom.rules.store import load_plan
@@ -70,11 +77,6 @@ def declared_entropy(draw: DrawRow) -> str:
     return f"DR-1 scheduled draw {draw.plan_id} attempt {draw.attempt}, commitment {draw.commitment_hash}"
 
 
-def _latest(session: Session, plan_id: str) -> DrawRow | None:
-    query = select(DrawRow).where(DrawRow.plan_id == plan_id).order_by(DrawRow.attempt.desc()).limit(1)
-    return session.scalars(query).first()
-
-
 def _step_row(session: Session, row: StepRunRow, step: str) -> StepRunRow | None:
     query = select(StepRunRow).where(
         StepRunRow.plan_id == row.plan_id, StepRunRow.batch == row.batch, StepRunRow.step == step
@@ -90,8 +92,8 @@ def waiting_for(session: Session, row: StepRunRow) -> str | None:
         if earlier is None or earlier.state != "done":
             return f"waiting for the {before} step"
     if row.step == "draw" and not row.entropy:
-        latest = _latest(session, row.plan_id)
-        if latest is not None and latest.state == "prepared" and latest.entropy_source != DECLARED:
+        latest = latest_draw(session, row.plan_id)
+        if latest is not None and latest.state == DrawState.PREPARED and latest.entropy_source != DECLARED:
             return (
                 f"waiting for the public entropy ({latest.entropy_source}): "
                 f"dualrandom scheduler entropy {row.plan_id} VALUE"
@@ -100,8 +102,8 @@ def waiting_for(session: Session, row: StepRunRow) -> str | None:
 
 
 def _prepare(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
-    latest = _latest(session, row.plan_id)
-    if latest is not None and latest.state in ("prepared", "drawn"):
+    latest = latest_draw(session, row.plan_id)
+    if latest is not None and latest.state in (DrawState.PREPARED, DrawState.DRAWN):
         return StepDone(
             f"already {latest.state} by hand (attempt {latest.attempt})", latest.attempt
         )
@@ -116,9 +118,7 @@ def _prepare(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
         entropy_source=source,
     )
     draw = prepared.draw
-    notice = ctx.var_dir / "draws" / f"{row.plan_id}.{draw.attempt}" / "commitment.json"
-    notice.parent.mkdir(parents=True, exist_ok=True)
-    notice.write_text(draw.commitment, encoding="utf-8")
+    notice = write_commitment_notice(ctx.var_dir, draw)
     entropy: dict[str, Any] = {"mode": ctx.entropy_mode, "source": source}
     if source == DECLARED:
         entropy |= {"value": declared_entropy(draw), "note": _DECLARED_NOTE}
@@ -132,10 +132,10 @@ def _prepare(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
 
 
 def _draw(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
-    latest = _latest(session, row.plan_id)
-    if latest is not None and latest.state == "drawn":
+    latest = latest_draw(session, row.plan_id)
+    if latest is not None and latest.state == DrawState.DRAWN:
         return StepDone(f"already drawn (attempt {latest.attempt})", latest.attempt)
-    if latest is None or latest.state != "prepared":
+    if latest is None or latest.state != DrawState.PREPARED:
         state = "no draw" if latest is None else f"attempt {latest.attempt} {latest.state}"
         raise DrawStateError(f"plan {row.plan_id} has {state}; nothing to draw")
     declared = latest.entropy_source == DECLARED
@@ -156,8 +156,8 @@ def _draw(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
 
 
 def _publish(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
-    latest = _latest(session, row.plan_id)
-    if latest is None or latest.state != "drawn":
+    latest = latest_draw(session, row.plan_id)
+    if latest is None or latest.state != DrawState.DRAWN:
         raise DrawStateError(f"plan {row.plan_id} has no standing draw to publish")
     report = publish_site(
         session, ctx.site_dir, timezone=ctx.timezone, actor=ctx.actor, now=ctx.now
