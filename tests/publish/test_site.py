@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 
 from dualrandom import audit
 from dualrandom.draws import export_bundle
-from dualrandom.publish._writer import MAX_PAGE_BYTES
 from dualrandom.publish.names import object_href
+from dualrandom.publish.write import MAX_PAGE_BYTES
 from dualrandom.tables import AuditEntryRow, DrawRow, DrawVisitRow, InspectionTaskRow
 from tests.publish.conftest import Published
 from tests.publish.html import TEXT_SUFFIXES, files, links, pages, parse, rel, resolve, rows, text
@@ -414,8 +414,8 @@ def test_building_twice_from_the_same_database_gives_identical_bytes(published: 
 def test_long_lists_are_paginated_with_every_row_on_exactly_one_page(
     published: Published, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("dualrandom.publish._pager.ROWS_PER_PAGE", 7)
-    monkeypatch.setattr("dualrandom.publish._objects.SHARD_ROWS", 11)
+    monkeypatch.setattr("dualrandom.publish.shape._pager.ROWS_PER_PAGE", 7)
+    monkeypatch.setattr("dualrandom.publish.pages._objects.SHARD_ROWS", 11)
     site = publish(published.app, published.folder / "paged")
     visits = _visits(published, "2027-Q2", 1)
     notice = sorted(

@@ -15,7 +15,7 @@ from dualrandom.publish import (
     make_server,
     publish_site,
 )
-from dualrandom.publish.render import human_size
+from dualrandom.publish.write import human_size
 
 
 def register(cli: click.Group) -> None:

@@ -5,7 +5,7 @@ serve. It is built from the database alone, deterministically: the same
 database content gives the same bytes (no build time appears anywhere; the
 dates shown are the notices' own), so ``diff -r`` of two builds shows
 exactly what changed. The build goes into a folder beside the target and is
-swapped in at the end (:mod:`dualrandom.publish._swap`); each publication is
+swapped in at the end (:mod:`dualrandom.publish.write`); each publication is
 an audit-log entry (``publish.site``) naming every notice and the digest of
 the site's ``SHA256SUMS``.
 
@@ -33,22 +33,23 @@ from dualrandom.draws import export_bundle
 from dualrandom.errors import UserError
 from dualrandom.lifecycle.tasks import mark_published
 from dualrandom.publish import paths
-from dualrandom.publish._build import Build
-from dualrandom.publish._catalog import DrawRecord, read_catalog
-from dualrandom.publish._downloads import zip_folder
-from dualrandom.publish._draw_pages import DrawPages, write_draw
-from dualrandom.publish._feeds import write_feed, write_sitemap
-from dualrandom.publish._index_pages import write_index_pages, write_stats_index
-from dualrandom.publish._notices import draw_facts, draw_heads, items_head, plan_heads
-from dualrandom.publish._objects import write_objects
-from dualrandom.publish._predraw import write_predraw
-from dualrandom.publish._rules_pages import write_items, write_plan_notice
-from dualrandom.publish._runs import Runs
-from dualrandom.publish._swap import building
-from dualrandom.publish._visits import read_visits
-from dualrandom.publish._writer import SiteWriter
-from dualrandom.publish.contexts import Download, NoticeHead, StatsIndexRow
-from dualrandom.publish.render import Renderer
+from dualrandom.publish.pages import (
+    Build,
+    DrawPages,
+    write_draw,
+    write_feed,
+    write_index_pages,
+    write_items,
+    write_objects,
+    write_plan_notice,
+    write_predraw,
+    write_sitemap,
+    write_stats_index,
+)
+from dualrandom.publish.read import DrawRecord, Runs, read_catalog, read_visits
+from dualrandom.publish.shape import draw_facts, draw_heads, items_head, plan_heads
+from dualrandom.publish.shape.contexts import Download, NoticeHead, StatsIndexRow
+from dualrandom.publish.write import Renderer, SiteWriter, building, zip_folder
 from dualrandom.tables import DrawRow, InspectionTaskRow
 
 __all__ = ["SITE_TITLE", "PublishReport", "consistent_reads", "default_site_dir", "publish_site"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dualrandom.publish.contexts import DrawFacts, NoticeHead, Supersession
+from dualrandom.publish.shape.contexts import DrawFacts, NoticeHead, Supersession
 
 __all__ = ["facts_json", "head_json"]
 

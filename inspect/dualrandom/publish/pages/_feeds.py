@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dualrandom.publish import paths
-from dualrandom.publish._build import Build
-from dualrandom.publish._index_pages import newest_first
-from dualrandom.publish.contexts import NoticeHead
+from dualrandom.publish.pages._build import Build
+from dualrandom.publish.pages._index_pages import newest_first
+from dualrandom.publish.shape.contexts import NoticeHead
 
 __all__ = ["write_feed", "write_sitemap"]
 

@@ -15,9 +15,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from dualrandom.publish import paths
-from dualrandom.publish._catalog import Catalog, DrawRecord
-from dualrandom.publish.contexts import Download, DrawFacts, Link, NoticeHead, Supersession
 from dualrandom.publish.labels import DRAW_STATES, ENTROPY_SOURCES, KIND_WORDS
+from dualrandom.publish.read import Catalog, DrawRecord
+from dualrandom.publish.shape.contexts import Download, DrawFacts, Link, NoticeHead, Supersession
 from dualrandom.rules.store import StoredPlan
 
 __all__ = ["draw_facts", "draw_heads", "items_head", "plan_heads"]
