@@ -121,3 +121,13 @@ def test_the_site_title_names_the_region(published: Published) -> None:
     assert text(tree.find(".//h1")) == "盘锦市“双随机、一公开”信息公示"  # type: ignore[arg-type]
     code, out = _invoke(config, "publish", "--out", str(out_dir), "--title", " ")
     assert code == 1 and out.startswith("Error: --title")
+
+
+def test_publish_without_out_writes_to_the_configured_site_folder(published: Published) -> None:
+    config = published.folder / "config-site.toml"
+    text = (published.folder / "config.toml").read_text(encoding="utf-8")
+    config.write_text(text.replace("[paths]\n", '[paths]\nsite = "public/sjsgk"\n'), encoding="utf-8")
+    code, out = _invoke(config, "publish")
+    assert code == 0, out
+    assert (published.folder / "public" / "sjsgk" / "index.html").is_file()
+    assert f"in {published.folder / 'public' / 'sjsgk'}" in out

@@ -11,7 +11,6 @@ from dualrandom.cli._context import pass_app
 from dualrandom.publish import (
     SITE_TITLE,
     consistent_reads,
-    default_site_dir,
     make_server,
     publish_site,
 )
@@ -27,7 +26,7 @@ def register(cli: click.Group) -> None:
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Site folder [default: <var>/site].",
+    help="Site folder [default: [paths] site, <var>/site].",
 )
 @click.option(
     "--base-url",
@@ -42,7 +41,7 @@ def register(cli: click.Group) -> None:
 @pass_app
 def publish(app: App, out: Path | None, base_url: str | None, title: str) -> None:
     """Build the public notice site from the database and swap it in atomically."""
-    target = out or default_site_dir(app.settings)
+    target = out or app.settings.site_dir
     with app.transaction() as session:
         consistent_reads(session)
         report = publish_site(
@@ -61,7 +60,7 @@ def publish(app: App, out: Path | None, base_url: str | None, title: str) -> Non
     "--dir",
     "directory",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Site folder [default: <var>/site].",
+    help="Site folder [default: [paths] site, <var>/site].",
 )
 @click.option(
     "--port",
@@ -73,9 +72,9 @@ def publish(app: App, out: Path | None, base_url: str | None, title: str) -> Non
 @pass_app
 def serve(app: App, directory: Path | None, port: int) -> None:
     """Preview the published site on http://127.0.0.1 (this machine only)."""
-    server = make_server(directory or default_site_dir(app.settings), port)
+    server = make_server(directory or app.settings.site_dir, port)
     click.echo(
-        f"Serving {directory or default_site_dir(app.settings)} at {server.url} (Ctrl+C stops)"
+        f"Serving {directory or app.settings.site_dir} at {server.url} (Ctrl+C stops)"
     )
     try:
         server.serve_forever()

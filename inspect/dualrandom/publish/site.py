@@ -69,8 +69,12 @@ class PublishReport:
 
 
 def default_site_dir(settings: Settings) -> Path:
-    """Where ``dualrandom publish`` writes without ``--out``: ``<var>/site``."""
-    return settings.var_dir / "site"
+    """Where ``dualrandom publish`` writes without ``--out``: :attr:`Settings.site_dir`.
+
+    The folder's one home is ``Settings.site_dir`` (``[paths] site``); this
+    alias remains only for ``schedule/runner.py`` until it reads the setting.
+    """
+    return settings.site_dir
 
 
 def consistent_reads(session: Session) -> None:
