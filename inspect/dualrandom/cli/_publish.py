@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from dualrandom.app import App
 from dualrandom.cli._context import pass_app
+from dualrandom.config import base_url as checked_base_url
 from dualrandom.publish import (
     SITE_TITLE,
     consistent_reads,
@@ -30,7 +32,7 @@ def register(cli: click.Group) -> None:
 )
 @click.option(
     "--base-url",
-    help="Public address of the site, for absolute sitemap links (e.g. https://example.gov.cn/sjsgk/).",
+    help="Public address of the site, for the sitemap and the feed [default: [site] base_url] (e.g. https://example.gov.cn/sjsgk/).",
 )
 @click.option(
     "--title",
@@ -41,12 +43,14 @@ def register(cli: click.Group) -> None:
 @pass_app
 def publish(app: App, out: Path | None, base_url: str | None, title: str) -> None:
     """Build the public notice site from the database and swap it in atomically."""
-    target = out or app.settings.site_dir
+    target, site = out or app.settings.site_dir, app.settings.site
+    if base_url is not None:
+        site = replace(site, base_url=checked_base_url(base_url, "--base-url"))
     with app.transaction() as session:
         consistent_reads(session)
-        report = publish_site(
-            session, target, timezone=app.settings.timezone, base_url=base_url, title=title
-        )
+        report = publish_site(session, target, timezone=app.settings.timezone, site=site, title=title)
+    for chinese, english in report.warnings:
+        click.echo(f"警告：{chinese}\nWarning: {english}", err=True)
     click.echo(
         f"Published {report.notices} notices and {report.objects} object pages: {report.pages} pages, "
         f"{report.files} files, {human_size(report.bytes)} in {report.path}"

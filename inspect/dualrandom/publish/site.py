@@ -21,14 +21,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
-from dualrandom.config import Settings
+from dualrandom.config import Settings, SiteSettings
 from dualrandom.draws import export_bundle
 from dualrandom.errors import UserError
 from dualrandom.lifecycle.tasks import mark_published
@@ -66,6 +65,17 @@ class PublishReport:
     notices: int
     objects: int
     manifest_sha256: str
+    warnings: tuple[tuple[str, str], ...] = ()  # (Chinese, English), for whoever published
+
+
+# Without the site's public address a sitemap cannot be written: the
+# protocol allows absolute addresses only.
+NO_BASE_URL = (
+    "未设置网站的公开地址（config.toml 的 [site] base_url 或 --base-url），"
+    "因此未生成 sitemap.xml，订阅源 feed.xml 中的链接为相对地址",
+    "the site's public address is not set ([site] base_url in config.toml, or --base-url), "
+    "so sitemap.xml is left out and the links in feed.xml are relative",
+)
 
 
 def default_site_dir(settings: Settings) -> Path:
@@ -95,29 +105,23 @@ def _title(title: str) -> str:
     return text
 
 
-def _base_url(base_url: str | None) -> str:
-    if not base_url:
-        return ""
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise UserError(
-            f"--base-url {base_url!r} must be an http(s) address such as https://example.gov.cn/sjsgk/"
-        )
-    return base_url if base_url.endswith("/") else base_url + "/"
-
-
 def publish_site(
     session: Session,
     out: Path,
     *,
     timezone: ZoneInfo,
-    base_url: str | None = None,
+    site: SiteSettings | None = None,
     title: str = SITE_TITLE,
     actor: str = "cli",
     now: datetime | None = None,
 ) -> PublishReport:
-    """Build the whole site from the database and swap it in at ``out``."""
-    base, target = _base_url(base_url), out.expanduser().absolute()
+    """Build the whole site from the database and swap it in at ``out``.
+
+    ``site`` gives the site's public address (for the sitemap and the feed)
+    and the pattern of document numbers; by default, no address.
+    """
+    site = site or SiteSettings()
+    base, target = site.base_url, out.expanduser().absolute()
     moment = now or datetime.now(UTC)
     with building(target) as (staging, scratch):
         _publish_reviewed(session, moment, actor)
@@ -134,6 +138,7 @@ def publish_site(
             len(notices),
             objects,
             tally.manifest_sha256,
+            () if base else (NO_BASE_URL,),
         )
         _record(session, report, notices, base, actor=actor, at=moment)
     return report
