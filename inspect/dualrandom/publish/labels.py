@@ -7,6 +7,7 @@ not in it still shows, after them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 from dualrandom.core.model import ObjectFilter
@@ -21,6 +22,7 @@ __all__ = [
     "KIND_WORDS",
     "RESULT_CODES",
     "TASK_STATES",
+    "chinese",
     "filter_text",
     "ordered_codes",
     "role_label",
@@ -52,7 +54,16 @@ ENTROPY_SOURCES = {
     "dice": "现场掷骰",
     "beacon": "公共随机信标",
     "typed": "现场公开输入",
+    "declared": "定时无人值守抽取",
 }
+
+# A committed description is "中文 (English)"; the notices show the Chinese.
+_ENGLISH_ASIDE = re.compile(r"\s*\([\x20-\x7e]*\)\s*$")
+
+
+def chinese(description: str) -> str:
+    """The Chinese part of a bilingual text "中文 (English)" as the draws commit it."""
+    return _ENGLISH_ASIDE.sub("", description)
 
 EXCLUSION_REASONS = {
     "status": "登记状态不在抽查范围（注销、吊销等）",

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from dualrandom.publish import paths
-from dualrandom.publish.labels import DRAW_STATES, ENTROPY_SOURCES, KIND_WORDS
+from dualrandom.publish.labels import DRAW_STATES, ENTROPY_SOURCES, KIND_WORDS, chinese
 from dualrandom.publish.read import Catalog, DrawRecord
 from dualrandom.publish.shape.contexts import Download, DrawFacts, Link, NoticeHead, Supersession
 from dualrandom.rules.store import StoredPlan
@@ -87,7 +87,7 @@ def draw_facts(
         commitment_hash=record.commitment_hash,
         secret_commitment=record.commitment["secret_commitment"],
         entropy_source=ENTROPY_SOURCES.get(record.entropy_source, record.entropy_source),
-        entropy_description=record.commitment["entropy"]["description"],
+        entropy_description=chinese(record.commitment["entropy"]["description"]),
         entropy=record.entropy,
         secret=record.secret,
         seed=record.seed,
