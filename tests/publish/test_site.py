@@ -431,7 +431,7 @@ def test_manifest_and_audit_entry_name_every_file(published: Published) -> None:
     )
     assert [
         "draws/2027-Q1/1/index.html",
-        "SCJG抽〔2027〕2027-Q1-1号",
+        "SCJG抽〔2027〕3号",  # the department's third notice of 2027 (see test_numbers.py)
         "2026-12-22",
         "已作废",
     ] in payload["notices"]
@@ -444,6 +444,16 @@ def test_building_twice_from_the_same_database_gives_identical_bytes(published: 
     assert [rel(first, p) for p in a] == [rel(second, p) for p in b]
     for left, right in zip(a, b, strict=True):
         assert left.read_bytes() == right.read_bytes(), rel(first, left)
+
+
+def test_the_first_publication_which_numbered_the_notices_is_rebuilt_byte_for_byte(
+    published: Published,
+) -> None:
+    again = publish(published.app, published.folder / "again-first")
+    first, second = files(published.site), files(again)
+    assert [rel(published.site, p) for p in first] == [rel(again, p) for p in second]
+    for left, right in zip(first, second, strict=True):
+        assert left.read_bytes() == right.read_bytes(), rel(published.site, left)
 
 
 def test_long_lists_are_paginated_with_every_row_on_exactly_one_page(

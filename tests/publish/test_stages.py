@@ -95,7 +95,7 @@ def test_the_four_stages_are_folders_and_nothing_else_is_left_flat() -> None:
     folders = sorted(p.name for p in publish.iterdir() if (p / "__init__.py").is_file())
     flat = sorted(p.stem for p in publish.glob("*.py"))
     assert folders == sorted(STAGES)
-    assert flat == sorted(["__init__", "site", "serve", *VOCABULARY])
+    assert flat == sorted(["__init__", "site", "numbers", "serve", *VOCABULARY])
 
 
 def test_no_module_of_publish_imports_another_folders_private_module() -> None:

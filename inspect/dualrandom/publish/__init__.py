@@ -17,6 +17,7 @@ interface is its ``__init__`` (and ``shape.contexts``); its ``_private``
 modules are imported only from inside it. Beside the stages:
 
     site        publish_site(): the pipeline, and what it records in the database
+    numbers     文号: each notice's number, given the first time it is published, kept
     paths       where every file of the site lives (its public addresses)
     names       masked person names and safe, stable file names for objects
     labels      the Chinese words for codes stored in English

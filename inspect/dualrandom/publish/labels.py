@@ -19,7 +19,6 @@ __all__ = [
     "EXCLUSION_REASONS",
     "FOLLOW_UPS",
     "ID_TYPES",
-    "KIND_WORDS",
     "RESULT_CODES",
     "TASK_STATES",
     "chinese",
@@ -73,16 +72,6 @@ EXCLUSION_REASONS = {
 }
 
 ID_TYPES = {"uscc": "统一社会信用代码", "other": "对象编号"}
-
-# The character of a notice kind in its document number (文号).
-KIND_WORDS = {
-    "items": "单",
-    "plan": "计",
-    "predraw": "诺",
-    "draw": "抽",
-    "result": "果",
-    "stats": "统",
-}
 
 _FILTER_KEYS = {
     "type": "主体类型",

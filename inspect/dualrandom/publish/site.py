@@ -32,6 +32,7 @@ from dualrandom.draws import export_bundle
 from dualrandom.errors import UserError
 from dualrandom.lifecycle.tasks import mark_published
 from dualrandom.publish import paths
+from dualrandom.publish.numbers import Numbering, number_notices
 from dualrandom.publish.pages import (
     Build,
     DrawPages,
@@ -46,7 +47,7 @@ from dualrandom.publish.pages import (
     write_stats_index,
 )
 from dualrandom.publish.read import DrawRecord, Runs, read_catalog, read_visits
-from dualrandom.publish.shape import draw_facts, draw_heads, items_head, plan_heads
+from dualrandom.publish.shape import draw_facts, draw_heads, items_head, notice_heads, plan_heads
 from dualrandom.publish.shape.contexts import Download, NoticeHead, StatsIndexRow
 from dualrandom.publish.write import Renderer, SiteWriter, building, zip_folder
 from dualrandom.tables import DrawRow, InspectionTaskRow
@@ -125,10 +126,12 @@ def publish_site(
     moment = now or datetime.now(UTC)
     with building(target) as (staging, scratch):
         _publish_reviewed(session, moment, actor)
+        catalog = read_catalog(session)
+        numbering = number_notices(session, notice_heads(catalog, timezone), site.doc_no, at=moment)
         with SiteWriter(staging) as writer:
             renderer = Renderer(timezone, _title(title))
-            build = Build(writer, renderer, read_catalog(session), timezone, base)
-            notices, objects = _build(session, build, scratch)
+            build = Build(writer, renderer, catalog, timezone, base)
+            notices, objects = _build(session, build, scratch, numbering)
             tally = writer.finish()
         report = PublishReport(
             target,
@@ -140,7 +143,7 @@ def publish_site(
             tally.manifest_sha256,
             () if base else (NO_BASE_URL,),
         )
-        _record(session, report, notices, base, actor=actor, at=moment)
+        _record(session, report, notices, numbering, base, actor=actor, at=moment)
     return report
 
 
@@ -148,6 +151,7 @@ def _record(
     session: Session,
     report: PublishReport,
     notices: list[NoticeHead],
+    numbering: Numbering,
     base: str,
     *,
     actor: str,
@@ -162,6 +166,7 @@ def _record(
         "sha256sums": report.manifest_sha256,
         "base_url": base or None,
         "notices": sorted([n.href, n.doc_no, n.date.isoformat(), n.status] for n in notices),
+        "numbered": [list(pair) for pair in numbering.given],  # 文号 given by this publication
     }
     audit.append(session, "publish.site", str(report.path), payload, actor=actor, at=at)
 
@@ -196,18 +201,21 @@ class _Drawn:
     pages: dict[int, DrawPages] = field(default_factory=dict)
 
 
-def _build(session: Session, build: Build, scratch: Path) -> tuple[list[NoticeHead], int]:
+def _build(
+    session: Session, build: Build, scratch: Path, numbering: Numbering
+) -> tuple[list[NoticeHead], int]:
     for name in ("site.css", "search.js"):
         data = resources.files("dualrandom").joinpath("static", name).read_bytes()
         build.writer.write(f"static/{name}", data)
     drawn = _Drawn(Runs(scratch))
     for record in build.catalog.draws:
-        _draw(session, build, record, scratch, drawn)
+        _draw(session, build, record, scratch, drawn, numbering)
     notices = drawn.notices
     head = items_head(build.catalog, build.timezone)
     write_items(build, head)
     notices += [head] if head else []
-    for plan_head, plans in plan_heads(build.catalog, build.timezone):
+    for unnumbered, plans in plan_heads(build.catalog, build.timezone):
+        plan_head = numbering.apply(unnumbered)
         write_plan_notice(build, plan_head, plans)
         notices.append(plan_head)
     records = {r.id: r for r in build.catalog.draws if r.has_notice}
@@ -219,11 +227,19 @@ def _build(session: Session, build: Build, scratch: Path) -> tuple[list[NoticeHe
     return notices, objects
 
 
-def _draw(session: Session, build: Build, record: DrawRecord, scratch: Path, drawn: _Drawn) -> None:
+def _draw(
+    session: Session,
+    build: Build,
+    record: DrawRecord,
+    scratch: Path,
+    drawn: _Drawn,
+    numbering: Numbering,
+) -> None:
     """Every notice of one draw."""
     bundle = _bundle(session, build, record, scratch) if record.has_notice else None
     facts = draw_facts(record, build.catalog, build.timezone, bundle)
-    heads = draw_heads(facts, record, build.catalog, build.timezone)
+    unnumbered = draw_heads(facts, record, build.catalog, build.timezone)
+    heads = {kind: numbering.apply(head) for kind, head in unnumbered.items()}
     write_predraw(build, record, facts, heads["predraw"])
     if record.has_notice:
         visits = list(read_visits(session, record))

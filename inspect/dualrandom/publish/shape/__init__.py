@@ -1,7 +1,7 @@
 """Stage 2, shape: records become the typed, already-public contexts pages render.
 
     contexts    one frozen dataclass per page type and part (the templates' contract)
-    _notices    facts and headings of the notices: titles, numbers, issuers, dates
+    _notices    facts and headings of the notices: titles, issuers, dates
     _quotas     pool sizes and quotas, risk-class strata summed
     _charts     bar charts laid out for inline SVG
     _pager      long lists cut into pages of a fixed number of rows
@@ -12,7 +12,13 @@ from __future__ import annotations
 
 from dualrandom.publish.shape._charts import bar_chart
 from dualrandom.publish.shape._json import facts_json, head_json
-from dualrandom.publish.shape._notices import draw_facts, draw_heads, items_head, plan_heads
+from dualrandom.publish.shape._notices import (
+    draw_facts,
+    draw_heads,
+    items_head,
+    notice_heads,
+    plan_heads,
+)
 from dualrandom.publish.shape._pager import page_of, pager, paginate, rows_per_page
 from dualrandom.publish.shape._quotas import percent, quota_rows
 
@@ -23,6 +29,7 @@ __all__ = [
     "facts_json",
     "head_json",
     "items_head",
+    "notice_heads",
     "page_of",
     "pager",
     "paginate",

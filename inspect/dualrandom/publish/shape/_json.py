@@ -44,7 +44,7 @@ def _supersession_json(s: Supersession | None) -> dict[str, Any] | None:
 def head_json(head: NoticeHead) -> dict[str, Any]:
     return {
         "title": head.title,
-        "doc_no": head.doc_no,
+        "doc_no": head.doc_no or None,
         "issuer": head.issuer,
         "date": head.date.isoformat(),
         "status": head.status or None,
