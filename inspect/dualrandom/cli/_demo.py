@@ -127,7 +127,11 @@ def _publish(app: App, now: datetime) -> Path:
     with app.transaction() as session:
         consistent_reads(session)
         report = publish_site(
-            session, app.settings.site_dir, timezone=app.settings.timezone, now=now
+            session,
+            app.settings.site_dir,
+            timezone=app.settings.timezone,
+            site=app.settings.site,
+            now=now,
         )
     click.echo(
         f"7. Published the notice site: {report.notices} notices, {report.pages} pages ({report.path})"
@@ -259,6 +263,7 @@ def _inspect_batch(app: App, workspace: Path, plan_id: str, moment: datetime) ->
             session,
             app.settings.site_dir,
             timezone=app.settings.timezone,
+            site=app.settings.site,
             now=moment,
             actor="demo",
         )
