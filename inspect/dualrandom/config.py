@@ -11,22 +11,28 @@ import tomllib
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
+from string import Formatter
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dualrandom.errors import ConfigError
 
 __all__ = [
     "DATABASE_URL_ENV",
+    "DEFAULT_DOC_NO",
     "SCHEDULER_ENTROPY",
     "LifecycleSettings",
     "SchedulerSettings",
     "Settings",
+    "SiteSettings",
+    "base_url",
     "load_settings",
 ]
 
 DATABASE_URL_ENV = "DUALRANDOM_DATABASE_URL"
 CONFIG_ENV = "DUALRANDOM_CONFIG"
+DEFAULT_DOC_NO = "{dept}抽〔{year}〕{n}号"
 
 # Every setting, its default and what it means; docs/CONFIG.md is checked
 # against this table by the tests.
@@ -41,9 +47,17 @@ SETTINGS: dict[str, dict[str, tuple[Any, str]]] = {
         "registries": ("registries", "folder of the registry source files"),
         "rules": ("rules", "folder of items.toml and plans/"),
         "var": ("var", "working folder: notices, bundles, the default database"),
+        "site": ("<var>/site", "folder of the public notice site (publish, serve, the scheduler)"),
     },
     "time": {
         "timezone": ("Asia/Shanghai", "time zone of schedules and notice dates"),
+    },
+    "site": {
+        "base_url": (
+            "",
+            "public address of the site (https://…/), for the sitemap and the feed's links",
+        ),
+        "doc_no": (DEFAULT_DOC_NO, "pattern of document numbers (文号): {dept}, {year}, {n}"),
     },
     "scheduler": {
         "draw_time": (
@@ -92,6 +106,57 @@ class LifecycleSettings:
     warn_working_days: int = 5
 
 
+def base_url(text: str, where: str) -> str:
+    """The site's public address as given under ``where``: empty (none) or an
+    http(s) address without query or fragment, returned ending in ``/``."""
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(
+            f"{where} {text!r} 不是网站的公开地址；应为 http(s) 地址，例如 https://example.gov.cn/sjsgk/",
+            f"{where} {text!r} must be an http(s) address such as https://example.gov.cn/sjsgk/",
+        )
+    return text if text.endswith("/") else text + "/"
+
+
+DOC_NO_FIELDS = ("dept", "year", "n")
+
+
+def _check_doc_no(pattern: str) -> None:
+    """A 文号 pattern names the department, the year and the number, and nothing else."""
+    fields = {name for _, name, _, _ in Formatter().parse(pattern) if name is not None}
+    try:
+        sample = pattern.format(dept="SCJG", year=2027, n=1)
+    except (KeyError, IndexError, ValueError):
+        sample = ""
+    if fields != set(DOC_NO_FIELDS) or not sample or len(sample) > 60:
+        raise ConfigError(
+            f"[site] doc_no {pattern!r} 不是有效的文号格式；须含且只含 {{dept}}、{{year}}、{{n}}，"
+            f"例如 {DEFAULT_DOC_NO}",
+            f"[site] doc_no {pattern!r} must use exactly {{dept}}, {{year}} and {{n}}, "
+            f"e.g. {DEFAULT_DOC_NO}",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSettings:
+    """``[site]``: the public notice site's own address, and how it numbers notices.
+
+    ``base_url`` is empty (the site does not know where it is served: no
+    sitemap) or an http(s) address ending in ``/``; ``doc_no`` is the pattern
+    of document numbers (文号), with the initiating department's code, the
+    year and the department's running number of the year.
+    """
+
+    base_url: str = ""
+    doc_no: str = DEFAULT_DOC_NO
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", base_url(self.base_url, "[site] base_url"))
+        _check_doc_no(self.doc_no)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Resolved settings: absolute paths, a database URL, a time zone."""
@@ -101,7 +166,9 @@ class Settings:
     registries_dir: Path
     rules_dir: Path
     var_dir: Path
+    site_dir: Path  # where the public notice site is published: [paths] site
     timezone: ZoneInfo
+    site: SiteSettings = SiteSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     lifecycle: LifecycleSettings = LifecycleSettings()
 
@@ -125,13 +192,16 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
         raise ConfigError(
             f"{path}: [time] timezone {tz_name!r} is not a known time zone, e.g. Asia/Shanghai"
         ) from None
+    var_dir = root / _get(values, path, "paths", "var")
     return Settings(
         root=root,
         database_url=_resolve_sqlite(url, root),
         registries_dir=root / _get(values, path, "paths", "registries"),
         rules_dir=root / _get(values, path, "paths", "rules"),
-        var_dir=root / _get(values, path, "paths", "var"),
+        var_dir=var_dir,
+        site_dir=_site_dir(values, path, root, var_dir),
         timezone=timezone,
+        site=_site(values, path),
         scheduler=_scheduler(values, path),
         lifecycle=LifecycleSettings(
             publish_within_working_days=_get_int(
@@ -140,6 +210,27 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
             warn_working_days=_get_int(values, path, "lifecycle", "warn_working_days", 0),
         ),
     )
+
+
+def _site_dir(values: dict[str, Any], path: Path, root: Path, var_dir: Path) -> Path:
+    """``[paths] site``, relative to the config file; by default ``<var>/site``."""
+    if "site" not in values.get("paths", {}):
+        return var_dir / "site"
+    return root / _get(values, path, "paths", "site")
+
+
+def _site(values: dict[str, Any], path: Path) -> SiteSettings:
+    section = values.get("site", {})
+    url, pattern = section.get("base_url", ""), _get(values, path, "site", "doc_no")
+    if not isinstance(url, str):
+        raise ConfigError(
+            f"{path}: [site] base_url 应为字符串，而不是 {url!r}",
+            f"{path}: [site] base_url must be a string, not {url!r}",
+        )
+    try:
+        return SiteSettings(base_url=url, doc_no=pattern)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc.message}", f"{path}: {exc.english}") from None
 
 
 def _scheduler(values: dict[str, Any], path: Path) -> SchedulerSettings:

@@ -53,6 +53,7 @@ __all__ = [
     "InspectionTaskRow",
     "InspectorRow",
     "ItemRow",
+    "NoticeNumberRow",
     "ObjectRow",
     "PlanRow",
     "RegistryVersionRow",
@@ -417,3 +418,23 @@ class CalendarDayRow(Base):
     workday: Mapped[bool] = mapped_column(Boolean)
     kind: Mapped[str] = mapped_column(String(8))  # workday | weekend | holiday | makeup (调休上班)
     name: Mapped[str] = mapped_column(String(50), default="")  # the holiday, for holiday and makeup
+
+
+class NoticeNumberRow(Base):
+    """The document number (文号) of a public notice, given the first time it was published.
+
+    ``number`` is the initiating department's running number in ``year``;
+    ``doc_no`` is the number as the notices print it (the pattern of the day
+    it was given), so a notice keeps its number whatever the pattern later
+    is, and a number, once given, is never given again.
+    """
+
+    __tablename__ = "notice_numbers"
+    __table_args__ = (UniqueConstraint("department", "year", "number"),)
+
+    notice: Mapped[str] = mapped_column(String(200), primary_key=True)  # its path on the site
+    department: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    doc_no: Mapped[str] = mapped_column(String(100), unique=True)
+    given_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, select, text
 
 from dualrandom.app import App
-from dualrandom.config import load_settings
+from dualrandom.config import SiteSettings, load_settings
 from dualrandom.draws import SecretStore, prepare_draw, run_draw
 from dualrandom.publish import publish_site
 from dualrandom.tables import DrawRow, InspectionTaskRow
@@ -33,6 +33,8 @@ from tests.draws.conftest import fixed_token, load_sample
 
 T0 = datetime(2026, 12, 20, 1, 30, tzinfo=UTC)
 PUBLISHED_AT = datetime(2027, 5, 20, 8, 0, tzinfo=UTC)
+BASE_URL = "https://example.gov.cn/sjsgk/"
+ADDRESSED = SiteSettings(base_url=BASE_URL)
 SUPERSEDE_REASON = "见证人未按时到场，依规定重新组织抽取"
 WITHDRAW_REASON = "名录库更新后重新承诺"
 INTERNAL_NOTE = "内部备注：经营者自述曾受处罚-不公开-7f3a"
@@ -120,7 +122,14 @@ def build_scenario(app: App, folder: Path) -> None:
     _results(app)
 
 
-def publish(app: App, out: Path, now: datetime = PUBLISHED_AT, **options: str) -> Path:
+def publish(
+    app: App,
+    out: Path,
+    now: datetime = PUBLISHED_AT,
+    site: SiteSettings = ADDRESSED,
+    **options: str,
+) -> Path:
+    """Publish as a configured site does: with its public address, unless told otherwise."""
     with app.transaction() as session:
-        publish_site(session, out, timezone=app.settings.timezone, now=now, **options)  # type: ignore[arg-type]
+        publish_site(session, out, timezone=app.settings.timezone, now=now, site=site, **options)  # type: ignore[arg-type]
     return out

@@ -56,9 +56,9 @@ def test_a_bad_base_url_is_one_error_line(published: Published, url: str) -> Non
         "--base-url",
         url,
     )
-    assert (
-        code == 1 and out.startswith("Error: --base-url") and not (published.folder / "x").exists()
-    )
+    assert code == 1 and not (published.folder / "x").exists()
+    assert out.splitlines()[0].startswith("错误：--base-url")
+    assert out.splitlines()[1].startswith("Error: --base-url")
 
 
 def test_serve_refuses_a_folder_without_a_site(tmp_path: Path) -> None:
@@ -121,3 +121,33 @@ def test_the_site_title_names_the_region(published: Published) -> None:
     assert text(tree.find(".//h1")) == "盘锦市“双随机、一公开”信息公示"  # type: ignore[arg-type]
     code, out = _invoke(config, "publish", "--out", str(out_dir), "--title", " ")
     assert code == 1 and out.startswith("Error: --title")
+
+
+def test_publish_without_out_writes_to_the_configured_site_folder(published: Published) -> None:
+    config = published.folder / "config-site.toml"
+    text = (published.folder / "config.toml").read_text(encoding="utf-8")
+    config.write_text(text.replace("[paths]\n", '[paths]\nsite = "public/sjsgk"\n'), encoding="utf-8")
+    code, out = _invoke(config, "publish")
+    assert code == 0, out
+    assert (published.folder / "public" / "sjsgk" / "index.html").is_file()
+    assert f"in {published.folder / 'public' / 'sjsgk'}" in out
+
+
+def test_the_configured_address_gives_the_sitemap_and_publishing_without_one_warns(
+    published: Published,
+) -> None:
+    text = (published.folder / "config.toml").read_text(encoding="utf-8")
+    config = published.folder / "config-address.toml"
+    config.write_text(text + '[site]\nbase_url = "https://example.gov.cn/sjsgk"\n', encoding="utf-8")
+    code, out = _invoke(config, "publish", "--out", str(published.folder / "addressed"))
+    assert code == 0 and "警告" not in out and "Warning" not in out, out
+    sitemap = (published.folder / "addressed" / "sitemap.xml").read_text(encoding="utf-8")
+    assert "<loc>https://example.gov.cn/sjsgk/index.html</loc>" in sitemap
+    code, out = _invoke(
+        published.folder / "config.toml", "publish", "--out", str(published.folder / "unaddressed")
+    )
+    assert code == 0 and not (published.folder / "unaddressed" / "sitemap.xml").exists()
+    lines = out.splitlines()
+    warned = next(i for i, line in enumerate(lines) if line.startswith("警告："))
+    assert "[site] base_url" in lines[warned] and "sitemap.xml" in lines[warned]
+    assert lines[warned + 1].startswith("Warning: ") and "sitemap.xml" in lines[warned + 1]

@@ -13,19 +13,23 @@ import xml.etree.ElementTree as ET
 import zipfile
 from datetime import UTC, date
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
 from dualrandom import audit
 from dualrandom.draws import export_bundle
-from dualrandom.publish._writer import MAX_PAGE_BYTES
+from dualrandom.publish import publish_site
 from dualrandom.publish.names import object_href
+from dualrandom.publish.write import MAX_PAGE_BYTES
 from dualrandom.tables import AuditEntryRow, DrawRow, DrawVisitRow, InspectionTaskRow
 from tests.publish.conftest import Published
 from tests.publish.html import TEXT_SUFFIXES, files, links, pages, parse, rel, resolve, rows, text
 from tests.publish.scenario import (
+    BASE_URL,
     INTERNAL_NOTE,
+    PUBLISHED_AT,
     RESULTS,
     SUPERSEDE_REASON,
     WITHDRAW_REASON,
@@ -110,12 +114,14 @@ EXTERNAL = re.compile(
 
 
 def test_no_file_loads_anything_from_elsewhere(published: Published) -> None:
-    """No fonts, scripts, styles, images or links to other hosts: intranets have no internet."""
+    """No fonts, scripts, styles, images or links to other hosts: intranets have no internet.
+
+    The feed and the sitemap link the site's own public address, which is not elsewhere."""
     for path in files(published.site):
         if path.suffix in TEXT_SUFFIXES:
-            assert not EXTERNAL.search(path.read_text(encoding="utf-8-sig")), rel(
-                published.site, path
-            )
+            own = path.read_text(encoding="utf-8-sig").replace(f'"{BASE_URL}', '"')
+            own = own.replace(f">{BASE_URL}", ">")
+            assert not EXTERNAL.search(own), rel(published.site, path)
     for page in pages(published.site):
         tree = parse(page)
         scripts = [s.attrib.get("src", "") for s in tree.iter("script")]
@@ -330,13 +336,42 @@ def test_feed_is_atom_with_stable_ids_and_the_sitemap_lists_every_page(
     assert (
         updated == sorted(updated, reverse=True) and feed.findtext(f"{atom}updated") == updated[0]
     )
+    assert feed.attrib["{http://www.w3.org/XML/1998/namespace}base"] == BASE_URL
+    own = [link.attrib["href"] for link in feed.findall(f"{atom}link") if link.get("rel") == "self"]
+    assert own == [f"{BASE_URL}feed.xml"]
     for entry in entries:
         assert (entry.findtext(f"{atom}id") or "").startswith("urn:uuid:")
         link = entry.find(f"{atom}link")
-        assert link is not None and (published.site / link.attrib["href"]).is_file()
+        assert link is not None and link.attrib["href"].startswith(BASE_URL)
+        assert (published.site / link.attrib["href"].removeprefix(BASE_URL)).is_file()
     sitemap = ET.parse(published.site / "sitemap.xml").getroot()
     locs = [u.findtext("{http://www.sitemaps.org/schemas/sitemap/0.9}loc") for u in sitemap]
-    assert locs == [rel(published.site, p) for p in pages(published.site)]
+    assert locs == [BASE_URL + rel(published.site, p) for p in pages(published.site)]
+
+
+def test_without_the_sites_address_no_sitemap_and_the_feed_links_resolve_from_itself(
+    published: Published,
+) -> None:
+    out = published.folder / "no-address"
+    with published.app.transaction() as session:
+        report = publish_site(
+            session, out, timezone=published.app.settings.timezone, now=PUBLISHED_AT
+        )
+    assert not (out / "sitemap.xml").exists()
+    assert "sitemap.xml" not in (out / "SHA256SUMS").read_text(encoding="utf-8")
+    [(chinese, english)] = report.warnings
+    assert chinese.startswith("未设置网站的公开地址") and "sitemap.xml" in chinese
+    assert "sitemap.xml is left out" in english
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ET.parse(out / "feed.xml").getroot()
+    assert "{http://www.w3.org/XML/1998/namespace}base" not in feed.attrib
+    assert all(link.get("rel") != "self" for link in feed.findall(f"{atom}link"))
+    hrefs = [link.attrib["href"] for link in feed.iter(f"{atom}link")]
+    assert hrefs and all(urlsplit(h).scheme == "" for h in hrefs)
+    feed_url = "https://any.example/some/where/feed.xml"  # wherever the site is served
+    for href in hrefs:
+        resolved = urljoin(feed_url, href).removeprefix("https://any.example/some/where/")
+        assert (out / resolved).is_file(), href
 
 
 def test_every_drawn_object_has_its_page_and_is_in_the_search_index(published: Published) -> None:
@@ -396,7 +431,7 @@ def test_manifest_and_audit_entry_name_every_file(published: Published) -> None:
     )
     assert [
         "draws/2027-Q1/1/index.html",
-        "SCJG抽〔2027〕2027-Q1-1号",
+        "SCJG抽〔2027〕3号",  # the department's third notice of 2027 (see test_numbers.py)
         "2026-12-22",
         "已作废",
     ] in payload["notices"]
@@ -411,11 +446,21 @@ def test_building_twice_from_the_same_database_gives_identical_bytes(published: 
         assert left.read_bytes() == right.read_bytes(), rel(first, left)
 
 
+def test_the_first_publication_which_numbered_the_notices_is_rebuilt_byte_for_byte(
+    published: Published,
+) -> None:
+    again = publish(published.app, published.folder / "again-first")
+    first, second = files(published.site), files(again)
+    assert [rel(published.site, p) for p in first] == [rel(again, p) for p in second]
+    for left, right in zip(first, second, strict=True):
+        assert left.read_bytes() == right.read_bytes(), rel(published.site, left)
+
+
 def test_long_lists_are_paginated_with_every_row_on_exactly_one_page(
     published: Published, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("dualrandom.publish._pager.ROWS_PER_PAGE", 7)
-    monkeypatch.setattr("dualrandom.publish._objects.SHARD_ROWS", 11)
+    monkeypatch.setattr("dualrandom.publish.shape._pager.ROWS_PER_PAGE", 7)
+    monkeypatch.setattr("dualrandom.publish.pages._objects.SHARD_ROWS", 11)
     site = publish(published.app, published.folder / "paged")
     visits = _visits(published, "2027-Q2", 1)
     notice = sorted(

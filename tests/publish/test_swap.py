@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dualrandom.errors import UserError
-from dualrandom.publish import _swap
+from dualrandom.publish.write import _swap
 from tests.publish.conftest import Published
 from tests.publish.html import files, rel
 from tests.publish.scenario import publish
@@ -22,7 +22,8 @@ import sys, time
 from pathlib import Path
 from dualrandom.app import App
 from dualrandom.config import load_settings
-from dualrandom.publish import _writer, publish_site
+from dualrandom.publish import publish_site
+from dualrandom.publish.write import _writer
 
 config, site, marker = map(Path, sys.argv[1:4])
 original, written = _writer.SiteWriter.write, []

@@ -29,7 +29,7 @@ from dualrandom.lifecycle import (
     tasks_of,
     working_calendar,
 )
-from dualrandom.publish import consistent_reads, default_site_dir, publish_site
+from dualrandom.publish import consistent_reads, publish_site
 from dualrandom.registry import import_registry
 from dualrandom.rules.check import check_rules, store_rules
 from dualrandom.rules.store import StoredPlan, list_plans
@@ -127,7 +127,11 @@ def _publish(app: App, now: datetime) -> Path:
     with app.transaction() as session:
         consistent_reads(session)
         report = publish_site(
-            session, default_site_dir(app.settings), timezone=app.settings.timezone, now=now
+            session,
+            app.settings.site_dir,
+            timezone=app.settings.timezone,
+            site=app.settings.site,
+            now=now,
         )
     click.echo(
         f"7. Published the notice site: {report.notices} notices, {report.pages} pages ({report.path})"
@@ -191,7 +195,7 @@ def _run_year(app: App, workspace: Path, config: Path) -> None:
     click.echo(
         f"   At the end: {len(rows)} task(s) still open, {late} past the publication deadline."
     )
-    site = default_site_dir(app.settings)
+    site = app.settings.site_dir
     click.echo("\nThe year:")
     click.echo(f"  dualrandom --config {config} scheduler plan 2027")
     click.echo(f"  dualrandom --config {config} tasks list 2027-Q2")
@@ -257,8 +261,9 @@ def _inspect_batch(app: App, workspace: Path, plan_id: str, moment: datetime) ->
         consistent_reads(session)
         site = publish_site(
             session,
-            default_site_dir(app.settings),
+            app.settings.site_dir,
             timezone=app.settings.timezone,
+            site=app.settings.site,
             now=moment,
             actor="demo",
         )

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from dualrandom.app import App
 from dualrandom.cli._context import pass_app
+from dualrandom.config import base_url as checked_base_url
 from dualrandom.publish import (
     SITE_TITLE,
     consistent_reads,
-    default_site_dir,
     make_server,
     publish_site,
 )
-from dualrandom.publish.render import human_size
+from dualrandom.publish.write import human_size
 
 
 def register(cli: click.Group) -> None:
@@ -27,11 +28,11 @@ def register(cli: click.Group) -> None:
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Site folder [default: <var>/site].",
+    help="Site folder [default: [paths] site, <var>/site].",
 )
 @click.option(
     "--base-url",
-    help="Public address of the site, for absolute sitemap links (e.g. https://example.gov.cn/sjsgk/).",
+    help="Public address of the site, for the sitemap and the feed [default: [site] base_url] (e.g. https://example.gov.cn/sjsgk/).",
 )
 @click.option(
     "--title",
@@ -42,12 +43,14 @@ def register(cli: click.Group) -> None:
 @pass_app
 def publish(app: App, out: Path | None, base_url: str | None, title: str) -> None:
     """Build the public notice site from the database and swap it in atomically."""
-    target = out or default_site_dir(app.settings)
+    target, site = out or app.settings.site_dir, app.settings.site
+    if base_url is not None:
+        site = replace(site, base_url=checked_base_url(base_url, "--base-url"))
     with app.transaction() as session:
         consistent_reads(session)
-        report = publish_site(
-            session, target, timezone=app.settings.timezone, base_url=base_url, title=title
-        )
+        report = publish_site(session, target, timezone=app.settings.timezone, site=site, title=title)
+    for chinese, english in report.warnings:
+        click.echo(f"警告：{chinese}\nWarning: {english}", err=True)
     click.echo(
         f"Published {report.notices} notices and {report.objects} object pages: {report.pages} pages, "
         f"{report.files} files, {human_size(report.bytes)} in {report.path}"
@@ -61,7 +64,7 @@ def publish(app: App, out: Path | None, base_url: str | None, title: str) -> Non
     "--dir",
     "directory",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Site folder [default: <var>/site].",
+    help="Site folder [default: [paths] site, <var>/site].",
 )
 @click.option(
     "--port",
@@ -73,9 +76,9 @@ def publish(app: App, out: Path | None, base_url: str | None, title: str) -> Non
 @pass_app
 def serve(app: App, directory: Path | None, port: int) -> None:
     """Preview the published site on http://127.0.0.1 (this machine only)."""
-    server = make_server(directory or default_site_dir(app.settings), port)
+    server = make_server(directory or app.settings.site_dir, port)
     click.echo(
-        f"Serving {directory or default_site_dir(app.settings)} at {server.url} (Ctrl+C stops)"
+        f"Serving {directory or app.settings.site_dir} at {server.url} (Ctrl+C stops)"
     )
     try:
         server.serve_forever()

@@ -7,6 +7,7 @@ not in it still shows, after them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 from dualrandom.core.model import ObjectFilter
@@ -19,9 +20,9 @@ __all__ = [
     "EXCLUSION_REASONS",
     "FOLLOW_UPS",
     "ID_TYPES",
-    "KIND_WORDS",
     "RESULT_CODES",
     "TASK_STATES",
+    "chinese",
     "filter_text",
     "ordered_codes",
     "role_label",
@@ -48,7 +49,16 @@ ENTROPY_SOURCES = {
     "dice": "现场掷骰",
     "beacon": "公共随机信标",
     "typed": "现场公开输入",
+    "declared": "定时无人值守抽取",
 }
+
+# A committed description is "中文 (English)"; the notices show the Chinese.
+_ENGLISH_ASIDE = re.compile(r"\s*\([\x20-\x7e]*\)\s*$")
+
+
+def chinese(description: str) -> str:
+    """The Chinese part of a bilingual text "中文 (English)" as the draws commit it."""
+    return _ENGLISH_ASIDE.sub("", description)
 
 EXCLUSION_REASONS = {
     "status": "登记状态不在抽查范围（注销、吊销等）",
@@ -58,16 +68,6 @@ EXCLUSION_REASONS = {
 }
 
 ID_TYPES = {"uscc": "统一社会信用代码", "other": "对象编号"}
-
-# The character of a notice kind in its document number (文号).
-KIND_WORDS = {
-    "items": "单",
-    "plan": "计",
-    "predraw": "诺",
-    "draw": "抽",
-    "result": "果",
-    "stats": "统",
-}
 
 _FILTER_KEYS = {
     "type": "主体类型",

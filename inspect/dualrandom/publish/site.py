@@ -5,7 +5,7 @@ serve. It is built from the database alone, deterministically: the same
 database content gives the same bytes (no build time appears anywhere; the
 dates shown are the notices' own), so ``diff -r`` of two builds shows
 exactly what changed. The build goes into a folder beside the target and is
-swapped in at the end (:mod:`dualrandom.publish._swap`); each publication is
+swapped in at the end (:mod:`dualrandom.publish.write`); each publication is
 an audit-log entry (``publish.site``) naming every notice and the digest of
 the site's ``SHA256SUMS``.
 
@@ -21,34 +21,35 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
-from dualrandom.config import Settings
+from dualrandom.config import Settings, SiteSettings
 from dualrandom.draws import DrawState, export_bundle, latest_draw
 from dualrandom.errors import UserError
 from dualrandom.lifecycle.tasks import mark_published
 from dualrandom.publish import paths
-from dualrandom.publish._build import Build
-from dualrandom.publish._catalog import DrawRecord, read_catalog
-from dualrandom.publish._downloads import zip_folder
-from dualrandom.publish._draw_pages import DrawPages, write_draw
-from dualrandom.publish._feeds import write_feed, write_sitemap
-from dualrandom.publish._index_pages import write_index_pages, write_stats_index
-from dualrandom.publish._notices import draw_facts, draw_heads, items_head, plan_heads
-from dualrandom.publish._objects import write_objects
-from dualrandom.publish._predraw import write_predraw
-from dualrandom.publish._rules_pages import write_items, write_plan_notice
-from dualrandom.publish._runs import Runs
-from dualrandom.publish._swap import building
-from dualrandom.publish._visits import read_visits
-from dualrandom.publish._writer import SiteWriter
-from dualrandom.publish.contexts import Download, NoticeHead, StatsIndexRow
-from dualrandom.publish.render import Renderer
+from dualrandom.publish.numbers import Numbering, number_notices
+from dualrandom.publish.pages import (
+    Build,
+    DrawPages,
+    write_draw,
+    write_feed,
+    write_index_pages,
+    write_items,
+    write_objects,
+    write_plan_notice,
+    write_predraw,
+    write_sitemap,
+    write_stats_index,
+)
+from dualrandom.publish.read import DrawRecord, Runs, read_catalog, read_visits
+from dualrandom.publish.shape import draw_facts, draw_heads, items_head, notice_heads, plan_heads
+from dualrandom.publish.shape.contexts import Download, NoticeHead, StatsIndexRow
+from dualrandom.publish.write import Renderer, SiteWriter, building, zip_folder
 from dualrandom.tables import DrawRow, InspectionTaskRow
 
 __all__ = ["SITE_TITLE", "PublishReport", "consistent_reads", "default_site_dir", "publish_site"]
@@ -65,11 +66,26 @@ class PublishReport:
     notices: int
     objects: int
     manifest_sha256: str
+    warnings: tuple[tuple[str, str], ...] = ()  # (Chinese, English), for whoever published
+
+
+# Without the site's public address a sitemap cannot be written: the
+# protocol allows absolute addresses only.
+NO_BASE_URL = (
+    "未设置网站的公开地址（config.toml 的 [site] base_url 或 --base-url），"
+    "因此未生成 sitemap.xml，订阅源 feed.xml 中的链接为相对地址",
+    "the site's public address is not set ([site] base_url in config.toml, or --base-url), "
+    "so sitemap.xml is left out and the links in feed.xml are relative",
+)
 
 
 def default_site_dir(settings: Settings) -> Path:
-    """Where ``dualrandom publish`` writes without ``--out``: ``<var>/site``."""
-    return settings.var_dir / "site"
+    """Where ``dualrandom publish`` writes without ``--out``: :attr:`Settings.site_dir`.
+
+    The folder's one home is ``Settings.site_dir`` (``[paths] site``); this
+    alias remains only for ``schedule/runner.py`` until it reads the setting.
+    """
+    return settings.site_dir
 
 
 def consistent_reads(session: Session) -> None:
@@ -90,36 +106,32 @@ def _title(title: str) -> str:
     return text
 
 
-def _base_url(base_url: str | None) -> str:
-    if not base_url:
-        return ""
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise UserError(
-            f"--base-url {base_url!r} must be an http(s) address such as https://example.gov.cn/sjsgk/"
-        )
-    return base_url if base_url.endswith("/") else base_url + "/"
-
-
 def publish_site(
     session: Session,
     out: Path,
     *,
     timezone: ZoneInfo,
-    base_url: str | None = None,
+    site: SiteSettings | None = None,
     title: str = SITE_TITLE,
     actor: str = "cli",
     now: datetime | None = None,
 ) -> PublishReport:
-    """Build the whole site from the database and swap it in at ``out``."""
-    base, target = _base_url(base_url), out.expanduser().absolute()
+    """Build the whole site from the database and swap it in at ``out``.
+
+    ``site`` gives the site's public address (for the sitemap and the feed)
+    and the pattern of document numbers; by default, no address.
+    """
+    site = site or SiteSettings()
+    base, target = site.base_url, out.expanduser().absolute()
     moment = now or datetime.now(UTC)
     with building(target) as (staging, scratch):
         _publish_reviewed(session, moment, actor)
+        catalog = read_catalog(session)
+        numbering = number_notices(session, notice_heads(catalog, timezone), site.doc_no, at=moment)
         with SiteWriter(staging) as writer:
             renderer = Renderer(timezone, _title(title))
-            build = Build(writer, renderer, read_catalog(session), timezone, base)
-            notices, objects = _build(session, build, scratch)
+            build = Build(writer, renderer, catalog, timezone, base)
+            notices, objects = _build(session, build, scratch, numbering)
             tally = writer.finish()
         report = PublishReport(
             target,
@@ -129,8 +141,9 @@ def publish_site(
             len(notices),
             objects,
             tally.manifest_sha256,
+            () if base else (NO_BASE_URL,),
         )
-        _record(session, report, notices, base, actor=actor, at=moment)
+        _record(session, report, notices, numbering, base, actor=actor, at=moment)
     return report
 
 
@@ -138,6 +151,7 @@ def _record(
     session: Session,
     report: PublishReport,
     notices: list[NoticeHead],
+    numbering: Numbering,
     base: str,
     *,
     actor: str,
@@ -152,6 +166,7 @@ def _record(
         "sha256sums": report.manifest_sha256,
         "base_url": base or None,
         "notices": sorted([n.href, n.doc_no, n.date.isoformat(), n.status] for n in notices),
+        "numbered": [list(pair) for pair in numbering.given],  # 文号 given by this publication
     }
     audit.append(session, "publish.site", str(report.path), payload, actor=actor, at=at)
 
@@ -186,18 +201,21 @@ class _Drawn:
     pages: dict[int, DrawPages] = field(default_factory=dict)
 
 
-def _build(session: Session, build: Build, scratch: Path) -> tuple[list[NoticeHead], int]:
+def _build(
+    session: Session, build: Build, scratch: Path, numbering: Numbering
+) -> tuple[list[NoticeHead], int]:
     for name in ("site.css", "search.js"):
         data = resources.files("dualrandom").joinpath("static", name).read_bytes()
         build.writer.write(f"static/{name}", data)
     drawn = _Drawn(Runs(scratch))
     for record in build.catalog.draws:
-        _draw(session, build, record, scratch, drawn)
+        _draw(session, build, record, scratch, drawn, numbering)
     notices = drawn.notices
     head = items_head(build.catalog, build.timezone)
     write_items(build, head)
     notices += [head] if head else []
-    for plan_head, plans in plan_heads(build.catalog, build.timezone):
+    for unnumbered, plans in plan_heads(build.catalog, build.timezone):
+        plan_head = numbering.apply(unnumbered)
         write_plan_notice(build, plan_head, plans)
         notices.append(plan_head)
     records = {r.id: r for r in build.catalog.draws if r.has_notice}
@@ -209,11 +227,19 @@ def _build(session: Session, build: Build, scratch: Path) -> tuple[list[NoticeHe
     return notices, objects
 
 
-def _draw(session: Session, build: Build, record: DrawRecord, scratch: Path, drawn: _Drawn) -> None:
+def _draw(
+    session: Session,
+    build: Build,
+    record: DrawRecord,
+    scratch: Path,
+    drawn: _Drawn,
+    numbering: Numbering,
+) -> None:
     """Every notice of one draw."""
     bundle = _bundle(session, build, record, scratch) if record.has_notice else None
     facts = draw_facts(record, build.catalog, build.timezone, bundle)
-    heads = draw_heads(facts, record, build.catalog, build.timezone)
+    unnumbered = draw_heads(facts, record, build.catalog, build.timezone)
+    heads = {kind: numbering.apply(head) for kind, head in unnumbered.items()}
     write_predraw(build, record, facts, heads["predraw"])
     if record.has_notice:
         visits = list(read_visits(session, record))

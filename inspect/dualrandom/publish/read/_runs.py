@@ -13,7 +13,7 @@ import pickle
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from dualrandom.publish._visits import Visit
+from dualrandom.publish.read._visits import Visit
 
 __all__ = ["Runs"]
 

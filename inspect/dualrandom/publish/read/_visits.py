@@ -19,9 +19,9 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from dualrandom.errors import IntegrityError
-from dualrandom.publish._catalog import DrawRecord
 from dualrandom.publish.labels import PUBLISHED_TASK_STATES, role_label
 from dualrandom.publish.names import display_name
+from dualrandom.publish.read._catalog import DrawRecord
 from dualrandom.tables import (
     DrawMemberRow,
     DrawVisitRow,

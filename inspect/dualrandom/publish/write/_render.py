@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,6 +49,17 @@ def _zh_date(value: date | None) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
+def _zone_name(local: datetime) -> str:
+    """北京时间 for UTC+8 (China's one civil time), else UTC±h[:mm]: never a zone id
+    such as Asia/Shanghai, which no Chinese notice would print."""
+    offset = local.utcoffset() or timedelta(0)
+    if offset == timedelta(hours=8):
+        return "北京时间"
+    minutes = int(offset.total_seconds()) // 60
+    sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
+    return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
+
+
 def _thousands(value: int) -> str:
     return f"{value:,}"
 
@@ -69,7 +80,7 @@ def build_environment(timezone: ZoneInfo) -> Environment:
         if value is None:
             return "—"
         local = value.astimezone(timezone)
-        return f"{_zh_date(local.date())} {local:%H:%M:%S}（{timezone.key}）"
+        return f"{_zh_date(local.date())} {local:%H:%M:%S}（{_zone_name(local)}）"
 
     def local_date(value: datetime) -> str:
         return _zh_date(value.astimezone(timezone).date())

@@ -7,11 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from dualrandom.publish._catalog import Catalog
-from dualrandom.publish._downloads import write_csv, write_json
-from dualrandom.publish._writer import SiteWriter
-from dualrandom.publish.contexts import Download
-from dualrandom.publish.render import Renderer, human_size
+from dualrandom.publish.read import Catalog
+from dualrandom.publish.shape.contexts import Download
+from dualrandom.publish.write import Renderer, SiteWriter, human_size, write_csv, write_json
 
 __all__ = ["Build", "Table"]
 

@@ -7,13 +7,11 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from dualrandom.publish import paths
-from dualrandom.publish._build import Build, Table
-from dualrandom.publish._catalog import DrawRecord
-from dualrandom.publish._charts import bar_chart
-from dualrandom.publish._json import facts_json, head_json
-from dualrandom.publish._quotas import percent, quota_rows
-from dualrandom.publish._visits import Visit
-from dualrandom.publish.contexts import (
+from dualrandom.publish.labels import RESULT_CODES, TASK_STATES, ordered_codes
+from dualrandom.publish.pages._build import Build, Table
+from dualrandom.publish.read import DrawRecord, Visit
+from dualrandom.publish.shape import bar_chart, facts_json, head_json, percent, quota_rows
+from dualrandom.publish.shape.contexts import (
     BarChart,
     CountRow,
     DrawFacts,
@@ -21,7 +19,6 @@ from dualrandom.publish.contexts import (
     QuotaRow,
     StatsPage,
 )
-from dualrandom.publish.labels import RESULT_CODES, TASK_STATES, ordered_codes
 
 __all__ = ["write_stats"]
 

@@ -8,8 +8,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from dualrandom.publish import paths
-from dualrandom.publish._build import Build
-from dualrandom.publish.contexts import (
+from dualrandom.publish.pages._build import Build
+from dualrandom.publish.shape.contexts import (
     IndexPage,
     Link,
     NoticeGroup,

@@ -1,11 +1,9 @@
-"""Facts and headings of the notices: titles, document numbers, issuers, dates.
+"""Facts and headings of the notices: titles, issuers, dates.
 
-A document number (文号) is ``<department><kind>〔<year>〕<key>号``: the
-initiating department's code, one character for the kind of notice
-(:data:`~dualrandom.publish.labels.KIND_WORDS`), the plan's year and a key
-that only depends on ids (plan id and attempt), so a number never changes
-once published. Every date is the notice's own (the commitment's time, the
-draw's time, the last reviewed result's time), never the build's.
+The headings come without their document numbers (文号): those are given
+once and stored (:mod:`dualrandom.publish.numbers`), and put in by the
+build. Every date is the notice's own (the commitment's time, the draw's
+time, the last reviewed result's time), never the build's.
 """
 
 from __future__ import annotations
@@ -16,20 +14,16 @@ from zoneinfo import ZoneInfo
 
 from dualrandom.draws import DrawState
 from dualrandom.publish import paths
-from dualrandom.publish._catalog import Catalog, DrawRecord
-from dualrandom.publish.contexts import Download, DrawFacts, Link, NoticeHead, Supersession
-from dualrandom.publish.labels import DRAW_STATES, ENTROPY_SOURCES, KIND_WORDS
+from dualrandom.publish.labels import DRAW_STATES, ENTROPY_SOURCES, chinese
+from dualrandom.publish.read import Catalog, DrawRecord
+from dualrandom.publish.shape.contexts import Download, DrawFacts, Link, NoticeHead, Supersession
 from dualrandom.rules.store import StoredPlan
 
-__all__ = ["draw_facts", "draw_heads", "items_head", "plan_heads"]
+__all__ = ["draw_facts", "draw_heads", "items_head", "notice_heads", "plan_heads"]
 
 
 def _local(moment: datetime, tz: ZoneInfo) -> date:
     return moment.astimezone(tz).date()
-
-
-def doc_no(kind: str, department: str, year: int, key: str) -> str:
-    return f"{department}{KIND_WORDS[kind]}〔{year}〕{key}号"
 
 
 def _issuer(catalog: Catalog, department: str, co: list[str]) -> str:
@@ -88,7 +82,7 @@ def draw_facts(
         commitment_hash=record.commitment_hash,
         secret_commitment=record.commitment["secret_commitment"],
         entropy_source=ENTROPY_SOURCES.get(record.entropy_source, record.entropy_source),
-        entropy_description=record.commitment["entropy"]["description"],
+        entropy_description=chinese(record.commitment["entropy"]["description"]),
         entropy=record.entropy,
         secret=record.secret,
         seed=record.seed,
@@ -112,7 +106,6 @@ def draw_heads(
     issuer = _issuer(catalog, plan["department"], plan["co_departments"])
     codes = (plan["department"], *plan["co_departments"])
     suffix = f"（第{record.attempt}次抽取）" if record.attempt > 1 else ""
-    key = f"{record.plan_id}-{record.attempt}"
 
     def head(
         kind: str, title: str, href: str, moment: datetime, status: str, summary: str
@@ -120,7 +113,7 @@ def draw_heads(
         return NoticeHead(
             kind,
             f"{_titled(facts.plan_title, title)}{suffix}",
-            doc_no(kind, plan["department"], facts.year, key),
+            "",  # numbered by the build
             issuer,
             _local(moment, tz),
             href,
@@ -197,7 +190,7 @@ def plan_heads(catalog: Catalog, tz: ZoneInfo) -> list[tuple[NoticeHead, list[St
         head = NoticeHead(
             "plan",
             f"{catalog.department(department)}{year}年度“双随机、一公开”抽查工作计划",
-            doc_no("plan", department, year, "1"),
+            "",  # numbered by the build
             catalog.department(department),
             _local(latest, tz),
             paths.plan_notice(year, department),
@@ -219,7 +212,7 @@ def items_head(catalog: Catalog, tz: ZoneInfo) -> NoticeHead | None:
     return NoticeHead(
         "items",
         "随机抽查事项清单",
-        doc_no("items", "", day.year, "1"),
+        "",  # the item list has no number: no one department issues it
         "各检查主体部门",
         day,
         paths.ITEMS,
@@ -230,3 +223,13 @@ def items_head(catalog: Catalog, tz: ZoneInfo) -> NoticeHead | None:
         f"共 {len(catalog.items)} 个抽查事项。",
         catalog.items_updated,
     )
+
+
+def notice_heads(catalog: Catalog, tz: ZoneInfo) -> list[NoticeHead]:
+    """The heading of every notice a build publishes that carries a number."""
+    heads = [
+        head
+        for record in catalog.draws
+        for head in draw_heads(draw_facts(record, catalog, tz, None), record, catalog, tz).values()
+    ]
+    return heads + [head for head, _ in plan_heads(catalog, tz)]

@@ -2,9 +2,15 @@
 
 Entry ids are ``urn:uuid`` values derived from the site and the notice's
 path, so an entry keeps its id across builds and a feed reader shows a
-changed notice (new results) as updated, not new. Without ``--base-url``
-links are relative (Atom resolves them against the feed's own address);
-the sitemap protocol wants absolute addresses, which ``--base-url`` gives.
+changed notice (new results) as updated, not new.
+
+With the site's public address (``[site] base_url``) every link is
+absolute, the feed declares it as ``xml:base`` and links itself
+(``rel="self"``). Without it the feed's links stay relative, which Atom
+resolves against the feed's own address (RFC 4287 §2, RFC 3986 §5.1.3:
+``feed.xml`` sits at the site's root, so they resolve to the pages); the
+sitemap is not written at all, since the sitemap protocol allows only
+absolute addresses.
 """
 
 from __future__ import annotations
@@ -15,9 +21,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dualrandom.publish import paths
-from dualrandom.publish._build import Build
-from dualrandom.publish._index_pages import newest_first
-from dualrandom.publish.contexts import NoticeHead
+from dualrandom.publish.pages._build import Build
+from dualrandom.publish.pages._index_pages import newest_first
+from dualrandom.publish.shape.contexts import NoticeHead
 
 __all__ = ["write_feed", "write_sitemap"]
 
@@ -60,8 +66,11 @@ def _rfc3339(moment: datetime, build: Build) -> str:
 
 
 def write_sitemap(build: Build) -> None:
+    """The sitemap of every page; none without the site's address (it would be invalid)."""
     urls = build.writer.pages
     base = build.base_url
+    if not base:
+        return
     if len(urls) <= SITEMAP_URLS:
         build.writer.write(
             paths.SITEMAP,

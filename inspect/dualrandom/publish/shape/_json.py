@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dualrandom.publish.contexts import DrawFacts, NoticeHead, Supersession
+from dualrandom.publish.shape.contexts import DrawFacts, NoticeHead, Supersession
 
 __all__ = ["facts_json", "head_json"]
 
@@ -44,7 +44,7 @@ def _supersession_json(s: Supersession | None) -> dict[str, Any] | None:
 def head_json(head: NoticeHead) -> dict[str, Any]:
     return {
         "title": head.title,
-        "doc_no": head.doc_no,
+        "doc_no": head.doc_no or None,
         "issuer": head.issuer,
         "date": head.date.isoformat(),
         "status": head.status or None,

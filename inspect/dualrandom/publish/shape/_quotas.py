@@ -9,8 +9,8 @@ object drawn there has), so only public strata appear one by one.
 from __future__ import annotations
 
 from dualrandom.core.plan_json import parse_fraction
-from dualrandom.publish._catalog import DrawRecord
-from dualrandom.publish.contexts import QuotaRow
+from dualrandom.publish.read import DrawRecord
+from dualrandom.publish.shape.contexts import QuotaRow
 from dualrandom.rules.describe import ratio_label
 
 __all__ = ["percent", "quota_rows"]

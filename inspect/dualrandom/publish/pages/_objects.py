@@ -1,7 +1,7 @@
 """One page per drawn object, the object list and the search index, in one pass.
 
 The visits of every published draw, as the draw notices read them, come
-back merged by object id in code-point order (:mod:`._runs`) and are
+back merged by object id in code-point order (:mod:`dualrandom.publish.read`) and are
 grouped: each group is one object page. A page shows the object's latest registered name, masked when any
 plan that drew it masks person names, so a name hidden in one notice is
 never shown on the object's own page. The same pass writes the plain list
@@ -17,22 +17,20 @@ from typing import Any
 
 from dualrandom.draws import DrawState
 from dualrandom.publish import paths
-from dualrandom.publish._build import Build
-from dualrandom.publish._catalog import DrawRecord
-from dualrandom.publish._downloads import compact_json_bytes, json_bytes
-from dualrandom.publish._draw_pages import DrawPages
-from dualrandom.publish._pager import pager, rows_per_page
-from dualrandom.publish._runs import Runs
-from dualrandom.publish._visits import Visit
-from dualrandom.publish.contexts import (
+from dualrandom.publish.labels import ID_TYPES, TASK_STATES
+from dualrandom.publish.names import display_name, object_href
+from dualrandom.publish.pages._build import Build
+from dualrandom.publish.pages._draw_pages import DrawPages
+from dualrandom.publish.read import DrawRecord, Runs, Visit
+from dualrandom.publish.shape import pager, rows_per_page
+from dualrandom.publish.shape.contexts import (
     Appearance,
     DepartmentDraw,
     ObjectListPage,
     ObjectListRow,
     ObjectPage,
 )
-from dualrandom.publish.labels import ID_TYPES, TASK_STATES
-from dualrandom.publish.names import display_name, object_href
+from dualrandom.publish.write import compact_json_bytes, json_bytes
 
 __all__ = ["SHARD_ROWS", "write_objects"]
 

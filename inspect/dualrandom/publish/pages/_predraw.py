@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dualrandom.draws import DrawState
 from dualrandom.publish import paths
-from dualrandom.publish._build import Build, Table
-from dualrandom.publish._catalog import DrawRecord
-from dualrandom.publish._json import facts_json, head_json
-from dualrandom.publish._quotas import quota_rows
-from dualrandom.publish.contexts import CountRow, Digest, DrawFacts, NoticeHead, PreDrawPage
 from dualrandom.publish.labels import EXCLUSION_REASONS
+from dualrandom.publish.pages._build import Build, Table
+from dualrandom.publish.read import DrawRecord
+from dualrandom.publish.shape import facts_json, head_json, quota_rows
+from dualrandom.publish.shape.contexts import CountRow, Digest, DrawFacts, NoticeHead, PreDrawPage
 
 __all__ = ["write_predraw"]
 

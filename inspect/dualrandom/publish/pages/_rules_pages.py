@@ -11,9 +11,10 @@ from itertools import groupby
 
 from dualrandom.core.model import Plan, Stratum
 from dualrandom.publish import paths
-from dualrandom.publish._build import Build, Table
-from dualrandom.publish._catalog import Catalog
-from dualrandom.publish.contexts import (
+from dualrandom.publish.labels import ENTROPY_SOURCES, filter_text
+from dualrandom.publish.pages._build import Build, Table
+from dualrandom.publish.read import Catalog
+from dualrandom.publish.shape.contexts import (
     Download,
     ItemGroup,
     ItemListPage,
@@ -25,7 +26,6 @@ from dualrandom.publish.contexts import (
     PlanSummary,
     StratumRule,
 )
-from dualrandom.publish.labels import ENTROPY_SOURCES, filter_text
 from dualrandom.rules.describe import ratio_label
 from dualrandom.rules.store import StoredPlan
 

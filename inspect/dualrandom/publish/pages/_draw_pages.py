@@ -11,13 +11,13 @@ from typing import Any
 
 from dualrandom.draws import DrawState
 from dualrandom.publish import paths
-from dualrandom.publish._build import Build, Table
-from dualrandom.publish._catalog import DrawRecord
-from dualrandom.publish._json import facts_json, head_json
-from dualrandom.publish._pager import page_of, paginate
-from dualrandom.publish._stats_page import write_stats
-from dualrandom.publish._visits import Visit
-from dualrandom.publish.contexts import (
+from dualrandom.publish.labels import ID_TYPES, PROBLEM_CODES, TASK_STATES
+from dualrandom.publish.names import object_href
+from dualrandom.publish.pages._build import Build, Table
+from dualrandom.publish.pages._stats_page import write_stats
+from dualrandom.publish.read import DrawRecord, Visit
+from dualrandom.publish.shape import facts_json, head_json, page_of, paginate
+from dualrandom.publish.shape.contexts import (
     Download,
     DrawFacts,
     DrawNoticePage,
@@ -27,8 +27,6 @@ from dualrandom.publish.contexts import (
     ResultNoticePage,
     ResultRow,
 )
-from dualrandom.publish.labels import ID_TYPES, PROBLEM_CODES, TASK_STATES
-from dualrandom.publish.names import object_href
 
 __all__ = ["DrawPages", "write_draw"]
 

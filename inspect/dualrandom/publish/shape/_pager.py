@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
 from dualrandom.publish import paths
-from dualrandom.publish.contexts import PageLink, Pager
+from dualrandom.publish.shape.contexts import PageLink, Pager
 
 __all__ = ["ROWS_PER_PAGE", "page_of", "pager", "paginate", "rows_per_page"]
 

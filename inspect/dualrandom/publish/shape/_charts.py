@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dualrandom.publish.contexts import BarChart, ChartBar
+from dualrandom.publish.shape.contexts import BarChart, ChartBar
 
 __all__ = ["bar_chart"]
 
