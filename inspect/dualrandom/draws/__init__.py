@@ -12,10 +12,12 @@ each visit's business, items and team by name (:func:`visit_views`).
 from dualrandom.draws._commitment import write_commitment_notice
 from dualrandom.draws._inputs import draw_files, stored_inputs
 from dualrandom.draws.bundle import TIERS, ExportReport, export_bundle
+from dualrandom.draws.outdated import draw_outdated_by_plan
 from dualrandom.draws.protocol import (
     Prepared,
     get_draw,
     latest_draw,
+    plan_draws,
     prepare_draw,
     prepared_draw,
     public_entropy,
@@ -48,10 +50,12 @@ __all__ = [
     "VisitItem",
     "VisitView",
     "draw_files",
+    "draw_outdated_by_plan",
     "draw_summary",
     "export_bundle",
     "get_draw",
     "latest_draw",
+    "plan_draws",
     "prepare_draw",
     "prepared_draw",
     "public_entropy",

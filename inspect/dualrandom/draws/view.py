@@ -86,10 +86,16 @@ class VisitView:
 
 
 def visit_views(
-    session: Session, row: DrawRow, *, offset: int = 0, limit: int | None = None
+    session: Session,
+    row: DrawRow,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+    numbers: Sequence[int] | None = None,
 ) -> list[VisitView]:
     """The visits of the draw ``row`` in visit order, reserve visits included;
-    ``offset`` and ``limit`` page through a large one."""
+    ``offset`` and ``limit`` page through a large one; ``numbers``, if given,
+    keeps only those visits."""
     _, items = parse_plan(draw_files(session, row.id)["plan.json"])
     query = (
         select(DrawVisitRow, ObjectRow.name)
@@ -106,6 +112,8 @@ def visit_views(
         .offset(offset)
         .limit(limit)
     )
+    if numbers is not None:
+        query = query.where(DrawVisitRow.number.in_(list(numbers)))
     visits = session.execute(query).all()
     teams = _teams(session, row, [visit.number for visit, _ in visits])
     views = []

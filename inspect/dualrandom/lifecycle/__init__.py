@@ -11,7 +11,9 @@ businesses, items and teams by name, for internal users.
 from dualrandom.lifecycle.codes import FOLLOW_UPS, NO_FOLLOW_UP, RESULT_CODES, result_problem
 from dualrandom.lifecycle.deadlines import (
     DeadlineRow,
+    DepartmentDeadlines,
     deadline_for,
+    deadline_summary,
     deadlines,
     recompute_provisional,
     refresh_calendar,
@@ -36,7 +38,15 @@ from dualrandom.lifecycle.tasks import (
     subject,
     tasks_of,
 )
-from dualrandom.lifecycle.view import TASK_COLUMNS, TaskView, task_cells, task_json, task_views
+from dualrandom.lifecycle.view import (
+    TASK_COLUMNS,
+    TaskView,
+    count_tasks,
+    inspector_tasks,
+    task_cells,
+    task_json,
+    task_views,
+)
 
 __all__ = [
     "FINAL",
@@ -50,15 +60,19 @@ __all__ = [
     "TASK_COLUMNS",
     "TRANSITIONS",
     "DeadlineRow",
+    "DepartmentDeadlines",
     "ResultEntry",
     "ResultsSummary",
     "SubstitutionReport",
     "TaskView",
     "cancel",
+    "count_tasks",
     "deadline_for",
+    "deadline_summary",
     "deadlines",
     "find_task",
     "import_results",
+    "inspector_tasks",
     "mark_published",
     "move",
     "move_many",

@@ -16,7 +16,7 @@ from dualrandom.rules._plans import parse_plan
 from dualrandom.rules._read import parse_toml
 from dualrandom.rules.located import Located
 
-__all__ = ["ITEMS_FILE", "PLANS_FOLDER", "RuleSet", "read_rules"]
+__all__ = ["ITEMS_FILE", "PLANS_FOLDER", "RuleSet", "read_plan_text", "read_rules"]
 
 ITEMS_FILE = "items.toml"
 PLANS_FOLDER = "plans"
@@ -91,5 +91,12 @@ def _read_items(
 
 
 def _read_plan(path: Path, name: str, sink: list[Problem]) -> Located[Plan] | None:
-    parsed = parse_toml(name, path.read_bytes(), sink)
-    return None if parsed is None else parse_plan(parsed[1], parsed[0], path.stem, sink)
+    return read_plan_text(name, path.read_bytes(), sink)
+
+
+def read_plan_text(name: str, raw: bytes, sink: list[Problem]) -> Located[Plan] | None:
+    """The plan in the TOML bytes ``raw`` of the file ``name`` (its id must be
+    the file's name without ``.toml``), or None with every problem in ``sink``."""
+    parsed = parse_toml(name, raw, sink)
+    stem = Path(name).name.removesuffix(".toml")
+    return None if parsed is None else parse_plan(parsed[1], parsed[0], stem, sink)
