@@ -1,7 +1,9 @@
-"""Working-day arithmetic over a calendar of loaded years (pure: no I/O).
+"""The working-day model (pure: no I/O): a year's days, and arithmetic over
+the loaded years.
 
-A *loaded* year is one whose State Council holiday schedule is known
-(放假调休安排): its working days are exactly Monday–Friday, minus its
+A year as the State Council's notice gives it is every day, working or not,
+and why (:class:`YearDays`). A *loaded* year is one whose holiday schedule is
+known (放假调休安排): its working days are exactly Monday–Friday, minus its
 holidays, plus its make-up working days (调休上班). A year that is not
 loaded is computed **provisionally**: Monday–Friday minus the statutory
 holidays that fall on fixed Gregorian dates. Every answer that looked at a
@@ -14,13 +16,82 @@ the day the check ended.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from dualrandom.workdays._year import YearDays
+__all__ = [
+    "FIXED_HOLIDAYS",
+    "KINDS",
+    "DayInfo",
+    "Deadline",
+    "WorkCalendar",
+    "YearDays",
+    "build_year",
+    "provisional_workday",
+]
 
-__all__ = ["FIXED_HOLIDAYS", "Deadline", "WorkCalendar", "provisional_workday"]
+KINDS = ("workday", "weekend", "holiday", "makeup")  # makeup: 调休上班, a weekend worked
+
+
+@dataclass(frozen=True, slots=True)
+class DayInfo:
+    workday: bool
+    kind: str
+    name: str = ""  # the holiday a holiday or make-up day belongs to
+
+
+@dataclass(frozen=True)
+class YearDays:
+    """Every day of ``year``; ``earlier``: days of the year before that this
+    year's notice also sets (元旦 holidays have started on 30 or 31 December)."""
+
+    year: int
+    days: Mapping[date, DayInfo]
+    earlier: Mapping[date, DayInfo]
+
+    @property
+    def holidays(self) -> dict[date, str]:
+        return {d: i.name for d, i in self.days.items() if i.kind == "holiday"}
+
+    @property
+    def makeup(self) -> dict[date, str]:
+        return {d: i.name for d, i in self.days.items() if i.kind == "makeup"}
+
+    def digest(self) -> str:
+        """SHA-256 of one line per day, ``YYYY-MM-DD<TAB>1|0<TAB>kind``, the
+        year's days then the earlier ones. Names are left out: two sources that
+        agree on every day (the package writes 清明, a notice 清明节) agree."""
+        lines = [
+            f"{d.isoformat()}\t{int(i.workday)}\t{i.kind}\n"
+            for d, i in [*sorted(self.days.items()), *sorted(self.earlier.items())]
+        ]
+        return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+
+
+def _info(day: date, holidays: Mapping[date, str], makeup: Mapping[date, str]) -> DayInfo:
+    if day in holidays:
+        return DayInfo(False, "holiday", holidays[day])
+    if day in makeup:
+        return DayInfo(True, "makeup", makeup[day])
+    if day.weekday() < 5:
+        return DayInfo(True, "workday")
+    return DayInfo(False, "weekend")
+
+
+def build_year(year: int, holidays: Mapping[date, str], makeup: Mapping[date, str]) -> YearDays:
+    """The year from its holidays and make-up working days (by name). Days
+    before 1 January go to ``earlier``; the caller has checked that the two
+    sets do not meet and that no day lies after the year."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    days = {
+        first + timedelta(days=i): _info(first + timedelta(days=i), holidays, makeup)
+        for i in range((last - first).days + 1)
+    }
+    earlier = {d: _info(d, holidays, makeup) for d in (*holidays, *makeup) if d < first}
+    return YearDays(year, days, earlier)
+
 
 # 《全国年节及纪念日放假办法》 (2024 revision): the statutory holidays on fixed
 # Gregorian dates. The lunar ones (春节, 清明, 端午, 中秋) move, so a
