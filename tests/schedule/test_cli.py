@@ -61,6 +61,11 @@ def test_calendar_show_and_import(app: App, config_file: Path, tmp_path: Path) -
     code, out = _invoke(config_file, "calendar", "show", "2027", "--json")
     shown = json.loads(out)
     assert shown["provisional"] is True and shown["makeup_workdays"] == []
+    holidays = {h["name"]: (h["from"], h["to"]) for h in shown["holidays"]}
+    assert holidays["春节"] == ("2027-02-05", "2027-02-10")  # 除夕 to 初三, then 补假
+    assert holidays["国庆节"] == ("2027-10-01", "2027-10-05")
+    code, out = _invoke(config_file, "calendar", "show", "2027")
+    assert "NOT LOADED — provisional" in out and "《全国年节及纪念日放假办法》推算" in out
     assert _invoke(config_file, "calendar", "import", str(REPO / "rules" / "calendar.toml"))[1] == (
         "Nothing changed.\nRecomputed 0 provisional deadline(s).\n"
     )

@@ -5,8 +5,8 @@ pure), :mod:`._sources` (the ``chinesecalendar`` package and
 ``rules/calendar.toml``) and :mod:`.store` (the tables). The calendar is
 seeded from the package and extended by ``rules/calendar.toml`` when the
 State Council announces a new year. Dates in a year that is not loaded are
-computed provisionally (Monday–Friday minus the fixed-date statutory
-holidays) and say so.
+computed provisionally from the rules of 《全国年节及纪念日放假办法》 (the
+statutory holidays, lunar ones included, and 补假; no 调休) and say so.
 """
 
 from dualrandom.workdays._model import (
@@ -18,6 +18,8 @@ from dualrandom.workdays._model import (
     YearDays,
     build_year,
     provisional_workday,
+    provisional_year,
+    statutory_days,
 )
 from dualrandom.workdays._sources import (
     NoticeYear,
@@ -52,9 +54,11 @@ __all__ = [
     "package_source",
     "package_years",
     "provisional_workday",
+    "provisional_year",
     "read_calendar_file",
     "save_year",
     "seed_from_package",
+    "statutory_days",
     "year_days",
     "year_overview",
 ]

@@ -19,13 +19,7 @@ from sqlalchemy.orm import Session
 from dualrandom import audit
 from dualrandom.errors import Problem, ValidationError
 from dualrandom.tables import CalendarDayRow, CalendarYearRow
-from dualrandom.workdays._model import (
-    FIXED_HOLIDAYS,
-    DayInfo,
-    WorkCalendar,
-    YearDays,
-    provisional_workday,
-)
+from dualrandom.workdays._model import DayInfo, WorkCalendar, YearDays, provisional_year
 from dualrandom.workdays._sources import package_source, package_years
 
 __all__ = [
@@ -194,22 +188,7 @@ class YearOverview:
         return counts
 
 
-def _provisional_days(year: int) -> dict[date, DayInfo]:
-    first = date(year, 1, 1)
-    days = {}
-    for offset in range((date(year, 12, 31) - first).days + 1):
-        day = first + timedelta(days=offset)
-        name = FIXED_HOLIDAYS.get((day.month, day.day), "")
-        if provisional_workday(day):
-            days[day] = DayInfo(True, "workday")
-        elif name and day.weekday() < 5:
-            days[day] = DayInfo(False, "holiday", name)
-        else:
-            days[day] = DayInfo(False, "weekend")
-    return days
-
-
 def year_overview(session: Session, year: int) -> YearOverview:
     loaded = next((y for y in loaded_years(session) if y.year == year), None)
-    days = year_days(session, year) if loaded else _provisional_days(year)
+    days = year_days(session, year) if loaded else dict(provisional_year(year).days)
     return YearOverview(year, loaded, days)
