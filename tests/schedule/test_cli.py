@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from dualrandom.app import App
 from dualrandom.cli._main import cli
+from dualrandom.draws import SecretStore, prepare_draw, run_draw
 from tests.conftest import REPO
 from tests.schedule.conftest import Q1_DRAW, Q1_PREPARE
 from tests.workdays.conftest import TEST_2027
@@ -80,3 +81,20 @@ def test_calendar_show_and_import(app: App, config_file: Path, tmp_path: Path) -
     )
     code, out = _invoke(config_file, "calendar", "import", str(path))
     assert code == 1 and "next.toml:6 [year[1].holiday[1].end]" in out
+
+
+def test_plan_shows_a_batch_drawn_by_hand_as_done(sample_app: App, config_file: Path) -> None:
+    secrets = SecretStore(sample_app.settings.var_dir / "secrets")
+    with sample_app.transaction() as session:
+        prepare_draw(session, "2027-Q1", secrets=secrets, now=Q1_PREPARE, entropy_source="typed")
+        run_draw(session, "2027-Q1", "3 1 4 1 5", secrets=secrets, now=Q1_DRAW + timedelta(hours=1))
+    at = Q1_DRAW + timedelta(hours=2)  # both steps are due; the scheduler has not run
+    code, out = _invoke(config_file, "scheduler", "plan", "2027", "--json", at=at)
+    q1, q2 = json.loads(out)[:2]
+    assert (q1["prepare"]["state"], q1["prepare"]["note"]) == ("done", "prepared by hand")
+    assert (q1["draw"]["state"], q1["draw"]["overdue"]) == ("done", False)
+    assert q1["draw"]["note"] == "drawn by hand" and q1["publish"]["state"] == "pending"
+    assert q2["draw"]["state"] == "pending"
+    code, out = _invoke(config_file, "scheduler", "plan", "2027", at=at)
+    [row] = [line for line in out.splitlines() if "2027-Q1" in line]
+    assert row.split("│")[-2].strip() == "done"

@@ -36,6 +36,7 @@ from dualrandom.draws import SecretStore, prepare_draw, run_draw
 from dualrandom.errors import DrawStateError
 from dualrandom.publish import publish_site
 from dualrandom.rules.store import load_plan
+from dualrandom.schedule.batches import earlier_pending
 from dualrandom.tables import DrawRow, StepRunRow
 
 __all__ = ["STEP_WORK", "StepContext", "StepDone", "declared_entropy", "waiting_for"]
@@ -84,6 +85,9 @@ def _step_row(session: Session, row: StepRunRow, step: str) -> StepRunRow | None
 
 def waiting_for(session: Session, row: StepRunRow) -> str | None:
     """Why a due step cannot run yet, or None."""
+    order = earlier_pending(session, row.plan_id)
+    if order is not None:
+        return order
     before = {"draw": "prepare", "publish": "draw"}.get(row.step)
     if before is not None:
         earlier = _step_row(session, row, before)
