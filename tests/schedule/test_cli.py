@@ -90,11 +90,12 @@ def test_plan_shows_a_batch_drawn_by_hand_as_done(sample_app: App, config_file: 
         run_draw(session, "2027-Q1", "3 1 4 1 5", secrets=secrets, now=Q1_DRAW + timedelta(hours=1))
     at = Q1_DRAW + timedelta(hours=2)  # both steps are due; the scheduler has not run
     code, out = _invoke(config_file, "scheduler", "plan", "2027", "--json", at=at)
+    assert code == 0, out
     q1, q2 = json.loads(out)[:2]
     assert (q1["prepare"]["state"], q1["prepare"]["note"]) == ("done", "prepared by hand")
     assert (q1["draw"]["state"], q1["draw"]["overdue"]) == ("done", False)
     assert q1["draw"]["note"] == "drawn by hand" and q1["publish"]["state"] == "pending"
     assert q2["draw"]["state"] == "pending"
-    code, out = _invoke(config_file, "scheduler", "plan", "2027", at=at)
+    _, out = _invoke(config_file, "scheduler", "plan", "2027", at=at)
     [row] = [line for line in out.splitlines() if "2027-Q1" in line]
     assert row.split("│")[-2].strip() == "done"

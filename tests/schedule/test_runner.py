@@ -21,9 +21,8 @@ from dualrandom.schedule import (
     step_statuses,
     supply_entropy,
 )
-from dualrandom.schedule.ledger import StepKey, claim
 from dualrandom.tables import AuditEntryRow, DrawRow, DrawVisitRow, StepRunRow
-from tests.schedule.conftest import Q1_DRAW, Q1_PREPARE
+from tests.schedule.conftest import Q1_DRAW, Q1_PREPARE, hold
 
 MINUTE = timedelta(minutes=1)
 
@@ -196,16 +195,6 @@ def test_a_plan_made_manual_leaves_the_schedule(sample_app: App) -> None:
     assert "2027-Q2" not in plans and "2027-Q2" not in statuses and "2027-Q3" in plans
 
 
-def _hold(app: App, plan: str, step: str, owner: str, at: datetime) -> None:
-    """A run that claimed the step at ``at`` and died: its 30-minute lease holds."""
-    with app.transaction() as session:
-        row = session.scalars(
-            select(StepRunRow).where(StepRunRow.plan_id == plan, StepRunRow.step == step)
-        ).one()
-        key = StepKey(plan, row.batch, step)
-        assert claim(session, key, owner, at, timedelta(minutes=30)) is not None
-
-
 def _visited(app: App, plan: str) -> set[str]:
     with app.transaction() as session:
         drawn = session.scalars(
@@ -220,7 +209,7 @@ def test_later_batches_wait_for_an_earlier_draw_held_by_a_dead_run(sample_app: A
     catch_up(sample_app, now=Q1_PREPARE + MINUTE)
     q4_draw = datetime(2027, 10, 6, 1, 30, tzinfo=UTC)  # 6 October, provisionally (补假 4–5)
     now = q4_draw + 30 * MINUTE
-    _hold(sample_app, "2027-Q1", "draw", "dead-run", now - MINUTE)
+    hold(sample_app, "2027-Q1", "draw", "dead-run", now - MINUTE)
     outcomes = catch_up(sample_app, now=now)
     assert _statuses(outcomes)[0] == ("2027-Q1/draw", "busy")
     assert {o.status for o in outcomes[1:]} == {"waiting"} and len(outcomes) == 11
