@@ -19,6 +19,7 @@ from dualrandom.schedule import (
     StepStatus,
     batch_times,
     catch_up,
+    instance_lock,
     run_scheduler,
     step_statuses,
     supply_entropy,
@@ -78,8 +79,15 @@ def run(app: App, standby_poll: float) -> None:
 @scheduler.command("catch-up")
 @pass_app
 def catch_up_(app: App) -> None:
-    """Run every step that is due and not done, now, and exit."""
-    outcomes = catch_up(app, now=_now())
+    """Run every step that is due and not done, now, and exit.
+
+    It takes the scheduler's lock: catch-ups started together take turns, and
+    while 'scheduler run' runs it refuses (that scheduler runs the due steps
+    itself).
+    """
+    app.require_schema()
+    with instance_lock(app, role="catch-up", on_wait=click.echo, poll_seconds=0.5):
+        outcomes = catch_up(app, now=_now())
     for outcome in outcomes:
         click.echo(str(outcome))
     if not outcomes:
