@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
 from dualrandom import audit
 from dualrandom.app import App
@@ -88,3 +90,32 @@ def test_entry_hash_is_pinned(app: App) -> None:
         ensure_ascii=False,
     )
     assert entry.hash == hashlib.sha256(b"dual-random/audit/v1\n" + content.encode()).hexdigest()
+
+
+def test_concurrent_appends_take_turns(app: App) -> None:
+    """Two transactions that append at once both commit, one after the other
+    (PostgreSQL: an advisory lock; SQLite: one writer at a time)."""
+    first_appended = threading.Event()
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with app.transaction() as session:
+                audit.append(session, "test.action", "first", {}, at=AT)
+                first_appended.set()
+                time.sleep(0.5)  # still open while the second appends
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+            first_appended.set()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    first_appended.wait(timeout=30)
+    with app.transaction() as session:
+        audit.append(session, "test.action", "second", {}, at=AT)
+    thread.join(timeout=30)
+    assert errors == []
+    with app.transaction() as session:
+        subjects = session.scalars(select(AuditEntryRow.subject).order_by(AuditEntryRow.seq)).all()
+        assert audit.verify(session).ok
+    assert subjects == ["first", "second"]

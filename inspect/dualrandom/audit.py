@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.orm import Session
 
 from dualrandom.core.encoding import canonical_json
@@ -29,6 +29,7 @@ __all__ = ["GENESIS", "ChainReport", "Page", "append", "distinct_values", "entri
 
 GENESIS = "0" * 64
 _TAG = b"dual-random/audit/v1\n"
+_APPEND_LOCK_SPACE = 0x44524131  # "DRA1": the audit log's advisory locks, one per schema
 
 
 def _entry_hash(
@@ -52,6 +53,20 @@ def _timestamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _one_appender_at_a_time(session: Session) -> None:
+    """PostgreSQL: wait until no other transaction holds this schema's append
+    lock, and hold it until this one ends. A READ COMMITTED transaction then
+    reads the entry the previous appender committed; one reading a snapshot
+    taken earlier (REPEATABLE READ) is serialised by its caller — the
+    scheduler's lock — or fails whole on the primary key, never forking the
+    chain. SQLite needs nothing: it has one writer at a time (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(current_schema()))"),
+            {"space": _APPEND_LOCK_SPACE},
+        )
+
+
 def append(
     session: Session,
     action: str,
@@ -62,6 +77,7 @@ def append(
     at: datetime | None = None,
 ) -> AuditEntryRow:
     """Append one entry to the chain in the caller's transaction."""
+    _one_appender_at_a_time(session)
     last = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq.desc()).limit(1)).first()
     seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
     when = (at or datetime.now(UTC)).astimezone(UTC)
@@ -77,7 +93,7 @@ def append(
         hash=_entry_hash(seq, _timestamp(when), actor, action, subject, body, prev),
     )
     session.add(entry)
-    session.flush()  # a concurrent append now fails on the primary key, not silently
+    session.flush()  # an append that read a stale last entry fails on the primary key
     return entry
 
 

@@ -50,14 +50,14 @@ def test_import_then_review_and_list(
         "2027-01-15",
     )
     assert code == 0 and out.startswith(
-        "2027-Q1#1/2: 注销 / 无需后续处置; publish by 2027-02-12 (provisional)"
+        "2027-Q1#1/2: 注销 / 无需后续处置; publish by 2027-02-18 (provisional)"  # after 春节
     )
     code, out = _invoke(config_file, "tasks", "review", "2027-Q1")
     assert (code, out) == (0, "2 task(s) of 2027-Q1 now reviewed.\n")
     code, out = _invoke(config_file, "tasks", "list", "2027-Q1", "--json")
     listed = json.loads(out)
     assert [t["state"] for t in listed[:3]] == ["reviewed", "reviewed", "drawn"]
-    assert listed[0]["deadline"] == "2027-02-05" and listed[0]["deadline_provisional"] is True
+    assert listed[0]["deadline"] == "2027-02-11" and listed[0]["deadline_provisional"] is True
 
 
 def test_bad_file_lists_every_problem_and_writes_the_errors_csv(

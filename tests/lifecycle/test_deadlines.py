@@ -101,6 +101,7 @@ def test_overdue_red_and_yellow_by_department(
     assert (today.level, today.left, today.deadline) == ("yellow", 0, TODAY)
     assert (later.level, later.left) == ("", 19)
     open_one = by_object[objects[3]]  # no result yet: counted from the window's last day
-    assert (open_one.basis, open_one.deadline, open_one.level) == ("window", date(2027, 4, 28), "")
+    # 20 working days after 31 March; 清明 2027 is Monday 5 April
+    assert (open_one.basis, open_one.deadline, open_one.level) == ("window", date(2027, 4, 29), "")
     assert {r.department for r in rows} == {"SCJG"} and open_one.object_name
     assert len(rows) == len(objects)

@@ -61,8 +61,9 @@ def test_a_good_file(drawn: App, objects: list[str], results_csv: Callable[..., 
         "无需后续处置",
         "门店已核查",
     )
-    # 20 working days after 8 January 2027, Monday–Friday without 1 January: provisional.
-    assert (first.deadline, first.deadline_provisional) == (date(2027, 2, 5), True)
+    # 20 working days after 8 January 2027, provisional: 除夕 5 February to 补假 10 February
+    # are the 春节 holiday of the 办法, so the 20th is Thursday 11 February.
+    assert (first.deadline, first.deadline_provisional) == (date(2027, 2, 11), True)
     third = tasks[objects[2]]  # 31 Dec 2026 is known; the count runs into 2027
     assert (third.checked_on, third.deadline, third.deadline_provisional) == (
         date(2026, 12, 31),
@@ -76,7 +77,7 @@ def test_a_good_file(drawn: App, objects: list[str], results_csv: Callable[..., 
             for e in session.scalars(select(AuditEntryRow).where(AuditEntryRow.action == "task.state"))
         ]
     assert [(e["from"], e["to"]) for e in entries] == [("drawn", "result_entered")] * 3
-    assert entries[0]["deadline"] == "2027-02-05" and "门店" not in json.dumps(entries)
+    assert entries[0]["deadline"] == "2027-02-11" and "门店" not in json.dumps(entries)
 
 
 def test_gb18030_with_english_headers_and_xlsx(
@@ -148,7 +149,7 @@ def test_set_one_result_and_correct_it(drawn: App, objects: list[str]) -> None:
             settings=drawn.settings.lifecycle,
             today=TODAY,
             now=LATER,
-        ) == ("2027-Q1#1/1", date(2027, 2, 5), True)
+        ) == ("2027-Q1#1/1", date(2027, 2, 11), True)
         move_many(
             session, "2027-Q1", [objects[0]], "reviewed", from_states=(), now=LATER, actor="t"
         )

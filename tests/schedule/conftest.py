@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from dualrandom.app import App
 from dualrandom.config import load_settings
+from dualrandom.schedule.ledger import StepKey, claim
+from dualrandom.tables import StepRunRow
 from tests.draws.conftest import load_sample
 
 # The 2027 sample plans are quarterly; 2027 is not in the calendar yet, so
@@ -38,3 +41,15 @@ def app_with(config_file: Path) -> Iterator[Callable[[str], App]]:
     yield make
     for app in made:
         app.close()
+
+
+def hold(app: App, plan: str, step: str, owner: str, at: datetime) -> datetime:
+    """A run that claimed the step at ``at`` and died: its 30-minute lease holds
+    until the moment returned."""
+    lease = timedelta(minutes=30)
+    with app.transaction() as session:
+        row = session.scalars(
+            select(StepRunRow).where(StepRunRow.plan_id == plan, StepRunRow.step == step)
+        ).one()
+        assert claim(session, StepKey(plan, row.batch, step), owner, at, lease) is not None
+    return at + lease

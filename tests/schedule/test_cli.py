@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from dualrandom.app import App
 from dualrandom.cli._main import cli
+from dualrandom.draws import SecretStore, prepare_draw, run_draw
 from tests.conftest import REPO
 from tests.schedule.conftest import Q1_DRAW, Q1_PREPARE
 from tests.workdays.conftest import TEST_2027
@@ -61,6 +62,11 @@ def test_calendar_show_and_import(app: App, config_file: Path, tmp_path: Path) -
     code, out = _invoke(config_file, "calendar", "show", "2027", "--json")
     shown = json.loads(out)
     assert shown["provisional"] is True and shown["makeup_workdays"] == []
+    holidays = {h["name"]: (h["from"], h["to"]) for h in shown["holidays"]}
+    assert holidays["春节"] == ("2027-02-05", "2027-02-10")  # 除夕 to 初三, then 补假
+    assert holidays["国庆节"] == ("2027-10-01", "2027-10-05")
+    code, out = _invoke(config_file, "calendar", "show", "2027")
+    assert "NOT LOADED — provisional" in out and "《全国年节及纪念日放假办法》推算" in out
     assert _invoke(config_file, "calendar", "import", str(REPO / "rules" / "calendar.toml"))[1] == (
         "Nothing changed.\nRecomputed 0 provisional deadline(s).\n"
     )
@@ -75,3 +81,21 @@ def test_calendar_show_and_import(app: App, config_file: Path, tmp_path: Path) -
     )
     code, out = _invoke(config_file, "calendar", "import", str(path))
     assert code == 1 and "next.toml:6 [year[1].holiday[1].end]" in out
+
+
+def test_plan_shows_a_batch_drawn_by_hand_as_done(sample_app: App, config_file: Path) -> None:
+    secrets = SecretStore(sample_app.settings.var_dir / "secrets")
+    with sample_app.transaction() as session:
+        prepare_draw(session, "2027-Q1", secrets=secrets, now=Q1_PREPARE, entropy_source="typed")
+        run_draw(session, "2027-Q1", "3 1 4 1 5", secrets=secrets, now=Q1_DRAW + timedelta(hours=1))
+    at = Q1_DRAW + timedelta(hours=2)  # both steps are due; the scheduler has not run
+    code, out = _invoke(config_file, "scheduler", "plan", "2027", "--json", at=at)
+    assert code == 0, out
+    q1, q2 = json.loads(out)[:2]
+    assert (q1["prepare"]["state"], q1["prepare"]["note"]) == ("done", "prepared by hand")
+    assert (q1["draw"]["state"], q1["draw"]["overdue"]) == ("done", False)
+    assert q1["draw"]["note"] == "drawn by hand" and q1["publish"]["state"] == "pending"
+    assert q2["draw"]["state"] == "pending"
+    _, out = _invoke(config_file, "scheduler", "plan", "2027", at=at)
+    [row] = [line for line in out.splitlines() if "2027-Q1" in line]
+    assert row.split("│")[-2].strip() == "done"

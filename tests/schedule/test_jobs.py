@@ -14,7 +14,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from dualrandom.app import App
 from dualrandom.schedule import Outcome, jobs
-from tests.schedule.conftest import Q1_DRAW, Q1_PREPARE
+from tests.schedule.conftest import Q1_DRAW, Q1_PREPARE, hold
 
 MINUTE = timedelta(minutes=1)
 
@@ -71,9 +71,12 @@ def test_step_jobs_run_inline_at_their_time(wired: tuple[BaseScheduler, list[Out
         assert outcomes[-1].status == "waiting"
         retry = scheduler.get_job("dualrandom:step:2027-Q1:Q1:publish")
         assert retry.next_run_time - (Q1_DRAW + MINUTE) == timedelta(minutes=10)
-        _run(scheduler, "dualrandom:step:2027-Q1:Q1:draw")
-        _run(scheduler, "dualrandom:step:2027-Q1:Q1:publish")
-    assert [o.status for o in outcomes[-2:]] == ["ran", "ran"]
+        _run(scheduler, "dualrandom:step:2027-Q1:Q1:draw")  # the waiting publish follows at once
+    assert [(str(o.key), o.status) for o in outcomes[-2:]] == [
+        ("2027-Q1/draw", "ran"),
+        ("2027-Q1/publish", "ran"),
+    ]
+    assert scheduler.get_job("dualrandom:step:2027-Q1:Q1:publish") is None
 
 
 def test_the_daily_tick_catches_up_and_replans(wired: tuple[BaseScheduler, list[Outcome]]) -> None:
@@ -90,3 +93,30 @@ def test_the_daily_tick_catches_up_and_replans(wired: tuple[BaseScheduler, list[
     remaining = {job.id for job in scheduler.get_jobs()}
     assert "dualrandom:step:2027-Q1:Q1:draw" not in remaining
     assert "dualrandom:step:2027-Q2:Q2:draw" in remaining
+
+
+def test_a_step_held_by_a_dead_run_runs_when_its_lease_ends(
+    sample_app: App, wired: tuple[BaseScheduler, list[Outcome]]
+) -> None:
+    scheduler, outcomes = wired
+    with time_machine.travel(Q1_PREPARE + MINUTE, tick=False):
+        jobs.tick()
+    expires = hold(sample_app, "2027-Q1", "draw", "dead-run", Q1_DRAW + MINUTE)
+    with time_machine.travel(Q1_DRAW + 5 * MINUTE, tick=False):  # a standby takes over
+        jobs.tick()
+    assert [(str(o.key), o.status) for o in outcomes[-2:]] == [
+        ("2027-Q1/draw", "busy"),
+        ("2027-Q1/publish", "waiting"),
+    ]
+    draw = scheduler.get_job("dualrandom:step:2027-Q1:Q1:draw")
+    assert draw is not None and draw.next_run_time == expires + timedelta(seconds=1)
+    publish = scheduler.get_job("dualrandom:step:2027-Q1:Q1:publish")
+    assert publish.next_run_time == Q1_DRAW + 15 * MINUTE  # waits: tries again in 10 minutes
+    with time_machine.travel(draw.next_run_time, tick=False):
+        _run(scheduler, draw.id)
+    # the draw ran, and the publish step that waited for it ran right after
+    assert [(str(o.key), o.status) for o in outcomes[-2:]] == [
+        ("2027-Q1/draw", "ran"),
+        ("2027-Q1/publish", "ran"),
+    ]
+    assert scheduler.get_job("dualrandom:step:2027-Q1:Q1:publish") is None

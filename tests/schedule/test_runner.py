@@ -21,8 +21,8 @@ from dualrandom.schedule import (
     step_statuses,
     supply_entropy,
 )
-from dualrandom.tables import AuditEntryRow, DrawRow, StepRunRow
-from tests.schedule.conftest import Q1_DRAW, Q1_PREPARE
+from dualrandom.tables import AuditEntryRow, DrawRow, DrawVisitRow, StepRunRow
+from tests.schedule.conftest import Q1_DRAW, Q1_PREPARE, hold
 
 MINUTE = timedelta(minutes=1)
 
@@ -193,3 +193,34 @@ def test_a_plan_made_manual_leaves_the_schedule(sample_app: App) -> None:
         plans = {r.plan_id for r in session.scalars(select(StepRunRow))}
         statuses = {s.plan_id for s in step_statuses(session, sample_app.settings, Q1_PREPARE)}
     assert "2027-Q2" not in plans and "2027-Q2" not in statuses and "2027-Q3" in plans
+
+
+def _visited(app: App, plan: str) -> set[str]:
+    with app.transaction() as session:
+        drawn = session.scalars(
+            select(DrawRow).where(DrawRow.plan_id == plan, DrawRow.state == "drawn")
+        ).one()
+        return set(
+            session.scalars(select(DrawVisitRow.object_id).where(DrawVisitRow.draw_id == drawn.id))
+        )
+
+
+def test_later_batches_wait_for_an_earlier_draw_held_by_a_dead_run(sample_app: App) -> None:
+    catch_up(sample_app, now=Q1_PREPARE + MINUTE)
+    q4_draw = datetime(2027, 10, 6, 1, 30, tzinfo=UTC)  # 6 October, provisionally (补假 4–5)
+    now = q4_draw + 30 * MINUTE
+    hold(sample_app, "2027-Q1", "draw", "dead-run", now - MINUTE)
+    outcomes = catch_up(sample_app, now=now)
+    assert _statuses(outcomes)[0] == ("2027-Q1/draw", "busy")
+    assert {o.status for o in outcomes[1:]} == {"waiting"} and len(outcomes) == 11
+    assert "earlier batch 2027-Q1" in outcomes[-1].detail
+    with sample_app.transaction() as session:
+        assert session.scalars(select(DrawRow.plan_id)).all() == ["2027-Q1"]  # prepared only
+
+    outcomes = catch_up(sample_app, now=now + 30 * MINUTE)  # the lease has expired
+    assert [o.status for o in outcomes] == ["ran"] * 11
+    ran = [str(o.key) for o in outcomes]
+    assert ran[:3] == ["2027-Q1/draw", "2027-Q1/publish", "2027-Q2/prepare"]
+    assert ran[-3:] == ["2027-Q4/prepare", "2027-Q4/draw", "2027-Q4/publish"]
+    # Q1 and Q4 both cap an enterprise at one planned check a year: Q4 saw Q1's draw.
+    assert _visited(sample_app, "2027-Q1").isdisjoint(_visited(sample_app, "2027-Q4"))

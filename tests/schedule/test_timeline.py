@@ -59,9 +59,10 @@ def test_quarterly_in_a_year_not_loaded_is_provisional() -> None:
         datetime(2027, 1, 4, 9, 30),
         True,
     )
-    # 1 October 2027 is a Friday and a fixed-date holiday: Monday the 4th, until 2027 is loaded.
+    # 国庆 1–3 October 2027 is Friday to Sunday; 补假 for the weekend days makes
+    # Monday 4 and Tuesday 5 holidays: Wednesday the 6th, until 2027 is loaded.
     assert _local(_plan(date(2027, 10, 8), date(2027, 12, 31)), EMPTY) == (
-        datetime(2027, 10, 4, 9, 30),
+        datetime(2027, 10, 6, 9, 30),
         True,
     )
 

@@ -15,25 +15,17 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from dualrandom.app import App
 from dualrandom.config import load_settings
 from dualrandom.schedule import run_step, steps
-
-
-def _hang(marker: Path) -> Any:
-    def hanging(*args: Any, **kwargs: Any) -> Any:
-        marker.touch()
-        time.sleep(3600)
-
-    return hanging
+from tests.schedule.child import hang
 
 
 def main() -> None:
     config, plan, step, now, ready, go = sys.argv[1:7]
     if len(sys.argv) > 7:
-        steps.run_draw = _hang(Path(sys.argv[7]))  # type: ignore[assignment]
+        steps.run_draw = hang(Path(sys.argv[7]))  # type: ignore[assignment]
     app = App.from_settings(load_settings(Path(config), environ={}))
     with app.engine.connect():
         pass  # connect before the start line, so that all start together

@@ -7,7 +7,14 @@ from datetime import date, timedelta
 import chinese_calendar
 import pytest
 
-from dualrandom.workdays import Deadline, WorkCalendar, package_years, provisional_workday
+from dualrandom.workdays import (
+    Deadline,
+    WorkCalendar,
+    package_years,
+    provisional_workday,
+    provisional_year,
+    statutory_days,
+)
 
 LOADED = WorkCalendar.of(package_years().values())
 
@@ -57,15 +64,75 @@ def test_a_deadline_in_a_year_not_loaded_is_provisional_never_a_crash() -> None:
     [
         (date(2027, 1, 1), False),  # Friday, 元旦
         (date(2027, 1, 4), True),
-        (date(2027, 5, 3), True),  # the fixed statutory days are 1–2 May only
+        (date(2027, 2, 5), False),  # 除夕, Friday
+        (date(2027, 2, 10), False),  # 补假 for 初一 and 初二, which fall on the weekend
+        (date(2027, 2, 11), True),
+        (date(2027, 5, 3), False),  # 补假: 1–2 May are a Saturday and a Sunday
+        (date(2027, 5, 5), True),
         (date(2027, 10, 1), False),
-        (date(2027, 10, 4), True),  # the real schedule will differ: provisional
+        (date(2027, 10, 4), False),  # 补假 for 2 and 3 October
+        (date(2027, 10, 6), True),
         (date(2027, 1, 2), False),
     ],
 )
 def test_the_provisional_rule(day: date, working: bool) -> None:
     assert provisional_workday(day) is working
     assert WorkCalendar().is_workday(day) is working
+
+
+def test_statutory_days_of_2027_from_the_lunar_calendar() -> None:
+    # The almanac: 正月初一 is 6 February 2027, 清明 5 April, 端午 9 June, 中秋 15 September.
+    days = statutory_days(2027)
+    assert [d for d, name in days.items() if name == "春节"] == [
+        date(2027, 2, 5),  # 除夕
+        date(2027, 2, 6),
+        date(2027, 2, 7),
+        date(2027, 2, 8),
+    ]
+    assert [d for d, name in days.items() if name == "国庆节"] == [
+        date(2027, 10, d) for d in (1, 2, 3)
+    ]
+    assert {name: d for d, name in days.items() if name in ("清明", "端午", "中秋")} == {
+        "清明": date(2027, 4, 5),
+        "端午": date(2027, 6, 9),
+        "中秋": date(2027, 9, 15),
+    }
+    assert len(days) == 13  # 1 + 4 + 1 + 2 + 1 + 1 + 3
+    assert statutory_days(2025)[date(2025, 1, 28)] == "春节"  # 除夕 was 腊月二十九
+
+
+@pytest.mark.parametrize("year", range(2014, 2027))
+def test_statutory_days_are_the_notices_holidays(year: int) -> None:
+    """Every statutory day derived for a year the package knows is a holiday of
+    that name in the State Council's notice (2013 revision to 2024, 2024 after)."""
+    notice = package_years()[year].holidays
+    derived = statutory_days(year)
+    assert {d: notice.get(d) for d in derived} == derived
+    merged = year == 2020  # 中秋 fell on 1 October: one day, named 国庆节 as in the notice
+    names = {"元旦", "春节", "清明", "劳动节", "端午", "国庆节"} | (set() if merged else {"中秋"})
+    assert set(derived.values()) == names
+    assert len(derived) == (13 if year >= 2025 else 11) - merged
+
+
+def test_days_off_for_weekend_holidays_follow_the_notices() -> None:
+    """补假 lands where the notices put it in every year 2014–2026 but one: in
+    2015 the notice moved 中秋's day off (Sunday 27 September) into 国庆."""
+    missed = []
+    for year, notice in package_years().items():
+        if 2014 <= year <= 2026:
+            owed = set(provisional_year(year).holidays) - set(statutory_days(year))
+            missed += sorted(owed - set(notice.holidays))
+    assert missed == [date(2015, 9, 28)]
+
+
+def test_a_provisional_year_has_no_makeup_days_and_says_so() -> None:
+    year = provisional_year(2027)
+    assert year.makeup == {}
+    assert [d for d, n in year.holidays.items() if n == "国庆节"] == [
+        date(2027, 10, d) for d in range(1, 6)
+    ]
+    assert WorkCalendar().first_working_day(date(2027, 10, 1)) == Deadline(date(2027, 10, 6), True)
+    assert LOADED.first_working_day(date(2026, 10, 1)) == Deadline(date(2026, 10, 8), False)
 
 
 def test_working_days_left() -> None:

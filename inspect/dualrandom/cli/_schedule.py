@@ -19,6 +19,7 @@ from dualrandom.schedule import (
     StepStatus,
     batch_times,
     catch_up,
+    instance_lock,
     run_scheduler,
     step_statuses,
     supply_entropy,
@@ -78,8 +79,15 @@ def run(app: App, standby_poll: float) -> None:
 @scheduler.command("catch-up")
 @pass_app
 def catch_up_(app: App) -> None:
-    """Run every step that is due and not done, now, and exit."""
-    outcomes = catch_up(app, now=_now())
+    """Run every step that is due and not done, now, and exit.
+
+    It takes the scheduler's lock: catch-ups started together take turns, and
+    while 'scheduler run' runs it refuses (that scheduler runs the due steps
+    itself).
+    """
+    app.require_schema()
+    with instance_lock(app, role="catch-up", on_wait=click.echo, poll_seconds=0.5):
+        outcomes = catch_up(app, now=_now())
     for outcome in outcomes:
         click.echo(str(outcome))
     if not outcomes:
@@ -260,8 +268,12 @@ def show(app: App, year: int, as_json: bool) -> None:
         click.echo(f"{year}: loaded from {view.loaded.source}{notice}")
     else:
         click.echo(
-            f"{year}: NOT LOADED — provisional: Monday–Friday minus 1 Jan, 1–2 May, 1–3 Oct. "
-            "Add the State Council's notice to rules/calendar.toml and run 'dualrandom calendar import'."
+            f"{year}: 未载入国务院放假通知，以下按《全国年节及纪念日放假办法》推算（法定节假日及补假；"
+            "调休未知）。\n"
+            f"{year}: NOT LOADED — provisional: Monday–Friday minus the statutory holidays of "
+            "the 办法 (lunar ones computed) and the days off owed for those on a weekend (补假); "
+            "make-up working days (调休) are unknown. Add the State Council's notice to "
+            "rules/calendar.toml and run 'dualrandom calendar import'."
         )
     table = Table("holiday", "from", "to", "days", title=f"Holidays {year}")
     for name, first, last in view.holidays():

@@ -34,7 +34,6 @@ from dualrandom.publish.site import (
     SITE_TITLE,
     PublishReport,
     consistent_reads,
-    default_site_dir,
     publish_site,
 )
 from dualrandom.publish.write import write_csv
@@ -43,7 +42,6 @@ __all__ = [
     "SITE_TITLE",
     "PublishReport",
     "consistent_reads",
-    "default_site_dir",
     "make_server",
     "publish_site",
     "write_csv",

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
-from dualrandom.config import Settings, SiteSettings
+from dualrandom.config import SiteSettings
 from dualrandom.draws import DrawState, export_bundle, latest_draw
 from dualrandom.errors import UserError
 from dualrandom.lifecycle.tasks import mark_published
@@ -52,7 +52,7 @@ from dualrandom.publish.shape.contexts import Download, NoticeHead, StatsIndexRo
 from dualrandom.publish.write import Renderer, SiteWriter, building, zip_folder
 from dualrandom.tables import DrawRow, InspectionTaskRow
 
-__all__ = ["SITE_TITLE", "PublishReport", "consistent_reads", "default_site_dir", "publish_site"]
+__all__ = ["SITE_TITLE", "PublishReport", "consistent_reads", "publish_site"]
 
 SITE_TITLE = "“双随机、一公开”信息公示"
 
@@ -78,14 +78,6 @@ NO_BASE_URL = (
     "so sitemap.xml is left out and the links in feed.xml are relative",
 )
 
-
-def default_site_dir(settings: Settings) -> Path:
-    """Where ``dualrandom publish`` writes without ``--out``: :attr:`Settings.site_dir`.
-
-    The folder's one home is ``Settings.site_dir`` (``[paths] site``); this
-    alias remains only for ``schedule/runner.py`` until it reads the setting.
-    """
-    return settings.site_dir
 
 
 def consistent_reads(session: Session) -> None:

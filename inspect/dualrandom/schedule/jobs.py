@@ -8,10 +8,16 @@ call the runner's entry points; the ledger makes each step happen once.
 - ``dualrandom:tick`` runs daily at ``[scheduler] tick_time``: catch up on
   every step that is due and not done, then re-plan the step jobs (plans or
   the calendar may have changed).
-- ``dualrandom:step:<plan>:<batch>:<step>`` runs at the step's due time. A
-  step that finds another run holding it tries again when that lease ends;
-  one that waits (for the prepare step, or for the operator's entropy) tries
-  again every ``_RETRY`` until it can run.
+- ``dualrandom:step:<plan>:<batch>:<step>`` runs at the step's due time.
+  When it has run, a catch-up follows at once: the steps that waited for it
+  (its batch's next step, later batches of the year) run now, in order.
+- Every step that is not done has its job (:func:`plan_jobs`): at its due
+  time; a step that another run holds, when that run's lease ends (the
+  holder may have died: the standby that took over the lock, or the
+  scheduler restarted after a crash, finishes the step then, not at the next
+  daily tick); a due step that waits (for another step, an earlier batch, or
+  the operator's entropy), again in ``_RETRY``. A failed step is retried by
+  the daily catch-up.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import select
 
 from dualrandom.app import App
+from dualrandom.schedule.ledger import StepKey, get_row
 from dualrandom.schedule.runner import Outcome, catch_up, run_step, sync_all, utc
 from dualrandom.tables import StepRunRow
 
@@ -51,6 +58,7 @@ log = logging.getLogger(__name__)
 TICK_ID = "dualrandom:tick"
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 _RETRY = timedelta(minutes=10)
+_AFTER_LEASE = timedelta(seconds=1)
 
 
 @dataclass
@@ -124,30 +132,33 @@ def tick() -> None:
 
 
 def step(plan_id: str, batch: str, step_name: str) -> None:
-    """A step's job, at its due time."""
+    """A step's job, at its due time (or its retry)."""
     bound = _binding()
     outcome = run_step(bound.app, plan_id, step_name, now=bound.clock(), owner=bound.owner)
     bound.report(outcome)
-    retry = _retry_at(bound, outcome)
-    if retry is not None:
-        _add_step_job(bound, plan_id, batch, step_name, retry)
+    if outcome.status == "ran":
+        tick()  # what waited for this step runs now, in order
+    elif outcome.status == "busy" and not outcome.key.batch:  # the database itself was busy
+        _add_step_job(bound, plan_id, batch, step_name, bound.clock() + _RETRY)
+    else:
+        with bound.app.transaction() as session:
+            row = get_row(session, StepKey(plan_id, batch, step_name))
+        at = _next_run(row, bound.clock()) if row is not None else None
+        if at is not None:
+            _add_step_job(bound, plan_id, batch, step_name, at)
 
 
-def _retry_at(bound: _Binding, outcome: Outcome) -> datetime | None:
-    if outcome.status == "waiting" or (outcome.status == "busy" and not outcome.key.batch):
-        return bound.clock() + _RETRY  # waiting, or the database itself was busy
-    if outcome.status != "busy":
+def _next_run(row: StepRunRow, now: datetime) -> datetime | None:
+    """When the job of a step not done runs next (None: done, or failed and
+    left to the daily catch-up)."""
+    if row.state in ("done", "failed"):
         return None
-    with bound.app.transaction() as session:
-        row = session.scalars(
-            select(StepRunRow).where(
-                StepRunRow.plan_id == outcome.key.plan_id,
-                StepRunRow.batch == outcome.key.batch,
-                StepRunRow.step == outcome.key.step,
-            )
-        ).first()
-    lease = row.lease_expires_at if row is not None else None
-    return utc(lease) + timedelta(seconds=1) if lease is not None else bound.clock() + _RETRY
+    due = utc(row.due_at)
+    if due > now:
+        return due
+    if row.state == "running" and row.lease_expires_at is not None:
+        return max(utc(row.lease_expires_at), now) + _AFTER_LEASE
+    return now + _RETRY
 
 
 def _add_step_job(bound: _Binding, plan_id: str, batch: str, step_name: str, at: datetime) -> None:
@@ -164,7 +175,8 @@ def _add_step_job(bound: _Binding, plan_id: str, batch: str, step_name: str, at:
 
 
 def plan_jobs() -> list[str]:
-    """(Re)place the daily tick and one job per future step; drop stale step jobs."""
+    """(Re)place the daily tick and the job of every step not done (see the
+    module docstring); drop the others."""
     bound = _binding()
     settings = bound.app.settings
     at = settings.scheduler.tick_time
@@ -179,18 +191,15 @@ def plan_jobs() -> list[str]:
     now = bound.clock()
     with bound.app.transaction() as session:
         steps = sync_all(bound.app, session)
-        done = {
-            (r.plan_id, r.batch, r.step)
-            for r in session.scalars(select(StepRunRow).where(StepRunRow.state == "done"))
-        }
-    open_steps = [s for s in steps if (s.plan_id, s.batch, s.step) not in done]
+        rows = {(r.plan_id, r.batch, r.step): r for r in session.scalars(select(StepRunRow))}
     wanted = []
-    for s in open_steps:
-        if s.due > now:  # a due one is the catch-up's (or already has its retry job)
-            _add_step_job(bound, s.plan_id, s.batch, s.step, s.due)
+    for s in steps:
+        row = rows.get((s.plan_id, s.batch, s.step))
+        when = _next_run(row, now) if row is not None else None
+        if when is not None:
+            _add_step_job(bound, s.plan_id, s.batch, s.step, when)
             wanted.append(_job_id(s.plan_id, s.batch, s.step))
-    keep = {_job_id(s.plan_id, s.batch, s.step) for s in open_steps}
     for job in bound.scheduler.get_jobs():
-        if job.id.startswith("dualrandom:step:") and job.id not in keep:
-            job.remove()  # done, or its plan is no longer scheduled
+        if job.id.startswith("dualrandom:step:") and job.id not in wanted:
+            job.remove()  # done, failed, or its plan is no longer scheduled
     return wanted

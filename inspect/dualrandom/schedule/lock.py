@@ -1,4 +1,4 @@
-"""One scheduler per database.
+"""One scheduler per database; ``scheduler catch-up`` takes the same lock.
 
 - PostgreSQL: each instance asks for a session-level advisory lock on a
   connection of its own; the holder schedules, the others stand by and take
@@ -7,9 +7,17 @@
   a mistake rather than a standby: it refuses to start, naming the holder.
   The lock is an ``flock`` on a file beside the database, which the kernel
   releases when the holder dies, however it dies.
+- ``scheduler catch-up`` (role ``catch-up``) holds the lock while it works:
+  concurrent catch-ups take turns (seeding the calendar and appending to the
+  audit log one at a time), and a scheduler waits for a catch-up to finish.
+  While a scheduler holds the lock, a catch-up refuses: that scheduler runs
+  the due steps itself.
 
-The ledger makes a step run once even without this lock; the lock keeps two
-schedulers from doing each other's work in the first place.
+The holder says who it is — the role, process and host — in the lock file
+(SQLite) or as the ``application_name`` of its connection (PostgreSQL), so
+a waiter knows whether it waits for a catch-up or a scheduler. The ledger
+makes a step run once even without this lock; the lock keeps two schedulers
+from doing each other's work in the first place.
 """
 
 from __future__ import annotations
@@ -24,24 +32,33 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from dualrandom.app import App
 from dualrandom.errors import SchedulerBusyError
 
-__all__ = ["instance_lock", "lock_file"]
+__all__ = ["ROLES", "instance_lock", "lock_file"]
+
+ROLES = ("run", "catch-up")
+_PREFIX = "dualrandom scheduler "  # + role: how a holder names itself
 
 
 @contextmanager
 def instance_lock(
-    app: App, *, on_wait: Callable[[str], None], poll_seconds: float = 5.0
+    app: App,
+    *,
+    on_wait: Callable[[str], None],
+    poll_seconds: float = 5.0,
+    role: str = "run",
 ) -> Iterator[str]:
     """Hold the scheduler lock for the duration of the block; yields what it holds."""
+    if role not in ROLES:
+        raise ValueError(f"role {role!r} is not one of {ROLES}")
     if app.engine.dialect.name == "postgresql":
-        with _advisory_lock(app, on_wait, poll_seconds) as held:
+        with _advisory_lock(app, role, on_wait, poll_seconds) as held:
             yield held
     else:
-        with _file_lock(lock_file(app)) as held:
+        with _file_lock(lock_file(app), role, on_wait, poll_seconds) as held:
             yield held
 
 
@@ -52,30 +69,66 @@ def lock_file(app: App) -> Path:
     return app.settings.var_dir / "scheduler.lock"
 
 
+def _me(role: str) -> str:
+    """Who holds the lock; at most 63 characters, PostgreSQL's application_name."""
+    return f"{_PREFIX}{role}, pid {os.getpid()} on {socket.gethostname()}"[:63]
+
+
+def _must_wait(role: str, holder: str, standby: bool, where: str) -> str:
+    """What to tell a waiter about ``holder``; raises when it must not wait."""
+    if holder.startswith(_PREFIX + "catch-up"):
+        return f"a catch-up holds the scheduler lock ({holder}); waiting for it to finish"
+    if role == "run" and standby:
+        return (
+            f"another scheduler holds the lock of {where} ({holder}); standing by to take "
+            "over when it stops"
+        )
+    if role == "run":
+        raise SchedulerBusyError(
+            f"此 SQLite 数据库上已有调度器在运行（{holder}；锁文件 {where}）。SQLite 上只能运行一个："
+            "请先停止它，或改用 PostgreSQL 以便热备",
+            f"a scheduler is already running on this SQLite database ({holder}; lock file "
+            f"{where}). Only one may run on SQLite: stop that one first, or use PostgreSQL "
+            "for a hot standby",
+        )
+    raise SchedulerBusyError(
+        f"调度器正在运行（{holder}），到期的步骤由它自行执行，无需 scheduler catch-up",
+        f"a scheduler is running ({holder}); it runs the due steps itself, so there is "
+        "nothing for 'scheduler catch-up' to do",
+    )
+
+
 @contextmanager
-def _file_lock(path: Path) -> Iterator[str]:
+def _file_lock(path: Path, role: str, on_wait: Callable[[str], None], poll: float) -> Iterator[str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
-            raise SchedulerBusyError(
-                f"a scheduler is already running on this SQLite database ({holder}; lock file "
-                f"{path}). Only one may run on SQLite: stop that one first, or use PostgreSQL "
-                "for a hot standby"
-            ) from None
+        told = ""
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+                if holder:  # empty: the holder has just taken it, or is leaving
+                    told = _tell(on_wait, told, _must_wait(role, holder, False, str(path)))
+                time.sleep(poll)
         os.ftruncate(fd, 0)
-        os.pwrite(fd, _holder().encode("utf-8"), 0)
-        yield f"lock file {path}"
+        since = datetime.now(UTC).isoformat(timespec="seconds")
+        os.pwrite(fd, f"{_me(role)} since {since}".encode(), 0)
+        try:
+            yield f"lock file {path}"
+        finally:
+            os.ftruncate(fd, 0)  # a waiter never reads a holder that has gone
     finally:
         os.close(fd)  # closing releases the flock
 
 
-def _holder() -> str:
-    since = datetime.now(UTC).isoformat(timespec="seconds")
-    return f"pid {os.getpid()} on {socket.gethostname()} since {since}"
+def _tell(on_wait: Callable[[str], None], told: str, message: str) -> str:
+    """Say what a waiter waits for, once for each different thing."""
+    if message != told:
+        on_wait(message)
+    return message
 
 
 def _key(database: str, schema: str) -> int:
@@ -83,20 +136,36 @@ def _key(database: str, schema: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def _pg_holder(conn: Connection, key: int) -> str | None:
+    """The application_name of the session holding the advisory lock ``key``
+    (None: nobody now; "" when it gave no name)."""
+    row = conn.execute(
+        text(
+            "SELECT coalesce(a.application_name, '') FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND l.classid::bigint = :high AND l.objid::bigint = :low"
+        ),
+        {"high": (key >> 32) & 0xFFFFFFFF, "low": key & 0xFFFFFFFF},
+    ).first()
+    return None if row is None else str(row[0])
+
+
 @contextmanager
-def _advisory_lock(app: App, on_wait: Callable[[str], None], poll: float) -> Iterator[str]:
+def _advisory_lock(
+    app: App, role: str, on_wait: Callable[[str], None], poll: float
+) -> Iterator[str]:
     with app.engine.connect() as conn:
+        conn.execute(text("SELECT set_config('application_name', :me, false)"), {"me": _me(role)})
         database, schema = conn.execute(text("SELECT current_database(), current_schema()")).one()
-        key = _key(database, schema)
-        told = False
+        key, told = _key(database, schema), ""
         while not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
-            conn.commit()  # never sit idle inside a transaction while standing by
-            if not told:
-                on_wait(
-                    f"another scheduler holds the lock of {database}.{schema}; standing by "
-                    "to take over when it stops"
-                )
-                told = True
+            holder = _pg_holder(conn, key)
+            conn.commit()  # never sit idle inside a transaction while waiting
+            if holder is not None:
+                where = f"{database}.{schema}"
+                told = _tell(on_wait, told, _must_wait(role, holder or "?", True, where))
             time.sleep(poll)
         conn.commit()
         try:

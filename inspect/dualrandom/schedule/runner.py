@@ -23,7 +23,7 @@ from dualrandom.app import App
 from dualrandom.draws import SecretStore
 from dualrandom.errors import DualRandomError, UserError
 from dualrandom.lifecycle.deadlines import refresh_calendar
-from dualrandom.publish import consistent_reads, default_site_dir
+from dualrandom.publish import consistent_reads
 from dualrandom.rules.store import list_plans, load_plan
 from dualrandom.schedule.ledger import Claim, StepKey, claim, ensure_rows, fail, get_row, mark_done
 from dualrandom.schedule.steps import STEP_WORK, StepContext, waiting_for
@@ -164,7 +164,8 @@ def _context(app: App, now: datetime) -> StepContext:
     return StepContext(
         secrets=SecretStore(settings.secrets_dir),
         var_dir=settings.var_dir,
-        site_dir=default_site_dir(settings),
+        site_dir=settings.site_dir,
+        site=settings.site,
         timezone=settings.timezone,
         now=now,
         entropy_mode=settings.scheduler.entropy,

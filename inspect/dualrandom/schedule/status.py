@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from dualrandom.config import Settings
 from dualrandom.core.model import Plan
 from dualrandom.rules.store import list_plans
+from dualrandom.schedule.batches import done_by_hand
 from dualrandom.schedule.runner import utc
 from dualrandom.schedule.steps import waiting_for
 from dualrandom.schedule.timeline import StepTime, is_scheduled, plan_steps
@@ -67,15 +68,20 @@ def _scheduled(session: Session, settings: Settings) -> list[tuple[Plan, list[St
 
 
 def step_statuses(session: Session, settings: Settings, now: datetime) -> list[StepStatus]:
-    """Every step of every scheduled plan, in time order."""
+    """Every step of every scheduled plan, in time order. A prepare or draw step
+    whose work was done by hand (``draw prepare``, ``draw run``) is done, though
+    the ledger records it only at the next catch-up."""
     rows, found = _rows(session), []
-    for _, steps in _scheduled(session, settings):
+    scheduled = _scheduled(session, settings)
+    by_hand = done_by_hand(session, (plan.id for plan, _ in scheduled))
+    for _, steps in scheduled:
         for st in steps:
             row = rows.get((st.plan_id, st.batch, st.step))
             state = row.state if row else "pending"
+            hand = by_hand.get((st.plan_id, st.step)) if state != "done" else None
             due = utc(row.due_at) if row and state == "done" else st.due
-            overdue = state != "done" and due <= now
-            late = bool(row and row.late)
+            overdue = state != "done" and not hand and due <= now
+            note = f"{hand} by hand" if hand else _note(session, row, overdue)
             found.append(
                 StepStatus(
                     st.plan_id,
@@ -83,10 +89,10 @@ def step_statuses(session: Session, settings: Settings, now: datetime) -> list[S
                     st.step,
                     due,
                     st.provisional,
-                    state,
+                    "done" if hand else state,
                     overdue,
-                    late,
-                    _note(session, row, overdue),
+                    bool(row and row.late),
+                    note,
                 )
             )
     return sorted(found, key=lambda s: (s.due, s.plan_id))

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dualrandom.config import SiteSettings
 from dualrandom.draws import (
     DrawState,
     SecretStore,
@@ -43,6 +44,7 @@ from dualrandom.draws import (
 from dualrandom.errors import DrawStateError
 from dualrandom.publish import publish_site
 from dualrandom.rules.store import load_plan
+from dualrandom.schedule.batches import earlier_pending
 from dualrandom.tables import DrawRow, StepRunRow
 
 __all__ = ["STEP_WORK", "StepContext", "StepDone", "declared_entropy", "waiting_for"]
@@ -59,6 +61,7 @@ class StepContext:
     secrets: SecretStore
     var_dir: Path
     site_dir: Path
+    site: SiteSettings
     timezone: ZoneInfo
     now: datetime
     entropy_mode: str  # "declared" | "plan"
@@ -86,6 +89,9 @@ def _step_row(session: Session, row: StepRunRow, step: str) -> StepRunRow | None
 
 def waiting_for(session: Session, row: StepRunRow) -> str | None:
     """Why a due step cannot run yet, or None."""
+    order = earlier_pending(session, row.plan_id)
+    if order is not None:
+        return order
     before = {"draw": "prepare", "publish": "draw"}.get(row.step)
     if before is not None:
         earlier = _step_row(session, row, before)
@@ -160,7 +166,7 @@ def _publish(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
     if latest is None or latest.state != DrawState.DRAWN:
         raise DrawStateError(f"plan {row.plan_id} has no standing draw to publish")
     report = publish_site(
-        session, ctx.site_dir, timezone=ctx.timezone, actor=ctx.actor, now=ctx.now
+        session, ctx.site_dir, timezone=ctx.timezone, site=ctx.site, actor=ctx.actor, now=ctx.now
     )
     return StepDone(
         f"published {report.notices} notices in {report.path}",

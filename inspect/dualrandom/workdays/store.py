@@ -1,4 +1,5 @@
-"""The ``work_calendar`` tables: load, replace a year, seed from the package.
+"""The ``work_calendar`` tables: load, replace a year, seed from the package,
+and what ``calendar show YEAR`` prints.
 
 Every change of a year is an audit entry (``calendar.year``) with the
 source, the notice and the digest of the year's day list; loading the same
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
@@ -18,17 +19,18 @@ from sqlalchemy.orm import Session
 from dualrandom import audit
 from dualrandom.errors import Problem, ValidationError
 from dualrandom.tables import CalendarDayRow, CalendarYearRow
-from dualrandom.workdays._model import WorkCalendar
-from dualrandom.workdays._package import package_source, package_years
-from dualrandom.workdays._year import DayInfo, YearDays
+from dualrandom.workdays._model import DayInfo, WorkCalendar, YearDays, provisional_year
+from dualrandom.workdays._sources import package_source, package_years
 
 __all__ = [
     "LoadedYear",
+    "YearOverview",
     "load_calendar",
     "loaded_years",
     "save_year",
     "seed_from_package",
     "year_days",
+    "year_overview",
 ]
 
 
@@ -145,3 +147,48 @@ def seed_from_package(session: Session, *, now: datetime, actor: str = "cli") ->
             save_year(session, days, source=source, notice="", now=now, actor=actor)
             added.append(year)
     return added
+
+
+# -- calendar show YEAR: a loaded year as stored, or the provisional rule ----------
+
+
+@dataclass(frozen=True)
+class YearOverview:
+    year: int
+    loaded: LoadedYear | None
+    days: dict[date, DayInfo]
+
+    @property
+    def provisional(self) -> bool:
+        return self.loaded is None
+
+    @property
+    def working_days(self) -> int:
+        return sum(info.workday for info in self.days.values())
+
+    def holidays(self) -> list[tuple[str, date, date]]:
+        """Runs of consecutive holiday days of one name: (name, first, last)."""
+        runs: list[tuple[str, date, date]] = []
+        for day, info in sorted(self.days.items()):
+            if info.kind != "holiday":
+                continue
+            if runs and runs[-1][0] == info.name and runs[-1][2] == day - timedelta(days=1):
+                runs[-1] = (info.name, runs[-1][1], day)
+            else:
+                runs.append((info.name, day, day))
+        return runs
+
+    def makeup(self) -> list[tuple[date, str]]:
+        return [(d, i.name) for d, i in sorted(self.days.items()) if i.kind == "makeup"]
+
+    def by_month(self) -> dict[int, int]:
+        counts = dict.fromkeys(range(1, 13), 0)
+        for day, info in self.days.items():
+            counts[day.month] += info.workday
+        return counts
+
+
+def year_overview(session: Session, year: int) -> YearOverview:
+    loaded = next((y for y in loaded_years(session) if y.year == year), None)
+    days = year_days(session, year) if loaded else dict(provisional_year(year).days)
+    return YearOverview(year, loaded, days)

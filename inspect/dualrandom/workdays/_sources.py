@@ -1,21 +1,59 @@
-"""``rules/calendar.toml``: years the State Council has announced that the
-installed ``chinesecalendar`` does not know yet (docs/FORMATS.md).
+"""Where the calendar's years come from: the ``chinesecalendar`` package and
+``rules/calendar.toml``.
 
-Read with the rules' strict TOML reader, so every problem comes with its
-file, line and key, and one bad key never hides another.
+- The installed ``chinesecalendar`` knows 2004 to the year its release
+  covers (a new release follows each State Council notice).
+- ``rules/calendar.toml`` holds years the State Council has announced that
+  the installed package does not know yet (docs/FORMATS.md). It is read with
+  the rules' strict TOML reader, so every problem comes with its file, line
+  and key, and one bad key never hides another.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from importlib.metadata import version
 from pathlib import Path
+
+import chinese_calendar
+from chinese_calendar import constants
 
 from dualrandom.errors import NotFoundError, Problem, ValidationError
 from dualrandom.rules._read import Table, parse_toml
-from dualrandom.workdays._year import YearDays, build_year
+from dualrandom.workdays._model import YearDays, build_year
 
-__all__ = ["NoticeYear", "read_calendar_file"]
+__all__ = ["NoticeYear", "package_source", "package_years", "read_calendar_file"]
+
+
+# -- the chinesecalendar package ------------------------------------------------
+
+
+def package_source() -> str:
+    return f"chinesecalendar {version('chinesecalendar')}"
+
+
+def _chinese(english: str) -> str:
+    return str(chinese_calendar.Holiday(english).chinese)
+
+
+def package_years() -> dict[int, YearDays]:
+    """Every year of the package's data, by year.
+
+    The package keys each day by date, so a December day that belongs to the
+    next year's notice is simply a day of its own year here."""
+    holidays: dict[int, dict[date, str]] = defaultdict(dict)
+    makeup: dict[int, dict[date, str]] = defaultdict(dict)
+    for day, name in constants.holidays.items():
+        holidays[day.year][day] = _chinese(name)
+    for day, name in constants.workdays.items():
+        makeup[day.year][day] = _chinese(name)
+    years = range(min(holidays), max(holidays) + 1)
+    return {year: build_year(year, holidays[year], makeup[year]) for year in years}
+
+
+# -- rules/calendar.toml ------------------------------------------------------
 
 _FILE_KEYS = ("year",)
 _YEAR_KEYS = ("year", "notice", "holiday")
