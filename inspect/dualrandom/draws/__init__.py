@@ -34,6 +34,7 @@ from dualrandom.draws.view import (
     draw_summary,
     role_label,
     visit_cells,
+    visit_count,
     visit_json,
     visit_views,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "stored_inputs",
     "verify_bundle",
     "visit_cells",
+    "visit_count",
     "visit_json",
     "visit_views",
     "write_commitment_notice",

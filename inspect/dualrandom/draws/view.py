@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from dualrandom.core import parse_plan
@@ -35,6 +35,7 @@ __all__ = [
     "draw_summary",
     "role_label",
     "visit_cells",
+    "visit_count",
     "visit_json",
     "visit_views",
 ]
@@ -138,6 +139,12 @@ def visit_views(
             )
         )
     return views
+
+
+def visit_count(session: Session, row: DrawRow) -> int:
+    """How many visits the draw has, reserve visits included."""
+    query = select(func.count()).where(DrawVisitRow.draw_id == row.id)
+    return int(session.scalar(query) or 0)
 
 
 def _teams(session: Session, row: DrawRow, numbers: Sequence[int]) -> dict[int, tuple[Officer, ...]]:

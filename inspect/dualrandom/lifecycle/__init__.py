@@ -26,7 +26,15 @@ from dualrandom.lifecycle.results import (
     import_results,
     set_result,
 )
-from dualrandom.lifecycle.states import FINAL, LABELS, OPEN, STATES, TRANSITIONS, transition_problem
+from dualrandom.lifecycle.states import (
+    BULK_FROM,
+    FINAL,
+    LABELS,
+    OPEN,
+    STATES,
+    TRANSITIONS,
+    transition_problem,
+)
 from dualrandom.lifecycle.substitution import SubstitutionReport, rebuild, substitute_objects
 from dualrandom.lifecycle.tasks import (
     cancel,
@@ -45,10 +53,12 @@ from dualrandom.lifecycle.view import (
     inspector_tasks,
     task_cells,
     task_json,
+    task_view,
     task_views,
 )
 
 __all__ = [
+    "BULK_FROM",
     "FINAL",
     "FOLLOW_UPS",
     "LABELS",
@@ -86,6 +96,7 @@ __all__ = [
     "substitute_objects",
     "task_cells",
     "task_json",
+    "task_view",
     "task_views",
     "tasks_of",
     "transition_problem",

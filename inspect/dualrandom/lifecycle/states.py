@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["FINAL", "LABELS", "OPEN", "STATES", "TRANSITIONS", "transition_problem"]
+__all__ = ["BULK_FROM", "FINAL", "LABELS", "OPEN", "STATES", "TRANSITIONS", "transition_problem"]
 
 STATES = (
     "drawn",
@@ -52,6 +52,15 @@ TRANSITIONS: Mapping[str, tuple[str, ...]] = {
     "published": (),
     "substituted": (),
     "cancelled": (),
+}
+
+
+# A step taken for every task of a plan at once moves the tasks in these states:
+# notify the drawn, start the notified, approve the entered results.
+BULK_FROM: Mapping[str, tuple[str, ...]] = {
+    "notified": ("drawn",),
+    "in_inspection": ("notified",),
+    "reviewed": ("result_entered",),
 }
 
 

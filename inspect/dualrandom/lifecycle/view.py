@@ -25,7 +25,7 @@ from dualrandom.draws import (
     visit_views,
 )
 from dualrandom.lifecycle.states import LABELS
-from dualrandom.lifecycle.tasks import standing_draw, tasks_of
+from dualrandom.lifecycle.tasks import find_task, standing_draw, tasks_of
 from dualrandom.tables import DrawMemberRow, DrawRow, InspectionTaskRow
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "inspector_tasks",
     "task_cells",
     "task_json",
+    "task_view",
     "task_views",
 ]
 
@@ -77,6 +78,12 @@ def task_views(
     draw = standing_draw(session, plan_id)
     tasks = tasks_of(session, draw, states, offset=offset, limit=limit)
     return draw, _views(session, draw, tasks)
+
+
+def task_view(session: Session, plan_id: str, visit: int) -> TaskView:
+    """One task of the plan's standing draw, by visit number; NotFoundError if none."""
+    draw = standing_draw(session, plan_id)
+    return _views(session, draw, [find_task(session, draw, f"#{visit}")])[0]
 
 
 def count_tasks(session: Session, draw: DrawRow, states: Sequence[str] = ()) -> int:
