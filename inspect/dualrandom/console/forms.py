@@ -107,7 +107,11 @@ class PrepareForm(FlaskForm):  # type: ignore[misc]
 
 
 class RunForm(FlaskForm):  # type: ignore[misc]
-    dice = StringField("见证人掷出的点数", validators=[DataRequired(_REQUIRED), Length(max=400)])
+    dice = StringField(
+        "见证人掷出的点数",
+        validators=[DataRequired(_REQUIRED), Length(max=400)],
+        render_kw={"data-dice-input": "", "inputmode": "numeric", "autocomplete": "off"},
+    )
     confirmer = StringField("复核人用户名", validators=[DataRequired(_REQUIRED), Length(max=64)])
     confirmer_password = PasswordField("复核人密码", validators=[DataRequired(_REQUIRED)])
 

@@ -46,7 +46,12 @@ class ItemsSummary:
 
 
 def import_items(
-    session: Session, path: Path, *, today: date, progress: Progress | None = None
+    session: Session,
+    path: Path,
+    *,
+    today: date,
+    progress: Progress | None = None,
+    actor: str = "cli",
 ) -> ItemsSummary:
     """Check ``path`` and add or update its items; ValidationError lists every problem."""
     source = open_source(path)
@@ -56,7 +61,7 @@ def import_items(
         items.extend(_items(batch))
 
     rows = check_file("items", source, context_for(session, today), collect, progress)
-    changes = save_items(session, items, source.name)
+    changes = save_items(session, items, source.name, actor=actor)
     return ItemsSummary(
         source.name, source.sha256, rows, changes.added, changes.changed, changes.unchanged
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dualrandom.rules.check import (
     LoadReport,
+    check_items_text,
     check_plan_text,
     check_rules,
     cross_check,
@@ -38,6 +39,7 @@ __all__ = [
     "Located",
     "RuleSet",
     "StoredPlan",
+    "check_items_text",
     "check_plan_text",
     "check_rules",
     "cross_check",

@@ -19,7 +19,13 @@ from dualrandom.core.model import ItemRecord, ObjectFilter, Plan
 from dualrandom.errors import Problem, RulesError
 from dualrandom.rules._locate import KeyPath
 from dualrandom.rules._read import hint
-from dualrandom.rules.files import ITEMS_FILE, RuleSet, read_plan_text, read_rules
+from dualrandom.rules.files import (
+    ITEMS_FILE,
+    RuleSet,
+    read_items_text,
+    read_plan_text,
+    read_rules,
+)
 from dualrandom.rules.located import Located
 from dualrandom.rules.store import (
     NO_DEPARTMENTS,
@@ -31,7 +37,14 @@ from dualrandom.rules.store import (
 )
 from dualrandom.tables import DepartmentRow
 
-__all__ = ["LoadReport", "check_plan_text", "check_rules", "cross_check", "store_rules"]
+__all__ = [
+    "LoadReport",
+    "check_items_text",
+    "check_plan_text",
+    "check_rules",
+    "cross_check",
+    "store_rules",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +156,19 @@ def check_plan_text(session: Session, name: str, raw: bytes) -> Located[Plan]:
     if problems or plan is None:
         raise RulesError(problems)
     return plan
+
+
+def check_items_text(session: Session, name: str, raw: bytes) -> list[ItemRecord]:
+    """An ``items.toml`` on its own (an upload), checked as ``rules check`` checks the
+    folder's, against the departments in the database; RulesError lists every problem."""
+    sink: list[Problem] = []
+    items, codes = read_items_text(name, raw, sink)
+    rules = RuleSet(name, name, tuple(items), frozenset(codes), (), (), tuple(sink))
+    departments = set(session.scalars(select(DepartmentRow.code)))
+    problems = [*sink, *cross_check(rules, departments, load_items(session))]
+    if problems:
+        raise RulesError(problems)
+    return [item.value for item in items]
 
 
 def store_rules(session: Session, rules: RuleSet, *, actor: str = "cli") -> LoadReport:

@@ -16,7 +16,14 @@ from dualrandom.rules._plans import parse_plan
 from dualrandom.rules._read import parse_toml
 from dualrandom.rules.located import Located
 
-__all__ = ["ITEMS_FILE", "PLANS_FOLDER", "RuleSet", "read_plan_text", "read_rules"]
+__all__ = [
+    "ITEMS_FILE",
+    "PLANS_FOLDER",
+    "RuleSet",
+    "read_items_text",
+    "read_plan_text",
+    "read_rules",
+]
 
 ITEMS_FILE = "items.toml"
 PLANS_FOLDER = "plans"
@@ -86,7 +93,15 @@ def _name(folder: str, relative: str) -> str:
 def _read_items(
     path: Path, name: str, sink: list[Problem]
 ) -> tuple[list[Located[ItemRecord]], set[str]]:
-    parsed = parse_toml(name, path.read_bytes(), sink)
+    return read_items_text(name, path.read_bytes(), sink)
+
+
+def read_items_text(
+    name: str, raw: bytes, sink: list[Problem]
+) -> tuple[list[Located[ItemRecord]], set[str]]:
+    """The valid items of an ``items.toml`` given as bytes, and every code written;
+    problems go to ``sink``."""
+    parsed = parse_toml(name, raw, sink)
     return ([], set()) if parsed is None else parse_items(parsed[1], parsed[0], sink)
 
 

@@ -18,12 +18,19 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from dualrandom.console.auth import allow, current_user, may_act_on
-from dualrandom.console.forms import ActionForm, PlanForm, PlanTextForm
-from dualrandom.console.pages.common import problem_rows, visible_plan, visible_plans
+from dualrandom.console.forms import ActionForm, PlanForm, PlanTextForm, ResultsFileForm
+from dualrandom.console.pages.common import (
+    ProblemRow,
+    problem_rows,
+    saved_upload,
+    visible_plan,
+    visible_plans,
+)
 from dualrandom.console.web import db, fail, settings, today
 from dualrandom.draws import draw_outdated_by_plan, plan_draws
-from dualrandom.errors import RulesError
-from dualrandom.rules import check_plan_text, load_items, save_plans
+from dualrandom.errors import RulesError, UserError, ValidationError
+from dualrandom.registry import import_items
+from dualrandom.rules import check_items_text, check_plan_text, load_items, save_items, save_plans
 from dualrandom.rules.describe import filter_label, ratio_label, window_label
 
 bp = Blueprint("plans", __name__)
@@ -48,10 +55,50 @@ def index() -> str:
 @bp.route("/items")
 @allow(*_READERS)
 def items() -> str:
-    found = load_items(db())
+    return _items_page()
+
+
+def _items_page(problems: list[ProblemRow] | None = None, error: UserError | None = None) -> str:
     return render_template(
-        "items.html", items=found.values(), ratio_label=ratio_label, filter_label=filter_label
+        "items.html",
+        items=load_items(db()).values(),
+        ratio_label=ratio_label,
+        filter_label=filter_label,
+        may_load=current_user().role in ("admin", "operator"),
+        form=ResultsFileForm(formdata=None),
+        problems=problems or [],
+        error=error,
     )
+
+
+@bp.route("/items", methods=["POST"])
+@allow("admin", "operator")
+def load_items_file() -> Response | tuple[str, int]:
+    """The item list (一单) from ``items.toml`` or a spreadsheet (docs/FORMATS.md)."""
+    form = ResultsFileForm()
+    if not form.validate_on_submit():
+        abort(400)
+    upload, actor = form.file.data, current_user().username
+    name = Path(upload.filename or "items").name
+    session = db()
+    try:
+        if name.lower().endswith(".toml"):
+            found = check_items_text(session, name, upload.read(2_000_000))
+            changes = save_items(session, found, f"console:{name}", actor=actor)
+            added, changed = len(changes.added), len(changes.changed)
+        else:
+            path = saved_upload(upload, "items")
+            try:
+                summary = import_items(session, path, today=today(), actor=actor)
+            finally:
+                path.unlink(missing_ok=True)
+            added, changed = len(summary.added), len(summary.changed)
+    except UserError as exc:
+        fail()
+        rows = problem_rows(exc.problems) if isinstance(exc, ValidationError) else []
+        return _items_page(rows, exc), 422
+    flash(f"已载入抽查事项清单：新增 {added} 项，修改 {changed} 项。", "success")
+    return redirect(url_for("plans.items"))
 
 
 @bp.route("/plans/<plan_id>")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -66,6 +67,20 @@ def index() -> str:
     )
 
 
+def _check_page(kind: str, **given: Any) -> str:
+    values: dict[str, Any] = {
+        "original": "",
+        "problems": [],
+        "error": None,
+        "errors": {},
+        "summary": None,
+        "token": "",
+        "partial": False,
+        "confirm": None,
+    }
+    return render_template("registry_check.html", kind=kind, **(values | given))
+
+
 @bp.route("/<kind>/check", methods=["POST"])
 @allow("admin", "operator")
 def check(kind: str) -> str | tuple[str, int]:
@@ -74,7 +89,7 @@ def check(kind: str) -> str | tuple[str, int]:
     form = RegistryForm()
     if not form.validate_on_submit():
         fail()
-        return render_template("registry_check.html", kind=kind, form=form, errors=form.errors), 400
+        return _check_page(kind, form=form, errors=form.errors), 400
     path = saved_upload(form.file.data, _UPLOADS)
     original = Path(form.file.data.filename or path.name).name
     fail()  # whatever happens, this request writes nothing
@@ -90,9 +105,8 @@ def check(kind: str) -> str | tuple[str, int]:
         )
     except ValidationError as exc:
         path.unlink(missing_ok=True)
-        return render_template(
-            "registry_check.html",
-            kind=kind,
+        return _check_page(
+            kind,
             original=original,
             problems=problem_rows(exc.problems),
             error=exc,
@@ -100,12 +114,9 @@ def check(kind: str) -> str | tuple[str, int]:
         ), 422
     except UserError as exc:
         path.unlink(missing_ok=True)
-        return render_template(
-            "registry_check.html", kind=kind, original=original, problems=[], error=exc, errors={}
-        ), 422
-    return render_template(
-        "registry_check.html",
-        kind=kind,
+        return _check_page(kind, original=original, problems=[], error=exc, errors={}), 422
+    return _check_page(
+        kind,
         original=original,
         summary=summary,
         token=path.name,
@@ -138,9 +149,7 @@ def import_(kind: str) -> Response | tuple[str, int]:
         fail()
         path.unlink(missing_ok=True)
         problems = problem_rows(exc.problems) if isinstance(exc, ValidationError) else []
-        return render_template(
-            "registry_check.html", kind=kind, original="", problems=problems, error=exc, errors={}
-        ), 422
+        return _check_page(kind, original="", problems=problems, error=exc, errors={}), 422
     path.unlink(missing_ok=True)
     flash(
         f"已导入{KIND_LABELS[kind]}第 {summary.number} 版：新增 {summary.added}，修改 {summary.changed}，"
