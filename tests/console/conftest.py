@@ -25,6 +25,8 @@ from dualrandom.accounts import add_user, passwords
 from dualrandom.app import App
 from dualrandom.console import create_app
 from dualrandom.draws import SecretStore, prepare_draw, run_draw
+from dualrandom.registry import import_registry
+from tests.conftest import REPO
 from tests.draws.conftest import fixed_token, load_sample
 from tests.publish.scenario import database_url, make_app
 
@@ -98,6 +100,11 @@ def sign_in(client: FlaskClient, username: str, password: str = PASSWORD) -> Any
 def build_console(folder: Path, url: str, *, draw: bool = True) -> Console:
     app = make_app(url, folder)
     load_sample(app)
+    with app.transaction() as session:  # a second version of a registry, for the diff
+        partial = folder / "conflicts-v2.csv"
+        lines = (REPO / "registries" / "conflicts.csv").read_text(encoding="utf-8").splitlines()
+        partial.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+        import_registry(session, "conflicts", partial, today=T0.date(), at=T0)
     secrets = SecretStore(app.settings.secrets_dir, token=fixed_token(9))
     cert = ""
     if draw:
