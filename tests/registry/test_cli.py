@@ -102,7 +102,7 @@ def test_errors_csv_holds_every_problem_for_excel(run: Invoke, tmp_path: Path) -
 
 def test_errors_csv_defuses_formulas(tmp_path: Path) -> None:
     from dualrandom.errors import Problem
-    from dualrandom.registry import write_problems_csv
+    from dualrandom.sheets import write_problems_csv
 
     out = tmp_path / "p.csv"
     write_problems_csv([Problem("f.csv", 2, "name", "=HYPERLINK(1)", "x")], out)

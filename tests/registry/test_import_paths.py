@@ -288,7 +288,7 @@ def test_the_encoding_is_guessed_then_confirmed(
 ) -> None:
     """The child starts reading as the first bytes suggest; a GB18030 file whose first
     bytes are plain ASCII is found out and imported as ever."""
-    from dualrandom.registry import _source
+    from dualrandom.sheets import _source
 
     monkeypatch.setattr(_source, "_CHUNK", 64)  # guess from the first 64 bytes
     ascii_rows = [

@@ -29,7 +29,7 @@ from dualrandom.lifecycle import (
     tasks_of,
     working_calendar,
 )
-from dualrandom.registry import write_problems_csv
+from dualrandom.sheets import write_problems_csv
 
 
 def register(cli: click.Group) -> None:

@@ -24,8 +24,8 @@ from dualrandom.registry import (
     import_registry,
     list_versions,
     registry_counts,
-    write_problems_csv,
 )
+from dualrandom.sheets import write_problems_csv
 from dualrandom.tables import RegistryVersionRow
 
 _STEPS = {"checking": "Checking rows", "saving": "Saving the version", "hashing": "Hashing"}

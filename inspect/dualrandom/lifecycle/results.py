@@ -1,6 +1,6 @@
 """Inspection results in: ``results import FILE`` (CSV/XLSX) and ``results set``.
 
-Files are read by the registry importer's own machinery (encodings,
+Files are read with :mod:`dualrandom.sheets`, as the registries are (encodings,
 headers in Chinese or English, cell parsers, problems with spreadsheet row
 numbers), then every row is checked against the tasks. Any problem in any
 row: every problem is listed and nothing is written. A result moves its
@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import chain
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -24,10 +23,7 @@ from dualrandom.lifecycle.codes import FOLLOW_UPS, RESULT_CODES, result_problem
 from dualrandom.lifecycle.deadlines import deadline_for
 from dualrandom.lifecycle.states import transition_problem
 from dualrandom.lifecycle.tasks import find_task, move, standing_draw, subject
-from dualrandom.registry._batches import Batch, batches, read_header
-from dualrandom.registry._columns import Column
-from dualrandom.registry._fields import Choice, Day, Text
-from dualrandom.registry._source import open_source, read_chunks
+from dualrandom.sheets import Batch, Choice, Column, Day, Text, open_source, read_sheet
 from dualrandom.tables import DrawRow, InspectionTaskRow
 from dualrandom.workdays import WorkCalendar
 
@@ -191,14 +187,11 @@ def import_results(
 ) -> ResultsSummary:
     """Check every row of ``path``, then enter them all — or none."""
     source = open_source(path)
-    chunks = read_chunks(source, _BATCH_ROWS)
-    first = next(chunks, [])
-    if not first:
-        raise ValidationError([Problem(source.name, None, "", "", "is empty: no header row")])
-    header, problems = read_header(source.name, first[0], RESULT_COLUMNS)
+    sheet = read_sheet(source, RESULT_COLUMNS, _BATCH_ROWS)
+    problems = sheet.problems
     tasks, entries = _Tasks(session), []
     seen: dict[tuple[str, str], int] = {}
-    for batch in batches(source.name, header, RESULT_COLUMNS, chain([first[1:]], chunks)):
+    for batch in sheet.batches:
         entries += _check_batch(batch, tasks, today, seen, check_tasks=not problems)
         problems += batch.problems
     if problems:

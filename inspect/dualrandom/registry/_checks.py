@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from dualrandom.registry._batches import Batch
 from dualrandom.registry._columns import ROW_KEYS
 from dualrandom.registry._uscc import uscc_problems
+from dualrandom.sheets import Batch
 
 __all__ = ["Check", "Context", "Unique", "checks_for"]
 

@@ -8,7 +8,6 @@ cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
@@ -22,12 +21,12 @@ from dualrandom.core.model import (
     Relation,
     RiskClass,
 )
-from dualrandom.registry._fields import (
+from dualrandom.sheets import (
     Choice,
     Code,
+    Column,
     DateRanges,
     Day,
-    Field,
     Flag,
     Industry,
     PositiveInt,
@@ -37,7 +36,7 @@ from dualrandom.registry._fields import (
     TextList,
 )
 
-__all__ = ["COLUMNS", "KINDS", "REGISTRY_KINDS", "ROW_KEYS", "Column", "header_lookup"]
+__all__ = ["COLUMNS", "KINDS", "REGISTRY_KINDS", "ROW_KEYS"]
 
 # The founding of the People's Republic: no registered entity is older.
 EARLIEST_ESTABLISHED = date(1949, 10, 1)
@@ -50,33 +49,6 @@ RELATION_WORDS = {
     "prior_case": Relation.PRIOR_CASE,
     "other": Relation.OTHER,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """One column: its English and Chinese headers, other accepted headers, its parser.
-
-    ``attribute`` is the name of the database column and record field when it
-    differs from the English header (``id`` is stored as ``object_id``).
-    """
-
-    name: str
-    chinese: str
-    field: Field
-    required: bool = False
-    also: tuple[str, ...] = ()
-    attribute: str = ""
-
-    @property
-    def target(self) -> str:
-        return self.attribute or self.name
-
-    @property
-    def headers(self) -> tuple[str, ...]:
-        return (self.name, self.chinese, *self.also)
-
-    def label(self) -> str:
-        return f"{self.chinese} ({self.name})"
 
 
 def _values(enum: type[StrEnum]) -> list[str]:
@@ -184,12 +156,3 @@ ROW_KEYS = {
 REGISTRY_KINDS = ("departments", "objects", "inspectors", "conflicts")
 KINDS = (*REGISTRY_KINDS, "items")
 
-
-def header_lookup(columns: tuple[Column, ...]) -> dict[str, Column]:
-    """Every accepted header, English ones also in lower case, to its column."""
-    lookup: dict[str, Column] = {}
-    for column in columns:
-        for header in column.headers:
-            lookup[header] = column
-            lookup[header.lower()] = column
-    return lookup

@@ -18,14 +18,13 @@ from dualrandom import audit
 from dualrandom.core.canonical import ObjectColumns, ObjectSnapshotBuilder
 from dualrandom.core.model import DepartmentRecord
 from dualrandom.errors import NotFoundError
-from dualrandom.registry._batches import Batch
 from dualrandom.registry._checks import Context
 from dualrandom.registry._columns import COLUMNS, REGISTRY_KINDS
 from dualrandom.registry._pipeline import CheckFailed, CheckingProcess
 from dualrandom.registry._read import Progress, check_file, context_for
-from dualrandom.registry._source import Source, guess_source, hashed, open_source
 from dualrandom.registry._store import Counts, VersionWriter, larger_page_cache
 from dualrandom.registry.snapshot import registry_digest
+from dualrandom.sheets import Batch, Source, guess_source, hashed, open_source
 from dualrandom.tables import DepartmentRow, RegistryVersionRow
 
 __all__ = ["ImportSummary", "import_registry"]

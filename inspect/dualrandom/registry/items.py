@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 
 from dualrandom.core.model import ItemRecord
 from dualrandom.errors import Problem, ValidationError
-from dualrandom.registry._batches import Batch
 from dualrandom.registry._read import Progress, check_file, context_for
-from dualrandom.registry._source import open_source
 from dualrandom.rules.store import save_items
+from dualrandom.sheets import Batch, open_source
 
 __all__ = ["ItemsSummary", "import_items"]
 

@@ -1,4 +1,4 @@
-"""A registry file read as batches of rows, column by column.
+"""A spreadsheet read as batches of rows, column by column.
 
 Working on a few thousand rows at a time keeps memory flat however large the
 file is, and working on whole columns lets each distinct text of a
@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dualrandom.errors import Problem
-from dualrandom.registry._columns import Column, header_lookup
-from dualrandom.registry._fields import Invalid, Parsed
-from dualrandom.registry._source import Columns
+from dualrandom.sheets._columns import Column, header_lookup
+from dualrandom.sheets._fields import Invalid, Parsed
+from dualrandom.sheets._source import Columns
 
 __all__ = ["Batch", "Header", "batches", "read_header"]
 

@@ -1,4 +1,4 @@
-"""Reading a registry file, CSV or XLSX, as rows of text.
+"""Reading a spreadsheet file, CSV or XLSX, as rows of text.
 
 CSV encodings follow docs/FORMATS.md: a UTF-8 byte-order mark means UTF-8;
 otherwise a file that decodes as strict UTF-8 is UTF-8; otherwise it must
@@ -48,7 +48,7 @@ _XLSX = (".xlsx", ".xlsm")
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """A registry file as found: where it is, what it hashes to and how to decode it."""
+    """A spreadsheet file as found: where it is, what it hashes to and how to decode it."""
 
     path: Path
     sha256: str

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from dualrandom.errors import NotFoundError, ValidationError
-from dualrandom.registry._source import open_source, read_chunks
+from dualrandom.sheets import open_source, read_chunks
 from tests.registry.conftest import write_csv, write_xlsx
 
 ROWS = [["部门代码", "部门名称", "层级"], ["SCJG", "盘锦市市场监督管理局", "市"]]
@@ -116,8 +116,7 @@ def test_read_table_cuts_and_reads_as_read_chunks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str, block: int
 ) -> None:
     """The fast CSV path gives the rows, chunks and errors of the csv module."""
-    from dualrandom.registry import _source
-    from dualrandom.registry._source import read_table
+    from dualrandom.sheets import _source, read_table
 
     monkeypatch.setattr(_source, "_BLOCK_CHARS", block)
     path = tmp_path / "t.csv"

@@ -1,4 +1,4 @@
-"""Cell parsers: one small class per kind of value in a registry file.
+"""Cell parsers: one small class per kind of value in a spreadsheet.
 
 A parser turns the trimmed, non-empty text of one cell into the stored value
 or raises :class:`Invalid` with a reason a clerk can act on. Parsers are pure,
