@@ -15,7 +15,6 @@ from __future__ import annotations
 from dualrandom.rules.check import LoadReport, check_rules, cross_check, store_rules
 from dualrandom.rules.codec import item_from_json, item_to_json, plan_from_json, plan_to_json
 from dualrandom.rules.files import RuleSet, read_rules
-from dualrandom.rules.located import Located
 from dualrandom.rules.store import (
     Changes,
     StoredPlan,
@@ -26,6 +25,7 @@ from dualrandom.rules.store import (
     save_items,
     save_plans,
 )
+from dualrandom.tomlfile import Located
 
 __all__ = [
     "Changes",

@@ -26,7 +26,6 @@ from dualrandom import audit
 from dualrandom.core.model import ItemRecord, Plan
 from dualrandom.core.plan_json import plan_digest
 from dualrandom.errors import IntegrityError, NotFoundError, Problem, RulesError
-from dualrandom.rules._read import hint
 from dualrandom.rules.codec import (
     filter_from_json,
     item_to_json,
@@ -37,6 +36,7 @@ from dualrandom.rules.codec import (
     ratio_text,
 )
 from dualrandom.tables import DepartmentRow, ItemRow, PlanRow
+from dualrandom.tomlfile import hint
 
 __all__ = [
     "NO_DEPARTMENTS",

@@ -1,7 +1,7 @@
 """``rules/calendar.toml``: years the State Council has announced that the
 installed ``chinesecalendar`` does not know yet (docs/FORMATS.md).
 
-Read with the rules' strict TOML reader, so every problem comes with its
+Read with the strict TOML reader of :mod:`dualrandom.tomlfile`, so every problem comes with its
 file, line and key, and one bad key never hides another.
 """
 
@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from dualrandom.errors import NotFoundError, Problem, ValidationError
-from dualrandom.rules._read import Table, parse_toml
+from dualrandom.tomlfile import Table, parse_toml
 from dualrandom.workdays._year import YearDays, build_year
 
 __all__ = ["NoticeYear", "read_calendar_file"]
