@@ -41,7 +41,8 @@ def test_bytes_that_are_neither_utf8_nor_gb18030_are_rejected(tmp_path: Path) ->
     with pytest.raises(ValidationError) as caught:
         open_source(path)
     (problem,) = caught.value.problems
-    assert problem.row == 2 and "neither UTF-8 nor GB18030" in problem.reason
+    assert problem.row == 2 and "neither UTF-8 nor GB18030" in problem.reason_en
+    assert "既不是 UTF-8 也不是 GB18030" in problem.reason
 
 
 def test_the_hash_is_of_the_file_bytes(tmp_path: Path) -> None:
@@ -127,7 +128,7 @@ def test_read_table_cuts_and_reads_as_read_chunks(
         try:
             return ("rows", read())
         except ValidationError as exc:
-            return ("problems", [(p.row, p.reason) for p in exc.problems])
+            return ("problems", [(p.row, p.reason, p.reason_en) for p in exc.problems])
 
     def table() -> list[list[list[str]]]:
         found = read_table(source, 2)

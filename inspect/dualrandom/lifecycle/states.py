@@ -15,7 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["FINAL", "OPEN", "STATES", "TRANSITIONS", "transition_problem"]
+from dualrandom.sheets import Reason
+
+__all__ = [
+    "FINAL",
+    "OPEN",
+    "STATES",
+    "STATE_NAMES",
+    "TRANSITIONS",
+    "transition_problem",
+    "transition_reason",
+]
 
 STATES = (
     "drawn",
@@ -27,6 +37,17 @@ STATES = (
     "substituted",
     "cancelled",
 )
+# What a clerk calls each state.
+STATE_NAMES: Mapping[str, str] = {
+    "drawn": "已抽取",
+    "notified": "已告知",
+    "in_inspection": "检查中",
+    "result_entered": "已录入结果",
+    "reviewed": "已审核",
+    "published": "已公示",
+    "substituted": "已替补",
+    "cancelled": "已取消",
+}
 FINAL = ("published", "substituted", "cancelled")
 OPEN = tuple(s for s in STATES if s not in FINAL)
 
@@ -42,11 +63,22 @@ TRANSITIONS: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def transition_problem(state: str, to: str) -> str | None:
-    """Why a task in ``state`` cannot become ``to``, or None."""
+def transition_reason(state: str, to: str) -> Reason | None:
+    """Why a task in ``state`` cannot become ``to`` (Chinese, English), or None."""
     allowed = TRANSITIONS.get(state, ())
     if to in allowed:
         return None
+    name = STATE_NAMES.get(state, state)
     if not allowed:
-        return f"it is {state}, which is final"
-    return f"it is {state}; from {state} it can become {', '.join(allowed)}"
+        return Reason(f"任务{name}（{state}），已是最终状态", f"it is {state}, which is final")
+    names = "、".join(f"{STATE_NAMES[s]}（{s}）" for s in allowed)
+    return Reason(
+        f"任务{name}（{state}），只能变为：{names}",
+        f"it is {state}; from {state} it can become {', '.join(allowed)}",
+    )
+
+
+def transition_problem(state: str, to: str) -> str | None:
+    """Why a task in ``state`` cannot become ``to``, or None (in English)."""
+    reason = transition_reason(state, to)
+    return reason.en if reason else None

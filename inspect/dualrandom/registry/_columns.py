@@ -57,7 +57,7 @@ def _values(enum: type[StrEnum]) -> list[str]:
 
 DEPARTMENTS = (
     Column("code", "部门代码", Code(), required=True),
-    Column("name", "部门名称", Text(100), required=True),
+    Column("name", "部门名称", Text(100, name=True), required=True),
     Column("level", "层级", Choice(DEPARTMENT_LEVELS), required=True),
 )
 
@@ -71,7 +71,7 @@ OBJECTS = (
             default="uscc",
         ),
     ),
-    Column("name", "名称", Text(200), required=True, also=("企业名称",)),
+    Column("name", "名称", Text(200, name=True), required=True, also=("企业名称",)),
     Column("type", "类型", Choice(_values(ObjectType)), required=True, also=("主体类型",)),
     Column("industry", "行业代码", Industry(), required=True, also=("国民经济行业分类",)),
     Column("district", "片区", Text(50, memo=True), required=True, also=("所属区域",)),
@@ -85,13 +85,13 @@ OBJECTS = (
     Column("departments", "监管部门", TextList(32, element=Code())),
     Column("tags", "标签", TextList(50)),
     Column("last_inspected", "上次检查日期", Day()),
-    Column("legal_representative", "法定代表人", Text(50)),
+    Column("legal_representative", "法定代表人", Text(50, name=True)),
     Column("phone", "联系电话", Text(30)),
 )
 
 INSPECTORS = (
     Column("cert_no", "执法证号", Text(32), required=True),
-    Column("name", "姓名", Text(50), required=True),
+    Column("name", "姓名", Text(50, name=True), required=True),
     Column("department", "所属部门", Code(), required=True, also=("部门",)),
     Column("post", "职务", Text(50, memo=True)),
     Column("specialties", "专业领域", TextList(50), also=("专管类型",)),
@@ -124,7 +124,7 @@ CONFLICTS = (
 
 ITEMS = (
     Column("code", "事项编码", Code(), required=True),
-    Column("name", "抽查事项", Text(200), required=True),
+    Column("name", "抽查事项", Text(200, name=True), required=True),
     Column("sub_item", "抽查子项", Text(200)),
     Column("legal_basis", "检查依据", Text(2000), required=True),
     Column("department", "检查主体", Code(), required=True),

@@ -102,8 +102,14 @@ def _bytes_progress(progress: Progress | None, total: int) -> Callable[[int], No
 
 
 def _stopped(file: str, row: int) -> Problem:
-    reason = f"checking stopped after {MAX_PROBLEMS} problems; fix these and import again"
-    return Problem(file, row, "", "", reason)
+    return Problem(
+        file,
+        row,
+        "",
+        "",
+        f"已发现 {MAX_PROBLEMS} 处问题，停止检查；请先改正这些问题再导入",
+        f"checking stopped after {MAX_PROBLEMS} problems; fix these and import again",
+    )
 
 
 def _in_file_order(problems: Iterable[Problem]) -> list[Problem]:

@@ -20,6 +20,8 @@ from __future__ import annotations
 from dualrandom.sheets._batches import Batch, Header, batches, read_header
 from dualrandom.sheets._columns import Column, header_lookup
 from dualrandom.sheets._fields import (
+    CONTROL_CHARACTERS,
+    ZERO_WIDTH_CHARACTERS,
     Choice,
     Code,
     DateRanges,
@@ -31,15 +33,20 @@ from dualrandom.sheets._fields import (
     Parsed,
     PositiveInt,
     Ratio,
+    Reason,
     ResidentId,
     Text,
     TextList,
+    in_the_future,
+    shown,
 )
 from dualrandom.sheets._problems import PROBLEM_HEADERS, write_problems_csv
 from dualrandom.sheets._sheet import Sheet, read_sheet
 from dualrandom.sheets._source import (
+    MAX_UNPACKED_BYTES,
     Chunk,
     Columns,
+    LostDigits,
     Source,
     guess_source,
     hashed,
@@ -49,7 +56,10 @@ from dualrandom.sheets._source import (
 )
 
 __all__ = [
+    "CONTROL_CHARACTERS",
+    "MAX_UNPACKED_BYTES",
     "PROBLEM_HEADERS",
+    "ZERO_WIDTH_CHARACTERS",
     "Batch",
     "Choice",
     "Chunk",
@@ -63,9 +73,11 @@ __all__ = [
     "Header",
     "Industry",
     "Invalid",
+    "LostDigits",
     "Parsed",
     "PositiveInt",
     "Ratio",
+    "Reason",
     "ResidentId",
     "Sheet",
     "Source",
@@ -75,10 +87,12 @@ __all__ = [
     "guess_source",
     "hashed",
     "header_lookup",
+    "in_the_future",
     "open_source",
     "read_chunks",
     "read_header",
     "read_sheet",
     "read_table",
+    "shown",
     "write_problems_csv",
 ]
