@@ -117,9 +117,9 @@ def test_read_table_cuts_and_reads_as_read_chunks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str, block: int
 ) -> None:
     """The fast CSV path gives the rows, chunks and errors of the csv module."""
-    from dualrandom.sheets import _source, read_table
+    from dualrandom.sheets import Columns, _csv, read_table
 
-    monkeypatch.setattr(_source, "_BLOCK_CHARS", block)
+    monkeypatch.setattr(_csv, "_BLOCK_CHARS", block)
     path = tmp_path / "t.csv"
     path.write_bytes(content.encode("utf-8"))
     source = open_source(path)
@@ -135,7 +135,7 @@ def test_read_table_cuts_and_reads_as_read_chunks(
         if found is None:
             return []
         header, chunks = found
-        rows = [c.rows() if isinstance(c, _source.Columns) else c for c in chunks]
+        rows = [c.rows() if isinstance(c, Columns) else c for c in chunks]
         return [[header, *rows[0]], *rows[1:]] if rows else [[header]]
 
     assert outcome(table) == outcome(lambda: list(read_chunks(source, 2)))

@@ -1,6 +1,9 @@
 """Spreadsheets in: reading a CSV or XLSX file a clerk wrote, row by row, every problem named.
 
     source      find a file's encoding (UTF-8, GB18030) or workbook, hash it, read its rows
+    csv         CSV rows as NFC text; plain files split a block at a time
+    workbook    XLSX: refused unread when it unpacks too large; the first sheet's rows
+    reason      a problem's reason in Chinese and English; values with controls written out
     columns     a column's headers (English and Chinese) and its cell parser
     fields      cell parsers: text, codes, choices, yes/no, dates, lists, ratios, ID numbers
     batches     the header matched to the columns, data rows parsed in batches of columns
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 from dualrandom.sheets._batches import Batch, Header, batches, read_header
 from dualrandom.sheets._columns import Column, header_lookup
+from dualrandom.sheets._csv import Chunk, Columns
 from dualrandom.sheets._fields import (
     CONTROL_CHARACTERS,
     ZERO_WIDTH_CHARACTERS,
@@ -33,20 +37,15 @@ from dualrandom.sheets._fields import (
     Parsed,
     PositiveInt,
     Ratio,
-    Reason,
     ResidentId,
     Text,
     TextList,
     in_the_future,
-    shown,
 )
 from dualrandom.sheets._problems import PROBLEM_HEADERS, write_problems_csv
+from dualrandom.sheets._reason import Reason, shown
 from dualrandom.sheets._sheet import Sheet, read_sheet
 from dualrandom.sheets._source import (
-    MAX_UNPACKED_BYTES,
-    Chunk,
-    Columns,
-    LostDigits,
     Source,
     guess_source,
     hashed,
@@ -54,6 +53,7 @@ from dualrandom.sheets._source import (
     read_chunks,
     read_table,
 )
+from dualrandom.sheets._workbook import MAX_UNPACKED_BYTES, LostDigits
 
 __all__ = [
     "CONTROL_CHARACTERS",

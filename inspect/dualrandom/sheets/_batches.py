@@ -16,8 +16,10 @@ from typing import Any
 
 from dualrandom.errors import Problem
 from dualrandom.sheets._columns import Column, header_lookup
-from dualrandom.sheets._fields import Invalid, Parsed, Reason, shown
-from dualrandom.sheets._source import Columns, LostDigits
+from dualrandom.sheets._csv import Columns
+from dualrandom.sheets._fields import Invalid, Parsed
+from dualrandom.sheets._reason import Reason, shown
+from dualrandom.sheets._workbook import LostDigits
 
 __all__ = ["Batch", "Header", "batches", "read_header"]
 

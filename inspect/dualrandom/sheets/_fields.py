@@ -15,11 +15,12 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence, Set
 from datetime import date
 from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import Any
 
 from stdnum.cn import ric
 
 from dualrandom.core.model import parse_ratio
+from dualrandom.sheets._reason import Reason
 
 __all__ = [
     "CONTROL_CHARACTERS",
@@ -35,12 +36,10 @@ __all__ = [
     "Parsed",
     "PositiveInt",
     "Ratio",
-    "Reason",
     "ResidentId",
     "Text",
     "TextList",
     "in_the_future",
-    "shown",
 ]
 
 _LIST_SEPARATORS = re.compile(r"[;；、]")
@@ -72,13 +71,6 @@ _ZERO_WIDTH = _any_of(ZERO_WIDTH_CHARACTERS)
 _IN_NAMES = _any_of(CONTROL_CHARACTERS | ZERO_WIDTH_CHARACTERS)
 
 
-class Reason(NamedTuple):
-    """Why a cell or file is wrong: Chinese first, for the clerk; English beside it."""
-
-    zh: str
-    en: str
-
-
 Parsed = tuple[list[Any], list[tuple[int, Reason]]]  # values (None where bad), (index, reason)
 
 
@@ -95,16 +87,6 @@ REQUIRED = Reason("此列必填，不能为空", "is empty, but this column is r
 
 def _code_point(char: str) -> str:
     return f"U+{ord(char):04X} {unicodedata.name(char, 'NULL')}"
-
-
-def shown(text: str) -> str:
-    """``text`` with every control and invisible format character written as ``<U+202E>``,
-    so that a problem report shows what a cell holds instead of being steered by it."""
-    if text.isprintable():
-        return text
-    return "".join(
-        f"<U+{ord(c):04X}>" if unicodedata.category(c) in ("Cc", "Cf") else c for c in text
-    )
 
 
 def _hidden_characters(text: str, name: bool) -> Invalid | None:

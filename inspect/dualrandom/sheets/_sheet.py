@@ -9,8 +9,9 @@ from itertools import chain
 from dualrandom.errors import Problem, ValidationError
 from dualrandom.sheets._batches import Batch, Header, batches, read_header
 from dualrandom.sheets._columns import Column, header_lookup
-from dualrandom.sheets._fields import shown
-from dualrandom.sheets._source import Chunk, Columns, Source, read_table
+from dualrandom.sheets._csv import Chunk, Columns
+from dualrandom.sheets._reason import shown
+from dualrandom.sheets._source import Source, read_table
 
 __all__ = ["Sheet", "read_sheet"]
 
