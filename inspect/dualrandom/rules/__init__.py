@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dualrandom.rules.check import LoadReport, check_rules, cross_check, store_rules
 from dualrandom.rules.files import RuleSet, read_rules
-from dualrandom.rules.located import Located
 from dualrandom.rules.store import (
     Changes,
     StoredPlan,
@@ -25,6 +24,7 @@ from dualrandom.rules.store import (
     save_items,
     save_plans,
 )
+from dualrandom.tomlfile import Located
 
 __all__ = [
     "Changes",

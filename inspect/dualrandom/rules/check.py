@@ -17,10 +17,7 @@ from sqlalchemy.orm import Session
 
 from dualrandom.core.model import ItemRecord, ObjectFilter, Plan
 from dualrandom.errors import Problem, RulesError
-from dualrandom.rules._locate import KeyPath
-from dualrandom.rules._read import hint
 from dualrandom.rules.files import ITEMS_FILE, RuleSet, read_rules
-from dualrandom.rules.located import Located
 from dualrandom.rules.store import (
     NO_DEPARTMENTS,
     Changes,
@@ -30,6 +27,7 @@ from dualrandom.rules.store import (
     stored_ids,
 )
 from dualrandom.tables import DepartmentRow
+from dualrandom.tomlfile import KeyPath, Located, hint
 
 __all__ = ["LoadReport", "check_rules", "cross_check", "store_rules"]
 
