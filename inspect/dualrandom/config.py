@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_DOC_NO",
     "SCHEDULER_ENTROPY",
     "ConsoleSettings",
+    "ImportSettings",
     "LifecycleSettings",
     "SchedulerSettings",
     "Settings",
@@ -81,6 +82,12 @@ SETTINGS: dict[str, dict[str, tuple[Any, str]]] = {
         "warn_working_days": (
             5,
             "tasks overdue lists a task with at most this many working days left",
+        ),
+    },
+    "import": {
+        "max_xlsx_unpacked_mb": (
+            200,
+            "an XLSX workbook that unpacks to more than this many MB is refused unread",
         ),
     },
     "console": {
@@ -192,6 +199,17 @@ class SiteSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ImportSettings:
+    """``[import]``: limits on the files a clerk imports."""
+
+    max_xlsx_unpacked_mb: int = 200
+
+    @property
+    def max_unpacked_bytes(self) -> int:
+        return self.max_xlsx_unpacked_mb << 20
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Resolved settings: absolute paths, a database URL, a time zone."""
 
@@ -205,6 +223,7 @@ class Settings:
     site: SiteSettings = SiteSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     lifecycle: LifecycleSettings = LifecycleSettings()
+    imports: ImportSettings = ImportSettings()
     console: ConsoleSettings = ConsoleSettings()
 
     @property
@@ -248,6 +267,9 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
                 values, path, "lifecycle", "publish_within_working_days", 1
             ),
             warn_working_days=_get_int(values, path, "lifecycle", "warn_working_days", 0),
+        ),
+        imports=ImportSettings(
+            max_xlsx_unpacked_mb=_get_int(values, path, "import", "max_xlsx_unpacked_mb", 1)
         ),
         console=_console(values, path, root),
     )

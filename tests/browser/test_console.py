@@ -226,7 +226,7 @@ def test_an_operator_loads_the_item_list_and_a_plan(live: Live, people: dict[str
     tab.get_by_role("button", name="检查").first.click()
     tab.wait_for_load_state()
     _seen(live, tab, "op")
-    line = next(i for i, l in enumerate(text.splitlines(), 1) if 'ratio = "0.01"' in l)
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if 'ratio = "0.01"' in t)
     assert tab.locator(".problems tbody tr td").nth(1).inner_text() == str(line)
     tab.get_by_label("计划文本（TOML）").fill(text)
     tab.get_by_role("button", name="重新检查").click()

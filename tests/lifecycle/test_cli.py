@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import time_machine
@@ -18,14 +19,16 @@ from dualrandom.tables import DrawMemberRow
 from tests.conftest import REPO
 from tests.lifecycle.conftest import LATER
 
+# Three working days after LATER: 5–10 February 2027 are the provisional 春节 holiday.
+THURSDAY = datetime(2027, 2, 4, 2, 0, tzinfo=UTC)
 
-def _result(config: Path, *args: str) -> Result:
-    with time_machine.travel(LATER, tick=False):
+def _result(config: Path, *args: str, at: datetime = LATER) -> Result:
+    with time_machine.travel(at, tick=False):
         return CliRunner().invoke(cli, ["--config", str(config), *args])
 
 
-def _invoke(config: Path, *args: str) -> tuple[int, str]:
-    result = _result(config, *args)
+def _invoke(config: Path, *args: str, at: datetime = LATER) -> tuple[int, str]:
+    result = _result(config, *args, at=at)
     return result.exit_code, result.output
 
 
@@ -79,7 +82,33 @@ def test_bad_file_lists_every_problem_and_writes_the_errors_csv(
     assert "Error: 2 problem(s) in results-0.csv; nothing was written" in out
     with errors.open(encoding="utf-8-sig") as f:
         rows = list(csv.reader(f))
-    assert rows[0] == ["文件", "行", "列", "值", "原因"] and [r[1] for r in rows[1:]] == ["2", "3"]
+    assert rows[0] == ["文件", "行", "列", "值", "原因", "原因（英文）"]
+    assert [r[1] for r in rows[1:]] == ["2", "3"]
+    assert rows[1][4:] == [
+        "检查结果“未发现问题”的后续处置应为“无需后续处置”",
+        "the result 未发现问题 needs the follow-up 无需后续处置",
+    ]
+    assert "错误：results-0.csv 中有 2 处问题，未写入任何数据" in out
+
+
+def test_results_import_json_lists_problems_in_both_languages(
+    drawn: App, objects: list[str], config_file: Path, results_csv: Callable[..., Path]
+) -> None:
+    bad = results_csv([("2027-Q1", objects[0], "2027-01-03", "未发现问题", "无需后续处置")])
+    code, out = _invoke(config_file, "results", "import", str(bad), "--json")
+    assert code == 1
+    body = json.loads(out[: out.index("\n}\n") + 2])
+    [problem] = body["problems"]
+    assert body["ok"] is False and (problem["row"], problem["value"]) == (2, "2027-01-03")
+    assert problem["reason"].startswith("早于计划 2027-Q1 检查时段的开始日 2027-01-04")
+    assert problem["reason_en"].startswith("is before the check window of 2027-Q1 opens")
+    good = results_csv([("2027-Q1", objects[0], "2027-01-04", "未发现问题", "无需后续处置")])
+    code, out = _invoke(config_file, "results", "import", str(good), "--json")
+    assert code == 0, out
+    summary = json.loads(out)
+    assert summary["ok"] is True and summary["entered"] == [
+        {"task": "2027-Q1#1/1", "deadline": "2027-02-01", "provisional": True}
+    ]
 
 
 def test_state_errors_are_one_line(drawn: App, objects: list[str], config_file: Path) -> None:
@@ -108,18 +137,19 @@ def test_notify_start_cancel_substitute(drawn: App, objects: list[str], config_f
 def test_overdue(
     drawn: App, objects: list[str], config_file: Path, results_csv: Callable[..., Path]
 ) -> None:
-    path = results_csv([("2027-Q1", objects[0], "2026-12-28", "未发现问题", "无需后续处置")])
+    # Checked on the window's first day, due 1 February; asked on Thursday 4 February.
+    path = results_csv([("2027-Q1", objects[0], "2027-01-04", "未发现问题", "无需后续处置")])
     assert _invoke(config_file, "results", "import", str(path))[0] == 0
-    code, out = _invoke(config_file, "tasks", "overdue", "--json")
+    code, out = _invoke(config_file, "tasks", "overdue", "--json", at=THURSDAY)
     [row] = json.loads(out)
     assert (row["level"], row["deadline"], row["provisional"], row["department"]) == (
         "red",
-        "2027-01-26",
+        "2027-02-01",
         True,
         "SCJG",
     )
-    code, out = _invoke(config_file, "tasks", "overdue")
-    assert code == 0 and "SCJG: 1 task(s)" in out and "4 past" in out
+    code, out = _invoke(config_file, "tasks", "overdue", at=THURSDAY)
+    assert code == 0 and "SCJG: 1 task(s)" in out and "3 past" in out
     assert "1 past the deadline (red), 0 with at most 5 working days left (yellow)." in out
 
 

@@ -49,7 +49,7 @@ def test_a_good_file(drawn: App, objects: list[str], results_csv: Callable[..., 
         [
             ("2027-Q1", objects[0], "2027-01-08", "未发现问题", "无需后续处置", "门店已核查"),
             ("2027-Q1", objects[1], "2027/1/29", "发现问题待后续处理", "责令改正", ""),
-            ("2027-Q1", "#3", "2026-12-31", "通过登记的住所(经营场所)无法联系", "其他", ""),
+            ("2027-Q1", "#3", "2027-01-04", "通过登记的住所(经营场所)无法联系", "其他", ""),
         ]
     )
     summary = _import(drawn, path)
@@ -64,10 +64,11 @@ def test_a_good_file(drawn: App, objects: list[str], results_csv: Callable[..., 
     # 20 working days after 8 January 2027, provisional: 除夕 5 February to 补假 10 February
     # are the 春节 holiday of the 办法, so the 20th is Thursday 11 February.
     assert (first.deadline, first.deadline_provisional) == (date(2027, 2, 11), True)
-    third = tasks[objects[2]]  # 31 Dec 2026 is known; the count runs into 2027
+    # The first day of the window, a Monday: 5–8, 11–15, 18–22, 25–29 January, 1 February.
+    third = tasks[objects[2]]
     assert (third.checked_on, third.deadline, third.deadline_provisional) == (
-        date(2026, 12, 31),
-        date(2027, 1, 29),
+        date(2027, 1, 4),
+        date(2027, 2, 1),
         True,
     )
     assert len(summary.entered) == 3 and summary.by_result["未发现问题"] == 1
@@ -121,7 +122,7 @@ def test_every_bad_row_is_listed_and_nothing_is_written(
     )
     with pytest.raises(ValidationError) as failure:
         _import(drawn, path)
-    found = [(p.row, p.column, p.reason) for p in failure.value.problems]
+    found = [(p.row, p.column, p.reason_en) for p in failure.value.problems]
     assert [row for row, _, _ in found] == [3, 4, 5, 6, 7, 8, 9, 10]
     reasons = " | ".join(f"{row} {column}: {reason}" for row, column, reason in found)
     assert "3 统一社会信用代码: '91000000MA0000000X' is not a task of 2027-Q1" in reasons
@@ -135,7 +136,48 @@ def test_every_bad_row_is_listed_and_nothing_is_written(
         in reasons
     )
     assert "10 计划编号: plan '2027-Q2' has not been drawn" in reasons
+    chinese = {p.row: p.reason for p in failure.value.problems}
+    assert chinese[3].startswith("“91000000MA0000000X”不是计划 2027-Q1 的检查任务")
+    assert chinese[4] == "是将来的日期（今天是 2027-02-01）"
+    assert chinese[5] == "早于计划 2027-Q1 的抽取日期 2026-12-20"
+    assert chinese[7] == "检查结果“未发现问题”的后续处置应为“无需后续处置”"
+    assert chinese[8] == "与第 2 行是同一个任务：一个文件中每个任务只能有一条结果"
+    assert chinese[9] == "任务 2027-Q1#1/5 不能录入结果：任务已取消（cancelled），已是最终状态"
+    assert chinese[10] == "计划 2027-Q2 尚未抽取，没有检查任务"
     assert all(t.state in ("drawn", "cancelled") for t in _tasks(drawn).values())
+
+
+def test_a_check_before_the_window_opens_is_refused(
+    drawn: App, objects: list[str], results_csv: Callable[..., Path]
+) -> None:
+    """2027-Q1 was drawn on 20 December 2026; its checks run from 4 January 2027."""
+    path = results_csv(
+        [
+            ("2027-Q1", objects[0], "2027-01-04", "未发现问题", "无需后续处置"),  # the first day
+            ("2027-Q1", objects[1], "2027-01-03", "未发现问题", "无需后续处置"),
+            ("2027-Q1", objects[2], "2026-12-20", "未发现问题", "无需后续处置"),  # drawn that day
+        ]
+    )
+    with pytest.raises(ValidationError) as failure:
+        _import(drawn, path)
+    assert [(p.row, p.column, p.value) for p in failure.value.problems] == [
+        (3, "检查完成日期", "2027-01-03"),
+        (4, "检查完成日期", "2026-12-20"),
+    ]
+    problem = failure.value.problems[0]
+    assert problem.reason == "早于计划 2027-Q1 检查时段的开始日 2027-01-04：检查在检查时段内进行"
+    assert problem.reason_en.startswith("is before the check window of 2027-Q1 opens on 2027-01-04")
+    assert all(t.state == "drawn" for t in _tasks(drawn).values())
+    with drawn.transaction() as session, pytest.raises(ValidationError) as one:
+        set_result(
+            session,
+            ResultEntry("2027-Q1", "#2", date(2027, 1, 3), "未发现问题", "无需后续处置"),
+            calendar=working_calendar(session, drawn.settings.lifecycle, now=LATER),
+            settings=drawn.settings.lifecycle,
+            today=TODAY,
+            now=LATER,
+        )
+    assert one.value.problems[0].column == "checked_on" and "2027-01-04" in one.value.problems[0].reason
 
 
 def test_set_one_result_and_correct_it(drawn: App, objects: list[str]) -> None:
@@ -172,9 +214,9 @@ def test_set_one_result_and_correct_it(drawn: App, objects: list[str]) -> None:
                 today=TODAY,
                 now=LATER,
             )
-    assert (
-        str(failure.value.problems[0])
-        == "results set [follow_up] '其他': the result 未发现问题 needs the follow-up 无需后续处置"
+    assert str(failure.value.problems[0]) == (
+        "results set [follow_up] '其他': 检查结果“未发现问题”的后续处置应为“无需后续处置” "
+        "(the result 未发现问题 needs the follow-up 无需后续处置)"
     )
     task = _tasks(drawn)[objects[0]]
     assert (task.state, task.checked_on, task.deadline) == (
@@ -182,3 +224,23 @@ def test_set_one_result_and_correct_it(drawn: App, objects: list[str]) -> None:
         date(2027, 1, 7),
         date(2027, 2, 4),
     )
+
+
+def test_a_control_character_in_a_result_is_refused(
+    drawn: App, objects: list[str], results_csv: Callable[..., Path]
+) -> None:
+    """NUL (which PostgreSQL cannot store) and bidirectional controls, on every engine."""
+    path = results_csv(
+        [
+            ("2027-Q1", objects[0], "2027-01-08", "未发现问题", "无需后续处置", "门店\x00已核查"),
+            ("2027-Q1", objects[1], "2027-01-08", "未发现问题", "无需后续处置", "\u2067备注"),
+        ]
+    )
+    with pytest.raises(ValidationError) as failure:
+        _import(drawn, path)
+    assert [(p.row, p.column, p.value) for p in failure.value.problems] == [
+        (2, "备注", "门店<U+0000>已核查"),
+        (3, "备注", "<U+2067>备注"),
+    ]
+    assert all("不可见的控制字符" in p.reason for p in failure.value.problems)
+    assert all(t.state == "drawn" for t in _tasks(drawn).values())

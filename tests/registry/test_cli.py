@@ -93,16 +93,19 @@ def test_errors_csv_holds_every_problem_for_excel(run: Invoke, tmp_path: Path) -
     data = out.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(data.decode("utf-8-sig").splitlines()))
-    assert rows[0] == ["文件", "行", "列", "值", "原因"]
+    assert rows[0] == ["文件", "行", "列", "值", "原因", "原因（英文）"]
     assert [row[:4] for row in rows[1:]] == [
         ["objects.csv", "3", "status", "营业"],
         ["objects.csv", "4", "established", "2027-02-30"],
     ]
+    # The reason in Chinese, then the same in English.
+    assert rows[1][4].startswith("不是以下值之一：") and rows[1][5].startswith("is not one of:")
+    assert rows[2][4:] == ["不是实际存在的日期", "is not a real calendar date"]
 
 
 def test_errors_csv_defuses_formulas(tmp_path: Path) -> None:
     from dualrandom.errors import Problem
-    from dualrandom.registry import write_problems_csv
+    from dualrandom.sheets import write_problems_csv
 
     out = tmp_path / "p.csv"
     write_problems_csv([Problem("f.csv", 2, "name", "=HYPERLINK(1)", "x")], out)
@@ -115,12 +118,19 @@ def test_json_failure_lists_problems(run: Invoke, tmp_path: Path) -> None:
     assert result.exit_code == 1
     body = json.loads(result.stdout)
     assert body["ok"] is False and [p["row"] for p in body["problems"]] == [3, 4]
+    assert [(p["reason"], p["reason_en"]) for p in body["problems"]][1] == (
+        "不是实际存在的日期",
+        "is not a real calendar date",
+    )
 
 
 def test_missing_file(run: Invoke, tmp_path: Path) -> None:
     result = run("registry", "import", "objects", str(tmp_path / "nope.csv"))
     assert result.exit_code == 1
-    assert result.stderr.strip() == f"Error: file '{tmp_path / 'nope.csv'}' does not exist"
+    assert result.stderr.strip().splitlines() == [
+        f"错误：文件 {tmp_path / 'nope.csv'} 不存在",
+        f"Error: file '{tmp_path / 'nope.csv'}' does not exist",
+    ]
 
 
 def test_versions_and_show(run: Invoke, tmp_path: Path) -> None:

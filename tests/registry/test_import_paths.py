@@ -154,7 +154,10 @@ def test_the_same_problems_in_either_process(
     def problems() -> list[tuple[Any, ...]]:
         with pytest.raises(ValidationError) as caught:
             _import(with_departments, path)
-        return [(p.file, p.row, p.column, p.value, p.reason) for p in caught.value.problems]
+        return [
+            (p.file, p.row, p.column, p.value, p.reason, p.reason_en)
+            for p in caught.value.problems
+        ]
 
     here = problems()
     _in_a_child(monkeypatch, fork=True)
@@ -214,7 +217,7 @@ def test_a_key_repeated_late_is_found_here_and_reported_as_always(
     rows = [_row(n, name=f"新{n}") for n in range(30)] + [_row(7)]
     with pytest.raises(ValidationError) as caught:
         _import(with_departments, _file(tmp_path / "v2.csv", rows), partial=partial)
-    assert [(p.row, p.reason) for p in caught.value.problems] == [
+    assert [(p.row, p.reason_en) for p in caught.value.problems] == [
         (9, "is repeated on row 32"),
         (32, "repeats the id of row 9"),
     ]
@@ -288,7 +291,7 @@ def test_the_encoding_is_guessed_then_confirmed(
 ) -> None:
     """The child starts reading as the first bytes suggest; a GB18030 file whose first
     bytes are plain ASCII is found out and imported as ever."""
-    from dualrandom.registry import _source
+    from dualrandom.sheets import _source
 
     monkeypatch.setattr(_source, "_CHUNK", 64)  # guess from the first 64 bytes
     ascii_rows = [

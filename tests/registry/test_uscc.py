@@ -60,7 +60,11 @@ def test_reasons_name_the_fault() -> None:
         )
     )
     assert 0 not in problems
-    assert "check character" in problems[1] and "L" in problems[1]
-    assert "18 characters" in problems[2]
-    assert "capital letters" in problems[3]
-    assert "capital letters" in problems[4]
+    assert "check character" in problems[1].en and "L" in problems[1].en
+    assert "18 characters" in problems[2].en
+    assert "capital letters" in problems[3].en
+    assert "capital letters" in problems[4].en
+    # Chinese first, for the clerk.
+    assert "校验码" in problems[1].zh and "L" in problems[1].zh
+    assert "18 位" in problems[2].zh
+    assert "大写字母" in problems[3].zh

@@ -51,6 +51,10 @@ def _row(n: int, **changes: str) -> list[str]:
     return [values[column] for column in HEADER]
 
 
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= char <= "\u9fff" for char in text)
+
+
 def _problems(app: App, kind: str, path: Path) -> list[Problem]:
     with pytest.raises(ValidationError) as caught:
         run_import(app, kind, path)
@@ -95,7 +99,7 @@ def test_every_bad_object_row_is_reported_and_nothing_written(
     problems = _problems(with_departments, "objects", write_csv(tmp_path / "objects.csv", rows))
     found = _by_row(problems)
     assert sorted(r for r in found if r is not None) == list(range(2, 15))
-    reasons = {row: " ".join(p.reason for p in found[row]) for row in found if row is not None}
+    reasons = {row: " ".join(p.reason_en for p in found[row]) for row in found if row is not None}
     assert "is repeated on row 11" in reasons[2]
     assert "check character" in reasons[3]
     assert "not a real calendar date" in reasons[4]
@@ -110,6 +114,15 @@ def test_every_bad_object_row_is_reported_and_nothing_written(
     assert "1949-10-01" in reasons[13]
     assert "A / B / C / D" in reasons[14]
     assert found[6][0].column == "type" and found[6][0].value == "公司"
+    # Every reason is in Chinese first, for the clerk, with the English beside it.
+    assert all(_chinese(p.reason) and p.reason_en and p.reason != p.reason_en for p in problems)
+    chinese = {row: " ".join(p.reason for p in found[row]) for row in found if row is not None}
+    assert "在第 11 行重复出现" in chinese[2]
+    assert "校验码错误" in chinese[3]
+    assert "将来的日期" in chinese[5]
+    assert "必填" in chinese[7]
+    assert "部门 XX 不存在" in chinese[10]
+    assert "与第 2 行的id重复" in chinese[11]  # the header as the file writes it
     _nothing_written(with_departments)
 
 
@@ -137,7 +150,7 @@ def test_header_problems(with_departments: App, tmp_path: Path) -> None:
     ]
     row = [code(1), "x", "企业", "F", "兴隆台区", "存续", "甲", "乙", "stray"]
     problems = _problems(with_departments, "objects", write_csv(tmp_path / "o.csv", [header, row]))
-    reasons = [(p.row, p.column, p.reason) for p in problems]
+    reasons = [(p.row, p.column, p.reason_en) for p in problems]
     assert (1, "nmae", "is not a known column; did you mean 名称 (name)?") in reasons
     assert any(c == "企业名称" and "repeats column 名称 (name)" in r for _, c, r in reasons)
     assert (
@@ -145,7 +158,10 @@ def test_header_problems(with_departments: App, tmp_path: Path) -> None:
         "信用风险分类",
         "the required column 信用风险分类 (risk_class) is missing",
     ) in reasons
-    assert (2, "(column 9)", "has no header") in reasons
+    assert (2, "第 9 列 (column 9)", "has no header") in reasons
+    chinese = [p.reason for p in problems]
+    assert "不是可识别的列名；您是否要写 名称 (name)？" in chinese
+    assert "缺少必填的列 信用风险分类 (risk_class)" in chinese
 
 
 def test_headers_in_any_language_case_and_order(with_departments: App, tmp_path: Path) -> None:
@@ -183,7 +199,7 @@ def test_inspector_problems(with_departments: App, tmp_path: Path) -> None:
         ["7", "己", "SCJG", "", "", "2028-01-01", "在岗", "2027-01-10;2027-02-01..2027-02-03", ""],
     ]
     problems = _problems(with_departments, "inspectors", write_csv(tmp_path / "i.csv", rows))
-    reasons = {p.row: p.reason for p in problems}
+    reasons = {p.row: p.reason_en for p in problems}
     assert sorted(reasons) == [3, 4, 5, 6, 7]
     assert "unknown department XX" in reasons[3]
     assert "calendar date" in reasons[4]
@@ -206,7 +222,7 @@ def test_conflict_problems(with_departments: App, tmp_path: Path) -> None:
         [cert, code(0), "亲属", "", "", ""],  # 7: same triple as row 2
     ]
     problems = _problems(with_departments, "conflicts", write_csv(tmp_path / "c.csv", rows))
-    reasons = {p.row: p.reason for p in problems}
+    reasons = {p.row: p.reason_en for p in problems}
     assert sorted(reasons) == [2, 3, 4, 5, 6, 7]
     assert "not in the objects registry" in reasons[3]
     assert "not in the inspectors registry" in reasons[4]
@@ -235,7 +251,8 @@ def test_conflicts_may_name_objects_imported_in_the_same_transaction(
 
 def test_unknown_departments_before_departments_are_imported(app: App, tmp_path: Path) -> None:
     problems = _problems(app, "objects", write_csv(tmp_path / "o.csv", [HEADER, _row(1)]))
-    assert "import departments.csv first" in problems[0].reason
+    assert "import departments.csv first" in problems[0].reason_en
+    assert "请先导入 departments.csv" in problems[0].reason
 
 
 def test_department_problems(app: App, tmp_path: Path) -> None:
@@ -253,13 +270,15 @@ def test_department_problems(app: App, tmp_path: Path) -> None:
 def test_empty_file(app: App, tmp_path: Path) -> None:
     (tmp_path / "empty.csv").write_bytes(b"")
     problems = _problems(app, "departments", tmp_path / "empty.csv")
-    assert "no header row" in problems[0].reason
+    assert "no header row" in problems[0].reason_en
+    assert problems[0].reason == "是空文件：没有表头行"
 
 
 def test_a_row_longer_than_the_header(with_departments: App, tmp_path: Path) -> None:
     rows = [HEADER, [*_row(1), "extra"]]
     problems = _problems(with_departments, "objects", write_csv(tmp_path / "o.csv", rows))
-    assert problems[0].row == 2 and "beyond the last column" in problems[0].reason
+    assert problems[0].row == 2 and "beyond the last column" in problems[0].reason_en
+    assert "超出最后一列" in problems[0].reason
 
 
 def test_problem_rendering_names_file_row_column_and_value() -> None:

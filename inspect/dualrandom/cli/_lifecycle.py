@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -13,8 +11,7 @@ from rich.table import Table
 
 from dualrandom.app import App
 from dualrandom.cli._context import pass_app
-from dualrandom.cli._output import console, err_console, print_csv, print_json, print_rows
-from dualrandom.errors import ValidationError
+from dualrandom.cli._output import console, print_csv, print_json, print_rows, reporting_problems
 from dualrandom.lifecycle import (
     BULK_FROM,
     FOLLOW_UPS,
@@ -32,7 +29,6 @@ from dualrandom.lifecycle import (
     task_views,
     working_calendar,
 )
-from dualrandom.registry import write_problems_csv
 
 
 def register(cli: click.Group) -> None:
@@ -46,19 +42,6 @@ def _now() -> datetime:
 
 def _today(app: App) -> date:
     return datetime.now(app.settings.timezone).date()
-
-
-@contextmanager
-def _errors_csv(path: Path | None) -> Iterator[None]:
-    """On a ValidationError also write every problem to ``path``; the root command
-    prints them and ``Error: …``."""
-    try:
-        yield
-    except ValidationError as exc:
-        if path is not None:
-            write_problems_csv(exc.problems, path)
-            err_console.print(f"All {len(exc.problems)} problems written to {path}")
-        raise
 
 
 def _deadline(day: date, provisional: bool) -> str:
@@ -80,15 +63,16 @@ def results() -> None:
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="On problems, also write every one to this CSV file (UTF-8 with BOM, opens in Excel).",
 )
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
-def import_(app: App, file: Path, errors_csv: Path | None) -> None:
+def import_(app: App, file: Path, errors_csv: Path | None, as_json: bool) -> None:
     """Enter the results in FILE (CSV or XLSX; docs/FORMATS.md "Results").
 
     Every row is checked first; if any has a problem, all problems are
     listed and nothing is written.
     """
     now = _now()
-    with _errors_csv(errors_csv), app.transaction() as session:
+    with reporting_problems(errors_csv, as_json), app.transaction() as session:
         calendar = working_calendar(session, app.settings.lifecycle, now=now)
         summary = import_results(
             session,
@@ -97,7 +81,22 @@ def import_(app: App, file: Path, errors_csv: Path | None) -> None:
             settings=app.settings.lifecycle,
             today=_today(app),
             now=now,
+            max_unpacked=app.settings.imports.max_unpacked_bytes,
         )
+    if as_json:
+        print_json(
+            {
+                "ok": True,
+                "source_name": summary.source,
+                "source_sha256": summary.sha256,
+                "entered": [
+                    {"task": task, "deadline": day.isoformat(), "provisional": provisional}
+                    for task, day, provisional in summary.entered
+                ],
+                "by_result": dict(summary.by_result),
+            }
+        )
+        return
     click.echo(f"Entered {len(summary.entered)} results from {summary.source}.")
     for code, count in summary.by_result.most_common():
         click.echo(f"  {code}: {count}")

@@ -12,19 +12,26 @@ from typing import Any
 import click
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from dualrandom.app import App
 from dualrandom.cli._context import pass_app
-from dualrandom.cli._output import console, err_console, print_json
-from dualrandom.errors import Problem, ValidationError
+from dualrandom.cli._output import (
+    console,
+    err_console,
+    print_json,
+    print_warning,
+    reporting_problems,
+)
+from dualrandom.draws.affected import prepared_draws_outdated
 from dualrandom.registry import (
     REGISTRY_KINDS,
+    ImportSummary,
     current_version,
     import_items,
     import_registry,
     list_versions,
     registry_counts,
-    write_problems_csv,
 )
 from dualrandom.tables import RegistryVersionRow
 
@@ -77,31 +84,6 @@ def _progress_bar() -> Iterator[_ProgressBar]:
         bar.close()
 
 
-def _problem_json(problem: Problem) -> dict[str, Any]:
-    return {
-        "file": problem.file,
-        "row": problem.row,
-        "column": problem.column,
-        "value": problem.value,
-        "reason": problem.reason,
-    }
-
-
-@contextmanager
-def _reporting_problems(errors_csv: Path | None, as_json: bool) -> Iterator[None]:
-    """On a ValidationError: write ``--errors-csv``, print JSON if asked, and re-raise
-    so the root command prints the table and ``Error: …``."""
-    try:
-        yield
-    except ValidationError as exc:
-        if errors_csv is not None:
-            write_problems_csv(exc.problems, errors_csv)
-            err_console.print(f"All {len(exc.problems)} problems written to {errors_csv}")
-        if as_json:
-            print_json({"ok": False, "problems": [_problem_json(p) for p in exc.problems]})
-        raise
-
-
 def _today(app: App) -> date:
     # The library never reads the clock: "future" is relative to this date.
     return datetime.now(app.settings.timezone).date()
@@ -141,15 +123,24 @@ def import_(
     and nothing is stored.
     """
     with (
-        _reporting_problems(errors_csv, as_json),
+        reporting_problems(errors_csv, as_json),
         _progress_bar() as progress,
         app.transaction() as session,
     ):
         summary = import_registry(
-            session, kind, file, today=_today(app), partial=partial, progress=progress
+            session,
+            kind,
+            file,
+            today=_today(app),
+            partial=partial,
+            progress=progress,
+            max_unpacked=app.settings.imports.max_unpacked_bytes,
         )
+        warnings = _outdated_draws(session, summary)
+    for warning in warnings:
+        print_warning(warning["message"], warning["message_en"])
     if as_json:
-        print_json({"ok": True, **summary.as_dict()})
+        print_json({"ok": True, **summary.as_dict(), "warnings": warnings})
         return
     console.print(
         f"Imported {summary.kind} version {summary.number} ({summary.mode}) from "
@@ -157,6 +148,41 @@ def import_(
         f"{summary.changed} changed, {summary.gone} gone; {summary.total} current."
     )
     console.print(f"Digest: {summary.digest}")
+
+
+_REGISTRY_NAMES = {
+    "objects": "检查对象名录库",
+    "inspectors": "执法检查人员名录库",
+    "conflicts": "回避名单",
+}
+
+
+def _outdated_draws(session: Session, summary: ImportSummary) -> list[dict[str, Any]]:
+    """A warning for each prepared draw whose commitment names another version of the
+    registry just imported: ``draw run`` will refuse it, so it must be prepared again
+    before the witnesses come, not found out in front of them. The import stands."""
+    if summary.kind not in _REGISTRY_NAMES:
+        return []
+    name = _REGISTRY_NAMES[summary.kind]
+    warnings = []
+    for plan_id, attempt in prepared_draws_outdated(session, summary.kind, summary.digest):
+        again = f"dualrandom draw prepare {plan_id} --supersede --reason …"
+        warnings.append(
+            {
+                "plan": plan_id,
+                "attempt": attempt,
+                "message": (
+                    f"计划 {plan_id} 已准备的抽取（第 {attempt} 次）承诺的是导入前的{name}；"
+                    f"抽取前必须作废并重新准备：{again}"
+                ),
+                "message_en": (
+                    f"the prepared draw of plan {plan_id} (attempt {attempt}) committed to "
+                    f"the {summary.kind} registry as it was before this import; it will have "
+                    f"to be superseded before the draw: {again}"
+                ),
+            }
+        )
+    return warnings
 
 
 def _utc(moment: datetime) -> datetime:
@@ -248,11 +274,17 @@ def items() -> None:
 def import_items_command(app: App, file: Path, errors_csv: Path | None, as_json: bool) -> None:
     """Check FILE (CSV or XLSX) and add or update its items (audit-logged)."""
     with (
-        _reporting_problems(errors_csv, as_json),
+        reporting_problems(errors_csv, as_json),
         _progress_bar() as progress,
         app.transaction() as session,
     ):
-        summary = import_items(session, file, today=_today(app), progress=progress)
+        summary = import_items(
+            session,
+            file,
+            today=_today(app),
+            progress=progress,
+            max_unpacked=app.settings.imports.max_unpacked_bytes,
+        )
     if as_json:
         print_json({"ok": True, **summary.as_dict()})
         return

@@ -11,8 +11,8 @@ each visit's business, items and team by name (:func:`visit_views`).
 
 from dualrandom.draws._commitment import write_commitment_notice
 from dualrandom.draws._inputs import draw_files, stored_inputs
+from dualrandom.draws.affected import draw_outdated_by_plan, prepared_draws_outdated
 from dualrandom.draws.bundle import TIERS, ExportReport, export_bundle
-from dualrandom.draws.outdated import draw_outdated_by_plan
 from dualrandom.draws.protocol import (
     Prepared,
     get_draw,
@@ -59,6 +59,7 @@ __all__ = [
     "plan_draws",
     "prepare_draw",
     "prepared_draw",
+    "prepared_draws_outdated",
     "public_entropy",
     "role_label",
     "run_draw",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["FOLLOW_UPS", "NO_FOLLOW_UP", "RESULT_CODES", "result_problem"]
+from dualrandom.sheets import Reason
+
+__all__ = ["FOLLOW_UPS", "NO_FOLLOW_UP", "RESULT_CODES", "result_problem", "result_reason"]
 
 # The standard set used by the national and provincial platforms.
 RESULT_CODES = (
@@ -28,10 +30,22 @@ _NOTHING_TO_DO = ("未发现问题", "未发现开展本次抽查涉及的经营
 _PENDING = "发现问题待后续处理"
 
 
-def result_problem(result: str, follow_up: str) -> str | None:
-    """Why a result and a follow-up contradict each other, or None."""
+def result_reason(result: str, follow_up: str) -> Reason | None:
+    """Why a result and a follow-up contradict each other (Chinese, English), or None."""
     if result in _NOTHING_TO_DO and follow_up != NO_FOLLOW_UP:
-        return f"the result {result} needs the follow-up {NO_FOLLOW_UP}"
+        return Reason(
+            f"检查结果“{result}”的后续处置应为“{NO_FOLLOW_UP}”",
+            f"the result {result} needs the follow-up {NO_FOLLOW_UP}",
+        )
     if result == _PENDING and follow_up == NO_FOLLOW_UP:
-        return f"the result {_PENDING} needs a follow-up other than {NO_FOLLOW_UP}"
+        return Reason(
+            f"检查结果“{_PENDING}”需要“{NO_FOLLOW_UP}”以外的后续处置",
+            f"the result {_PENDING} needs a follow-up other than {NO_FOLLOW_UP}",
+        )
     return None
+
+
+def result_problem(result: str, follow_up: str) -> str | None:
+    """Why a result and a follow-up contradict each other, or None (in English)."""
+    reason = result_reason(result, follow_up)
+    return reason.en if reason else None

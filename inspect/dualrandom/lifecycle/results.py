@@ -1,6 +1,6 @@
 """Inspection results in: ``results import FILE`` (CSV/XLSX) and ``results set``.
 
-Files are read by the registry importer's own machinery (encodings,
+Files are read with :mod:`dualrandom.sheets`, as the registries are (encodings,
 headers in Chinese or English, cell parsers, problems with spreadsheet row
 numbers), then every row is checked against the tasks. Any problem in any
 row: every problem is listed and nothing is written. A result moves its
@@ -13,21 +13,35 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import chain
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from dualrandom.config import LifecycleSettings
-from dualrandom.errors import NotFoundError, Problem, TaskStateError, ValidationError
-from dualrandom.lifecycle.codes import FOLLOW_UPS, RESULT_CODES, result_problem
+from dualrandom.errors import (
+    DualRandomError,
+    NotFoundError,
+    Problem,
+    TaskStateError,
+    ValidationError,
+)
+from dualrandom.lifecycle.codes import FOLLOW_UPS, RESULT_CODES, result_reason
 from dualrandom.lifecycle.deadlines import deadline_for
-from dualrandom.lifecycle.states import transition_problem
+from dualrandom.lifecycle.states import transition_reason
 from dualrandom.lifecycle.tasks import find_task, move, standing_draw, subject
-from dualrandom.registry._batches import Batch, batches, read_header
-from dualrandom.registry._columns import Column
-from dualrandom.registry._fields import Choice, Day, Text
-from dualrandom.registry._source import open_source, read_chunks
+from dualrandom.rules.store import load_plan
+from dualrandom.sheets import (
+    MAX_UNPACKED_BYTES,
+    Batch,
+    Choice,
+    Column,
+    Day,
+    Reason,
+    Text,
+    in_the_future,
+    open_source,
+    read_sheet,
+)
 from dualrandom.tables import DrawRow, InspectionTaskRow
 from dualrandom.workdays import WorkCalendar
 
@@ -70,49 +84,90 @@ class ResultsSummary:
         return sum(p for _, _, p in self.entered)
 
 
+def _refusal(exc: DualRandomError, chinese: str) -> Reason:
+    """An error's message as a problem's reason; ``chinese`` stands in for a message
+    that has no Chinese yet (then the message is the English)."""
+    return Reason(exc.message, exc.english) if exc.english else Reason(chinese, exc.message)
+
+
 class _Tasks:
-    """Looks tasks up once per plan and object, remembering refusals."""
+    """Looks draws, windows and tasks up once per plan and object, remembering refusals."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.draws: dict[str, DrawRow | str] = {}
+        self.draws: dict[str, DrawRow | Reason] = {}
+        self.windows: dict[str, date] = {}
 
-    def draw(self, plan_id: str) -> DrawRow | str:
+    def draw(self, plan_id: str) -> DrawRow | Reason:
         if plan_id not in self.draws:
             try:
                 self.draws[plan_id] = standing_draw(self.session, plan_id)
-            except (NotFoundError, TaskStateError) as exc:
-                self.draws[plan_id] = str(exc)
+            except NotFoundError as exc:
+                self.draws[plan_id] = _refusal(exc, f"计划 {plan_id} 尚未抽取，没有检查任务")
+            except TaskStateError as exc:
+                chinese = f"计划 {plan_id} 的最近一次抽取尚未完成，还没有检查任务"
+                self.draws[plan_id] = _refusal(exc, chinese)
         return self.draws[plan_id]
 
-    def task(self, draw: DrawRow, ref: str) -> InspectionTaskRow | str:
+    def window_start(self, plan_id: str) -> date:
+        """The first day of the plan's check window (检查时段)."""
+        if plan_id not in self.windows:
+            self.windows[plan_id] = load_plan(self.session, plan_id).window_start
+        return self.windows[plan_id]
+
+    def task(self, draw: DrawRow, ref: str) -> InspectionTaskRow | Reason:
         try:
             return find_task(self.session, draw, ref)
         except NotFoundError as exc:
-            return str(exc)
+            chinese = (
+                f"“{ref}”不是计划 {draw.plan_id} 的检查任务；请填写抽中对象的代码，"
+                "或用 #N 表示第 N 户（见 dualrandom tasks list PLAN）"
+            )
+            return _refusal(exc, chinese)
 
 
-def _problems(tasks: _Tasks, entry: ResultEntry, today: date) -> Iterable[tuple[str, str]]:
+def _problems(tasks: _Tasks, entry: ResultEntry, today: date) -> Iterable[tuple[str, Reason]]:
     """(column, reason) for everything wrong with one entry."""
     draw = tasks.draw(entry.plan_id)
-    if isinstance(draw, str):
+    if isinstance(draw, Reason):
         yield "plan", draw
         return
     task = tasks.task(draw, entry.ref)
-    if isinstance(task, str):
+    if isinstance(task, Reason):
         yield "object_id", task
         return
-    problem = transition_problem(task.state, "result_entered")
+    problem = transition_reason(task.state, "result_entered")
     if problem:
-        yield "object_id", f"task {subject(draw, task)} cannot take a result: {problem}"
-    drawn_on = draw.drawn_at.date() if draw.drawn_at else None
-    if entry.checked_on > today:
-        yield "checked_on", f"is in the future (today is {today})"
-    elif drawn_on is not None and entry.checked_on < drawn_on:
-        yield "checked_on", f"is before the draw of {entry.plan_id} on {drawn_on}"
-    contradiction = result_problem(entry.result, entry.follow_up)
+        name = subject(draw, task)
+        yield "object_id", Reason(
+            f"任务 {name} 不能录入结果：{problem.zh}",
+            f"task {name} cannot take a result: {problem.en}",
+        )
+    yield from _date_problems(tasks, draw, entry, today)
+    contradiction = result_reason(entry.result, entry.follow_up)
     if contradiction:
         yield "follow_up", contradiction
+
+
+def _date_problems(
+    tasks: _Tasks, draw: DrawRow, entry: ResultEntry, today: date
+) -> Iterable[tuple[str, Reason]]:
+    """A check ends neither in the future, nor before the draw, nor before the window opens."""
+    plan, day = entry.plan_id, entry.checked_on
+    drawn_on = draw.drawn_at.date() if draw.drawn_at else None
+    opens = tasks.window_start(plan)
+    if day > today:
+        yield "checked_on", in_the_future(today)
+    elif drawn_on is not None and day < drawn_on:
+        yield "checked_on", Reason(
+            f"早于计划 {plan} 的抽取日期 {drawn_on}", f"is before the draw of {plan} on {drawn_on}"
+        )
+    elif day < opens:
+        yield "checked_on", Reason(
+            f"早于计划 {plan} 检查时段的开始日 {opens}：检查在检查时段内进行",
+            f"is before the check window of {plan} opens on {opens}: checks are made "
+            "within the window",
+        )
 
 
 def _enter(
@@ -164,7 +219,7 @@ def set_result(
     """Enter one result; ValidationError lists every problem with it."""
     tasks = _Tasks(session)
     problems = [
-        Problem("results set", None, column, _value(entry, column), reason)
+        Problem("results set", None, column, _value(entry, column), *reason)
         for column, reason in _problems(tasks, entry, today)
     ]
     if problems:
@@ -188,17 +243,16 @@ def import_results(
     today: date,
     now: datetime,
     actor: str = "cli",
+    max_unpacked: int = MAX_UNPACKED_BYTES,
 ) -> ResultsSummary:
-    """Check every row of ``path``, then enter them all — or none."""
-    source = open_source(path)
-    chunks = read_chunks(source, _BATCH_ROWS)
-    first = next(chunks, [])
-    if not first:
-        raise ValidationError([Problem(source.name, None, "", "", "is empty: no header row")])
-    header, problems = read_header(source.name, first[0], RESULT_COLUMNS)
+    """Check every row of ``path``, then enter them all — or none. A workbook that
+    unpacks to more than ``max_unpacked`` bytes is refused unread."""
+    source = open_source(path, max_unpacked=max_unpacked)
+    sheet = read_sheet(source, RESULT_COLUMNS, _BATCH_ROWS)
+    problems = sheet.problems
     tasks, entries = _Tasks(session), []
     seen: dict[tuple[str, str], int] = {}
-    for batch in batches(source.name, header, RESULT_COLUMNS, chain([first[1:]], chunks)):
+    for batch in sheet.batches:
         entries += _check_batch(batch, tasks, today, seen, check_tasks=not problems)
         problems += batch.problems
     if problems:
@@ -241,7 +295,16 @@ def _check_batch(
         found = list(_problems(tasks, entry, today)) if check_tasks else []
         key = _task_key(tasks, entry)
         if key in seen:
-            found.append(("object_id", f"repeats row {seen[key]}: one result per task and file"))
+            first = seen[key]
+            found.append(
+                (
+                    "object_id",
+                    Reason(
+                        f"与第 {first} 行是同一个任务：一个文件中每个任务只能有一条结果",
+                        f"repeats row {first}: one result per task and file",
+                    ),
+                )
+            )
         seen.setdefault(key, row)
         for column, reason in found:
             batch.problem(index, column, reason)

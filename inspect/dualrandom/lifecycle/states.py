@@ -15,7 +15,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["BULK_FROM", "FINAL", "LABELS", "OPEN", "STATES", "TRANSITIONS", "transition_problem"]
+from dualrandom.sheets import Reason
+
+__all__ = [
+    "BULK_FROM",
+    "FINAL",
+    "LABELS",
+    "OPEN",
+    "STATES",
+    "TRANSITIONS",
+    "transition_problem",
+    "transition_reason",
+]
 
 STATES = (
     "drawn",
@@ -27,8 +38,6 @@ STATES = (
     "substituted",
     "cancelled",
 )
-FINAL = ("published", "substituted", "cancelled")
-
 # What the regulators call each state (the public notices say less: they
 # show a result only once it is reviewed, see publish/labels.py).
 LABELS: Mapping[str, str] = {
@@ -41,6 +50,7 @@ LABELS: Mapping[str, str] = {
     "substituted": "已替补",
     "cancelled": "已取消",
 }
+FINAL = ("published", "substituted", "cancelled")
 OPEN = tuple(s for s in STATES if s not in FINAL)
 
 TRANSITIONS: Mapping[str, tuple[str, ...]] = {
@@ -64,11 +74,22 @@ BULK_FROM: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def transition_problem(state: str, to: str) -> str | None:
-    """Why a task in ``state`` cannot become ``to``, or None."""
+def transition_reason(state: str, to: str) -> Reason | None:
+    """Why a task in ``state`` cannot become ``to`` (Chinese, English), or None."""
     allowed = TRANSITIONS.get(state, ())
     if to in allowed:
         return None
+    name = LABELS.get(state, state)
     if not allowed:
-        return f"it is {state}, which is final"
-    return f"it is {state}; from {state} it can become {', '.join(allowed)}"
+        return Reason(f"任务{name}（{state}），已是最终状态", f"it is {state}, which is final")
+    names = "、".join(f"{LABELS[s]}（{s}）" for s in allowed)
+    return Reason(
+        f"任务{name}（{state}），只能变为：{names}",
+        f"it is {state}; from {state} it can become {', '.join(allowed)}",
+    )
+
+
+def transition_problem(state: str, to: str) -> str | None:
+    """Why a task in ``state`` cannot become ``to``, or None (in English)."""
+    reason = transition_reason(state, to)
+    return reason.en if reason else None

@@ -1,21 +1,21 @@
 """The registries (两库) and the department list: import, versions, snapshots.
 
-    registry import    read a CSV/XLSX file, check every row, store a new version
+    registry import    check every row of a CSV/XLSX file, store a new version
     snapshot           the registries as core records, as of any version
     items              the item list (一单) from a spreadsheet
 
 Every function takes the caller's session and never commits; a file with
 problems raises :class:`~dualrandom.errors.ValidationError` listing all of
-them, and the caller's transaction then writes nothing. Formats are in
-docs/FORMATS.md.
+them, and the caller's transaction then writes nothing. Files are read with
+:mod:`dualrandom.sheets`; the columns of each registry are here. Formats are
+in docs/FORMATS.md.
 """
 
 from __future__ import annotations
 
-from dualrandom.registry._columns import COLUMNS, KINDS, REGISTRY_KINDS, Column
+from dualrandom.registry._columns import COLUMNS, KINDS, REGISTRY_KINDS
 from dualrandom.registry._import import ImportSummary, import_registry
 from dualrandom.registry._overview import COUNTED_BY, list_versions, registry_counts
-from dualrandom.registry._problems import PROBLEM_HEADERS, write_problems_csv
 from dualrandom.registry._read import Progress
 from dualrandom.registry.diff import HIDDEN_FIELDS, RowChange, VersionDiff, version_diff
 from dualrandom.registry.items import ItemsSummary, import_items
@@ -34,9 +34,7 @@ __all__ = [
     "COUNTED_BY",
     "HIDDEN_FIELDS",
     "KINDS",
-    "PROBLEM_HEADERS",
     "REGISTRY_KINDS",
-    "Column",
     "ImportSummary",
     "ItemsSummary",
     "Progress",
@@ -54,5 +52,4 @@ __all__ = [
     "registry_counts",
     "registry_digest",
     "version_diff",
-    "write_problems_csv",
 ]

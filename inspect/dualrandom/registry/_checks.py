@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from dualrandom.registry._batches import Batch
 from dualrandom.registry._columns import ROW_KEYS
 from dualrandom.registry._uscc import uscc_problems
+from dualrandom.sheets import Batch, Reason, in_the_future
 
 __all__ = ["Check", "Context", "Unique", "checks_for"]
 
@@ -76,18 +76,23 @@ class Unique:
         if first == row:
             return
         shown = " / ".join(key) if isinstance(key, tuple) else str(key)
-        what = "key" if isinstance(key, tuple) else batch.label(self.key[0])
-        batch.problem(index, self.key[0], f"repeats the {what} of row {first}", shown)
+        if isinstance(key, tuple):
+            zh_what, en_what = "键（" + " + ".join(map(batch.label, self.key)) + "）", "key"
+        else:
+            zh_what = en_what = batch.label(self.key[0])
+        repeats = Reason(f"与第 {first} 行的{zh_what}重复", f"repeats the {en_what} of row {first}")
+        batch.problem(index, self.key[0], repeats, shown)
         if key not in self.reported:  # the first row of the pair, once
             self.reported.add(key)
-            batch.problem(index, self.key[0], f"is repeated on row {row}", shown, row=first)
+            repeated = Reason(f"在第 {row} 行重复出现", f"is repeated on row {row}")
+            batch.problem(index, self.key[0], repeated, shown, row=first)
 
 
 def _complete(key: Any) -> bool:
     return all(key) if isinstance(key, tuple) else bool(key)
 
 
-def _flag(batch: Batch, column: str, reasons: dict[Any, str]) -> None:
+def _flag(batch: Batch, column: str, reasons: dict[Any, Reason]) -> None:
     """Report every cell of ``column`` whose value has a reason in ``reasons``.
 
     The checks below judge each distinct value once, so a column of a
@@ -112,7 +117,7 @@ def uscc_ids(batch: Batch) -> None:
 
 
 def not_after(column: str, today: date) -> Check:
-    reason = f"is in the future (today is {today.isoformat()})"
+    reason = in_the_future(today)
 
     def check(batch: Batch) -> None:
         late = {day for day in set(batch.values[column]) if day is not None and day > today}
@@ -139,15 +144,21 @@ def known_departments(column: str, departments: frozenset[str]) -> Check:
     return check
 
 
-def _unknown_departments(codes: list[str]) -> str:
+def _unknown_departments(codes: list[str]) -> Reason:
     listed = ", ".join(codes)
-    return f"names unknown department {listed}; import departments.csv first or correct the code"
+    return Reason(
+        f"部门 {listed} 不存在；请先导入 departments.csv，或更正部门代码",
+        f"names unknown department {listed}; import departments.csv first or correct the code",
+    )
+
+
+_REGISTRY_NAMES = {"objects": "检查对象名录库", "inspectors": "执法检查人员名录库"}
 
 
 def registered(column: str, kind: str, context: Context) -> Check:
     """Ids in ``column`` must be in the ``kind`` registry, now (gone or not) or
     written earlier in the same transaction."""
-    reason = f"is not in the {kind} registry"
+    reason = Reason(f"不在{_REGISTRY_NAMES[kind]}中", f"is not in the {kind} registry")
 
     def check(batch: Batch) -> None:
         ids = set(batch.values[column]) - {None, ""}
@@ -164,6 +175,8 @@ def in_order(start: str, end: str) -> Check:
             zip(batch.values[start], batch.values[end], strict=True)
         ):
             if first is not None and last is not None and last < first:
-                batch.problem(index, end, f"is before {batch.label(start)} {first.isoformat()}")
+                label, day = batch.label(start), first.isoformat()
+                reason = Reason(f"早于{label} {day}", f"is before {label} {day}")
+                batch.problem(index, end, reason)
 
     return check

@@ -8,7 +8,6 @@ cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
@@ -22,12 +21,12 @@ from dualrandom.core.model import (
     Relation,
     RiskClass,
 )
-from dualrandom.registry._fields import (
+from dualrandom.sheets import (
     Choice,
     Code,
+    Column,
     DateRanges,
     Day,
-    Field,
     Flag,
     Industry,
     PositiveInt,
@@ -37,7 +36,7 @@ from dualrandom.registry._fields import (
     TextList,
 )
 
-__all__ = ["COLUMNS", "KINDS", "REGISTRY_KINDS", "ROW_KEYS", "Column", "header_lookup"]
+__all__ = ["COLUMNS", "KINDS", "REGISTRY_KINDS", "ROW_KEYS"]
 
 # The founding of the People's Republic: no registered entity is older.
 EARLIEST_ESTABLISHED = date(1949, 10, 1)
@@ -52,40 +51,13 @@ RELATION_WORDS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
-    """One column: its English and Chinese headers, other accepted headers, its parser.
-
-    ``attribute`` is the name of the database column and record field when it
-    differs from the English header (``id`` is stored as ``object_id``).
-    """
-
-    name: str
-    chinese: str
-    field: Field
-    required: bool = False
-    also: tuple[str, ...] = ()
-    attribute: str = ""
-
-    @property
-    def target(self) -> str:
-        return self.attribute or self.name
-
-    @property
-    def headers(self) -> tuple[str, ...]:
-        return (self.name, self.chinese, *self.also)
-
-    def label(self) -> str:
-        return f"{self.chinese} ({self.name})"
-
-
 def _values(enum: type[StrEnum]) -> list[str]:
     return [str(member) for member in enum]
 
 
 DEPARTMENTS = (
     Column("code", "部门代码", Code(), required=True),
-    Column("name", "部门名称", Text(100), required=True),
+    Column("name", "部门名称", Text(100, name=True), required=True),
     Column("level", "层级", Choice(DEPARTMENT_LEVELS), required=True),
 )
 
@@ -99,7 +71,7 @@ OBJECTS = (
             default="uscc",
         ),
     ),
-    Column("name", "名称", Text(200), required=True, also=("企业名称",)),
+    Column("name", "名称", Text(200, name=True), required=True, also=("企业名称",)),
     Column("type", "类型", Choice(_values(ObjectType)), required=True, also=("主体类型",)),
     Column("industry", "行业代码", Industry(), required=True, also=("国民经济行业分类",)),
     Column("district", "片区", Text(50, memo=True), required=True, also=("所属区域",)),
@@ -113,13 +85,13 @@ OBJECTS = (
     Column("departments", "监管部门", TextList(32, element=Code())),
     Column("tags", "标签", TextList(50)),
     Column("last_inspected", "上次检查日期", Day()),
-    Column("legal_representative", "法定代表人", Text(50)),
+    Column("legal_representative", "法定代表人", Text(50, name=True)),
     Column("phone", "联系电话", Text(30)),
 )
 
 INSPECTORS = (
     Column("cert_no", "执法证号", Text(32), required=True),
-    Column("name", "姓名", Text(50), required=True),
+    Column("name", "姓名", Text(50, name=True), required=True),
     Column("department", "所属部门", Code(), required=True, also=("部门",)),
     Column("post", "职务", Text(50, memo=True)),
     Column("specialties", "专业领域", TextList(50), also=("专管类型",)),
@@ -152,7 +124,7 @@ CONFLICTS = (
 
 ITEMS = (
     Column("code", "事项编码", Code(), required=True),
-    Column("name", "抽查事项", Text(200), required=True),
+    Column("name", "抽查事项", Text(200, name=True), required=True),
     Column("sub_item", "抽查子项", Text(200)),
     Column("legal_basis", "检查依据", Text(2000), required=True),
     Column("department", "检查主体", Code(), required=True),
@@ -184,12 +156,3 @@ ROW_KEYS = {
 REGISTRY_KINDS = ("departments", "objects", "inspectors", "conflicts")
 KINDS = (*REGISTRY_KINDS, "items")
 
-
-def header_lookup(columns: tuple[Column, ...]) -> dict[str, Column]:
-    """Every accepted header, English ones also in lower case, to its column."""
-    lookup: dict[str, Column] = {}
-    for column in columns:
-        for header in column.headers:
-            lookup[header] = column
-            lookup[header.lower()] = column
-    return lookup

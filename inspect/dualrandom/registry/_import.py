@@ -18,14 +18,20 @@ from dualrandom import audit
 from dualrandom.core.canonical import ObjectColumns, ObjectSnapshotBuilder
 from dualrandom.core.model import DepartmentRecord
 from dualrandom.errors import NotFoundError
-from dualrandom.registry._batches import Batch
 from dualrandom.registry._checks import Context
 from dualrandom.registry._columns import COLUMNS, REGISTRY_KINDS
 from dualrandom.registry._pipeline import CheckFailed, CheckingProcess
 from dualrandom.registry._read import Progress, check_file, context_for
-from dualrandom.registry._source import Source, guess_source, hashed, open_source
 from dualrandom.registry._store import Counts, VersionWriter, larger_page_cache
 from dualrandom.registry.snapshot import registry_digest
+from dualrandom.sheets import (
+    MAX_UNPACKED_BYTES,
+    Batch,
+    Source,
+    guess_source,
+    hashed,
+    open_source,
+)
 from dualrandom.tables import DepartmentRow, RegistryVersionRow
 
 __all__ = ["ImportSummary", "import_registry"]
@@ -61,6 +67,7 @@ def import_registry(
     partial: bool = False,
     progress: Progress | None = None,
     at: datetime | None = None,
+    max_unpacked: int = MAX_UNPACKED_BYTES,
     actor: str = "cli",
 ) -> ImportSummary:
     """Check ``path`` and store it as the next version of the ``kind`` registry.
@@ -69,10 +76,14 @@ def import_registry(
     is an error). A full import marks every object missing from the file as
     gone; ``partial`` only adds or updates the rows given. Departments are
     simply added or updated. Raises ValidationError with every problem in the
-    file, having written nothing the caller's transaction will keep.
+    file, having written nothing the caller's transaction will keep; a workbook
+    that unpacks to more than ``max_unpacked`` bytes is refused unread.
     """
     if kind not in REGISTRY_KINDS:
-        raise NotFoundError(f"unknown registry {kind!r}; one of: {', '.join(REGISTRY_KINDS)}")
+        known = ", ".join(REGISTRY_KINDS)
+        raise NotFoundError(
+            f"没有名为 {kind} 的名录库；可选：{known}", f"unknown registry {kind!r}; one of: {known}"
+        )
     size = path.stat().st_size if path.is_file() else 0
     with (
         _closing(CheckingProcess.start(kind, size)) as checker,
@@ -82,7 +93,7 @@ def import_registry(
         # With a second process, a CSV file is read as soon as its encoding is
         # guessed; it is hashed (and the guess confirmed) meanwhile.
         guessed = guess_source(path) if checker is not None else None
-        source = guessed or open_source(path)
+        source = guessed or open_source(path, max_unpacked=max_unpacked)
         number = _next_number(session, kind)
         if kind == "departments":
             rows, counts = _import_departments(session, source, today, progress)

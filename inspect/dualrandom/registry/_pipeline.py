@@ -37,12 +37,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from dualrandom.errors import ValidationError
-from dualrandom.registry._batches import Batch
 from dualrandom.registry._checks import Context, Unique, checks_for
 from dualrandom.registry._columns import COLUMNS, ROW_KEYS
-from dualrandom.registry._fields import Day
 from dualrandom.registry._read import Progress, check_file
-from dualrandom.registry._source import Source
+from dualrandom.sheets import Batch, Day, Source
 
 __all__ = ["PIPELINE_MIN_BYTES", "CheckFailed", "CheckingProcess", "serve"]
 

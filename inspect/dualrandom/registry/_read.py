@@ -17,10 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualrandom.errors import Problem, ValidationError
-from dualrandom.registry._batches import Batch, batches, read_header
 from dualrandom.registry._checks import Check, Context, checks_for
 from dualrandom.registry._columns import COLUMNS
-from dualrandom.registry._source import Source, read_table
+from dualrandom.sheets import Batch, Source, read_sheet
 from dualrandom.tables import DepartmentRow, InspectorRow, ObjectRow
 
 __all__ = ["MAX_PROBLEMS", "Progress", "check_file", "context_for"]
@@ -74,16 +73,12 @@ def check_file(
     ``checks`` replaces those of ``checks_for``; with ``first_problem`` the
     ValidationError comes with the first batch that has a problem (and lists
     only what was found so far)."""
-    columns = COLUMNS[kind]
-    table = read_table(source, BATCH_ROWS, _bytes_progress(progress, source.size))
-    if table is None:
-        raise ValidationError([Problem(source.name, None, "", "", "is empty: no header row")])
-    cells, chunks = table
-    header, problems = read_header(source.name, cells, columns)
+    sheet = read_sheet(source, COLUMNS[kind], BATCH_ROWS, _bytes_progress(progress, source.size))
+    problems = sheet.problems
     if checks is None:
         checks = checks_for(kind, context)
     count = 0
-    for batch in batches(source.name, header, columns, chunks):
+    for batch in sheet.batches:
         count += len(batch)
         for check in checks:
             check(batch)
@@ -107,8 +102,14 @@ def _bytes_progress(progress: Progress | None, total: int) -> Callable[[int], No
 
 
 def _stopped(file: str, row: int) -> Problem:
-    reason = f"checking stopped after {MAX_PROBLEMS} problems; fix these and import again"
-    return Problem(file, row, "", "", reason)
+    return Problem(
+        file,
+        row,
+        "",
+        "",
+        f"已发现 {MAX_PROBLEMS} 处问题，停止检查；请先改正这些问题再导入",
+        f"checking stopped after {MAX_PROBLEMS} problems; fix these and import again",
+    )
 
 
 def _in_file_order(problems: Iterable[Problem]) -> list[Problem]:

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from dualrandom.sheets import Reason
+
 __all__ = ["uscc_problems"]
 
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -27,22 +29,29 @@ _LENGTH = 18
 _VALUES = np.full(256, -1, dtype=np.int64)
 _VALUES[[ord(ch) for ch in _ALPHABET]] = np.arange(len(_ALPHABET))
 
-BAD_LENGTH = "is not 18 characters long, as a unified social credit code is"
-BAD_CHARACTERS = (
+BAD_LENGTH = Reason(
+    "不是 18 位：统一社会信用代码为 18 位",
+    "is not 18 characters long, as a unified social credit code is",
+)
+BAD_CHARACTERS = Reason(
+    "不是统一社会信用代码：前 8 位为数字，其后为数字或除 I、O、S、V、Z 以外的大写字母",
     "is not a unified social credit code: 8 digits, then digits or capital "
-    "letters other than I, O, S, V, Z"
+    "letters other than I, O, S, V, Z",
 )
 
 
-def _bad_check(expected: str) -> str:
-    return f"has a wrong check character (the last one would be {expected}); is the code mistyped?"
+def _bad_check(expected: str) -> Reason:
+    return Reason(
+        f"校验码错误（按前 17 位，最后一位应为 {expected}）；代码是否录入有误？",
+        f"has a wrong check character (the last one would be {expected}); is the code mistyped?",
+    )
 
 
-def uscc_problems(codes: Sequence[str]) -> list[tuple[int, str]]:
+def uscc_problems(codes: Sequence[str]) -> list[tuple[int, Reason]]:
     """The index and the reason of every code in ``codes`` that is not a valid USCC."""
     if codes and set(map(len, codes)) == {_LENGTH} and "".join(codes).isascii():
         return sorted(_check_characters(codes, range(len(codes))))  # the usual case, at C speed
-    problems: list[tuple[int, str]] = []
+    problems: list[tuple[int, Reason]] = []
     shaped: list[int] = []
     for index, code in enumerate(codes):
         if len(code) != _LENGTH or not code.isascii():
@@ -54,7 +63,7 @@ def uscc_problems(codes: Sequence[str]) -> list[tuple[int, str]]:
     return sorted(problems)
 
 
-def _check_characters(codes: Sequence[str], indexes: Sequence[int]) -> list[tuple[int, str]]:
+def _check_characters(codes: Sequence[str], indexes: Sequence[int]) -> list[tuple[int, Reason]]:
     every = isinstance(indexes, range) and len(indexes) == len(codes)
     raw = "".join(codes if every else [codes[i] for i in indexes]).encode("ascii")
     values = _VALUES[np.frombuffer(raw, dtype=np.uint8).reshape(-1, _LENGTH)]

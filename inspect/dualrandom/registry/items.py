@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 
 from dualrandom.core.model import ItemRecord
 from dualrandom.errors import Problem, ValidationError
-from dualrandom.registry._batches import Batch
 from dualrandom.registry._read import Progress, check_file, context_for
-from dualrandom.registry._source import open_source
 from dualrandom.rules.store import save_items
+from dualrandom.sheets import MAX_UNPACKED_BYTES, Batch, open_source
 
 __all__ = ["ItemsSummary", "import_items"]
 
@@ -51,10 +50,12 @@ def import_items(
     *,
     today: date,
     progress: Progress | None = None,
+    max_unpacked: int = MAX_UNPACKED_BYTES,
     actor: str = "cli",
 ) -> ItemsSummary:
-    """Check ``path`` and add or update its items; ValidationError lists every problem."""
-    source = open_source(path)
+    """Check ``path`` and add or update its items; ValidationError lists every problem.
+    A workbook that unpacks to more than ``max_unpacked`` bytes is refused unread."""
+    source = open_source(path, max_unpacked=max_unpacked)
     items: list[ItemRecord] = []
 
     def collect(batch: Batch) -> None:
@@ -87,7 +88,9 @@ def _items(batch: Batch) -> list[ItemRecord]:
                 )
             )
         except ValueError as exc:  # a rule of the record the cell checks do not cover
-            raise ValidationError(
-                [Problem(batch.file, batch.rows[index], "", values["code"][index], str(exc))]
-            ) from None
+            code = values["code"][index]
+            problem = Problem(
+                batch.file, batch.rows[index], "", code, f"事项不成立：{exc}", str(exc)
+            )
+            raise ValidationError([problem]) from None
     return items

@@ -21,7 +21,6 @@ from dualrandom.rules.check import (
     store_rules,
 )
 from dualrandom.rules.files import RuleSet, read_rules
-from dualrandom.rules.located import Located
 from dualrandom.rules.store import (
     Changes,
     StoredPlan,
@@ -32,6 +31,7 @@ from dualrandom.rules.store import (
     save_items,
     save_plans,
 )
+from dualrandom.tomlfile import Located
 
 __all__ = [
     "Changes",

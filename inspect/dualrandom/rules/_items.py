@@ -6,9 +6,9 @@ from typing import Any
 
 from dualrandom.core.model import METHODS, ItemClass, ItemRecord, nfc
 from dualrandom.errors import Problem
-from dualrandom.rules._read import Source, Table
-from dualrandom.rules.located import Located
+from dualrandom.rules._filter import object_filter
 from dualrandom.rules.schema import ITEM_KEYS, ITEMS_FILE_KEYS
+from dualrandom.tomlfile import Located, Source, Table
 
 __all__ = ["parse_items"]
 
@@ -48,7 +48,7 @@ def _item(table: Table) -> ItemRecord | None:
     specialty = table.text("specialty", max_len=50)
     ratio = table.ratio("ratio", required=True)
     max_per_year = table.integer("max_per_year", minimum=1)
-    scope = table.object_filter("scope")
+    scope = object_filter(table, "scope")
     if not table.ok or ratio is None:
         return None
     return table.build(

@@ -20,9 +20,8 @@ from dualrandom.core.model import (
     TeamRules,
 )
 from dualrandom.errors import Problem
-from dualrandom.rules._read import Source, Table
+from dualrandom.rules._filter import object_filter
 from dualrandom.rules._schedule import schedule_problem
-from dualrandom.rules.located import Located
 from dualrandom.rules.schema import (
     EXCLUSIONS_KEYS,
     PLAN_KEYS,
@@ -32,6 +31,7 @@ from dualrandom.rules.schema import (
     TEAM_KEYS,
     WINDOW_KEYS,
 )
+from dualrandom.tomlfile import Located, Source, Table
 
 __all__ = ["parse_plan"]
 
@@ -64,7 +64,7 @@ def parse_plan(
     schedule = _schedule(table, year, window)
     prepare = table.integer("prepare_days_before", default=_plan_default("prepare_days_before"))
     entropy = table.text("entropy", default=_plan_default("entropy"), choices=tuple(EntropySource))
-    scope = table.object_filter("scope")
+    scope = object_filter(table, "scope")
     strata = _strata(table)
     exclusions = _exclusions(table.table("exclusions", EXCLUSIONS_KEYS))
     team = _team(table.table("team", TEAM_KEYS), (department, *co_departments))
@@ -145,7 +145,7 @@ def _strata(plan: Table) -> tuple[Stratum, ...] | None:
 
 def _stratum(table: Table) -> Stratum | None:
     name = table.text("name", required=True, max_len=50)
-    where = table.object_filter("where")
+    where = object_filter(table, "where")
     ratio = table.ratio("ratio", required=False)
     min_count = table.integer("min", default=0) or 0
     max_count = table.integer("max", minimum=1)

@@ -17,8 +17,6 @@ from sqlalchemy.orm import Session
 
 from dualrandom.core.model import ItemRecord, ObjectFilter, Plan
 from dualrandom.errors import Problem, RulesError
-from dualrandom.rules._locate import KeyPath
-from dualrandom.rules._read import hint
 from dualrandom.rules.files import (
     ITEMS_FILE,
     RuleSet,
@@ -26,7 +24,6 @@ from dualrandom.rules.files import (
     read_plan_text,
     read_rules,
 )
-from dualrandom.rules.located import Located
 from dualrandom.rules.store import (
     NO_DEPARTMENTS,
     Changes,
@@ -36,6 +33,7 @@ from dualrandom.rules.store import (
     stored_ids,
 )
 from dualrandom.tables import DepartmentRow
+from dualrandom.tomlfile import KeyPath, Located, hint
 
 __all__ = [
     "LoadReport",

@@ -13,8 +13,7 @@ from dualrandom.core.model import ItemRecord, Plan
 from dualrandom.errors import NotFoundError, Problem
 from dualrandom.rules._items import parse_items
 from dualrandom.rules._plans import parse_plan
-from dualrandom.rules._read import parse_toml
-from dualrandom.rules.located import Located
+from dualrandom.tomlfile import Located, parse_toml
 
 __all__ = [
     "ITEMS_FILE",

@@ -33,8 +33,8 @@ from dualrandom.core.plan_json import (
     plan_to_json,
 )
 from dualrandom.errors import IntegrityError, NotFoundError, Problem, RulesError
-from dualrandom.rules._read import hint
 from dualrandom.tables import DepartmentRow, ItemRow, PlanRow
+from dualrandom.tomlfile import hint
 
 __all__ = [
     "NO_DEPARTMENTS",

@@ -5,7 +5,7 @@
   covers (a new release follows each State Council notice).
 - ``rules/calendar.toml`` holds years the State Council has announced that
   the installed package does not know yet (docs/FORMATS.md). It is read with
-  the rules' strict TOML reader, so every problem comes with its file, line
+  the strict TOML reader of :mod:`dualrandom.tomlfile`, so every problem comes with its file, line
   and key, and one bad key never hides another.
 """
 
@@ -21,7 +21,7 @@ import chinese_calendar
 from chinese_calendar import constants
 
 from dualrandom.errors import NotFoundError, Problem, ValidationError
-from dualrandom.rules._read import Table, parse_toml
+from dualrandom.tomlfile import Table, parse_toml
 from dualrandom.workdays._model import YearDays, build_year
 
 __all__ = ["NoticeYear", "package_source", "package_years", "read_calendar_file"]

@@ -89,7 +89,13 @@ def load_items_file() -> Response | tuple[str, int]:
         else:
             path = saved_upload(upload, "items")
             try:
-                summary = import_items(session, path, today=today(), actor=actor)
+                summary = import_items(
+                    session,
+                    path,
+                    today=today(),
+                    actor=actor,
+                    max_unpacked=settings().imports.max_unpacked_bytes,
+                )
             finally:
                 path.unlink(missing_ok=True)
             added, changed = len(summary.added), len(summary.changed)

@@ -20,6 +20,7 @@ from dualrandom.console.forms import ActionForm, RegistryForm
 from dualrandom.console.pages.common import problem_rows, saved_upload
 from dualrandom.console.templating import KIND_LABELS
 from dualrandom.console.web import db, fail, now, settings, today
+from dualrandom.draws import prepared_draws_outdated
 from dualrandom.errors import UserError, ValidationError
 from dualrandom.registry import (
     REGISTRY_KINDS,
@@ -34,6 +35,7 @@ bp = Blueprint("registries", __name__, url_prefix="/registries")
 
 _READERS = ("admin", "operator", "reviewer", "auditor")
 _UPLOADS = "registry"
+_COMMITTED = ("objects", "inspectors", "conflicts")  # what a prepared draw commits to
 _TOKEN = re.compile(r"tmp[a-z0-9_]{4,20}\.(csv|xlsx|txt|tsv)")
 
 
@@ -77,6 +79,7 @@ def _check_page(kind: str, **given: Any) -> str:
         "token": "",
         "partial": False,
         "confirm": None,
+        "outdated": [],
     }
     return render_template("registry_check.html", kind=kind, **(values | given))
 
@@ -102,7 +105,9 @@ def check(kind: str) -> str | tuple[str, int]:
             partial=form.partial.data,
             at=now(),
             actor=current_user().username,
+            max_unpacked=settings().imports.max_unpacked_bytes,
         )
+        outdated = prepared_draws_outdated(db(), kind, summary.digest) if kind in _COMMITTED else []
     except ValidationError as exc:
         path.unlink(missing_ok=True)
         return _check_page(
@@ -122,6 +127,7 @@ def check(kind: str) -> str | tuple[str, int]:
         token=path.name,
         partial=form.partial.data,
         confirm=ActionForm(),
+        outdated=outdated,
         errors={},
     )
 
@@ -144,6 +150,7 @@ def import_(kind: str) -> Response | tuple[str, int]:
             partial=partial,
             at=now(),
             actor=current_user().username,
+            max_unpacked=settings().imports.max_unpacked_bytes,
         )
     except UserError as exc:
         fail()

@@ -20,18 +20,9 @@ from datetime import date, datetime, time
 from fractions import Fraction
 from typing import Any, TypeVar
 
-from dualrandom.core.model import (
-    FILTER_KEYS,
-    LISTS,
-    ObjectFilter,
-    ObjectStatus,
-    ObjectType,
-    RiskClass,
-    nfc,
-    parse_ratio,
-)
+from dualrandom.core.model import nfc, parse_ratio
 from dualrandom.errors import Problem
-from dualrandom.rules._locate import KeyPath, Locator, key_label
+from dualrandom.tomlfile._locate import KeyPath, Locator, key_label
 
 __all__ = ["Source", "Table", "hint", "parse_toml", "show"]
 
@@ -351,42 +342,3 @@ class Table:
             else:
                 self.fail((key, index), element, f"must be a table, not {_toml_type(element)}")
         return result
-
-    def object_filter(self, key: str) -> ObjectFilter:
-        """An object filter: each key an array of accepted values (docs/FORMATS.md)."""
-        table = self.table(key, FILTER_KEYS)
-        clauses: dict[str, tuple[str, ...]] = {}
-        for filter_key in FILTER_KEYS:
-            if table.data.get(filter_key) == []:
-                table.fail(filter_key, [], "must list at least one value (or leave the key out)")
-            values = table.texts(filter_key, max_len=50)
-            for index, value in enumerate(values):
-                reason = _filter_value_problem(filter_key, value)
-                if reason:
-                    table.fail((filter_key, index), value, reason)
-            if values:
-                clauses[filter_key] = values
-        self.ok = self.ok and table.ok
-        return ObjectFilter.of(clauses) if table.ok else ObjectFilter()
-
-
-_INDUSTRY_PREFIX = re.compile(r"[A-T][0-9]{0,4}\Z")
-_FILTER_CHOICES: dict[str, tuple[str, ...]] = {
-    "type": tuple(ObjectType),
-    "status": tuple(ObjectStatus),
-    "risk_class": tuple(RiskClass),
-    "list": tuple(sorted(LISTS)),
-}
-
-
-def _filter_value_problem(key: str, value: str) -> str | None:
-    """Why ``value`` can never match an object's ``key``, or None when it can.
-
-    Department codes are checked against the database later (rules check).
-    """
-    choices = _FILTER_CHOICES.get(key)
-    if choices and value not in choices:
-        return f"is not one of {', '.join(choices)}{hint(value, choices, list_known=False)}"
-    if key == "industry" and not _INDUSTRY_PREFIX.match(value):
-        return "is not a GB/T 4754 industry code prefix: a section letter A-T and up to 4 digits"
-    return None

@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from dualrandom.rules._locate import Locator, key_label
+from dualrandom.tomlfile import Locator, key_label
 
 SOURCE = '''\
 # a comment with = and [brackets]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from dualrandom.errors import NotFoundError, ValidationError
-from dualrandom.registry._source import open_source, read_chunks
+from dualrandom.sheets import open_source, read_chunks
 from tests.registry.conftest import write_csv, write_xlsx
 
 ROWS = [["部门代码", "部门名称", "层级"], ["SCJG", "盘锦市市场监督管理局", "市"]]
@@ -41,7 +41,8 @@ def test_bytes_that_are_neither_utf8_nor_gb18030_are_rejected(tmp_path: Path) ->
     with pytest.raises(ValidationError) as caught:
         open_source(path)
     (problem,) = caught.value.problems
-    assert problem.row == 2 and "neither UTF-8 nor GB18030" in problem.reason
+    assert problem.row == 2 and "neither UTF-8 nor GB18030" in problem.reason_en
+    assert "既不是 UTF-8 也不是 GB18030" in problem.reason
 
 
 def test_the_hash_is_of_the_file_bytes(tmp_path: Path) -> None:
@@ -116,10 +117,9 @@ def test_read_table_cuts_and_reads_as_read_chunks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str, block: int
 ) -> None:
     """The fast CSV path gives the rows, chunks and errors of the csv module."""
-    from dualrandom.registry import _source
-    from dualrandom.registry._source import read_table
+    from dualrandom.sheets import Columns, _csv, read_table
 
-    monkeypatch.setattr(_source, "_BLOCK_CHARS", block)
+    monkeypatch.setattr(_csv, "_BLOCK_CHARS", block)
     path = tmp_path / "t.csv"
     path.write_bytes(content.encode("utf-8"))
     source = open_source(path)
@@ -128,14 +128,14 @@ def test_read_table_cuts_and_reads_as_read_chunks(
         try:
             return ("rows", read())
         except ValidationError as exc:
-            return ("problems", [(p.row, p.reason) for p in exc.problems])
+            return ("problems", [(p.row, p.reason, p.reason_en) for p in exc.problems])
 
     def table() -> list[list[list[str]]]:
         found = read_table(source, 2)
         if found is None:
             return []
         header, chunks = found
-        rows = [c.rows() if isinstance(c, _source.Columns) else c for c in chunks]
+        rows = [c.rows() if isinstance(c, Columns) else c for c in chunks]
         return [[header, *rows[0]], *rows[1:]] if rows else [[header]]
 
     assert outcome(table) == outcome(lambda: list(read_chunks(source, 2)))

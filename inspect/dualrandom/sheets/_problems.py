@@ -1,4 +1,6 @@
-"""Every problem of a failed import as a CSV file a clerk can open in Excel."""
+"""Every problem of a failed import as a CSV file a clerk can open in Excel.
+
+The reason is in Chinese, for the clerk, and in English in the next column."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from dualrandom.errors import Problem
 
 __all__ = ["PROBLEM_HEADERS", "write_problems_csv"]
 
-PROBLEM_HEADERS = ("文件", "行", "列", "值", "原因")
+PROBLEM_HEADERS = ("文件", "行", "列", "值", "原因", "原因（英文）")
 
 # Excel runs a cell that starts with one of these as a formula; a value from
 # an untrusted file must not (CSV injection), so such a cell gets a leading '.
@@ -28,4 +30,5 @@ def write_problems_csv(problems: Iterable[Problem], path: Path) -> None:
         writer.writerow(PROBLEM_HEADERS)
         for p in problems:
             row = "" if p.row is None else str(p.row)
-            writer.writerow([_cell(p.file), row, _cell(p.column), _cell(p.value), _cell(p.reason)])
+            cells = (p.file, row, p.column, p.value, p.reason, p.reason_en)
+            writer.writerow([_cell(cell) for cell in cells])

@@ -1,4 +1,4 @@
-"""A value read from a rules file, with the place it was read from."""
+"""A value read from a TOML file, with the place it was read from."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any, Generic, TypeVar
 
 from dualrandom.core.model import nfc
 from dualrandom.errors import Problem
-from dualrandom.rules._locate import KeyPath
-from dualrandom.rules._read import Source
+from dualrandom.tomlfile._locate import KeyPath
+from dualrandom.tomlfile._table import Source
 
 __all__ = ["Located"]
 

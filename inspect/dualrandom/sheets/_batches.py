@@ -1,4 +1,4 @@
-"""A registry file read as batches of rows, column by column.
+"""A spreadsheet read as batches of rows, column by column.
 
 Working on a few thousand rows at a time keeps memory flat however large the
 file is, and working on whole columns lets each distinct text of a
@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dualrandom.errors import Problem
-from dualrandom.registry._columns import Column, header_lookup
-from dualrandom.registry._fields import Invalid, Parsed
-from dualrandom.registry._source import Columns
+from dualrandom.sheets._columns import Column, header_lookup
+from dualrandom.sheets._csv import Columns
+from dualrandom.sheets._fields import Invalid, Parsed
+from dualrandom.sheets._reason import Reason, shown
+from dualrandom.sheets._workbook import LostDigits
 
 __all__ = ["Batch", "Header", "batches", "read_header"]
 
@@ -49,24 +51,39 @@ def read_header(
         if not text:
             blank.append(position)
         elif column is None:
-            problems.append(Problem(file, 1, text, text, _unknown(text, lookup)))
+            problems.append(Problem(file, 1, shown(text), shown(text), *_unknown(text, lookup)))
         elif column.name in positions:
-            reason = f"repeats column {column.label()}, already given as {written[column.name]!r}"
-            problems.append(Problem(file, 1, text, text, reason))
+            first = written[column.name]
+            reason = Reason(
+                f"与已有的列“{first}”重复，两者都是 {column.label()}",
+                f"repeats column {column.label()}, already given as {first!r}",
+            )
+            problems.append(Problem(file, 1, text, text, *reason))
         else:
             positions[column.name], written[column.name] = position, text
     problems += [
-        Problem(file, 1, column.chinese, "", f"the required column {column.label()} is missing")
+        Problem(
+            file,
+            1,
+            column.chinese,
+            "",
+            f"缺少必填的列 {column.label()}",
+            f"the required column {column.label()} is missing",
+        )
         for column in columns
         if column.required and column.name not in positions
     ]
     return Header(positions, written, len(cells), tuple(blank)), problems
 
 
-def _unknown(text: str, lookup: dict[str, Column]) -> str:
+def _unknown(text: str, lookup: dict[str, Column]) -> Reason:
     guess = difflib.get_close_matches(text, list(lookup), n=1, cutoff=0.5)
-    hint = f"; did you mean {lookup[guess[0]].label()}?" if guess else ""
-    return f"is not a known column{hint}"
+    if not guess:
+        return Reason("不是可识别的列名", "is not a known column")
+    label = lookup[guess[0]].label()
+    return Reason(
+        f"不是可识别的列名；您是否要写 {label}？", f"is not a known column; did you mean {label}?"
+    )
 
 
 @dataclass(slots=True)
@@ -85,14 +102,20 @@ class Batch:
         return len(self.rows)
 
     def problem(
-        self, index: int, column: str, reason: str, value: str | None = None, row: int | None = None
+        self,
+        index: int,
+        column: str,
+        reason: Reason,
+        value: str | None = None,
+        row: int | None = None,
     ) -> None:
         """Record a problem with the cell of ``column`` in the ``index``-th row of the batch
-        (or, for a pair of rows, in an earlier ``row``)."""
+        (or, for a pair of rows, in an earlier ``row``). The value is shown with its
+        control characters written out (:func:`shown`)."""
         cells = self.cells.get(column)
         text = value if value is not None else (cells[index].strip() if cells else "")
         where = self.rows[index] if row is None else row
-        self.problems.append(Problem(self.file, where, self.label(column), text, reason))
+        self.problems.append(Problem(self.file, where, self.label(column), shown(text), *reason))
 
     def label(self, column: str) -> str:
         """The header as written in the file; the Chinese header for an absent column."""
@@ -104,12 +127,24 @@ class Batch:
 class ColumnParser:
     """Parses one column of every batch of one file, remembering distinct texts."""
 
-    def __init__(self, column: Column) -> None:
+    def __init__(self, column: Column, workbook: bool = False) -> None:
         self.column = column
+        self.workbook = workbook
         self.known: dict[str, Any] = {}
-        self.bad: dict[str, str] = {}
+        self.bad: dict[str, Reason] = {}
 
     def parse(self, cells: Sequence[str]) -> Parsed:
+        values, failures = self._parse(cells)
+        if self.workbook:
+            lost = [i for i, cell in enumerate(cells) if type(cell) is LostDigits]
+            if lost:
+                for i in lost:
+                    values[i] = None
+                failures = [(i, r) for i, r in failures if i not in lost]
+                failures += [(i, LostDigits.REASON) for i in lost]
+        return values, failures
+
+    def _parse(self, cells: Sequence[str]) -> Parsed:
         field = self.column.field
         if not field.memo:
             return field.parse_many(cells, self.column.required)
@@ -135,12 +170,16 @@ def batches(
     columns: tuple[Column, ...],
     chunks: Iterable[list[list[str]] | Columns],
     first_row: int = 2,
+    *,
+    workbook: bool = False,
 ) -> Iterator[Batch]:
     """Parse chunks of consecutive data rows, the first being ``first_row``; skip blank rows.
 
-    A chunk is a list of rows, or :class:`Columns` (rows as wide as the header)."""
+    A chunk is a list of rows, or :class:`Columns` (rows as wide as the header).
+    From a ``workbook``, a cell that was a number too long for Excel
+    (:class:`LostDigits`) is a problem of its own, and no other check sees it."""
     by_name = {column.name: column for column in columns}
-    parsers = [ColumnParser(column) for column in columns]
+    parsers = [ColumnParser(column, workbook) for column in columns]
     number = first_row
     for chunk in chunks:
         by_position: Sequence[Sequence[str]]
@@ -198,7 +237,8 @@ def _fill(batch: Batch, by_position: Sequence[Sequence[str]], parsers: list[Colu
     for position in batch.header.blank:
         for index, cell in enumerate(by_position[position]):
             if cell.strip():
-                batch.problem(index, f"(column {position + 1})", "has no header", cell)
+                where = _column_label(position)
+                batch.problem(index, where, Reason("此列没有表头", "has no header"), cell)
     for parser in parsers:
         name = parser.column.name
         if name not in batch.header.positions:
@@ -218,9 +258,15 @@ def _fit(batch: Batch, index: int, cells: list[str], width: int) -> list[str]:
     if len(cells) > width:
         extra = [cell for cell in cells[width:] if cell.strip()]
         if extra:
-            reason = (
-                f"is beyond the last column: the row has {len(cells)} cells, the header {width}"
+            reason = Reason(
+                f"超出最后一列：此行有 {len(cells)} 个单元格，表头只有 {width} 个",
+                f"is beyond the last column: the row has {len(cells)} cells, the header {width}",
             )
-            batch.problem(index, f"(column {width + 1})", reason, extra[0])
+            batch.problem(index, _column_label(width), reason, extra[0])
         return cells[:width]
     return cells
+
+
+def _column_label(position: int) -> str:
+    """How a problem names a column that has no header: by its number."""
+    return f"第 {position + 1} 列 (column {position + 1})"

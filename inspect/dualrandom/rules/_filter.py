@@ -1,0 +1,58 @@
+"""Reading an object filter (a plan's or an item's ``scope``, a stratum's ``where``)."""
+
+from __future__ import annotations
+
+import re
+
+from dualrandom.core.model import (
+    FILTER_KEYS,
+    LISTS,
+    ObjectFilter,
+    ObjectStatus,
+    ObjectType,
+    RiskClass,
+)
+from dualrandom.tomlfile import Table, hint
+
+__all__ = ["object_filter"]
+
+
+def object_filter(parent: Table, key: str) -> ObjectFilter:
+    """The filter at ``key`` of ``parent``: each key an array of accepted values
+    (docs/FORMATS.md). A problem marks ``parent`` not ``ok``."""
+    table = parent.table(key, FILTER_KEYS)
+    clauses: dict[str, tuple[str, ...]] = {}
+    for filter_key in FILTER_KEYS:
+        if table.data.get(filter_key) == []:
+            table.fail(filter_key, [], "must list at least one value (or leave the key out)")
+        values = table.texts(filter_key, max_len=50)
+        for index, value in enumerate(values):
+            reason = _filter_value_problem(filter_key, value)
+            if reason:
+                table.fail((filter_key, index), value, reason)
+        if values:
+            clauses[filter_key] = values
+    parent.ok = parent.ok and table.ok
+    return ObjectFilter.of(clauses) if table.ok else ObjectFilter()
+
+
+_INDUSTRY_PREFIX = re.compile(r"[A-T][0-9]{0,4}\Z")
+_FILTER_CHOICES: dict[str, tuple[str, ...]] = {
+    "type": tuple(ObjectType),
+    "status": tuple(ObjectStatus),
+    "risk_class": tuple(RiskClass),
+    "list": tuple(sorted(LISTS)),
+}
+
+
+def _filter_value_problem(key: str, value: str) -> str | None:
+    """Why ``value`` can never match an object's ``key``, or None when it can.
+
+    Department codes are checked against the database later (rules check).
+    """
+    choices = _FILTER_CHOICES.get(key)
+    if choices and value not in choices:
+        return f"is not one of {', '.join(choices)}{hint(value, choices, list_known=False)}"
+    if key == "industry" and not _INDUSTRY_PREFIX.match(value):
+        return "is not a GB/T 4754 industry code prefix: a section letter A-T and up to 4 digits"
+    return None
