@@ -130,9 +130,9 @@ def set_disabled(
     session: Session, username: str, disabled: bool, *, now: datetime, actor: str
 ) -> UserRow:
     """Disable (ending every session of the account) or enable an account."""
-    user = get_user(session, username)
-    if disabled and user.username == actor:
+    if disabled and username == actor:
         raise UserError("不能停用自己的账户", "you cannot disable your own account")
+    user = get_user(session, username)
     user.disabled, user.updated_at = disabled, now
     if disabled:
         end_sessions(session, user)
