@@ -97,7 +97,7 @@ def visit_views(
     """The visits of the draw ``row`` in visit order, reserve visits included;
     ``offset`` and ``limit`` page through a large one; ``numbers``, if given,
     keeps only those visits."""
-    _, items = parse_plan(draw_files(session, row.id)["plan.json"])
+    _, items = parse_plan(draw_files(session, row.id, ("plan.json",))["plan.json"])
     query = (
         select(DrawVisitRow, ObjectRow.name)
         .join(
