@@ -12,7 +12,7 @@ prepared and drawn with the real protocol; console accounts (argon2 at its
 production cost): an operator, a reviewer, and an inspector for each of the
 40 officers with the most visits. ``--reuse`` keeps a schema already set up.
 
-Load: gunicorn (``--workers`` processes of 4 threads each) serves
+Load: gunicorn (``--workers`` processes (2) of 4 threads each) serves
 ``dualrandom.console.wsgi:app`` on 127.0.0.1; ``--users`` threads (httpx, one
 client and one session each) sign in and, until the time is up, do what their
 role does, with a pause between requests (uniform, mean ``--think``, 1 s):
@@ -432,7 +432,7 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=50_000)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
         "--think",
         type=float,

@@ -11,6 +11,7 @@ from pathlib import Path
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import StrictUndefined
+from sqlalchemy.exc import IntegrityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dualrandom.app import App
@@ -18,6 +19,7 @@ from dualrandom.console import auth, web
 from dualrandom.console.pages import BLUEPRINTS
 from dualrandom.console.pages.common import install_errors
 from dualrandom.console.templating import register_filters
+from dualrandom.lifecycle import refresh_calendar
 
 __all__ = ["create_app"]
 
@@ -36,6 +38,17 @@ def _secret_key(path: Path) -> bytes:
         with os.fdopen(fd, "wb") as f:
             f.write(secrets.token_bytes(32))
     return path.read_bytes()
+
+
+def _seed_calendar(app: App, now: datetime) -> None:
+    """Load the working-day years the installed package knows, once, at start: the
+    pages then only read the calendar, and workers starting together do not race
+    to write it (the one that loses finds the years there)."""
+    try:
+        with app.transaction() as session:
+            refresh_calendar(session, app.settings.lifecycle, now=now)
+    except IntegrityError:
+        pass  # another worker loaded them first
 
 
 def create_app(
@@ -77,6 +90,7 @@ def create_app(
     install_errors(flask)
     for blueprint in BLUEPRINTS:
         flask.register_blueprint(blueprint)
+    _seed_calendar(app, (clock or _system_clock)())
     if settings.proxy_hops:
         hops = settings.proxy_hops
         flask.wsgi_app = ProxyFix(  # type: ignore[method-assign]
