@@ -166,3 +166,12 @@ def test_tampered_consistency_proofs_are_rejected(n: int) -> None:
 def test_consistency_proof_sizes_are_checked() -> None:
     with pytest.raises(ValueError, match="0 <= m <= n"):
         merkle.consistency_proof(LEAVES[:3], 4)
+
+
+def test_tree_builder_gives_the_mth_after_every_append() -> None:
+    builder = merkle.TreeBuilder()
+    assert builder.root() == mth([]) and builder.size == 0
+    for n in range(1, 21):
+        builder.append(LEAVES[n - 1])
+        assert builder.root() == mth(LEAVES[:n])
+        assert builder.size == n

@@ -45,6 +45,7 @@ TABLES = (
     "exclusions",
     "outside",
     "quotas",
+    "exclusions-public",  # committed at prepare too, so the public can check it (SPEC §17)
 )
 _SMALL = 64  # pieces with fewer rows are hashed row by row, not grouped
 

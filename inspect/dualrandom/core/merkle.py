@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "EMPTY_ROOT",
+    "TreeBuilder",
     "consistency_proof",
     "consistency_proof_from_hashes",
     "inclusion_proof",
@@ -76,6 +77,47 @@ def root(leaves: Sequence[bytes]) -> bytes:
     """MTH(D[n]) of the leaves (RFC 9162 §2.1.1)."""
     sha256 = hashlib.sha256
     return root_from_hashes([sha256(_LEAF + leaf).digest() for leaf in leaves])
+
+
+class TreeBuilder:
+    """MTH of leaves appended one at a time, in O(log n) memory (an append-only log).
+
+    It keeps the roots of the complete subtrees the leaves so far form (one
+    per 1-bit of the size, largest first); the tree's root folds them from
+    the right, which is RFC 9162's MTH because each left subtree is the
+    largest power of two that fits."""
+
+    __slots__ = ("_sizes", "_stack")
+
+    def __init__(self) -> None:
+        self._stack: list[bytes] = []
+        self._sizes: list[int] = []
+
+    @property
+    def size(self) -> int:
+        return sum(self._sizes)
+
+    def append(self, leaf: bytes) -> None:
+        self.append_hash(leaf_hash(leaf))
+
+    def append_hash(self, hashed: bytes) -> None:
+        """Append a leaf given by its leaf hash SHA-256(0x00 ‖ leaf)."""
+        stack, sizes = self._stack, self._sizes
+        stack.append(hashed)
+        sizes.append(1)
+        while len(sizes) > 1 and sizes[-1] == sizes[-2]:
+            right = stack.pop()
+            stack[-1] = hashlib.sha256(_NODE + stack[-1] + right).digest()
+            sizes.pop()
+            sizes[-1] *= 2
+
+    def root(self) -> bytes:
+        if not self._stack:
+            return EMPTY_ROOT
+        top = self._stack[-1]
+        for left in reversed(self._stack[:-1]):
+            top = node_hash(left, top)
+        return top
 
 
 def _subtree_roots(hashes: Sequence[bytes], start: int, end: int) -> bytes:

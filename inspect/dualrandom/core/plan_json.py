@@ -14,7 +14,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from dualrandom.core.encoding import ALGORITHM, check_text, sha256_hex
+from dualrandom.core.encoding import ALGORITHM, check_algorithm, check_text, sha256_hex
 from dualrandom.core.model import (
     Exclusions,
     ItemRecord,
@@ -139,22 +139,25 @@ def _dumps(document: Json) -> bytes:
     return text.encode("utf-8")
 
 
-def plan_canonical(plan: Plan, items: Mapping[str, ItemRecord]) -> bytes:
-    """The canonical JSON of ``plan`` with the records of the items it names."""
+def plan_canonical(
+    plan: Plan, items: Mapping[str, ItemRecord], algorithm: str = ALGORITHM
+) -> bytes:
+    """The canonical JSON of ``plan`` with the records of the items it names
+    (SPEC §4; DR-2 §17: the same document with ``"algorithm":"DR-2"``)."""
     missing = [code for code in plan.items if code not in items]
     if missing:
         raise NotFoundError(f"plan {plan.id!r} names unknown item(s): {', '.join(missing)}")
     return _dumps(
         {
-            "algorithm": ALGORITHM,
+            "algorithm": check_algorithm(algorithm),
             "items": [_item(items[code]) for code in sorted(plan.items)],
             "plan": _plan(plan),
         }
     )
 
 
-def plan_digest(plan: Plan, items: Mapping[str, ItemRecord]) -> str:
-    return sha256_hex(plan_canonical(plan, items))
+def plan_digest(plan: Plan, items: Mapping[str, ItemRecord], algorithm: str = ALGORITHM) -> str:
+    return sha256_hex(plan_canonical(plan, items, algorithm))
 
 
 def _filter_of(data: Json) -> ObjectFilter:
@@ -165,11 +168,13 @@ def _date(text: str) -> date:
     return date.fromisoformat(text)
 
 
-def parse_plan(data: bytes) -> tuple[Plan, dict[str, ItemRecord]]:
+def parse_plan(data: bytes, algorithm: str = ALGORITHM) -> tuple[Plan, dict[str, ItemRecord]]:
     """Inverse of :func:`plan_canonical`; refuses non-canonical bytes."""
     doc = json.loads(data.decode("utf-8"))
-    if doc.get("algorithm") != ALGORITHM:
-        raise ValueError(f"plan document is for algorithm {doc.get('algorithm')!r}, not DR-1")
+    if doc.get("algorithm") != check_algorithm(algorithm):
+        raise ValueError(
+            f"plan document is for algorithm {doc.get('algorithm')!r}, not {algorithm}"
+        )
     items = {
         i["code"]: ItemRecord(
             code=i["code"],
@@ -233,6 +238,6 @@ def parse_plan(data: bytes) -> tuple[Plan, dict[str, ItemRecord]]:
             mask_person_names=p["publication"]["mask_person_names"],
         ),
     )
-    if plan_canonical(plan, items) != data:
+    if plan_canonical(plan, items, algorithm) != data:
         raise ValueError("plan document is not in canonical form")
     return plan, items
