@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from dualrandom.core import DrawInputs, draw, prepare
 from dualrandom.core.model import HistoryRecord, ObjectRecord, Plan, Stratum
 from dualrandom.core.plan_json import plan_canonical
+from dualrandom.core.public import PublicView
 from dualrandom.core.public_check import BOUNDS, FULL, PublicCheck, public_check
 from dualrandom.core.result import DrawResult
 from dualrandom.core.tickets import target_ticket
@@ -295,6 +296,19 @@ def test_every_honest_draw_passes_the_public_check(inputs: DrawInputs, seed: byt
     assert {p.stratum for p in check.pools if p.check == FULL} == public
     in_public = sum(r.stratum in public for r in d.result.selected)
     assert in_public <= check.decided <= check.selected == len(d.result.selected)
+    view = PublicView(inputs.plan, inputs.items, inputs.objects)
+    assert all(len(view.facts(o).groups) <= 1 for o in inputs.objects)  # one pair of bounds each
+
+
+def test_strata_sharing_objects_are_one_group_so_bounds_reveal_no_class() -> None:
+    """In the vector plan 低风险 (A/B, any type) and 中高风险 (C/D of 企业/个体工商户)
+    have different filters but share every 企业: with a bound pair each, a 企业
+    drawn above 低风险's cutoff would be known to be C or D. They are one group."""
+    view = PublicView(PLAN, ITEMS, OBJECTS)
+    assert [g.strata for g in view.groups] == [("中高风险", "低风险")]
+    assert view.groups[0].field == '{"type":["个体工商户","企业"]};{}'
+    apart = PublicView(PLAN, ITEMS, [o for o in OBJECTS if str(o.type) == "农民专业合作社"])
+    assert [g.strata for g in apart.groups] == [("中高风险",), ("低风险",)]
 
 
 def _scope_of(inputs: DrawInputs, o: ObjectRecord, item_code: str) -> bool:

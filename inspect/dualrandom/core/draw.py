@@ -166,9 +166,7 @@ def prepare(
             **output_digests(fixed),
             exclusions_public=file_digest(
                 "exclusions-public",
-                public_exclusions(
-                    plan, inputs.items, _excluded(objects, pools.exclusions), pools.exclusions
-                ),
+                public_exclusions(plan, inputs.items, {o.id: o for o in objects}, pools.exclusions),
             ),
         )
         risk = risk_commitment(salt_key, risk_rows(objects))
@@ -191,14 +189,6 @@ def prepare(
         risk=risk,
         salt_key=salt_key,
     )
-
-
-def _excluded(
-    objects: Iterable[ObjectRecord], exclusions: Iterable[Exclusion]
-) -> dict[str, ObjectRecord]:
-    """The records of the excluded objects, by id."""
-    ids = {e.object_id for e in exclusions}
-    return {o.id: o for o in objects if o.id in ids}
 
 
 def _select(
@@ -310,7 +300,7 @@ def _with_public_files(prep: Preparation, result: DrawResult) -> DrawResult:
     public = public_outputs(
         prep.inputs.plan,
         prep.inputs.items,
-        _excluded(prep.sorted_objects, prep.exclusions),
+        {o.id: o for o in prep.sorted_objects},
         result.selected,
         result.reserve,
         result.exclusions,

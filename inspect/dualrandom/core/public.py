@@ -5,9 +5,10 @@ Risk classes are never published, but strata may be defined by them. So the
 public files say everything about *public* strata (whose ``where`` does not
 use the risk class) and, about risk strata, only what holds whatever the
 classes are: which objects were selected (without their stratum), the
-smallest and largest cutoff ticket per *group* of risk strata that share
-their non-risk filter, and the exclusions of objects whose stratum
-membership is no secret. :class:`PublicView` holds these definitions once;
+smallest and largest cutoff ticket per *group* of risk strata (strata that
+share their non-risk filter, or that one object of the registry could
+belong to, joined transitively), and the exclusions of objects whose
+stratum membership is no secret. :class:`PublicView` holds these definitions once;
 the draw (:func:`public_outputs`) and the public check
 (core/public_check.py) both use it.
 """
@@ -97,14 +98,18 @@ def check_risk_only_in_strata(plan: Plan, items: Mapping[str, ItemRecord]) -> No
 
 @dataclass(frozen=True, slots=True)
 class RiskGroup:
-    """Risk strata that share their non-risk filter (SPEC §21): ``key`` is that
-    filter's canonical JSON, ``strata`` the sorted stratum names, ``classes``
-    the risk classes their filters list together."""
+    """Risk strata whose cutoffs are published together (SPEC §21.1): ``filters``
+    the canonical JSON texts of their non-risk filters (sorted, distinct),
+    ``strata`` their sorted names, ``classes`` the risk classes they list."""
 
-    key: str
-    filter: ObjectFilter
+    filters: tuple[str, ...]
     strata: tuple[str, ...]
     classes: frozenset[str]
+
+    @property
+    def field(self) -> str:
+        """The ``group`` field of bounds.tsv: ``filters`` as a list field (§2.1)."""
+        return escape_list(self.filters, "group")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +118,11 @@ class Facts:
 
     ``items``: the items whose scope it matches (empty when it is outside the
     plan scope); ``public_stratum``: the public stratum it is in, if any;
-    ``groups``: indexes of the risk groups whose filter it matches (its
-    candidate strata); ``covered``: those groups' classes include A-D, so
-    the object is in some stratum whatever its class."""
+    ``groups``: the index of the risk group of its candidate strata (the risk
+    strata whose non-risk filter it matches) — empty when it has none, and
+    one group at most for an object the view was built with; ``covered``:
+    its candidate strata list all of A-D, so the object is in some stratum
+    whatever its class."""
 
     in_scope: bool
     items: tuple[str, ...]
@@ -138,38 +145,81 @@ def _signature(obj: ObjectRecord) -> tuple[object, ...]:
     )
 
 
-class PublicView:
-    """A plan as the public tier sees it: public strata, risk groups, and the
-    :class:`Facts` of any object, read without its risk class."""
+class _Joined:
+    """Union-find over the risk strata (by index): which are one group."""
 
-    def __init__(self, plan: Plan, items: Mapping[str, ItemRecord]) -> None:
+    def __init__(self, count: int) -> None:
+        self.parent = list(range(count))
+
+    def root(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def join(self, indexes: Sequence[int]) -> None:
+        for i in indexes[1:]:
+            self.parent[self.root(i)] = self.root(indexes[0])
+
+
+class PublicView:
+    """A plan as the public tier sees it, given the objects of the registry:
+    public strata, risk groups, and the :class:`Facts` of any object, all
+    read without a risk class. ``objects`` (any order, public fields only)
+    decide which risk strata one object could belong to together."""
+
+    def __init__(
+        self, plan: Plan, items: Mapping[str, ItemRecord], objects: Iterable[ObjectRecord]
+    ) -> None:
         check_risk_only_in_strata(plan, items)
         self.plan = plan
         self.items = {code: items[code] for code in sorted(plan.items)}
         self.public_strata = {
             s.name: s for s in sorted(plan.strata, key=lambda s: s.name) if s.public
         }
-        risk = sorted((s for s in plan.strata if not s.public), key=lambda s: s.name)
-        by_key: dict[str, list[Stratum]] = defaultdict(list)
-        for stratum in risk:
-            by_key[filter_json(stratum.where)].append(stratum)
-        self.groups = tuple(
-            RiskGroup(
-                key=key,
-                filter=non_risk(members[0].where),
-                strata=tuple(s.name for s in members),
-                classes=frozenset().union(*(_classes(s) for s in members)),
-            )
-            for key, members in sorted(by_key.items())
-        )
-        self.group_of = {name: i for i, g in enumerate(self.groups) for name in g.strata}
         self._scope = non_risk(plan.scope)
         self._item_scopes = [(code, non_risk(item.scope)) for code, item in self.items.items()]
+        self._risk = sorted((s for s in plan.strata if not s.public), key=lambda s: s.name)
+        self._risk_filters = [non_risk(s.where) for s in self._risk]
+        self.groups = self._group(objects)
+        self.group_of = {name: i for i, g in enumerate(self.groups) for name in g.strata}
         self._cache: dict[tuple[object, ...], Facts] = {}
 
     @property
     def has_risk_strata(self) -> bool:
         return bool(self.groups)
+
+    def _candidates(self, obj: ObjectRecord) -> list[int]:
+        """Indexes of the risk strata whose non-risk filter the object matches."""
+        return [i for i, f in enumerate(self._risk_filters) if f.matches(obj)]
+
+    def _group(self, objects: Iterable[ObjectRecord]) -> tuple[RiskGroup, ...]:
+        """Join risk strata with the same non-risk filter, and those that one object
+        in plan scope could belong to (so no object is under two groups' bounds);
+        the groups in order of their first stratum name."""
+        keys = [filter_json(s.where) for s in self._risk]
+        joined = _Joined(len(self._risk))
+        for key in set(keys):
+            joined.join([i for i, k in enumerate(keys) if k == key])
+        seen: set[tuple[object, ...]] = set()
+        for obj in objects:
+            signature = _signature(obj)
+            if signature not in seen:
+                seen.add(signature)
+                if self._scope.matches(obj):
+                    joined.join(self._candidates(obj))
+        members: dict[int, list[int]] = defaultdict(list)
+        for i in range(len(self._risk)):
+            members[joined.root(i)].append(i)
+        groups = (
+            RiskGroup(
+                filters=tuple(sorted({keys[i] for i in indexes})),
+                strata=tuple(self._risk[i].name for i in indexes),
+                classes=frozenset().union(*(_classes(self._risk[i]) for i in indexes)),
+            )
+            for indexes in members.values()
+        )
+        return tuple(sorted(groups, key=lambda g: g.strata))
 
     def facts(self, obj: ObjectRecord) -> Facts:
         """The object's public facts; its risk class is never read."""
@@ -184,8 +234,9 @@ class PublicView:
             return Facts(False, (), None, (), False)
         items = tuple(code for code, scope in self._item_scopes if scope.matches(obj))
         public = [name for name, s in self.public_strata.items() if s.where.matches(obj)]
-        groups = tuple(i for i, g in enumerate(self.groups) if g.filter.matches(obj))
-        classes = frozenset().union(*(self.groups[i].classes for i in groups))
+        candidates = self._candidates(obj)
+        groups = tuple(sorted({self.group_of[self._risk[i].name] for i in candidates}))
+        classes = frozenset().union(*(_classes(self._risk[i]) for i in candidates))
         return Facts(True, items, public[0] if public else None, groups, classes >= ALL_CLASSES)
 
 
@@ -277,8 +328,9 @@ def public_exclusions(
     objects: Mapping[str, ObjectRecord],
     exclusions: Iterable[Exclusion],
 ) -> bytes:
-    """``exclusions-public.tsv`` (SPEC §21): known at prepare, so committed then."""
-    return _exclusions_tsv(PublicView(plan, items), exclusions, objects)
+    """``exclusions-public.tsv`` (SPEC §21.3): known at prepare, so committed then.
+    ``objects``: the whole registry by id (only public fields are read)."""
+    return _exclusions_tsv(PublicView(plan, items, objects.values()), exclusions, objects)
 
 
 def _exclusions_tsv(
@@ -317,7 +369,7 @@ def _bounds_tsv(view: PublicView, selected: Iterable[PoolRow]) -> bytes:
                 (ticket_hex(min(tickets)), ticket_hex(max(tickets))) if tickets else ("", "")
             )
             lines.append(
-                f"{escape(item)}\t{escape(group.key)}\t{escape_list(group.strata, 'strata')}\t"
+                f"{escape(item)}\t{group.field}\t{escape_list(group.strata, 'strata')}\t"
                 f"{low}\t{high}\t{drawn.get((item, index), 0)}"
             )
     return join_lines(BOUNDS_FIELDS, lines)
@@ -334,10 +386,10 @@ def public_outputs(
 ) -> PublicOutputs:
     """The public files of a draw from its audit values (SPEC §21).
 
-    ``objects`` maps at least every excluded id to its record (only the
+    ``objects`` maps every id of the registry to its record (only the
     public fields are read); ``selected``/``reserve`` are the rows of
     result.tsv/reserve.tsv (core.result.Selected)."""
-    view = PublicView(plan, items)
+    view = PublicView(plan, items, objects.values())
     return PublicOutputs(
         selection=_selection_tsv(view, selected),
         reserve=_reserve_tsv(view, reserve),

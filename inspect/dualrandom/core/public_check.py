@@ -41,7 +41,7 @@ from dualrandom.core.encoding import (
     unescape,
     unescape_list,
 )
-from dualrandom.core.model import ObjectRecord
+from dualrandom.core.model import ItemRecord, ObjectRecord, Plan
 from dualrandom.core.plan_json import parse_plan
 from dualrandom.core.pools import REASONS
 from dualrandom.core.public import (
@@ -53,6 +53,7 @@ from dualrandom.core.public import (
     SELECTION_FIELDS,
     Facts,
     PublicView,
+    check_risk_only_in_strata,
 )
 from dualrandom.core.quotas import Quota, quota_size, reserve_size
 from dualrandom.core.seed import CommittedDigests
@@ -122,7 +123,10 @@ class _Objects:
     status: dict[str, str]
 
 
-def _read_objects(data: bytes, view: PublicView, out: _Findings) -> _Objects:
+def _read_objects(
+    data: bytes, plan: Plan, items: Mapping[str, ItemRecord], out: _Findings
+) -> tuple[PublicView, _Objects]:
+    """The public part's rows, the view of the plan they make, and their facts."""
     fields = OBJECT_LAYOUTS[DR2][0]
     try:
         rows = split_lines(data, fields, OBJECTS_FILE)
@@ -131,24 +135,25 @@ def _read_objects(data: bytes, view: PublicView, out: _Findings) -> _Objects:
             OBJECTS_FILE, None, "", "", f"公开对象名录无法读取：{exc}", f"cannot be read: {exc}"
         )
         raise _Failed from None
-    known: dict[tuple[str, ...], Facts] = {}
-    ids, facts, status = [], {}, {}
+    prototypes: dict[tuple[str, ...], ObjectRecord] = {}
+    signatures = []
     for line, row in enumerate(rows, start=2):
         signature = (row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9])
-        seen = known.get(signature)
-        if seen is None:
+        if signature not in prototypes:
             try:
-                seen = known[signature] = view.facts(_prototype(signature))
+                prototypes[signature] = _prototype(signature)
             except ValueError as exc:
                 out.add(
                     OBJECTS_FILE, line, "", row[0], f"对象无法读取：{exc}", f"bad object: {exc}"
                 )
                 raise _Failed from None
-        object_id = unescape(row[0])
-        ids.append(object_id)
-        facts[object_id] = seen
-        status[object_id] = row[5]
-    return _Objects(ids, facts, status)
+        signatures.append(signature)
+    view = PublicView(plan, items, prototypes.values())
+    known = {signature: view.facts(record) for signature, record in prototypes.items()}
+    ids = [unescape(row[0]) for row in rows]
+    facts = dict(zip(ids, map(known.__getitem__, signatures), strict=True))
+    status = {object_id: row[5] for object_id, row in zip(ids, rows, strict=True)}
+    return view, _Objects(ids, facts, status)
 
 
 def _prototype(signature: tuple[str, ...]) -> ObjectRecord:
@@ -231,12 +236,13 @@ def _exclusion_line(r: Row) -> str:
 def _bounds_row(f: list[str]) -> Row:
     low = _ticket(f[3]) if f[3] else None
     high = _ticket(f[4]) if f[4] else None
-    return (unescape(f[0]), unescape(f[1]), unescape_list(f[2]), low, high, _count(f[5]))
+    return (unescape(f[0]), unescape_list(f[1]), unescape_list(f[2]), low, high, _count(f[5]))
 
 
 def _bounds_line(r: Row) -> str:
     low, high = ("" if t is None else ticket_hex(t) for t in (r[3], r[4]))
-    return f"{escape(r[0])}\t{escape(r[1])}\t{escape_list(r[2], 'strata')}\t{low}\t{high}\t{r[5]}"
+    group, strata = escape_list(r[1], "group"), escape_list(r[2], "strata")
+    return f"{escape(r[0])}\t{group}\t{strata}\t{low}\t{high}\t{r[5]}"
 
 
 def _outside_row(f: list[str]) -> Row:
@@ -265,7 +271,7 @@ _LAYOUTS = {
     "exclusions-public.tsv": _Layout(
         EXCLUSIONS_PUBLIC_FIELDS, _exclusion_row, _exclusion_line, lambda r: (r[0], r[1])
     ),
-    "bounds.tsv": _Layout(BOUNDS_FIELDS, _bounds_row, _bounds_line, lambda r: (r[0], r[1])),
+    "bounds.tsv": _Layout(BOUNDS_FIELDS, _bounds_row, _bounds_line, lambda r: (r[0], r[2])),
     "outside.tsv": _Layout(OUTSIDE_FIELDS, _outside_row, _outside_line, lambda r: r),
 }
 
@@ -322,7 +328,7 @@ class _Check:
         self.ticket = dict(zip(in_scope, target_tickets(seed, in_scope).tolist(), strict=True))
         self.excluded = {(r[0], r[1]) for _, r in files["exclusions-public.tsv"]}
         self.selected = {(r[0], r[1]): r for _, r in files["selection.tsv"]}
-        self.bounds = {(r[0], r[1]): r for _, r in files["bounds.tsv"]}
+        self.bounds = {(r[0], r[2]): r for _, r in files["bounds.tsv"]}  # by (item, strata)
         self.decided = 0
 
     def fail(self, file: str, line: int | None, column: str, value: str, zh: str, en: str) -> None:
@@ -374,7 +380,7 @@ class _Check:
         return facts
 
     def _group_tickets(self, item: str, facts: Facts, column: int) -> list[int]:
-        rows = (self.bounds.get((item, self.view.groups[g].key)) for g in facts.groups)
+        rows = (self.bounds.get((item, self.view.groups[g].strata)) for g in facts.groups)
         return [row[column] for row in rows if row is not None and row[column] is not None]
 
     def _upper_bound(self, line: int, item: str, object_id: str, ticket: int, facts: Facts) -> None:
@@ -497,35 +503,35 @@ class _Check:
 
     def bounds_file(self, quotas: Mapping[tuple[str, str], Quota] | None) -> None:
         name = "bounds.tsv"
-        expected = {(item, g.key): g for item in self.view.items for g in self.view.groups}
+        expected = {(item, g.strata): i for item in self.view.items for i, g in enumerate(self.view.groups)}  # fmt: skip
         risk_selected: dict[str, list[Row]] = defaultdict(list)
         for _, row in self.files["selection.tsv"]:
             if not row[3]:
                 risk_selected[row[0]].append(row)
-        for line, (item, key, strata, low, high, drawn) in self.files[name]:
-            group = expected.get((item, key))
-            if group is None:
-                self.fail(name, line, "group", key, "计划中没有这个事项与分层组",
-                          "the plan has no such item and group")  # fmt: skip
+        for line, (item, filters, strata, low, high, drawn) in self.files[name]:
+            index = expected.get((item, tuple(strata)))
+            if index is None:
+                self.fail(name, line, "strata", ";".join(strata), "计划中没有这个事项与分层组",
+                          "the plan has no such item and group of strata")  # fmt: skip
                 continue
-            if tuple(strata) != group.strata:
-                self.fail(name, line, "strata", ";".join(strata),
-                          f"该组的分层应为 {'、'.join(group.strata)}",
-                          f"the group's strata are {', '.join(group.strata)}")  # fmt: skip
+            group = self.view.groups[index]
+            if tuple(filters) != group.filters:
+                self.fail(name, line, "group", group.field, "分层组的筛选条件不符",
+                          "the group's filters are not these")  # fmt: skip
             if quotas is not None:
                 total = sum(quotas[(item, s)].k for s in group.strata if (item, s) in quotas)
                 if total != drawn:
                     self.fail(name, line, "drawn", str(drawn), f"承诺的应抽数量之和为 {total}",
                               f"the committed quotas add up to {total}")  # fmt: skip
-            self._bound_values(line, item, group.key, low, high, drawn, risk_selected[item])
-        for item, key in sorted(set(expected) - set(self.bounds)):
-            self.fail(name, None, "group", key, f"缺少事项 {item} 的这一分层组",
+            self._bound_values(line, index, low, high, drawn, risk_selected[item])
+        for item, strata in sorted(set(expected) - set(self.bounds)):
+            self.fail(name, None, "strata", ";".join(strata), f"缺少事项 {item} 的这一分层组",
                       f"the row of item {item} and this group is missing")  # fmt: skip
         for item in self.view.items:
             total = sum(
-                self.bounds[(item, g.key)][5]
+                self.bounds[(item, g.strata)][5]
                 for g in self.view.groups
-                if (item, g.key) in self.bounds
+                if (item, g.strata) in self.bounds
             )
             if total != len(risk_selected[item]):
                 self.fail(name, None, "drawn", str(total),
@@ -534,7 +540,7 @@ class _Check:
                           f"of risk strata, the bounds add up to {total}")  # fmt: skip
 
     def _bound_values(
-        self, line: int, item: str, key: str, low: int | None, high: int | None,
+        self, line: int, index: int, low: int | None, high: int | None,
         drawn: int, selected: list[Row],
     ) -> None:  # fmt: skip
         name = "bounds.tsv"
@@ -547,7 +553,6 @@ class _Check:
             self.fail(name, line, "low", "", "分界签号缺失或最低高于最高",
                       "a cutoff is missing or the low one is above the high one")  # fmt: skip
             return
-        index = next(i for i, g in enumerate(self.view.groups) if g.key == key)
         in_group = [r[2] for r in selected if index in self.objects.facts.get(r[1], _NONE).groups]
         for column, value in (("low", low), ("high", high)):
             if value not in in_group:
@@ -640,17 +645,17 @@ def public_check(
     out = _Findings()
     try:
         plan, items = parse_plan(plan_document, DR2)
-        view = PublicView(plan, items)
+        check_risk_only_in_strata(plan, items)
     except (ValueError, KeyError, TypeError, UserError) as exc:
         out.add(PLAN_FILE, None, "", "", f"抽查计划无法读取：{exc}", f"cannot be read: {exc}")
         return PublicCheck((), tuple(out.items), 0, 0)
     accounts = tuple(
         PoolAccount(item, s.name, FULL if s.public else BOUNDS)
-        for item in view.items
+        for item in sorted(plan.items)
         for s in sorted(plan.strata, key=lambda s: s.name)
     )
     try:
-        objects = _read_objects(objects_public, view, out)
+        view, objects = _read_objects(objects_public, plan, items, out)
     except _Failed:
         return PublicCheck(accounts, tuple(out.items), 0, 0)
     present = _file_set(view, files, out)
