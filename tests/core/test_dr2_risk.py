@@ -88,3 +88,14 @@ def test_salts_are_hmac_sha256_of_the_id() -> None:
 
     for object_id, _ in ROWS:
         assert risk_salt(KEY, object_id) == hmac.new(KEY, object_id.encode(), "sha256").digest()
+
+
+def test_a_registry_of_several_chunks_gives_the_same_root() -> None:
+    """Past 16,384 leaves the root is built from aligned complete subtrees."""
+    from dualrandom.core import merkle
+
+    rows = [(f"X{n:06d}", "ABCD"[n % 4]) for n in range(40_000)]
+    expected = merkle.root([spec_leaf(KEY, i, c) for i, c in rows]).hex()
+    assert risk_commitment(KEY, rows) == RiskCommitment(expected, len(rows))
+    with pytest.raises(ValueError, match=r"X019999.* does not follow"):
+        risk_commitment(KEY, [*rows[:20_000], rows[19_999], *rows[20_000:]])

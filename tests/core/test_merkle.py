@@ -175,3 +175,15 @@ def test_tree_builder_gives_the_mth_after_every_append() -> None:
         builder.append(LEAVES[n - 1])
         assert builder.root() == mth(LEAVES[:n])
         assert builder.size == n
+
+
+def test_tree_builder_takes_aligned_complete_subtrees() -> None:
+    builder = merkle.TreeBuilder()
+    builder.append_subtree(mth(LEAVES[:8]), 8)
+    builder.append_subtree(mth(LEAVES[8:12]), 4)
+    builder.append(LEAVES[12])
+    assert builder.root() == mth(LEAVES[:13]) and builder.size == 13
+    with pytest.raises(ValueError, match="aligned"):
+        builder.append_subtree(mth(LEAVES[13:15]), 2)
+    with pytest.raises(ValueError, match="aligned"):
+        merkle.TreeBuilder().append_subtree(mth(LEAVES[:3]), 3)

@@ -102,9 +102,17 @@ class TreeBuilder:
 
     def append_hash(self, hashed: bytes) -> None:
         """Append a leaf given by its leaf hash SHA-256(0x00 ‖ leaf)."""
+        self.append_subtree(hashed, 1)
+
+    def append_subtree(self, subtree_root: bytes, size: int) -> None:
+        """Append ``size`` leaves at once by the MTH of a complete subtree of theirs:
+        ``size`` a power of two and the tree's size so far a multiple of it (an
+        aligned block of leaves is a subtree of the RFC tree)."""
+        if size < 1 or size & (size - 1) or self.size % size:
+            raise ValueError(f"{size} leaves after {self.size} are not an aligned complete subtree")
         stack, sizes = self._stack, self._sizes
-        stack.append(hashed)
-        sizes.append(1)
+        stack.append(subtree_root)
+        sizes.append(size)
         while len(sizes) > 1 and sizes[-1] == sizes[-2]:
             right = stack.pop()
             stack[-1] = hashlib.sha256(_NODE + stack[-1] + right).digest()
