@@ -6,6 +6,13 @@ environment, no randomness of its own. It takes values and returns values, so
 that a draw is a pure function of its published inputs and can be re-run by
 anyone (see ``docs/SPEC.md``). The database, the CLI, publishing and the
 scheduler call into the core; the core never calls them.
+
+Two algorithms run through the same code: DR-2 (``algorithm="DR-2"``, every
+new draw: SPEC Part II) and DR-1 (the default of every function, kept only
+to verify draws made before DR-2: SPEC Part I). The DR-2 pieces: bucketed
+snapshot digests (``buckets``), the risk-class Merkle commitment (``risk``,
+``merkle``), the seed from commitment, beacon and dice (``seed``), the public
+files (``public``) and the public check both verifiers use (``public_check``).
 """
 
 from dualrandom.core.buckets import BucketedDigest, combine_buckets, file_digest

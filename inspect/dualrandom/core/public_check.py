@@ -393,8 +393,8 @@ class _Check:
         if not highs or ticket > max(highs):
             top = ticket_hex(max(highs)) if highs else "-"
             self.fail(name, line, "ticket", ticket_hex(ticket),
-                      f"签号高于其可能分层组的最高分界签号 {top}",
-                      f"the ticket is above the highest cutoff {top} of the object's groups")  # fmt: skip
+                      f"签号高于其分层组的最高分界签号 {top}",
+                      f"the ticket is above the highest cutoff {top} of the object's group")  # fmt: skip
 
     # public strata: recomputed in full -------------------------------------------
 
