@@ -148,10 +148,17 @@ def bench_draws(m: int) -> None:
     )
     t_check = time.perf_counter() - start
     assert check.ok, check.findings[:3]
+    start = time.perf_counter()
+    prep1 = prepare(big)
+    t_prepare1 = time.perf_counter() - start
+    start = time.perf_counter()
+    draw(prep1, SEED)
+    t_draw1 = time.perf_counter() - start
     print(
         f"   {m:,} objects, {len(prep.quotas)} pools, {len(result.selected):,} drawn: "
         f"prepare {t_prepare:.2f} s, draw {t_draw:.2f} s, public check {t_check:.2f} s "
-        f"({check.counts()['full']} pools full, {check.decided}/{check.selected} decided)"
+        f"({check.counts()['full']} pools full, {check.decided}/{check.selected} decided); "
+        f"DR-1: prepare {t_prepare1:.2f} s, draw {t_draw1:.2f} s"
     )
 
 

@@ -25,9 +25,11 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from dualrandom.core.buckets import file_digest
 from dualrandom.core.canonical import OBJECT_LAYOUTS
@@ -114,46 +116,80 @@ class _Findings:
         self.items.append(Problem(file, line, column, value, zh, en))
 
 
-@dataclass(frozen=True, slots=True)
 class _Objects:
-    """The public part: ids in file (= id) order, each object's Facts and status."""
+    """The public part: ids in file (= id) order, and per row the number of its
+    signature (fields 3-10), whose Facts and status are kept once."""
 
-    ids: list[str]
-    facts: dict[str, Facts]
-    status: dict[str, str]
+    def __init__(self, ids: list[str], sig: list[int], facts: list[Facts], status: list[str]):
+        self.ids = ids
+        self.row = {object_id: n for n, object_id in enumerate(ids)}
+        self.sig = np.array(sig, dtype=np.int64)
+        self.sig_facts, self.sig_status = facts, status
+
+    def facts(self, object_id: str) -> Facts | None:
+        row = self.row.get(object_id)
+        return None if row is None else self.sig_facts[int(self.sig[row])]
+
+    def status(self, object_id: str) -> str:
+        return self.sig_status[int(self.sig[self.row[object_id]])]
+
+    def rows(self, wanted: Callable[[Facts, str], bool]) -> npt.NDArray[np.intp]:
+        """The rows (in id order) whose facts and status satisfy ``wanted``."""
+        by_sig = np.array(
+            [wanted(f, s) for f, s in zip(self.sig_facts, self.sig_status, strict=True)] or [False]
+        )
+        return np.flatnonzero(by_sig[self.sig]) if len(self.ids) else np.zeros(0, dtype=np.intp)
 
 
 def _read_objects(
     data: bytes, plan: Plan, items: Mapping[str, ItemRecord], out: _Findings
 ) -> tuple[PublicView, _Objects]:
-    """The public part's rows, the view of the plan they make, and their facts."""
-    fields = OBJECT_LAYOUTS[DR2][0]
-    try:
-        rows = split_lines(data, fields, OBJECTS_FILE)
-    except ValueError as exc:
-        out.add(
-            OBJECTS_FILE, None, "", "", f"公开对象名录无法读取：{exc}", f"cannot be read: {exc}"
-        )
-        raise _Failed from None
-    prototypes: dict[tuple[str, ...], ObjectRecord] = {}
-    signatures = []
-    for line, row in enumerate(rows, start=2):
-        signature = (row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9])
-        if signature not in prototypes:
+    """The public part's rows, the view of the plan they make, and their facts.
+
+    A row's facts depend only on fields 3-10 (type … tags), so each row is
+    keyed by that slice of its line and only distinct slices are parsed
+    (a registry of millions of rows has far fewer)."""
+    header = "\t".join(OBJECT_LAYOUTS[DR2][0])
+    lines = _lines(data, header, out)
+    prototypes: dict[str, ObjectRecord] = {}
+    numbers: dict[str, int] = {}
+    sig, ids = [], []
+    for number, line in enumerate(lines, start=2):
+        first = line.find("\t")
+        second = line.find("\t", first + 1)
+        key = line[second + 1 : line.rfind("\t")]
+        if line.count("\t") != len(OBJECT_LAYOUTS[DR2][0]) - 1 or first <= 0:
+            out.add(OBJECTS_FILE, number, "", line, "字段数不对", "wrong number of fields")
+            raise _Failed
+        if key not in prototypes:
+            numbers[key] = len(numbers)
             try:
-                prototypes[signature] = _prototype(signature)
+                prototypes[key] = _prototype(tuple(key.split("\t")))
             except ValueError as exc:
-                out.add(
-                    OBJECTS_FILE, line, "", row[0], f"对象无法读取：{exc}", f"bad object: {exc}"
-                )
+                out.add(OBJECTS_FILE, number, "", line[:first], f"对象无法读取：{exc}",
+                        f"bad object: {exc}")  # fmt: skip
                 raise _Failed from None
-        signatures.append(signature)
+        sig.append(numbers[key])
+        ids.append(unescape(line[:first]))
     view = PublicView(plan, items, prototypes.values())
-    known = {signature: view.facts(record) for signature, record in prototypes.items()}
-    ids = [unescape(row[0]) for row in rows]
-    facts = dict(zip(ids, map(known.__getitem__, signatures), strict=True))
-    status = {object_id: row[5] for object_id, row in zip(ids, rows, strict=True)}
-    return view, _Objects(ids, facts, status)
+    records = list(prototypes.values())  # in signature-number order
+    facts = [view.facts(record) for record in records]
+    return view, _Objects(ids, sig, facts, [record.status.value for record in records])
+
+
+def _lines(data: bytes, header: str, out: _Findings) -> list[str]:
+    """The row lines of the public part, after checking its encoding and header."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        out.add(OBJECTS_FILE, None, "", "", f"不是 UTF-8：{exc}", f"not UTF-8: {exc}")
+        raise _Failed from None
+    if not text.endswith("\n") or not text.startswith(header + "\n"):
+        out.add(OBJECTS_FILE, 1, "", text.partition("\n")[0], "表头不对或末行没有换行符",
+                "wrong header, or the last line does not end with LF")  # fmt: skip
+        raise _Failed
+    body = text[len(header) + 1 : -1]
+    return body.split("\n") if body else []
 
 
 def _prototype(signature: tuple[str, ...]) -> ObjectRecord:
@@ -324,8 +360,9 @@ class _Check:
     ) -> None:
         self.view, self.objects, self.out = view, objects, out
         self.files = files
-        in_scope = [i for i in objects.ids if objects.facts[i].in_scope]
-        self.ticket = dict(zip(in_scope, target_tickets(seed, in_scope).tolist(), strict=True))
+        in_scope = objects.rows(lambda f, _: f.in_scope)
+        self.tickets = np.zeros(len(objects.ids), dtype=np.uint64)  # 0 outside the plan scope
+        self.tickets[in_scope] = target_tickets(seed, [objects.ids[r] for r in in_scope.tolist()])
         self.excluded = {(r[0], r[1]) for _, r in files["exclusions-public.tsv"]}
         self.selected = {(r[0], r[1]): r for _, r in files["selection.tsv"]}
         self.bounds = {(r[0], r[2]): r for _, r in files["bounds.tsv"]}  # by (item, strata)
@@ -333,6 +370,10 @@ class _Check:
 
     def fail(self, file: str, line: int | None, column: str, value: str, zh: str, en: str) -> None:
         self.out.add(file, line, column, value, zh, en)
+
+    def ticket(self, object_id: str) -> int:
+        """The ticket of an object of the public part in plan scope."""
+        return int(self.tickets[self.objects.row[object_id]])
 
     # selection.tsv -------------------------------------------------------------
 
@@ -342,10 +383,10 @@ class _Check:
             facts = self._candidate(name, line, item, object_id)
             if facts is None:
                 continue
-            if self.ticket[object_id] != ticket:
+            if self.ticket(object_id) != ticket:
                 self.fail(name, line, "ticket", ticket_hex(ticket),
-                          f"签号应为 {ticket_hex(self.ticket[object_id])}",
-                          f"the ticket is {ticket_hex(self.ticket[object_id])}")  # fmt: skip
+                          f"签号应为 {ticket_hex(self.ticket(object_id))}",
+                          f"the ticket is {ticket_hex(self.ticket(object_id))}")  # fmt: skip
             if (item, object_id) in self.excluded:
                 self.fail(name, line, "id", object_id, "该对象已被排除，不能被抽中",
                           "the object is excluded for this item and cannot be selected")  # fmt: skip
@@ -367,7 +408,7 @@ class _Check:
         if item not in self.view.items:
             self.fail(name, line, "item", item, "计划中没有该抽查事项", "the plan has no such item")
             return None
-        facts = self.objects.facts.get(object_id)
+        facts = self.objects.facts(object_id)
         if facts is None:
             self.fail(
                 name, line, "id", object_id, "名录中没有该对象", "no such object in the registry"
@@ -410,16 +451,15 @@ class _Check:
                           "is not a public stratum")  # fmt: skip
             else:
                 reserve_rows[(row[1], row[0])].append((line, row))
-        pools: dict[tuple[str, str], list[str]] = defaultdict(list)  # in id order
-        for object_id in self.objects.ids:
-            facts = self.objects.facts[object_id]
-            if facts.public_stratum is not None:
-                for item in facts.items:
-                    if (item, object_id) not in self.excluded:
-                        pools[(item, facts.public_stratum)].append(object_id)
         for item in self.view.items:
+            excluded = np.zeros(len(self.objects.ids) + 1, dtype=bool)
+            for i, object_id in self.excluded:
+                if i == item and object_id in self.objects.row:
+                    excluded[self.objects.row[object_id]] = True
             for name, stratum in self.view.public_strata.items():
-                pool = pools[(item, name)]
+                rows = self.objects.rows(partial(_in_public_pool, item, name))
+                rows = rows[~excluded[rows]]  # in id order
+                pool = [self.objects.ids[r] for r in rows.tolist()]
                 ratio = stratum.ratio if stratum.ratio is not None else self.view.items[item].ratio
                 k, _ = quota_size(ratio, len(pool), stratum.min_count, stratum.max_count)
                 extra = reserve_size(k, len(pool))
@@ -432,8 +472,7 @@ class _Check:
                               f"事项 {item}：公开对象得出抽取池 {len(pool)} 个、应抽 {k} 个，与承诺的 {shown} 不符",
                               f"item {item}: the public part gives a pool of {len(pool)} and k = {k}, "
                               f"the commitment says {shown}")  # fmt: skip
-                tickets = np.array([self.ticket[i] for i in pool], dtype=np.uint64)
-                order = smallest(tickets, k + extra).tolist()
+                order = smallest(self.tickets[rows], k + extra).tolist()
                 ranked = [pool[p] for p in order]
                 self._compare_selection(item, name, ranked[:k], selected_rows[(item, name)])
                 self._compare_reserve(item, name, ranked[k:], k, reserve_rows[(item, name)])
@@ -451,8 +490,9 @@ class _Check:
             elif found[1][4] != rank:
                 self.fail("selection.tsv", found[0], "rank", str(found[1][4]),
                           f"名次应为 {rank}", f"the rank is {rank}")  # fmt: skip
+        wanted = set(expected)
         for object_id, (line, _) in rows.items():
-            if object_id not in expected:
+            if object_id not in wanted:
                 self.fail("selection.tsv", line, "id", object_id,
                           f"事项 {item} 分层 {stratum} 不应抽中该对象",
                           f"item {item}, stratum {stratum}: this object is not selected")  # fmt: skip
@@ -460,7 +500,7 @@ class _Check:
     def _compare_reserve(
         self, item: str, stratum: str, expected: list[str], k: int, rows: list[tuple[int, Row]]
     ) -> None:
-        want = [(stratum, item, k + n, object_id, self.ticket[object_id])
+        want = [(stratum, item, k + n, object_id, self.ticket(object_id))
                 for n, object_id in enumerate(expected, start=1)]  # fmt: skip
         got = [row for _, row in rows]
         if got != want:
@@ -483,16 +523,17 @@ class _Check:
             if facts.public_stratum is None and not facts.covered:
                 self.fail(name, line, "id", object_id, "该排除记录会泄露对象所属分层，不应公开",
                           "this row would reveal the object's stratum and must not be public")  # fmt: skip
-            if ("status" in reasons) != (self.objects.status[object_id] in statuses):
+            if ("status" in reasons) != (self.objects.status(object_id) in statuses):
                 self.fail(name, line, "reasons", ";".join(reasons),
                           "status 原因与对象的登记状态不符",
                           "the status reason does not agree with the object's status")  # fmt: skip
-        for object_id in self.objects.ids:
-            facts = self.objects.facts[object_id]
-            if not facts.in_scope or self.objects.status[object_id] not in statuses:
-                continue
-            if facts.public_stratum is None and not facts.covered:
-                continue
+        listed = self.objects.rows(
+            lambda f, status: f.in_scope and status in statuses
+            and (f.public_stratum is not None or f.covered)
+        )  # fmt: skip
+        for row in listed.tolist():
+            object_id = self.objects.ids[row]
+            facts = self.objects.sig_facts[self.objects.sig[row]]
             for item in facts.items:
                 if (item, object_id) not in self.excluded:
                     self.fail(name, None, "id", object_id,
@@ -505,9 +546,12 @@ class _Check:
         name = "bounds.tsv"
         expected = {(item, g.strata): i for item in self.view.items for i, g in enumerate(self.view.groups)}  # fmt: skip
         risk_selected: dict[str, list[Row]] = defaultdict(list)
+        in_group: dict[tuple[str, int], set[int]] = defaultdict(set)  # selected tickets
         for _, row in self.files["selection.tsv"]:
             if not row[3]:
                 risk_selected[row[0]].append(row)
+                for number in (self.objects.facts(row[1]) or _NONE).groups:
+                    in_group[(row[0], number)].add(row[2])
         for line, (item, filters, strata, low, high, drawn) in self.files[name]:
             index = expected.get((item, tuple(strata)))
             if index is None:
@@ -523,7 +567,7 @@ class _Check:
                 if total != drawn:
                     self.fail(name, line, "drawn", str(drawn), f"承诺的应抽数量之和为 {total}",
                               f"the committed quotas add up to {total}")  # fmt: skip
-            self._bound_values(line, index, low, high, drawn, risk_selected[item])
+            self._bound_values(line, low, high, drawn, in_group[(item, index)])
         for item, strata in sorted(set(expected) - set(self.bounds)):
             self.fail(name, None, "strata", ";".join(strata), f"缺少事项 {item} 的这一分层组",
                       f"the row of item {item} and this group is missing")  # fmt: skip
@@ -540,9 +584,8 @@ class _Check:
                           f"of risk strata, the bounds add up to {total}")  # fmt: skip
 
     def _bound_values(
-        self, line: int, index: int, low: int | None, high: int | None,
-        drawn: int, selected: list[Row],
-    ) -> None:  # fmt: skip
+        self, line: int, low: int | None, high: int | None, drawn: int, in_group: set[int]
+    ) -> None:
         name = "bounds.tsv"
         if drawn == 0:
             if low is not None or high is not None:
@@ -553,7 +596,6 @@ class _Check:
             self.fail(name, line, "low", "", "分界签号缺失或最低高于最高",
                       "a cutoff is missing or the low one is above the high one")  # fmt: skip
             return
-        in_group = [r[2] for r in selected if index in self.objects.facts.get(r[1], _NONE).groups]
         for column, value in (("low", low), ("high", high)):
             if value not in in_group:
                 self.fail(name, line, column, ticket_hex(value),
@@ -561,35 +603,37 @@ class _Check:
                           "the cutoff is not the ticket of a selected object of the group")  # fmt: skip
 
     def forced(self) -> None:
-        """Every covered candidate below its groups' lowest cutoff must be selected."""
-        name = "selection.tsv"
-        for object_id in self.objects.ids:
-            facts = self.objects.facts[object_id]
-            if not facts.covered or facts.public_stratum is not None:
-                continue
-            for item in facts.items:
-                if (item, object_id) in self.excluded:
-                    continue
-                lows = self._group_tickets(item, facts, 3)
-                ticket = self.ticket[object_id]
-                if not lows:
-                    self.fail("bounds.tsv", None, "drawn", "0",
-                              f"对象 {object_id} 在事项 {item} 的抽取池中，但其分层组未抽取任何对象",
-                              f"object {object_id} is in a pool of item {item}, yet its groups drew nothing")  # fmt: skip
-                elif ticket < min(lows):
-                    if (item, object_id) in self.selected:
-                        self.decided += 1
-                    else:
-                        self.fail(name, None, "id", object_id,
-                                  f"事项 {item}：签号 {ticket_hex(ticket)} 低于最低分界签号 {ticket_hex(min(lows))}，必须抽中",
-                                  f"item {item}: the ticket {ticket_hex(ticket)} is below the lowest "
-                                  f"cutoff {ticket_hex(min(lows))}, so the object must be selected")  # fmt: skip
+        """Every covered candidate below its group's lowest cutoff must be selected."""
+        for item in self.view.items:
+            for index, group in enumerate(self.view.groups):
+                rows = self.objects.rows(partial(_covered_candidate, item, index))
+                bounds = self.bounds.get((item, group.strata))
+                low = None if bounds is None else bounds[3]
+                if low is not None:
+                    rows = rows[self.tickets[rows] < low]
+                for object_id in (self.objects.ids[r] for r in rows.tolist()):
+                    if (item, object_id) not in self.excluded:
+                        self._forced(item, object_id, low)
+
+    def _forced(self, item: str, object_id: str, low: int | None) -> None:
+        if low is None:
+            self.fail("bounds.tsv", None, "drawn", "0",
+                      f"对象 {object_id} 在事项 {item} 的抽取池中，但其分层组未抽取任何对象",
+                      f"object {object_id} is in a pool of item {item}, yet its group drew nothing")  # fmt: skip
+        elif (item, object_id) in self.selected:
+            self.decided += 1
+        else:
+            ticket = self.ticket(object_id)
+            self.fail("selection.tsv", None, "id", object_id,
+                      f"事项 {item}：签号 {ticket_hex(ticket)} 低于最低分界签号 {ticket_hex(low)}，必须抽中",
+                      f"item {item}: the ticket {ticket_hex(ticket)} is below the lowest "
+                      f"cutoff {ticket_hex(low)}, so the object must be selected")  # fmt: skip
 
     def outside(self) -> None:
         if self.view.has_risk_strata:
             return
-        expected = [i for i in self.objects.ids if self.objects.facts[i].in_scope
-                    and self.objects.facts[i].public_stratum is None]  # fmt: skip
+        rows = self.objects.rows(lambda f, _: f.in_scope and f.public_stratum is None)
+        expected = [self.objects.ids[r] for r in rows.tolist()]
         got = [r[0] for _, r in self.files["outside.tsv"]]
         if got != expected:
             missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
@@ -600,6 +644,19 @@ class _Check:
 
 
 _NONE = Facts(False, (), None, (), False)
+
+
+def _in_public_pool(item: str, stratum: str, facts: Facts, _status: str) -> bool:
+    return facts.public_stratum == stratum and item in facts.items
+
+
+def _covered_candidate(item: str, group: int, facts: Facts, _status: str) -> bool:
+    return (
+        facts.covered
+        and facts.public_stratum is None
+        and item in facts.items
+        and facts.groups == (group,)
+    )
 
 
 def _file_set(view: PublicView, files: Mapping[str, bytes], out: _Findings) -> list[str]:
