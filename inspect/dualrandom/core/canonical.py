@@ -535,10 +535,7 @@ class ObjectSnapshotBuilder:
     def snapshot(self) -> ObjectSnapshot:
         public, internal = (b"".join(parts) for parts in self._parts())
         if self.algorithm == DR2:
-            public_digest, internal_digest = (
-                file_digest(table, data)
-                for table, data in zip(_PART_TABLES, (public, internal), strict=True)
-            )
+            public_digest, internal_digest = self._bucketed()  # one bucket hash per row
         else:
             public_digest, internal_digest = sha256_hex(public), sha256_hex(internal)
         return ObjectSnapshot(

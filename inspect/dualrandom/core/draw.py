@@ -166,7 +166,7 @@ def prepare(
             **output_digests(fixed),
             exclusions_public=file_digest(
                 "exclusions-public",
-                public_exclusions(plan, inputs.items, {o.id: o for o in objects}, pools.exclusions),
+                public_exclusions(plan, inputs.items, objects, pools.exclusions),
             ),
         )
         risk = risk_commitment(salt_key, risk_rows(objects))
@@ -300,14 +300,14 @@ def _with_public_files(prep: Preparation, result: DrawResult) -> DrawResult:
     public = public_outputs(
         prep.inputs.plan,
         prep.inputs.items,
-        {o.id: o for o in prep.sorted_objects},
+        prep.sorted_objects,
         result.selected,
         result.reserve,
         result.exclusions,
         result.outside,
     )
     again = {
-        **output_digests(result.files()),
+        **output_digests(seed_independent_files(result.quotas, result.exclusions, result.outside)),
         "exclusions_public": file_digest("exclusions-public", public.exclusions),
     }
     pinned = prep.committed.as_json()

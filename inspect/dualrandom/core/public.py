@@ -325,23 +325,21 @@ def _reserve_tsv(view: PublicView, reserve: Iterable[PoolRow]) -> bytes:
 def public_exclusions(
     plan: Plan,
     items: Mapping[str, ItemRecord],
-    objects: Mapping[str, ObjectRecord],
-    exclusions: Iterable[Exclusion],
+    objects: Sequence[ObjectRecord],
+    exclusions: Sequence[Exclusion],
 ) -> bytes:
     """``exclusions-public.tsv`` (SPEC §21.3): known at prepare, so committed then.
-    ``objects``: the whole registry by id (only public fields are read)."""
-    return _exclusions_tsv(PublicView(plan, items, objects.values()), exclusions, objects)
+    ``objects``: the whole registry, any order (only public fields are read)."""
+    return _exclusions_tsv(PublicView(plan, items, objects), exclusions, objects)
 
 
 def _exclusions_tsv(
-    view: PublicView, exclusions: Iterable[Exclusion], objects: Mapping[str, ObjectRecord]
+    view: PublicView, exclusions: Sequence[Exclusion], objects: Iterable[ObjectRecord]
 ) -> bytes:
+    excluded = {e.object_id for e in exclusions}
+    covered = {o.id for o in objects if o.id in excluded and view.facts(o).covered}
     rows = sorted(
-        (
-            e
-            for e in exclusions
-            if e.stratum in view.public_strata or view.facts(objects[e.object_id]).covered
-        ),
+        (e for e in exclusions if e.stratum in view.public_strata or e.object_id in covered),
         key=lambda e: (e.item, e.object_id),
     )
     return join_lines(
@@ -378,7 +376,7 @@ def _bounds_tsv(view: PublicView, selected: Iterable[PoolRow]) -> bytes:
 def public_outputs(
     plan: Plan,
     items: Mapping[str, ItemRecord],
-    objects: Mapping[str, ObjectRecord],
+    objects: Sequence[ObjectRecord],
     selected: Sequence[PoolRow],
     reserve: Sequence[PoolRow],
     exclusions: Sequence[Exclusion],
@@ -386,10 +384,10 @@ def public_outputs(
 ) -> PublicOutputs:
     """The public files of a draw from its audit values (SPEC §21).
 
-    ``objects`` maps every id of the registry to its record (only the
-    public fields are read); ``selected``/``reserve`` are the rows of
-    result.tsv/reserve.tsv (core.result.Selected)."""
-    view = PublicView(plan, items, objects.values())
+    ``objects``: the whole registry, any order (only the public fields are
+    read); ``selected``/``reserve`` are the rows of result.tsv/reserve.tsv
+    (core.result.Selected)."""
+    view = PublicView(plan, items, objects)
     return PublicOutputs(
         selection=_selection_tsv(view, selected),
         reserve=_reserve_tsv(view, reserve),
