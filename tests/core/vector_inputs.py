@@ -11,6 +11,7 @@ with a new algorithm version.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from fractions import Fraction
 
@@ -290,4 +291,31 @@ PLAN = Plan(
         conflict_rules=("declared", "previous_team", "home_district"),
     ),
     entropy="dice",  # type: ignore[arg-type]
+)
+
+
+# -- DR-2 (tests/core/vectors/dr2.json): the same registries and plan, plus ----------
+# the beacon's 32 randomness bytes, the witnesses' dice and the salt key of the
+# risk-class commitment; and a second plan with a public stratum beside two risk
+# strata of one group, so the vectors also pin full public recomputation.
+
+BEACON_RANDOMNESS = bytes(range(0x20, 0x40))
+DICE = "31415265354232462643"
+SALT_KEY = bytes(range(0x40, 0x60))
+
+PLAN_MIXED = replace(
+    PLAN,
+    id="PJ-2027-Q1-B",
+    strata=(
+        Stratum(
+            "低风险", ObjectFilter.of({"risk_class": ["A", "B"], "type": ["企业", "个体工商户"]})
+        ),
+        Stratum(
+            "中高风险",
+            ObjectFilter.of({"risk_class": ["C", "D"], "type": ["企业", "个体工商户"]}),
+            ratio=Fraction(1, 2),
+            min_count=1,
+        ),
+        Stratum("合作社及其他", ObjectFilter.of({"type": ["农民专业合作社", "其他"]}), min_count=1),
+    ),
 )

@@ -1,10 +1,15 @@
-"""Canonical snapshots of the registries (docs/SPEC.md §3; the plan is in plan_json).
+"""Canonical snapshots of the registries (docs/SPEC.md §3 and, for DR-2, §15–§16;
+the plan is in plan_json).
 
 A snapshot is a byte string with one header line and one escaped,
 tab-separated line per record, rows in a fixed order, so that equal content
-always gives equal bytes and equal SHA-256 digests, whatever order or source
-the records came from. Each ``parse_*`` function is the exact inverse and
+always gives equal bytes and equal digests, whatever order or source the
+records came from. Each ``parse_*`` function is the exact inverse and
 refuses bytes that are not canonical (it re-serialises and compares).
+
+Every function takes the algorithm: DR-1 digests a snapshot as the SHA-256
+of its bytes; DR-2 with the bucketed digest of ``buckets`` and splits the
+object registry differently (no name or address in the public part).
 """
 
 from __future__ import annotations
@@ -20,8 +25,13 @@ from typing import Any
 
 import numpy as np
 
+from dualrandom.core.buckets import BUCKETS, BucketedDigest, buckets_of, file_digest, line_keys
 from dualrandom.core.encoding import (
+    DR1,
+    DR2,
+    TAG2_OBJECTS,
     TAG_OBJECTS,
+    check_algorithm,
     check_id,
     check_text,
     digest_bytes,
@@ -55,8 +65,10 @@ __all__ = [
     "HISTORY_FIELDS",
     "INSPECTOR_FIELDS",
     "OBJECT_INTERNAL_FIELDS",
+    "OBJECT_LAYOUTS",
     "OBJECT_PUBLIC_FIELDS",
     "ObjectColumns",
+    "ObjectDigestStream",
     "ObjectSnapshot",
     "ObjectSnapshotBuilder",
     "Snapshot",
@@ -69,6 +81,7 @@ __all__ = [
     "parse_history",
     "parse_inspectors",
     "parse_objects",
+    "snapshot_digest",
 ]
 
 OBJECT_PUBLIC_FIELDS = (
@@ -89,6 +102,34 @@ OBJECT_PUBLIC_FIELDS = (
     "last_inspected",
 )
 OBJECT_INTERNAL_FIELDS = ("id", "risk_class")
+# DR-2 (SPEC §16): the public part holds exactly what the draw reads and nothing
+# personal; names, addresses and the risk class are in the internal part.
+OBJECT_PUBLIC_FIELDS_DR2 = (
+    "id",
+    "id_type",
+    "type",
+    "industry",
+    "district",
+    "status",
+    "abnormal_list",
+    "serious_illegal_list",
+    "departments",
+    "tags",
+    "last_inspected",
+)
+OBJECT_INTERNAL_FIELDS_DR2 = (
+    "id",
+    "risk_class",
+    "name",
+    "registration_authority",
+    "address",
+    "established",
+)
+# (public fields, internal fields) of the object snapshot, per algorithm.
+OBJECT_LAYOUTS = {
+    DR1: (OBJECT_PUBLIC_FIELDS, OBJECT_INTERNAL_FIELDS),
+    DR2: (OBJECT_PUBLIC_FIELDS_DR2, OBJECT_INTERNAL_FIELDS_DR2),
+}
 INSPECTOR_FIELDS = (
     "cert_no",
     "name",
@@ -109,7 +150,8 @@ HISTORY_FIELDS = ("object_id", "item_code", "date", "officers")
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Canonical bytes of one registry and their SHA-256 (64 lowercase hex)."""
+    """Canonical bytes of one registry and their digest (64 lowercase hex):
+    SHA-256 of the bytes in DR-1, the bucketed digest in DR-2."""
 
     data: bytes
     digest: str
@@ -117,16 +159,27 @@ class Snapshot:
 
 @dataclass(frozen=True, slots=True)
 class ObjectSnapshot:
-    """The object registry in two parts: ``public_bytes`` (every field but the
-    risk class) and ``internal_bytes`` (id, risk class). ``digest`` combines
-    the two part digests, so it can be checked from the public part plus the
-    published internal digest without seeing any risk class."""
+    """The object registry in two parts. DR-1: ``public_bytes`` every field
+    but the risk class, ``internal_bytes`` id and risk class. DR-2: the
+    public part without names or addresses, the internal part with the risk
+    class and those particulars (OBJECT_LAYOUTS). ``digest`` combines the
+    two part digests, so it can be checked from the public part plus the
+    published internal digest without seeing anything internal."""
 
     public_bytes: bytes
     internal_bytes: bytes
     public_digest: str
     internal_digest: str
     digest: str
+    algorithm: str = DR1
+
+
+def snapshot_digest(table: str, data: bytes, algorithm: str = DR1) -> str:
+    """The digest of a canonical table file: SHA-256 of the bytes (DR-1), or the
+    bucketed digest of SPEC §15 under the table name ``table`` (DR-2)."""
+    if check_algorithm(algorithm) == DR1:
+        return sha256_hex(data)
+    return file_digest(table, data)
 
 
 def _text(value: str, what: str) -> str:
@@ -139,11 +192,10 @@ def _unique_sorted(keys: list[str], what: str) -> None:
             raise ValueError(f"{what} {before!r} occurs twice")
 
 
-def combine_object_digests(public_digest: str, internal_digest: str) -> str:
-    """SHA-256("DR-1/objects" 0x00 ‖ lp(public digest) ‖ lp(internal digest))."""
-    return tagged_hash(
-        TAG_OBJECTS, (digest_bytes(public_digest), digest_bytes(internal_digest))
-    ).hex()
+def combine_object_digests(public_digest: str, internal_digest: str, algorithm: str = DR1) -> str:
+    """SHA-256("DR-n/objects" 0x00 ‖ lp(public digest) ‖ lp(internal digest)) (SPEC §3.1, §16)."""
+    tag = TAG_OBJECTS if check_algorithm(algorithm) == DR1 else TAG2_OBJECTS
+    return tagged_hash(tag, (digest_bytes(public_digest), digest_bytes(internal_digest))).hex()
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,16 +304,19 @@ def _check_ids(ids: Sequence[str]) -> None:
         check_id(value, "object id")
 
 
-def _object_lines(columns: ObjectColumns, formats: _Formats) -> tuple[str, str]:
+Layout = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def _object_lines(columns: ObjectColumns, formats: _Formats, layout: Layout) -> tuple[str, str]:
     """The public and the internal lines of the rows, in row order, each ending with LF.
 
     With several bad values, the error is that of the first bad row, as if
     each row were made a record and its lines one after the other."""
     try:
-        return _lines_of(columns, formats)
+        return _lines_of(columns, formats, layout)
     except ValueError:
         for row in range(len(columns) if len(columns) > 1 else 0):
-            _lines_of(columns.rows(row, row + 1), formats)
+            _lines_of(columns.rows(row, row + 1), formats, layout)
         raise
 
 
@@ -276,7 +331,7 @@ def _joined_lines(fields: Sequence[Sequence[str]], count: int) -> str:
     return "".join(parts)
 
 
-def _lines_of(columns: ObjectColumns, formats: _Formats) -> tuple[str, str]:
+def _lines_of(columns: ObjectColumns, formats: _Formats, layout: Layout) -> tuple[str, str]:
     count = len(columns)
     if not count:
         return "", ""
@@ -288,25 +343,30 @@ def _lines_of(columns: ObjectColumns, formats: _Formats) -> tuple[str, str]:
     def column(name: str, memo: str = "") -> list[str]:
         return formats.column(columns, name, prototype, memo)
 
-    public = (
-        ids,
-        column("id_type"),
-        _escaped(columns.name),
-        column("type"),
-        column("industry"),
-        _escaped(columns.district),
-        _escaped(columns.registration_authority),
-        _escaped(columns.address),
-        column("status"),
-        column("established", "dates"),
-        column("abnormal_list", "flags"),
-        column("serious_illegal_list", "flags"),
-        column("departments"),
-        column("tags"),
-        column("last_inspected", "dates"),
-    )
-    internal = (ids, column("risk_class"))
+    texts: dict[str, Sequence[str]] = {
+        "id": ids,
+        "id_type": column("id_type"),
+        "name": _escaped(columns.name),
+        "type": column("type"),
+        "industry": column("industry"),
+        "district": _escaped(columns.district),
+        "registration_authority": _escaped(columns.registration_authority),
+        "address": _escaped(columns.address),
+        "status": column("status"),
+        "established": column("established", "dates"),
+        "abnormal_list": column("abnormal_list", "flags"),
+        "serious_illegal_list": column("serious_illegal_list", "flags"),
+        "departments": column("departments"),
+        "tags": column("tags"),
+        "last_inspected": column("last_inspected", "dates"),
+        "risk_class": column("risk_class"),
+    }
+    public, internal = ([texts[name] for name in part] for part in layout)
     return _joined_lines(public, count), _joined_lines(internal, count)
+
+
+# The scalar text fields of a record, checked one by one to name a value that is not NFC.
+_TEXT_FIELDS = OBJECT_PUBLIC_FIELDS[:9]
 
 
 def _require_nfc(text: str, columns: ObjectColumns) -> None:
@@ -319,7 +379,7 @@ def _require_nfc(text: str, columns: ObjectColumns) -> None:
         return
     for row in range(len(columns)):
         r = ObjectRecord(*(getattr(columns, f.name)[row] for f in fields(columns)))
-        texts = [str(getattr(r, name)) for name in OBJECT_PUBLIC_FIELDS[:9]]
+        texts = [str(getattr(r, name)) for name in _TEXT_FIELDS]
         for value in (*texts, ";".join(r.departments), ";".join(r.tags), *r.departments, *r.tags):
             check_text(value, f"object {r.id!r}")
 
@@ -338,16 +398,23 @@ class _Lines:
         self.data += data
         self.ends.append(ends)
 
-    def in_order(self, order: np.ndarray[Any, np.dtype[np.intp]]) -> Iterator[bytes | memoryview]:
-        """The lines in ``order`` (indexes in the order they were added), in pieces."""
+    def in_order(
+        self, order: np.ndarray[Any, np.dtype[np.intp]], whole: bool = True
+    ) -> Iterator[bytes | memoryview]:
+        """The lines in ``order`` (indexes in the order they were added), in pieces
+        of whole lines; ``whole``: one piece if they were added in order already."""
         ends = np.concatenate(self.ends) if self.ends else np.zeros(0, dtype=np.int64)
         view = memoryview(self.data)
-        if np.array_equal(order, np.arange(len(order))):  # added in order already
+        in_place = np.array_equal(order, np.arange(len(order)))
+        if in_place and whole:
             yield view
             return
         starts = np.concatenate(([0], ends[:-1]))
         for first in range(0, len(order), _PIECE_ROWS):
             chosen = order[first : first + _PIECE_ROWS]
+            if in_place:
+                yield view[int(starts[chosen[0]]) : int(ends[chosen[-1]])]
+                continue
             slices = map(slice, starts[chosen].tolist(), ends[chosen].tolist())
             yield b"".join(map(view.__getitem__, slices))
 
@@ -384,14 +451,18 @@ class _Ids:
 
 
 class ObjectSnapshotBuilder:
-    """The object snapshot of rows added in batches, in any order (docs/SPEC.md §3.1).
+    """The object snapshot of rows added in batches, in any order (docs/SPEC.md §3.1, §16).
 
     It holds every row's two lines as UTF-8 bytes, about as much memory as
     the snapshot itself, and no records. ``objects_snapshot`` is this
-    builder given one batch of records, so both make the same bytes.
+    builder given one batch of records, so both make the same bytes. For
+    rows that arrive in id order, :class:`ObjectDigestStream` (DR-2) holds
+    nothing at all.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, algorithm: str = DR1) -> None:
+        self.algorithm = check_algorithm(algorithm)
+        self._layout = OBJECT_LAYOUTS[algorithm]
         self._ids = _Ids()
         self._public = _Lines()
         self._internal = _Lines()
@@ -405,10 +476,11 @@ class ObjectSnapshotBuilder:
     def add(self, columns: ObjectColumns) -> None:
         """Check and add some rows; raises ValueError as ``ObjectRecord`` or
         ``objects_snapshot`` would for the same values."""
-        public, internal = _object_lines(columns, self._formats)
+        public, internal = _object_lines(columns, self._formats, self._layout)
         if not public:
             return
         _require_nfc(public, columns)
+        _require_nfc(internal, columns)
         self._public.add(public)
         self._internal.add(internal)
         self._ids.extend(columns.id)
@@ -432,25 +504,104 @@ class ObjectSnapshotBuilder:
 
     def _parts(self) -> tuple[Iterator[bytes | memoryview], Iterator[bytes | memoryview]]:
         order = self._order()
-        public = chain([_header(OBJECT_PUBLIC_FIELDS)], self._public.in_order(order))
-        internal = chain([_header(OBJECT_INTERNAL_FIELDS)], self._internal.in_order(order))
+        public_fields, internal_fields = self._layout
+        public = chain([_header(public_fields)], self._public.in_order(order))
+        internal = chain([_header(internal_fields)], self._internal.in_order(order))
         return public, internal
+
+    def _bucketed(self) -> tuple[str, str]:
+        """The DR-2 part digests, the sorted lines streamed a piece at a time."""
+        order = self._order()
+        public, internal = (
+            BucketedDigest(t, f) for t, f in zip(_PART_TABLES, self._layout, strict=True)
+        )
+        pieces = zip(
+            self._public.in_order(order, whole=False),
+            self._internal.in_order(order, whole=False),
+            strict=True,
+        )
+        for public_piece, internal_piece in pieces:
+            buckets = public.add_data(bytes(public_piece))  # same ids: same buckets
+            internal.add_data(bytes(internal_piece), buckets)
+        return public.hexdigest(), internal.hexdigest()
 
     def digest(self) -> str:
         """The snapshot's combined digest, hashed piece by piece."""
+        if self.algorithm == DR2:
+            return combine_object_digests(*self._bucketed(), DR2)
         public, internal = (_sha256_of(parts) for parts in self._parts())
         return combine_object_digests(public, internal)
 
     def snapshot(self) -> ObjectSnapshot:
         public, internal = (b"".join(parts) for parts in self._parts())
-        public_digest, internal_digest = sha256_hex(public), sha256_hex(internal)
+        if self.algorithm == DR2:
+            public_digest, internal_digest = self._bucketed()  # one bucket hash per row
+        else:
+            public_digest, internal_digest = sha256_hex(public), sha256_hex(internal)
         return ObjectSnapshot(
             public_bytes=public,
             internal_bytes=internal,
             public_digest=public_digest,
             internal_digest=internal_digest,
-            digest=combine_object_digests(public_digest, internal_digest),
+            digest=combine_object_digests(public_digest, internal_digest, self.algorithm),
+            algorithm=self.algorithm,
         )
+
+
+_PART_TABLES = ("objects-public", "objects-internal")
+
+
+class ObjectDigestStream:
+    """The DR-2 object digests of rows fed in id order, holding no row (SPEC §15, §16).
+
+    Batches may also come bucket by bucket: what is required (and checked,
+    naming the id) is that within each bucket the ids strictly increase from
+    one row to the next, across all batches — which holds for rows in id
+    order and for rows ordered by (bucket, id). Memory: 512 hash states and
+    the last id of each bucket."""
+
+    def __init__(self) -> None:
+        self._formats = _Formats()
+        public_fields, internal_fields = OBJECT_LAYOUTS[DR2]
+        self._public = BucketedDigest("objects-public", public_fields)
+        self._internal = BucketedDigest("objects-internal", internal_fields)
+        self._last = [""] * BUCKETS  # ids are never empty, so "" precedes all
+
+    @property
+    def count(self) -> int:
+        return self._public.count
+
+    def add(self, columns: ObjectColumns) -> None:
+        """Check and add some rows; ValueError as ``objects_snapshot`` would give,
+        or for an id that is not after the previous id of its bucket."""
+        public, internal = _object_lines(columns, self._formats, OBJECT_LAYOUTS[DR2])
+        if not public:
+            return
+        _require_nfc(public, columns)
+        _require_nfc(internal, columns)
+        public_lines = public.encode("utf-8").split(b"\n")
+        internal_lines = internal.encode("utf-8").split(b"\n")
+        public_lines.pop()
+        internal_lines.pop()
+        buckets = buckets_of(line_keys(public_lines))
+        self._check_order(columns.id, buckets)
+        self._public.add(public_lines, buckets)
+        self._internal.add(internal_lines, buckets)
+
+    def _check_order(self, ids: Sequence[str], buckets: bytes) -> None:
+        last = self._last
+        for bucket, object_id in zip(buckets, ids, strict=True):
+            if object_id <= last[bucket]:
+                raise ValueError(
+                    f"object id {object_id!r} comes after {last[bucket]!r}: "
+                    "rows must be fed in id order (within each bucket), each id once"
+                )
+            last[bucket] = object_id
+
+    def digests(self) -> tuple[str, str, str]:
+        """(public part digest P, internal part digest I, object digest O)."""
+        public, internal = self._public.hexdigest(), self._internal.hexdigest()
+        return public, internal, combine_object_digests(public, internal, DR2)
 
 
 def _header(names: Sequence[str]) -> bytes:
@@ -464,43 +615,57 @@ def _sha256_of(parts: Iterable[bytes | memoryview]) -> str:
     return digest.hexdigest()
 
 
-def objects_snapshot(records: Iterable[ObjectRecord]) -> ObjectSnapshot:
+def objects_snapshot(records: Iterable[ObjectRecord], algorithm: str = DR1) -> ObjectSnapshot:
     """Canonical public and internal parts of the object registry, rows by id."""
     rows = sorted(records, key=lambda r: r.id)
     _unique_sorted([r.id for r in rows], "object id")
-    builder = ObjectSnapshotBuilder()
+    builder = ObjectSnapshotBuilder(algorithm)
     builder.add(ObjectColumns.of(rows))
     return builder.snapshot()
 
 
-def parse_objects(public_bytes: bytes, internal_bytes: bytes) -> tuple[ObjectRecord, ...]:
+# How each field is read back from its text (the inverse of _Formats and _escaped).
+_READERS: dict[str, Any] = {
+    "id": unescape,
+    "id_type": unescape,
+    "name": unescape,
+    "type": ObjectType,
+    "industry": unescape,
+    "district": unescape,
+    "registration_authority": unescape,
+    "address": unescape,
+    "status": ObjectStatus,
+    "established": parse_date,
+    "abnormal_list": parse_bool,
+    "serious_illegal_list": parse_bool,
+    "departments": unescape_list,
+    "tags": unescape_list,
+    "last_inspected": parse_date,
+    "risk_class": RiskClass,
+}
+
+
+def parse_objects(
+    public_bytes: bytes, internal_bytes: bytes, algorithm: str = DR1
+) -> tuple[ObjectRecord, ...]:
     """Read the two parts of an object snapshot back into records."""
-    public_rows = split_lines(public_bytes, OBJECT_PUBLIC_FIELDS, "objects (public)")
-    internal_rows = split_lines(internal_bytes, OBJECT_INTERNAL_FIELDS, "objects (internal)")
+    public_fields, internal_fields = OBJECT_LAYOUTS[check_algorithm(algorithm)]
+    public_rows = split_lines(public_bytes, public_fields, "objects (public)")
+    internal_rows = split_lines(internal_bytes, internal_fields, "objects (internal)")
     if [row[0] for row in public_rows] != [row[0] for row in internal_rows]:
         raise ValueError("objects: the public and internal parts list different ids")
+    names = (*public_fields, *internal_fields[1:])
+    readers = [_READERS[name] for name in names]
     records = tuple(
         ObjectRecord(
-            id=unescape(p[0]),
-            id_type=unescape(p[1]),
-            name=unescape(p[2]),
-            type=ObjectType(p[3]),
-            industry=unescape(p[4]),
-            district=unescape(p[5]),
-            registration_authority=unescape(p[6]),
-            address=unescape(p[7]),
-            status=ObjectStatus(p[8]),
-            established=parse_date(p[9]),
-            abnormal_list=parse_bool(p[10]),
-            serious_illegal_list=parse_bool(p[11]),
-            departments=unescape_list(p[12]),
-            tags=unescape_list(p[13]),
-            last_inspected=parse_date(p[14]),
-            risk_class=RiskClass(i[1]),
+            **{
+                name: read(text)
+                for name, read, text in zip(names, readers, (*p, *i[1:]), strict=True)
+            }
         )
         for p, i in zip(public_rows, internal_rows, strict=True)
     )
-    again = objects_snapshot(records)
+    again = objects_snapshot(records, algorithm)
     if again.public_bytes != public_bytes or again.internal_bytes != internal_bytes:
         raise ValueError("objects: the snapshot is not in canonical form")
     return records
@@ -530,12 +695,12 @@ def _inspector_line(r: InspectorRecord) -> str:
     )
 
 
-def inspectors_snapshot(records: Iterable[InspectorRecord]) -> Snapshot:
+def inspectors_snapshot(records: Iterable[InspectorRecord], algorithm: str = DR1) -> Snapshot:
     """Canonical inspector registry, rows by certificate number."""
     rows = sorted(records, key=lambda r: r.cert_no)
     _unique_sorted([r.cert_no for r in rows], "certificate number")
     data = join_lines(INSPECTOR_FIELDS, (_inspector_line(r) for r in rows))
-    return Snapshot(data, sha256_hex(data))
+    return Snapshot(data, snapshot_digest("inspectors", data, algorithm))
 
 
 def parse_inspectors(data: bytes) -> tuple[InspectorRecord, ...]:
@@ -569,7 +734,7 @@ def parse_inspectors(data: bytes) -> tuple[InspectorRecord, ...]:
             )
         )
     result = tuple(records)
-    if inspectors_snapshot(result).data != data:
+    if inspectors_snapshot(result).data != data:  # the bytes are the same in DR-1 and DR-2
         raise ValueError("inspectors: the snapshot is not in canonical form")
     return result
 
@@ -578,7 +743,7 @@ def _conflict_key(r: ConflictRecord) -> tuple[str, str, str]:
     return (r.cert_no, r.object_id, str(r.relation))
 
 
-def conflicts_snapshot(records: Iterable[ConflictRecord]) -> Snapshot:
+def conflicts_snapshot(records: Iterable[ConflictRecord], algorithm: str = DR1) -> Snapshot:
     """Canonical declared-conflict list, rows by (cert_no, object_id, relation)."""
     rows = sorted(records, key=_conflict_key)
     keys = [_conflict_key(r) for r in rows]
@@ -600,7 +765,7 @@ def conflicts_snapshot(records: Iterable[ConflictRecord]) -> Snapshot:
             for r in rows
         ),
     )
-    return Snapshot(data, sha256_hex(data))
+    return Snapshot(data, snapshot_digest("conflicts", data, algorithm))
 
 
 def parse_conflicts(data: bytes) -> tuple[ConflictRecord, ...]:
@@ -634,14 +799,14 @@ def _history_line(r: HistoryRecord) -> str:
     )
 
 
-def history_snapshot(records: Iterable[HistoryRecord]) -> Snapshot:
+def history_snapshot(records: Iterable[HistoryRecord], algorithm: str = DR1) -> Snapshot:
     """Canonical inspection history. Rows are ordered by (object_id, item_code,
     date, officers field); identical rows are kept, since each one counts."""
     keyed = sorted(
         ((r.object_id, r.item_code, r.date.isoformat(), _history_line(r)) for r in records),
     )
     data = join_lines(HISTORY_FIELDS, (line for *_, line in keyed))
-    return Snapshot(data, sha256_hex(data))
+    return Snapshot(data, snapshot_digest("history", data, algorithm))
 
 
 def parse_history(data: bytes) -> tuple[HistoryRecord, ...]:

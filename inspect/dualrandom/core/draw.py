@@ -1,16 +1,23 @@
-"""The DR-1 entry points: ``prepare`` (everything fixed before the seed
-exists), ``draw`` (the seeded part) and ``substitute`` (the published
-replacement rule). Pure functions of their arguments (docs/SPEC.md)."""
+"""The entry points: ``prepare`` (everything fixed before the seed exists),
+``draw`` (the seeded part) and ``substitute`` (the published replacement
+rule). Pure functions of their arguments (docs/SPEC.md).
+
+Both algorithms run through the very same pools, quotas, tickets, selection,
+reserve and teams; DR-2 (SPEC §14–§22) only digests differently, commits
+more at prepare (the seed-independent output files, the risk-class Merkle
+root) and adds the public files to the result.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
 
+from dualrandom.core.buckets import file_digest
 from dualrandom.core.canonical import (
     ObjectSnapshot,
     Snapshot,
@@ -19,7 +26,7 @@ from dualrandom.core.canonical import (
     inspectors_snapshot,
     objects_snapshot,
 )
-from dualrandom.core.encoding import sha256_hex
+from dualrandom.core.encoding import DR1, DR2, check_algorithm, sha256_hex
 from dualrandom.core.model import (
     ConflictRecord,
     HistoryRecord,
@@ -30,9 +37,17 @@ from dualrandom.core.model import (
 )
 from dualrandom.core.plan_json import plan_canonical
 from dualrandom.core.pools import Exclusion, build_pools
+from dualrandom.core.public import check_risk_only_in_strata, public_exclusions, public_outputs
 from dualrandom.core.quotas import Quota, quota_size, reserve_size
-from dualrandom.core.result import DrawResult, Selected, Visit
-from dualrandom.core.seed import Digests
+from dualrandom.core.result import (
+    DrawResult,
+    Selected,
+    Visit,
+    output_digests,
+    seed_independent_files,
+)
+from dualrandom.core.risk import RiskCommitment, risk_commitment, risk_rows
+from dualrandom.core.seed import CommittedDigests, Digests
 from dualrandom.core.selection import smallest
 from dualrandom.core.teams import VisitPlan, assign_teams
 from dualrandom.core.tickets import target_tickets
@@ -63,7 +78,10 @@ class DrawInputs:
 @dataclass(frozen=True)
 class Preparation:
     """What is known and committed before the seed: canonical snapshots and
-    digests, pools, quotas, exclusions, objects outside every stratum."""
+    digests, pools, quotas, exclusions, objects outside every stratum; in
+    DR-2 also ``committed`` (the commitment's ``digests`` object), ``risk``
+    (the risk-class Merkle root) and the ``salt_key`` it was made with
+    (auditor tier only, never public)."""
 
     inputs: DrawInputs
     plan_bytes: bytes
@@ -78,6 +96,10 @@ class Preparation:
     outside: tuple[str, ...]
     sorted_objects: tuple[ObjectRecord, ...] = field(repr=False)
     sorted_inspectors: tuple[InspectorRecord, ...] = field(repr=False)
+    algorithm: str = DR1
+    committed: CommittedDigests | None = None
+    risk: RiskCommitment | None = None
+    salt_key: bytes | None = field(default=None, repr=False)
 
 
 def _quota(plan: Plan, item: ItemRecord, stratum_name: str, pool_size: int) -> Quota:
@@ -97,16 +119,27 @@ def _quota(plan: Plan, item: ItemRecord, stratum_name: str, pool_size: int) -> Q
     )
 
 
-def prepare(inputs: DrawInputs) -> Preparation:
-    """Canonicalise and digest the inputs and compute pools and quotas."""
+def prepare(
+    inputs: DrawInputs, *, algorithm: str = DR1, salt_key: bytes | None = None
+) -> Preparation:
+    """Canonicalise and digest the inputs and compute pools and quotas.
+
+    DR-2 needs ``salt_key``, 32 fresh random bytes the caller draws
+    (``os.urandom(32)``) for the risk-class commitment, and refuses a plan
+    or item whose scope uses the risk class (SPEC §17)."""
     plan = inputs.plan
-    plan_bytes = plan_canonical(plan, inputs.items)
+    check_algorithm(algorithm)
+    if algorithm == DR2:
+        if salt_key is None:
+            raise ValueError("a DR-2 prepare needs a 32-byte salt key (os.urandom(32))")
+        check_risk_only_in_strata(plan, inputs.items)
+    plan_bytes = plan_canonical(plan, inputs.items, algorithm)
     objects = tuple(sorted(inputs.objects, key=lambda o: o.id))
     inspectors = tuple(sorted(inputs.inspectors, key=lambda o: o.cert_no))
-    object_snapshot = objects_snapshot(objects)
-    inspector_snapshot = inspectors_snapshot(inspectors)
-    conflict_snapshot = conflicts_snapshot(inputs.conflicts)
-    history = history_snapshot(inputs.history)
+    object_snapshot = objects_snapshot(objects, algorithm)
+    inspector_snapshot = inspectors_snapshot(inspectors, algorithm)
+    conflict_snapshot = conflicts_snapshot(inputs.conflicts, algorithm)
+    history = history_snapshot(inputs.history, algorithm)
     digests = Digests(
         plan=sha256_hex(plan_bytes),
         objects=object_snapshot.digest,
@@ -119,6 +152,24 @@ def prepare(inputs: DrawInputs) -> Preparation:
         _quota(plan, inputs.items[item], stratum, len(members))
         for (item, stratum), members in sorted(pools.members.items())
     )
+    committed = risk = None
+    if algorithm == DR2 and salt_key is not None:
+        fixed = seed_independent_files(quotas, pools.exclusions, pools.outside)
+        committed = CommittedDigests(
+            plan=digests.plan,
+            objects=object_snapshot.digest,
+            objects_public=object_snapshot.public_digest,
+            objects_internal=object_snapshot.internal_digest,
+            inspectors=digests.inspectors,
+            conflicts=digests.conflicts,
+            history=digests.history,
+            **output_digests(fixed),
+            exclusions_public=file_digest(
+                "exclusions-public",
+                public_exclusions(plan, inputs.items, objects, pools.exclusions),
+            ),
+        )
+        risk = risk_commitment(salt_key, risk_rows(objects))
     return Preparation(
         inputs=inputs,
         plan_bytes=plan_bytes,
@@ -133,6 +184,10 @@ def prepare(inputs: DrawInputs) -> Preparation:
         outside=pools.outside,
         sorted_objects=objects,
         sorted_inspectors=inspectors,
+        algorithm=algorithm,
+        committed=committed,
+        risk=risk,
+        salt_key=salt_key,
     )
 
 
@@ -215,13 +270,15 @@ def _visits(
 
 
 def draw(inputs: DrawInputs | Preparation, seed: bytes) -> DrawResult:
-    """The seeded part of DR-1: selection, reserve, visits and teams."""
+    """The seeded part: selection, reserve, visits and teams, the same code for
+    both algorithms; a DR-2 result also gets its public files (SPEC §21).
+    (DrawInputs alone means a DR-1 prepare; pass the Preparation for DR-2.)"""
     prep = inputs if isinstance(inputs, Preparation) else prepare(inputs)
     selected, reserve, ticket_of = _select(prep, seed)
     chosen: dict[str, set[str]] = defaultdict(set)
     for row in selected:
         chosen[row.object_id].add(row.item)
-    return DrawResult(
+    result = DrawResult(
         seed=seed,
         digests=prep.digests,
         quotas=prep.quotas,
@@ -230,7 +287,33 @@ def draw(inputs: DrawInputs | Preparation, seed: bytes) -> DrawResult:
         visits=_visits(prep, seed, chosen, ticket_of),
         exclusions=prep.exclusions,
         outside=prep.outside,
+        algorithm=prep.algorithm,
     )
+    return _with_public_files(prep, result) if prep.algorithm == DR2 else result
+
+
+def _with_public_files(prep: Preparation, result: DrawResult) -> DrawResult:
+    """Add the public files, after checking the draw reproduced the output files
+    the commitment pinned before the seed existed (SPEC §17)."""
+    if prep.committed is None:
+        raise ValueError("a DR-2 draw needs a DR-2 preparation (with its salt key)")
+    public = public_outputs(
+        prep.inputs.plan,
+        prep.inputs.items,
+        prep.sorted_objects,
+        result.selected,
+        result.reserve,
+        result.exclusions,
+        result.outside,
+    )
+    again = {
+        **output_digests(seed_independent_files(result.quotas, result.exclusions, result.outside)),
+        "exclusions_public": file_digest("exclusions-public", public.exclusions),
+    }
+    pinned = prep.committed.as_json()
+    if any(pinned[table] != digest for table, digest in again.items()):
+        raise ValueError("the draw did not reproduce the output files committed at prepare")
+    return replace(result, public=public)
 
 
 @dataclass(frozen=True, slots=True)

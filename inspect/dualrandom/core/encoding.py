@@ -17,14 +17,35 @@ from datetime import date
 from typing import Any
 
 ALGORITHM = "DR-1"
+DR1, DR2 = "DR-1", "DR-2"
+# Every algorithm the core runs: DR-1 only to verify draws made before DR-2 (SPEC §14).
+ALGORITHMS = (DR1, DR2)
 
 # Domain-separation tags: ASCII, ending in NUL, so no tag is a prefix of another.
 TAG_OBJECTS = b"DR-1/objects\x00"
 TAG_SEED = b"DR-1/seed\x00"
 TAG_COMMIT = b"DR-1/commit\x00"
-TAG_TARGET = b"DR-1/target\x00"
+TAG_TARGET = b"DR-1/target\x00"  # DR-2 draws tickets and teams with the DR-1 tags (SPEC §14.1)
 TAG_TEAM = b"DR-1/team\x00"
 TAG_RESULT = b"DR-1/result\x00"
+
+# DR-2 (SPEC §14.1): every construction that changed, so no DR-2 digest equals a DR-1 one.
+TAG2_OBJECTS = b"DR-2/objects\x00"
+TAG2_SNAPSHOT = b"DR-2/snapshot\x00"
+TAG2_BUCKET = b"DR-2/bucket\x00"
+TAG2_SEED = b"DR-2/seed\x00"
+TAG2_RESULT = b"DR-2/result\x00"
+TAG2_PUBLIC = b"DR-2/public\x00"
+TAG2_INTERNAL = b"DR-2/internal\x00"
+TAG2_RISK_LEAF = b"DR-2/risk-leaf\x00"
+
+
+def check_algorithm(algorithm: str) -> str:
+    """``algorithm`` if the core runs it, else ValueError naming it."""
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm {algorithm!r} is not one of {', '.join(ALGORITHMS)}")
+    return algorithm
+
 
 _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 _UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r", "s": ";"}

@@ -23,7 +23,13 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from dualrandom.core.encoding import ALGORITHM, canonical_json, check_text, sha256_hex
+from dualrandom.core.encoding import (
+    ALGORITHM,
+    canonical_json,
+    check_algorithm,
+    check_text,
+    sha256_hex,
+)
 from dualrandom.core.model import (
     Exclusions,
     ItemRecord,
@@ -232,8 +238,11 @@ def _dumps(document: Json) -> bytes:
     return canonical_json(document).encode("utf-8")
 
 
-def plan_canonical(plan: Plan, items: Mapping[str, ItemRecord]) -> bytes:
-    """The canonical JSON of ``plan`` with the records of the items it names."""
+def plan_canonical(
+    plan: Plan, items: Mapping[str, ItemRecord], algorithm: str = ALGORITHM
+) -> bytes:
+    """The canonical JSON of ``plan`` with the records of the items it names
+    (SPEC §4; DR-2 §17: the same document with ``"algorithm":"DR-2"``)."""
     missing = [code for code in plan.items if code not in items]
     if missing:
         raise NotFoundError(f"plan {plan.id!r} names unknown item(s): {', '.join(missing)}")
@@ -241,24 +250,26 @@ def plan_canonical(plan: Plan, items: Mapping[str, ItemRecord]) -> bytes:
     document["strata"].sort(key=lambda s: s["name"])
     return _dumps(
         {
-            "algorithm": ALGORITHM,
+            "algorithm": check_algorithm(algorithm),
             "items": [item_to_json(items[code]) for code in sorted(plan.items)],
             "plan": document,
         }
     )
 
 
-def plan_digest(plan: Plan, items: Mapping[str, ItemRecord]) -> str:
-    return sha256_hex(plan_canonical(plan, items))
+def plan_digest(plan: Plan, items: Mapping[str, ItemRecord], algorithm: str = ALGORITHM) -> str:
+    return sha256_hex(plan_canonical(plan, items, algorithm))
 
 
-def parse_plan(data: bytes) -> tuple[Plan, dict[str, ItemRecord]]:
+def parse_plan(data: bytes, algorithm: str = ALGORITHM) -> tuple[Plan, dict[str, ItemRecord]]:
     """Inverse of :func:`plan_canonical`; refuses non-canonical bytes."""
     doc = json.loads(data.decode("utf-8"))
-    if doc.get("algorithm") != ALGORITHM:
-        raise ValueError(f"plan document is for algorithm {doc.get('algorithm')!r}, not DR-1")
+    if doc.get("algorithm") != check_algorithm(algorithm):
+        raise ValueError(
+            f"plan document is for algorithm {doc.get('algorithm')!r}, not {algorithm}"
+        )
     items = {i["code"]: item_from_json(i) for i in doc["items"]}
     plan = plan_from_json(doc["plan"])
-    if plan_canonical(plan, items) != data:
+    if plan_canonical(plan, items, algorithm) != data:
         raise ValueError("plan document is not in canonical form")
     return plan, items

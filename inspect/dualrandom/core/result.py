@@ -1,13 +1,20 @@
-"""The draw result and its canonical output files (docs/SPEC.md §10)."""
+"""The draw result, its canonical output files (docs/SPEC.md §10) and its digest:
+DR-1's over the six audit files, DR-2's over the public and the internal
+digest (§22)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from dualrandom.core.buckets import file_digest
 from dualrandom.core.encoding import (
     ALGORITHM,
+    DR2,
+    TAG2_INTERNAL,
+    TAG2_RESULT,
     TAG_RESULT,
+    digest_bytes,
     escape,
     escape_list,
     fmt_int,
@@ -16,12 +23,24 @@ from dualrandom.core.encoding import (
 )
 from dualrandom.core.plan_json import fraction_text
 from dualrandom.core.pools import Exclusion
+from dualrandom.core.public import PublicOutputs
 from dualrandom.core.quotas import Quota
 from dualrandom.core.seed import Digests
 from dualrandom.core.teams import Member
 from dualrandom.core.tickets import ticket_hex
 
-__all__ = ["FILE_NAMES", "DrawResult", "Selected", "Visit"]
+__all__ = [
+    "FILE_NAMES",
+    "OUTPUT_TABLES",
+    "DrawResult",
+    "Selected",
+    "Visit",
+    "internal_digest",
+    "output_digests",
+    "result_digest",
+    "result_digest_dr2",
+    "seed_independent_files",
+]
 
 FILE_NAMES = (
     "quotas.tsv",
@@ -31,6 +50,8 @@ FILE_NAMES = (
     "exclusions.tsv",
     "outside.tsv",
 )
+# The seed-independent output files a DR-2 commitment pins, and their table names (SPEC §17).
+OUTPUT_TABLES = {"quotas.tsv": "quotas", "exclusions.tsv": "exclusions", "outside.tsv": "outside"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +84,8 @@ class Visit:
 
 @dataclass(frozen=True, slots=True)
 class DrawResult:
-    """Everything a DR-1 draw decides, as plain values."""
+    """Everything a draw decides, as plain values; a DR-2 result also carries
+    its public files (``public``, SPEC §21)."""
 
     seed: bytes
     digests: Digests
@@ -74,6 +96,7 @@ class DrawResult:
     exclusions: tuple[Exclusion, ...]
     outside: tuple[str, ...]
     algorithm: str = ALGORITHM
+    public: PublicOutputs | None = None
 
     @property
     def shortfalls(self) -> tuple[Quota, ...]:
@@ -81,27 +104,70 @@ class DrawResult:
 
     def files(self) -> dict[str, bytes]:
         """The canonical output files, by name (SPEC §10)."""
-        return {
-            "quotas.tsv": quotas_tsv(self.quotas),
+        fixed = seed_independent_files(self.quotas, self.exclusions, self.outside)
+        seeded = {
             "result.tsv": _selected_tsv(self.selected),
             "reserve.tsv": _selected_tsv(self.reserve),
             "teams.tsv": _teams_tsv(self.visits),
-            "exclusions.tsv": _exclusions_tsv(self.exclusions),
-            "outside.tsv": join_lines(("id",), (escape(i) for i in self.outside)),
         }
+        return {name: fixed[name] if name in fixed else seeded[name] for name in FILE_NAMES}
+
+    def public_files(self) -> dict[str, bytes]:
+        """The DR-2 public files by name (SPEC §21); empty for DR-1."""
+        return {} if self.public is None else self.public.files()
 
     @property
     def digest(self) -> str:
-        """SHA-256("DR-1/result" 0x00 ‖ lp(name) ‖ lp(bytes) for each file in
-        FILE_NAMES order): one value that pins every output byte."""
-        return result_digest(self.files())
+        """One value that pins every output byte. DR-1: SHA-256("DR-1/result" 0x00
+        ‖ lp(name) ‖ lp(bytes) for each file in FILE_NAMES order). DR-2:
+        H(T_RESULT; public digest, internal digest) (SPEC §22)."""
+        if self.algorithm != DR2:
+            return result_digest(self.files())
+        if self.public is None:
+            raise ValueError("a DR-2 result needs its public files for its digest")
+        return result_digest_dr2(self.public.digest, internal_digest(self.files()))
 
 
-def result_digest(files: Mapping[str, bytes]) -> str:
+def internal_digest(files: Mapping[str, bytes]) -> str:
+    """DR-2's digest of the six audit files: H(T_INTERNAL; name, bytes, …) in
+    FILE_NAMES order (DR-1's result digest with the DR-2 tag)."""
+    return _files_digest(TAG2_INTERNAL, files)
+
+
+def result_digest_dr2(public_digest: str, internal_digest: str) -> str:
+    """H(T_RESULT; public digest, internal digest), each as 32 raw bytes (SPEC §22)."""
+    return tagged_hash(
+        TAG2_RESULT, (digest_bytes(public_digest), digest_bytes(internal_digest))
+    ).hex()
+
+
+def seed_independent_files(
+    quotas: tuple[Quota, ...], exclusions: tuple[Exclusion, ...], outside: tuple[str, ...]
+) -> dict[str, bytes]:
+    """quotas.tsv, exclusions.tsv and outside.tsv: fixed at prepare (SPEC §7, §10)."""
+    return {
+        "quotas.tsv": quotas_tsv(quotas),
+        "exclusions.tsv": _exclusions_tsv(exclusions),
+        "outside.tsv": join_lines(("id",), (escape(i) for i in outside)),
+    }
+
+
+def output_digests(files: Mapping[str, bytes]) -> dict[str, str]:
+    """The DR-2 digests of quotas.tsv, exclusions.tsv and outside.tsv, keyed as
+    the commitment's ``digests`` object keys them (``quotas`` …) (SPEC §17)."""
+    return {table: file_digest(table, files[name]) for name, table in OUTPUT_TABLES.items()}
+
+
+def _files_digest(tag: bytes, files: Mapping[str, bytes]) -> str:
     fields: list[bytes] = []
     for name in FILE_NAMES:
         fields += [name.encode("ascii"), files[name]]
-    return tagged_hash(TAG_RESULT, fields).hex()
+    return tagged_hash(tag, fields).hex()
+
+
+def result_digest(files: Mapping[str, bytes]) -> str:
+    """DR-1's result digest (SPEC §10)."""
+    return _files_digest(TAG_RESULT, files)
 
 
 def quotas_tsv(quotas: tuple[Quota, ...]) -> bytes:
