@@ -26,7 +26,7 @@ from dualrandom.app import App
 from dualrandom.console import create_app
 from dualrandom.draws import SecretStore, prepare_draw, run_draw
 from dualrandom.registry import import_registry
-from tests.conftest import REPO
+from tests.conftest import BACKENDS, REPO
 from tests.draws.conftest import fixed_token, load_sample
 from tests.publish.scenario import database_url, make_app
 
@@ -149,10 +149,13 @@ def build_console(folder: Path, url: str, *, draw: bool = True) -> Console:
     return console
 
 
-@pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def console(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Console]:
+    """On SQLite, and on PostgreSQL too when DUALRANDOM_TEST_DATABASE_URL is set."""
     folder = tmp_path_factory.mktemp("console")
-    with database_url("sqlite", folder) as url:
+    with database_url(request.param, folder) as url:
         built = build_console(folder, url)
         yield built
         built.app.close()

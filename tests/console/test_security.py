@@ -11,15 +11,18 @@ from sqlalchemy import func, select
 
 from dualrandom.accounts import set_disabled
 from dualrandom.tables import AuditEntryRow, ConsoleSessionRow, UserRow
+from tests.conftest import BACKENDS
 from tests.console.conftest import PASSWORD, Console, build_console, csrf_token, sign_in
 from tests.publish.scenario import database_url
 
 
-@pytest.fixture
-def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+@pytest.fixture(params=BACKENDS)
+def fresh(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Console]:
     """A console of its own: these tests move its clock and lock its accounts."""
     folder = tmp_path_factory.mktemp("console-security")
-    with database_url("sqlite", folder) as url:
+    with database_url(request.param, folder) as url:
         built = build_console(folder, url, draw=False)
         yield built
         built.app.close()
