@@ -119,3 +119,21 @@ def test_concurrent_appends_take_turns(app: App) -> None:
         subjects = session.scalars(select(AuditEntryRow.subject).order_by(AuditEntryRow.seq)).all()
         assert audit.verify(session).ok
     assert subjects == ["first", "second"]
+
+
+def test_entries_are_filtered_by_who_what_which_and_when(app: App) -> None:
+    days = [datetime(2027, 1, d, 9, 0, tzinfo=UTC) for d in (4, 5, 6)]
+    with app.transaction() as session:
+        audit.append(session, "draw.prepare", "2027-Q1#1", {}, actor="op", at=days[0])
+        audit.append(session, "draw.run", "2027-Q1#1", {}, actor="op", at=days[1])
+        audit.append(session, "task.state", "2027-Q1#1/3", {}, actor="inspector", at=days[1])
+        audit.append(session, "draw.prepare", "2027-Q2#1", {}, actor="admin_x", at=days[2])
+    with app.transaction() as session:
+        assert [e.seq for e in audit.entries(session).entries] == [4, 3, 2, 1]
+        assert [e.seq for e in audit.entries(session, actor="op").entries] == [2, 1]
+        assert [e.seq for e in audit.entries(session, action="draw.").entries] == [4, 2, 1]
+        assert [e.seq for e in audit.entries(session, subject="2027-Q1").entries] == [3, 2, 1]
+        page = audit.entries(session, since=days[1], until=days[2], limit=1)
+        assert page.total == 2 and [e.seq for e in page.entries] == [3]
+        assert [e.seq for e in audit.entries(session, subject="2027_Q").entries] == []  # "_" is no wildcard
+        assert audit.distinct_values(session, "actor") == ["admin_x", "inspector", "op"]

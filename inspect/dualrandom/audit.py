@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.orm import Session
 
 from dualrandom.core.encoding import canonical_json
 from dualrandom.tables import AuditEntryRow
 
-__all__ = ["GENESIS", "ChainReport", "append", "verify"]
+__all__ = ["GENESIS", "ChainReport", "Page", "append", "distinct_values", "entries", "verify"]
 
 GENESIS = "0" * 64
 _TAG = b"dual-random/audit/v1\n"
@@ -140,3 +140,53 @@ def verify(session: Session) -> ChainReport:
             )
         prev, expected_seq = entry.hash, expected_seq + 1
     return ChainReport(count, None, "intact")
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page of entries, newest first, and how many entries match in all."""
+
+    total: int
+    entries: list[AuditEntryRow]
+
+
+def entries(
+    session: Session,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    subject: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> Page:
+    """Entries by who did what: ``actor`` exactly, ``action`` and ``subject`` as
+    prefixes (``draw.`` matches every draw step, a plan id every entry about that
+    plan), ``since`` inclusive and ``until`` exclusive; newest first."""
+    where: list[ColumnElement[bool]] = []
+    if actor:
+        where.append(AuditEntryRow.actor == actor)
+    if action:
+        where.append(AuditEntryRow.action.startswith(action, autoescape=True))
+    if subject:
+        where.append(AuditEntryRow.subject.startswith(subject, autoescape=True))
+    if since is not None:
+        where.append(AuditEntryRow.at >= since)
+    if until is not None:
+        where.append(AuditEntryRow.at < until)
+    total = session.scalar(select(func.count()).select_from(AuditEntryRow).where(*where)) or 0
+    query = (
+        select(AuditEntryRow)
+        .where(*where)
+        .order_by(AuditEntryRow.seq.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return Page(int(total), list(session.scalars(query)))
+
+
+def distinct_values(session: Session, column: str) -> list[str]:
+    """The distinct actors or actions in the log, sorted: what a filter may offer."""
+    field = {"actor": AuditEntryRow.actor, "action": AuditEntryRow.action}[column]
+    return sorted(session.scalars(select(field).distinct()))

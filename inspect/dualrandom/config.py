@@ -22,6 +22,7 @@ __all__ = [
     "DATABASE_URL_ENV",
     "DEFAULT_DOC_NO",
     "SCHEDULER_ENTROPY",
+    "ConsoleSettings",
     "ImportSettings",
     "LifecycleSettings",
     "SchedulerSettings",
@@ -89,6 +90,25 @@ SETTINGS: dict[str, dict[str, tuple[Any, str]]] = {
             "an XLSX workbook that unpacks to more than this many MB is refused unread",
         ),
     },
+    "console": {
+        "idle_minutes": (30, "a console session ends after this many minutes without a request"),
+        "session_hours": (12, "a console session ends this many hours after login, whatever"),
+        "max_failed_logins": (5, "failed logins in a row after which an account is locked"),
+        "lock_minutes": (15, "how long a locked account stays locked"),
+        "secure_cookies": (
+            False,
+            "send cookies only over HTTPS (Secure); set true whenever TLS is in front",
+        ),
+        "proxy_hops": (
+            0,
+            "reverse proxies in front (nginx: 1), whose X-Forwarded-For/-Proto are trusted",
+        ),
+        "secret_key_file": (
+            "<var>/console.key",
+            "file of the key that signs cookies and CSRF tokens; made on first start",
+        ),
+        "upload_max_mb": (200, "largest file the console accepts, in MiB"),
+    },
 }
 
 SCHEDULER_ENTROPY = ("declared", "plan")
@@ -147,6 +167,20 @@ def _check_doc_no(pattern: str) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsoleSettings:
+    """``[console]``: the web console's sessions, logins, cookies and uploads."""
+
+    idle_minutes: int = 30
+    session_hours: int = 12
+    max_failed_logins: int = 5
+    lock_minutes: int = 15
+    secure_cookies: bool = False
+    proxy_hops: int = 0
+    secret_key_file: Path | None = None  # None: <var>/console.key
+    upload_max_mb: int = 200
+
+
+@dataclass(frozen=True, slots=True)
 class SiteSettings:
     """``[site]``: the public notice site's own address, and how it numbers notices.
 
@@ -190,11 +224,17 @@ class Settings:
     scheduler: SchedulerSettings = SchedulerSettings()
     lifecycle: LifecycleSettings = LifecycleSettings()
     imports: ImportSettings = ImportSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     @property
     def secrets_dir(self) -> Path:
         """Where operator secrets wait between prepare and draw (only the operator reads it)."""
         return self.var_dir / "secrets"
+
+    @property
+    def console_key_file(self) -> Path:
+        """The file of the console's signing key: ``[console] secret_key_file``."""
+        return self.console.secret_key_file or self.var_dir / "console.key"
 
 
 def load_settings(config: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -231,6 +271,27 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
         imports=ImportSettings(
             max_xlsx_unpacked_mb=_get_int(values, path, "import", "max_xlsx_unpacked_mb", 1)
         ),
+        console=_console(values, path, root),
+    )
+
+
+def _console(values: dict[str, Any], path: Path, root: Path) -> ConsoleSettings:
+    secure = values.get("console", {}).get("secure_cookies", False)
+    if not isinstance(secure, bool):
+        raise ConfigError(
+            f"{path}: [console] secure_cookies 应为 true 或 false，而不是 {secure!r}",
+            f"{path}: [console] secure_cookies must be true or false, not {secure!r}",
+        )
+    key_file = values.get("console", {}).get("secret_key_file")
+    return ConsoleSettings(
+        idle_minutes=_get_int(values, path, "console", "idle_minutes", 1),
+        session_hours=_get_int(values, path, "console", "session_hours", 1),
+        max_failed_logins=_get_int(values, path, "console", "max_failed_logins", 1),
+        lock_minutes=_get_int(values, path, "console", "lock_minutes", 1),
+        secure_cookies=secure,
+        proxy_hops=_get_int(values, path, "console", "proxy_hops", 0),
+        secret_key_file=None if key_file is None else root / _get(values, path, "console", "secret_key_file"),
+        upload_max_mb=_get_int(values, path, "console", "upload_max_mb", 1),
     )
 
 

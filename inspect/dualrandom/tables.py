@@ -45,6 +45,7 @@ __all__ = [
     "CalendarDayRow",
     "CalendarYearRow",
     "ConflictRow",
+    "ConsoleSessionRow",
     "DepartmentRow",
     "DrawFileRow",
     "DrawMemberRow",
@@ -58,6 +59,7 @@ __all__ = [
     "PlanRow",
     "RegistryVersionRow",
     "StepRunRow",
+    "UserRow",
 ]
 
 NAMING_CONVENTION = {
@@ -438,3 +440,44 @@ class NoticeNumberRow(Base):
     number: Mapped[int] = mapped_column(Integer)
     doc_no: Mapped[str] = mapped_column(String(100), unique=True)
     given_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# -- The web console's accounts (issue 13) -------------------------------------
+
+
+class UserRow(Base):
+    """An account of the web console (监管工作台).
+
+    ``role`` is one of ``dualrandom.accounts.ROLES``; an operator acts for
+    ``department``, an inspector is the officer ``cert_no`` of the inspectors
+    registry. Only an argon2 hash of the password is kept. Accounts are
+    disabled, never deleted: the audit log names them.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(50))
+    role: Mapped[str] = mapped_column(String(16))
+    department: Mapped[str] = mapped_column(String(32), default="")
+    cert_no: Mapped[str] = mapped_column(String(32), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class ConsoleSessionRow(Base):
+    """A signed-in console session. The cookie holds a random token; only its
+    SHA-256 is stored, so a copy of the database opens no session."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(DIGEST, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from dualrandom.app import App
 from dualrandom.lifecycle import (
     deadline_for,
+    deadline_summary,
     deadlines,
     import_results,
     recompute_provisional,
@@ -129,3 +130,20 @@ def test_overdue_red_and_yellow_by_department(
     assert (open_one.basis, open_one.deadline, open_one.level) == ("window", date(2027, 4, 29), "")
     assert {r.department for r in rows} == {"SCJG"} and open_one.object_name
     assert len(rows) == len(objects)
+
+    with drawn.transaction() as session:
+        summary = deadline_summary(session, calendar, drawn.settings.lifecycle, THURSDAY)
+    assert [(s.department, s.open, s.red, s.yellow) for s in summary] == [
+        ("SCJG", len(rows), 1, 1)
+    ]
+
+
+def test_the_summary_counts_what_the_task_list_shows(drawn: App) -> None:
+    """Later in the year every task is past the window's deadline: all red."""
+    late = date(2027, 6, 1)
+    with drawn.transaction() as session:
+        calendar = working_calendar(session, drawn.settings.lifecycle, now=LATER)
+        rows = deadlines(session, calendar, drawn.settings.lifecycle, late)
+        summary = deadline_summary(session, calendar, drawn.settings.lifecycle, late)
+    assert rows and all(r.level == "red" for r in rows)
+    assert [(s.open, s.red, s.yellow) for s in summary] == [(len(rows), len(rows), 0)]

@@ -13,6 +13,7 @@ from dualrandom.app import App
 from dualrandom.cli._context import pass_app
 from dualrandom.cli._output import console, print_csv, print_json, print_rows, reporting_problems
 from dualrandom.lifecycle import (
+    BULK_FROM,
     FOLLOW_UPS,
     RESULT_CODES,
     TASK_COLUMNS,
@@ -235,12 +236,10 @@ def overdue(app: App, show_all: bool, as_json: bool) -> None:
     )
 
 
-def _move(
-    app: App, plan_id: str, refs: tuple[str, ...], to: str, from_states: tuple[str, ...]
-) -> None:
+def _move(app: App, plan_id: str, refs: tuple[str, ...], to: str) -> None:
     with app.transaction() as session:
         moved = move_many(
-            session, plan_id, refs, to, from_states=from_states, now=_now(), actor="cli"
+            session, plan_id, refs, to, from_states=BULK_FROM[to], now=_now(), actor="cli"
         )
     click.echo(f"{len(moved)} task(s) of {plan_id} now {to}.")
 
@@ -254,7 +253,7 @@ _refs = click.argument("refs", nargs=-1, metavar="[TASK]...")
 @pass_app
 def notify(app: App, plan_id: str, refs: tuple[str, ...]) -> None:
     """Mark tasks notified (告知); without TASK, every drawn task of the plan."""
-    _move(app, plan_id, refs, "notified", ("drawn",))
+    _move(app, plan_id, refs, "notified")
 
 
 @tasks.command()
@@ -263,7 +262,7 @@ def notify(app: App, plan_id: str, refs: tuple[str, ...]) -> None:
 @pass_app
 def start(app: App, plan_id: str, refs: tuple[str, ...]) -> None:
     """Mark tasks in inspection; without TASK, every notified task of the plan."""
-    _move(app, plan_id, refs, "in_inspection", ("notified",))
+    _move(app, plan_id, refs, "in_inspection")
 
 
 @tasks.command()
@@ -272,7 +271,7 @@ def start(app: App, plan_id: str, refs: tuple[str, ...]) -> None:
 @pass_app
 def review(app: App, plan_id: str, refs: tuple[str, ...]) -> None:
     """Mark entered results reviewed (审核); without TASK, every one of the plan."""
-    _move(app, plan_id, refs, "reviewed", ("result_entered",))
+    _move(app, plan_id, refs, "reviewed")
 
 
 @tasks.command("cancel")

@@ -17,6 +17,7 @@ from dualrandom.cli import (
     _registry,
     _rules,
     _schedule,
+    _users,
 )
 from dualrandom.cli._context import AppContext
 from dualrandom.cli._output import print_problems
@@ -69,7 +70,18 @@ def cli(ctx: click.Context, config: Path | None) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for module in (_db, _audit, _registry, _rules, _draw, _schedule, _lifecycle, _publish, _demo):
+for module in (
+    _db,
+    _audit,
+    _registry,
+    _rules,
+    _draw,
+    _schedule,
+    _lifecycle,
+    _publish,
+    _users,
+    _demo,
+):
     module.register(cli)
 
 

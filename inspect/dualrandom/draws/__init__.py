@@ -11,11 +11,13 @@ each visit's business, items and team by name (:func:`visit_views`).
 
 from dualrandom.draws._commitment import write_commitment_notice
 from dualrandom.draws._inputs import draw_files, stored_inputs
+from dualrandom.draws.affected import draw_outdated_by_plan, prepared_draws_outdated
 from dualrandom.draws.bundle import TIERS, ExportReport, export_bundle
 from dualrandom.draws.protocol import (
     Prepared,
     get_draw,
     latest_draw,
+    plan_draws,
     prepare_draw,
     prepared_draw,
     public_entropy,
@@ -32,6 +34,7 @@ from dualrandom.draws.view import (
     draw_summary,
     role_label,
     visit_cells,
+    visit_count,
     visit_json,
     visit_views,
 )
@@ -48,18 +51,22 @@ __all__ = [
     "VisitItem",
     "VisitView",
     "draw_files",
+    "draw_outdated_by_plan",
     "draw_summary",
     "export_bundle",
     "get_draw",
     "latest_draw",
+    "plan_draws",
     "prepare_draw",
     "prepared_draw",
+    "prepared_draws_outdated",
     "public_entropy",
     "role_label",
     "run_draw",
     "stored_inputs",
     "verify_bundle",
     "visit_cells",
+    "visit_count",
     "visit_json",
     "visit_views",
     "write_commitment_notice",

@@ -14,7 +14,7 @@ window starts before this plan's, each dated by that plan's window start.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -104,12 +104,15 @@ def inputs_from_files(
     )
 
 
-def draw_files(session: Session, draw_id: int) -> dict[str, bytes]:
-    """The stored files of a draw (plan, history, commitment, results), by name."""
-    return {
-        f.name: f.content
-        for f in session.scalars(select(DrawFileRow).where(DrawFileRow.draw_id == draw_id))
-    }
+def draw_files(
+    session: Session, draw_id: int, names: Collection[str] | None = None
+) -> dict[str, bytes]:
+    """The stored files of a draw (plan, history, commitment, results), by name;
+    only those in ``names`` if given (a result file of a large draw is megabytes)."""
+    query = select(DrawFileRow).where(DrawFileRow.draw_id == draw_id)
+    if names is not None:
+        query = query.where(DrawFileRow.name.in_(list(names)))
+    return {f.name: f.content for f in session.scalars(query)}
 
 
 Registries = tuple[list[ObjectRecord], list[InspectorRecord], list[ConflictRecord]]

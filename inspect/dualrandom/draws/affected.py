@@ -1,9 +1,10 @@
-"""Which prepared draws a new registry version leaves behind.
+"""Which prepared draws a new registry version, or a changed plan, leaves behind.
 
 A prepared draw has committed to the digests of its inputs; ``draw run``
 refuses when any of them changed (SPEC §5). An importer asks this module
-after a registry import, so the clerk is warned at once that the prepared
-draw will have to be superseded, instead of at the ceremony.
+after a registry import, and whoever loads a changed plan asks it before, so
+the clerk is warned that the prepared draw will have to be superseded,
+instead of finding out at the ceremony.
 """
 
 from __future__ import annotations
@@ -11,9 +12,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dualrandom.core.model import Plan
+from dualrandom.core.plan_json import plan_digest
+from dualrandom.draws.protocol import latest_draw
+from dualrandom.draws.states import DrawState
+from dualrandom.rules import load_items
 from dualrandom.tables import DrawRow
 
-__all__ = ["prepared_draws_outdated"]
+__all__ = ["draw_outdated_by_plan", "prepared_draws_outdated"]
 
 _COMMITTED = {
     "objects": DrawRow.objects_digest,
@@ -32,3 +38,12 @@ def prepared_draws_outdated(session: Session, kind: str, digest: str) -> list[tu
         .order_by(DrawRow.plan_id, DrawRow.attempt)
     )
     return [(plan_id, attempt) for plan_id, attempt in session.execute(query)]
+
+
+def draw_outdated_by_plan(session: Session, plan: Plan) -> DrawRow | None:
+    """The prepared draw of ``plan.id`` that loading ``plan`` would force to be
+    superseded (it committed to another plan digest), or None."""
+    row = latest_draw(session, plan.id)
+    if row is None or row.state != DrawState.PREPARED:
+        return None
+    return None if row.plan_digest == plan_digest(plan, load_items(session)) else row

@@ -33,6 +33,7 @@ __all__ = [
     "Prepared",
     "get_draw",
     "latest_draw",
+    "plan_draws",
     "prepare_draw",
     "prepared_draw",
     "public_entropy",
@@ -308,6 +309,12 @@ def _store_files(session: Session, draw_id: int, files: dict[str, bytes]) -> Non
 def latest_draw(session: Session, plan_id: str) -> DrawRow | None:
     """The plan's latest attempt, in whatever state; None before its first prepare."""
     return _attempt(session, plan_id, None)
+
+
+def plan_draws(session: Session, plan_id: str) -> list[DrawRow]:
+    """Every attempt of the plan's draw, latest first: superseded and withdrawn ones too."""
+    query = select(DrawRow).where(DrawRow.plan_id == plan_id).order_by(DrawRow.attempt.desc())
+    return list(session.scalars(query))
 
 
 def _attempt(session: Session, plan_id: str, attempt: int | None) -> DrawRow | None:

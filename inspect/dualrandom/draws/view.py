@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import Session, aliased
 
 from dualrandom.core import parse_plan
 from dualrandom.draws._inputs import draw_files, split_list
@@ -35,6 +35,7 @@ __all__ = [
     "draw_summary",
     "role_label",
     "visit_cells",
+    "visit_count",
     "visit_json",
     "visit_views",
 ]
@@ -86,25 +87,35 @@ class VisitView:
 
 
 def visit_views(
-    session: Session, row: DrawRow, *, offset: int = 0, limit: int | None = None
+    session: Session,
+    row: DrawRow,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+    numbers: Sequence[int] | None = None,
 ) -> list[VisitView]:
     """The visits of the draw ``row`` in visit order, reserve visits included;
-    ``offset`` and ``limit`` page through a large one."""
-    _, items = parse_plan(draw_files(session, row.id)["plan.json"])
+    ``offset`` and ``limit`` page through a large one; ``numbers``, if given,
+    keeps only those visits."""
+    _, items = parse_plan(draw_files(session, row.id, ("plan.json",))["plan.json"])
+    # The page of visits first, then their names: joining first would look up the
+    # names of every visit before the page is cut (50,000 for a provincial batch).
+    page = select(DrawVisitRow).where(DrawVisitRow.draw_id == row.id)
+    if numbers is not None:
+        page = page.where(DrawVisitRow.number.in_(list(numbers)))
+    paged = page.order_by(DrawVisitRow.number).offset(offset).limit(limit).subquery()
+    visit_row = aliased(DrawVisitRow, paged)
     query = (
-        select(DrawVisitRow, ObjectRow.name)
+        select(visit_row, ObjectRow.name)
         .join(
             ObjectRow,
             and_(
-                ObjectRow.object_id == DrawVisitRow.object_id,
+                ObjectRow.object_id == visit_row.object_id,
                 ObjectRow.held_in(row.objects_version),
             ),
             isouter=True,
         )
-        .where(DrawVisitRow.draw_id == row.id)
-        .order_by(DrawVisitRow.number)
-        .offset(offset)
-        .limit(limit)
+        .order_by(visit_row.number)
     )
     visits = session.execute(query).all()
     teams = _teams(session, row, [visit.number for visit, _ in visits])
@@ -132,6 +143,21 @@ def visit_views(
     return views
 
 
+def visit_count(session: Session, row: DrawRow) -> int:
+    """How many visits the draw has, reserve visits included."""
+    query = select(func.count()).where(DrawVisitRow.draw_id == row.id)
+    return int(session.scalar(query) or 0)
+
+
+def _among(numbers: Sequence[int]) -> ColumnElement[bool]:
+    """The members of these visits: a range for a page, a list for scattered ones
+    (an inspector's visits lie all over a provincial batch)."""
+    low, high = min(numbers), max(numbers)
+    if high - low + 1 <= 2 * len(numbers):
+        return DrawMemberRow.visit.between(low, high)
+    return DrawMemberRow.visit.in_(sorted(set(numbers)))
+
+
 def _teams(session: Session, row: DrawRow, numbers: Sequence[int]) -> dict[int, tuple[Officer, ...]]:
     if not numbers:
         return {}
@@ -144,10 +170,7 @@ def _teams(session: Session, row: DrawRow, numbers: Sequence[int]) -> dict[int, 
                 InspectorRow.held_in(row.inspectors_version),
             ),
         )
-        .where(
-            DrawMemberRow.draw_id == row.id,
-            DrawMemberRow.visit.between(min(numbers), max(numbers)),
-        )
+        .where(DrawMemberRow.draw_id == row.id, _among(numbers))
         .order_by(DrawMemberRow.visit, DrawMemberRow.slot)
     )
     teams: dict[int, list[Officer]] = defaultdict(list)

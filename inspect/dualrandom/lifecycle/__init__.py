@@ -11,7 +11,9 @@ businesses, items and teams by name, for internal users.
 from dualrandom.lifecycle.codes import FOLLOW_UPS, NO_FOLLOW_UP, RESULT_CODES, result_problem
 from dualrandom.lifecycle.deadlines import (
     DeadlineRow,
+    DepartmentDeadlines,
     deadline_for,
+    deadline_summary,
     deadlines,
     recompute_provisional,
     refresh_calendar,
@@ -24,7 +26,15 @@ from dualrandom.lifecycle.results import (
     import_results,
     set_result,
 )
-from dualrandom.lifecycle.states import FINAL, LABELS, OPEN, STATES, TRANSITIONS, transition_problem
+from dualrandom.lifecycle.states import (
+    BULK_FROM,
+    FINAL,
+    LABELS,
+    OPEN,
+    STATES,
+    TRANSITIONS,
+    transition_problem,
+)
 from dualrandom.lifecycle.substitution import SubstitutionReport, rebuild, substitute_objects
 from dualrandom.lifecycle.tasks import (
     cancel,
@@ -36,9 +46,19 @@ from dualrandom.lifecycle.tasks import (
     subject,
     tasks_of,
 )
-from dualrandom.lifecycle.view import TASK_COLUMNS, TaskView, task_cells, task_json, task_views
+from dualrandom.lifecycle.view import (
+    TASK_COLUMNS,
+    TaskView,
+    count_tasks,
+    inspector_tasks,
+    task_cells,
+    task_json,
+    task_view,
+    task_views,
+)
 
 __all__ = [
+    "BULK_FROM",
     "FINAL",
     "FOLLOW_UPS",
     "LABELS",
@@ -50,15 +70,19 @@ __all__ = [
     "TASK_COLUMNS",
     "TRANSITIONS",
     "DeadlineRow",
+    "DepartmentDeadlines",
     "ResultEntry",
     "ResultsSummary",
     "SubstitutionReport",
     "TaskView",
     "cancel",
+    "count_tasks",
     "deadline_for",
+    "deadline_summary",
     "deadlines",
     "find_task",
     "import_results",
+    "inspector_tasks",
     "mark_published",
     "move",
     "move_many",
@@ -72,6 +96,7 @@ __all__ = [
     "substitute_objects",
     "task_cells",
     "task_json",
+    "task_view",
     "task_views",
     "tasks_of",
     "transition_problem",

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dualrandom.sheets import Reason
 
 __all__ = [
+    "BULK_FROM",
     "FINAL",
     "LABELS",
     "OPEN",
@@ -61,6 +62,15 @@ TRANSITIONS: Mapping[str, tuple[str, ...]] = {
     "published": (),
     "substituted": (),
     "cancelled": (),
+}
+
+
+# A step taken for every task of a plan at once moves the tasks in these states:
+# notify the drawn, start the notified, approve the entered results.
+BULK_FROM: Mapping[str, tuple[str, ...]] = {
+    "notified": ("drawn",),
+    "in_inspection": ("notified",),
+    "reviewed": ("result_entered",),
 }
 
 

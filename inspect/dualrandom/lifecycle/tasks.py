@@ -49,12 +49,22 @@ def subject(draw: DrawRow, task: InspectionTaskRow) -> str:
     return f"{draw.plan_id}#{draw.attempt}/{task.visit}"
 
 
-def tasks_of(session: Session, draw: DrawRow, states: Iterable[str] = ()) -> list[InspectionTaskRow]:
+def tasks_of(
+    session: Session,
+    draw: DrawRow,
+    states: Iterable[str] = (),
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[InspectionTaskRow]:
+    """The draw's tasks in visit order (in ``states`` only, if given), a page of them
+    with ``offset`` and ``limit``."""
     query = select(InspectionTaskRow).where(InspectionTaskRow.draw_id == draw.id)
     wanted = tuple(states)
     if wanted:
         query = query.where(InspectionTaskRow.state.in_(wanted))
-    return list(session.scalars(query.order_by(InspectionTaskRow.visit)))
+    query = query.order_by(InspectionTaskRow.visit).offset(offset).limit(limit)
+    return list(session.scalars(query))
 
 
 def find_task(session: Session, draw: DrawRow, ref: str) -> InspectionTaskRow:

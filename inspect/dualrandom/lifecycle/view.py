@@ -8,18 +8,36 @@ prints it and the console shows it; columns and JSON are defined here once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dualrandom.draws import VISIT_COLUMNS, VisitView, visit_cells, visit_json, visit_views
+from dualrandom.draws import (
+    VISIT_COLUMNS,
+    DrawState,
+    VisitView,
+    visit_cells,
+    visit_json,
+    visit_views,
+)
 from dualrandom.lifecycle.states import LABELS
-from dualrandom.lifecycle.tasks import standing_draw, tasks_of
-from dualrandom.tables import DrawRow
+from dualrandom.lifecycle.tasks import find_task, standing_draw, tasks_of
+from dualrandom.tables import DrawMemberRow, DrawRow, InspectionTaskRow
 
-__all__ = ["TASK_COLUMNS", "TaskView", "task_cells", "task_json", "task_views"]
+__all__ = [
+    "TASK_COLUMNS",
+    "TaskView",
+    "count_tasks",
+    "inspector_tasks",
+    "task_cells",
+    "task_json",
+    "task_view",
+    "task_views",
+]
 
 # The visit's columns but the ticket, then the task's.
 TASK_COLUMNS = (
@@ -47,11 +65,68 @@ class TaskView:
     replaced_by_visit: int | None
 
 
-def task_views(session: Session, plan_id: str) -> tuple[DrawRow, list[TaskView]]:
-    """The plan's standing draw and its tasks in visit order."""
+def task_views(
+    session: Session,
+    plan_id: str,
+    *,
+    states: Sequence[str] = (),
+    offset: int = 0,
+    limit: int | None = None,
+) -> tuple[DrawRow, list[TaskView]]:
+    """The plan's standing draw and its tasks in visit order; ``states`` keeps
+    only tasks in those states, ``offset`` and ``limit`` page through them."""
     draw = standing_draw(session, plan_id)
-    visits = {visit.number: visit for visit in visit_views(session, draw)}
-    return draw, [
+    tasks = tasks_of(session, draw, states, offset=offset, limit=limit)
+    return draw, _views(session, draw, tasks)
+
+
+def task_view(session: Session, plan_id: str, visit: int) -> TaskView:
+    """One task of the plan's standing draw, by visit number; NotFoundError if none."""
+    draw = standing_draw(session, plan_id)
+    return _views(session, draw, [find_task(session, draw, f"#{visit}")])[0]
+
+
+def count_tasks(session: Session, draw: DrawRow, states: Sequence[str] = ()) -> int:
+    query = select(func.count()).where(InspectionTaskRow.draw_id == draw.id)
+    if states:
+        query = query.where(InspectionTaskRow.state.in_(list(states)))
+    return int(session.scalar(query) or 0)
+
+
+def inspector_tasks(session: Session, cert_no: str) -> list[tuple[str, TaskView]]:
+    """(plan, task) of every task of a standing draw whose team has the officer
+    ``cert_no``, by plan and visit: what an inspector sees of the draws."""
+    query = (
+        select(DrawRow, DrawMemberRow.visit)
+        .join(DrawMemberRow, DrawMemberRow.draw_id == DrawRow.id)
+        .where(DrawRow.state == DrawState.DRAWN, DrawMemberRow.cert_no == cert_no)
+        .order_by(DrawRow.plan_id, DrawMemberRow.visit)
+    )
+    visits: dict[int, list[int]] = {}
+    draws: dict[int, DrawRow] = {}
+    for draw, visit in session.execute(query):
+        draws[draw.id] = draw
+        visits.setdefault(draw.id, []).append(visit)
+    found = []
+    for draw_id, numbers in visits.items():
+        draw = draws[draw_id]
+        tasks = list(
+            session.scalars(
+                select(InspectionTaskRow)
+                .where(InspectionTaskRow.draw_id == draw_id, InspectionTaskRow.visit.in_(numbers))
+                .order_by(InspectionTaskRow.visit)
+            )
+        )
+        found += [(draw.plan_id, view) for view in _views(session, draw, tasks)]
+    return found
+
+
+def _views(session: Session, draw: DrawRow, tasks: Sequence[InspectionTaskRow]) -> list[TaskView]:
+    if not tasks:
+        return []
+    numbers = [task.visit for task in tasks]
+    visits = {v.number: v for v in visit_views(session, draw, numbers=numbers)}
+    return [
         TaskView(
             visit=visits[task.visit],
             state=task.state,
@@ -64,7 +139,7 @@ def task_views(session: Session, plan_id: str) -> tuple[DrawRow, list[TaskView]]
             replaces_visit=task.replaces_visit,
             replaced_by_visit=task.replaced_by_visit,
         )
-        for task in tasks_of(session, draw)
+        for task in tasks
     ]
 
 

@@ -17,6 +17,7 @@ from dualrandom.registry._columns import COLUMNS, KINDS, REGISTRY_KINDS
 from dualrandom.registry._import import ImportSummary, import_registry
 from dualrandom.registry._overview import COUNTED_BY, list_versions, registry_counts
 from dualrandom.registry._read import Progress
+from dualrandom.registry.diff import HIDDEN_FIELDS, RowChange, VersionDiff, version_diff
 from dualrandom.registry.items import ItemsSummary, import_items
 from dualrandom.registry.snapshot import (
     conflicts_as_of,
@@ -31,11 +32,14 @@ from dualrandom.registry.snapshot import (
 __all__ = [
     "COLUMNS",
     "COUNTED_BY",
+    "HIDDEN_FIELDS",
     "KINDS",
     "REGISTRY_KINDS",
     "ImportSummary",
     "ItemsSummary",
     "Progress",
+    "RowChange",
+    "VersionDiff",
     "conflicts_as_of",
     "current_version",
     "departments",
@@ -47,4 +51,5 @@ __all__ = [
     "objects_as_of",
     "registry_counts",
     "registry_digest",
+    "version_diff",
 ]

@@ -68,6 +68,7 @@ def import_registry(
     progress: Progress | None = None,
     at: datetime | None = None,
     max_unpacked: int = MAX_UNPACKED_BYTES,
+    actor: str = "cli",
 ) -> ImportSummary:
     """Check ``path`` and store it as the next version of the ``kind`` registry.
 
@@ -127,7 +128,7 @@ def import_registry(
         total=counts.total,
         digest=digest,
     )
-    _record(session, summary, at or datetime.now(UTC))
+    _record(session, summary, at or datetime.now(UTC), actor)
     return summary
 
 
@@ -313,7 +314,7 @@ def _upsert_departments(session: Session, records: Sequence[DepartmentRecord]) -
     return Counts(added, changed, 0, len(stored) + added)
 
 
-def _record(session: Session, summary: ImportSummary, at: datetime) -> None:
+def _record(session: Session, summary: ImportSummary, at: datetime, actor: str) -> None:
     """The version row and its audit entry, in the same transaction as the rows."""
     session.add(
         RegistryVersionRow(
@@ -333,5 +334,10 @@ def _record(session: Session, summary: ImportSummary, at: datetime) -> None:
     )
     session.flush()
     audit.append(
-        session, "registry.import", f"{summary.kind} v{summary.number}", summary.as_dict(), at=at
+        session,
+        "registry.import",
+        f"{summary.kind} v{summary.number}",
+        summary.as_dict(),
+        actor=actor,
+        at=at,
     )

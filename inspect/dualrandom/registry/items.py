@@ -51,6 +51,7 @@ def import_items(
     today: date,
     progress: Progress | None = None,
     max_unpacked: int = MAX_UNPACKED_BYTES,
+    actor: str = "cli",
 ) -> ItemsSummary:
     """Check ``path`` and add or update its items; ValidationError lists every problem.
     A workbook that unpacks to more than ``max_unpacked`` bytes is refused unread."""
@@ -61,7 +62,7 @@ def import_items(
         items.extend(_items(batch))
 
     rows = check_file("items", source, context_for(session, today), collect, progress)
-    changes = save_items(session, items, source.name)
+    changes = save_items(session, items, source.name, actor=actor)
     return ItemsSummary(
         source.name, source.sha256, rows, changes.added, changes.changed, changes.unchanged
     )

@@ -12,7 +12,14 @@ the functions the rest of the program reads items and plans with.
 
 from __future__ import annotations
 
-from dualrandom.rules.check import LoadReport, check_rules, cross_check, store_rules
+from dualrandom.rules.check import (
+    LoadReport,
+    check_items_text,
+    check_plan_text,
+    check_rules,
+    cross_check,
+    store_rules,
+)
 from dualrandom.rules.files import RuleSet, read_rules
 from dualrandom.rules.store import (
     Changes,
@@ -32,6 +39,8 @@ __all__ = [
     "Located",
     "RuleSet",
     "StoredPlan",
+    "check_items_text",
+    "check_plan_text",
     "check_rules",
     "cross_check",
     "get_plan",

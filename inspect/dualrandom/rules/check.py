@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 
 from dualrandom.core.model import ItemRecord, ObjectFilter, Plan
 from dualrandom.errors import Problem, RulesError
-from dualrandom.rules.files import ITEMS_FILE, RuleSet, read_rules
+from dualrandom.rules.files import (
+    ITEMS_FILE,
+    RuleSet,
+    read_items_text,
+    read_plan_text,
+    read_rules,
+)
 from dualrandom.rules.store import (
     NO_DEPARTMENTS,
     Changes,
@@ -29,7 +35,14 @@ from dualrandom.rules.store import (
 from dualrandom.tables import DepartmentRow
 from dualrandom.tomlfile import KeyPath, Located, hint
 
-__all__ = ["LoadReport", "check_rules", "cross_check", "store_rules"]
+__all__ = [
+    "LoadReport",
+    "check_items_text",
+    "check_plan_text",
+    "check_rules",
+    "cross_check",
+    "store_rules",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,14 +134,49 @@ def check_rules(session: Session, rules_dir: Path, display: str | None = None) -
     return rules
 
 
-def store_rules(session: Session, rules: RuleSet) -> LoadReport:
+def check_plan_text(session: Session, name: str, raw: bytes) -> Located[Plan]:
+    """One plan file on its own (an upload, a form): read and checked like a file of
+    the rules folder, against the departments and items in the database.
+    RulesError lists every problem with its line."""
+    sink: list[Problem] = []
+    plan = read_plan_text(name, raw, sink)
+    rules = RuleSet(
+        folder=name,
+        items_file=None,
+        items=(),
+        item_codes=frozenset(),
+        plans=() if plan is None else (plan,),
+        plan_files=(name,),
+        problems=tuple(sink),
+    )
+    departments = set(session.scalars(select(DepartmentRow.code)))
+    problems = [*sink, *cross_check(rules, departments, load_items(session))]
+    if problems or plan is None:
+        raise RulesError(problems)
+    return plan
+
+
+def check_items_text(session: Session, name: str, raw: bytes) -> list[ItemRecord]:
+    """An ``items.toml`` on its own (an upload), checked as ``rules check`` checks the
+    folder's, against the departments in the database; RulesError lists every problem."""
+    sink: list[Problem] = []
+    items, codes = read_items_text(name, raw, sink)
+    rules = RuleSet(name, name, tuple(items), frozenset(codes), (), (), tuple(sink))
+    departments = set(session.scalars(select(DepartmentRow.code)))
+    problems = [*sink, *cross_check(rules, departments, load_items(session))]
+    if problems:
+        raise RulesError(problems)
+    return [item.value for item in items]
+
+
+def store_rules(session: Session, rules: RuleSet, *, actor: str = "cli") -> LoadReport:
     """Save checked rules: the items of items.toml (if any), then the plans."""
     items = Changes()
     if rules.items_file:
-        items = save_items(session, [i.value for i in rules.items], rules.items_file)
+        items = save_items(session, [i.value for i in rules.items], rules.items_file, actor=actor)
     plans = Changes()
     for plan in rules.plans:
-        plans += save_plans(session, [plan.value], plan.file)
+        plans += save_plans(session, [plan.value], plan.file, actor=actor)
     stored = stored_ids(session)
     in_files = {i.value.code for i in rules.items}
     stale_items = sorted(stored["items"] - in_files) if rules.items_file else []

@@ -15,7 +15,14 @@ from dualrandom.rules._items import parse_items
 from dualrandom.rules._plans import parse_plan
 from dualrandom.tomlfile import Located, parse_toml
 
-__all__ = ["ITEMS_FILE", "PLANS_FOLDER", "RuleSet", "read_rules"]
+__all__ = [
+    "ITEMS_FILE",
+    "PLANS_FOLDER",
+    "RuleSet",
+    "read_items_text",
+    "read_plan_text",
+    "read_rules",
+]
 
 ITEMS_FILE = "items.toml"
 PLANS_FOLDER = "plans"
@@ -85,10 +92,25 @@ def _name(folder: str, relative: str) -> str:
 def _read_items(
     path: Path, name: str, sink: list[Problem]
 ) -> tuple[list[Located[ItemRecord]], set[str]]:
-    parsed = parse_toml(name, path.read_bytes(), sink)
+    return read_items_text(name, path.read_bytes(), sink)
+
+
+def read_items_text(
+    name: str, raw: bytes, sink: list[Problem]
+) -> tuple[list[Located[ItemRecord]], set[str]]:
+    """The valid items of an ``items.toml`` given as bytes, and every code written;
+    problems go to ``sink``."""
+    parsed = parse_toml(name, raw, sink)
     return ([], set()) if parsed is None else parse_items(parsed[1], parsed[0], sink)
 
 
 def _read_plan(path: Path, name: str, sink: list[Problem]) -> Located[Plan] | None:
-    parsed = parse_toml(name, path.read_bytes(), sink)
-    return None if parsed is None else parse_plan(parsed[1], parsed[0], path.stem, sink)
+    return read_plan_text(name, path.read_bytes(), sink)
+
+
+def read_plan_text(name: str, raw: bytes, sink: list[Problem]) -> Located[Plan] | None:
+    """The plan in the TOML bytes ``raw`` of the file ``name`` (its id must be
+    the file's name without ``.toml``), or None with every problem in ``sink``."""
+    parsed = parse_toml(name, raw, sink)
+    stem = Path(name).name.removesuffix(".toml")
+    return None if parsed is None else parse_plan(parsed[1], parsed[0], stem, sink)

@@ -118,7 +118,9 @@ def _item_from_row(row: ItemRow) -> ItemRecord:
     )
 
 
-def save_items(session: Session, items: Sequence[ItemRecord], source: str) -> Changes:
+def save_items(
+    session: Session, items: Sequence[ItemRecord], source: str, *, actor: str = "cli"
+) -> Changes:
     """Add or update ``items`` (read from ``source``, a file name); log each change.
 
     Raises RulesError, writing nothing, when a code repeats or an item's
@@ -131,13 +133,14 @@ def save_items(session: Session, items: Sequence[ItemRecord], source: str) -> Ch
         columns, row = _item_columns(item), rows.get(item.code)
         if row is None:
             session.add(ItemRow(**columns))
-            audit.append(session, "rules.item", item.code, _item_payload("added", source, item))
+            payload = _item_payload("added", source, item)
+            audit.append(session, "rules.item", item.code, payload, actor=actor)
             added.append(item.code)
         elif {key: getattr(row, key) for key in columns} != columns:
             payload = _item_payload("changed", source, item, previous=_item_from_row(row))
             for key, value in columns.items():
                 setattr(row, key, value)
-            audit.append(session, "rules.item", item.code, payload)
+            audit.append(session, "rules.item", item.code, payload, actor=actor)
             changed.append(item.code)
         else:
             unchanged.append(item.code)
@@ -186,7 +189,9 @@ def plan_source(plan: Plan) -> str:
 
 
 
-def save_plans(session: Session, plans: Sequence[Plan], source: str) -> Changes:
+def save_plans(
+    session: Session, plans: Sequence[Plan], source: str, *, actor: str = "cli"
+) -> Changes:
     """Add or update ``plans`` (read from ``source``); log each change.
 
     The stored digest is the DR-1 plan digest, which covers the records of
@@ -216,7 +221,7 @@ def save_plans(session: Session, plans: Sequence[Plan], source: str) -> Changes:
             changed.append(plan.id)
         row.title, row.year, row.batch = plan.title, plan.year, plan.batch
         row.source, row.digest, row.loaded_at = text, digest, datetime.now(UTC)
-        audit.append(session, "rules.plan", plan.id, payload)
+        audit.append(session, "rules.plan", plan.id, payload, actor=actor)
     session.flush()
     return Changes(tuple(added), tuple(changed), tuple(unchanged))
 

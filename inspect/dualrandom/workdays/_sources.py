@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -38,8 +39,10 @@ def _chinese(english: str) -> str:
     return str(chinese_calendar.Holiday(english).chinese)
 
 
+@functools.cache
 def package_years() -> dict[int, YearDays]:
-    """Every year of the package's data, by year.
+    """Every year of the package's data, by year; computed once per process (the
+    installed package does not change under it, and the console asks per request).
 
     The package keys each day by date, so a December day that belongs to the
     next year's notice is simply a day of its own year here."""

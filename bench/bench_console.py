@@ -1,0 +1,455 @@
+"""Benchmark: the console under 50 simulated users, on PostgreSQL, for 60 seconds.
+
+    .venv/bin/python bench/bench_console.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+        [--objects 1000000] [--visits 50000] [--users 50] [--seconds 60] [--workers 4]
+        [--reuse] [--keep DIR]
+
+Setup (timed, not part of the load): a schema ``bench_console`` of its own on
+the given database; N objects and 2,000 officers written straight into the
+registry tables (bench/bench_publish.py's generator), one 重点 item, a plan
+that draws ``--visits`` of them in 10 district strata with 2-officer teams,
+prepared and drawn with the real protocol; console accounts (argon2 at its
+production cost): an operator, a reviewer, and an inspector for each of the
+40 officers with the most visits. ``--reuse`` keeps a schema already set up.
+
+Load: gunicorn (``--workers`` processes (2) of 4 threads each) serves
+``dualrandom.console.wsgi:app`` on 127.0.0.1; ``--users`` threads (httpx, one
+client and one session each) sign in and, until the time is up, do what their
+role does, with a pause between requests (uniform, mean ``--think``, 1 s):
+operators open the dashboard, a random page of the draw's 50,000
+visits with teams, a random page of the task list, a task; reviewers the
+review list and a page of tasks; inspectors their own task list, a task, and
+enter its result (the real form, with its CSRF token). Every request is
+bounded (10 s timeout) and the run stops by itself.
+
+Reported: per kind of request, count and p50/p95/p99 latency; errors (any
+status >= 400 or exception); the server's peak memory (gunicorn master and
+workers together, sampled every 0.5 s); the load average. Floor: p95 under
+300 ms, no errors, server memory under 500 MiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, func, select, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_publish
+
+from dualrandom.accounts import add_user
+from dualrandom.app import App
+from dualrandom.config import load_settings
+from dualrandom.core.model import ItemRecord, ObjectFilter, Plan, Stratum, TeamRules
+from dualrandom.draws import SecretStore, prepare_draw, run_draw
+from dualrandom.rules.store import save_items, save_plans
+from dualrandom.tables import DrawMemberRow
+
+SCHEMA = "bench_console"
+PASSWORD = "bench-password-2027"
+INSPECTORS = 40
+BIN = Path(sys.executable).parent
+
+
+def _schema_url(url: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{SCHEMA}"
+
+
+def _plan(objects: int, visits: int, today: date) -> tuple[ItemRecord, Plan]:
+    item = ItemRecord(
+        code="BENCH-01",
+        name="企业公示信息的检查",
+        legal_basis="《企业信息公示暂行条例》第十四条",
+        department="SCJG",
+        item_class="重点",
+        methods=("现场检查",),
+        ratio=Fraction(visits, objects),  # type: ignore[arg-type]
+    )
+    plan = Plan(
+        id="BENCH",
+        title="省级“双随机、一公开”专项抽查",
+        year=today.year,
+        batch="B1",
+        kind="专项",  # type: ignore[arg-type]
+        department="SCJG",
+        items=("BENCH-01",),
+        window_start=today - timedelta(days=20),
+        window_end=today + timedelta(days=60),
+        strata=tuple(
+            Stratum(d, ObjectFilter.of({"district": [d]})) for d in bench_publish.DISTRICTS
+        ),
+        team=TeamRules(size=2, leader=True, conflict_rules=("declared",)),
+    )
+    return item, plan
+
+
+def setup(folder: Path, url: str, objects: int, visits: int, reuse: bool) -> Path:
+    config = folder / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "{_schema_url(url)}"\n[paths]\nvar = "var"\n', encoding="utf-8"
+    )
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        exists = conn.scalar(
+            text("SELECT count(*) FROM information_schema.schemata WHERE schema_name = :s"),
+            {"s": SCHEMA},
+        )
+        if exists and reuse:
+            print(f"reusing schema {SCHEMA}")
+            admin.dispose()
+            return config
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+    admin.dispose()
+    app = App.from_settings(load_settings(config, environ={}))
+    try:
+        app.upgrade()
+        started = time.perf_counter()
+        bench_publish._registries(app.engine, objects, 2_000)
+        bench_publish._versions(app, objects, 2_000)
+        print(
+            f"  registries: {objects:,} objects, 2,000 officers in {time.perf_counter() - started:.0f} s"
+        )
+        now = datetime.now(UTC) - timedelta(days=10)
+        item, plan = _plan(objects, visits, now.date())
+        with app.transaction() as session:
+            save_items(session, [item], "bench")
+            save_plans(session, [plan], "bench")
+        secrets = SecretStore(folder / "var" / "secrets")
+        started = time.perf_counter()
+        with app.transaction() as session:
+            prepare_draw(session, "BENCH", secrets=secrets, now=now)
+        with app.transaction() as session:
+            _, result = run_draw(session, "BENCH", "3 1 4 1 5 9 2 6", secrets=secrets, now=now)
+        print(f"  draw: {len(result.visits):,} visits in {time.perf_counter() - started:.0f} s")
+        _accounts(app, now)
+        with app.engine.begin() as conn:  # as autovacuum does after a bulk load
+            conn.execute(text("ANALYZE"))
+    finally:
+        app.close()
+    return config
+
+
+def _accounts(app: App, now: datetime) -> None:
+    with app.transaction() as session:
+        busiest = session.execute(
+            select(DrawMemberRow.cert_no, func.count())
+            .group_by(DrawMemberRow.cert_no)
+            .order_by(func.count().desc(), DrawMemberRow.cert_no)
+            .limit(INSPECTORS)
+        ).all()
+        add_user(
+            session, "op", "操作员", "operator", PASSWORD, department="SCJG", now=now, actor="bench"
+        )
+        add_user(session, "reviewer", "审核员", "reviewer", PASSWORD, now=now, actor="bench")
+        for n, (cert, _) in enumerate(busiest):
+            add_user(
+                session,
+                f"inspector{n}",
+                f"检查员{n}",
+                "inspector",
+                PASSWORD,
+                cert_no=cert,
+                now=now,
+                actor="bench",
+            )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _rss_mib(pid: int) -> float:
+    """Resident memory of the process ``pid`` and its children (gunicorn's workers)."""
+    total = 0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self.errors: list[str] = []
+
+    def record(self, kind: str, seconds: float, error: str | None) -> None:
+        with self.lock:
+            self.times[kind].append(seconds)
+            if error:
+                self.errors.append(f"{kind}: {error}")
+
+
+_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def _token(page: str) -> str:
+    found = _TOKEN.search(page)
+    return (found.group(1) or found.group(2)) if found else ""
+
+
+class User(threading.Thread):
+    def __init__(
+        self,
+        base: str,
+        username: str,
+        role: str,
+        deadline: float,
+        stats: Stats,
+        seed: int,
+        think: float,
+    ):
+        super().__init__(daemon=True)
+        self.think = think
+        self.base, self.username, self.role = base, username, role
+        self.deadline, self.stats = deadline, stats
+        self.random = random.Random(seed)  # the load's own choices, not a draw
+
+    def get(self, client: httpx.Client, kind: str, path: str) -> str:
+        return self.call(client, kind, "GET", path)
+
+    def call(
+        self,
+        client: httpx.Client,
+        kind: str,
+        method: str,
+        path: str,
+        data: dict[str, str] | None = None,
+    ) -> str:
+        start = time.perf_counter()
+        error = None
+        body = ""
+        try:
+            response = client.request(method, self.base + path, data=data)
+            body = response.text
+            if response.status_code >= 400:
+                error = f"{method} {path} → {response.status_code}"
+        except httpx.HTTPError as exc:
+            error = f"{method} {path} → {type(exc).__name__}"
+        self.stats.record(kind, time.perf_counter() - start, error)
+        return body
+
+    def run(self) -> None:
+        with httpx.Client(timeout=10, follow_redirects=True) as client:
+            time.sleep(self.random.uniform(0, self.think))  # people do not all arrive at once
+            page = self.get(client, "login page", "/login")
+            self.call(
+                client,
+                "login",
+                "POST",
+                "/login",
+                {"username": self.username, "password": PASSWORD, "csrf_token": _token(page)},
+            )
+            done: set[str] = set()
+            while time.perf_counter() < self.deadline:
+                time.sleep(self.random.uniform(0, 2 * self.think))
+                getattr(self, f"_{self.role}")(client, done)
+
+    def _operator(self, client: httpx.Client, _: set[str]) -> None:
+        choice = self.random.random()
+        if choice < 0.25:
+            self.get(client, "dashboard", "/")
+        elif choice < 0.6:
+            self.get(
+                client,
+                "draw detail (page of 100)",
+                f"/plans/BENCH/draws/1?page={self.random.randint(1, 500)}",
+            )
+        elif choice < 0.9:
+            self.get(
+                client,
+                "task list (page of 100)",
+                f"/plans/BENCH/tasks?page={self.random.randint(1, 500)}",
+            )
+        else:
+            self.get(client, "task", f"/plans/BENCH/tasks/{self.random.randint(1, 50_000)}")
+
+    def _reviewer(self, client: httpx.Client, _: set[str]) -> None:
+        if self.random.random() < 0.5:
+            self.get(client, "review list", "/review")
+        else:
+            self.get(
+                client,
+                "task list (page of 100)",
+                f"/plans/BENCH/tasks?state=result_entered&page={self.random.randint(1, 3)}",
+            )
+
+    def _inspector(self, client: httpx.Client, done: set[str]) -> None:
+        mine = self.get(client, "inspector's task list", "/my/tasks")
+        links = [a for a in re.findall(r'href="(/plans/BENCH/tasks/\d+)"', mine) if a not in done]
+        if not links:
+            return
+        link = links[0]
+        form = self.get(client, "task", link)
+        checked = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+        self.call(
+            client,
+            "result entry (POST)",
+            "POST",
+            link,
+            {
+                "csrf_token": _token(form),
+                "checked_on": checked,
+                "result": "未发现问题",
+                "follow_up": "无需后续处置",
+                "note": "",
+            },
+        )
+        done.add(link)
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+
+
+def load(config: Path, users: int, seconds: float, workers: int, think: float) -> bool:
+    port = _free_port()
+    env = {**os.environ, "DUALRANDOM_CONFIG": str(config)}
+    server = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "-w",
+            str(workers),
+            "--threads",
+            "4",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+            "--error-logfile",
+            str(config.parent / "gunicorn.log"),
+            "dualrandom.console.wsgi:app",
+        ],
+        env=env,
+        cwd=config.parent,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(base + "/login", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        stats, peak = Stats(), [0.0]
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.is_set():
+                peak[0] = max(peak[0], _rss_mib(server.pid))
+                time.sleep(0.5)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        roles = ["operator"] * (users // 4) + ["reviewer"] * (users // 10)
+        roles += ["inspector"] * (users - len(roles))
+        load_before = os.getloadavg()
+        deadline = time.perf_counter() + seconds
+        threads = []
+        inspector = 0
+        for n, role in enumerate(roles):
+            name = {"operator": "op", "reviewer": "reviewer"}.get(role, "")
+            if role == "inspector":
+                name, inspector = f"inspector{inspector % INSPECTORS}", inspector + 1
+            threads.append(User(base, name, role, deadline, stats, seed=n, think=think))
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=seconds + 30)
+        elapsed = time.perf_counter() - started
+        stop.set()
+        sampler.join()
+        load_after = os.getloadavg()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    every = [t for times in stats.times.values() for t in times]
+    print(
+        f"\n{users} users (think time 0–{2 * think:.1f} s), {elapsed:.0f} s, gunicorn {workers} workers × 4 threads, {len(every):,} requests ({len(every) / elapsed:.0f}/s)"
+    )
+    print(f"{'request':30} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    for kind, times in sorted(stats.times.items()):
+        print(
+            f"{kind:30} {len(times):7,} {_percentile(times, 50):8.0f} {_percentile(times, 95):8.0f} {_percentile(times, 99):8.0f}"
+        )
+    p95 = _percentile(every, 95)
+    print(
+        f"{'all':30} {len(every):7,} {statistics.median(every) * 1000:8.0f} {p95:8.0f} {_percentile(every, 99):8.0f}"
+    )
+    print(
+        f"errors: {len(stats.errors)}" + (f" (first: {stats.errors[:3]})" if stats.errors else "")
+    )
+    print(f"server peak memory (master + workers): {peak[0]:.0f} MiB")
+    print(
+        f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} ({os.cpu_count()} cores)"
+    )
+    ok = p95 < 300 and not stats.errors and peak[0] < 500
+    print("floor (p95 < 300 ms, no errors, < 500 MiB):", "met" if ok else "MISSED")
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url", required=True, help="a PostgreSQL database (a schema is made in it)"
+    )
+    parser.add_argument("--objects", type=int, default=1_000_000)
+    parser.add_argument("--visits", type=int, default=50_000)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=1.0,
+        help="mean pause of a user between requests, s (0: none)",
+    )
+    parser.add_argument("--reuse", action="store_true", help="keep an existing bench schema")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    options = parser.parse_args()
+    folder = options.keep or Path(tempfile.mkdtemp(prefix="bench-console-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    config = setup(folder, options.database_url, options.objects, options.visits, options.reuse)
+    print(f"setup {time.perf_counter() - started:.0f} s in {folder}")
+    ok = load(config, options.users, options.seconds, options.workers, options.think)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

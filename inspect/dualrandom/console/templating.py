@@ -1,0 +1,47 @@
+"""Filters and globals every console template may use."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, g
+
+from dualrandom.accounts import ROLE_LABELS
+from dualrandom.draws import DrawState, role_label
+from dualrandom.lifecycle import LABELS as TASK_LABELS
+
+__all__ = ["register_filters"]
+
+DRAW_LABELS = {state.value: state.label for state in DrawState}
+KIND_LABELS = {
+    "objects": "检查对象名录",
+    "inspectors": "执法检查人员名录",
+    "conflicts": "回避关系名录",
+    "departments": "部门名录",
+}
+
+
+def register_filters(flask: Flask, timezone: ZoneInfo) -> None:
+    def local(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+        if moment is None:
+            return ""
+        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return aware.astimezone(timezone).strftime(pattern)
+
+    def day(value: date | None) -> str:
+        return "" if value is None else f"{value.year}年{value.month}月{value.day}日"
+
+    flask.jinja_env.filters.update(
+        local=local,
+        day=day,
+        role=lambda role: ROLE_LABELS.get(role, role),
+        team_role=role_label,
+        task_state=lambda state: TASK_LABELS.get(state, state),
+        draw_state=lambda state: DRAW_LABELS.get(state, state),
+        registry=lambda kind: KIND_LABELS.get(kind, kind),
+    )
+
+    @flask.context_processor
+    def _user() -> dict[str, object]:
+        return {"user": g.get("user"), "KIND_LABELS": KIND_LABELS}
