@@ -12,8 +12,10 @@ strata draw 5 % (50,000 objects) with 2-officer teams and a load cap of 25.
 
 Then it times, each in a child process of its own (wall seconds and peak
 RSS): the registry imports (setup, not a target), `dualrandom draw prepare`,
-`dualrandom draw run`, `dualrandom draw export --tier auditor`, and
-`dualrandom verify` on that bundle. Targets: `draw run` under 30 s and
+`dualrandom draw run`, `dualrandom draw export --tier auditor`,
+`dualrandom verify` on that bundle, `dualrandom publish` (which first checks
+the record: docs/AUDIT.md) and `dualrandom audit verify` with and without
+recomputing the registry versions. Targets: `draw run` under 30 s and
 1.5 GiB; verify in similar time.
 """
 
@@ -194,12 +196,15 @@ def main() -> None:
     steps += [
         ("rules load", ("rules", "load")),
         ("draw prepare", ("draw", "prepare", "BENCH")),
-        ("draw run", ("draw", "run", "BENCH", "--entropy", "3 1 4 1 5 9 2 6")),
+        ("draw run", ("draw", "run", "BENCH", "--entropy", "3 1 4 1 5 9 2 6", "--yes")),
         (
             "draw export (auditor)",
             ("draw", "export", "BENCH", str(folder / "bundle"), "--tier", "auditor"),
         ),
         ("verify", ("verify", str(folder / "bundle"))),
+        ("publish", ("publish",)),
+        ("audit verify", ("audit", "verify")),
+        ("audit verify (no registries)", ("audit", "verify", "--skip-registries")),
     ]
     print(f"{'step':24} {'seconds':>8} {'peak MiB':>9}")
     for name, args in steps:

@@ -128,10 +128,10 @@ def library_import(csv_path: Path, workdir: Path) -> dict[str, float]:
     departments = workdir / "departments.csv"
     departments_csv(departments)
     with app.transaction() as session:
-        import_registry(session, "departments", departments, today=date(2027, 1, 4))
+        import_registry(session, "departments", departments, today=date(2027, 1, 4), actor="tester")
     started = time.perf_counter()
     with app.transaction() as session:
-        summary = import_registry(session, "objects", csv_path, today=date(2027, 1, 4))
+        summary = import_registry(session, "objects", csv_path, today=date(2027, 1, 4), actor="tester")
     seconds = time.perf_counter() - started
     app.close()
     return {"seconds": seconds, "rows": summary.rows_in_file, "total": summary.total}

@@ -190,8 +190,8 @@ def _rules(app: App, objects: int, drawn: int) -> None:
         team=TeamRules(size=2, leader=True, conflict_rules=("declared",)),
     )
     with app.transaction() as session:
-        save_items(session, [item], "bench")
-        save_plans(session, [plan], "bench")
+        save_items(session, [item], "bench", actor="tester")
+        save_plans(session, [plan], "bench", actor="tester")
 
 
 def _results(app: App) -> None:
@@ -236,9 +236,9 @@ def setup(folder: Path, objects: int, drawn: int) -> Path:
         _rules(app, objects, drawn)
         secrets = SecretStore(folder / "secrets")
         with app.transaction() as session:
-            prepare_draw(session, "BENCH", secrets=secrets, now=NOW)
+            prepare_draw(session, "BENCH", secrets=secrets, now=NOW, actor="tester")
         with app.transaction() as session:
-            _, result = run_draw(session, "BENCH", "3 1 4 1 5 9 2 6", secrets=secrets, now=NOW)
+            _, result = run_draw(session, "BENCH", "3 1 4 1 5 9 2 6", secrets=secrets, now=NOW, actor="tester")
         print(f"drawn {len(result.visits):,} of {objects:,} objects")
         _results(app)
     finally:

@@ -16,7 +16,8 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "CLI.md"
 HEADER = """# Command reference
 
 Generated from the commands' own `--help` by `scripts/cli_reference.py`; do
-not edit by hand. Every command accepts `--config FILE` before its name.
+not edit by hand. Every command accepts `--config FILE` and `--operator NAME`
+(who is acting, as the audit log records it: docs/AUDIT.md) before its name.
 """
 
 

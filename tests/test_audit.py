@@ -18,7 +18,7 @@ AT = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 def _three_entries(app: App) -> None:
     with app.transaction() as session:
         for n in range(1, 4):
-            audit.append(session, "test.action", f"subject-{n}", {"n": n, "名称": "盘锦"}, at=AT)
+            audit.append(session, "test.action", f"subject-{n}", {"n": n, "名称": "盘锦"}, at=AT, actor="tester")
 
 
 def test_intact_chain_verifies(app: App) -> None:
@@ -101,7 +101,7 @@ def test_concurrent_appends_take_turns(app: App) -> None:
     def first() -> None:
         try:
             with app.transaction() as session:
-                audit.append(session, "test.action", "first", {}, at=AT)
+                audit.append(session, "test.action", "first", {}, at=AT, actor="tester")
                 first_appended.set()
                 time.sleep(0.5)  # still open while the second appends
         except BaseException as exc:  # reported below
@@ -112,7 +112,7 @@ def test_concurrent_appends_take_turns(app: App) -> None:
     thread.start()
     first_appended.wait(timeout=30)
     with app.transaction() as session:
-        audit.append(session, "test.action", "second", {}, at=AT)
+        audit.append(session, "test.action", "second", {}, at=AT, actor="tester")
     thread.join(timeout=30)
     assert errors == []
     with app.transaction() as session:

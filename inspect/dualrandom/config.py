@@ -21,6 +21,7 @@ from dualrandom.errors import ConfigError
 __all__ = [
     "DATABASE_URL_ENV",
     "DEFAULT_DOC_NO",
+    "OPERATOR_ENV",
     "SCHEDULER_ENTROPY",
     "ConsoleSettings",
     "ImportSettings",
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 DATABASE_URL_ENV = "DUALRANDOM_DATABASE_URL"
+OPERATOR_ENV = "DUALRANDOM_OPERATOR"
 CONFIG_ENV = "DUALRANDOM_CONFIG"
 DEFAULT_DOC_NO = "{dept}抽〔{year}〕{n}号"
 
@@ -108,6 +110,12 @@ SETTINGS: dict[str, dict[str, tuple[Any, str]]] = {
             "file of the key that signs cookies and CSRF tokens; made on first start",
         ),
         "upload_max_mb": (200, "largest file the console accepts, in MiB"),
+    },
+    "audit": {
+        "operator": (
+            "",
+            "who the command line records as acting in the audit log [default: the OS account]",
+        ),
     },
 }
 
@@ -225,6 +233,8 @@ class Settings:
     lifecycle: LifecycleSettings = LifecycleSettings()
     imports: ImportSettings = ImportSettings()
     console: ConsoleSettings = ConsoleSettings()
+    # [audit] operator, or $DUALRANDOM_OPERATOR; None: the command line's OS account
+    operator: str | None = None
 
     @property
     def secrets_dir(self) -> Path:
@@ -272,6 +282,7 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
             max_xlsx_unpacked_mb=_get_int(values, path, "import", "max_xlsx_unpacked_mb", 1)
         ),
         console=_console(values, path, root),
+        operator=_operator(values, path, env),
     )
 
 
@@ -293,6 +304,19 @@ def _console(values: dict[str, Any], path: Path, root: Path) -> ConsoleSettings:
         secret_key_file=None if key_file is None else root / _get(values, path, "console", "secret_key_file"),
         upload_max_mb=_get_int(values, path, "console", "upload_max_mb", 1),
     )
+
+
+def _operator(values: dict[str, Any], path: Path, env: dict[str, str]) -> str | None:
+    """``$DUALRANDOM_OPERATOR``, else ``[audit] operator``; None when neither is set."""
+    if env.get(OPERATOR_ENV, "").strip():
+        return env[OPERATOR_ENV].strip()
+    value = values.get("audit", {}).get("operator", "")
+    if not isinstance(value, str):
+        raise ConfigError(
+            f"{path}: [audit] operator 应为字符串，而不是 {value!r}",
+            f"{path}: [audit] operator must be a string, not {value!r}",
+        )
+    return value.strip() or None
 
 
 def _site_dir(values: dict[str, Any], path: Path, root: Path, var_dir: Path) -> Path:

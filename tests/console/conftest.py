@@ -104,19 +104,24 @@ def build_console(folder: Path, url: str, *, draw: bool = True) -> Console:
         partial = folder / "conflicts-v2.csv"
         lines = (REPO / "registries" / "conflicts.csv").read_text(encoding="utf-8").splitlines()
         partial.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
-        import_registry(session, "conflicts", partial, today=T0.date(), at=T0)
+        import_registry(session, "conflicts", partial, today=T0.date(), at=T0, actor="tester")
     secrets = SecretStore(app.settings.secrets_dir, token=fixed_token(9))
     cert = ""
     if draw:
         with app.transaction() as session:
-            prepare_draw(session, "2027-Q1", secrets=secrets, now=T0)
+            prepare_draw(session, "2027-Q1", secrets=secrets, now=T0, actor="tester")
         with app.transaction() as session:
             _row, result = run_draw(
-                session, "2027-Q1", DICE, secrets=secrets, now=T0 + timedelta(days=1)
+                session,
+                "2027-Q1",
+                DICE,
+                secrets=secrets,
+                now=T0 + timedelta(days=1),
+                actor="tester",
             )
             cert = result.visits[0].team[0].officer
         with app.transaction() as session:
-            prepare_draw(session, "2027-Q3", secrets=secrets, now=T0)
+            prepare_draw(session, "2027-Q3", secrets=secrets, now=T0, actor="tester")
     clock = Clock(T0 + timedelta(days=2))
     console = Console(
         app, create_app(app, clock=clock, secret_key=b"k" * 32, testing=True), clock, cert, folder

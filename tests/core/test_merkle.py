@@ -187,3 +187,26 @@ def test_tree_builder_takes_aligned_complete_subtrees() -> None:
         builder.append_subtree(mth(LEAVES[13:15]), 2)
     with pytest.raises(ValueError, match="aligned"):
         merkle.TreeBuilder().append_subtree(mth(LEAVES[:3]), 3)
+
+
+@pytest.mark.parametrize("size", [*range(0, 34), 63, 64, 65, 100])
+def test_hash_tree_roots_and_proofs_are_the_rfc_ones_for_every_prefix(size: int) -> None:
+    """HashTree keeps subtree roots to share work; its answers are the naive RFC ones
+    for every prefix, whether it was built at once or grown leaf by leaf."""
+    leaves = [bytes([i % 256, i // 256]) for i in range(size)]
+    hashes = [merkle.leaf_hash(leaf) for leaf in leaves]
+    whole, grown = merkle.HashTree(hashes), merkle.HashTree()
+    for h in hashes:
+        grown.extend([h])
+    for tree in (whole, grown):
+        assert tree.size == size
+        for n in range(size + 1):
+            assert tree.root(n) == mth(leaves[:n])
+            for m in range(n + 1):
+                expected = [] if m in (0, n) else subproof(m, leaves[:n], True)
+                assert list(tree.consistency_proof(m, n)) == expected
+        for index in range(size):
+            assert list(tree.inclusion_proof(index)) == path(index, leaves)
+            assert tree.leaf(index) == hashes[index]
+    with pytest.raises(ValueError):
+        whole.root(size + 1)

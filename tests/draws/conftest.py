@@ -21,8 +21,8 @@ TODAY = date(2026, 12, 20)
 def load_sample(app: App) -> None:
     with app.transaction() as session:
         for kind in ("departments", "objects", "inspectors", "conflicts"):
-            import_registry(session, kind, REPO / "registries" / f"{kind}.csv", today=TODAY, at=NOW)
-        store_rules(session, check_rules(session, REPO / "rules"))
+            import_registry(session, kind, REPO / "registries" / f"{kind}.csv", today=TODAY, at=NOW, actor="tester")
+        store_rules(session, check_rules(session, REPO / "rules"), actor="tester")
 
 
 def fixed_token(byte: int) -> Callable[[int], bytes]:

@@ -21,9 +21,9 @@ from tests.draws.conftest import NOW
 
 def _drawn(app: App, secrets: SecretStore, plan: str = "2027-Q1") -> None:
     with app.transaction() as session:
-        prepare_draw(session, plan, secrets=secrets, now=NOW)
+        prepare_draw(session, plan, secrets=secrets, now=NOW, actor="tester")
     with app.transaction() as session:
-        run_draw(session, plan, "2718281828", secrets=secrets, now=NOW)
+        run_draw(session, plan, "2718281828", secrets=secrets, now=NOW, actor="tester")
 
 
 @pytest.fixture

@@ -56,9 +56,9 @@ def _app(url: str, tmp_path: Path) -> App:
 
 def _draw(app: App, secrets: SecretStore) -> DrawRow:
     with app.transaction() as session:
-        prepare_draw(session, "2027-Q2", secrets=secrets, now=NOW)
+        prepare_draw(session, "2027-Q2", secrets=secrets, now=NOW, actor="tester")
     with app.transaction() as session:
-        row, _ = run_draw(session, "2027-Q2", "271828", secrets=secrets, now=NOW)
+        row, _ = run_draw(session, "2027-Q2", "271828", secrets=secrets, now=NOW, actor="tester")
         return row
 
 

@@ -23,12 +23,12 @@ PLAN = "2027-Q1"
 
 def _prepare(app: App, secrets: SecretStore, **kwargs: str) -> DrawRow:
     with app.transaction() as session:
-        return prepare_draw(session, PLAN, secrets=secrets, now=NOW, **kwargs).draw
+        return prepare_draw(session, PLAN, secrets=secrets, now=NOW, actor="tester", **kwargs).draw
 
 
 def _run(app: App, secrets: SecretStore, entropy: str = "3141592653") -> DrawRow:
     with app.transaction() as session:
-        row, _ = run_draw(session, PLAN, entropy, secrets=secrets, now=NOW)
+        row, _ = run_draw(session, PLAN, entropy, secrets=secrets, now=NOW, actor="tester")
         return row
 
 
@@ -103,7 +103,7 @@ def test_run_refuses_when_a_registry_changed_since_prepare(
         lines[0] + "\n" + lines[1].replace(",存续,", ",吊销,", 1) + "\n", encoding="utf-8"
     )
     with sample_app.transaction() as session:
-        import_registry(session, "objects", source, today=TODAY, partial=True, at=NOW)
+        import_registry(session, "objects", source, today=TODAY, partial=True, at=NOW, actor="tester")
     with pytest.raises(DrawStateError, match="objects changed since 'draw prepare'"):
         _run(sample_app, secrets)
     with sample_app.transaction() as session:

@@ -82,9 +82,9 @@ conflict_rules = ["declared", "previous_team", "home_district"]
 
 def _draw(app: App, secrets: SecretStore, plan: str) -> None:
     with app.transaction() as session:
-        prepare_draw(session, plan, secrets=secrets, now=NOW)
+        prepare_draw(session, plan, secrets=secrets, now=NOW, actor="tester")
     with app.transaction() as session:
-        run_draw(session, plan, "2718281828", secrets=secrets, now=NOW)
+        run_draw(session, plan, "2718281828", secrets=secrets, now=NOW, actor="tester")
 
 
 def _export(app: App, plan: str, folder: Path) -> dict[str, Path]:
@@ -102,7 +102,7 @@ def bundles(sample_app: App, secrets: SecretStore, tmp_path: Path) -> dict[str, 
     shutil.copytree(REPO / "rules", rules)
     (rules / "plans" / "2027-B1.toml").write_text(MIXED_PLAN, encoding="utf-8")
     with sample_app.transaction() as session:
-        store_rules(session, check_rules(session, rules))
+        store_rules(session, check_rules(session, rules), actor="tester")
     _draw(sample_app, secrets, "2027-B1")
     return _export(sample_app, "2027-B1", tmp_path / "bundles")
 

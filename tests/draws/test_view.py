@@ -34,9 +34,9 @@ def test_names_are_those_of_the_registry_versions_the_draw_used(
     sample_app: App, secrets: SecretStore, tmp_path: Path
 ) -> None:
     with sample_app.transaction() as session:
-        prepare_draw(session, "2027-Q1", secrets=secrets, now=NOW)
+        prepare_draw(session, "2027-Q1", secrets=secrets, now=NOW, actor="tester")
     with sample_app.transaction() as session:
-        row, _ = run_draw(session, "2027-Q1", "1", secrets=secrets, now=NOW)
+        row, _ = run_draw(session, "2027-Q1", "1", secrets=secrets, now=NOW, actor="tester")
         before = visit_views(session, row)
         cert = session.scalars(
             select(DrawMemberRow.cert_no).where(
@@ -52,7 +52,7 @@ def test_names_are_those_of_the_registry_versions_the_draw_used(
             ("inspectors", "cert_no", {cert: "改名后的人"}),
         ):
             path = _renamed_registry(tmp_path, kind, key, renames)
-            import_registry(session, kind, path, today=TODAY, at=later)
+            import_registry(session, kind, path, today=TODAY, at=later, actor="tester")
     with sample_app.transaction() as session:
         now_named = {o.id: o.name for o in objects_as_of(session)}
         now_officers = {i.cert_no: i.name for i in inspectors_as_of(session)}
@@ -63,9 +63,9 @@ def test_names_are_those_of_the_registry_versions_the_draw_used(
 
 def test_visits_come_in_pages(sample_app: App, secrets: SecretStore) -> None:
     with sample_app.transaction() as session:
-        prepare_draw(session, "2027-Q1", secrets=secrets, now=NOW)
+        prepare_draw(session, "2027-Q1", secrets=secrets, now=NOW, actor="tester")
     with sample_app.transaction() as session:
-        row, _ = run_draw(session, "2027-Q1", "1", secrets=secrets, now=NOW)
+        row, _ = run_draw(session, "2027-Q1", "1", secrets=secrets, now=NOW, actor="tester")
         every = visit_views(session, row)
         pages = [visit_views(session, row, offset=n, limit=10) for n in range(0, len(every), 10)]
     assert [v.number for v in every] == list(range(1, len(every) + 1))

@@ -30,10 +30,10 @@ def secrets(tmp_path: Path) -> SecretStore:
 def drawn(app: App, secrets: SecretStore) -> App:
     load_sample(app)
     with app.transaction() as session:
-        seed_from_package(session, now=DRAWN_AT)
-        prepare_draw(session, "2027-Q1", secrets=secrets, now=DRAWN_AT)
+        seed_from_package(session, now=DRAWN_AT, actor="tester")
+        prepare_draw(session, "2027-Q1", secrets=secrets, now=DRAWN_AT, actor="tester")
     with app.transaction() as session:
-        run_draw(session, "2027-Q1", "1 2 3 4 5 6", secrets=secrets, now=DRAWN_AT)
+        run_draw(session, "2027-Q1", "1 2 3 4 5 6", secrets=secrets, now=DRAWN_AT, actor="tester")
     return app
 
 

@@ -30,21 +30,21 @@ assert LONG_NEW_YEAR != TEST_2027
 
 def _enter(app: App, path: Path) -> None:
     with app.transaction() as session:
-        calendar = working_calendar(session, app.settings.lifecycle, now=LATER)
+        calendar = working_calendar(session, app.settings.lifecycle, now=LATER, actor="tester")
         import_results(
             session,
             path,
             calendar=calendar,
             settings=app.settings.lifecycle,
             today=TODAY,
-            now=LATER,
+            now=LATER, actor="tester",
         )
 
 
 def test_a_count_from_a_known_year_into_an_unknown_one_is_provisional(drawn: App) -> None:
     """31 December 2026 is known (2026 is loaded); the count runs into 2027, which is not."""
     with drawn.transaction() as session:
-        calendar = working_calendar(session, drawn.settings.lifecycle, now=LATER)
+        calendar = working_calendar(session, drawn.settings.lifecycle, now=LATER, actor="tester")
     deadline = deadline_for(calendar, date(2026, 12, 31), drawn.settings.lifecycle)
     assert (deadline.day, deadline.provisional) == (date(2027, 1, 29), True)
 
@@ -62,9 +62,9 @@ def test_loading_the_year_recomputes_provisional_deadlines(
         task = session.scalars(select(InspectionTaskRow).where(InspectionTaskRow.visit == 1)).one()
         assert (task.deadline, task.deadline_provisional) == (date(2027, 2, 1), True)
         [year] = read_calendar_file(calendar_file)
-        save_year(session, year.days, source="calendar.toml", notice=year.notice, now=LATER)
+        save_year(session, year.days, source="calendar.toml", notice=year.notice, now=LATER, actor="tester")
         changes = recompute_provisional(
-            session, load_calendar(session), drawn.settings.lifecycle, now=LATER
+            session, load_calendar(session), drawn.settings.lifecycle, now=LATER, actor="tester"
         )
         entry = session.scalars(
             select(AuditEntryRow).where(AuditEntryRow.action == "task.deadlines")
@@ -76,7 +76,7 @@ def test_loading_the_year_recomputes_provisional_deadlines(
     assert json.loads(entry.payload)["changed"] == changes
     with drawn.transaction() as session:
         again = recompute_provisional(
-            session, load_calendar(session), drawn.settings.lifecycle, now=LATER
+            session, load_calendar(session), drawn.settings.lifecycle, now=LATER, actor="tester"
         )
     assert again == []
 
@@ -118,7 +118,7 @@ def test_overdue_red_and_yellow_by_department(
         ),
     )
     with drawn.transaction() as session:
-        calendar = working_calendar(session, drawn.settings.lifecycle, now=LATER)
+        calendar = working_calendar(session, drawn.settings.lifecycle, now=LATER, actor="tester")
         rows = deadlines(session, calendar, drawn.settings.lifecycle, THURSDAY)
     by_object = {r.object_id: r for r in rows}
     past, today, later = (by_object[o] for o in objects[:3])
@@ -142,7 +142,7 @@ def test_the_summary_counts_what_the_task_list_shows(drawn: App) -> None:
     """Later in the year every task is past the window's deadline: all red."""
     late = date(2027, 6, 1)
     with drawn.transaction() as session:
-        calendar = working_calendar(session, drawn.settings.lifecycle, now=LATER)
+        calendar = working_calendar(session, drawn.settings.lifecycle, now=LATER, actor="tester")
         rows = deadlines(session, calendar, drawn.settings.lifecycle, late)
         summary = deadline_summary(session, calendar, drawn.settings.lifecycle, late)
     assert rows and all(r.level == "red" for r in rows)

@@ -28,14 +28,14 @@ from tests.lifecycle.conftest import LATER, TODAY
 
 def _import(app: App, path: Path) -> ResultsSummary:
     with app.transaction() as session:
-        calendar = working_calendar(session, app.settings.lifecycle, now=LATER)
+        calendar = working_calendar(session, app.settings.lifecycle, now=LATER, actor="tester")
         return import_results(
             session,
             path,
             calendar=calendar,
             settings=app.settings.lifecycle,
             today=TODAY,
-            now=LATER,
+            now=LATER, actor="tester",
         )
 
 
@@ -172,10 +172,10 @@ def test_a_check_before_the_window_opens_is_refused(
         set_result(
             session,
             ResultEntry("2027-Q1", "#2", date(2027, 1, 3), "未发现问题", "无需后续处置"),
-            calendar=working_calendar(session, drawn.settings.lifecycle, now=LATER),
+            calendar=working_calendar(session, drawn.settings.lifecycle, now=LATER, actor="tester"),
             settings=drawn.settings.lifecycle,
             today=TODAY,
-            now=LATER,
+            now=LATER, actor="tester",
         )
     assert one.value.problems[0].column == "checked_on" and "2027-01-04" in one.value.problems[0].reason
 
@@ -183,14 +183,14 @@ def test_a_check_before_the_window_opens_is_refused(
 def test_set_one_result_and_correct_it(drawn: App, objects: list[str]) -> None:
     entry = ResultEntry("2027-Q1", objects[0], date(2027, 1, 8), "发现问题经责令已改正", "责令改正")
     with drawn.transaction() as session:
-        calendar = working_calendar(session, drawn.settings.lifecycle, now=LATER)
+        calendar = working_calendar(session, drawn.settings.lifecycle, now=LATER, actor="tester")
         assert set_result(
             session,
             entry,
             calendar=calendar,
             settings=drawn.settings.lifecycle,
             today=TODAY,
-            now=LATER,
+            now=LATER, actor="tester",
         ) == ("2027-Q1#1/1", date(2027, 2, 11), True)
         move_many(
             session, "2027-Q1", [objects[0]], "reviewed", from_states=(), now=LATER, actor="t"
@@ -202,7 +202,7 @@ def test_set_one_result_and_correct_it(drawn: App, objects: list[str]) -> None:
             calendar=calendar,
             settings=drawn.settings.lifecycle,
             today=TODAY,
-            now=LATER,
+            now=LATER, actor="tester",
         )
         bad = ResultEntry("2027-Q1", "#2", date(2027, 1, 7), "未发现问题", "其他")
         with pytest.raises(ValidationError) as failure:
@@ -212,7 +212,7 @@ def test_set_one_result_and_correct_it(drawn: App, objects: list[str]) -> None:
                 calendar=calendar,
                 settings=drawn.settings.lifecycle,
                 today=TODAY,
-                now=LATER,
+                now=LATER, actor="tester",
             )
     assert str(failure.value.problems[0]) == (
         "results set [follow_up] '其他': 检查结果“未发现问题”的后续处置应为“无需后续处置” "

@@ -25,7 +25,7 @@ def test_one_round_is_exactly_the_core_rule(drawn: App, objects: list[str]) -> N
     with drawn.transaction() as session:
         prep, result = rebuild(session, standing_draw(session, "2027-Q1"))
         expected = substitute(prep, result.seed, result, {objects[0]})
-        report = substitute_objects(session, "2027-Q1", [objects[0]], "注销", now=LATER)
+        report = substitute_objects(session, "2027-Q1", [objects[0]], "注销", now=LATER, actor="tester")
     assert report.visits == expected.visits and report.replacements == expected.replacements
     assert report.visits, "the sample draw has reserve objects"
     tasks = _tasks(drawn)
@@ -54,8 +54,8 @@ def test_one_round_is_exactly_the_core_rule(drawn: App, objects: list[str]) -> N
 
 def test_rounds_never_reuse_a_reserve_object(drawn: App, objects: list[str]) -> None:
     with drawn.transaction() as session:
-        first = substitute_objects(session, "2027-Q1", [objects[0]], "注销", now=LATER)
-        second = substitute_objects(session, "2027-Q1", ["#2", "#3"], "无法联系", now=LATER)
+        first = substitute_objects(session, "2027-Q1", [objects[0]], "注销", now=LATER, actor="tester")
+        second = substitute_objects(session, "2027-Q1", ["#2", "#3"], "无法联系", now=LATER, actor="tester")
     used = [v.object_id for v in (*first.visits, *second.visits)]
     assert len(used) == len(set(used)) and not set(used) & set(objects)
     numbers = [v.number for v in (*first.visits, *second.visits)]
@@ -74,7 +74,7 @@ def test_rounds_never_reuse_a_reserve_object(drawn: App, objects: list[str]) -> 
 
 def test_what_cannot_be_substituted(drawn: App, objects: list[str]) -> None:
     with drawn.transaction() as session:
-        report = substitute_objects(session, "2027-Q1", [objects[0]], "注销", now=LATER)
+        report = substitute_objects(session, "2027-Q1", [objects[0]], "注销", now=LATER, actor="tester")
         move_many(
             session, "2027-Q1", [objects[1]], "in_inspection", from_states=(), now=LATER, actor="t"
         )
@@ -88,7 +88,7 @@ def test_what_cannot_be_substituted(drawn: App, objects: list[str]) -> None:
     ]
     for refs, reason, message in cases:
         with drawn.transaction() as session, pytest.raises(TaskStateError, match=message):
-            substitute_objects(session, "2027-Q1", refs, reason, now=LATER)
+            substitute_objects(session, "2027-Q1", refs, reason, now=LATER, actor="tester")
 
 
 def test_rebuild_refuses_a_draw_that_does_not_re_run(drawn: App) -> None:

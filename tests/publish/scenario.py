@@ -82,10 +82,10 @@ def _draw(
     entropy: str | None = None,
 ) -> None:
     with app.transaction() as session:
-        prepare_draw(session, plan, secrets=secrets, now=at, supersede_reason=reason)
+        prepare_draw(session, plan, secrets=secrets, now=at, supersede_reason=reason, actor="tester")
     if entropy is not None:
         with app.transaction() as session:
-            run_draw(session, plan, entropy, secrets=secrets, now=at + timedelta(days=2))
+            run_draw(session, plan, entropy, secrets=secrets, now=at + timedelta(days=2), actor="tester")
 
 
 def _results(app: App) -> None:
@@ -131,5 +131,6 @@ def publish(
 ) -> Path:
     """Publish as a configured site does: with its public address, unless told otherwise."""
     with app.transaction() as session:
+        options.setdefault("actor", "tester")
         publish_site(session, out, timezone=app.settings.timezone, now=now, site=site, **options)  # type: ignore[arg-type]
     return out

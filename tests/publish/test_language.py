@@ -76,10 +76,10 @@ def site(published: Published) -> Path:
             secrets=secrets,
             now=at,
             entropy_source="declared",
-            supersede_reason="改为定时无人值守抽取",
+            supersede_reason="改为定时无人值守抽取", actor="tester",
         )
     with published.app.transaction() as session:
-        run_draw(session, "2027-Q3", DECLARED_ENTROPY, secrets=secrets, now=at + timedelta(days=1))
+        run_draw(session, "2027-Q3", DECLARED_ENTROPY, secrets=secrets, now=at + timedelta(days=1), actor="tester")
     return publish(published.app, published.folder / "declared-site")
 
 

@@ -84,7 +84,7 @@ def test_a_notice_keeps_its_number_and_a_new_one_gets_the_next(published: Publis
             "2027-Q3",
             secrets=secrets,
             now=T0 + timedelta(days=185),
-            supersede_reason="重新承诺",
+            supersede_reason="重新承诺", actor="tester",
         )
     padded = SiteSettings(doc_no="{dept}抽〔{year}〕{n:03d}号")
     site = publish(published.app, published.folder / "renumbered", site=padded)

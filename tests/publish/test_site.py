@@ -355,7 +355,7 @@ def test_without_the_sites_address_no_sitemap_and_the_feed_links_resolve_from_it
     out = published.folder / "no-address"
     with published.app.transaction() as session:
         report = publish_site(
-            session, out, timezone=published.app.settings.timezone, now=PUBLISHED_AT
+            session, out, timezone=published.app.settings.timezone, now=PUBLISHED_AT, actor="tester"
         )
     assert not (out / "sitemap.xml").exists()
     assert "sitemap.xml" not in (out / "SHA256SUMS").read_text(encoding="utf-8")

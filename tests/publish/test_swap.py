@@ -38,7 +38,7 @@ def write(self, path, data):
 _writer.SiteWriter.write = write
 app = App.from_settings(load_settings(config, environ={}))
 with app.transaction() as session:
-    publish_site(session, site, timezone=app.settings.timezone)
+    publish_site(session, site, timezone=app.settings.timezone, actor="tester")
 """
 
 

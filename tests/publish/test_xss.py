@@ -98,13 +98,13 @@ def hostile_site(app: App, tmp_path: Path) -> Path:
     (rules / "plans" / "T-1.toml").write_text(PLAN, encoding="utf-8")
     with app.transaction() as session:
         for kind in ("departments", "objects", "inspectors"):
-            import_registry(session, kind, registries / f"{kind}.csv", today=T0.date(), at=T0)
-        store_rules(session, check_rules(session, rules))
+            import_registry(session, kind, registries / f"{kind}.csv", today=T0.date(), at=T0, actor="tester")
+        store_rules(session, check_rules(session, rules), actor="tester")
     secrets = SecretStore(tmp_path / "secrets", token=fixed_token(3))
     with app.transaction() as session:
-        prepare_draw(session, "T-1", secrets=secrets, now=T0)
+        prepare_draw(session, "T-1", secrets=secrets, now=T0, actor="tester")
     with app.transaction() as session:
-        run_draw(session, "T-1", "42", secrets=secrets, now=T0)
+        run_draw(session, "T-1", "42", secrets=secrets, now=T0, actor="tester")
     return publish(app, tmp_path / "site")
 
 

@@ -112,6 +112,7 @@ def write_xlsx(path: Path, rows: Sequence[Sequence[Any]]) -> Path:
 
 def run_import(app: App, kind: str, path: Path, **options: Any) -> ImportSummary:
     options.setdefault("today", TODAY)
+    options.setdefault("actor", "tester")
     with app.transaction() as session:
         return import_registry(session, kind, path, **options)
 

@@ -124,5 +124,5 @@ def test_the_item_list_too(with_departments: App, tmp_path: Path) -> None:
     header = ["事项编码", "抽查事项", "检查依据", "检查主体", "事项类别", "检查方式", "抽查比例"]
     rows = [header, ["A-1", f"营业执照{RLO}检查", "条例\x00", "SCJG", "一般", "现场检查", "5%"]]
     with with_departments.transaction() as session, pytest.raises(ValidationError) as caught:
-        import_items(session, write_csv(tmp_path / "items.csv", rows), today=TODAY)
+        import_items(session, write_csv(tmp_path / "items.csv", rows), today=TODAY, actor="tester")
     assert [(p.row, p.column) for p in caught.value.problems] == [(2, "抽查事项"), (2, "检查依据")]

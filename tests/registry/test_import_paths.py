@@ -94,7 +94,7 @@ def where(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> st
 
 def _import(app: App, path: Path, **options: Any) -> Any:
     with app.transaction() as session:
-        return import_registry(session, "objects", path, today=TODAY, **options)
+        return import_registry(session, "objects", path, today=TODAY, actor="tester", **options)
 
 
 def _check_digest(app: App, digest: str) -> None:
@@ -186,7 +186,7 @@ def test_a_first_import_builds_the_same_indexes(with_departments: App, tmp_path:
     bad = _file(tmp_path / "bad.csv", [_row(1), _row(2, type="公司")])
     with with_departments.transaction() as session:
         with pytest.raises(ValidationError):
-            import_registry(session, "objects", bad, today=TODAY)
+            import_registry(session, "objects", bad, today=TODAY, actor="tester")
         # Even before the caller's transaction rolls back: no rows, the same indexes.
         assert session.scalar(select(func.count()).select_from(ObjectRow)) == 0
         assert _indexes(session) == before
@@ -231,7 +231,7 @@ def test_a_first_import_that_falls_back_starts_from_nothing(
     rows = [*(_row(n) for n in range(30)), _row(3)]
     with pytest.raises(ValidationError) as caught, with_departments.transaction() as session:
         try:
-            import_registry(session, "objects", _file(tmp_path / "o.csv", rows), today=TODAY)
+            import_registry(session, "objects", _file(tmp_path / "o.csv", rows), today=TODAY, actor="tester")
         finally:
             if with_departments.engine.dialect.name == "sqlite":
                 assert len(_indexes(session)) == 2

@@ -37,7 +37,7 @@ GOOD = [
 
 def _import(app: App, path: Path) -> ItemsSummary:
     with app.transaction() as session:
-        return import_items(session, path, today=TODAY)
+        return import_items(session, path, today=TODAY, actor="tester")
 
 
 def test_items_are_imported_from_csv(with_departments: App, tmp_path: Path) -> None:

@@ -244,8 +244,8 @@ def test_conflicts_may_name_objects_imported_in_the_same_transaction(
     )
     with with_departments.transaction() as session:
         for kind, path in (("objects", objects_file), ("inspectors", inspectors_file)):
-            import_registry(session, kind, path, today=TODAY)
-        summary = import_registry(session, "conflicts", conflicts_file, today=TODAY)
+            import_registry(session, kind, path, today=TODAY, actor="tester")
+        summary = import_registry(session, "conflicts", conflicts_file, today=TODAY, actor="tester")
     assert summary.total == 1
 
 

@@ -86,8 +86,8 @@ def test_calendar_show_and_import(app: App, config_file: Path, tmp_path: Path) -
 def test_plan_shows_a_batch_drawn_by_hand_as_done(sample_app: App, config_file: Path) -> None:
     secrets = SecretStore(sample_app.settings.var_dir / "secrets")
     with sample_app.transaction() as session:
-        prepare_draw(session, "2027-Q1", secrets=secrets, now=Q1_PREPARE, entropy_source="typed")
-        run_draw(session, "2027-Q1", "3 1 4 1 5", secrets=secrets, now=Q1_DRAW + timedelta(hours=1))
+        prepare_draw(session, "2027-Q1", secrets=secrets, now=Q1_PREPARE, entropy_source="typed", actor="tester")
+        run_draw(session, "2027-Q1", "3 1 4 1 5", secrets=secrets, now=Q1_DRAW + timedelta(hours=1), actor="tester")
     at = Q1_DRAW + timedelta(hours=2)  # both steps are due; the scheduler has not run
     code, out = _invoke(config_file, "scheduler", "plan", "2027", "--json", at=at)
     assert code == 0, out

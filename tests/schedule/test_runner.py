@@ -118,7 +118,7 @@ def test_a_draw_prepared_by_hand_waits_for_its_entropy(sample_app: App) -> None:
             "2027-Q1",
             secrets=SecretStore(sample_app.settings.var_dir / "secrets"),
             now=Q1_PREPARE - timedelta(days=1),
-            entropy_source="typed",
+            entropy_source="typed", actor="tester",
         )
     outcomes = catch_up(sample_app, now=Q1_DRAW + MINUTE)
     assert _statuses(outcomes) == [
@@ -129,7 +129,7 @@ def test_a_draw_prepared_by_hand_waits_for_its_entropy(sample_app: App) -> None:
     assert "already prepared by hand" in outcomes[0].detail
     assert "dualrandom scheduler entropy 2027-Q1 VALUE" in outcomes[1].detail
     with sample_app.transaction() as session:
-        supply_entropy(session, "2027-Q1", " 3 1 4 1 5 9 ", now=Q1_DRAW + 2 * MINUTE)
+        supply_entropy(session, "2027-Q1", " 3 1 4 1 5 9 ", now=Q1_DRAW + 2 * MINUTE, actor="tester")
     outcomes = catch_up(sample_app, now=Q1_DRAW + 3 * MINUTE)
     assert _statuses(outcomes) == [("2027-Q1/draw", "ran"), ("2027-Q1/publish", "ran")]
     assert _draw(sample_app).entropy == "3 1 4 1 5 9"
@@ -140,7 +140,7 @@ def test_a_draw_prepared_by_hand_waits_for_its_entropy(sample_app: App) -> None:
 def test_plan_entropy_mode(sample_app: App, app_with: Callable[[str], App]) -> None:
     app = app_with('[scheduler]\nentropy = "plan"\n')
     with app.transaction() as session, pytest.raises(DrawStateError, match="after the commitment"):
-        supply_entropy(session, "2027-Q1", "12345", now=Q1_PREPARE)
+        supply_entropy(session, "2027-Q1", "12345", now=Q1_PREPARE, actor="tester")
     catch_up(app, now=Q1_PREPARE + MINUTE)
     assert _draw(app).entropy_source == "dice"  # the plan's own source
     [entry] = _entries(app, "schedule.step", "2027-Q1/prepare")
@@ -149,7 +149,7 @@ def test_plan_entropy_mode(sample_app: App, app_with: Callable[[str], App]) -> N
     )
     assert run_step(app, "2027-Q1", "draw", now=Q1_DRAW).status == "waiting"
     with app.transaction() as session:
-        supply_entropy(session, "2027-Q1", "6 6 2 5", now=Q1_DRAW)
+        supply_entropy(session, "2027-Q1", "6 6 2 5", now=Q1_DRAW, actor="tester")
     assert run_step(app, "2027-Q1", "draw", now=Q1_DRAW + MINUTE).status == "ran"
     assert _entries(app, "schedule.entropy")[0]["value"] == "6 6 2 5"
 

@@ -28,9 +28,9 @@ NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 def test_seed_once_then_nothing(app: App) -> None:
     with app.transaction() as session:
-        added = seed_from_package(session, now=NOW)
+        added = seed_from_package(session, now=NOW, actor="tester")
         assert added == list(range(2004, 2027))
-        assert seed_from_package(session, now=NOW) == []
+        assert seed_from_package(session, now=NOW, actor="tester") == []
         days = session.scalar(select(func.count()).select_from(CalendarDayRow))
         logged = session.scalar(
             select(func.count()).select_from(AuditEntryRow).where(AuditEntryRow.action == "calendar.year")
@@ -45,9 +45,9 @@ def test_seed_once_then_nothing(app: App) -> None:
 def test_the_sample_file_matches_the_package(app: App) -> None:
     [year] = read_calendar_file(REPO / "rules" / "calendar.toml")
     with app.transaction() as session:
-        seed_from_package(session, now=NOW)
+        seed_from_package(session, now=NOW, actor="tester")
         assert not save_year(
-            session, year.days, source="calendar.toml", notice=year.notice, now=NOW
+            session, year.days, source="calendar.toml", notice=year.notice, now=NOW, actor="tester"
         )
         [row] = [y for y in loaded_years(session) if y.year == 2026]
     assert row.source.startswith("chinesecalendar")
@@ -57,10 +57,10 @@ def test_loading_a_new_year_makes_it_final(app: App, tmp_path: Path) -> None:
     path = tmp_path / "calendar.toml"
     path.write_text(TEST_2027, encoding="utf-8")
     with app.transaction() as session:
-        seed_from_package(session, now=NOW)
+        seed_from_package(session, now=NOW, actor="tester")
         before = load_calendar(session).add_working_days(date(2026, 12, 25), 20)
         [year] = read_calendar_file(path)
-        assert save_year(session, year.days, source=path.name, notice=year.notice, now=NOW)
+        assert save_year(session, year.days, source=path.name, notice=year.notice, now=NOW, actor="tester")
         after = load_calendar(session).add_working_days(date(2026, 12, 25), 20)
         view = year_overview(session, 2027)
         entry = session.scalars(
@@ -85,5 +85,5 @@ def test_a_notice_reaching_into_a_year_not_loaded_is_refused(app: App, tmp_path:
     path.write_text(TEST_2027, encoding="utf-8")
     [year] = read_calendar_file(path)
     with app.transaction() as session, pytest.raises(ValidationError) as failure:
-        save_year(session, year.days, source=path.name, notice="", now=NOW)
+        save_year(session, year.days, source=path.name, notice="", now=NOW, actor="tester")
     assert "load 2026 first" in failure.value.problems[0].reason

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from dualrandom.app import App
-from dualrandom.cli._context import AppContext
+from dualrandom.cli._context import AppContext, current_actor
 from dualrandom.config import load_settings
 from dualrandom.draws import SecretStore, export_bundle, prepare_draw, run_draw, verify_bundle
 from dualrandom.errors import IntegrityError
@@ -85,22 +85,29 @@ def _run(app: App, workspace: Path, config: Path) -> None:
     with app.transaction() as session:
         for kind in REGISTRIES:
             summary = import_registry(
-                session, kind, app.settings.registries_dir / f"{kind}.csv", today=today, at=now
+                session,
+                kind,
+                app.settings.registries_dir / f"{kind}.csv",
+                today=today,
+                at=now,
+                actor=current_actor(),
             )
             click.echo(f"2. Imported {kind}: {summary.total} rows, digest {summary.digest[:16]}…")
         rules = check_rules(session, app.settings.rules_dir)
-        store_rules(session, rules)
+        store_rules(session, rules, actor=current_actor())
         plans = list_plans(session)
     click.echo(f"3. Checked and loaded the rules: {len(plans)} plans")
     plan = _next_plan(plans, today)
     secrets = SecretStore(app.settings.secrets_dir)
     with app.transaction() as session:
-        prepared = prepare_draw(session, plan, secrets=secrets, now=now)
+        prepared = prepare_draw(session, plan, secrets=secrets, now=now, actor=current_actor())
     click.echo(
         f"4. Prepared {plan}: commitment {prepared.draw.commitment_hash[:16]}… published before any randomness"
     )
     with app.transaction() as session:
-        _, result = run_draw(session, plan, DEMO_ENTROPY, secrets=secrets, now=now)
+        _, result = run_draw(
+            session, plan, DEMO_ENTROPY, secrets=secrets, now=now, actor=current_actor()
+        )
     click.echo(
         f"5. Drew {plan} with entropy {DEMO_ENTROPY!r}: {len(result.visits)} visits, seed {result.seed.hex()[:16]}…"
     )
@@ -132,6 +139,7 @@ def _publish(app: App, now: datetime) -> Path:
             timezone=app.settings.timezone,
             site=app.settings.site,
             now=now,
+            actor=current_actor(),
         )
     click.echo(
         f"7. Published the notice site: {report.notices} notices, {report.pages} pages ({report.path})"
@@ -189,7 +197,9 @@ def _run_year(app: App, workspace: Path, config: Path) -> None:
             _inspect_batch(app, workspace, plan_id, moment)
     last = max(moment for moment, _, _ in events)
     with app.transaction() as session:
-        calendar = working_calendar(session, app.settings.lifecycle, now=last)
+        calendar = working_calendar(
+            session, app.settings.lifecycle, now=last, actor=current_actor()
+        )
         rows = deadlines(session, calendar, app.settings.lifecycle, last.date())
     late = sum(r.level == "red" for r in rows)
     click.echo(
@@ -217,7 +227,7 @@ def _substitute(app: App, plan_id: str, moment: datetime) -> None:
     with app.transaction() as session:
         gone = tasks_of(session, standing_draw(session, plan_id))[0]
         report = substitute_objects(
-            session, plan_id, [gone.object_id], "注销（登记机关已注销）", now=moment, actor="demo"
+            session, plan_id, [gone.object_id], "注销（登记机关已注销）", now=moment, actor=current_actor()
         )
     when = moment.astimezone(app.settings.timezone).strftime("%Y-%m-%d %H:%M")
     new = ", ".join(f"#{v.number} {v.object_id}" for v in report.visits)
@@ -238,7 +248,9 @@ def _inspect_batch(app: App, workspace: Path, plan_id: str, moment: datetime) ->
     path = _results_file(workspace, plan_id, [t.object_id for t in tasks], start, end)
     moment = max(moment, _utc(draw.drawn_at or moment) + timedelta(days=1))  # a batch drawn by hand
     with app.transaction() as session:
-        calendar = working_calendar(session, app.settings.lifecycle, now=moment)
+        calendar = working_calendar(
+            session, app.settings.lifecycle, now=moment, actor=current_actor()
+        )
         summary = import_results(
             session,
             path,
@@ -246,7 +258,7 @@ def _inspect_batch(app: App, workspace: Path, plan_id: str, moment: datetime) ->
             settings=app.settings.lifecycle,
             today=moment.date(),
             now=moment,
-            actor="demo",
+            actor=current_actor(),
         )
         move_many(
             session,
@@ -255,7 +267,7 @@ def _inspect_batch(app: App, workspace: Path, plan_id: str, moment: datetime) ->
             "reviewed",
             from_states=("result_entered",),
             now=moment,
-            actor="demo",
+            actor=current_actor(),
         )
     with app.transaction() as session:
         consistent_reads(session)
@@ -265,7 +277,7 @@ def _inspect_batch(app: App, workspace: Path, plan_id: str, moment: datetime) ->
             timezone=app.settings.timezone,
             site=app.settings.site,
             now=moment,
-            actor="demo",
+            actor=current_actor(),
         )
     problems = sum(n for code, n in summary.by_result.items() if code != "未发现问题")
     when = moment.astimezone(app.settings.timezone).strftime("%Y-%m-%d %H:%M")

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dualrandom.app import App
-from dualrandom.cli._context import pass_app
+from dualrandom.cli._context import current_actor, pass_app
 from dualrandom.cli._output import console, print_csv, print_json, print_rows
 from dualrandom.draws import (
     TIERS,
@@ -32,6 +32,7 @@ from dualrandom.draws import (
     write_commitment_notice,
 )
 from dualrandom.errors import IntegrityError, UserError
+from dualrandom.integrity import require_exportable
 
 
 def register(cli: click.Group) -> None:
@@ -72,6 +73,7 @@ def prepare(
             plan_id,
             secrets=_secrets(app),
             now=datetime.now(UTC),
+            actor=current_actor(),
             entropy_source=entropy_source,
             supersede_reason=reason,
         )
@@ -133,7 +135,12 @@ def run(app: App, plan_id: str, entropy: str | None, yes: bool) -> None:
         )
     with app.transaction() as session:
         row, result = run_draw(
-            session, plan_id, value, secrets=_secrets(app), now=datetime.now(UTC)
+            session,
+            plan_id,
+            value,
+            secrets=_secrets(app),
+            now=datetime.now(UTC),
+            actor=current_actor(),
         )
     click.echo(
         f"Drew {plan_id} attempt {row.attempt}: {len(result.visits)} visits, seed {row.seed}"
@@ -208,6 +215,7 @@ def show(app: App, plan_id: str, attempt: int | None, as_json: bool, as_csv: boo
 def export(app: App, plan_id: str, folder: Path, tier: str, attempt: int | None) -> None:
     """Write the verification bundle of a draw into FOLDER."""
     with app.transaction() as session:
+        require_exportable(session, plan_id, attempt, site=app.settings.site_dir)
         report = export_bundle(session, plan_id, folder, tier=tier, attempt=attempt)
     click.echo(
         f"Wrote the {report.tier} bundle: {report.files} files, {report.bytes} bytes, in {report.path}"

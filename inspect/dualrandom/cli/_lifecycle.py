@@ -10,7 +10,7 @@ import click
 from rich.table import Table
 
 from dualrandom.app import App
-from dualrandom.cli._context import pass_app
+from dualrandom.cli._context import current_actor, pass_app
 from dualrandom.cli._output import console, print_csv, print_json, print_rows, reporting_problems
 from dualrandom.lifecycle import (
     BULK_FROM,
@@ -73,7 +73,9 @@ def import_(app: App, file: Path, errors_csv: Path | None, as_json: bool) -> Non
     """
     now = _now()
     with reporting_problems(errors_csv, as_json), app.transaction() as session:
-        calendar = working_calendar(session, app.settings.lifecycle, now=now)
+        calendar = working_calendar(
+            session, app.settings.lifecycle, now=now, actor=current_actor()
+        )
         summary = import_results(
             session,
             file,
@@ -81,6 +83,7 @@ def import_(app: App, file: Path, errors_csv: Path | None, as_json: bool) -> Non
             settings=app.settings.lifecycle,
             today=_today(app),
             now=now,
+            actor=current_actor(),
             max_unpacked=app.settings.imports.max_unpacked_bytes,
         )
     if as_json:
@@ -130,7 +133,9 @@ def set_(
     now = _now()
     entry = ResultEntry(plan_id, task, checked_on.date(), result, follow_up, note.strip())
     with app.transaction() as session:
-        calendar = working_calendar(session, app.settings.lifecycle, now=now)
+        calendar = working_calendar(
+            session, app.settings.lifecycle, now=now, actor=current_actor()
+        )
         name, day, provisional = set_result(
             session,
             entry,
@@ -138,6 +143,7 @@ def set_(
             settings=app.settings.lifecycle,
             today=_today(app),
             now=now,
+            actor=current_actor(),
         )
     click.echo(f"{name}: {result} / {follow_up}; publish by {_deadline(day, provisional)}")
 
@@ -197,7 +203,9 @@ def overdue(app: App, show_all: bool, as_json: bool) -> None:
     """
     warn = app.settings.lifecycle.warn_working_days
     with app.transaction() as session:
-        calendar = working_calendar(session, app.settings.lifecycle, now=_now())
+        calendar = working_calendar(
+            session, app.settings.lifecycle, now=_now(), actor=current_actor()
+        )
         rows = deadlines(session, calendar, app.settings.lifecycle, _today(app))
     shown = [r for r in rows if show_all or r.level]
     if as_json:
@@ -239,7 +247,7 @@ def overdue(app: App, show_all: bool, as_json: bool) -> None:
 def _move(app: App, plan_id: str, refs: tuple[str, ...], to: str) -> None:
     with app.transaction() as session:
         moved = move_many(
-            session, plan_id, refs, to, from_states=BULK_FROM[to], now=_now(), actor="cli"
+            session, plan_id, refs, to, from_states=BULK_FROM[to], now=_now(), actor=current_actor()
         )
     click.echo(f"{len(moved)} task(s) of {plan_id} now {to}.")
 
@@ -282,7 +290,7 @@ def review(app: App, plan_id: str, refs: tuple[str, ...]) -> None:
 def cancel_(app: App, plan_id: str, task: str, reason: str) -> None:
     """Cancel one task, with a reason."""
     with app.transaction() as session:
-        row = cancel(session, plan_id, task, reason, now=_now(), actor="cli")
+        row = cancel(session, plan_id, task, reason, now=_now(), actor=current_actor())
     click.echo(f"Task #{row.visit} ({row.object_id}) of {plan_id} cancelled: {reason}")
 
 
@@ -294,7 +302,7 @@ def cancel_(app: App, plan_id: str, task: str, reason: str) -> None:
 def substitute(app: App, plan_id: str, refs: tuple[str, ...], reason: str) -> None:
     """Replace objects found gone before the visit by reserve objects (SPEC §8.3)."""
     with app.transaction() as session:
-        report = substitute_objects(session, plan_id, refs, reason, now=_now(), actor="cli")
+        report = substitute_objects(session, plan_id, refs, reason, now=_now(), actor=current_actor())
     for r in report.replacements:
         target = r.replacement or "no reserve object left"
         click.echo(f"{r.item}/{r.stratum}: {r.removed} → {target}")

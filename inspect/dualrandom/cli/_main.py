@@ -57,16 +57,22 @@ class _Group(click.Group):
     default=None,
     help="Configuration file [default: $DUALRANDOM_CONFIG or ./config.toml].",
 )
+@click.option(
+    "--operator",
+    metavar="NAME",
+    help="Who is acting, as the audit log records it [default: $DUALRANDOM_OPERATOR, "
+    "[audit] operator, else the OS account].",
+)
 @click.version_option(package_name="dual-random")
 @click.pass_context
-def cli(ctx: click.Context, config: Path | None) -> None:
+def cli(ctx: click.Context, config: Path | None, operator: str | None) -> None:
     """dual-random: reproducible random-inspection draws (双随机、一公开).
 
     Keep the item list and the two registries (一单、两库), check the working
     rules (一细则), draw inspection targets and teams so that anyone can
     re-run the draw, and publish the notices (一公开).
     """
-    ctx.obj = AppContext(config)
+    ctx.obj = AppContext(config, operator)
     ctx.call_on_close(ctx.obj.close)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from dualrandom.app import App
-from dualrandom.cli._context import pass_app
+from dualrandom.cli._context import current_actor, pass_app
 from dualrandom.config import base_url as checked_base_url
 from dualrandom.publish import (
     SITE_TITLE,
@@ -48,7 +48,14 @@ def publish(app: App, out: Path | None, base_url: str | None, title: str) -> Non
         site = replace(site, base_url=checked_base_url(base_url, "--base-url"))
     with app.transaction() as session:
         consistent_reads(session)
-        report = publish_site(session, target, timezone=app.settings.timezone, site=site, title=title)
+        report = publish_site(
+            session,
+            target,
+            timezone=app.settings.timezone,
+            site=site,
+            title=title,
+            actor=current_actor(),
+        )
     for chinese, english in report.warnings:
         click.echo(f"警告：{chinese}\nWarning: {english}", err=True)
     click.echo(
@@ -56,6 +63,11 @@ def publish(app: App, out: Path | None, base_url: str | None, title: str) -> Non
         f"{report.files} files, {human_size(report.bytes)} in {report.path}"
     )
     click.echo(f"SHA256SUMS digest {report.manifest_sha256} (recorded in the audit log)")
+    if report.checkpoint is not None:
+        click.echo(
+            f"审计日志检查点 第 {report.checkpoint.size} 条 根哈希 {report.checkpoint.root} "
+            f"(audit-log checkpoint, in audit/checkpoint.json and every page)"
+        )
     click.echo(f"Preview: dualrandom serve --dir {report.path}")
 
 

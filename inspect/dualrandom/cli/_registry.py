@@ -15,7 +15,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from dualrandom.app import App
-from dualrandom.cli._context import pass_app
+from dualrandom.cli._context import current_actor, pass_app
 from dualrandom.cli._output import (
     console,
     err_console,
@@ -135,6 +135,7 @@ def import_(
             partial=partial,
             progress=progress,
             max_unpacked=app.settings.imports.max_unpacked_bytes,
+            actor=current_actor(),
         )
         warnings = _outdated_draws(session, summary)
     for warning in warnings:
@@ -284,6 +285,7 @@ def import_items_command(app: App, file: Path, errors_csv: Path | None, as_json:
             today=_today(app),
             progress=progress,
             max_unpacked=app.settings.imports.max_unpacked_bytes,
+            actor=current_actor(),
         )
     if as_json:
         print_json({"ok": True, **summary.as_dict()})

@@ -11,7 +11,7 @@ import click
 from rich.table import Table
 
 from dualrandom.app import App
-from dualrandom.cli._context import pass_app
+from dualrandom.cli._context import current_actor, pass_app
 from dualrandom.cli._output import console, print_json
 from dualrandom.core.model import ItemRecord, Plan
 from dualrandom.core.plan_json import item_to_json, plan_to_json
@@ -102,7 +102,7 @@ def load(app: App) -> None:
         app.transaction() as session,
     ):
         ruleset = check_rules(session, app.settings.rules_dir, _display(app.settings.rules_dir))
-        report = store_rules(session, ruleset)
+        report = store_rules(session, ruleset, actor=current_actor())
     for what, changes in (("Items", report.items), ("Plans", report.plans)):
         console.print(
             f"{what}: {len(changes.added)} added, {len(changes.changed)} changed, "

@@ -11,7 +11,7 @@ import click
 from rich.table import Table
 
 from dualrandom.app import App
-from dualrandom.cli._context import pass_app
+from dualrandom.cli._context import current_actor, pass_app
 from dualrandom.cli._output import console, print_json
 from dualrandom.errors import ValidationError
 from dualrandom.lifecycle import recompute_provisional
@@ -186,7 +186,7 @@ def entropy(app: App, plan_id: str, value: str) -> None:
     runs at its time.
     """
     with app.transaction() as session:
-        supply_entropy(session, plan_id, value, now=_now())
+        supply_entropy(session, plan_id, value, now=_now(), actor=current_actor())
     click.echo(f"Entropy for {plan_id} recorded; the draw runs at its scheduled time.")
 
 
@@ -210,14 +210,21 @@ def import_(app: App, file: Path) -> None:
         lines = "\n".join(f"  {problem}" for problem in exc.problems)
         raise click.ClickException(f"{exc}:\n{lines}") from None
     with app.transaction() as session:
-        seed_from_package(session, now=now)
+        seed_from_package(session, now=now, actor=current_actor())
         changed = [
             year.days.year
             for year in years
-            if save_year(session, year.days, source=file.name, notice=year.notice, now=now)
+            if save_year(
+                session,
+                year.days,
+                source=file.name,
+                notice=year.notice,
+                now=now,
+                actor=current_actor(),
+            )
         ]
         updated = recompute_provisional(
-            session, load_calendar(session), app.settings.lifecycle, now=now
+            session, load_calendar(session), app.settings.lifecycle, now=now, actor=current_actor()
         )
     click.echo(f"Loaded {', '.join(map(str, changed))}." if changed else "Nothing changed.")
     click.echo(f"Recomputed {len(updated)} provisional deadline(s).")
@@ -228,9 +235,13 @@ def import_(app: App, file: Path) -> None:
 def seed(app: App) -> None:
     """Load every year the installed chinesecalendar package knows and the table lacks."""
     with app.transaction() as session:
-        added = seed_from_package(session, now=_now())
+        added = seed_from_package(session, now=_now(), actor=current_actor())
         updated = recompute_provisional(
-            session, load_calendar(session), app.settings.lifecycle, now=_now()
+            session,
+            load_calendar(session),
+            app.settings.lifecycle,
+            now=_now(),
+            actor=current_actor(),
         )
     click.echo(f"Loaded {added[0]}–{added[-1]}." if added else "Nothing to add.")
     if updated:
@@ -244,7 +255,7 @@ def seed(app: App) -> None:
 def show(app: App, year: int, as_json: bool) -> None:
     """Holidays, make-up working days and working days per month of YEAR."""
     with app.transaction() as session:
-        seed_from_package(session, now=_now())
+        seed_from_package(session, now=_now(), actor=current_actor())
         view = overview_of(session, year)
     if as_json:
         print_json(

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dualrandom.app import App
+from dualrandom.audit import os_user
 from dualrandom.console import auth, web
 from dualrandom.console.pages import BLUEPRINTS
 from dualrandom.console.pages.common import install_errors
@@ -46,7 +47,7 @@ def _seed_calendar(app: App, now: datetime) -> None:
     to write it (the one that loses finds the years there)."""
     try:
         with app.transaction() as session:
-            refresh_calendar(session, app.settings.lifecycle, now=now)
+            refresh_calendar(session, app.settings.lifecycle, now=now, actor=os_user())
     except IntegrityError:
         pass  # another worker loaded them first
 

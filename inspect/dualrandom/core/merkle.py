@@ -20,10 +20,11 @@ odd node is the right edge of that shape.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 __all__ = [
     "EMPTY_ROOT",
+    "HashTree",
     "TreeBuilder",
     "consistency_proof",
     "consistency_proof_from_hashes",
@@ -128,19 +129,24 @@ class TreeBuilder:
         return top
 
 
-def _subtree_roots(hashes: Sequence[bytes], start: int, end: int) -> bytes:
-    return root_from_hashes(hashes[start:end]) if end > start else EMPTY_ROOT
+# MTH of the leaves [start, end) of a tree: how the proofs below read the tree.
+Subtree = Callable[[int, int], bytes]
 
 
-def _path(hashes: Sequence[bytes], m: int, start: int, end: int) -> list[bytes]:
-    """PATH(m, D[start:end]) over leaf hashes (RFC 9162 §2.1.3.1), leaf end first."""
+def _subtrees_of(hashes: Sequence[bytes]) -> Subtree:
+    """Subtree roots recomputed from the leaf hashes, each time it is asked for."""
+    return lambda start, end: root_from_hashes(hashes[start:end]) if end > start else EMPTY_ROOT
+
+
+def _path(subtree: Subtree, m: int, start: int, end: int) -> list[bytes]:
+    """PATH(m, D[start:end]) (RFC 9162 §2.1.3.1), leaf end first."""
     n = end - start
     if n == 1:
         return []
     k = _largest_power_below(n)
     if m < k:
-        return [*_path(hashes, m, start, start + k), _subtree_roots(hashes, start + k, end)]
-    return [*_path(hashes, m - k, start + k, end), _subtree_roots(hashes, start, start + k)]
+        return [*_path(subtree, m, start, start + k), subtree(start + k, end)]
+    return [*_path(subtree, m - k, start + k, end), subtree(start, start + k)]
 
 
 def inclusion_proof(leaves: Sequence[bytes], index: int) -> tuple[bytes, ...]:
@@ -150,9 +156,13 @@ def inclusion_proof(leaves: Sequence[bytes], index: int) -> tuple[bytes, ...]:
 
 def inclusion_proof_from_hashes(hashes: Sequence[bytes], index: int) -> tuple[bytes, ...]:
     """:func:`inclusion_proof` for a caller that keeps the leaf hashes."""
-    if not 0 <= index < len(hashes):
-        raise ValueError(f"leaf index {index} is not in a tree of {len(hashes)} leaves")
-    return tuple(_path(hashes, index, 0, len(hashes)))
+    return _inclusion(_subtrees_of(hashes), index, len(hashes))
+
+
+def _inclusion(subtree: Subtree, index: int, size: int) -> tuple[bytes, ...]:
+    if not 0 <= index < size:
+        raise ValueError(f"leaf index {index} is not in a tree of {size} leaves")
+    return tuple(_path(subtree, index, 0, size))
 
 
 def verify_inclusion(
@@ -180,21 +190,15 @@ def verify_inclusion(
     return sn == 0 and r == expected_root
 
 
-def _subproof(hashes: Sequence[bytes], m: int, start: int, end: int, whole: bool) -> list[bytes]:
-    """SUBPROOF(m, D[start:end], b) of RFC 9162 §2.1.4.1 over leaf hashes."""
+def _subproof(subtree: Subtree, m: int, start: int, end: int, whole: bool) -> list[bytes]:
+    """SUBPROOF(m, D[start:end], b) of RFC 9162 §2.1.4.1."""
     n = end - start
     if m == n:
-        return [] if whole else [_subtree_roots(hashes, start, end)]
+        return [] if whole else [subtree(start, end)]
     k = _largest_power_below(n)
     if m <= k:
-        return [
-            *_subproof(hashes, m, start, start + k, whole),
-            _subtree_roots(hashes, start + k, end),
-        ]
-    return [
-        *_subproof(hashes, m - k, start + k, end, False),
-        _subtree_roots(hashes, start, start + k),
-    ]
+        return [*_subproof(subtree, m, start, start + k, whole), subtree(start + k, end)]
+    return [*_subproof(subtree, m - k, start + k, end, False), subtree(start, start + k)]
 
 
 def consistency_proof(leaves: Sequence[bytes], m: int) -> tuple[bytes, ...]:
@@ -205,12 +209,15 @@ def consistency_proof(leaves: Sequence[bytes], m: int) -> tuple[bytes, ...]:
 
 def consistency_proof_from_hashes(hashes: Sequence[bytes], m: int) -> tuple[bytes, ...]:
     """:func:`consistency_proof` for a caller that keeps the leaf hashes."""
-    n = len(hashes)
+    return _consistency(_subtrees_of(hashes), m, len(hashes))
+
+
+def _consistency(subtree: Subtree, m: int, n: int) -> tuple[bytes, ...]:
     if not 0 <= m <= n:
         raise ValueError(f"a consistency proof needs 0 <= m <= n, not m = {m}, n = {n}")
     if m in (0, n):
         return ()
-    return tuple(_subproof(hashes, m, 0, n, True))
+    return tuple(_subproof(subtree, m, 0, n, True))
 
 
 def verify_consistency(
@@ -254,3 +261,69 @@ def verify_consistency(
         fn >>= 1
         sn >>= 1
     return fr == first_root and sr == second_root and sn == 0
+
+
+class HashTree:
+    """The tree of a growing list of leaf hashes, with the root of every aligned
+    complete subtree kept (level ``j`` holds the roots of the leaves
+    ``[i·2^j, (i+1)·2^j)``), so the root of any prefix, and any inclusion or
+    consistency proof in it, costs O(log² n) hashes instead of O(n): an
+    append-only log asked for proofs of many entries (the audit log's
+    checkpoints and bundles). Proofs and roots are exactly those of the
+    functions above; only the work is shared."""
+
+    __slots__ = ("_levels",)
+
+    def __init__(self, hashes: Sequence[bytes] = ()) -> None:
+        self._levels: list[list[bytes]] = [[]]
+        self.extend(hashes)
+
+    @property
+    def size(self) -> int:
+        return len(self._levels[0])
+
+    def extend(self, hashes: Sequence[bytes]) -> None:
+        """Append leaves given by their leaf hashes SHA-256(0x00 ‖ leaf)."""
+        sha256, levels = hashlib.sha256, self._levels
+        levels[0].extend(hashes)
+        below = levels[0]
+        for j in range(1, len(below).bit_length()):
+            if j == len(levels):
+                levels.append([])
+            level = levels[j]
+            for i in range(2 * len(level), len(below) - 1, 2):
+                level.append(sha256(_NODE + below[i] + below[i + 1]).digest())
+            below = level
+
+    def leaf(self, index: int) -> bytes:
+        """The leaf hash at ``index``."""
+        return self._levels[0][index]
+
+    def _subtree(self, start: int, end: int) -> bytes:
+        n = end - start
+        if n <= 0:
+            return EMPTY_ROOT
+        if n & (n - 1) == 0 and start % n == 0:
+            j = n.bit_length() - 1
+            return self._levels[j][start >> j]
+        k = _largest_power_below(n)
+        return node_hash(self._subtree(start, start + k), self._subtree(start + k, end))
+
+    def _size(self, size: int | None) -> int:
+        if size is None:
+            return self.size
+        if not 0 <= size <= self.size:
+            raise ValueError(f"a tree of {self.size} leaves has no prefix of {size}")
+        return size
+
+    def root(self, size: int | None = None) -> bytes:
+        """MTH of the first ``size`` leaves (all of them by default)."""
+        return self._subtree(0, self._size(size))
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> tuple[bytes, ...]:
+        """PATH(index, D[0:size])."""
+        return _inclusion(self._subtree, index, self._size(size))
+
+    def consistency_proof(self, m: int, size: int | None = None) -> tuple[bytes, ...]:
+        """PROOF(m, D[0:size])."""
+        return _consistency(self._subtree, m, self._size(size))

@@ -32,6 +32,8 @@ from dualrandom.core.tickets import ticket_hex
 __all__ = [
     "FILE_NAMES",
     "OUTPUT_TABLES",
+    "SELECTED_FIELDS",
+    "TEAM_FIELDS",
     "DrawResult",
     "Selected",
     "Visit",
@@ -49,6 +51,20 @@ FILE_NAMES = (
     "teams.tsv",
     "exclusions.tsv",
     "outside.tsv",
+)
+# The header of result.tsv and reserve.tsv, and of teams.tsv (SPEC §10).
+SELECTED_FIELDS = ("stratum", "item", "rank", "id", "ticket")
+TEAM_FIELDS = (
+    "visit",
+    "id",
+    "ticket",
+    "items",
+    "departments",
+    "slot",
+    "role",
+    "officer",
+    "department",
+    "position",
 )
 # The seed-independent output files a DR-2 commitment pins, and their table names (SPEC §17).
 OUTPUT_TABLES = {"quotas.tsv": "quotas", "exclusions.tsv": "exclusions", "outside.tsv": "outside"}
@@ -196,7 +212,7 @@ def quotas_tsv(quotas: tuple[Quota, ...]) -> bytes:
 def _selected_tsv(rows: tuple[Selected, ...]) -> bytes:
     ordered = sorted(rows, key=lambda r: (r.stratum, r.item, r.rank))
     return join_lines(
-        ("stratum", "item", "rank", "id", "ticket"),
+        SELECTED_FIELDS,
         (
             f"{escape(r.stratum)}\t{escape(r.item)}\t{r.rank}\t{escape(r.object_id)}\t"
             f"{r.ticket_hex}"
@@ -206,18 +222,6 @@ def _selected_tsv(rows: tuple[Selected, ...]) -> bytes:
 
 
 def _teams_tsv(visits: tuple[Visit, ...]) -> bytes:
-    header = (
-        "visit",
-        "id",
-        "ticket",
-        "items",
-        "departments",
-        "slot",
-        "role",
-        "officer",
-        "department",
-        "position",
-    )
     lines = []
     for v in sorted(visits, key=lambda v: v.number):
         head = (
@@ -229,7 +233,7 @@ def _teams_tsv(visits: tuple[Visit, ...]) -> bytes:
                 f"{head}\t{m.slot}\t{escape(m.role)}\t{escape(m.officer)}\t"
                 f"{escape(m.department)}\t{m.position}"
             )
-    return join_lines(header, lines)
+    return join_lines(TEAM_FIELDS, lines)
 
 
 def _exclusions_tsv(rows: tuple[Exclusion, ...]) -> bytes:

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from dualrandom import audit
 from dualrandom.core import objects_snapshot
 from dualrandom.core.canonical import conflicts_snapshot, inspectors_snapshot
 from dualrandom.core.encoding import escape, join_lines, split_lines, unescape
@@ -110,6 +111,7 @@ def _bundle_files(session: Session, row: DrawRow, tier: str) -> dict[str, bytes]
     files["README.txt"] = (
         resources.files("dualrandom.draws").joinpath("bundle_readme.txt").read_bytes()
     )
+    files |= audit.bundle_anchor(session, row)  # checkpoint.json, inclusion.json (docs/AUDIT.md)
     files[MANIFEST] = manifest(files)
     return files
 

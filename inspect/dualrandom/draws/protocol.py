@@ -54,7 +54,7 @@ def prepare_draw(
     *,
     secrets: SecretStore,
     now: datetime,
-    actor: str = "cli",
+    actor: str,
     entropy_source: str | None = None,
     supersede_reason: str | None = None,
 ) -> Prepared:
@@ -153,7 +153,7 @@ def run_draw(
     *,
     secrets: SecretStore,
     now: datetime,
-    actor: str = "cli",
+    actor: str,
 ) -> tuple[DrawRow, DrawResult]:
     """Reveal the secret, derive the seed and draw; refuses if inputs changed."""
     row = prepared_draw(session, plan_id)

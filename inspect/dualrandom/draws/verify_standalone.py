@@ -88,7 +88,9 @@ TIER_FILES = {
     "auditor": COMMON_FILES
     | {"objects-internal.tsv", "inspectors.tsv", "conflicts.tsv", "history.tsv", "teams.tsv"},
 }
-OPTIONAL_FILES = frozenset({"README.txt", "verify.py"})
+# checkpoint.json, inclusion.json: the audit log's anchor (docs/AUDIT.md), checked
+# with dualrandom.core.auditlog's rules (inclusion_problem) by the site verifier.
+OPTIONAL_FILES = frozenset({"README.txt", "verify.py", "checkpoint.json", "inclusion.json"})
 
 OBJECTS_HEADER = fields(
     "id id_type name type industry district registration_authority address status established abnormal_list serious_illegal_list departments tags last_inspected"

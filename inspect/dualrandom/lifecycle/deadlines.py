@@ -50,7 +50,7 @@ def recompute_provisional(
     settings: LifecycleSettings,
     *,
     now: datetime,
-    actor: str = "cli",
+    actor: str,
 ) -> list[dict[str, object]]:
     """Recompute every stored provisional deadline; log the changes in one entry."""
     changes: list[dict[str, object]] = []
@@ -81,20 +81,22 @@ def recompute_provisional(
     return changes
 
 
-def refresh_calendar(session: Session, settings: LifecycleSettings, *, now: datetime) -> list[int]:
+def refresh_calendar(
+    session: Session, settings: LifecycleSettings, *, now: datetime, actor: str
+) -> list[int]:
     """Seed the years the installed ``chinesecalendar`` knows and the table lacks
     (a newer package after an upgrade); recompute provisional deadlines if any."""
-    added = seed_from_package(session, now=now)
+    added = seed_from_package(session, now=now, actor=actor)
     if added:
-        recompute_provisional(session, load_calendar(session), settings, now=now)
+        recompute_provisional(session, load_calendar(session), settings, now=now, actor=actor)
     return added
 
 
 def working_calendar(
-    session: Session, settings: LifecycleSettings, *, now: datetime
+    session: Session, settings: LifecycleSettings, *, now: datetime, actor: str
 ) -> WorkCalendar:
     """The calendar, seeded first if the installed package knows more years."""
-    refresh_calendar(session, settings, now=now)
+    refresh_calendar(session, settings, now=now, actor=actor)
     return load_calendar(session)
 
 

@@ -214,7 +214,7 @@ def set_result(
     settings: LifecycleSettings,
     today: date,
     now: datetime,
-    actor: str = "cli",
+    actor: str,
 ) -> tuple[str, date, bool]:
     """Enter one result; ValidationError lists every problem with it."""
     tasks = _Tasks(session)
@@ -242,7 +242,7 @@ def import_results(
     settings: LifecycleSettings,
     today: date,
     now: datetime,
-    actor: str = "cli",
+    actor: str,
     max_unpacked: int = MAX_UNPACKED_BYTES,
 ) -> ResultsSummary:
     """Check every row of ``path``, then enter them all — or none. A workbook that

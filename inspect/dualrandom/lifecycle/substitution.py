@@ -108,7 +108,7 @@ def substitute_objects(
     reason: str,
     *,
     now: datetime,
-    actor: str = "cli",
+    actor: str,
 ) -> SubstitutionReport:
     """Replace the named tasks' objects by reserve objects; new visits get new tasks."""
     row = standing_draw(session, plan_id)

@@ -6,8 +6,18 @@ database content gives the same bytes (no build time appears anywhere; the
 dates shown are the notices' own), so ``diff -r`` of two builds shows
 exactly what changed. The build goes into a folder beside the target and is
 swapped in at the end (:mod:`dualrandom.publish.write`); each publication is
-an audit-log entry (``publish.site``) naming every notice and the digest of
-the site's ``SHA256SUMS``.
+an audit-log entry (``publish.site``) naming every notice, the digest of the
+site's ``SHA256SUMS`` and the audit log's checkpoint the site carries.
+
+A publication never contradicts its own bundles (docs/AUDIT.md): it is
+refused while the stored record contradicts itself or a checkpoint the site
+already published (:func:`dualrandom.integrity.require_intact`). It anchors
+the log outside the database: ``audit/checkpoint.json``, every checkpoint
+published so far under ``audit/checkpoints/<size>.json`` with the
+consistency proof from the one before, the checkpoint in every page's
+footer and in every bundle. The swap becomes final only when the
+transaction that holds the publication's entry commits; if it rolls back,
+the previous site comes back.
 
 Like every service function it reads through the caller's session, appends
 to the audit log in it and never commits. For a consistent snapshot on
@@ -16,6 +26,8 @@ PostgreSQL, begin the transaction with :func:`consistent_reads`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,13 +35,15 @@ from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from dualrandom import audit
 from dualrandom.config import SiteSettings
+from dualrandom.core.auditlog import Checkpoint, checkpoint_link
 from dualrandom.draws import DrawState, export_bundle, latest_draw
 from dualrandom.errors import UserError
+from dualrandom.integrity import require_intact, site_anchors
 from dualrandom.lifecycle.tasks import mark_published
 from dualrandom.publish import paths
 from dualrandom.publish.numbers import Numbering, number_notices
@@ -49,12 +63,13 @@ from dualrandom.publish.pages import (
 from dualrandom.publish.read import DrawRecord, Runs, read_catalog, read_visits
 from dualrandom.publish.shape import draw_facts, draw_heads, items_head, notice_heads, plan_heads
 from dualrandom.publish.shape.contexts import Download, NoticeHead, StatsIndexRow
-from dualrandom.publish.write import Renderer, SiteWriter, building, zip_folder
-from dualrandom.tables import DrawRow, InspectionTaskRow
+from dualrandom.publish.write import Renderer, SiteWriter, Swap, staged, zip_folder
+from dualrandom.tables import AuditEntryRow, DrawRow, InspectionTaskRow
 
 __all__ = ["SITE_TITLE", "PublishReport", "consistent_reads", "publish_site"]
 
 SITE_TITLE = "“双随机、一公开”信息公示"
+PUBLISH = ("发布", "publish")  # what require_intact refuses
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +82,7 @@ class PublishReport:
     objects: int
     manifest_sha256: str
     warnings: tuple[tuple[str, str], ...] = ()  # (Chinese, English), for whoever published
+    checkpoint: Checkpoint | None = None  # of the audit log, as the site carries it
 
 
 # Without the site's public address a sitemap cannot be written: the
@@ -105,7 +121,7 @@ def publish_site(
     timezone: ZoneInfo,
     site: SiteSettings | None = None,
     title: str = SITE_TITLE,
-    actor: str = "cli",
+    actor: str,
     now: datetime | None = None,
 ) -> PublishReport:
     """Build the whole site from the database and swap it in at ``out``.
@@ -116,14 +132,18 @@ def publish_site(
     site = site or SiteSettings()
     base, target = site.base_url, out.expanduser().absolute()
     moment = now or datetime.now(UTC)
-    with building(target) as (staging, scratch):
+    with staged(target, live_is_recorded=lambda live: _recorded(session, live)) as stage:
+        anchors = site_anchors(target, PUBLISH)
+        require_intact(session, what=PUBLISH, anchors=anchors)
         _publish_reviewed(session, moment, actor)
         catalog = read_catalog(session)
         numbering = number_notices(session, notice_heads(catalog, timezone), site.doc_no, at=moment)
-        with SiteWriter(staging) as writer:
-            renderer = Renderer(timezone, _title(title))
+        checkpoint = audit.current_checkpoint(session)
+        with SiteWriter(stage.staging) as writer:
+            renderer = Renderer(timezone, _title(title), checkpoint)
             build = Build(writer, renderer, catalog, timezone, base)
-            notices, objects = _build(session, build, scratch, numbering)
+            notices, objects = _build(session, build, stage.scratch, numbering)
+            _write_checkpoints(session, writer, checkpoint, anchors)
             tally = writer.finish()
         report = PublishReport(
             target,
@@ -134,9 +154,77 @@ def publish_site(
             objects,
             tally.manifest_sha256,
             () if base else (NO_BASE_URL,),
+            checkpoint,
         )
         _record(session, report, notices, numbering, base, actor=actor, at=moment)
+    assert stage.swap is not None
+    _final_with_transaction(session, stage.swap)
     return report
+
+
+def _final_with_transaction(session: Session, swap: Swap) -> None:
+    """Keep the new site if the transaction holding its entry commits; put the
+    previous one back if it ends any other way (no live site without its entry)."""
+
+    def committed(_: Session) -> None:
+        swap.keep()
+
+    def ended(_: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:  # the whole transaction, not a savepoint
+            swap.undo()  # after a commit, keep() has settled it: nothing to undo
+
+    event.listen(session, "after_commit", committed, once=True)
+    event.listen(session, "after_transaction_end", ended)
+    # The listeners go with the transaction: a session's later transactions
+    # must not touch this swap (settled once, undo after keep does nothing).
+
+
+def _recorded(session: Session, live: Path) -> bool:
+    """Whether the site at ``live`` is the one the last publication there recorded."""
+    payload = session.scalars(
+        select(AuditEntryRow.payload)
+        .where(AuditEntryRow.action == audit.PUBLISH_ACTION, AuditEntryRow.subject == str(live))
+        .order_by(AuditEntryRow.seq.desc())
+        .limit(1)
+    ).first()
+    sums = live / "SHA256SUMS"
+    if payload is None or not sums.is_file():
+        return False
+    return bool(json.loads(payload).get("sha256sums") == hashlib.sha256(sums.read_bytes()).hexdigest())
+
+
+def _published_sizes(session: Session) -> set[int]:
+    """The sizes of the checkpoints earlier publications carried (their entries say)."""
+    sizes = set()
+    query = select(AuditEntryRow.payload).where(AuditEntryRow.action == audit.PUBLISH_ACTION)
+    for payload in session.scalars(query):
+        carried = json.loads(payload).get("checkpoint")
+        if isinstance(carried, dict) and isinstance(carried.get("size"), int):
+            sizes.add(carried["size"])
+    return sizes
+
+
+def _write_checkpoints(
+    session: Session,
+    writer: SiteWriter,
+    checkpoint: Checkpoint | None,
+    anchors: list[audit.Anchor],
+) -> None:
+    """``audit/checkpoint.json`` and every checkpoint published so far, each with
+    the consistency proof from the one published before it. The log agrees
+    with every one of them (checked before the build), so each is rebuilt
+    from the log byte for byte; those the live site holds are kept even if
+    the entry that published them is gone."""
+    if checkpoint is None:
+        return
+    sizes = _published_sizes(session) | {a.checkpoint.size for a in anchors} | {checkpoint.size}
+    previous: Checkpoint | None = None
+    for size in sorted(s for s in sizes if 1 <= s <= checkpoint.size):
+        current = audit.checkpoint_at(session, size)
+        proof = audit.consistency_proof(session, previous.size, size) if previous else ()
+        writer.write(f"{audit.CHECKPOINTS_DIR}/{size}.json", checkpoint_link(current, previous, proof))
+        previous = current
+    writer.write(audit.CHECKPOINT_FILE, checkpoint.to_bytes())
 
 
 def _record(
@@ -149,7 +237,8 @@ def _record(
     actor: str,
     at: datetime,
 ) -> None:
-    """The audit entry of a publication: what was published, where, when."""
+    """The audit entry of a publication: what was published, where, when, and
+    the checkpoint of the log the site carries."""
     payload = {
         "pages": report.pages,
         "files": report.files,
@@ -159,6 +248,9 @@ def _record(
         "base_url": base or None,
         "notices": sorted([n.href, n.doc_no, n.date.isoformat(), n.status] for n in notices),
         "numbered": [list(pair) for pair in numbering.given],  # 文号 given by this publication
+        "checkpoint": None
+        if report.checkpoint is None
+        else {"size": report.checkpoint.size, "root": report.checkpoint.root},
     }
     audit.append(session, "publish.site", str(report.path), payload, actor=actor, at=at)
 

@@ -68,7 +68,7 @@ def import_registry(
     progress: Progress | None = None,
     at: datetime | None = None,
     max_unpacked: int = MAX_UNPACKED_BYTES,
-    actor: str = "cli",
+    actor: str,
 ) -> ImportSummary:
     """Check ``path`` and store it as the next version of the ``kind`` registry.
 

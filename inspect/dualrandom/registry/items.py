@@ -51,7 +51,7 @@ def import_items(
     today: date,
     progress: Progress | None = None,
     max_unpacked: int = MAX_UNPACKED_BYTES,
-    actor: str = "cli",
+    actor: str,
 ) -> ItemsSummary:
     """Check ``path`` and add or update its items; ValidationError lists every problem.
     A workbook that unpacks to more than ``max_unpacked`` bytes is refused unread."""

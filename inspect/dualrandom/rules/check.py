@@ -169,7 +169,7 @@ def check_items_text(session: Session, name: str, raw: bytes) -> list[ItemRecord
     return [item.value for item in items]
 
 
-def store_rules(session: Session, rules: RuleSet, *, actor: str = "cli") -> LoadReport:
+def store_rules(session: Session, rules: RuleSet, *, actor: str) -> LoadReport:
     """Save checked rules: the items of items.toml (if any), then the plans."""
     items = Changes()
     if rules.items_file:

@@ -119,7 +119,7 @@ def _item_from_row(row: ItemRow) -> ItemRecord:
 
 
 def save_items(
-    session: Session, items: Sequence[ItemRecord], source: str, *, actor: str = "cli"
+    session: Session, items: Sequence[ItemRecord], source: str, *, actor: str
 ) -> Changes:
     """Add or update ``items`` (read from ``source``, a file name); log each change.
 
@@ -190,7 +190,7 @@ def plan_source(plan: Plan) -> str:
 
 
 def save_plans(
-    session: Session, plans: Sequence[Plan], source: str, *, actor: str = "cli"
+    session: Session, plans: Sequence[Plan], source: str, *, actor: str
 ) -> Changes:
     """Add or update ``plans`` (read from ``source``); log each change.
 

@@ -22,7 +22,7 @@ __all__ = ["supply_entropy"]
 
 
 def supply_entropy(
-    session: Session, plan_id: str, value: str, *, now: datetime, actor: str = "cli"
+    session: Session, plan_id: str, value: str, *, now: datetime, actor: str
 ) -> StepRunRow:
     text = public_entropy(value)
     row = session.scalars(

@@ -151,7 +151,7 @@ def _execute(app: App, claimed: Claim, now: datetime) -> Outcome:
             done = STEP_WORK[key.step](session, row, _context(app, now))
             late = _record(app, session, row, done.outcome, done.draw_attempt, now)
             payload = _payload(app, row, claimed, now, late) | done.details
-            audit.append(session, "schedule.step", str(key), payload, actor="scheduler", at=now)
+            audit.append(session, "schedule.step", str(key), payload, actor=audit.scheduler_actor(), at=now)
     except _LeaseLost:
         return Outcome(key, "busy", "another run took the step over after this run's lease expired")
     except Exception as exc:  # the step failed: record it, and let the next catch-up retry
@@ -169,6 +169,7 @@ def _context(app: App, now: datetime) -> StepContext:
         timezone=settings.timezone,
         now=now,
         entropy_mode=settings.scheduler.entropy,
+        actor=audit.scheduler_actor(),
     )
 
 
@@ -223,7 +224,7 @@ def _failed(app: App, claimed: Claim, now: datetime, exc: Exception) -> Outcome:
                     "owner": claimed.owner,
                     "run": claimed.run,
                 },
-                actor="scheduler",
+                actor=audit.scheduler_actor(),
                 at=now,
             )
     return Outcome(claimed.key, "failed", message)
@@ -235,7 +236,7 @@ def catch_up(app: App, *, now: datetime, owner: str | None = None) -> list[Outco
     lost (a step run late says so in its audit entry)."""
     now, owner = utc(now), owner or new_owner()
     with app.transaction() as session:
-        refresh_calendar(session, app.settings.lifecycle, now=now)
+        refresh_calendar(session, app.settings.lifecycle, now=now, actor=audit.scheduler_actor())
         steps = sync_all(app, session)
         done = {
             (r.plan_id, r.batch, r.step)

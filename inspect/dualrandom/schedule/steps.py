@@ -65,7 +65,7 @@ class StepContext:
     timezone: ZoneInfo
     now: datetime
     entropy_mode: str  # "declared" | "plan"
-    actor: str = "scheduler"
+    actor: str  # scheduler@<host> (dualrandom.audit.scheduler_actor)
 
 
 @dataclass(frozen=True)

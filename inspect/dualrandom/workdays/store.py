@@ -69,7 +69,7 @@ def year_days(session: Session, year: int) -> dict[date, DayInfo]:
 
 
 def save_year(
-    session: Session, days: YearDays, *, source: str, notice: str, now: datetime, actor: str = "cli"
+    session: Session, days: YearDays, *, source: str, notice: str, now: datetime, actor: str
 ) -> bool:
     """Store (or replace) one year; False when it was already stored with the same days.
 
@@ -136,7 +136,7 @@ def _payload(days: YearDays, source: str, notice: str, previous: str | None) -> 
     }
 
 
-def seed_from_package(session: Session, *, now: datetime, actor: str = "cli") -> list[int]:
+def seed_from_package(session: Session, *, now: datetime, actor: str) -> list[int]:
     """Store every year the installed ``chinesecalendar`` knows and the table
     lacks; a year already loaded (from any source) is left as it is. Returns
     the years added."""

@@ -77,7 +77,9 @@ def index() -> Response | str:
         for times in batch_times(session, settings(), year, moment)
         if times.plan_id in shown
     ]
-    calendar = working_calendar(session, settings().lifecycle, now=moment)
+    calendar = working_calendar(
+        session, settings().lifecycle, now=moment, actor=current_user().username
+    )
     summary = deadline_summary(session, calendar, settings().lifecycle, today())
     if user.department and user.role != "admin":
         summary = [s for s in summary if s.department == user.department]
@@ -100,7 +102,9 @@ def index() -> Response | str:
 def overdue() -> str:
     """Every open task past or near its deadline, red first, by department."""
     session, user = db(), current_user()
-    calendar = working_calendar(session, settings().lifecycle, now=now())
+    calendar = working_calendar(
+        session, settings().lifecycle, now=now(), actor=current_user().username
+    )
     plans: dict[str, bool] = {}
 
     def seen(plan_id: str) -> bool:

@@ -149,7 +149,9 @@ def task(plan_id: str, visit: int) -> Response | str | tuple[str, int]:
             )
             session = db()
             try:
-                calendar = working_calendar(session, settings().lifecycle, now=now())
+                calendar = working_calendar(
+                    session, settings().lifecycle, now=now(), actor=current_user().username
+                )
                 _, day, provisional = set_result(
                     session,
                     entry,
@@ -199,7 +201,9 @@ def results_import() -> Response | str | tuple[str, int]:
     path = saved_upload(form.file.data, "results")
     user, session = current_user(), db()
     try:
-        calendar = working_calendar(session, settings().lifecycle, now=now())
+        calendar = working_calendar(
+            session, settings().lifecycle, now=now(), actor=current_user().username
+        )
         summary = import_results(
             session,
             path,

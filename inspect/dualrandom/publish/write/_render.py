@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from dualrandom.core.auditlog import Checkpoint
+
 __all__ = ["Renderer", "build_environment", "human_size", "relative_root"]
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -103,8 +105,11 @@ class Chrome:
 class Renderer:
     """Renders page templates of one site build."""
 
-    def __init__(self, timezone: ZoneInfo, site_title: str) -> None:
+    def __init__(
+        self, timezone: ZoneInfo, site_title: str, checkpoint: Checkpoint | None = None
+    ) -> None:
         self.site_title = site_title
+        self.checkpoint = checkpoint  # of the audit log, in every page's footer
         self.env = build_environment(timezone)
         self._chrome: dict[str, Chrome] = {}
 
@@ -114,7 +119,9 @@ class Renderer:
             module = self.env.get_template("_chrome.html.j2").module
             head, header, footer = (getattr(module, n) for n in ("head", "header", "footer"))
             title = self.site_title
-            self._chrome[root] = Chrome(head(root, title), header(root, title), footer(root))
+            self._chrome[root] = Chrome(
+                head(root, title), header(root, title), footer(root, self.checkpoint)
+            )
         return self._chrome[root]
 
     def render(self, template: str, path: str, **context: Any) -> bytes:

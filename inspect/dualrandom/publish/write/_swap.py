@@ -12,9 +12,19 @@ a killed process; the files are not fsync'ed (a site is rebuilt from the
 database in a minute, and syncing 10^5 files would cost more than that), so
 after a power failure, publish again.
 
+A swap is not final at once: the publication's audit entry must commit with
+it (no live site without its entry). The previous site is kept aside as
+``.site.prev-XXXX`` and the lock held until the caller says how the
+transaction ended — :meth:`Swap.keep` (committed: the previous site goes)
+or :meth:`Swap.undo` (rolled back: it comes back). A process killed in
+between leaves the ``.prev`` folder; the next build asks the caller whether
+the live site was recorded and keeps whichever one was.
+
 Builds of one target are serialised by a lock file, and a folder is only
 ever replaced when it is empty or carries the marker of a site this
-package published, so ``--out ~`` can never move someone's home away.
+package published, so ``--out ~`` can never move someone's home away. The
+published folders are mode 0755 and the files 0644 whatever the umask: a
+web server running as another user must read them.
 """
 
 from __future__ import annotations
@@ -25,15 +35,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from dualrandom.errors import UserError
 
-__all__ = ["MARKER", "building", "recover"]
+__all__ = ["FILE_MODE", "FOLDER_MODE", "MARKER", "Stage", "Swap", "recover", "staged"]
 
 MARKER = ".dualrandom-site"
+FOLDER_MODE, FILE_MODE = 0o755, 0o644  # readable by a web server running as another user
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
@@ -96,15 +108,22 @@ def _unique(target: Path, kind: str) -> Path:
 
 def _swap(staging: Path, target: Path) -> Path | None:
     """Make ``staging`` the live site; return where the previous site now is."""
-    (staging / MARKER).write_text("a site published by dual-random\n", encoding="utf-8")
+    marker = staging / MARKER
+    marker.write_text("a site published by dual-random\n", encoding="utf-8")
+    marker.chmod(FILE_MODE)
     if not target.exists():
         staging.rename(target)
         return None
-    if _exchange(staging, target):
-        return staging  # the exchange left the previous site here
+    return _replace(target, staging)
+
+
+def _replace(target: Path, new: Path) -> Path:
+    """Put the folder ``new`` live at ``target``; return where the one it replaced is."""
+    if _exchange(new, target):
+        return new  # the exchange left the replaced folder here
     old = _unique(target, "old")
     target.rename(old)
-    staging.rename(target)
+    new.rename(target)
     return old
 
 
@@ -125,25 +144,103 @@ def _discard(previous: Path, target: Path) -> None:
         shutil.rmtree(trash, ignore_errors=True)
 
 
-@contextmanager
-def building(target: Path) -> Iterator[tuple[Path, Path]]:
-    """Yield (staging folder, scratch folder) beside ``target``; swap in on success.
+class Swap:
+    """A new site live at ``target``, not yet for good: the previous one (if any)
+    kept aside and the build's lock held until :meth:`keep` or :meth:`undo`."""
 
-    The scratch folder is for intermediate files (bundles before zipping) and
-    is always removed. On any exception the staging folder is removed and the
-    live site is untouched.
-    """
+    def __init__(self, target: Path, previous: Path | None, release: Callable[[], None]) -> None:
+        self.target, self.previous, self._release = target, previous, release
+        self.settled = False
+
+    def keep(self) -> None:
+        """The publication was recorded: the previous site goes."""
+
+        def drop() -> None:
+            if self.previous is not None:
+                _discard(self.previous, self.target)
+
+        self._settle(drop)
+
+    def undo(self) -> None:
+        """The publication was not recorded: the previous site comes back (or,
+        when there was none, the new one goes)."""
+
+        def back() -> None:
+            if self.previous is None:
+                _discard(self.target, self.target)
+            else:
+                _discard(_replace(self.target, self.previous), self.target)
+
+        self._settle(back)
+
+    def _settle(self, work: Callable[[], object]) -> None:
+        if self.settled:
+            return
+        self.settled = True
+        try:
+            work()
+        finally:
+            self._release()
+
+
+@dataclass
+class Stage:
+    """Where one build writes: ``staging`` becomes the site, ``scratch`` is
+    for intermediate files (bundles before zipping) and is always removed.
+    ``swap`` is set once the build is live."""
+
+    staging: Path
+    scratch: Path
+    swap: Swap | None = None
+
+
+def _settle_previous(target: Path, live_is_recorded: Callable[[Path], bool]) -> None:
+    """A build killed between its swap and the end of its transaction left the
+    replaced site as ``.prev``: keep the live site if its publication was
+    recorded, else put the ``.prev`` one back."""
+    kept = sorted(
+        target.parent.glob(_sibling(target, "prev") + "*"), key=lambda p: p.stat().st_mtime
+    )
+    if not kept:
+        return
+    if target.exists() and live_is_recorded(target):
+        for previous in kept:
+            _discard(previous, target)
+        return
+    newest, older = kept[-1], kept[:-1]
+    if target.exists():
+        _discard(_replace(target, newest), target)
+    else:
+        newest.rename(target)
+    for previous in older:
+        _discard(previous, target)
+
+
+@contextmanager
+def staged(target: Path, *, live_is_recorded: Callable[[Path], bool]) -> Iterator[Stage]:
+    """A build beside ``target``, swapped in when the block ends without an error
+    (``Stage.swap`` then says so, and must be kept or undone); on any error
+    the staging folder is removed and the live site is untouched.
+    ``live_is_recorded`` says whether the live site's publication was
+    recorded, for the repair of a build killed before its end."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(target):
+    with ExitStack() as lock:
+        lock.enter_context(_locked(target))
         _check_replaceable(target)
+        _settle_previous(target, live_is_recorded)
         recover(target)
         staging = Path(tempfile.mkdtemp(prefix=_sibling(target, "new"), dir=target.parent))
+        staging.chmod(FOLDER_MODE)
         scratch = Path(tempfile.mkdtemp(prefix=_sibling(target, "tmp"), dir=target.parent))
         try:
-            yield staging, scratch
+            stage = Stage(staging, scratch)
+            yield stage
             previous = _swap(staging, target)
             if previous is not None:
-                _discard(previous, target)
+                aside = _unique(target, "prev")
+                previous.rename(aside)
+                previous = aside
+            stage.swap = Swap(target, previous, lock.pop_all().close)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
             if staging.exists():

@@ -11,7 +11,8 @@ paths come from ids (sanitised in :mod:`dualrandom.publish.names`), and a
 path that slipped through unsanitised is a bug that must stop the build, not
 a file written somewhere unexpected. Every HTML page is at most
 :data:`MAX_PAGE_BYTES`; the paginators keep far below it, and this is the
-guard that proves it.
+guard that proves it. Folders are made 0755 and files 0644 whatever the
+umask (a web server running as another user reads them).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import IO
 
 from dualrandom.errors import IntegrityError
+from dualrandom.publish.write._swap import FILE_MODE, FOLDER_MODE
 
 __all__ = ["MANIFEST", "MAX_PAGE_BYTES", "SiteWriter", "Tally"]
 
@@ -49,8 +51,9 @@ class Tally:
 def _write_file(target: Path, data: bytes) -> str:
     """In a writer thread: hash and write one file (both release the GIL)."""
     digest = hashlib.sha256(data).hexdigest()
-    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
+        os.fchmod(descriptor, FILE_MODE)  # the umask may have taken bits away
         view = memoryview(data)
         while view:
             view = view[os.write(descriptor, view) :]
@@ -84,9 +87,17 @@ class SiteWriter:
         self._taken.add(path)
         target = self.root / path
         if target.parent not in self._folders:  # one mkdir per folder, not per file
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(target.parent)
+            self._make_folder(target.parent)
         return target
+
+    def _make_folder(self, folder: Path) -> None:
+        """``folder`` and the folders above it up to the root, each 0755."""
+        if folder == self.root or folder in self._folders:
+            return
+        self._make_folder(folder.parent)
+        folder.mkdir(exist_ok=True)
+        folder.chmod(FOLDER_MODE)
+        self._folders.add(folder)
 
     def __enter__(self) -> SiteWriter:
         return self
@@ -119,6 +130,7 @@ class SiteWriter:
         """A binary file to stream a large download into (never a page)."""
         target = self._target(path)
         with target.open("w+b") as handle:
+            os.fchmod(handle.fileno(), FILE_MODE)
             yield handle
             handle.flush()
             handle.seek(0)

@@ -1,0 +1,24 @@
+"""A record that cannot be silently changed: the stored draws, registries and audit
+log checked against each other and against the checkpoints published outside
+the database (docs/AUDIT.md).
+
+    _log         the log's invariants about draws (one prepare, one run, forward states, supersedes)
+    _draws       a stored draw's files, digest, tickets and rows against each other
+    _registries  every registry version against its digest
+    _check       verify_record (``audit verify``) and require_intact (before publish and export)
+
+It sits above ``draws`` and ``registry`` and below ``publish``: publish and
+the command line call it; nothing it calls calls it back.
+"""
+
+from __future__ import annotations
+
+from dualrandom.integrity._check import (
+    Report,
+    require_exportable,
+    require_intact,
+    site_anchors,
+    verify_record,
+)
+
+__all__ = ["Report", "require_exportable", "require_intact", "site_anchors", "verify_record"]
