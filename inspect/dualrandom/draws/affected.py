@@ -34,7 +34,7 @@ def prepared_draws_outdated(session: Session, kind: str, digest: str) -> list[tu
     committed = _COMMITTED[kind]
     query = (
         select(DrawRow.plan_id, DrawRow.attempt)
-        .where(DrawRow.state == "prepared", committed != digest)
+        .where(DrawRow.state == DrawState.PREPARED, committed != digest)
         .order_by(DrawRow.plan_id, DrawRow.attempt)
     )
     return [(plan_id, attempt) for plan_id, attempt in session.execute(query)]
