@@ -81,7 +81,7 @@ def test_items_of_unknown_departments_are_refused(write_rules: WriteRules, app: 
     assert [str(p) for p in caught.value.problems] == [
         "items.xlsx [department] the database has no departments; "
         "run 'dualrandom registry import departments FILE' first",
-        "items.xlsx [code] 'SCJG-01': is listed twice",
+        "items.xlsx [code] 'SCJG-01': 列出了两次 (is listed twice)",
     ]
     with app.transaction() as session:
         add_departments(session)
