@@ -70,8 +70,14 @@ def _text(node: ast.expr) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):
+        # A placeholder of another error's Chinese message (``{exc.message}``) counts as Chinese.
         return "".join(
-            v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+            v.value
+            if isinstance(v, ast.Constant) and isinstance(v.value, str)
+            else "中"
+            if isinstance(v, ast.FormattedValue) and _name(v.value) in ("message", "zh")
+            else ""
+            for v in node.values
         )
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = _text(node.left), _text(node.right)

@@ -100,7 +100,8 @@ def test_valid_rules_check_load_list_and_show(run: Run, write_rules: WriteRules)
     load = run("rules", "load")
     assert load.exit_code == 0, load.output
     assert load.stdout == (
-        "Items: 2 added, 0 changed, 0 unchanged.\nPlans: 1 added, 0 changed, 0 unchanged.\n"
+        "检查事项：新增 2，修改 0，未变 0。Items: 2 added, 0 changed, 0 unchanged.\n"
+        "计划：新增 1，修改 0，未变 0。Plans: 1 added, 0 changed, 0 unchanged.\n"
     )
     assert "Plans: 0 added, 0 changed, 1 unchanged." in run("rules", "load").stdout
 

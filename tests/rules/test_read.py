@@ -217,7 +217,10 @@ def test_an_items_file_without_items(write_rules: WriteRules) -> None:
 
 def test_without_items_toml_and_plans(write_rules: WriteRules, tmp_path: object) -> None:
     problem = only_problem(write_rules, items=None, plans={})
-    assert problem.reason == "holds neither items.toml nor plans/*.toml"
+    assert (problem.reason, problem.reason_en) == (
+        "既没有 items.toml，也没有 plans/*.toml",
+        "holds neither items.toml nor plans/*.toml",
+    )
     assert read_rules(write_rules(items=None), "rules").items_file is None
 
 

@@ -37,7 +37,7 @@ def standing_draw(session: Session, plan_id: str) -> DrawRow:
     row = latest_draw(session, plan_id)
     if row is None:
         raise NotFoundError(
-            f"计划 {plan_id!r} 尚未抽取，没有检查任务",
+            f"计划 {plan_id} 尚未抽取，没有检查任务",
             f"plan {plan_id!r} has not been drawn; it has no inspection tasks",
         )
     if row.state != DrawState.DRAWN:
