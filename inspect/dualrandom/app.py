@@ -43,9 +43,10 @@ class App:
 
     def require_schema(self) -> None:
         if not inspect(self.engine).has_table("alembic_version"):
+            url = self.engine.url.render_as_string()
             raise ConfigError(
-                f"the database {self.engine.url.render_as_string()!r} has no schema yet; "
-                "run 'dualrandom init' first"
+                f"数据库 {url!r} 尚未建表；请先运行 dualrandom init",
+                f"the database {url!r} has no schema yet; run 'dualrandom init' first",
             )
 
     @contextmanager

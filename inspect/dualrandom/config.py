@@ -259,7 +259,8 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
         timezone = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f"{path}: [time] timezone {tz_name!r} is not a known time zone, e.g. Asia/Shanghai"
+            f"{path}：[time] timezone {tz_name!r} 不是已知的时区，例如 Asia/Shanghai",
+            f"{path}: [time] timezone {tz_name!r} is not a known time zone, e.g. Asia/Shanghai",
         ) from None
     var_dir = root / _get(values, path, "paths", "var")
     return Settings(
@@ -344,7 +345,8 @@ def _scheduler(values: dict[str, Any], path: Path) -> SchedulerSettings:
     entropy = _get(values, path, "scheduler", "entropy")
     if entropy not in SCHEDULER_ENTROPY:
         raise ConfigError(
-            f"{path}: [scheduler] entropy {entropy!r} is not one of {', '.join(SCHEDULER_ENTROPY)}"
+            f"{path}：[scheduler] entropy {entropy!r} 应为 {'、'.join(SCHEDULER_ENTROPY)} 之一",
+            f"{path}: [scheduler] entropy {entropy!r} is not one of {', '.join(SCHEDULER_ENTROPY)}",
         )
     return SchedulerSettings(
         draw_time=_get_time(values, path, "scheduler", "draw_time"),
@@ -360,16 +362,22 @@ def _read(path: Path) -> dict[str, Any]:
         with path.open("rb") as f:
             values = tomllib.load(f)
     except FileNotFoundError:
-        raise ConfigError(f"config file {str(path)!r} does not exist") from None
+        raise ConfigError(
+            f"配置文件 {str(path)!r} 不存在", f"config file {str(path)!r} does not exist"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+        raise ConfigError(f"{path}：TOML 语法错误：{exc}", f"{path}: {exc}") from None
     for section, keys in values.items():
         if section not in SETTINGS or not isinstance(keys, dict):
-            raise ConfigError(f"{path}: unknown section [{section}]; known: {', '.join(SETTINGS)}")
+            raise ConfigError(
+                f"{path}：未知的配置节 [{section}]；可用的有：{'、'.join(SETTINGS)}",
+                f"{path}: unknown section [{section}]; known: {', '.join(SETTINGS)}",
+            )
         for key in keys:
             if key not in SETTINGS[section]:
                 raise ConfigError(
-                    f"{path}: unknown key {key!r} in [{section}]; known: {', '.join(SETTINGS[section])}"
+                    f"{path}：[{section}] 中没有配置项 {key!r}；可用的有：{'、'.join(SETTINGS[section])}",
+                    f"{path}: unknown key {key!r} in [{section}]; known: {', '.join(SETTINGS[section])}",
                 )
     return values
 
@@ -377,7 +385,10 @@ def _read(path: Path) -> dict[str, Any]:
 def _get(values: dict[str, Any], path: Path, section: str, key: str) -> str:
     value = values.get(section, {}).get(key, SETTINGS[section][key][0])
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"{path}: [{section}] {key} must be a non-empty string, not {value!r}")
+        raise ConfigError(
+            f"{path}：[{section}] {key} 应为非空字符串，而不是 {value!r}",
+            f"{path}: [{section}] {key} must be a non-empty string, not {value!r}",
+        )
     return value
 
 
@@ -385,7 +396,8 @@ def _get_int(values: dict[str, Any], path: Path, section: str, key: str, minimum
     value = values.get(section, {}).get(key, SETTINGS[section][key][0])
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
         raise ConfigError(
-            f"{path}: [{section}] {key} must be an integer of at least {minimum}, not {value!r}"
+            f"{path}：[{section}] {key} 应为不小于 {minimum} 的整数，而不是 {value!r}",
+            f"{path}: [{section}] {key} must be an integer of at least {minimum}, not {value!r}",
         )
     return value
 
@@ -397,7 +409,8 @@ def _get_time(values: dict[str, Any], path: Path, section: str, key: str) -> tim
         return time(hour, minute)
     except ValueError:
         raise ConfigError(
-            f'{path}: [{section}] {key} {text!r} is not a time of day HH:MM, e.g. "09:30"'
+            f'{path}：[{section}] {key} {text!r} 不是 HH:MM 格式的时刻，例如 "09:30"',
+            f'{path}: [{section}] {key} {text!r} is not a time of day HH:MM, e.g. "09:30"',
         ) from None
 
 

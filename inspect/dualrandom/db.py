@@ -28,11 +28,17 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise ConfigError(f"database url {url!r} is not a valid SQLAlchemy URL") from None
+        raise ConfigError(
+            f"数据库地址 {url!r} 不是有效的 SQLAlchemy URL",
+            f"database url {url!r} is not a valid SQLAlchemy URL",
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
     if parsed.get_backend_name() != "postgresql":
-        raise ConfigError(f"database url {url!r}: only sqlite and postgresql+psycopg are supported")
+        raise ConfigError(
+            f"数据库地址 {url!r}：只支持 sqlite 和 postgresql+psycopg",
+            f"database url {url!r}: only sqlite and postgresql+psycopg are supported",
+        )
     return create_engine(url)
 
 

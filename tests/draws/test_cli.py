@@ -51,7 +51,7 @@ def test_errors_print_one_error_line_and_exit_1(sample_app: App, config_file: Pa
     assert code == 1
     assert out == "Error: plan 2027-Q1 has no draw; run 'dualrandom draw prepare 2027-Q1' first\n"
     code, out = _invoke(config_file, "draw", "prepare", "2099-Q9")
-    assert code == 1 and out.startswith("Error: ") and "2099-Q9" in out
+    assert code == 1 and out.startswith("错误：没有计划 '2099-Q9'") and "\nError: " in out
     code, out = _invoke(config_file, "draw", "prepare", "2027-Q1", "--supersede")
     assert code == 2 and "--supersede and --reason TEXT go together" in out
 

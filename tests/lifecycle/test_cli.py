@@ -53,10 +53,10 @@ def test_import_then_review_and_list(
         "2027-01-15",
     )
     assert code == 0 and out.startswith(
-        "2027-Q1#1/2: 注销 / 无需后续处置; publish by 2027-02-18 (provisional)"  # after 春节
+        "2027-Q1#1/2：注销 / 无需后续处置；最迟公示日期 2027-02-18（暂定 provisional）"  # after 春节
     )
     code, out = _invoke(config_file, "tasks", "review", "2027-Q1")
-    assert (code, out) == (0, "2 task(s) of 2027-Q1 now reviewed.\n")
+    assert (code, out) == (0, "计划 2027-Q1 的 2 项任务已变为结果已审核。2 task(s) of 2027-Q1 now reviewed.\n")
     code, out = _invoke(config_file, "tasks", "list", "2027-Q1", "--json")
     listed = json.loads(out)
     assert [t["state"] for t in listed[:3]] == ["reviewed", "reviewed", "drawn"]
@@ -115,17 +115,22 @@ def test_state_errors_are_one_line(drawn: App, objects: list[str], config_file: 
     code, out = _invoke(config_file, "tasks", "review", "2027-Q1", objects[0])
     assert code == 1
     assert out == (
+        f"错误：任务 2027-Q1#1/1（{objects[0]}）不能变为结果已审核：任务已抽取（drawn），只能变为："
+        "已告知（notified）、检查中（in_inspection）、结果已录入（result_entered）、"
+        "已替补（substituted）、已取消（cancelled）\n"
         f"Error: task 2027-Q1#1/1 ({objects[0]}) cannot become reviewed: it is drawn; from drawn "
         "it can become notified, in_inspection, result_entered, substituted, cancelled\n"
     )
     code, out = _invoke(config_file, "tasks", "list", "2027-Q4")
-    assert code == 1 and out.startswith("Error: plan '2027-Q4' has not been drawn")
+    assert code == 1 and out.startswith("错误：计划 2027-Q4 尚未抽取，没有检查任务\n")
+    assert "Error: plan '2027-Q4' has not been drawn" in out
 
 
 def test_notify_start_cancel_substitute(drawn: App, objects: list[str], config_file: Path) -> None:
     assert (
         _invoke(config_file, "tasks", "notify", "2027-Q1")[1]
-        == f"{len(objects)} task(s) of 2027-Q1 now notified.\n"
+        == f"计划 2027-Q1 的 {len(objects)} 项任务已变为已告知。"
+        f"{len(objects)} task(s) of 2027-Q1 now notified.\n"
     )
     assert _invoke(config_file, "tasks", "start", "2027-Q1", "#1")[0] == 0
     code, out = _invoke(config_file, "tasks", "cancel", "2027-Q1", "#2", "--reason", "企业已迁出")
@@ -149,7 +154,7 @@ def test_overdue(
         "SCJG",
     )
     code, out = _invoke(config_file, "tasks", "overdue", at=THURSDAY)
-    assert code == 0 and "SCJG: 1 task(s)" in out and "3 past" in out
+    assert code == 0 and "SCJG：1 项任务 (1 task(s))" in out and "3 past" in out
     assert "1 past the deadline (red), 0 with at most 5 working days left (yellow)." in out
 
 

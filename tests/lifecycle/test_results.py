@@ -137,7 +137,7 @@ def test_every_bad_row_is_listed_and_nothing_is_written(
     )
     assert "10 计划编号: plan '2027-Q2' has not been drawn" in reasons
     chinese = {p.row: p.reason for p in failure.value.problems}
-    assert chinese[3].startswith("“91000000MA0000000X”不是计划 2027-Q1 的检查任务")
+    assert chinese[3].startswith("'91000000MA0000000X' 不是计划 2027-Q1（第 1 次抽取）的任务")
     assert chinese[4] == "是将来的日期（今天是 2027-02-01）"
     assert chinese[5] == "早于计划 2027-Q1 的抽取日期 2026-12-20"
     assert chinese[7] == "检查结果“未发现问题”的后续处置应为“无需后续处置”"

@@ -120,7 +120,7 @@ def test_the_site_title_names_the_region(published: Published) -> None:
     tree = parse(out_dir / "index.html")
     assert text(tree.find(".//h1")) == "盘锦市“双随机、一公开”信息公示"  # type: ignore[arg-type]
     code, out = _invoke(config, "publish", "--out", str(out_dir), "--title", " ")
-    assert code == 1 and out.startswith("Error: --title")
+    assert code == 1 and out.startswith("错误：--title ' ' 应为 1 至 100 个字符\nError: --title")
 
 
 def test_publish_without_out_writes_to_the_configured_site_folder(published: Published) -> None:

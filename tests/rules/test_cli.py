@@ -39,11 +39,24 @@ def test_a_bad_plan_is_an_error_naming_file_line_and_key(run: Run, write_rules: 
     result = run("rules", "check")
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr == (
-        "Error: 1 problem in the working rules:\n"
-        "  rules/plans/2027-Q1.toml:27 [team.size] '1': must be at least 2 "
-        "(行政处罚法 Art. 42: an inspection needs at least 2 certified officers)\n"
+    # The problems table, as for every input file, then the error in Chinese and English.
+    assert result.stderr.startswith("问题 Problems")
+    assert "rules/plans/2027-Q1.toml" in result.stderr and "team.size" in result.stderr
+    assert result.stderr.endswith(
+        "错误：rules/plans/2027-Q1.toml 中有 1 处问题，未写入任何数据\n"
+        "Error: 1 problem(s) in rules/plans/2027-Q1.toml; nothing was written\n"
     )
+    problems = json.loads(run("rules", "check", "--json").stdout)["problems"]
+    assert [(p["file"], p["row"], p["column"], p["value"], p["reason"]) for p in problems] == [
+        (
+            "rules/plans/2027-Q1.toml",
+            27,
+            "team.size",
+            "1",
+            "must be at least 2 "
+            "(行政处罚法 Art. 42: an inspection needs at least 2 certified officers)",
+        )
+    ]
 
 
 @pytest.mark.usefixtures("departments")
@@ -56,15 +69,19 @@ def test_check_json_lists_the_problems(run: Run, write_rules: WriteRules) -> Non
         "problems": [
             {
                 "file": "rules/items.toml",
-                "line": 19,
-                "key": "item[2].ratio",
+                "row": 19,
+                "column": "item[2].ratio",
                 "value": "0.03",
                 "reason": 'must be a quoted decimal, e.g. ratio = "0.03": a TOML number is '
                 "binary floating point, and floats never enter a draw",
+                "reason_en": "",
             }
         ],
     }
-    assert result.stderr.startswith("Error: 1 problem in the working rules:\n")
+    assert result.stderr.endswith(
+        "错误：rules/items.toml 中有 1 处问题，未写入任何数据\n"
+        "Error: 1 problem(s) in rules/items.toml; nothing was written\n"
+    )
 
 
 @pytest.mark.usefixtures("departments")
@@ -83,7 +100,8 @@ def test_valid_rules_check_load_list_and_show(run: Run, write_rules: WriteRules)
     load = run("rules", "load")
     assert load.exit_code == 0, load.output
     assert load.stdout == (
-        "Items: 2 added, 0 changed, 0 unchanged.\nPlans: 1 added, 0 changed, 0 unchanged.\n"
+        "检查事项：新增 2，修改 0，未变 0。Items: 2 added, 0 changed, 0 unchanged.\n"
+        "计划：新增 1，修改 0，未变 0。Plans: 1 added, 0 changed, 0 unchanged.\n"
     )
     assert "Plans: 0 added, 0 changed, 1 unchanged." in run("rules", "load").stdout
 
@@ -113,24 +131,33 @@ def test_load_writes_nothing_when_any_file_is_bad(run: Run, write_rules: WriteRu
     write_rules(plans={"2027-Q1": PLAN, "2027-Q2": PLAN.replace('"2027-Q1"', '"2027-Q3"')})
     result = run("rules", "load")
     assert result.exit_code == 1
-    assert result.stderr == (
-        "Error: 1 problem in the working rules; nothing was loaded:\n"
-        "  rules/plans/2027-Q2.toml:1 [id] '2027-Q3': must equal the file name without .toml "
-        "('2027-Q2')\n"
+    assert result.stderr.endswith(
+        "错误：rules/plans/2027-Q2.toml 中有 1 处问题，未写入任何数据\n"
+        "Error: 1 problem(s) in rules/plans/2027-Q2.toml; nothing was written\n"
     )
-    assert "No plans loaded" in run("plan", "list").stdout
+    problems = json.loads(run("rules", "check", "--json").stdout)["problems"]
+    assert [(p["row"], p["column"], p["value"], p["reason"]) for p in problems] == [
+        (1, "id", "2027-Q3", "must equal the file name without .toml ('2027-Q2')")
+    ]
+    assert "尚未载入计划" in run("plan", "list").stdout
 
 
 def test_unknown_plan_and_missing_departments(run: Run, write_rules: WriteRules) -> None:
     result = run("plan", "show", "2027-Q9")
     assert (result.exit_code, result.stderr) == (
         1,
+        "错误：没有计划 '2027-Q9'：尚未载入任何计划；请运行 dualrandom rules load\n"
         "Error: no plan '2027-Q9': no plans are loaded; run 'dualrandom rules load'\n",
     )
     write_rules()
-    result = run("rules", "check")
+    result = run("rules", "check", "--json")
     assert result.exit_code == 1
-    assert (
-        "database [departments] the database has no departments; run 'dualrandom registry "
-        "import departments FILE' first" in result.stderr
-    )
+    problems = json.loads(result.stdout)["problems"]
+    assert [(p["file"], p["column"], p["reason"]) for p in problems] == [
+        (
+            "database",
+            "departments",
+            "the database has no departments; run 'dualrandom registry "
+            "import departments FILE' first",
+        )
+    ]

@@ -170,14 +170,19 @@ def test_every_problem_in_every_file_is_reported(write_rules: WriteRules) -> Non
         ("rules/plans/2027-Q1.toml", 27, "team.size"),
         ("rules/plans/2027-Q2.toml", 2, ""),
     ]
-    assert problems[-1].reason.startswith("TOML syntax error: ")
+    assert problems[-1].reason.startswith("TOML 语法错误：")
+    assert problems[-1].reason_en.startswith("TOML syntax error: ")
 
 
 def test_a_file_that_is_not_utf8(write_rules: WriteRules) -> None:
     folder = write_rules()
     (folder / "plans" / "2027-Q1.toml").write_bytes(PLAN.encode("gb18030"))
     problem = read_rules(folder, "rules").problems[0]
-    assert (problem.row, problem.reason) == (2, "is not UTF-8 text; save the file as UTF-8")
+    assert (problem.row, problem.reason, problem.reason_en) == (
+        2,
+        "不是 UTF-8 文本；请将文件另存为 UTF-8",
+        "is not UTF-8 text; save the file as UTF-8",
+    )
 
 
 def test_a_utf8_bom_is_accepted(write_rules: WriteRules) -> None:
@@ -212,7 +217,10 @@ def test_an_items_file_without_items(write_rules: WriteRules) -> None:
 
 def test_without_items_toml_and_plans(write_rules: WriteRules, tmp_path: object) -> None:
     problem = only_problem(write_rules, items=None, plans={})
-    assert problem.reason == "holds neither items.toml nor plans/*.toml"
+    assert (problem.reason, problem.reason_en) == (
+        "既没有 items.toml，也没有 plans/*.toml",
+        "holds neither items.toml nor plans/*.toml",
+    )
     assert read_rules(write_rules(items=None), "rules").items_file is None
 
 

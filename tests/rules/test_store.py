@@ -81,7 +81,7 @@ def test_items_of_unknown_departments_are_refused(write_rules: WriteRules, app: 
     assert [str(p) for p in caught.value.problems] == [
         "items.xlsx [department] the database has no departments; "
         "run 'dualrandom registry import departments FILE' first",
-        "items.xlsx [code] 'SCJG-01': is listed twice",
+        "items.xlsx [code] 'SCJG-01': 列出了两次 (is listed twice)",
     ]
     with app.transaction() as session:
         add_departments(session)
@@ -119,7 +119,10 @@ def test_plan_lookup_errors_name_the_known_ids(write_rules: WriteRules, session:
     store_rules(session, rules, actor="tester")
     with pytest.raises(NotFoundError) as caught:
         load_plan(session, "2027-q1")
-    assert str(caught.value) == "no plan '2027-q1' (did you mean '2027-Q1'?); known plans: 2027-Q1"
+    assert (caught.value.message, caught.value.english) == (
+        "没有计划 '2027-q1'（是否应为 '2027-Q1'？）；已载入的计划：2027-Q1",
+        "no plan '2027-q1' (did you mean '2027-Q1'?); known plans: 2027-Q1",
+    )
 
 
 def test_list_plans_by_year(write_rules: WriteRules, session: Session) -> None:

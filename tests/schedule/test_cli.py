@@ -34,9 +34,9 @@ def test_plan_status_catch_up(sample_app: App, config_file: Path) -> None:
     assert q1["prepare"]["due"] == "2026-12-28T09:30:00+08:00"
     code, out = _invoke(config_file, "scheduler", "plan", "2027")
     assert "2026-12-28 09:30*" in out and "* provisional: the working days of 2027" in out
-    assert _invoke(config_file, "scheduler", "catch-up")[1] == "Nothing is due.\n"
+    assert _invoke(config_file, "scheduler", "catch-up")[1] == "没有到期的步骤。Nothing is due.\n"
     code, out = _invoke(config_file, "scheduler", "catch-up", at=Q1_DRAW + timedelta(hours=3))
-    assert out.splitlines()[0].startswith("2027-Q1/prepare: ran (committed")
+    assert out.splitlines()[0].startswith("已运行 2027-Q1/prepare: ran (committed")
     assert "(late)" in out.splitlines()[0] and len(out.splitlines()) == 3
     code, out = _invoke(
         config_file, "scheduler", "status", "--json", at=Q1_DRAW + timedelta(hours=4)
@@ -68,19 +68,24 @@ def test_calendar_show_and_import(app: App, config_file: Path, tmp_path: Path) -
     code, out = _invoke(config_file, "calendar", "show", "2027")
     assert "NOT LOADED — provisional" in out and "《全国年节及纪念日放假办法》推算" in out
     assert _invoke(config_file, "calendar", "import", str(REPO / "rules" / "calendar.toml"))[1] == (
-        "Nothing changed.\nRecomputed 0 provisional deadline(s).\n"
+        "没有变化。Nothing changed.\n重新计算了 0 个暂定期限。Recomputed 0 provisional deadline(s).\n"
     )
     path = tmp_path / "next.toml"
     path.write_text(TEST_2027, encoding="utf-8")
     code, out = _invoke(config_file, "calendar", "import", str(path))
-    assert code == 0 and out.startswith("Loaded 2027.")
+    assert code == 0 and out.startswith("已载入 2027 年。Loaded 2027.")
     code, out = _invoke(config_file, "calendar", "show", "2027", "--json")
     assert json.loads(out)["provisional"] is False
     path.write_text(
         "[[year]]\nyear = 2028\n[[year.holiday]]\nname = 'x'\nstart = 2028-01-03\nend = 2028-01-01\n"
     )
     code, out = _invoke(config_file, "calendar", "import", str(path))
-    assert code == 1 and "next.toml:6 [year[1].holiday[1].end]" in out
+    # The problems table, as for every input file, then the error in Chinese and English.
+    assert code == 1 and out.startswith("问题 Problems") and "holiday" in out
+    assert out.endswith(
+        "错误：next.toml 中有 1 处问题，未写入任何数据\n"
+        "Error: 1 problem(s) in next.toml; nothing was written\n"
+    )
 
 
 def test_plan_shows_a_batch_drawn_by_hand_as_done(sample_app: App, config_file: Path) -> None:
@@ -98,4 +103,4 @@ def test_plan_shows_a_batch_drawn_by_hand_as_done(sample_app: App, config_file: 
     assert q2["draw"]["state"] == "pending"
     _, out = _invoke(config_file, "scheduler", "plan", "2027", at=at)
     [row] = [line for line in out.splitlines() if "2027-Q1" in line]
-    assert row.split("│")[-2].strip() == "done"
+    assert row.split("│")[-2].strip() == "已完成 done"

@@ -170,7 +170,7 @@ def test_a_failed_step_is_recorded_and_retried(sample_app: App) -> None:
             for s in step_statuses(session, sample_app.settings, Q1_DRAW)
             if s.plan_id == "2027-Q1"
         }
-    assert statuses["draw"].state == "failed" and statuses["draw"].note.startswith("failed")
+    assert statuses["draw"].state == "failed" and statuses["draw"].note.startswith("失败，每次补做时重试 (failed")
     secret.write_bytes(kept)
     outcomes = catch_up(sample_app, now=Q1_DRAW + MINUTE)
     assert [o.status for o in outcomes] == ["ran", "ran"]

@@ -86,4 +86,5 @@ def test_a_notice_reaching_into_a_year_not_loaded_is_refused(app: App, tmp_path:
     [year] = read_calendar_file(path)
     with app.transaction() as session, pytest.raises(ValidationError) as failure:
         save_year(session, year.days, source=path.name, notice="", now=NOW, actor="tester")
-    assert "load 2026 first" in failure.value.problems[0].reason
+    [problem] = failure.value.problems
+    assert "请先载入 2026 年" in problem.reason and "load 2026 first" in problem.reason_en

@@ -70,6 +70,8 @@ year = 2027
 
 
 def test_no_year_and_no_file(tmp_path: Path) -> None:
-    assert _problems(tmp_path, "# nothing yet\n") == ["calendar.toml [year] has no [[year]] table"]
+    assert _problems(tmp_path, "# nothing yet\n") == [
+        "calendar.toml [year] 没有 [[year]] 表 (has no [[year]] table)"
+    ]
     with pytest.raises(NotFoundError):
         read_calendar_file(tmp_path / "missing.toml")

@@ -18,7 +18,8 @@ def register(cli: click.Group) -> None:
 def init(app: App) -> None:
     """Create the database named by the configuration, or migrate it."""
     app.upgrade()
-    click.echo(f"Database ready: {app.engine.url.render_as_string(hide_password=True)}")
+    url = app.engine.url.render_as_string(hide_password=True)
+    click.echo(f"数据库已就绪 Database ready: {url}")
 
 
 @click.group()
@@ -31,4 +32,4 @@ def db() -> None:
 def upgrade(app: App) -> None:
     """Migrate the schema to the newest revision (Alembic)."""
     app.upgrade()
-    click.echo("Schema is at the newest revision.")
+    click.echo("数据库结构已是最新版本。Schema is at the newest revision.")

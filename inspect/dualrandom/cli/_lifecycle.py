@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from dualrandom.app import App
 from dualrandom.cli._context import current_actor, pass_app
@@ -15,6 +16,7 @@ from dualrandom.cli._output import console, print_csv, print_json, print_rows, r
 from dualrandom.lifecycle import (
     BULK_FROM,
     FOLLOW_UPS,
+    LABELS,
     RESULT_CODES,
     TASK_COLUMNS,
     ResultEntry,
@@ -45,7 +47,7 @@ def _today(app: App) -> date:
 
 
 def _deadline(day: date, provisional: bool) -> str:
-    return day.isoformat() + (" (provisional)" if provisional else "")
+    return day.isoformat() + ("（暂定 provisional）" if provisional else "")
 
 
 # -- results -----------------------------------------------------------------
@@ -100,14 +102,21 @@ def import_(app: App, file: Path, errors_csv: Path | None, as_json: bool) -> Non
             }
         )
         return
-    click.echo(f"Entered {len(summary.entered)} results from {summary.source}.")
+    count = len(summary.entered)
+    click.echo(
+        f"已从 {summary.source} 录入 {count} 条检查结果。"
+        f"Entered {count} results from {summary.source}."
+    )
     for code, count in summary.by_result.most_common():
         click.echo(f"  {code}: {count}")
     if summary.entered:
         last = max(day for _, day, _ in summary.entered)
+        provisional = summary.provisional
         click.echo(
-            f"Publish by {last.isoformat()} at the latest"
-            + (f"; {summary.provisional} deadline(s) provisional" if summary.provisional else "")
+            f"最迟于 {last.isoformat()} 公示"
+            + (f"；其中 {provisional} 个期限为暂定" if provisional else "")
+            + f"。Publish by {last.isoformat()} at the latest"
+            + (f"; {provisional} deadline(s) provisional" if provisional else "")
         )
 
 
@@ -145,7 +154,8 @@ def set_(
             now=now,
             actor=current_actor(),
         )
-    click.echo(f"{name}: {result} / {follow_up}; publish by {_deadline(day, provisional)}")
+    deadline = _deadline(day, provisional)
+    click.echo(f"{name}：{result} / {follow_up}；最迟公示日期 {deadline} (publish by {deadline})")
 
 
 # -- tasks -------------------------------------------------------------------
@@ -168,7 +178,7 @@ def list_(app: App, plan_id: str, as_json: bool, as_csv: bool) -> None:
     roles (组长, 组员, …), which the public notices do not publish.
     """
     if as_json and as_csv:
-        raise click.UsageError("--json and --csv: choose one")
+        raise click.UsageError("--json 与 --csv 只能选一个 (--json and --csv: choose one)")
     with app.transaction() as session:
         draw, found = task_views(session, plan_id)
     if as_json:
@@ -214,32 +224,37 @@ def overdue(app: App, show_all: bool, as_json: bool) -> None:
     for department in sorted({r.department for r in shown}):
         mine = [r for r in shown if r.department == department]
         table = Table(
-            "plan",
-            "#",
-            "object",
-            "state",
-            "deadline",
-            "working days",
-            "from",
-            title=f"{department}: {len(mine)} task(s)",
+            "计划 plan",
+            "序号 #",
+            "检查对象 object",
+            "状态 state",
+            "公示期限 deadline",
+            "工作日 working days",
+            "起算 from",
+            title=f"{department}：{len(mine)} 项任务 ({len(mine)} task(s))",
             title_justify="left",
         )
         for r in mine:
-            left = f"{-r.left} past" if r.level == "red" else f"{r.left} left"
+            left = (
+                f"已超 {-r.left} 个 {-r.left} past"
+                if r.level == "red"
+                else f"剩 {r.left} 个 {r.left} left"
+            )
             table.add_row(
                 r.plan_id,
                 str(r.visit),
-                f"{r.object_id} {r.object_name}",
-                r.state,
+                Text(f"{r.object_id} {r.object_name}"),
+                LABELS.get(r.state, r.state),
                 _deadline(r.deadline, r.provisional),
                 left,
-                "check" if r.basis == "check" else "window end",
+                "检查结束 check" if r.basis == "check" else "检查时段结束 window end",
                 style=r.level or None,
             )
         console.print(table)
     red = sum(r.level == "red" for r in shown)
     yellow = sum(r.level == "yellow" for r in shown)
     click.echo(
+        f"{red} 项已超过公示期限（红色），{yellow} 项剩余不超过 {warn} 个工作日（黄色）。"
         f"{red} past the deadline (red), {yellow} with at most {warn} working days left (yellow)."
     )
 
@@ -249,7 +264,10 @@ def _move(app: App, plan_id: str, refs: tuple[str, ...], to: str) -> None:
         moved = move_many(
             session, plan_id, refs, to, from_states=BULK_FROM[to], now=_now(), actor=current_actor()
         )
-    click.echo(f"{len(moved)} task(s) of {plan_id} now {to}.")
+    click.echo(
+        f"计划 {plan_id} 的 {len(moved)} 项任务已变为{LABELS[to]}。"
+        f"{len(moved)} task(s) of {plan_id} now {to}."
+    )
 
 
 _refs = click.argument("refs", nargs=-1, metavar="[TASK]...")
@@ -291,7 +309,10 @@ def cancel_(app: App, plan_id: str, task: str, reason: str) -> None:
     """Cancel one task, with a reason."""
     with app.transaction() as session:
         row = cancel(session, plan_id, task, reason, now=_now(), actor=current_actor())
-    click.echo(f"Task #{row.visit} ({row.object_id}) of {plan_id} cancelled: {reason}")
+    click.echo(
+        f"计划 {plan_id} 第 {row.visit} 户任务（{row.object_id}）已取消：{reason}\n"
+        f"Task #{row.visit} ({row.object_id}) of {plan_id} cancelled: {reason}"
+    )
 
 
 @tasks.command()
@@ -304,9 +325,10 @@ def substitute(app: App, plan_id: str, refs: tuple[str, ...], reason: str) -> No
     with app.transaction() as session:
         report = substitute_objects(session, plan_id, refs, reason, now=_now(), actor=current_actor())
     for r in report.replacements:
-        target = r.replacement or "no reserve object left"
+        target = r.replacement or "备选对象已用完 no reserve object left"
         click.echo(f"{r.item}/{r.stratum}: {r.removed} → {target}")
     for v in report.visits:
         click.echo(
+            f"新增第 {v.number} 户：{v.object_id}（{'、'.join(v.items)}），检查组 {len(v.team)} 人。"
             f"New visit #{v.number}: {v.object_id} ({', '.join(v.items)}), team of {len(v.team)}"
         )

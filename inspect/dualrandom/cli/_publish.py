@@ -58,17 +58,22 @@ def publish(app: App, out: Path | None, base_url: str | None, title: str) -> Non
         )
     for chinese, english in report.warnings:
         click.echo(f"警告：{chinese}\nWarning: {english}", err=True)
+    size = human_size(report.bytes)
     click.echo(
+        f"已发布 {report.notices} 份公告和 {report.objects} 个检查对象页面：共 {report.pages} 个页面、"
+        f"{report.files} 个文件、{size}，位于 {report.path}\n"
         f"Published {report.notices} notices and {report.objects} object pages: {report.pages} pages, "
-        f"{report.files} files, {human_size(report.bytes)} in {report.path}"
+        f"{report.files} files, {size} in {report.path}"
     )
-    click.echo(f"SHA256SUMS digest {report.manifest_sha256} (recorded in the audit log)")
+    click.echo(
+        f"SHA256SUMS 摘要 {report.manifest_sha256}（已记入审计日志 recorded in the audit log)"
+    )
     if report.checkpoint is not None:
         click.echo(
             f"审计日志检查点 第 {report.checkpoint.size} 条 根哈希 {report.checkpoint.root} "
             f"(audit-log checkpoint, in audit/checkpoint.json and every page)"
         )
-    click.echo(f"Preview: dualrandom serve --dir {report.path}")
+    click.echo(f"预览 Preview: dualrandom serve --dir {report.path}")
 
 
 @click.command()
@@ -89,12 +94,14 @@ def publish(app: App, out: Path | None, base_url: str | None, title: str) -> Non
 def serve(app: App, directory: Path | None, port: int) -> None:
     """Preview the published site on http://127.0.0.1 (this machine only)."""
     server = make_server(directory or app.settings.site_dir, port)
+    folder = directory or app.settings.site_dir
     click.echo(
-        f"Serving {directory or app.settings.site_dir} at {server.url} (Ctrl+C stops)"
+        f"正在 {server.url} 提供 {folder}（按 Ctrl+C 停止）\n"
+        f"Serving {folder} at {server.url} (Ctrl+C stops)"
     )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        click.echo("Stopped.")
+        click.echo("已停止。Stopped.")
     finally:
         server.server_close()

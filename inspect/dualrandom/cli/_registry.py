@@ -144,11 +144,15 @@ def import_(
         print_json({"ok": True, **summary.as_dict(), "warnings": warnings})
         return
     console.print(
+        f"已从 {summary.source_name} 导入名录库 {summary.kind} 第 {summary.number} 版"
+        f"（{summary.mode}）：文件 {summary.rows_in_file} 行；新增 {summary.added}，"
+        f"修改 {summary.changed}，移除 {summary.gone}；现有 {summary.total} 条。\n"
         f"Imported {summary.kind} version {summary.number} ({summary.mode}) from "
         f"{summary.source_name}: {summary.rows_in_file} rows; {summary.added} added, "
-        f"{summary.changed} changed, {summary.gone} gone; {summary.total} current."
+        f"{summary.changed} changed, {summary.gone} gone; {summary.total} current.",
+        markup=False,
     )
-    console.print(f"Digest: {summary.digest}")
+    console.print(f"摘要 Digest: {summary.digest}")
 
 
 _REGISTRY_NAMES = {
@@ -252,9 +256,16 @@ def show(app: App, kind: str, as_json: bool) -> None:
         print_json({**header, "counts": counts})
         return
     if version is None:
-        console.print(f"The {kind} registry has not been imported yet.")
+        console.print(
+            f"名录库 {kind} 尚未导入。The {kind} registry has not been imported yet.",
+            markup=False,
+        )
         return
-    console.print(f"{kind} version {version.number}, digest {version.digest}")
+    console.print(
+        f"{kind} 第 {version.number} 版，摘要 {version.digest} "
+        f"({kind} version {version.number}, digest {version.digest})",
+        markup=False,
+    )
     for field, by_value in counts.items():
         table = Table(field, "count", title=f"by {field}", title_justify="left")
         for value, n in by_value.items():
@@ -290,8 +301,11 @@ def import_items_command(app: App, file: Path, errors_csv: Path | None, as_json:
     if as_json:
         print_json({"ok": True, **summary.as_dict()})
         return
+    added, changed, same = len(summary.added), len(summary.changed), len(summary.unchanged)
     console.print(
+        f"已从 {summary.source_name} 导入 {summary.rows_in_file} 个检查事项：新增 {added}，"
+        f"修改 {changed}，未变 {same}。\n"
         f"Imported {summary.rows_in_file} items from {summary.source_name}: "
-        f"{len(summary.added)} added, {len(summary.changed)} changed, "
-        f"{len(summary.unchanged)} unchanged."
+        f"{added} added, {changed} changed, {same} unchanged.",
+        markup=False,
     )

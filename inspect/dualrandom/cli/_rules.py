@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +10,9 @@ from rich.table import Table
 
 from dualrandom.app import App
 from dualrandom.cli._context import current_actor, pass_app
-from dualrandom.cli._output import console, print_json
+from dualrandom.cli._output import console, print_json, reporting_problems
 from dualrandom.core.model import ItemRecord, Plan
 from dualrandom.core.plan_json import item_to_json, plan_to_json
-from dualrandom.errors import Problem, RulesError
 from dualrandom.registry import departments
 from dualrandom.rules import (
     RuleSet,
@@ -42,32 +39,6 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-@contextmanager
-def _problems_as_error(what: str, as_json: bool = False) -> Iterator[None]:
-    """Print every problem as ``file:line [key] 'value': reason`` under one Error."""
-    try:
-        yield
-    except RulesError as exc:
-        if as_json:
-            print_json({"ok": False, "problems": [_problem_json(p) for p in exc.problems]})
-        lines = "\n".join(f"  {problem}" for problem in exc.problems)
-        raise click.ClickException(f"{_count(exc.problems)} {what}:\n{lines}") from None
-
-
-def _count(problems: Sequence[Problem]) -> str:
-    return f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
-
-
-def _problem_json(problem: Problem) -> dict[str, Any]:
-    return {
-        "file": problem.file,
-        "line": problem.row,
-        "key": problem.column,
-        "value": problem.value,
-        "reason": problem.reason,
-    }
-
-
 # -- rules -------------------------------------------------------------------
 
 
@@ -81,37 +52,40 @@ def rules() -> None:
 @pass_app
 def check(app: App, as_json: bool) -> None:
     """Check every rules file, and against the database; write nothing."""
-    with (
-        _problems_as_error("in the working rules", as_json),
-        app.transaction() as session,
-    ):
+    # Problems: every one in a table (file, line as row, key as column), or
+    # in --json, then 错误：… / Error: …, as for every other input file.
+    with reporting_problems(None, as_json), app.transaction() as session:
         ruleset = check_rules(session, app.settings.rules_dir, _display(app.settings.rules_dir))
     if as_json:
         print_json({"ok": True, **_ruleset_json(ruleset)})
         return
     _print_ruleset(ruleset)
-    console.print("The working rules are valid.")
+    console.print("工作细则有效。The working rules are valid.")
 
 
 @rules.command()
 @pass_app
 def load(app: App) -> None:
     """Check the rules, then store the items and plans (audit-logged)."""
-    with (
-        _problems_as_error("in the working rules; nothing was loaded"),
-        app.transaction() as session,
-    ):
+    with reporting_problems(None, False), app.transaction() as session:
         ruleset = check_rules(session, app.settings.rules_dir, _display(app.settings.rules_dir))
         report = store_rules(session, ruleset, actor=current_actor())
-    for what, changes in (("Items", report.items), ("Plans", report.plans)):
+    for zh, what, changes in (("检查事项", "Items", report.items), ("计划", "Plans", report.plans)):
+        added, changed, same = len(changes.added), len(changes.changed), len(changes.unchanged)
         console.print(
-            f"{what}: {len(changes.added)} added, {len(changes.changed)} changed, "
-            f"{len(changes.unchanged)} unchanged."
+            f"{zh}：新增 {added}，修改 {changed}，未变 {same}。"
+            f"{what}: {added} added, {changed} changed, {same} unchanged.",
+            markup=False,
         )
-    for what, stale in (("Items", report.items_not_in_files), ("Plans", report.plans_not_in_files)):
+    for zh, what, stale in (
+        ("检查事项", "Items", report.items_not_in_files),
+        ("计划", "Plans", report.plans_not_in_files),
+    ):
         if stale:
             console.print(
-                f"{what} kept in the database but no longer in the files: {', '.join(stale)}"
+                f"{zh}仍保留在数据库中，但已不在文件里：{'、'.join(stale)}\n"
+                f"{what} kept in the database but no longer in the files: {', '.join(stale)}",
+                markup=False,
             )
 
 
@@ -139,7 +113,12 @@ def _plan_summary(plan: Plan) -> dict[str, Any]:
 
 def _print_ruleset(ruleset: RuleSet) -> None:
     source = ruleset.items_file or "none: plans use the items in the database"
-    console.print(f"Items file: {source} ({len(ruleset.items)} items)")
+    source_zh = ruleset.items_file or "无：计划使用数据库中的检查事项"
+    count = len(ruleset.items)
+    console.print(
+        f"检查事项文件：{source_zh}（{count} 项）Items file: {source} ({count} items)",
+        markup=False,
+    )
     table = Table("plan", "batch", "window", "items", "strata", title="Plans", title_justify="left")
     for located in ruleset.plans:
         plan = located.value
@@ -174,7 +153,12 @@ def list_(app: App, year: int | None, as_json: bool) -> None:
         return
     if not stored:
         scope = f" for {year}" if year is not None else ""
-        console.print(f"No plans loaded{scope}; run 'dualrandom rules load'.")
+        scope_zh = f"{year} 年的" if year is not None else ""
+        console.print(
+            f"尚未载入{scope_zh}计划；请运行 dualrandom rules load。"
+            f"No plans loaded{scope}; run 'dualrandom rules load'.",
+            markup=False,
+        )
         return
     table = Table("plan", "batch", "title", "window", "items", "digest")
     for s in stored:
@@ -220,7 +204,7 @@ def _print_plan(stored: StoredPlan, items: list[ItemRecord], names: dict[str, st
         return f"{code} {names[code]}" if code in names else code
 
     co = ", ".join(department(code) for code in p.co_departments) or "none"
-    console.print(f"[bold]Plan {p.id}[/bold]: {p.title}")
+    console.print(f"[bold]计划 Plan {p.id}[/bold]：{p.title}")
     for label, value in (
         ("Year, batch", f"{p.year} {p.batch} ({p.kind})"),
         ("Window", window_label(p)),
@@ -262,7 +246,10 @@ def _print_strata(p: Plan) -> None:
         table.add_row(name, filter_label(s.where), ratio_label(s.ratio), str(s.min_count), maximum)
     console.print(table)
     if not all(s.public for s in p.strata):
-        console.print("* on the internal risk class: membership is not publicly verifiable")
+        console.print(
+            "* 按内部信用风险分类划分：公众无法核验对象属于哪一层 "
+            "(on the internal risk class: membership is not publicly verifiable)"
+        )
 
 
 def _print_rules(p: Plan) -> None:

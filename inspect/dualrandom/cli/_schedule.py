@@ -9,11 +9,11 @@ from typing import Any
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from dualrandom.app import App
 from dualrandom.cli._context import current_actor, pass_app
-from dualrandom.cli._output import console, print_json
-from dualrandom.errors import ValidationError
+from dualrandom.cli._output import console, print_json, reporting_problems
 from dualrandom.lifecycle import recompute_provisional
 from dualrandom.schedule import (
     StepStatus,
@@ -43,9 +43,32 @@ def _local(app: App, moment: datetime) -> str:
 
 def _when(app: App, status: StepStatus | None, *, short: bool = False) -> str:
     if status is None:
-        return "manual"
-    mark = ("*" if short else " (provisional)") if status.provisional else ""
+        return "手工 manual"
+    mark = ("*" if short else "（暂定 provisional）") if status.provisional else ""
     return _local(app, status.due) + mark
+
+
+# What a step's state is called on the terminal: Chinese first, the code beside it.
+_STATES = {
+    "pending": "待运行 pending",
+    "running": "运行中 running",
+    "done": "已完成 done",
+    "failed": "失败 failed",
+    "overdue": "已逾期 overdue",
+}
+_STEPS = {"prepare": "准备 prepare", "draw": "抽取 draw", "publish": "公示 publish"}
+_OUTCOMES = {
+    "ran": "已运行",
+    "failed": "失败",
+    "done": "已完成",
+    "not_due": "未到时间",
+    "waiting": "等待中",
+    "busy": "另一进程在运行",
+}
+
+
+def _state(state: str) -> str:
+    return _STATES.get(state, state)
 
 
 # -- scheduler ---------------------------------------------------------------
@@ -73,7 +96,7 @@ def run(app: App, standby_poll: float) -> None:
     try:
         run_scheduler(app, say=click.echo, poll_seconds=standby_poll)
     except KeyboardInterrupt:
-        click.echo("Scheduler stopped.")
+        click.echo("调度器已停止。Scheduler stopped.")
 
 
 @scheduler.command("catch-up")
@@ -89,9 +112,10 @@ def catch_up_(app: App) -> None:
     with instance_lock(app, role="catch-up", on_wait=click.echo, poll_seconds=0.5):
         outcomes = catch_up(app, now=_now())
     for outcome in outcomes:
-        click.echo(str(outcome))
+        status = _OUTCOMES.get(outcome.status, "")
+        click.echo(f"{status} {outcome}" if status else str(outcome))
     if not outcomes:
-        click.echo("Nothing is due.")
+        click.echo("没有到期的步骤。Nothing is due.")
 
 
 def _status_json(app: App, s: StepStatus) -> dict[str, Any]:
@@ -110,15 +134,27 @@ def status(app: App, show_all: bool, as_json: bool) -> None:
     if as_json:
         print_json([_status_json(app, s) for s in shown])
         return
-    table = Table("due", "plan", "step", "state", "note", title="Scheduled steps")
+    table = Table(
+        "时间 due",
+        "计划 plan",
+        "步骤 step",
+        "状态 state",
+        "说明 note",
+        title="定期抽查步骤 Scheduled steps",
+    )
     for s in shown:
-        state = "overdue" if s.overdue else s.state + (" (late)" if s.late else "")
+        state = _state("overdue" if s.overdue else s.state) + ("（迟 late）" if s.late else "")
         style = "red" if s.overdue or s.state == "failed" else None
-        table.add_row(_when(app, s), s.plan_id, s.step, state, s.note, style=style)
+        table.add_row(
+            _when(app, s), s.plan_id, _STEPS.get(s.step, s.step), state, Text(s.note), style=style
+        )
     console.print(table)
     if not shown:
         click.echo(
-            "No scheduled steps" + ("." if show_all else " left (--all lists the done ones).")
+            "没有定期抽查步骤。No scheduled steps."
+            if show_all
+            else "没有待运行的定期抽查步骤（--all 列出已完成的）。"
+            "No scheduled steps left (--all lists the done ones)."
         )
 
 
@@ -151,12 +187,12 @@ def plan_(app: App, year: int, as_json: bool) -> None:
             ]
         )
         return
-    table = Table("plan", "window", title=f"Batches of {year}")
+    table = Table("计划 plan", "检查时段 window", title=f"{year} 年的批次 Batches of {year}")
     for name in ("prepare", "draw"):
-        table.add_column(name, no_wrap=True)
-    table.add_column("state")
+        table.add_column(_STEPS[name], no_wrap=True)
+    table.add_column("状态 state")
     for b in batches:
-        state = "-" if b.draw is None else (b.draw.state if not b.draw.overdue else "overdue")
+        state = "-" if b.draw is None else _state("overdue" if b.draw.overdue else b.draw.state)
         window = f"{b.window[0][5:]}..{b.window[1][5:]}"
         table.add_row(
             b.plan_id,
@@ -168,10 +204,14 @@ def plan_(app: App, year: int, as_json: bool) -> None:
     console.print(table)
     if any(b.draw and b.draw.provisional for b in batches):
         click.echo(
+            f"* 暂定：{year} 年的工作日尚未载入（见 dualrandom calendar show {year}）\n"
             f"* provisional: the working days of {year} are not loaded (calendar show {year})"
         )
     if not batches:
-        click.echo(f"No plans of {year} are loaded ('dualrandom rules load').")
+        click.echo(
+            f"尚未载入 {year} 年的计划（dualrandom rules load）。"
+            f"No plans of {year} are loaded ('dualrandom rules load')."
+        )
 
 
 @scheduler.command()
@@ -187,7 +227,10 @@ def entropy(app: App, plan_id: str, value: str) -> None:
     """
     with app.transaction() as session:
         supply_entropy(session, plan_id, value, now=_now(), actor=current_actor())
-    click.echo(f"Entropy for {plan_id} recorded; the draw runs at its scheduled time.")
+    click.echo(
+        f"已记录计划 {plan_id} 的公开随机数，将按计划时间抽取。"
+        f"Entropy for {plan_id} recorded; the draw runs at its scheduled time."
+    )
 
 
 # -- calendar ----------------------------------------------------------------
@@ -204,11 +247,8 @@ def calendar() -> None:
 def import_(app: App, file: Path) -> None:
     """Load the years in FILE (rules/calendar.toml format) and recompute provisional deadlines."""
     now = _now()
-    try:
+    with reporting_problems(None, False):  # every problem in a table, then 错误：… / Error: …
         years = read_calendar_file(file)
-    except ValidationError as exc:  # a rules file: one line per problem, as 'rules check' prints
-        lines = "\n".join(f"  {problem}" for problem in exc.problems)
-        raise click.ClickException(f"{exc}:\n{lines}") from None
     with app.transaction() as session:
         seed_from_package(session, now=now, actor=current_actor())
         changed = [
@@ -226,8 +266,11 @@ def import_(app: App, file: Path) -> None:
         updated = recompute_provisional(
             session, load_calendar(session), app.settings.lifecycle, now=now, actor=current_actor()
         )
-    click.echo(f"Loaded {', '.join(map(str, changed))}." if changed else "Nothing changed.")
-    click.echo(f"Recomputed {len(updated)} provisional deadline(s).")
+    loaded = ", ".join(map(str, changed))
+    click.echo(f"已载入 {loaded} 年。Loaded {loaded}." if changed else "没有变化。Nothing changed.")
+    click.echo(
+        f"重新计算了 {len(updated)} 个暂定期限。Recomputed {len(updated)} provisional deadline(s)."
+    )
 
 
 @calendar.command()
@@ -243,9 +286,16 @@ def seed(app: App) -> None:
             now=_now(),
             actor=current_actor(),
         )
-    click.echo(f"Loaded {added[0]}–{added[-1]}." if added else "Nothing to add.")
+    click.echo(
+        f"已载入 {added[0]}–{added[-1]} 年。Loaded {added[0]}–{added[-1]}."
+        if added
+        else "没有需要添加的年份。Nothing to add."
+    )
     if updated:
-        click.echo(f"Recomputed {len(updated)} provisional deadline(s).")
+        click.echo(
+            f"重新计算了 {len(updated)} 个暂定期限。"
+            f"Recomputed {len(updated)} provisional deadline(s)."
+        )
 
 
 @calendar.command()
@@ -276,7 +326,7 @@ def show(app: App, year: int, as_json: bool) -> None:
         return
     if view.loaded:
         notice = f", {view.loaded.notice}" if view.loaded.notice else ""
-        click.echo(f"{year}: loaded from {view.loaded.source}{notice}")
+        click.echo(f"{year}：已从 {view.loaded.source} 载入{notice} ({year}: loaded from {view.loaded.source})")
     else:
         click.echo(
             f"{year}: 未载入国务院放假通知，以下按《全国年节及纪念日放假办法》推算（法定节假日及补假；"
@@ -286,14 +336,17 @@ def show(app: App, year: int, as_json: bool) -> None:
             "make-up working days (调休) are unknown. Add the State Council's notice to "
             "rules/calendar.toml and run 'dualrandom calendar import'."
         )
-    table = Table("holiday", "from", "to", "days", title=f"Holidays {year}")
+    table = Table(
+        "节假日 holiday", "起 from", "止 to", "天数 days", title=f"{year} 年节假日 Holidays {year}"
+    )
     for name, first, last in view.holidays():
         table.add_row(name, first.isoformat(), last.isoformat(), str((last - first).days + 1))
     console.print(table)
     makeup = ", ".join(f"{d.isoformat()} ({n})" for d, n in view.makeup())
-    click.echo(f"Make-up working days (调休上班): {makeup or 'none'}")
+    click.echo(f"调休上班 Make-up working days: {makeup or '无 none'}")
     months = "  ".join(f"{m}月 {c}" for m, c in view.by_month().items())
     click.echo(
-        f"Working days: {view.working_days}" + (" (provisional)" if view.provisional else "")
+        f"工作日 Working days: {view.working_days}"
+        + ("（暂定 provisional）" if view.provisional else "")
     )
     click.echo(months)

@@ -245,7 +245,10 @@ def plan_canonical(
     (SPEC §4; DR-2 §17: the same document with ``"algorithm":"DR-2"``)."""
     missing = [code for code in plan.items if code not in items]
     if missing:
-        raise NotFoundError(f"plan {plan.id!r} names unknown item(s): {', '.join(missing)}")
+        raise NotFoundError(
+            f"计划 {plan.id!r} 列出了不存在的检查事项：{'、'.join(missing)}",
+            f"plan {plan.id!r} names unknown item(s): {', '.join(missing)}",
+        )
     document = plan_to_json(plan)
     document["strata"].sort(key=lambda s: s["name"])
     return _dumps(

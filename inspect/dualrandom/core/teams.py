@@ -456,7 +456,7 @@ def assign_teams(
         solver.load_witness(assign)
         failed = solver.complete()
         if failed is not None:
-            raise InfeasibleError(_explain(solver, plan, failed))
+            raise InfeasibleError(*_explain(solver, plan, failed))
         assign, positions = solver.replay()
     teams = []
     for number, slot_specs in enumerate(specs):
@@ -493,17 +493,20 @@ def _why_not(solver: _Solver, plan: Plan, slot: int, skip: Collection[int]) -> s
     return "; ".join(f"{n} {why}" for why, n in sorted(reasons.items(), key=str) if why)
 
 
-def _explain(solver: _Solver, plan: Plan, failed: int) -> str:
-    """An operator-readable reason, from the slot that could not be reached
-    and the residual-graph frontier around it (a Hall violator)."""
+def _explain(solver: _Solver, plan: Plan, failed: int) -> tuple[str, str]:
+    """An operator-readable reason (Chinese, English), from the slot that could
+    not be reached and the residual-graph frontier around it (a Hall violator).
+    The Chinese one gives the counts; the English one also each rule's count."""
     visit = solver.visits[solver.slot_visit[failed]]
     spec = solver.slot_spec[failed]
     obj = visit.obj
     if not solver.eligible(failed):
         return (
+            f"检查对象 {obj.id}（片区 {obj.district}）的检查组缺一名执法检查人员："
+            f"{len(solver.officers)} 名人员中没有一名符合条件（各条规则排除的人数见英文说明）",
             f"object {obj.id} (district {obj.district}) needs a {spec.describe()}: "
             f"no officer is eligible — of {len(solver.officers)} officer(s): "
-            f"{_why_not(solver, plan, failed, ())}"
+            f"{_why_not(solver, plan, failed, ())}",
         )
     seen_slots, _ = solver.cut
     slots = sorted(seen_slots)
@@ -520,9 +523,16 @@ def _explain(solver: _Solver, plan: Plan, failed: int) -> str:
         f"{len(slots)} team slot(s) ({need}); only {len(eligible)} officer(s) are eligible "
         f"({_listing(names)}) with {spare} visit(s) left under the load cap"
     )
+    chinese = (
+        f"{'、'.join(districts)} 的 {len(objects)} 个检查对象（{_listing(objects)}）共需 "
+        f"{len(slots)} 个检查组席位，但只有 {len(eligible)} 名执法检查人员符合条件"
+        f"（{_listing(names)}），在工作量上限内共还能检查 {spare} 户"
+    )
     if spare >= len(slots):
         message += "; a team cannot take the same officer twice"
+        chinese += "；同一检查组不能两次选同一人"
     others = _why_not(solver, plan, failed, set(eligible))
     if others:
         message += f"; for {obj.id}, of the other officers: {others}"
-    return message
+        chinese += "（其余人员被排除的原因见英文说明）"
+    return chinese, message

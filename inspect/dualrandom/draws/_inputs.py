@@ -143,8 +143,9 @@ def _versions(session: Session) -> dict[str, int]:
         version = current_version(session, kind)
         if version is None and kind != "conflicts":
             raise DrawStateError(
+                f"名录库 {kind} 为空；请先运行 dualrandom registry import {kind} FILE 导入",
                 f"the {kind} registry is empty; import it first with "
-                f"'dualrandom registry import {kind} FILE'"
+                f"'dualrandom registry import {kind} FILE'",
             )
         versions[kind] = version.number if version else 0
     return versions
@@ -155,8 +156,10 @@ def _items(session: Session, plan: Plan) -> dict[str, ItemRecord]:
     missing = [code for code in plan.items if code not in stored]
     if missing:
         raise NotFoundError(
+            f"计划 {plan.id!r} 列出的检查事项 {'、'.join(missing)} 尚未载入；"
+            "请运行 dualrandom rules load",
             f"plan {plan.id!r} names item(s) {', '.join(missing)} that are not loaded; "
-            "run 'dualrandom rules load'"
+            "run 'dualrandom rules load'",
         )
     return {code: stored[code] for code in plan.items}
 

@@ -58,11 +58,16 @@ def export_bundle(
     crash leaves either the previous bundle or the new one, never half of one.
     """
     if tier not in TIERS:
-        raise DrawStateError(f"tier {tier!r} is not one of {', '.join(TIERS)}")
+        raise DrawStateError(
+            f"数据包级别 {tier!r} 应为 {'、'.join(TIERS)} 之一",
+            f"tier {tier!r} is not one of {', '.join(TIERS)}",
+        )
     row = get_draw(session, plan_id, attempt)
     if row.state not in (DrawState.DRAWN, DrawState.SUPERSEDED):
         raise DrawStateError(
-            f"plan {plan_id} attempt {row.attempt} is {row.state}, not drawn; nothing to export"
+            f"计划 {plan_id} 第 {row.attempt} 次抽取的状态是{DrawState(row.state).label}，"
+            "尚未抽取，没有可导出的数据包",
+            f"plan {plan_id} attempt {row.attempt} is {row.state}, not drawn; nothing to export",
         )
     files = _bundle_files(session, row, tier)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -86,7 +91,8 @@ def _bundle_files(session: Session, row: DrawRow, tier: str) -> dict[str, bytes]
     objects = objects_snapshot(records)
     if objects.digest != row.objects_digest:
         raise IntegrityError(
-            f"objects version {row.objects_version} no longer has the digest committed by {row.plan_id}"
+            f"检查对象名录库第 {row.objects_version} 版的摘要已与计划 {row.plan_id} 承诺的不一致",
+            f"objects version {row.objects_version} no longer has the digest committed by {row.plan_id}",
         )
     files: dict[str, bytes] = {
         "bundle.json": _bundle_json(row, tier),
@@ -143,7 +149,8 @@ def _auditor_registries(
     officers, declared = inspectors_snapshot(inspectors), conflicts_snapshot(conflicts)
     if (officers.digest, declared.digest) != (row.inspectors_digest, row.conflicts_digest):
         raise IntegrityError(
-            f"the inspector or conflict registry version of {row.plan_id} no longer matches its digest"
+            f"计划 {row.plan_id} 所用的执法检查人员名录库或回避名单版本已与其摘要不一致",
+            f"the inspector or conflict registry version of {row.plan_id} no longer matches its digest",
         )
     return {
         "objects-internal.tsv": internal,

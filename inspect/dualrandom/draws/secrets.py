@@ -49,12 +49,19 @@ class SecretStore:
             secret = bytes.fromhex(text)
         except FileNotFoundError:
             raise DrawStateError(
+                f"计划 {plan_id} 第 {attempt} 次抽取的操作员密钥不在 {target}；请恢复准备时保存的"
+                "文件，或用 --supersede --reason 重新准备",
                 f"the operator secret of {plan_id} (attempt {attempt}) is not at {target}; "
                 "restore the file kept at prepare time, or prepare again with "
-                "--supersede --reason"
+                "--supersede --reason",
             ) from None
         except ValueError:
-            raise DrawStateError(f"{target} does not hold a hex secret") from None
+            raise DrawStateError(
+                f"{target} 中不是十六进制的密钥", f"{target} does not hold a hex secret"
+            ) from None
         if len(secret) != SECRET_LENGTH:
-            raise DrawStateError(f"{target} holds {len(secret)} bytes, not {SECRET_LENGTH}")
+            raise DrawStateError(
+                f"{target} 中的密钥是 {len(secret)} 字节，应为 {SECRET_LENGTH} 字节",
+                f"{target} holds {len(secret)} bytes, not {SECRET_LENGTH}",
+            )
         return secret

@@ -33,7 +33,7 @@ from dualrandom.core import (
 )
 from dualrandom.draws import stored_inputs
 from dualrandom.errors import IntegrityError, TaskStateError
-from dualrandom.lifecycle.states import transition_problem
+from dualrandom.lifecycle.states import transition_reason
 from dualrandom.lifecycle.tasks import find_task, move, standing_draw, subject, tasks_of
 from dualrandom.tables import DrawMemberRow, DrawRow, DrawVisitRow, InspectionTaskRow
 
@@ -55,8 +55,10 @@ def rebuild(session: Session, row: DrawRow) -> tuple[Preparation, DrawResult]:
     result = draw(prep, bytes.fromhex(row.seed))
     if result.digest != row.result_digest:
         raise IntegrityError(
+            f"抽取 {row.plan_id}#{row.attempt} 重新运行后与存储的结果不一致，拒绝替补"
+            "（请用 dualrandom audit verify 检查存储的名录库）",
             f"draw {row.plan_id}#{row.attempt} does not re-run to its stored result; "
-            "substitution refused (check the stored registries with 'dualrandom audit verify')"
+            "substitution refused (check the stored registries with 'dualrandom audit verify')",
         )
     return prep, result
 
@@ -83,21 +85,26 @@ def _stored_visit(session: Session, draw_id: int, number: int) -> Visit:
 def _check(draw_row: DrawRow, tasks: Sequence[InspectionTaskRow], reason: str) -> None:
     if not reason.strip():
         raise TaskStateError(
-            "a substitution needs a reason, e.g. --reason 注销 or --reason 无法联系"
+            "替补须说明原因，例如 --reason 注销 或 --reason 无法联系",
+            "a substitution needs a reason, e.g. --reason 注销 or --reason 无法联系",
         )
     if len({t.visit for t in tasks}) != len(tasks):
-        raise TaskStateError("a task is named twice")
+        raise TaskStateError("同一任务列出了两次", "a task is named twice")
     for task in tasks:
-        problem = transition_problem(task.state, "substituted")
+        problem = transition_reason(task.state, "substituted")
         if problem:
             raise TaskStateError(
+                f"任务 {subject(draw_row, task)}（{task.object_id}）不能替补：{problem.zh}；"
+                "替补只用于检查前发现已不存在的对象",
                 f"task {subject(draw_row, task)} ({task.object_id}) cannot be substituted: "
-                f"{problem}; substitution is for objects found gone before the visit"
+                f"{problem.en}; substitution is for objects found gone before the visit",
             )
         if task.replaces_visit is not None:
             raise TaskStateError(
+                f"任务 {subject(draw_row, task)} 本身就是替补对象，规则不再替补它："
+                "请说明原因后取消",
                 f"task {subject(draw_row, task)} is itself a reserve visit; the rule does not "
-                "replace it again: cancel it with a reason"
+                "replace it again: cancel it with a reason",
             )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from dualrandom import audit
 from dualrandom.draws import DrawState, latest_draw
 from dualrandom.errors import NotFoundError, TaskStateError
-from dualrandom.lifecycle.states import transition_problem
+from dualrandom.lifecycle.states import LABELS, transition_reason
 from dualrandom.tables import DrawRow, InspectionTaskRow
 
 __all__ = [
@@ -36,10 +36,15 @@ def standing_draw(session: Session, plan_id: str) -> DrawRow:
     """The plan's latest draw, which must be drawn (not prepared or superseded)."""
     row = latest_draw(session, plan_id)
     if row is None:
-        raise NotFoundError(f"plan {plan_id!r} has not been drawn; it has no inspection tasks")
+        raise NotFoundError(
+            f"计划 {plan_id} 尚未抽取，没有检查任务",
+            f"plan {plan_id!r} has not been drawn; it has no inspection tasks",
+        )
     if row.state != DrawState.DRAWN:
         raise TaskStateError(
-            f"plan {plan_id} attempt {row.attempt} is {row.state}, not drawn; it has no tasks yet"
+            f"计划 {plan_id} 第 {row.attempt} 次抽取的状态是{DrawState(row.state).label}，"
+            "尚未抽取，还没有检查任务",
+            f"plan {plan_id} attempt {row.attempt} is {row.state}, not drawn; it has no tasks yet",
         )
     return row
 
@@ -78,8 +83,10 @@ def find_task(session: Session, draw: DrawRow, ref: str) -> InspectionTaskRow:
     task = session.scalars(query).first()
     if task is None:
         raise NotFoundError(
+            f"{ref!r} 不是计划 {draw.plan_id}（第 {draw.attempt} 次抽取）的任务；请写抽中对象的"
+            "统一社会信用代码，或 #N 表示第 N 户（见 dualrandom tasks list PLAN）",
             f"{ref!r} is not a task of {draw.plan_id} (attempt {draw.attempt}); name the "
-            "object's id as drawn, or #N for visit N ('dualrandom tasks list PLAN')"
+            "object's id as drawn, or #N for visit N ('dualrandom tasks list PLAN')",
         )
     return task
 
@@ -96,10 +103,11 @@ def move(
     details: dict[str, Any] | None = None,
 ) -> None:
     """One transition: checked, applied, and logged."""
-    problem = transition_problem(task.state, to)
+    problem = transition_reason(task.state, to)
     if problem:
         raise TaskStateError(
-            f"task {subject(draw, task)} ({task.object_id}) cannot become {to}: {problem}"
+            f"任务 {subject(draw, task)}（{task.object_id}）不能变为{LABELS.get(to, to)}：{problem.zh}",
+            f"task {subject(draw, task)} ({task.object_id}) cannot become {to}: {problem.en}",
         )
     payload = {"object_id": task.object_id, "from": task.state, "to": to, "reason": reason}
     task.state, task.updated_at = to, now
@@ -138,7 +146,9 @@ def cancel(
     session: Session, plan_id: str, ref: str, reason: str, *, now: datetime, actor: str
 ) -> InspectionTaskRow:
     if not reason.strip():
-        raise TaskStateError("a cancellation needs a reason (--reason TEXT)")
+        raise TaskStateError(
+            "取消任务须说明原因（--reason TEXT）", "a cancellation needs a reason (--reason TEXT)"
+        )
     return move_many(
         session,
         plan_id,

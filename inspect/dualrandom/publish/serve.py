@@ -65,13 +65,17 @@ class PreviewServer(ThreadingHTTPServer):
 def make_server(directory: Path, port: int = 8000, *, quiet: bool = False) -> PreviewServer:
     """A server for ``directory`` on 127.0.0.1:``port`` (0: any free port); call serve_forever()."""
     if not (directory / "index.html").is_file():
-        raise UserError(f"{directory} has no index.html; run 'dualrandom publish' first")
+        raise UserError(
+            f"{directory} 中没有 index.html；请先运行 dualrandom publish",
+            f"{directory} has no index.html; run 'dualrandom publish' first",
+        )
     handler = functools.partial(_Handler, directory=str(directory))
     try:
         server = PreviewServer((HOST, port), handler)
     except OSError as exc:
         raise UserError(
-            f"cannot listen on {HOST}:{port}: {exc.strerror}; try another --port"
+            f"无法在 {HOST}:{port} 上监听：{exc.strerror}；请换一个 --port",
+            f"cannot listen on {HOST}:{port}: {exc.strerror}; try another --port",
         ) from None
     server.quiet = quiet
     return server

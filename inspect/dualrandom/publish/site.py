@@ -110,7 +110,9 @@ def consistent_reads(session: Session) -> None:
 def _title(title: str) -> str:
     text = " ".join(title.split())
     if not text or len(text) > 100:
-        raise UserError(f"--title {title!r} must be 1-100 characters")
+        raise UserError(
+            f"--title {title!r} 应为 1 至 100 个字符", f"--title {title!r} must be 1-100 characters"
+        )
     return text
 
 

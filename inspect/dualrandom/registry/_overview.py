@@ -26,7 +26,10 @@ COUNTED_BY = {
 
 def _known(kind: str) -> None:
     if kind not in REGISTRY_KINDS:
-        raise NotFoundError(f"unknown registry {kind!r}; one of: {', '.join(REGISTRY_KINDS)}")
+        raise NotFoundError(
+            f"没有名录库 {kind!r}；可选：{'、'.join(REGISTRY_KINDS)}",
+            f"unknown registry {kind!r}; one of: {', '.join(REGISTRY_KINDS)}",
+        )
 
 
 def list_versions(session: Session, kind: str | None = None) -> list[RegistryVersionRow]:

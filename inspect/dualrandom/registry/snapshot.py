@@ -127,7 +127,11 @@ def get_version(session: Session, kind: str, number: int) -> RegistryVersionRow:
     if version is None:
         latest = current_version(session, kind)
         known = f"versions 1-{latest.number} exist" if latest else "it has never been imported"
-        raise NotFoundError(f"the {kind} registry has no version {number}: {known}")
+        known_zh = f"现有第 1-{latest.number} 版" if latest else "从未导入过"
+        raise NotFoundError(
+            f"名录库 {kind} 没有第 {number} 版：{known_zh}",
+            f"the {kind} registry has no version {number}: {known}",
+        )
     return version
 
 
@@ -376,4 +380,4 @@ def registry_digest(session: Session, kind: str, version: int | None = None) -> 
         return _snapshot_digest(_conflict_chunks(session, version), conflicts_snapshot)
     if kind == "departments":
         return departments_digest(departments(session))
-    raise NotFoundError(f"unknown registry {kind!r}")
+    raise NotFoundError(f"没有名录库 {kind!r}", f"unknown registry {kind!r}")

@@ -55,8 +55,9 @@ def read_rules(rules_dir: Path, display: str | None = None) -> RuleSet:
     """
     if not rules_dir.is_dir():
         raise NotFoundError(
+            f"规则文件夹 {str(rules_dir)!r} 不存在；请创建它，或在 config.toml 中设置 [paths] rules",
             f"the rules folder {str(rules_dir)!r} does not exist; "
-            "create it or set [paths] rules in config.toml"
+            "create it or set [paths] rules in config.toml",
         )
     folder = display if display is not None else str(rules_dir)
     sink: list[Problem] = []
@@ -72,7 +73,14 @@ def read_rules(rules_dir: Path, display: str | None = None) -> RuleSet:
     ]
     if items_file is None and not plan_paths:
         sink.append(
-            Problem(folder, None, "", "", f"holds neither {ITEMS_FILE} nor {PLANS_FOLDER}/*.toml")
+            Problem(
+                folder,
+                None,
+                "",
+                "",
+                f"既没有 {ITEMS_FILE}，也没有 {PLANS_FOLDER}/*.toml",
+                f"holds neither {ITEMS_FILE} nor {PLANS_FOLDER}/*.toml",
+            )
         )
     return RuleSet(
         folder,

@@ -164,7 +164,9 @@ def _check_items(session: Session, items: Sequence[ItemRecord], source: str) -> 
         problems.append(Problem(source, None, "department", "", NO_DEPARTMENTS))
     for item in items:
         if item.code in seen:
-            problems.append(Problem(source, None, "code", item.code, "is listed twice"))
+            problems.append(
+                Problem(source, None, "code", item.code, "列出了两次", "is listed twice")
+            )
         seen.add(item.code)
         if known and item.department not in known:
             reason = f"is not in the departments registry{hint(item.department, known)}"
@@ -230,7 +232,10 @@ def _stored(row: PlanRow) -> StoredPlan:
     try:
         plan = plan_from_json(json.loads(row.source))
     except (ValueError, KeyError, TypeError) as exc:
-        raise IntegrityError(f"stored plan {row.id!r} cannot be read back: {exc}") from None
+        raise IntegrityError(
+            f"存储的计划 {row.id!r} 无法读回：{exc}",
+            f"stored plan {row.id!r} cannot be read back: {exc}",
+        ) from None
     loaded_at = row.loaded_at if row.loaded_at.tzinfo else row.loaded_at.replace(tzinfo=UTC)
     return StoredPlan(plan, row.source, row.digest, loaded_at)
 
@@ -242,11 +247,16 @@ def get_plan(session: Session, plan_id: str) -> StoredPlan:
         known = list(session.scalars(select(PlanRow.id).order_by(PlanRow.id)))
         if not known:
             raise NotFoundError(
-                f"no plan {plan_id!r}: no plans are loaded; run 'dualrandom rules load'"
+                f"没有计划 {plan_id!r}：尚未载入任何计划；请运行 dualrandom rules load",
+                f"no plan {plan_id!r}: no plans are loaded; run 'dualrandom rules load'",
             )
         close = difflib.get_close_matches(plan_id, known, n=1)
         guess = f" (did you mean {close[0]!r}?)" if close else ""
-        raise NotFoundError(f"no plan {plan_id!r}{guess}; known plans: {', '.join(known)}")
+        guess_zh = f"（是否应为 {close[0]!r}？）" if close else ""
+        raise NotFoundError(
+            f"没有计划 {plan_id!r}{guess_zh}；已载入的计划：{'、'.join(known)}",
+            f"no plan {plan_id!r}{guess}; known plans: {', '.join(known)}",
+        )
     return _stored(row)
 
 

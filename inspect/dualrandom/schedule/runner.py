@@ -66,7 +66,10 @@ def utc(moment: datetime) -> datetime:
 def _steps(app: App, session: Session, calendar: WorkCalendar, plan_id: str) -> list[StepTime]:
     plan = load_plan(session, plan_id)
     if not is_scheduled(plan):
-        raise UserError(f'plan {plan_id} is not scheduled (schedule = "manual"); draw it by hand')
+        raise UserError(
+            f'计划 {plan_id} 不由调度器抽取（schedule = "manual"），请手工抽取',
+            f'plan {plan_id} is not scheduled (schedule = "manual"); draw it by hand',
+        )
     return plan_steps(plan, calendar, app.settings.timezone, app.settings.scheduler.draw_time)
 
 

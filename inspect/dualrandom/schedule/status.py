@@ -40,17 +40,18 @@ class StepStatus:
 
 def _note(session: Session, row: StepRunRow | None, overdue: bool) -> str:
     if row is None:
-        return "runs at the next start or daily catch-up" if overdue else ""
+        return _AT_NEXT_RUN if overdue else ""
     if row.state == "done":
         return row.outcome
     if row.state == "running":
         until = utc(row.lease_expires_at).isoformat() if row.lease_expires_at else "?"
-        return f"claimed by {row.owner} until {until}"
+        return f"由 {row.owner} 执行，租约至 {until} (claimed by {row.owner} until {until})"
     if row.state == "failed":
-        return f"failed (retried at each catch-up): {row.error}"
-    return (
-        (waiting_for(session, row) or "runs at the next start or daily catch-up") if overdue else ""
-    )
+        return f"失败，每次补做时重试 (failed, retried at each catch-up)：{row.error}"
+    return (waiting_for(session, row) or _AT_NEXT_RUN) if overdue else ""
+
+
+_AT_NEXT_RUN = "下次启动或每日补做时运行 (runs at the next start or daily catch-up)"
 
 
 def _rows(session: Session) -> dict[tuple[str, str, str], StepRunRow]:

@@ -48,7 +48,16 @@ def parse_toml(name: str, raw: bytes, sink: list[Problem]) -> tuple[dict[str, An
         text = raw.decode("utf-8-sig")  # Windows editors like to prepend a BOM
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        sink.append(Problem(name, line, "", "", "is not UTF-8 text; save the file as UTF-8"))
+        sink.append(
+            Problem(
+                name,
+                line,
+                "",
+                "",
+                "不是 UTF-8 文本；请将文件另存为 UTF-8",
+                "is not UTF-8 text; save the file as UTF-8",
+            )
+        )
         return None
     try:
         data = tomllib.loads(text)
@@ -57,7 +66,9 @@ def parse_toml(name: str, raw: bytes, sink: list[Problem]) -> tuple[dict[str, An
         match = _TOML_POSITION.search(message)
         line = int(match.group(1)) if match and match.group(1) else text.count("\n") + 1
         reason = message[: match.start()] if match else message
-        sink.append(Problem(name, line, "", "", f"TOML syntax error: {reason}"))
+        sink.append(
+            Problem(name, line, "", "", f"TOML 语法错误：{reason}", f"TOML syntax error: {reason}")
+        )
         return None
     return data, Source(name, Locator(text))
 

@@ -72,7 +72,9 @@ class NoticeYear:
 def read_calendar_file(path: Path) -> list[NoticeYear]:
     """Every ``[[year]]`` of the file; a ValidationError lists every problem."""
     if not path.is_file():
-        raise NotFoundError(f"calendar file {str(path)!r} does not exist")
+        raise NotFoundError(
+            f"日历文件 {str(path)!r} 不存在", f"calendar file {str(path)!r} does not exist"
+        )
     problems: list[Problem] = []
     parsed = parse_toml(path.name, path.read_bytes(), problems)
     years: list[NoticeYear] = []
@@ -85,7 +87,9 @@ def read_calendar_file(path: Path) -> list[NoticeYear]:
             if year is not None and table.ok:
                 years.append(year)
         if not data.get("year") and not problems:
-            problems.append(Problem(path.name, None, "year", "", "has no [[year]] table"))
+            problems.append(
+                Problem(path.name, None, "year", "", "没有 [[year]] 表", "has no [[year]] table")
+            )
     if problems:
         raise ValidationError(problems)
     return years

@@ -114,7 +114,11 @@ def _check_earlier(session: Session, days: YearDays) -> None:
             f"the notice for {days.year} also sets days of {missing[0]}, whose calendar is not "
             f"loaded; load {missing[0]} first"
         )
-        raise ValidationError([Problem(str(days.year), None, "holiday", "", reason)])
+        reason_zh = (
+            f"{days.year} 年的放假通知也安排了 {missing[0]} 年的日子，而 {missing[0]} 年的日历"
+            f"尚未载入；请先载入 {missing[0]} 年"
+        )
+        raise ValidationError([Problem(str(days.year), None, "holiday", "", reason_zh, reason)])
 
 
 def _rows(year: int, days: Mapping[date, DayInfo]) -> list[dict[str, object]]:

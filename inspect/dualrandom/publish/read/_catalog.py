@@ -101,7 +101,10 @@ class Catalog:
         for record in self.draws:
             if record.id == draw_id:
                 return record
-        raise IntegrityError(f"draw {draw_id} is referred to but does not exist")
+        raise IntegrityError(
+            f"引用了编号为 {draw_id} 的抽取，但它不存在",
+            f"draw {draw_id} is referred to but does not exist",
+        )
 
     def replacement(self, record: DrawRecord) -> DrawRecord | None:
         """The later attempt that superseded or withdrew ``record``."""
@@ -145,10 +148,14 @@ def _record(
     row: DrawRow, documents: dict[int, bytes], visits: int, results: tuple[int, datetime] | None
 ) -> DrawRecord:
     if row.id not in documents:
-        raise IntegrityError(f"draw {row.plan_id}#{row.attempt} has no stored plan.json")
+        raise IntegrityError(
+            f"抽取 {row.plan_id}#{row.attempt} 没有存储的 plan.json",
+            f"draw {row.plan_id}#{row.attempt} has no stored plan.json",
+        )
     if hashlib.sha256(row.commitment.encode("utf-8")).hexdigest() != row.commitment_hash:
         raise IntegrityError(
-            f"the commitment of {row.plan_id}#{row.attempt} no longer matches its hash"
+            f"抽取 {row.plan_id}#{row.attempt} 的承诺已与其哈希值不一致",
+            f"the commitment of {row.plan_id}#{row.attempt} no longer matches its hash",
         )
     document = json.loads(documents[row.id])
     return DrawRecord(

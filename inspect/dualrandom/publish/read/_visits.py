@@ -125,8 +125,10 @@ def to_visit(row: Sequence[Any], record: DrawRecord, inspectors: tuple[str, ...]
     ) = row
     if name is None:
         raise IntegrityError(
+            f"{record.plan_id}#{record.attempt} 第 {number} 户：检查对象 {object_id!r} "
+            f"不在检查对象名录库第 {record.objects_version} 版中",
             f"{record.plan_id}#{record.attempt} visit {number}: object {object_id!r} is not in "
-            f"objects version {record.objects_version}"
+            f"objects version {record.objects_version}",
         )
     shown = state in PUBLISHED_TASK_STATES and bool(result)
     return Visit(

@@ -67,11 +67,15 @@ def _locked(target: Path) -> Iterator[None]:
 
 def _check_replaceable(target: Path) -> None:
     if target.is_symlink() or (target.exists() and not target.is_dir()):
-        raise UserError(f"{target} exists and is not a folder; choose another --out")
+        raise UserError(
+            f"{target} 已存在且不是文件夹；请另选 --out",
+            f"{target} exists and is not a folder; choose another --out",
+        )
     if target.is_dir() and any(target.iterdir()) and not (target / MARKER).exists():
         raise UserError(
+            f"{target} 不是 dualrandom 发布的文件夹，拒绝替换它；请为 --out 选择新的或空的文件夹",
             f"{target} is a folder that dualrandom did not publish; refusing to replace it. "
-            "Choose a new or empty folder for --out"
+            "Choose a new or empty folder for --out",
         )
 
 

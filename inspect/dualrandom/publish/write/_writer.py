@@ -81,9 +81,15 @@ class SiteWriter:
 
     def _target(self, path: str) -> Path:
         if not _SAFE_PATH.fullmatch(path) or ".." in path.split("/"):
-            raise IntegrityError(f"refusing to write the unsafe site path {path!r}")
+            raise IntegrityError(
+                f"拒绝写入不安全的网站路径 {path!r}",
+                f"refusing to write the unsafe site path {path!r}",
+            )
         if path in self._taken:
-            raise IntegrityError(f"the site path {path!r} was written twice in one build")
+            raise IntegrityError(
+                f"同一次生成中网站路径 {path!r} 被写了两次",
+                f"the site path {path!r} was written twice in one build",
+            )
         self._taken.add(path)
         target = self.root / path
         if target.parent not in self._folders:  # one mkdir per folder, not per file
@@ -108,7 +114,10 @@ class SiteWriter:
     def write(self, path: str, data: bytes) -> int:
         """Queue one file for writing; returns its size."""
         if path.endswith(".html") and len(data) > MAX_PAGE_BYTES:
-            raise IntegrityError(f"page {path} is {len(data)} bytes, over {MAX_PAGE_BYTES}")
+            raise IntegrityError(
+                f"页面 {path} 有 {len(data)} 字节，超过上限 {MAX_PAGE_BYTES}",
+                f"page {path} is {len(data)} bytes, over {MAX_PAGE_BYTES}",
+            )
         target = self._target(path)
         self._sizes[path] = len(data)
         self._queued.append((path, self._threads.submit(_write_file, target, data)))
