@@ -59,6 +59,7 @@ class Verification:
     checks: list[str] = field(default_factory=list)
     failure: str | None = None
     verdict: str = ""  # DR-2: the one line saying exactly what was checked
+    mismatches: tuple[str, ...] = ()  # DR-2: the code of every mismatch, in order
 
     @property
     def ok(self) -> bool:
@@ -71,7 +72,8 @@ def verify_bundle(folder: Path) -> Verification:
     which reports every difference and a verdict saying what was checked."""
     if _declared_algorithm(folder) == "DR-2":
         dr2 = verify_dr2(folder, _declared_tier(folder))
-        return Verification(dr2.tier, [*dr2.checks, dr2.verdict], dr2.failure, dr2.verdict)
+        codes = tuple(code for code, _ in dr2.mismatches)
+        return Verification(dr2.tier, [*dr2.checks, dr2.verdict], dr2.failure, dr2.verdict, codes)
     report = Verification(tier=_declared_tier(folder))
     try:
         for check in _checks(folder, report):

@@ -125,8 +125,11 @@ def chain_json(chain: Chain) -> dict[str, Any]:
 
 def verify_dr2(folder: Path, tier: str) -> Dr2Verification:
     report = Dr2Verification(tier)
-    with contextlib.suppress(_Stop):
-        _run(folder, report)
+    try:
+        with contextlib.suppress(_Stop):
+            _run(folder, report)
+    except (ArithmeticError, KeyError, TypeError, ValueError) as exc:
+        report.fail("unreadable", f"could not be checked ({type(exc).__name__}: {exc})")
     return report
 
 

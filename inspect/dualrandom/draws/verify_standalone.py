@@ -3495,6 +3495,8 @@ def verify2(folder: Path, tier: str, say: Callable[[str], None] = print) -> bool
             check2_public(files, commitment, seed, meta, r)
     except Stop2:
         pass
+    except (ArithmeticError, AttributeError, KeyError, TypeError, ValueError) as exc:
+        r.fail("unreadable", f"could not be checked ({type(exc).__name__}: {exc})")
     say(r.verdict)
     return not r.mismatches
 
