@@ -73,7 +73,8 @@ def verify_bundle(folder: Path) -> Verification:
     if _declared_algorithm(folder) == "DR-2":
         dr2 = verify_dr2(folder, _declared_tier(folder))
         codes = tuple(code for code, _ in dr2.mismatches)
-        return Verification(dr2.tier, [*dr2.checks, dr2.verdict], dr2.failure, dr2.verdict, codes)
+        checks = [*dr2.checks, dr2.verdict] if dr2.ok else dr2.checks
+        return Verification(dr2.tier, checks, dr2.failure, dr2.verdict, codes)
     report = Verification(tier=_declared_tier(folder))
     try:
         for check in _checks(folder, report):

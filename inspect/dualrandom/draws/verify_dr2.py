@@ -154,6 +154,9 @@ def _run(folder: Path, report: Dr2Verification) -> None:
 
 
 def _manifest(folder: Path, report: Dr2Verification) -> dict[str, bytes]:
+    if report.tier not in ("public", "auditor"):
+        report.fail("manifest", f"bundle.json: tier {report.tier!r} is not public or auditor")
+        raise _Stop
     listed: dict[str, str] = {}
     try:
         text = (folder / MANIFEST).read_text(encoding="utf-8")

@@ -2454,6 +2454,9 @@ def risk_root(key: bytes, objects_internal: bytes) -> tuple[str, int]:
 
 
 def check2_manifest(folder: Path, r: Report2) -> dict[str, bytes]:
+    if r.tier not in ("public", "auditor"):
+        r.fail("manifest", f"bundle.json: tier {r.tier!r} is not public or auditor")
+        raise Stop2
     try:
         text = (folder / MANIFEST).read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError):
