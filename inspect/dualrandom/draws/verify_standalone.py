@@ -2083,7 +2083,19 @@ DR2_TABLES = {
     "exclusions-public.tsv": ("exclusions-public", "exclusions_public"),
 }
 DR2_DIGEST_KEYS = frozenset(
-    ["plan", "objects", "objects_public", "objects_internal", "inspectors", "conflicts", "history", "quotas", "exclusions", "outside", "exclusions_public"]
+    [
+        "plan",
+        "objects",
+        "objects_public",
+        "objects_internal",
+        "inspectors",
+        "conflicts",
+        "history",
+        "quotas",
+        "exclusions",
+        "outside",
+        "exclusions_public",
+    ]
 )
 OBJECTS2_HEADER = fields(
     "id id_type type industry district status abnormal_list serious_illegal_list "
@@ -2910,6 +2922,7 @@ class PublicCheck2:
         self.objects = objects
         self.by_id = {o.id: o for o in objects}
         self.view = View2(self.plan, objects)
+        self.all_facts = [self.view.facts(o) for o in objects]  # in id order
         self.tickets = Tickets(seed)
         wanted = list(DR2_PUBLIC_NAMES[:4]) + ([] if self.view.groups else ["outside.tsv"])
         for name in wanted:
@@ -3052,11 +3065,11 @@ class PublicCheck2:
             item = self.plan.items[code]
             excluded = {i for c, i in self.excluded if c == code}
             for name, stratum in self.view.public_strata.items():
-                pool = []
-                for o in self.objects:
-                    f = self.view.facts(o)
-                    if f.public_stratum == name and code in f.items and o.id not in excluded:
-                        pool.append(o.id)
+                pool = [
+                    o.id
+                    for o, f in zip(self.objects, self.all_facts, strict=True)
+                    if f.public_stratum == name and code in f.items and o.id not in excluded
+                ]
                 q = quota(stratum, item, len(pool))
                 if self.quotas is not None:
                     committed = self.quotas.get((code, name))
@@ -3136,8 +3149,7 @@ class PublicCheck2:
                     ";".join(reasons),
                     "the status reason does not agree with the object's status",
                 )
-        for o in self.objects:
-            f = self.view.facts(o)
+        for o, f in zip(self.objects, self.all_facts, strict=True):
             if f.in_scope and o.status in statuses and (f.public_stratum is not None or f.covered):
                 for item in f.items:
                     if (item, o.id) not in self.excluded:
@@ -3207,22 +3219,20 @@ class PublicCheck2:
                 )
 
     def check_forced(self) -> None:
+        """Every covered candidate below its group's lowest cutoff must be selected."""
+        members: dict[tuple[str, int], list[str]] = {}  # (item, group) -> ids, in id order
+        for o, f in zip(self.objects, self.all_facts, strict=True):
+            if f.covered and f.public_stratum is None and len(f.groups) == 1:
+                for item in f.items:
+                    members.setdefault((item, f.groups[0]), []).append(o.id)
         for item in self.view.items:
             for index, group in enumerate(self.view.groups):
                 bounds = self.bounds.get((item, group.strata))
                 low = None if bounds is None else bounds[3]
-                for o in self.objects:
-                    f = self.view.facts(o)
-                    if not (
-                        f.covered
-                        and f.public_stratum is None
-                        and item in f.items
-                        and f.groups == (index,)
-                    ):
+                for object_id in members.get((item, index), ()):
+                    if low is not None and not self.tickets(object_id) < low:
                         continue
-                    if low is not None and not self.tickets(o.id) < low:
-                        continue
-                    if (item, o.id) in self.excluded:
+                    if (item, object_id) in self.excluded:
                         continue
                     if low is None:
                         self.fail(
@@ -3230,16 +3240,16 @@ class PublicCheck2:
                             None,
                             "drawn",
                             "0",
-                            f"object {o.id} is in a pool of item {item}; its group drew nothing",
+                            f"object {object_id} is in a pool of item {item}; its group drew nothing",
                         )
-                    elif (item, o.id) in self.chosen:
+                    elif (item, object_id) in self.chosen:
                         self.decided += 1
                     else:
                         self.fail(
                             "selection.tsv",
                             None,
                             "id",
-                            o.id,
+                            object_id,
                             f"item {item}: the ticket is below the lowest cutoff; must be selected",
                         )
 
@@ -3248,8 +3258,8 @@ class PublicCheck2:
             return
         expected = [
             o.id
-            for o in self.objects
-            if (f := self.view.facts(o)).in_scope and f.public_stratum is None
+            for o, f in zip(self.objects, self.all_facts, strict=True)
+            if f.in_scope and f.public_stratum is None
         ]
         got = [r[0] for _, r in self.rows["outside.tsv"]]
         if got != expected:
