@@ -5,7 +5,8 @@ What must not appear, taken from registries/*.csv themselves: object names
 (a 个体工商户's name is a person's), street addresses, legal representatives,
 phone numbers, inspector names; nor any 身份证 number or mobile number
 pattern, nor a risk-class column. ``README.txt`` and ``verify.py`` are the
-same for every draw and hold no registry data; they are not scanned.
+same for every draw and hold no registry data; they are not scanned. The
+snapshot parts a DR-2 bundle ships gzipped are scanned decompressed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 from dualrandom.app import App
 from dualrandom.draws import SecretStore, export_bundle, prepare_draw, run_draw
 from dualrandom.draws._inputs import gather
-from dualrandom.draws.bundle_dr2 import bundle_files
+from dualrandom.draws.bundle_dr2 import bundle_files, unpacked
 from tests.conftest import REPO
 from tests.draws.conftest import NOW
 from tests.draws.dr2_bundles import make_draw
@@ -89,7 +90,7 @@ def test_the_scan_finds_what_it_looks_for() -> None:
 def test_dr2_public_bundle_leaks_nothing(sample_app: App) -> None:
     with sample_app.transaction() as session:
         inputs = gather(session, "2027-Q1").inputs
-    public = bundle_files(make_draw(inputs.plan, inputs), "public")
+    public = unpacked(bundle_files(make_draw(inputs.plan, inputs), "public"))
     assert "objects-public.tsv" in public and "selection.tsv" in public  # scanned, not absent
     assert leaks(public) == []
 
@@ -98,7 +99,7 @@ def test_dr2_auditor_bundle_does_hold_the_personal_data(sample_app: App) -> None
     """The control: the same scan on the auditor tier does find names and addresses."""
     with sample_app.transaction() as session:
         inputs = gather(session, "2027-Q1").inputs
-    auditor = bundle_files(make_draw(inputs.plan, inputs), "auditor")
+    auditor = unpacked(bundle_files(make_draw(inputs.plan, inputs), "auditor"))
     found = "\n".join(leaks(auditor))
     assert "objects-internal.tsv" in found and "address" in found and "inspector name" in found
 

@@ -169,6 +169,15 @@ def test_tampered_public_bundle_is_the_same_named_mismatch_in_both(
         assert standalone(folder, bls=False)[:2] == (verdict, codes)
 
 
+def test_a_corrupt_gzip_snapshot_is_a_manifest_mismatch(
+    draws: dict[str, Dr2Draw], tmp_path: Path
+) -> None:
+    files = bundle_files(draws["risk"], "public")
+    folder = tampered(tmp_path / "b", files, "objects-public.tsv.gz", lambda d: d[:-9])
+    assert package(folder)[:2] == ("MISMATCH: manifest", ["manifest"])
+    assert standalone(folder, bls=False)[:2] == ("MISMATCH: manifest", ["manifest"])
+
+
 def test_a_consistent_forgery_on_quicknet_needs_the_signature_check(tmp_path: Path) -> None:
     """Quicknet pinned, the round signed with the demo's public key and the draw
     redone from it: only the BLS check can tell, and without it verify.py

@@ -21,8 +21,10 @@ English and ``MANIFEST.sha256``.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -47,7 +49,9 @@ __all__ = [
     "TIERS",
     "Dr2Draw",
     "bundle_files",
+    "gzipped",
     "manifest",
+    "unpacked",
 ]
 
 TIERS = ("public", "auditor")
@@ -79,12 +83,12 @@ PUBLIC_FILES = (
     "plan.json",
     BEACON_FILE,
     DICE_FILE,
-    "objects-public.tsv",
+    "objects-public.tsv.gz",
     "quotas.tsv",
 )
 AUDITOR_FILES = (
     *PUBLIC_FILES,
-    "objects-internal.tsv",
+    "objects-internal.tsv.gz",
     "inspectors.tsv",
     "conflicts.tsv",
     "history.tsv",
@@ -325,13 +329,13 @@ def bundle_files(draw: Dr2Draw, tier: str) -> dict[str, bytes]:
         "plan.json": draw.plan,
         BEACON_FILE: draw.beacon_round,
         DICE_FILE: draw.dice.encode("ascii") + b"\n",
-        "objects-public.tsv": draw.objects_public,
+        "objects-public.tsv.gz": gzipped(draw.objects_public),
         "quotas.tsv": draw.audit_files["quotas.tsv"],
         **draw.public_files,
     }
     if tier == "auditor":
         files |= {
-            "objects-internal.tsv": draw.objects_internal,
+            "objects-internal.tsv.gz": gzipped(draw.objects_internal),
             "inspectors.tsv": draw.inspectors,
             "conflicts.tsv": draw.conflicts,
             "history.tsv": draw.history,
@@ -340,6 +344,27 @@ def bundle_files(draw: Dr2Draw, tier: str) -> dict[str, bytes]:
         }
     files[MANIFEST] = manifest(files)
     return files
+
+
+def gzipped(data: bytes) -> bytes:
+    """gzip with no file name and mtime 0: the same bytes for the same snapshot."""
+    return gzip.compress(data, compresslevel=6, mtime=0)
+
+
+def unpacked(files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The bundle's files with every ``NAME.gz`` decompressed under ``NAME``.
+
+    Raises ValueError when a .gz file is not gzip data."""
+    out = {}
+    for name, data in files.items():
+        if name.endswith(".gz"):
+            try:
+                out[name.removesuffix(".gz")] = gzip.decompress(data)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise ValueError(f"{name}: not gzip data ({exc})") from None
+        else:
+            out[name] = data
+    return out
 
 
 def manifest(files: Mapping[str, bytes]) -> bytes:

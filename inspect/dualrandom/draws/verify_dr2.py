@@ -61,6 +61,7 @@ from dualrandom.draws.bundle_dr2 import (
     PUBLIC_FILES,
     SALT_FILE,
     SNAPSHOTS,
+    unpacked,
 )
 from dualrandom.errors import BeaconError, UserError
 
@@ -182,13 +183,17 @@ def _manifest(folder: Path, report: Dr2Verification) -> dict[str, bytes]:
         for n, data in files.items()
         if hashlib.sha256(data).hexdigest() != listed[n]
     ]
+    try:
+        unpacked_files = unpacked(files)
+    except ValueError as exc:
+        problems.append(str(exc))
     if problems:
         for problem in problems:
             report.fail("manifest", problem)
         raise _Stop
     report.checks.append(f"manifest: {len(files)} files, every SHA-256 matches")
     report.claims.append("manifest")
-    return files
+    return unpacked_files
 
 
 def _commitment(files: dict[str, bytes], report: Dr2Verification) -> dict[str, Any]:

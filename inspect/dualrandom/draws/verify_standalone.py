@@ -34,6 +34,7 @@ checker could not run (e.g. no such folder).
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import math
@@ -41,6 +42,7 @@ import re
 import struct
 import sys
 import unicodedata
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -2059,14 +2061,14 @@ DR2_PUBLIC_TIER = frozenset(
         "plan.json",
         DR2_BEACON_FILE,
         DR2_DICE_FILE,
-        "objects-public.tsv",
+        "objects-public.tsv.gz",
         "quotas.tsv",
     }
 )
 DR2_AUDITOR_TIER = (
     DR2_PUBLIC_TIER
     | frozenset(
-        {"objects-internal.tsv", "inspectors.tsv", "conflicts.tsv", "history.tsv", DR2_SALT_FILE}
+        {"objects-internal.tsv.gz", "inspectors.tsv", "conflicts.tsv", "history.tsv", DR2_SALT_FILE}
     )
     | frozenset(OUTPUT_FILES)
 )
@@ -2492,12 +2494,21 @@ def check2_manifest(folder: Path, r: Report2) -> dict[str, bytes]:
         for n, data in files.items()
         if hashlib.sha256(data).hexdigest() != listed[n]
     ]
+    unpacked: dict[str, bytes] = {}
+    for name, data in files.items():
+        if name.endswith(".gz"):
+            try:
+                unpacked[name.removesuffix(".gz")] = gzip.decompress(data)
+            except (OSError, EOFError, zlib.error) as exc:
+                problems.append(f"{name}: not gzip data ({exc})")
+        else:
+            unpacked[name] = data
     if problems:
         for problem in problems:
             r.fail("manifest", problem)
         raise Stop2
     r.ok(f"manifest: {len(files)} files, every SHA-256 matches", "manifest")
-    return files
+    return unpacked
 
 
 def check2_commitment(files: dict[str, bytes], r: Report2) -> dict[str, Any]:
