@@ -20,8 +20,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from dualrandom.beacon import DEMO_CHAIN, QUICKNET, sign_demo_round
+from dualrandom.cli import _main
 from dualrandom.core import target_ticket, ticket_hex
 from dualrandom.core.encoding import canonical_json
 from dualrandom.draws import verify_bundle
@@ -204,6 +206,18 @@ def test_tampered_auditor_bundle(draws: dict[str, Dr2Draw], tmp_path: Path) -> N
     salt = tampered(tmp_path / "salt", files, "salt-key.txt", lambda d: b"00" * 32 + b"\n")
     assert package(salt)[1] == ["risk-root"]
     assert standalone(salt, bls=False)[1] == ["risk-root"]
+
+
+def test_cli_verify_prints_the_verdict(draws: dict[str, Dr2Draw], tmp_path: Path) -> None:
+    folder = write(tmp_path / "b", bundle_files(draws["mixed"], "public"))
+    ok = CliRunner().invoke(_main.cli, ["verify", str(folder)])
+    assert ok.exit_code == 0, ok.output
+    assert "ok  MATCH (DEMO beacon chain" in ok.output and "9/9 pools checked" in ok.output
+    bad = tampered(tmp_path / "t", bundle_files(draws["mixed"], "public"), "bounds.tsv", _edit_bounds)
+    out = CliRunner().invoke(_main.cli, ["verify", str(bad)])
+    assert out.exit_code == 1 and "[public-check] selection.tsv" in out.output
+    assert "ok  public check" not in out.output
+    assert "Traceback" not in out.output
 
 
 def test_dr2_draw_refuses_parts_that_do_not_match_the_commitment(draws: dict[str, Dr2Draw]) -> None:

@@ -26,6 +26,16 @@ those documents alone. It performs, in this order:
    selection, reserve, visits, teams) is recomputed and all six output files are
    compared byte for byte, as is the result digest.
 
+A **DR-2** bundle (``bundle.json`` says ``"algorithm": "DR-2"``; SPEC Part II,
+docs/BUNDLE.md Part II) is checked by ``verify2``: manifest, commitment,
+digests (bucketed, SPEC §15), the beacon pin (quicknet, or the demo chain,
+always reported as DEMO), the round and its BLS signature (only when py_ecc
+can be imported; otherwise the verdict says ``signature NOT checked``), the
+dice, the seed (§19), then the public check of §23.1 (public tier) or the
+whole draw re-run (auditor tier), and the result digest (§22). Every
+difference is a ``MISMATCH [code]`` line, and the last line is the verdict,
+the same line ``dualrandom verify`` prints.
+
 It prints one ``ok`` line per passed check and then ``MATCH`` (exit status 0),
 or ``MISMATCH: <file>[:<line>]: <what>`` for the first difference (exit status 1).
 Line numbers count the header line as line 1. Exit status 2 means the
