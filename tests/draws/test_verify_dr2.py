@@ -144,6 +144,9 @@ DEMO_AS_QUICKNET = {**chain_json(DEMO_CHAIN), "demo": False, "label": QUICKNET.l
         ("forged round", "beacon-round.json", {"bad-signature"}),
         ("wrong chain", "commitment.json", {"wrong-chain"}),
         ("demo chain as quicknet", "commitment.json", {"demo-as-quicknet"}),
+        ("another round", "beacon-round.json", {"wrong-round"}),
+        ("dice not as recorded", "dice.txt", {"dice"}),
+        ("other dice", "dice.txt", {"seed", "public-check"}),
     ],
 )
 def test_tampered_public_bundle_is_the_same_named_mismatch_in_both(
@@ -157,6 +160,9 @@ def test_tampered_public_bundle_is_the_same_named_mismatch_in_both(
         "forged round": _forged_round,
         "wrong chain": _with_chain(MADE_UP),
         "demo chain as quicknet": _with_chain(DEMO_AS_QUICKNET),
+        "another round": lambda d: sign_demo_round(json.loads(d)["round"] + 1).to_json(),
+        "dice not as recorded": lambda _: b"1 2 3\n",
+        "other dice": lambda d: d.replace(b"3", b"4"),
     }[case]
     folder = tampered(tmp_path / "b", files, name, change)  # type: ignore[arg-type]
     verdict, codes, findings = package(folder)
