@@ -44,6 +44,7 @@ from dualrandom.core.seed import Digests, derive_seed
 from dualrandom.core.tickets import target_ticket, ticket_hex
 from dualrandom.draws._inputs import inputs_from_files
 from dualrandom.draws.bundle import MANIFEST, public_strata
+from dualrandom.draws.verify_dr2 import verify_dr2
 
 __all__ = ["Mismatch", "Verification", "verify_bundle"]
 
@@ -57,6 +58,8 @@ class Verification:
     tier: str
     checks: list[str] = field(default_factory=list)
     failure: str | None = None
+    verdict: str = ""  # DR-2: the one line saying exactly what was checked
+    mismatches: tuple[str, ...] = ()  # DR-2: the code of every mismatch, in order
 
     @property
     def ok(self) -> bool:
@@ -64,7 +67,14 @@ class Verification:
 
 
 def verify_bundle(folder: Path) -> Verification:
-    """Run every check; stop at the first difference."""
+    """Run every check; stop at the first difference (DR-1). A DR-2 bundle
+    (docs/BUNDLE.md Part II) is checked by :mod:`dualrandom.draws.verify_dr2`,
+    which reports every difference and a verdict saying what was checked."""
+    if _declared_algorithm(folder) == "DR-2":
+        dr2 = verify_dr2(folder, _declared_tier(folder))
+        codes = tuple(code for code, _ in dr2.mismatches)
+        checks = [*dr2.checks, dr2.verdict] if dr2.ok else dr2.checks
+        return Verification(dr2.tier, checks, dr2.failure, dr2.verdict, codes)
     report = Verification(tier=_declared_tier(folder))
     try:
         for check in _checks(folder, report):
@@ -74,6 +84,13 @@ def verify_bundle(folder: Path) -> Verification:
     except (ValueError, KeyError, json.JSONDecodeError) as exc:
         report.failure = f"unreadable bundle: {exc}"
     return report
+
+
+def _declared_algorithm(folder: Path) -> str:
+    try:
+        return str(json.loads((folder / "bundle.json").read_text(encoding="utf-8"))["algorithm"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "unknown"
 
 
 def _declared_tier(folder: Path) -> str:

@@ -26,6 +26,16 @@ those documents alone. It performs, in this order:
    selection, reserve, visits, teams) is recomputed and all six output files are
    compared byte for byte, as is the result digest.
 
+A **DR-2** bundle (``bundle.json`` says ``"algorithm": "DR-2"``; SPEC Part II,
+docs/BUNDLE.md Part II) is checked by ``verify2``: manifest, commitment,
+digests (bucketed, SPEC §15), the beacon pin (quicknet, or the demo chain,
+always reported as DEMO), the round and its BLS signature (only when py_ecc
+can be imported; otherwise the verdict says ``signature NOT checked``), the
+dice, the seed (§19), then the public check of §23.1 (public tier) or the
+whole draw re-run (auditor tier), and the result digest (§22). Every
+difference is a ``MISMATCH [code]`` line, and the last line is the verdict,
+the same line ``dualrandom verify`` prints.
+
 It prints one ``ok`` line per passed check and then ``MATCH`` (exit status 0),
 or ``MISMATCH: <file>[:<line>]: <what>`` for the first difference (exit status 1).
 Line numbers count the header line as line 1. Exit status 2 means the
@@ -34,15 +44,19 @@ checker could not run (e.g. no such folder).
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import math
+import re
+import struct
 import sys
 import unicodedata
+import zlib
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 from typing import Any
 
@@ -625,12 +639,12 @@ def check_canonical_json(name: str, doc: Any, data: bytes, end: str = "") -> Non
         raise Mismatch(name, f"not canonical JSON (keys sorted, no whitespace, UTF-8){tail}")
 
 
-def parse_plan(data: bytes) -> Plan:
+def parse_plan(data: bytes, algorithm: str = ALGORITHM) -> Plan:
     doc = load_json("plan.json", data)
     check_canonical_json("plan.json", doc, data)
     r = PlanReader()
-    if r.get(doc, "", "algorithm", str) != ALGORITHM:
-        raise r.fail("algorithm", f"expected {ALGORITHM!r}")
+    if r.get(doc, "", "algorithm", str) != algorithm:
+        raise r.fail("algorithm", f"expected {algorithm!r}")
     plan = r.get(doc, "", "plan", dict)
     items = [
         parse_item(r, raw, f"items[{n}]") for n, raw in enumerate(r.get(doc, "", "items", list))
@@ -2021,11 +2035,1518 @@ def check_committed_counts(b: Bundle, prepared: Prepared) -> None:
 
 
 # --------------------------------------------------------------------------
+# DR-2 (SPEC Part II; docs/BUNDLE.md Part II)
+#
+# A DR-2 bundle is checked in the same order as ``dualrandom verify`` checks
+# it, and every difference is a MISMATCH with the same code: manifest,
+# commitment, digest, wrong-chain, demo-as-quicknet, beacon-round,
+# wrong-round, bad-signature, dice, seed, public-check, risk-root, rerun,
+# result-digest. The last line is the verdict, saying exactly what was checked.
+
+T2_OBJECTS = b"DR-2/objects\x00"
+T2_SNAPSHOT = b"DR-2/snapshot\x00"
+T2_BUCKET = b"DR-2/bucket\x00"
+T2_SEED = b"DR-2/seed\x00"
+T2_RESULT = b"DR-2/result\x00"
+T2_PUBLIC = b"DR-2/public\x00"
+T2_INTERNAL = b"DR-2/internal\x00"
+T2_RISK_LEAF = b"DR-2/risk-leaf\x00"
+
+DR2_BEACON_FILE = "beacon-round.json"
+DR2_DICE_FILE = "dice.txt"
+DR2_SALT_FILE = "salt-key.txt"
+DR2_PUBLIC_NAMES = (
+    "selection.tsv",
+    "reserve-public.tsv",
+    "exclusions-public.tsv",
+    "bounds.tsv",
+    "outside.tsv",
+)
+DR2_PUBLIC_TIER = frozenset(
+    {
+        "README.txt",
+        "verify.py",
+        "bundle.json",
+        "commitment.json",
+        "plan.json",
+        DR2_BEACON_FILE,
+        DR2_DICE_FILE,
+        "objects-public.tsv.gz",
+        "quotas.tsv",
+    }
+)
+DR2_AUDITOR_TIER = (
+    DR2_PUBLIC_TIER
+    | frozenset(
+        {"objects-internal.tsv.gz", "inspectors.tsv", "conflicts.tsv", "history.tsv", DR2_SALT_FILE}
+    )
+    | frozenset(OUTPUT_FILES)
+)
+# bundle file -> (table name of SPEC §15, commitment key)
+DR2_TABLES = {
+    "objects-public.tsv": ("objects-public", "objects_public"),
+    "objects-internal.tsv": ("objects-internal", "objects_internal"),
+    "inspectors.tsv": ("inspectors", "inspectors"),
+    "conflicts.tsv": ("conflicts", "conflicts"),
+    "history.tsv": ("history", "history"),
+    "quotas.tsv": ("quotas", "quotas"),
+    "exclusions.tsv": ("exclusions", "exclusions"),
+    "outside.tsv": ("outside", "outside"),
+    "exclusions-public.tsv": ("exclusions-public", "exclusions_public"),
+}
+DR2_DIGEST_KEYS = frozenset(
+    [
+        "plan",
+        "objects",
+        "objects_public",
+        "objects_internal",
+        "inspectors",
+        "conflicts",
+        "history",
+        "quotas",
+        "exclusions",
+        "outside",
+        "exclusions_public",
+    ]
+)
+OBJECTS2_HEADER = fields(
+    "id id_type type industry district status abnormal_list serious_illegal_list "
+    "departments tags last_inspected"
+)
+INTERNAL2_HEADER = fields("id risk_class name registration_authority address established")
+SELECTION2_HEADER = fields("item id ticket stratum rank")
+RESERVE2_HEADER = fields("stratum item rank id ticket")
+EXCLUSIONS2_HEADER = fields("item id reasons")
+BOUNDS_HEADER = fields("item group strata low high drawn")
+ALL_CLASSES = frozenset("ABCD")
+PINNED_CHAIN_KEYS = ("demo", "genesis", "hash", "label", "period", "public_key", "scheme")
+# The chains dual-random knows (dualrandom.beacon.QUICKNET and DEMO_CHAIN), as drand describes them.
+KNOWN_CHAINS: dict[str, dict[str, Any]] = {
+    "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971": {
+        "chain_hash": "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971",
+        "public_key": "83cf0f2896adee7eb8b5f01fcad3912212c437e0073e911fb90022d3e760183c"
+        "8c4b450b6a0a6c3ac6a5776a2d1064510d1fec758c921cc22b0e17e63aaf4bcb"
+        "5ed66304de9cf809bd274ca73bab4af5a6e9c76a4bc09e76eae8991ef5ece45a",
+        "genesis_time": 1692803367,
+        "period": 3,
+        "scheme": "bls-unchained-g1-rfc9380",
+        "genesis_seed": "f477d5c89f21a17c863a7f937c6a6d15859414d2be09cd448d4279af331c5d3e",
+        "beacon_id": "quicknet",
+        "label": "熵联盟 quicknet 公共随机信标 / League of Entropy drand quicknet",
+        "is_demo": False,
+    },
+    "c925f6147b60bce971b935ecd782d72b2a5d761d543f06d5af8d2c7e12317aad": {
+        "chain_hash": "c925f6147b60bce971b935ecd782d72b2a5d761d543f06d5af8d2c7e12317aad",
+        "public_key": "a1e83a00a799c905772c48967bba894a5b2320e9d795c30e5711901dd157b3e1"
+        "44b6c65d17ef7bcd2ba7e3c980f7060a02419f037c63716c782a89abde9e1a97"
+        "96250b8d81a6f9ec0d739d3f4be2363a692a8f9adaf13f60dfb015a67e2ff268",
+        "genesis_time": 1577836800,
+        "period": 3,
+        "scheme": "bls-unchained-g1-rfc9380",
+        "genesis_seed": "936f370b6b563caac490d6ca227d0cbbb08dfef45da8cffab0779cec93af4672",
+        "beacon_id": "dualrandom-demo",
+        "label": "演示链（非真实信标）/ demo chain, not the League of Entropy",
+        "is_demo": True,
+    },
+}
+
+
+# The beacon check: dualrandom/beacon/standalone.py from QUICKNET_CHAIN_HASH on, verbatim
+# but for HEX, renamed BEACON_HEX (tests/draws/test_verify_dr2.py keeps the two equal).
+
+QUICKNET_CHAIN_HASH = "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971"
+DEMO_CHAIN_HASH = "c925f6147b60bce971b935ecd782d72b2a5d761d543f06d5af8d2c7e12317aad"
+SCHEME = "bls-unchained-g1-rfc9380"
+DST = b"BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_"
+DEMO_PREFIX = "dualrandom-demo"
+BLS_INSTALL_HINT = "pip install py_ecc"
+CHAIN_KEYS = frozenset(
+    {
+        "chain_hash",
+        "public_key",
+        "genesis_time",
+        "period",
+        "scheme",
+        "genesis_seed",
+        "beacon_id",
+        "label",
+        "is_demo",
+    }
+)
+BEACON_HEX = re.compile(r"(?:[0-9a-f]{2})*")
+MAX_BYTES = 64 * 1024
+MAX_ROUND = 2**64 - 1
+
+
+@dataclass(frozen=True)
+class BeaconVerdict:
+    """The outcome: ``status``, the fault word if refused, and one line for people."""
+
+    status: str  # "verified" | "signature-not-checked" | "refused"
+    fault: str  # "" unless refused
+    message: str  # Chinese
+    english: str
+    randomness: str = ""  # hex SHA-256(signature), once the round was read
+    demo: bool = False  # the pinned chain is the demo chain: the round proves nothing
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "refused"
+
+    def __str__(self) -> str:
+        return self.english
+
+
+class _Refusal(Exception):
+    def __init__(self, fault: str, message: str, english: str) -> None:
+        super().__init__(english)
+        self.fault, self.message, self.english = fault, message, english
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _hex(value: object, length: int, what: str, fault: str) -> bytes:
+    if not isinstance(value, str) or not BEACON_HEX.fullmatch(value) or len(value) != 2 * length:
+        raise _Refusal(
+            fault,
+            f"{what} 不是 {length} 字节的小写十六进制",
+            f"{what} is not {length} bytes of lowercase hex",
+        )
+    return bytes.fromhex(value)
+
+
+def _chain(pinned: object, allow_demo: bool) -> tuple[dict[str, Any], int]:
+    """The pinned chain and round, once the chain is known and consistent."""
+    bad = "bad-chain"
+    if not isinstance(pinned, Mapping) or set(pinned) != {"chain", "round"}:
+        raise _Refusal(bad, "信标锁定应只有 chain 与 round", "the pin must have chain and round")
+    chain, number = pinned["chain"], pinned["round"]
+    if not isinstance(chain, Mapping) or set(chain) != CHAIN_KEYS:
+        raise _Refusal(bad, "信标链参数的键不对", "the pinned chain has the wrong keys")
+    period, genesis, beacon_id = chain["period"], chain["genesis_time"], chain["beacon_id"]
+    label, is_demo = chain["label"], chain["is_demo"]
+    if (
+        chain["scheme"] != SCHEME
+        or not (_is_int(period) and _is_int(genesis) and isinstance(beacon_id, str))
+        or not (period >= 1 and genesis >= 1 and isinstance(is_demo, bool))
+        or not (isinstance(label, str) and label.strip())
+        or is_demo != beacon_id.startswith(DEMO_PREFIX)
+        or (is_demo and "演示" not in label)
+    ):
+        raise _Refusal(bad, "信标链参数无效", "the pinned chain's parameters are invalid")
+    key = _hex(chain["public_key"], 96, "public_key", bad)
+    seed = _hex(chain["genesis_seed"], 32, "genesis_seed", bad)
+    # drand/drand common/chain/info.go, Info.Hash
+    digest = hashlib.sha256(struct.pack(">Iq", period, genesis) + key + seed)
+    if beacon_id not in ("", "default"):
+        digest.update(beacon_id.encode("ascii"))
+    if digest.hexdigest() != chain["chain_hash"]:
+        raise _Refusal(
+            bad, "链哈希与链参数不符", "the chain hash does not follow from its parameters"
+        )
+    if not _is_int(number) or not 1 <= number <= MAX_ROUND:
+        raise _Refusal(
+            "bad-time", f"锁定的轮次 {number!r} 无效", f"pinned round {number!r} is invalid"
+        )
+    trusted = {QUICKNET_CHAIN_HASH} | ({DEMO_CHAIN_HASH} if allow_demo else set())
+    if chain["chain_hash"] not in trusted:
+        raise _Refusal(
+            "wrong-chain",
+            f"信标链 {chain['chain_hash']} 不是熵联盟 quicknet",
+            f"beacon chain {chain['chain_hash']} is not the League of Entropy's quicknet",
+        )
+    return dict(chain), number
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise _Refusal("malformed", "JSON 中有重复的键", "a key appears twice in the JSON")
+    return dict(pairs)
+
+
+def _no_constant(name: str) -> Any:
+    raise _Refusal("malformed", f"不允许 {name}", f"{name} is not allowed")
+
+
+def _round(raw: bytes) -> tuple[int, bytes]:
+    """The round number and signature, once the bytes are a well-formed round."""
+    try:
+        if len(raw) > MAX_BYTES:
+            raise ValueError("too large")
+        document = json.loads(
+            raw.decode("utf-8-sig"), object_pairs_hook=_unique, parse_constant=_no_constant
+        )
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError too
+        raise _Refusal(
+            "malformed", f"不是信标轮次的 JSON：{exc}", f"not a round's JSON: {exc}"
+        ) from None
+    if not isinstance(document, dict) or not (
+        {"round", "signature"} <= set(document) <= {"round", "signature", "randomness"}
+    ):
+        raise _Refusal(
+            "malformed",
+            "键应为 round、signature，可选 randomness",
+            "the keys must be round, signature and optionally randomness",
+        )
+    number = document["round"]
+    if not _is_int(number) or not 1 <= number <= MAX_ROUND:
+        raise _Refusal("malformed", f"round {number!r} 无效", f"round {number!r} is invalid")
+    signature = _hex(document["signature"], 48, "signature", "malformed")
+    if "randomness" in document:
+        randomness = _hex(document["randomness"], 32, "randomness", "malformed")
+        if randomness != hashlib.sha256(signature).digest():
+            raise _Refusal(
+                "randomness-mismatch",
+                "randomness 不等于 SHA-256(signature)",
+                "randomness is not SHA-256(signature)",
+            )
+    return number, signature
+
+
+def _bls_verifier() -> Callable[[bytes, int, bytes], str] | None:
+    """A function (key, round, signature) -> fault word or "", or None without py_ecc."""
+    try:
+        from py_ecc.bls.g2_primitives import subgroup_check
+        from py_ecc.bls.hash_to_curve import hash_to_G1
+        from py_ecc.bls.point_compression import decompress_G1, decompress_G2
+        from py_ecc.bls.typing import G1Compressed, G2Compressed
+        from py_ecc.fields import optimized_bls12_381_FQ12 as FQ12
+        from py_ecc.optimized_bls12_381.optimized_curve import G2, is_inf, neg
+        from py_ecc.optimized_bls12_381.optimized_pairing import final_exponentiate, pairing
+    except ImportError:
+        return None
+
+    def verify(key: bytes, number: int, signature: bytes) -> str:
+        try:
+            sigma = decompress_G1(G1Compressed(int.from_bytes(signature, "big")))
+        except ValueError:
+            return "invalid-point"
+        if is_inf(sigma) or not subgroup_check(sigma):
+            return "invalid-point"
+        try:
+            halves = (int.from_bytes(key[:48], "big"), int.from_bytes(key[48:], "big"))
+            public = decompress_G2(G2Compressed(halves))
+        except ValueError:
+            return "bad-chain"
+        if is_inf(public) or not subgroup_check(public):
+            return "bad-chain"
+        message = hashlib.sha256(number.to_bytes(8, "big")).digest()
+        hashed = hash_to_G1(message, DST, hashlib.sha256)  # type: ignore[arg-type]
+        product = pairing(G2, neg(sigma), final_exponentiate=False) * pairing(
+            public, hashed, final_exponentiate=False
+        )
+        return "" if final_exponentiate(product) == FQ12.one() else "bad-signature"
+
+    return verify
+
+
+def check_beacon_round(
+    pinned: Mapping[str, Any], raw: bytes, *, allow_demo: bool = False
+) -> BeaconVerdict:
+    """Check round JSON ``raw`` against the ``pinned`` chain and round; see the module docstring."""
+    try:
+        chain, pinned_round = _chain(pinned, allow_demo)
+        number, signature = _round(raw)
+        if number != pinned_round:
+            raise _Refusal(
+                "wrong-round",
+                f"这是第 {number} 轮，锁定的是第 {pinned_round} 轮",
+                f"this is round {number}, but round {pinned_round} was pinned",
+            )
+    except _Refusal as refusal:
+        return BeaconVerdict(
+            "refused",
+            refusal.fault,
+            refusal.message,
+            f"refused ({refusal.fault}): {refusal.english}",
+        )
+    randomness = hashlib.sha256(signature).hexdigest()
+    demo = bool(chain["is_demo"])
+    name = "演示链（私钥公开，不证明任何事）" if demo else "熵联盟 quicknet"
+    name_en = (
+        "the demo chain (public key, proves nothing)" if demo else "League of Entropy quicknet"
+    )
+    verify = _bls_verifier()
+    if verify is None:
+        return BeaconVerdict(
+            "signature-not-checked",
+            "",
+            f"未检查签名：没有 BLS 库（{BLS_INSTALL_HINT}）；第 {number} 轮的其余各项均符合",
+            f"signature not checked: no BLS library ({BLS_INSTALL_HINT}); "
+            f"round {number} of {name_en} passed every other check",
+            randomness,
+            demo,
+        )
+    fault = verify(bytes.fromhex(chain["public_key"]), number, signature)
+    if fault:
+        return BeaconVerdict(
+            "refused",
+            fault,
+            f"第 {number} 轮的 BLS 签名无效（{fault}）",
+            f"refused ({fault}): the BLS signature of round {number} does not verify",
+            randomness,
+            demo,
+        )
+    return BeaconVerdict(
+        "verified",
+        "",
+        f"已验证：{name} 第 {number} 轮，BLS 签名有效",
+        f"verified: round {number} of {name_en}, BLS signature valid",
+        randomness,
+        demo,
+    )
+
+
+class Stop2(Exception):
+    """A DR-2 check failed that every later check depends on."""
+
+
+@dataclass
+class Report2:
+    """What a DR-2 verification found: ok lines, mismatches (code, detail), claims."""
+
+    tier: str
+    say: Callable[[str], None]
+    mismatches: list[tuple[str, str]] = field(default_factory=list)
+    claims: list[str] = field(default_factory=list)
+    demo: bool = False
+    signature: str = "NOT checked"
+
+    def ok(self, text: str, *claims: str) -> None:
+        self.say(f"ok  {text}")
+        self.claims.extend(claims)
+
+    def fail(self, code: str, detail: str) -> None:
+        self.say(f"MISMATCH [{code}] {detail}")
+        self.mismatches.append((code, detail))
+
+    @property
+    def verdict(self) -> str:
+        if self.mismatches:
+            return "MISMATCH: " + ", ".join(dict.fromkeys(c for c, _ in self.mismatches))
+        demo = (
+            " (DEMO beacon chain: its key is public, the round proves nothing)" if self.demo else ""
+        )
+        return f"MATCH{demo}: {', '.join(self.claims)}; signature {self.signature}"
+
+
+def bucketed_digest(table_name: str, data: bytes) -> str:
+    """The snapshot digest of SPEC §15 of a table file's bytes."""
+    header, sep, body = data.partition(b"\n")
+    buckets = [hashlib.sha256() for _ in range(256)]
+    count = 0
+    if body:
+        for line in body[:-1].split(b"\n") if body.endswith(b"\n") else body.split(b"\n"):
+            tab = line.find(b"\t")
+            key = line if tab < 0 else line[:tab]
+            buckets[hashlib.sha256(T2_BUCKET + key).digest()[0]].update(line + b"\n")
+            count += 1
+    parts = [table_name.encode("utf-8"), header + sep, count.to_bytes(8, "big")]
+    return tagged_hash(T2_SNAPSHOT, *parts, *(b.digest() for b in buckets)).hex()
+
+
+def merkle_root(leaves: list[bytes]) -> bytes:
+    """RFC 9162 §2.1.1 Merkle tree hash of the leaves."""
+    if not leaves:
+        return sha256(b"")
+    level = [sha256(b"\x00" + leaf) for leaf in leaves]
+
+    def mth(lo: int, hi: int) -> bytes:
+        if hi - lo == 1:
+            return level[lo]
+        k = 1
+        while k * 2 < hi - lo:
+            k *= 2
+        return sha256(b"\x01" + mth(lo, lo + k) + mth(lo + k, hi))
+
+    return mth(0, len(level))
+
+
+def risk_root(key: bytes, objects_internal: bytes) -> tuple[str, int]:
+    import hmac
+
+    leaves = []
+    for _, line in table_lines("objects-internal.tsv", objects_internal, INTERNAL2_HEADER):
+        raw_id, risk = line.split("\t")[:2]
+        object_id = unescape(raw_id).encode("utf-8")
+        salt = hmac.new(key, object_id, hashlib.sha256).digest()
+        leaves.append(tagged_hash(T2_RISK_LEAF, object_id, risk.encode("utf-8"), salt))
+    return merkle_root(leaves).hex(), len(leaves)
+
+
+def check2_manifest(folder: Path, r: Report2) -> dict[str, bytes]:
+    if r.tier not in ("public", "auditor"):
+        r.fail("manifest", f"bundle.json: tier {r.tier!r} is not public or auditor")
+        raise Stop2
+    try:
+        text = (folder / MANIFEST).read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        r.fail("manifest", f"no readable {MANIFEST}")
+        raise Stop2 from None
+    listed: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        digest, sep, name = line.partition("  ")
+        if not sep or len(digest) != 64 or "/" in name:
+            r.fail("manifest", f"{MANIFEST}:{number}: not a '<sha256>  <name>' line")
+            raise Stop2
+        listed[name] = digest
+    present = {p.name for p in folder.iterdir() if p.is_file()} - {MANIFEST}
+    wanted = DR2_AUDITOR_TIER if r.tier == "auditor" else DR2_PUBLIC_TIER
+    problems = [f"{n}: not in the manifest" for n in sorted(present - listed.keys())]
+    problems += [f"{n}: listed but missing" for n in sorted(listed.keys() - present)]
+    problems += [f"{n}: missing from the {r.tier} tier" for n in sorted(wanted - listed.keys())]
+    files = {n: (folder / n).read_bytes() for n in sorted(listed.keys() & present)}
+    problems += [
+        f"{n}: SHA-256 differs from the manifest"
+        for n, data in files.items()
+        if hashlib.sha256(data).hexdigest() != listed[n]
+    ]
+    unpacked: dict[str, bytes] = {}
+    for name, data in files.items():
+        if name.endswith(".gz"):
+            try:
+                unpacked[name.removesuffix(".gz")] = gzip.decompress(data)
+            except (OSError, EOFError, zlib.error) as exc:
+                problems.append(f"{name}: not gzip data ({exc})")
+        else:
+            unpacked[name] = data
+    if problems:
+        for problem in problems:
+            r.fail("manifest", problem)
+        raise Stop2
+    r.ok(f"manifest: {len(files)} files, every SHA-256 matches", "manifest")
+    return unpacked
+
+
+def check2_commitment(files: dict[str, bytes], r: Report2) -> dict[str, Any]:
+    data = files["commitment.json"]
+    try:
+        doc = json.loads(data.decode("utf-8"), parse_float=_no_float, parse_constant=_no_float)
+        good = (
+            isinstance(doc, dict)
+            and doc.get("algorithm") == "DR-2"
+            and (canonical_json(doc) + "\n").encode("utf-8") == data
+            and isinstance(doc.get("digests"), dict)
+            and isinstance(doc.get("beacon"), dict)
+            and isinstance(doc.get("dice"), dict)
+        )
+    except (UnicodeDecodeError, ValueError):
+        good = False
+    if not good:
+        r.fail("commitment", "commitment.json is not a canonical DR-2 commitment")
+        raise Stop2
+    return doc  # type: ignore[no-any-return]
+
+
+def check2_digests(files: dict[str, bytes], commitment: dict[str, Any], r: Report2) -> None:
+    committed = commitment["digests"]
+    bad = []
+    if hashlib.sha256(files["plan.json"]).hexdigest() != committed.get("plan"):
+        bad.append("plan.json")
+    for name in (
+        "objects-public.tsv",
+        "objects-internal.tsv",
+        "inspectors.tsv",
+        "conflicts.tsv",
+        "history.tsv",
+        "quotas.tsv",
+        "exclusions.tsv",
+        "outside.tsv",
+        "exclusions-public.tsv",
+    ):
+        table_name, key = DR2_TABLES[name]
+        if name in files and bucketed_digest(table_name, files[name]) != committed.get(key):
+            bad.append(name)
+    try:
+        combined = tagged_hash(
+            T2_OBJECTS,
+            bytes.fromhex(committed["objects_public"]),
+            bytes.fromhex(committed["objects_internal"]),
+        ).hex()
+    except (KeyError, ValueError, TypeError):
+        combined = None
+    if combined is None or combined != committed.get("objects"):
+        bad.append("commitment.json (objects = H(T_OBJECTS2; P, I))")
+    for name in bad:
+        r.fail("digest", f"{name}: the digest differs from the commitment")
+    if not bad:
+        r.ok("digests: plan, snapshots and committed files match the commitment", "digests")
+
+
+def genesis_text(seconds: int) -> str:
+    from datetime import datetime
+
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def check2_beacon(files: dict[str, bytes], commitment: dict[str, Any], r: Report2) -> bytes:
+    beacon = commitment["beacon"]
+    pinned = beacon.get("chain")
+    if not isinstance(pinned, dict) or set(pinned) != set(PINNED_CHAIN_KEYS):
+        r.fail("wrong-chain", "the pinned chain does not have the keys of SPEC §17")
+        raise Stop2
+    known = KNOWN_CHAINS.get(pinned["hash"]) if isinstance(pinned["hash"], str) else None
+    if known is None:
+        r.fail(
+            "wrong-chain",
+            f"chain {pinned['hash']} is neither the League of Entropy's quicknet nor the demo chain",
+        )
+        raise Stop2
+    if known["is_demo"]:
+        label = pinned["label"]
+        if pinned["demo"] is not True or not isinstance(label, str) or "演示" not in label:
+            r.fail(
+                "demo-as-quicknet",
+                "the pinned chain is the demo chain (public key) but is not labelled as demo",
+            )
+            raise Stop2
+    expected = {
+        "demo": known["is_demo"],
+        "genesis": genesis_text(known["genesis_time"]),
+        "hash": known["chain_hash"],
+        "period": known["period"],
+        "public_key": known["public_key"],
+        "scheme": known["scheme"],
+    }
+    if any(pinned[k] != v for k, v in expected.items()):
+        r.fail("wrong-chain", f"the pinned parameters differ from those of {known['label']}")
+        raise Stop2
+    number = beacon.get("round")
+    verdict = check_beacon_round(
+        {"chain": known, "round": number}, files[DR2_BEACON_FILE], allow_demo=True
+    )
+    if not verdict.ok:
+        code = {
+            "wrong-round": "wrong-round",
+            "malformed": "beacon-round",
+            "randomness-mismatch": "beacon-round",
+            "invalid-point": "bad-signature",
+            "bad-signature": "bad-signature",
+        }.get(verdict.fault, "wrong-chain")
+        r.fail(code, f"{DR2_BEACON_FILE}: {verdict.english}")
+        raise Stop2
+    r.demo = known["is_demo"]
+    which = "the DEMO chain" if r.demo else "League of Entropy quicknet"
+    if verdict.status == "verified":
+        r.signature = "checked"
+        r.ok(f"beacon: round {number} of {which}, BLS signature verified", f"beacon round {number}")
+    else:
+        r.signature = f"NOT checked (no BLS library: {BLS_INSTALL_HINT})"
+        r.ok(
+            f"beacon: round {number} of {which}; signature not checked: no BLS library",
+            f"beacon round {number}",
+        )
+    return bytes.fromhex(verdict.randomness)
+
+
+def check2_dice(files: dict[str, bytes], commitment: dict[str, Any], r: Report2) -> str:
+    expected = commitment["dice"].get("expected")
+    try:
+        text = files[DR2_DICE_FILE].decode("ascii")
+    except UnicodeDecodeError:
+        text = ""
+    dice = text[:-1]
+    good = text.endswith("\n") and isinstance(expected, bool)
+    if good and expected:
+        good = len(dice) >= 20 and set(dice) <= set("123456")
+    elif good:
+        good = dice == ""
+    if not good:
+        r.fail("dice", f"{DR2_DICE_FILE}: not the recorded dice in the committed format")
+        raise Stop2
+    r.ok(f"dice: {len(dice)} rolls in the committed format", "dice")
+    return dice
+
+
+# -- DR-2 public view (SPEC §21.1) --------------------------------------------
+
+
+def filter_json(f: Filter) -> str:
+    document = {key: sorted(f.sets[key]) for key in f.keys if key != "risk_class"}
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Facts2:
+    in_scope: bool
+    items: tuple[str, ...]
+    public_stratum: str | None
+    groups: tuple[int, ...]
+    covered: bool
+
+
+@dataclass(frozen=True)
+class Group2:
+    filters: tuple[str, ...]
+    strata: tuple[str, ...]
+
+
+def obj_signature(o: Obj) -> tuple[object, ...]:
+    return (
+        o.type,
+        o.industry,
+        o.district,
+        o.status,
+        o.abnormal,
+        o.serious_illegal,
+        o.departments,
+        o.tags,
+    )
+
+
+class View2:
+    """A DR-2 plan as the public tier sees it: public strata, risk groups, facts."""
+
+    def __init__(self, plan: Plan, objects: list[Obj]) -> None:
+        self.plan = plan
+        self.items = plan.codes
+        ordered = sorted(plan.strata, key=lambda s: s.name)
+        self.public_strata = {s.name: s for s in ordered if not s.where.uses_risk}
+        self.risk = [s for s in ordered if s.where.uses_risk]
+        keys = [filter_json(s.where) for s in self.risk]
+        parent = list(range(len(self.risk)))
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                i = parent[i]
+            return i
+
+        def join(indexes: list[int]) -> None:
+            for i in indexes[1:]:
+                parent[root(i)] = root(indexes[0])
+
+        for key in set(keys):
+            join([i for i, k in enumerate(keys) if k == key])
+        seen: set[tuple[object, ...]] = set()
+        for o in objects:
+            signature = obj_signature(o)
+            if signature not in seen:
+                seen.add(signature)
+                if plan.scope.match(o, True):
+                    join(self.candidates(o))
+        members: dict[int, list[int]] = {}
+        for i in range(len(self.risk)):
+            members.setdefault(root(i), []).append(i)
+        self.groups = sorted(
+            (
+                Group2(tuple(sorted({keys[i] for i in idx})), tuple(self.risk[i].name for i in idx))
+                for idx in members.values()
+            ),
+            key=lambda g: g.strata,
+        )
+        self.group_of = {name: n for n, g in enumerate(self.groups) for name in g.strata}
+        self.memo: dict[tuple[object, ...], Facts2] = {}
+
+    def candidates(self, o: Obj) -> list[int]:
+        return [i for i, s in enumerate(self.risk) if s.where.match(o, True)]
+
+    def facts(self, o: Obj) -> Facts2:
+        signature = obj_signature(o)
+        known = self.memo.get(signature)
+        if known is None:
+            known = self.memo[signature] = self._decide(o)
+        return known
+
+    def _decide(self, o: Obj) -> Facts2:
+        if not self.plan.scope.match(o, True):
+            return Facts2(False, (), None, (), False)
+        items = tuple(c for c in self.items if self.plan.items[c].scope.match(o, True))
+        public = [n for n, s in self.public_strata.items() if s.where.match(o)]
+        candidates = self.candidates(o)
+        groups = tuple(sorted({self.group_of[self.risk[i].name] for i in candidates}))
+        classes: set[str] = set()
+        for i in candidates:
+            classes |= self.risk[i].where.sets.get("risk_class", frozenset())
+        return Facts2(True, items, public[0] if public else None, groups, classes >= ALL_CLASSES)
+
+
+OBJECT2_DECODERS: list[Decoder] = [
+    dec_ident,
+    dec_enum(frozenset({"uscc", "other"})),
+    dec_enum(OBJECT_TYPES),
+    dec_text,
+    dec_text,
+    dec_enum(OBJECT_STATUSES),
+    dec_bool,
+    dec_bool,
+    dec_list,
+    dec_list,
+    dec_opt_date,
+]
+
+
+def parse_objects2(data: bytes) -> list[Obj]:
+    shared: dict[tuple[str, ...], frozenset[str]] = {}
+    objects = []
+    rows = read_rows("objects-public.tsv", data, OBJECTS2_HEADER, OBJECT2_DECODERS, order=first)
+    for _, v in rows:
+        departments = shared.get(v[8]) or shared.setdefault(v[8], frozenset(v[8]))
+        tags = shared.get(v[9]) or shared.setdefault(v[9], frozenset(v[9]))
+        objects.append(
+            Obj(
+                v[0],
+                v[2],
+                sys.intern(v[3]),
+                sys.intern(v[4]),
+                v[5],
+                v[6],
+                v[7],
+                departments,
+                tags,
+                v[10],
+            )
+        )
+    return objects
+
+
+def add_risk_classes2(objects: list[Obj], data: bytes) -> None:
+    name = "objects-internal.tsv"
+    decoders = [dec_ident, dec_enum(RISK_CLASSES), dec_text, dec_text, dec_text, dec_opt_date]
+    rows = list(read_rows(name, data, INTERNAL2_HEADER, decoders))
+    if len(rows) != len(objects):
+        raise Mismatch(name, f"{len(rows)} rows, objects-public.tsv has {len(objects)}")
+    for obj, (number, values) in zip(objects, rows, strict=True):
+        if values[0] != obj.id:
+            raise Mismatch(name, f"id {values[0]!r}, objects-public.tsv has {obj.id!r}", number)
+        obj.risk_class = values[1]
+
+
+# -- DR-2 public files (SPEC §21) ------------------------------------------------
+
+
+def pub_ticket(text: str) -> int:
+    if not is_hex(text, 16):
+        raise ValueError(f"ticket {text!r} is not 16 lowercase hex digits")
+    return int(text, 16)
+
+
+def pub_count(text: str) -> int:
+    return dec_int(text)
+
+
+def pub_reasons(text: str) -> tuple[str, ...]:
+    reasons = tuple(text.split(";"))
+    if (
+        not text
+        or any(x not in REASONS for x in reasons)
+        or list(reasons) != sorted(set(reasons), key=REASONS.index)
+    ):
+        raise ValueError(f"reasons {text!r} are not reason codes in the order {';'.join(REASONS)}")
+    return reasons
+
+
+def unescape_list(raw: str) -> tuple[str, ...]:
+    return tuple(unescape(part) for part in raw.split(";")) if raw else ()
+
+
+def sel_row(f: list[str]) -> tuple[Any, ...]:
+    stratum, rank = unescape(f[3]), f[4]
+    if (stratum == "") != (rank == ""):
+        raise ValueError("stratum and rank are both given or both empty")
+    return (
+        unescape(f[0]),
+        unescape(f[1]),
+        pub_ticket(f[2]),
+        stratum,
+        pub_count(rank) if rank else None,
+    )
+
+
+def sel_line(r: tuple[Any, ...]) -> str:
+    rank = "" if r[4] is None else str(r[4])
+    return f"{escape(r[0])}\t{escape(r[1])}\t{ticket_hex(r[2])}\t{escape(r[3])}\t{rank}"
+
+
+def res_row(f: list[str]) -> tuple[Any, ...]:
+    return (unescape(f[0]), unescape(f[1]), pub_count(f[2]), unescape(f[3]), pub_ticket(f[4]))
+
+
+def res_line(r: tuple[Any, ...]) -> str:
+    return f"{escape(r[0])}\t{escape(r[1])}\t{r[2]}\t{escape(r[3])}\t{ticket_hex(r[4])}"
+
+
+def exc_row(f: list[str]) -> tuple[Any, ...]:
+    return (unescape(f[0]), unescape(f[1]), pub_reasons(f[2]))
+
+
+def exc_line(r: tuple[Any, ...]) -> str:
+    return f"{escape(r[0])}\t{escape(r[1])}\t{';'.join(r[2])}"
+
+
+def bnd_row(f: list[str]) -> tuple[Any, ...]:
+    low = pub_ticket(f[3]) if f[3] else None
+    high = pub_ticket(f[4]) if f[4] else None
+    return (unescape(f[0]), unescape_list(f[1]), unescape_list(f[2]), low, high, pub_count(f[5]))
+
+
+def bnd_line(r: tuple[Any, ...]) -> str:
+    low, high = ("" if t is None else ticket_hex(t) for t in (r[3], r[4]))
+    return f"{escape(r[0])}\t{escape_list(r[1])}\t{escape_list(r[2])}\t{low}\t{high}\t{r[5]}"
+
+
+PUBLIC_LAYOUTS: dict[
+    str, tuple[list[str], Callable[..., Any], Callable[..., str], Callable[..., Any]]
+] = {
+    "selection.tsv": (SELECTION2_HEADER, sel_row, sel_line, lambda r: (r[0], r[1])),
+    "reserve-public.tsv": (RESERVE2_HEADER, res_row, res_line, lambda r: (r[0], r[1], r[2])),
+    "exclusions-public.tsv": (EXCLUSIONS2_HEADER, exc_row, exc_line, lambda r: (r[0], r[1])),
+    "bounds.tsv": (BOUNDS_HEADER, bnd_row, bnd_line, lambda r: (r[0], r[2])),
+    "outside.tsv": (
+        OUTSIDE_HEADER,
+        lambda f: (unescape(f[0]),),
+        lambda r: escape(r[0]),
+        lambda r: r,
+    ),
+}
+
+
+Finding = tuple[str, "int | None", str, str, str]  # file, line, column, value, reason
+
+
+class PublicCheck2:
+    """SPEC §23.1, in the order of dualrandom.core.public_check, finding for finding."""
+
+    def __init__(
+        self,
+        plan_data: bytes,
+        objects_data: bytes,
+        files: dict[str, bytes],
+        seed: bytes,
+        committed: dict[str, Any],
+        quotas: dict[tuple[str, str], tuple[int, int]] | None,
+    ) -> None:
+        self.findings: list[Finding] = []
+        self.accounts: list[tuple[str, str, str]] = []
+        self.selected = self.decided = 0
+        self.seed, self.quotas = seed, quotas
+        try:
+            self.plan = parse_plan(plan_data, "DR-2")
+            uses = [self.plan.scope, *(i.scope for i in self.plan.items.values())]
+            if any(f.uses_risk for f in uses):
+                raise Mismatch("plan.json", "the risk class may only define strata")
+        except Mismatch as exc:
+            self.fail("plan", None, "", "", f"cannot be read: {exc}")
+            return
+        self.accounts = [
+            (item, s.name, "bounds" if s.where.uses_risk else "full")
+            for item in self.plan.codes
+            for s in sorted(self.plan.strata, key=lambda s: s.name)
+        ]
+        try:
+            objects = parse_objects2(objects_data)
+        except Mismatch as exc:
+            self.fail("objects-public", exc.line, "", "", exc.what)
+            return
+        self.objects = objects
+        self.by_id = {o.id: o for o in objects}
+        self.view = View2(self.plan, objects)
+        self.all_facts = [self.view.facts(o) for o in objects]  # in id order
+        self.tickets = Tickets(seed)
+        wanted = list(DR2_PUBLIC_NAMES[:4]) + ([] if self.view.groups else ["outside.tsv"])
+        for name in wanted:
+            if name not in files:
+                self.fail(name, None, "", "", "the public file is missing")
+        for name in sorted(set(files) - set(wanted)):
+            self.fail(name, None, "", "", "this file must not be public")
+        self.rows = {
+            name: self.read(name, files[name]) if name in wanted and name in files else []
+            for name in PUBLIC_LAYOUTS
+        }
+        pinned = [("exclusions-public.tsv", "exclusions-public", "exclusions_public")]
+        if not self.view.groups:
+            pinned.append(("outside.tsv", "outside", "outside"))
+        for name, table_name, key in pinned:
+            if name in files and bucketed_digest(table_name, files[name]) != committed.get(key):
+                self.fail(name, None, "", "", "does not match the digest committed before the draw")
+        self.excluded = {(r[0], r[1]) for _, r in self.rows["exclusions-public.tsv"]}
+        self.chosen = {(r[0], r[1]): r for _, r in self.rows["selection.tsv"]}
+        self.bounds = {(r[0], r[2]): r for _, r in self.rows["bounds.tsv"]}
+        self.check_selection()
+        self.check_public_strata()
+        self.check_exclusions()
+        self.check_bounds()
+        self.check_forced()
+        self.check_outside()
+        self.selected = len(self.rows["selection.tsv"])
+
+    def fail(self, file: str, line: int | None, column: str, value: str, reason: str) -> None:
+        self.findings.append((file, line, column, value, reason))
+
+    def facts(self, object_id: str) -> Facts2 | None:
+        o = self.by_id.get(object_id)
+        return None if o is None else self.view.facts(o)
+
+    def read(self, name: str, data: bytes) -> list[tuple[int, tuple[Any, ...]]]:
+        header, read, write, key = PUBLIC_LAYOUTS[name]
+        try:
+            text = data.decode("utf-8")
+            if not text.endswith("\n"):
+                raise ValueError("the last line does not end with LF")
+            lines = text[:-1].split("\n")
+            if lines[0] != "\t".join(header):
+                raise ValueError(f"header {lines[0]!r} is not {chr(9).join(header)!r}")
+            raw = [line.split("\t") for line in lines[1:]]
+            for number, f in enumerate(raw, start=2):
+                if len(f) != len(header):
+                    raise ValueError(f"line {number} has {len(f)} fields, not {len(header)}")
+        except (UnicodeDecodeError, ValueError) as exc:
+            self.fail(name, None, "", "", f"cannot be read: {exc}")
+            return []
+        rows: list[tuple[int, tuple[Any, ...]]] = []
+        before = len(self.findings)
+        previous: Any = None
+        for number, f in enumerate(raw, start=2):
+            try:
+                row = read(f)
+            except ValueError as exc:
+                self.fail(name, number, "", "\t".join(f), f"bad row: {exc}")
+                continue
+            k = key(row)
+            if previous is not None and k <= previous:
+                self.fail(name, number, "", "\t".join(f), "row out of order or repeated")
+            previous = k if previous is None or k > previous else previous
+            rows.append((number, row))
+        if len(self.findings) == before:
+            again = "".join(
+                line + "\n" for line in ["\t".join(header), *(write(r) for _, r in rows)]
+            )
+            if again.encode("utf-8") != data:
+                self.fail(name, None, "", "", "the file is not in canonical form")
+        return rows
+
+    def candidate(self, name: str, line: int, item: str, object_id: str) -> Facts2 | None:
+        if item not in self.plan.items:
+            self.fail(name, line, "item", item, "the plan has no such item")
+            return None
+        facts = self.facts(object_id)
+        if facts is None:
+            self.fail(name, line, "id", object_id, "no such object in the registry")
+            return None
+        if not facts.in_scope or item not in facts.items:
+            self.fail(name, line, "id", object_id, "outside the scope of the plan or the item")
+            return None
+        return facts
+
+    def check_selection(self) -> None:
+        name = "selection.tsv"
+        for line, (item, object_id, value, stratum, _) in self.rows[name]:
+            facts = self.candidate(name, line, item, object_id)
+            if facts is None:
+                continue
+            if self.tickets(object_id) != value:
+                self.fail(
+                    name,
+                    line,
+                    "ticket",
+                    ticket_hex(value),
+                    f"the ticket is {ticket_hex(self.tickets(object_id))}",
+                )
+            if (item, object_id) in self.excluded:
+                self.fail(name, line, "id", object_id, "excluded for this item")
+            if stratum:
+                if stratum not in self.view.public_strata:
+                    self.fail(name, line, "stratum", stratum, "is not a public stratum")
+                elif facts.public_stratum != stratum:
+                    self.fail(name, line, "stratum", stratum, "the object is not in this stratum")
+            elif facts.public_stratum is not None:
+                self.fail(name, line, "stratum", "", f"the object is in {facts.public_stratum!r}")
+            elif not facts.groups:
+                self.fail(name, line, "id", object_id, "in no stratum whatever its risk class")
+            else:
+                highs = [
+                    row[4]
+                    for g in facts.groups
+                    if (row := self.bounds.get((item, self.view.groups[g].strata))) is not None
+                    and row[4] is not None
+                ]
+                if not highs or value > max(highs):
+                    self.fail(
+                        name,
+                        line,
+                        "ticket",
+                        ticket_hex(value),
+                        "above the highest cutoff of the object's group",
+                    )
+
+    def check_public_strata(self) -> None:
+        chosen: dict[tuple[str, str], dict[str, tuple[int, tuple[Any, ...]]]] = {}
+        for line, row in self.rows["selection.tsv"]:
+            if row[3] in self.view.public_strata:
+                chosen.setdefault((row[0], row[3]), {})[row[1]] = (line, row)
+        reserve: dict[tuple[str, str], list[tuple[int, tuple[Any, ...]]]] = {}
+        for line, row in self.rows["reserve-public.tsv"]:
+            if row[0] not in self.view.public_strata:
+                self.fail("reserve-public.tsv", line, "stratum", row[0], "is not a public stratum")
+            else:
+                reserve.setdefault((row[1], row[0]), []).append((line, row))
+        for code in self.view.items:
+            item = self.plan.items[code]
+            excluded = {i for c, i in self.excluded if c == code}
+            for name, stratum in self.view.public_strata.items():
+                pool = [
+                    o.id
+                    for o, f in zip(self.objects, self.all_facts, strict=True)
+                    if f.public_stratum == name and code in f.items and o.id not in excluded
+                ]
+                q = quota(stratum, item, len(pool))
+                if self.quotas is not None:
+                    committed = self.quotas.get((code, name))
+                    if committed != (len(pool), q.k):
+                        shown = "-" if committed is None else f"{committed[0]}/{committed[1]}"
+                        self.fail(
+                            "selection.tsv",
+                            None,
+                            "stratum",
+                            name,
+                            f"item {code}: pool {len(pool)}, k {q.k}; committed {shown}",
+                        )
+                ranked = sorted(pool, key=self.tickets.key)[: q.k + q.reserve]
+                rows = chosen.get((code, name), {})
+                for rank, object_id in enumerate(ranked[: q.k], start=1):
+                    found = rows.get(object_id)
+                    if found is None:
+                        self.fail(
+                            "selection.tsv",
+                            None,
+                            "id",
+                            object_id,
+                            f"item {code}, stratum {name}: must be selected (rank {rank})",
+                        )
+                    elif found[1][4] != rank:
+                        self.fail(
+                            "selection.tsv",
+                            found[0],
+                            "rank",
+                            str(found[1][4]),
+                            f"the rank is {rank}",
+                        )
+                wanted = set(ranked[: q.k])
+                for object_id, (line, _) in rows.items():
+                    if object_id not in wanted:
+                        self.fail(
+                            "selection.tsv",
+                            line,
+                            "id",
+                            object_id,
+                            f"item {code}, stratum {name}: not selected",
+                        )
+                want = [
+                    (name, code, q.k + n, x, self.tickets(x))
+                    for n, x in enumerate(ranked[q.k :], start=1)
+                ]
+                got_rows = reserve.get((code, name), [])
+                if [r for _, r in got_rows] != want:
+                    line_no = next(
+                        (ln for (ln, r), w in zip(got_rows, want, strict=False) if r != w), None
+                    )
+                    if line_no is None and len(got_rows) > len(want):
+                        line_no = got_rows[len(want)][0]
+                    self.fail(
+                        "reserve-public.tsv",
+                        line_no,
+                        "",
+                        f"{code} {name}",
+                        f"the reserve is {', '.join(ranked[q.k :]) or 'empty'}",
+                    )
+                self.decided += sum(1 for x in ranked[: q.k] if x in rows)
+
+    def check_exclusions(self) -> None:
+        name = "exclusions-public.tsv"
+        statuses = self.plan.statuses
+        for line, (item, object_id, reasons) in self.rows[name]:
+            facts = self.candidate(name, line, item, object_id)
+            if facts is None:
+                continue
+            if facts.public_stratum is None and not facts.covered:
+                self.fail(name, line, "id", object_id, "would reveal the object's stratum")
+            if ("status" in reasons) != (self.by_id[object_id].status in statuses):
+                self.fail(
+                    name,
+                    line,
+                    "reasons",
+                    ";".join(reasons),
+                    "the status reason does not agree with the object's status",
+                )
+        for o, f in zip(self.objects, self.all_facts, strict=True):
+            if f.in_scope and o.status in statuses and (f.public_stratum is not None or f.covered):
+                for item in f.items:
+                    if (item, o.id) not in self.excluded:
+                        self.fail(name, None, "id", o.id, f"its status excludes it from {item}")
+
+    def check_bounds(self) -> None:
+        name = "bounds.tsv"
+        groups = self.view.groups
+        expected = {(item, g.strata): n for item in self.view.items for n, g in enumerate(groups)}
+        risk_selected: dict[str, int] = {}
+        in_group: dict[tuple[str, int], set[int]] = {}
+        for _, row in self.rows["selection.tsv"]:
+            if not row[3]:
+                risk_selected[row[0]] = risk_selected.get(row[0], 0) + 1
+                facts = self.facts(row[1])
+                for number in facts.groups if facts is not None else ():
+                    in_group.setdefault((row[0], number), set()).add(row[2])
+        for line, (item, filters, strata, low, high, drawn) in self.rows[name]:
+            index = expected.get((item, tuple(strata)))
+            if index is None:
+                self.fail(name, line, "strata", ";".join(strata), "no such item and group")
+                continue
+            if tuple(filters) != groups[index].filters:
+                self.fail(
+                    name,
+                    line,
+                    "group",
+                    escape_list(groups[index].filters),
+                    "the group's filters are not these",
+                )
+            if self.quotas is not None:
+                total = sum(self.quotas[(item, s)][1] for s in strata if (item, s) in self.quotas)
+                if total != drawn:
+                    self.fail(
+                        name, line, "drawn", str(drawn), f"the committed quotas add up to {total}"
+                    )
+            tickets = in_group.get((item, index), set())
+            if drawn == 0:
+                if low is not None or high is not None:
+                    self.fail(name, line, "low", "", "with nothing drawn the cutoffs are empty")
+                continue
+            if low is None or high is None or low > high:
+                self.fail(name, line, "low", "", "a cutoff is missing or low is above high")
+                continue
+            for column, value in (("low", low), ("high", high)):
+                if value not in tickets:
+                    self.fail(
+                        name,
+                        line,
+                        column,
+                        ticket_hex(value),
+                        "not the ticket of a selected object of the group",
+                    )
+        for item, strata in sorted(set(expected) - set(self.bounds)):
+            self.fail(name, None, "strata", ";".join(strata), f"the row of item {item} is missing")
+        for item in self.view.items:
+            total = sum(
+                self.bounds[(item, g.strata)][5] for g in groups if (item, g.strata) in self.bounds
+            )
+            if total != risk_selected.get(item, 0):
+                self.fail(
+                    name,
+                    None,
+                    "drawn",
+                    str(total),
+                    f"item {item}: {risk_selected.get(item, 0)} selections of risk strata",
+                )
+
+    def check_forced(self) -> None:
+        """Every covered candidate below its group's lowest cutoff must be selected."""
+        members: dict[tuple[str, int], list[str]] = {}  # (item, group) -> ids, in id order
+        for o, f in zip(self.objects, self.all_facts, strict=True):
+            if f.covered and f.public_stratum is None and len(f.groups) == 1:
+                for item in f.items:
+                    members.setdefault((item, f.groups[0]), []).append(o.id)
+        for item in self.view.items:
+            for index, group in enumerate(self.view.groups):
+                bounds = self.bounds.get((item, group.strata))
+                low = None if bounds is None else bounds[3]
+                for object_id in members.get((item, index), ()):
+                    if low is not None and not self.tickets(object_id) < low:
+                        continue
+                    if (item, object_id) in self.excluded:
+                        continue
+                    if low is None:
+                        self.fail(
+                            "bounds.tsv",
+                            None,
+                            "drawn",
+                            "0",
+                            f"object {object_id} is in a pool of item {item}; its group drew nothing",
+                        )
+                    elif (item, object_id) in self.chosen:
+                        self.decided += 1
+                    else:
+                        self.fail(
+                            "selection.tsv",
+                            None,
+                            "id",
+                            object_id,
+                            f"item {item}: the ticket is below the lowest cutoff; must be selected",
+                        )
+
+    def check_outside(self) -> None:
+        if self.view.groups:
+            return
+        expected = [
+            o.id
+            for o, f in zip(self.objects, self.all_facts, strict=True)
+            if f.in_scope and f.public_stratum is None
+        ]
+        got = [r[0] for _, r in self.rows["outside.tsv"]]
+        if got != expected:
+            self.fail(
+                "outside.tsv", None, "id", "", f"{len(expected)} objects are outside every stratum"
+            )
+
+    def counts(self) -> tuple[int, int, int]:
+        full = sum(a[2] == "full" for a in self.accounts)
+        bounds = sum(a[2] == "bounds" for a in self.accounts)
+        return len(self.accounts), full, bounds
+
+
+def read_quotas2(data: bytes) -> dict[tuple[str, str], tuple[int, int]] | None:
+    try:
+        rows = list(table_lines("quotas.tsv", data, QUOTAS_HEADER))
+        out = {}
+        for _, line in rows:
+            f = line.split("\t")
+            out[(unescape(f[1]), unescape(f[0]))] = (dec_int(f[2]), dec_int(f[6]))
+        return out
+    except (Mismatch, ValueError, IndexError):
+        return None
+
+
+def public_digest2(files: dict[str, bytes]) -> str:
+    parts = [p for n in DR2_PUBLIC_NAMES if n in files for p in (n.encode("ascii"), files[n])]
+    return tagged_hash(T2_PUBLIC, *parts).hex()
+
+
+def check2_result_digest(
+    public_files: dict[str, bytes], internal: str, meta: dict[str, Any], r: Report2
+) -> None:
+    if not set(DR2_PUBLIC_NAMES[:4]) <= set(public_files) or not is_hex(internal, 64):
+        r.fail("result-digest", "the public files or the internal digest are missing")
+        return
+    public = public_digest2(public_files)
+    result = tagged_hash(T2_RESULT, bytes.fromhex(public), bytes.fromhex(internal)).hex()
+    if public != meta.get("public_digest") or result != meta.get("result_digest"):
+        r.fail(
+            "result-digest",
+            f"bundle.json: the files give result digest {result}, not {meta.get('result_digest')}",
+        )
+        return
+    r.ok(f"result digest {result} = H(T_RESULT2; public digest, internal digest)", "result digest")
+
+
+def check2_public(
+    files: dict[str, bytes],
+    commitment: dict[str, Any],
+    seed: bytes,
+    meta: dict[str, Any],
+    r: Report2,
+) -> None:
+    public_files = {n: files[n] for n in DR2_PUBLIC_NAMES if n in files}
+    check = PublicCheck2(
+        files["plan.json"],
+        files["objects-public.tsv"],
+        public_files,
+        seed,
+        commitment["digests"],
+        read_quotas2(files["quotas.tsv"]),
+    )
+    total, full, bounds = check.counts()
+    summary = (
+        f"{full + bounds}/{total} pools checked ({full} in full, {bounds} by bounds), "
+        f"{check.decided} of {check.selected} selections decided in full"
+    )
+    if check.findings:
+        for file, line, column, value, reason in check.findings:
+            where = file if line is None else f"{file}:{line}"
+            r.fail("public-check", f"{where} [{column}] {value!r}: {reason}")
+        r.say(f"public check: {len(check.findings)} findings; {summary}")
+    else:
+        r.ok(
+            f"public check (SPEC §23.1): {summary}, tickets and counts",
+            summary,
+            "tickets",
+            "counts",
+        )
+    check2_result_digest(public_files, str(meta.get("internal_digest")), meta, r)
+
+
+def public_files2(
+    view: View2,
+    objects: list[Obj],
+    chosen: Selection,
+    tickets: Tickets,
+    exclusions: list[tuple[str, str, str, list[str]]],
+    outside: list[str],
+) -> dict[str, bytes]:
+    """The public files of SPEC §21 from the re-run."""
+    public = view.public_strata
+    selection = sorted(chosen.result, key=lambda row: (row[1], row[3]))
+    out = {
+        "selection.tsv": table(
+            SELECTION2_HEADER,
+            (
+                [
+                    escape(i),
+                    escape(x),
+                    ticket_hex(tickets(x)),
+                    escape(h) if h in public else "",
+                    str(rank) if h in public else "",
+                ]
+                for h, i, rank, x in selection
+            ),
+        ),
+        "reserve-public.tsv": table(
+            RESERVE2_HEADER,
+            (
+                [escape(h), escape(i), str(rank), escape(x), ticket_hex(tickets(x))]
+                for h, i, rank, x in sorted(chosen.reserve, key=lambda row: row[:3])
+                if h in public
+            ),
+        ),
+    }
+    by_id = {o.id: o for o in objects}
+    kept = sorted(
+        (i, x, reasons)
+        for h, i, x, reasons in exclusions
+        if h in public or view.facts(by_id[x]).covered
+    )
+    out["exclusions-public.tsv"] = table(
+        EXCLUSIONS2_HEADER, ([escape(i), escape(x), ";".join(rs)] for i, x, rs in kept)
+    )
+    cutoffs: dict[tuple[str, int], list[int]] = {}
+    drawn: dict[tuple[str, int], int] = {}
+    last: dict[tuple[str, str], tuple[int, str]] = {}
+    for h, i, rank, x in chosen.result:
+        if h in view.group_of:
+            if (i, h) not in last or rank > last[(i, h)][0]:
+                last[(i, h)] = (rank, x)
+            drawn[(i, view.group_of[h])] = drawn.get((i, view.group_of[h]), 0) + 1
+    for (i, h), (_, x) in last.items():
+        cutoffs.setdefault((i, view.group_of[h]), []).append(tickets(x))
+    rows = []
+    for item in view.items:
+        for n, g in enumerate(view.groups):
+            values = cutoffs.get((item, n), [])
+            low, high = (ticket_hex(min(values)), ticket_hex(max(values))) if values else ("", "")
+            rows.append(
+                [
+                    escape(item),
+                    escape_list(g.filters),
+                    escape_list(g.strata),
+                    low,
+                    high,
+                    str(drawn.get((item, n), 0)),
+                ]
+            )
+    out["bounds.tsv"] = table(BOUNDS_HEADER, rows)
+    if not view.groups:
+        out["outside.tsv"] = table(OUTSIDE_HEADER, ([escape(x)] for x in sorted(outside)))
+    return out
+
+
+def check2_rerun(
+    files: dict[str, bytes],
+    commitment: dict[str, Any],
+    seed: bytes,
+    meta: dict[str, Any],
+    r: Report2,
+) -> None:
+    try:
+        key = bytes.fromhex(files[DR2_SALT_FILE].decode("ascii").removesuffix("\n"))
+        if len(key) != 32:
+            raise ValueError("the salt key is not 32 bytes")
+        root, leaves = risk_root(key, files["objects-internal.tsv"])
+        plan = parse_plan(files["plan.json"], "DR-2")
+        objects = parse_objects2(files["objects-public.tsv"])
+        add_risk_classes2(objects, files["objects-internal.tsv"])
+        officers = parse_officers(files["inspectors.tsv"])
+        conflicts = parse_conflicts(files["conflicts.tsv"])
+        history = parse_history(files["history.tsv"])
+    except (Mismatch, ValueError, UnicodeDecodeError) as exc:
+        r.fail("rerun", f"the auditor files cannot be read: {exc}")
+        return
+    if {"root": root, "leaves": leaves} != commitment.get("risk_commitment"):
+        r.fail("risk-root", "the risk root from salt-key.txt and objects-internal.tsv differs")
+    else:
+        r.claims.append("risk root")
+    prepared = prepare(plan, objects, history)
+    quotas = quotas_for(plan, {k: len(pool) for k, pool in prepared.pools.items()})
+    tickets = Tickets(seed)
+    pools = {k: [o.id for o in pool] for k, pool in prepared.pools.items()}
+    chosen = select(quotas, pools, tickets)
+    visits = make_visits(chosen.result, plan, {o.id: o for o in objects}, tickets)
+    again = {
+        "quotas.tsv": table(QUOTAS_HEADER, (q.row() for q in quotas)),
+        "result.tsv": selection_table(chosen.result, tickets),
+        "reserve.tsv": selection_table(chosen.reserve, tickets),
+        "teams.tsv": draw_teams(plan, visits, seed, officers, conflicts, history),
+        "exclusions.tsv": table(
+            EXCLUSIONS_HEADER,
+            (
+                [escape(h), escape(i), escape(x), ";".join(rs)]
+                for h, i, x, rs in prepared.exclusions
+            ),
+        ),
+        "outside.tsv": table(OUTSIDE_HEADER, ([escape(x)] for x in prepared.outside)),
+    }
+    view = View2(plan, objects)
+    public = public_files2(view, objects, chosen, tickets, prepared.exclusions, prepared.outside)
+    names = list(dict.fromkeys([*OUTPUT_FILES, *DR2_PUBLIC_NAMES[:4]]))
+    differ = []
+    for name in names:
+        want = public.get(name, again.get(name))
+        if want != files.get(name):
+            differ.append(name)
+            r.fail("rerun", f"{name}: the re-run differs from the bundle")
+    if not differ:
+        r.ok(
+            f"re-run: {len(quotas)}/{len(quotas)} pools, {len(visits)} visits; "
+            f"{len(names)} files byte-identical",
+            f"{len(quotas)}/{len(quotas)} pools re-run in full",
+            "audit and public files identical",
+        )
+    parts = [p for n in OUTPUT_FILES for p in (n.encode("ascii"), files[n])]
+    internal = tagged_hash(T2_INTERNAL, *parts).hex()
+    if internal != meta.get("internal_digest"):
+        r.fail("result-digest", "bundle.json: the internal digest differs from the audit files")
+        return
+    check2_result_digest({n: files[n] for n in public}, internal, meta, r)
+
+
+def verify2(folder: Path, tier: str, say: Callable[[str], None] = print) -> bool:
+    """Check a DR-2 bundle; print ok and MISMATCH lines, then the verdict."""
+    r = Report2(tier, say)
+    try:
+        files = check2_manifest(folder, r)
+        commitment = check2_commitment(files, r)
+        check2_digests(files, commitment, r)
+        randomness = check2_beacon(files, commitment, r)
+        dice = check2_dice(files, commitment, r)
+        meta = json.loads(files["bundle.json"])
+        commitment_hash = sha256(files["commitment.json"])
+        seed = tagged_hash(T2_SEED, commitment_hash, randomness, dice.encode("ascii"))
+        if seed.hex() != meta.get("seed"):
+            r.fail("seed", f"bundle.json: the seed is {seed.hex()}, not {meta.get('seed')}")
+        else:
+            r.ok(f"seed {seed.hex()} = H(T_SEED2; C, R, dice)", "seed")
+        if tier == "auditor":
+            check2_rerun(files, commitment, seed, meta, r)
+        else:
+            check2_public(files, commitment, seed, meta, r)
+    except Stop2:
+        pass
+    except (ArithmeticError, AttributeError, KeyError, TypeError, ValueError) as exc:
+        r.fail("unreadable", f"could not be checked ({type(exc).__name__}: {exc})")
+    say(r.verdict)
+    return not r.mismatches
+
+
+# --------------------------------------------------------------------------
 # Main
 
 
 def verify(folder: Path, say: Callable[[str], None] = print) -> bool:
     """Run every check in order; print ok lines and MATCH or the mismatch."""
+    try:
+        declared = json.loads((folder / "bundle.json").read_bytes())
+    except (OSError, ValueError):
+        declared = {}
+    if isinstance(declared, dict) and declared.get("algorithm") == "DR-2":
+        return verify2(folder, str(declared.get("tier")), say)
     b = Bundle(folder)
     checks: list[Callable[[Bundle], str]] = [
         check_manifest,

@@ -1,0 +1,446 @@
+"""``dualrandom verify`` for a DR-2 bundle (docs/BUNDLE.md Part II), with the core.
+
+The checks, in order; each failure is a MISMATCH with a code that the
+stdlib-only ``verify.py`` (draws/verify_standalone.py) reports identically:
+
+1. ``manifest`` — every file listed with its SHA-256, none missing or added,
+   the tier's files present (stops here on failure);
+2. ``commitment`` — commitment.json is canonical DR-2 JSON (stops);
+3. ``digest`` — the plan, every snapshot and every committed output file in
+   the bundle against the commitment's digests, O = H(T_OBJECTS2; P, I);
+4. the beacon pin: ``wrong-chain`` (the pinned chain is neither the League
+   of Entropy's quicknet nor the demo chain, or its parameters differ from
+   the known ones), ``demo-as-quicknet`` (the demo chain's key under a
+   label or flag that does not say demo), ``beacon-round`` (malformed
+   round), ``wrong-round``, ``bad-signature`` (stops: no seed without R);
+5. ``dice`` — the recorded dice in the committed format (stops);
+6. ``seed`` — SHA-256-tagged C, R, dice (SPEC §19) = bundle.json's seed;
+7. public tier: ``public-check`` — SPEC §23.1 on every pool; auditor tier:
+   ``risk-root``, ``rerun`` — the whole draw re-run, the six audit files
+   and the public files byte for byte;
+8. ``result-digest`` — SPEC §22 against bundle.json.
+
+The verdict line says exactly what was checked, e.g. "MATCH: manifest,
+digests, beacon round 300000000, dice, seed, 6/6 pools checked (0 in full,
+6 by bounds), 6 of 11 selections decided in full, tickets, counts, result
+digest; signature checked".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from dualrandom.beacon import KNOWN_CHAINS, Chain, Pin, accept_round
+from dualrandom.core import derive_seed_dr2, draw, parse_plan, prepare, public_check
+from dualrandom.core.buckets import file_digest
+from dualrandom.core.canonical import (
+    combine_object_digests,
+    parse_conflicts,
+    parse_history,
+    parse_inspectors,
+    parse_objects,
+)
+from dualrandom.core.draw import DrawInputs
+from dualrandom.core.encoding import DR2, canonical_json, split_lines, unescape
+from dualrandom.core.public import PUBLIC_FILE_NAMES, public_digest
+from dualrandom.core.quotas import Quota
+from dualrandom.core.result import FILE_NAMES, internal_digest, result_digest_dr2
+from dualrandom.core.seed import CommittedDigests, check_dice
+from dualrandom.draws.bundle_dr2 import (
+    AUDITOR_FILES,
+    BEACON_FILE,
+    COMMITTED_OUTPUTS,
+    DICE_FILE,
+    MANIFEST,
+    PUBLIC_FILES,
+    SALT_FILE,
+    SNAPSHOTS,
+    unpacked,
+)
+from dualrandom.errors import BeaconError, UserError
+
+__all__ = ["Dr2Verification", "chain_json", "verify_dr2"]
+
+CHAIN_KEYS = ("demo", "genesis", "hash", "label", "period", "public_key", "scheme")
+QUOTAS_HEADER = ("stratum", "item", "pool_size", "ratio", "min", "max", "k", "shortfall", "reserve")
+
+
+class _Stop(Exception):
+    """A check failed that every later check depends on."""
+
+
+@dataclass
+class Dr2Verification:
+    tier: str
+    checks: list[str] = field(default_factory=list)
+    mismatches: list[tuple[str, str]] = field(default_factory=list)  # (code, detail)
+    claims: list[str] = field(default_factory=list)
+    demo: bool = False
+    signature: str = "NOT checked"
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+    @property
+    def codes(self) -> list[str]:
+        return list(dict.fromkeys(code for code, _ in self.mismatches))
+
+    @property
+    def failure(self) -> str | None:
+        if self.ok:
+            return None
+        return "; ".join(f"[{code}] {detail}" for code, detail in self.mismatches)
+
+    @property
+    def verdict(self) -> str:
+        if not self.ok:
+            return "MISMATCH: " + ", ".join(self.codes)
+        demo = (
+            " (DEMO beacon chain: its key is public, the round proves nothing)" if self.demo else ""
+        )
+        return f"MATCH{demo}: {', '.join(self.claims)}; signature {self.signature}"
+
+    def fail(self, code: str, detail: str) -> None:
+        self.mismatches.append((code, detail))
+
+
+def chain_json(chain: Chain) -> dict[str, Any]:
+    """A chain as a DR-2 commitment pins it (SPEC §17)."""
+    return {
+        "demo": chain.is_demo,
+        "genesis": chain.genesis.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "hash": chain.chain_hash,
+        "label": chain.label,
+        "period": chain.period,
+        "public_key": chain.public_key.hex(),
+        "scheme": chain.scheme,
+    }
+
+
+def verify_dr2(folder: Path, tier: str) -> Dr2Verification:
+    report = Dr2Verification(tier)
+    try:
+        with contextlib.suppress(_Stop):
+            _run(folder, report)
+    except (ArithmeticError, KeyError, TypeError, ValueError) as exc:
+        report.fail("unreadable", f"could not be checked ({type(exc).__name__}: {exc})")
+    return report
+
+
+def _run(folder: Path, report: Dr2Verification) -> None:
+    files = _manifest(folder, report)
+    commitment = _commitment(files, report)
+    _digests(files, commitment, report)
+    randomness = _beacon(files, commitment, report)
+    dice = _dice(files, commitment, report)
+    meta = json.loads(files["bundle.json"])
+    commitment_hash = hashlib.sha256(files["commitment.json"]).hexdigest()
+    seed = derive_seed_dr2(commitment_hash, randomness, dice, bool(dice))
+    if seed.hex() != meta.get("seed"):
+        report.fail("seed", f"bundle.json: the seed is {seed.hex()}, not {meta.get('seed')}")
+    else:
+        report.checks.append(f"seed {seed.hex()} = H(T_SEED2; C, R, dice)")
+        report.claims.append("seed")
+    if report.tier == "auditor":
+        _rerun(files, commitment, seed, meta, report)
+    else:
+        _public(files, commitment, seed, meta, report)
+
+
+def _manifest(folder: Path, report: Dr2Verification) -> dict[str, bytes]:
+    if report.tier not in ("public", "auditor"):
+        report.fail("manifest", f"bundle.json: tier {report.tier!r} is not public or auditor")
+        raise _Stop
+    listed: dict[str, str] = {}
+    try:
+        text = (folder / MANIFEST).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        report.fail("manifest", f"no readable {MANIFEST}")
+        raise _Stop from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        digest, sep, name = line.partition("  ")
+        if not sep or len(digest) != 64 or "/" in name:
+            report.fail("manifest", f"{MANIFEST}:{number}: not a '<sha256>  <name>' line")
+            raise _Stop
+        listed[name] = digest
+    present = {p.name for p in folder.iterdir() if p.is_file()} - {MANIFEST}
+    wanted = set(AUDITOR_FILES if report.tier == "auditor" else PUBLIC_FILES)
+    problems = [f"{n}: not in the manifest" for n in sorted(present - listed.keys())]
+    problems += [f"{n}: listed but missing" for n in sorted(listed.keys() - present)]
+    problems += [
+        f"{n}: missing from the {report.tier} tier" for n in sorted(wanted - listed.keys())
+    ]
+    files = {n: (folder / n).read_bytes() for n in sorted(listed.keys() & present)}
+    problems += [
+        f"{n}: SHA-256 differs from the manifest"
+        for n, data in files.items()
+        if hashlib.sha256(data).hexdigest() != listed[n]
+    ]
+    try:
+        unpacked_files = unpacked(files)
+    except ValueError as exc:
+        problems.append(str(exc))
+    if problems:
+        for problem in problems:
+            report.fail("manifest", problem)
+        raise _Stop
+    report.checks.append(f"manifest: {len(files)} files, every SHA-256 matches")
+    report.claims.append("manifest")
+    return unpacked_files
+
+
+def _commitment(files: dict[str, bytes], report: Dr2Verification) -> dict[str, Any]:
+    data = files["commitment.json"]
+    try:
+        document = json.loads(data.decode("utf-8"))
+        ok = (
+            isinstance(document, dict)
+            and document.get("algorithm") == DR2
+            and (canonical_json(document) + "\n").encode("utf-8") == data
+            and isinstance(document.get("digests"), dict)
+            and isinstance(document.get("beacon"), dict)
+            and isinstance(document.get("dice"), dict)
+        )
+    except (UnicodeDecodeError, ValueError):
+        ok = False
+    if not ok:
+        report.fail("commitment", "commitment.json is not a canonical DR-2 commitment")
+        raise _Stop
+    return dict(document)
+
+
+def _digests(files: dict[str, bytes], commitment: dict[str, Any], report: Dr2Verification) -> None:
+    committed = commitment["digests"]
+    bad = []
+    if hashlib.sha256(files["plan.json"]).hexdigest() != committed.get("plan"):
+        bad.append("plan.json")
+    for name, (_, table, key) in SNAPSHOTS.items():
+        if name in files and file_digest(table, files[name]) != committed.get(key):
+            bad.append(name)
+    for name, (table, key) in COMMITTED_OUTPUTS.items():
+        if name in files and file_digest(table, files[name]) != committed.get(key):
+            bad.append(name)
+    try:
+        combined = combine_object_digests(
+            committed["objects_public"], committed["objects_internal"], DR2
+        )
+    except (KeyError, ValueError, TypeError):
+        combined = None
+    if combined is None or combined != committed.get("objects"):
+        bad.append("commitment.json (objects = H(T_OBJECTS2; P, I))")
+    for name in bad:
+        report.fail("digest", f"{name}: the digest differs from the commitment")
+    if not bad:
+        report.checks.append("digests: plan, snapshots and committed files match the commitment")
+        report.claims.append("digests")
+
+
+def _known_chain(pinned: Any, report: Dr2Verification) -> Chain:
+    if not isinstance(pinned, dict) or set(pinned) != set(CHAIN_KEYS):
+        report.fail("wrong-chain", "the pinned chain does not have the keys of SPEC §17")
+        raise _Stop
+    known = KNOWN_CHAINS.get(pinned["hash"]) if isinstance(pinned["hash"], str) else None
+    if known is None:
+        report.fail(
+            "wrong-chain",
+            f"chain {pinned['hash']} is neither the League of Entropy's quicknet nor the demo chain",
+        )
+        raise _Stop
+    expected = chain_json(known)
+    if known.is_demo:
+        label = pinned["label"]
+        if pinned["demo"] is not True or not isinstance(label, str) or "演示" not in label:
+            report.fail(
+                "demo-as-quicknet",
+                "the pinned chain is the demo chain (public key) but is not labelled as demo",
+            )
+            raise _Stop
+    same = all(pinned[k] == expected[k] for k in CHAIN_KEYS if k != "label")
+    if not same:
+        report.fail("wrong-chain", f"the pinned parameters differ from those of {known.label}")
+        raise _Stop
+    return known
+
+
+_FAULTS = {
+    "wrong-round": "wrong-round",
+    "malformed": "beacon-round",
+    "randomness-mismatch": "beacon-round",
+    "invalid-point": "bad-signature",
+    "bad-signature": "bad-signature",
+}
+
+
+def _beacon(files: dict[str, bytes], commitment: dict[str, Any], report: Dr2Verification) -> bytes:
+    beacon = commitment["beacon"]
+    chain = _known_chain(beacon.get("chain"), report)
+    number = beacon.get("round")
+    try:
+        accepted = accept_round(Pin(chain, number), files[BEACON_FILE], allow_demo=True)
+    except BeaconError as exc:
+        report.fail(_FAULTS.get(exc.fault, "wrong-chain"), f"{BEACON_FILE}: {exc.english}")
+        raise _Stop from None
+    report.demo = chain.is_demo
+    report.signature = "checked"
+    which = "the DEMO chain" if chain.is_demo else "League of Entropy quicknet"
+    report.checks.append(f"beacon: round {number} of {which}, BLS signature verified")
+    report.claims.append(f"beacon round {number}")
+    return accepted.randomness
+
+
+def _dice(files: dict[str, bytes], commitment: dict[str, Any], report: Dr2Verification) -> str:
+    expected = commitment["dice"].get("expected")
+    data = files[DICE_FILE]
+    try:
+        text = data.decode("ascii")
+        if not text.endswith("\n") or not isinstance(expected, bool):
+            raise ValueError("dice.txt is one line ending with LF")
+        dice = check_dice(text[:-1], expected)
+    except (UnicodeDecodeError, ValueError) as exc:
+        report.fail("dice", f"{DICE_FILE}: {exc}")
+        raise _Stop from None
+    report.checks.append(f"dice: {len(dice)} rolls in the committed format")
+    report.claims.append("dice")
+    return dice
+
+
+def _quotas(data: bytes) -> list[Quota]:
+    out = []
+    for f in split_lines(data, QUOTAS_HEADER, "quotas.tsv"):
+        out.append(
+            Quota(
+                item=unescape(f[1]),
+                stratum=unescape(f[0]),
+                pool_size=int(f[2]),
+                ratio=Fraction(f[3]),
+                min_count=int(f[4]),
+                max_count=int(f[5]) if f[5] else None,
+                k=int(f[6]),
+                shortfall=int(f[7]),
+                reserve=int(f[8]),
+            )
+        )
+    return out
+
+
+def _result_digest(
+    public_files: dict[str, bytes], internal: str, meta: dict[str, Any], report: Dr2Verification
+) -> None:
+    try:
+        public = public_digest(public_files)
+        result = result_digest_dr2(public, internal)
+    except ValueError as exc:
+        report.fail("result-digest", str(exc))
+        return
+    if public != meta.get("public_digest") or result != meta.get("result_digest"):
+        report.fail(
+            "result-digest",
+            f"bundle.json: the public files and internal digest give result digest {result}, "
+            f"not {meta.get('result_digest')}",
+        )
+        return
+    report.checks.append(f"result digest {result} = H(T_RESULT2; public digest, internal digest)")
+    report.claims.append("result digest")
+
+
+def _public(
+    files: dict[str, bytes],
+    commitment: dict[str, Any],
+    seed: bytes,
+    meta: dict[str, Any],
+    report: Dr2Verification,
+) -> None:
+    public_files = {n: files[n] for n in PUBLIC_FILE_NAMES if n in files}
+    try:
+        committed: CommittedDigests | None = CommittedDigests(**commitment["digests"])
+    except (TypeError, ValueError):
+        committed = None
+    try:
+        quotas: list[Quota] | None = _quotas(files["quotas.tsv"])
+    except (ValueError, ZeroDivisionError):
+        quotas = None
+    check = public_check(
+        files["plan.json"],
+        files["objects-public.tsv"],
+        public_files,
+        seed,
+        committed=committed,
+        quotas=quotas,
+    )
+    counts = check.counts()
+    total = len(check.pools)
+    checked = counts["full"] + counts["bounds"]
+    summary = (
+        f"{checked}/{total} pools checked ({counts['full']} in full, {counts['bounds']} by bounds), "
+        f"{check.decided} of {check.selected} selections decided in full"
+    )
+    if check.findings:
+        for problem in check.findings:
+            report.fail("public-check", str(problem))
+    else:
+        report.checks.append(f"public check (SPEC §23.1): {summary}, tickets and counts")
+        report.claims += [summary, "tickets", "counts"]
+    _result_digest(public_files, str(meta.get("internal_digest")), meta, report)
+
+
+def _rerun(
+    files: dict[str, bytes],
+    commitment: dict[str, Any],
+    seed: bytes,
+    meta: dict[str, Any],
+    report: Dr2Verification,
+) -> None:
+    try:
+        salt = bytes.fromhex(files[SALT_FILE].decode("ascii").removesuffix("\n"))
+        plan, items = parse_plan(files["plan.json"], DR2)
+        inputs = DrawInputs(
+            plan=plan,
+            items=items,
+            objects=parse_objects(files["objects-public.tsv"], files["objects-internal.tsv"], DR2),
+            inspectors=parse_inspectors(files["inspectors.tsv"]),
+            conflicts=parse_conflicts(files["conflicts.tsv"]),
+            history=parse_history(files["history.tsv"]),
+        )
+        prep = prepare(inputs, algorithm=DR2, salt_key=salt)
+    except (ValueError, KeyError, TypeError, UserError) as exc:
+        report.fail("rerun", f"the auditor files cannot be read: {exc}")
+        return
+    assert prep.risk is not None and prep.committed is not None
+    if prep.risk.as_json() != commitment.get("risk_commitment"):
+        report.fail("risk-root", "the risk root from salt-key.txt and objects-internal.tsv differs")
+    else:
+        report.claims.append("risk root")
+    if prep.committed.as_json() != commitment["digests"]:
+        report.fail("rerun", "prepare gives other committed digests than commitment.json")
+    try:
+        result = draw(prep, seed)
+    except ValueError as exc:
+        report.fail("rerun", str(exc))
+        return
+    again = {**result.files(), **result.public_files()}
+    published = [*FILE_NAMES, *(n for n in PUBLIC_FILE_NAMES if n in again or n in files)]
+    differ = [n for n in dict.fromkeys(published) if again.get(n) != files.get(n)]
+    for name in differ:
+        report.fail("rerun", f"{name}: the re-run differs from the bundle")
+    pools = len(prep.quotas)
+    if not differ:
+        report.checks.append(
+            f"re-run: {pools}/{pools} pools, {len(result.visits)} visits; "
+            f"{len(again)} files byte-identical"
+        )
+        report.claims += [
+            f"{pools}/{pools} pools re-run in full",
+            "audit and public files identical",
+        ]
+    internal = internal_digest({n: files[n] for n in FILE_NAMES})
+    if internal != meta.get("internal_digest"):
+        report.fail("result-digest", "bundle.json: internal digest differs from the audit files")
+        return
+    _result_digest({n: files[n] for n in result.public_files()}, internal, meta, report)

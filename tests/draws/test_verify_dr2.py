@@ -1,0 +1,259 @@
+"""DR-2 bundles: both verifiers agree, word for word, on good and tampered bundles.
+
+Bundles are built from the core alone (tests/draws/dr2_bundles.py). The
+in-package verifier is ``dualrandom.draws.verify_bundle``; the standalone
+``verify.py`` runs in a child interpreter, once with ``-I -S`` (no
+site-packages: no BLS library, and no dual-random to import by accident)
+and once with the venv's packages (py_ecc importable: the signature is
+checked). Expected pool counts come from SPEC §25, not from the code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dualrandom.beacon import DEMO_CHAIN, QUICKNET, sign_demo_round
+from dualrandom.cli import _main
+from dualrandom.core import target_ticket, ticket_hex
+from dualrandom.core.encoding import canonical_json
+from dualrandom.draws import verify_bundle
+from dualrandom.draws.bundle_dr2 import Dr2Draw, bundle_files
+from dualrandom.errors import IntegrityError
+from tests.conftest import REPO
+from tests.core.vector_inputs import PLAN, PLAN_MIXED
+from tests.draws.dr2_bundles import QUICKNET_JSON, chain_json, make_draw, tampered, write
+
+SOURCE = REPO / "inspect" / "dualrandom" / "draws" / "verify_standalone.py"
+BEACON = REPO / "inspect" / "dualrandom" / "beacon" / "standalone.py"
+
+
+@pytest.fixture(scope="module")
+def draws() -> dict[str, Dr2Draw]:
+    return {"risk": make_draw(PLAN), "mixed": make_draw(PLAN_MIXED)}
+
+
+def standalone(folder: Path, *, bls: bool) -> tuple[str, list[str], list[str]]:
+    """verify.py's verdict line, mismatch codes and mismatch lines."""
+    flags = [] if bls else ["-I", "-S"]
+    done = subprocess.run(
+        [sys.executable, *flags, str(folder / "verify.py"), str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    lines = done.stdout.strip().splitlines()
+    assert lines, done.stderr
+    assert done.returncode == (0 if lines[-1].startswith("MATCH") else 1), done.stderr
+    mismatches = [line for line in lines if line.startswith("MISMATCH [")]
+    codes = list(dict.fromkeys(re.findall(r"^MISMATCH \[([a-z-]+)\]", done.stdout, re.M)))
+    return lines[-1], codes, mismatches
+
+
+def package(folder: Path) -> tuple[str, list[str], int]:
+    report = verify_bundle(folder)
+    findings = report.mismatches.count("public-check")
+    return report.verdict, list(dict.fromkeys(report.mismatches)), findings
+
+
+NO_BLS = "NOT checked (no BLS library: pip install py_ecc)"
+
+
+@pytest.mark.parametrize(
+    ("plan", "tier", "pools"),
+    [
+        ("risk", "public", "6/6 pools checked (0 in full, 6 by bounds)"),
+        ("mixed", "public", "9/9 pools checked (3 in full, 6 by bounds)"),
+        ("risk", "auditor", "6/6 pools re-run in full"),
+        ("mixed", "auditor", "9/9 pools re-run in full"),
+    ],
+)
+def test_good_bundles_match_with_the_same_verdict(
+    draws: dict[str, Dr2Draw], tmp_path: Path, plan: str, tier: str, pools: str
+) -> None:
+    folder = write(tmp_path / "b", bundle_files(draws[plan], tier))
+    verdict, codes, _ = package(folder)
+    assert codes == []
+    assert verdict.startswith("MATCH (DEMO beacon chain")  # a demo round never passes silently
+    assert pools in verdict and "seed" in verdict and "result digest" in verdict
+    assert verdict.endswith("; signature checked")
+    assert standalone(folder, bls=True)[0] == verdict
+    without, _, _ = standalone(folder, bls=False)
+    assert without == verdict.removesuffix("checked") + NO_BLS
+
+
+def _replace_forced_row(draw_: Dr2Draw, files: dict[str, bytes]) -> bytes:
+    """selection.tsv with its lowest-ticket risk-stratum row replaced by a reserve
+    object of the same item, carrying that object's correctly recomputed ticket."""
+    seed = bytes.fromhex(json.loads(files["bundle.json"])["seed"])
+    header, *rows = files["selection.tsv"].decode().splitlines()
+    fields = [row.split("\t") for row in rows]
+    risky = min((f for f in fields if f[3] == ""), key=lambda f: f[2])
+    chosen = {(f[0], f[1]) for f in fields}
+    reserve = [
+        line.split("\t") for line in draw_.audit_files["reserve.tsv"].decode().splitlines()[1:]
+    ]
+    other = next(r[3] for r in reserve if r[1] == risky[0] and (r[1], r[3]) not in chosen)
+    fields.remove(risky)
+    fields.append([risky[0], other, ticket_hex(target_ticket(seed, other)), "", ""])
+    fields.sort(key=lambda f: (f[0], f[1]))
+    return ("\n".join([header, *("\t".join(f) for f in fields)]) + "\n").encode()
+
+
+def _edit_bounds(data: bytes) -> bytes:
+    header, first, *rest = data.decode().splitlines()
+    f = first.split("\t")
+    f[4] = f[3]  # high := low
+    return ("\n".join([header, "\t".join(f), *rest]) + "\n").encode()
+
+
+def _forged_round(data: bytes) -> bytes:
+    number = json.loads(data)["round"]
+    other = sign_demo_round(number + 1)  # a genuine signature, of another round
+    return json.dumps({"round": number, "signature": other.signature.hex()}).encode()
+
+
+def _with_chain(chain: dict[str, object]) -> object:
+    def change(data: bytes) -> bytes:
+        document = json.loads(data)
+        document["beacon"]["chain"] = chain
+        return canonical_json(document).encode() + b"\n"
+
+    return change
+
+
+MADE_UP = {**QUICKNET_JSON, "hash": hashlib.sha256(b"not a chain").hexdigest()}
+DEMO_AS_QUICKNET = {**chain_json(DEMO_CHAIN), "demo": False, "label": QUICKNET.label}
+
+
+@pytest.mark.parametrize(
+    ("case", "name", "expected"),
+    [
+        ("replaced drawn object", "selection.tsv", {"public-check", "result-digest"}),
+        ("edited bounds", "bounds.tsv", {"public-check", "result-digest"}),
+        ("forged round", "beacon-round.json", {"bad-signature"}),
+        ("wrong chain", "commitment.json", {"wrong-chain"}),
+        ("demo chain as quicknet", "commitment.json", {"demo-as-quicknet"}),
+        ("another round", "beacon-round.json", {"wrong-round"}),
+        ("dice not as recorded", "dice.txt", {"dice"}),
+        ("other dice", "dice.txt", {"seed", "public-check"}),
+    ],
+)
+def test_tampered_public_bundle_is_the_same_named_mismatch_in_both(
+    draws: dict[str, Dr2Draw], tmp_path: Path, case: str, name: str, expected: set[str]
+) -> None:
+    draw_ = draws["risk"]
+    files = bundle_files(draw_, "public")
+    change = {
+        "replaced drawn object": lambda _: _replace_forced_row(draw_, files),
+        "edited bounds": _edit_bounds,
+        "forged round": _forged_round,
+        "wrong chain": _with_chain(MADE_UP),
+        "demo chain as quicknet": _with_chain(DEMO_AS_QUICKNET),
+        "another round": lambda d: sign_demo_round(json.loads(d)["round"] + 1).to_json(),
+        "dice not as recorded": lambda _: b"1 2 3\n",
+        "other dice": lambda d: d.replace(b"3", b"4"),
+    }[case]
+    folder = tampered(tmp_path / "b", files, name, change)  # type: ignore[arg-type]
+    verdict, codes, findings = package(folder)
+    assert set(codes) == expected, verdict
+    assert verdict == "MISMATCH: " + ", ".join(codes)
+    other, other_codes, lines = standalone(folder, bls=True)
+    assert (other, other_codes) == (verdict, codes)
+    assert sum("[public-check]" in line for line in lines) == findings
+    if case == "forged round":  # without BLS the forgery still cannot reach a MATCH
+        assert "seed" in standalone(folder, bls=False)[1]
+    else:
+        assert standalone(folder, bls=False)[:2] == (verdict, codes)
+
+
+def test_a_corrupt_gzip_snapshot_is_a_manifest_mismatch(
+    draws: dict[str, Dr2Draw], tmp_path: Path
+) -> None:
+    files = bundle_files(draws["risk"], "public")
+    folder = tampered(tmp_path / "b", files, "objects-public.tsv.gz", lambda d: d[:-9])
+    assert package(folder)[:2] == ("MISMATCH: manifest", ["manifest"])
+    assert standalone(folder, bls=False)[:2] == ("MISMATCH: manifest", ["manifest"])
+
+
+def test_a_consistent_forgery_on_quicknet_needs_the_signature_check(tmp_path: Path) -> None:
+    """Quicknet pinned, the round signed with the demo's public key and the draw
+    redone from it: only the BLS check can tell, and without it verify.py
+    must say plainly that it did not check the signature."""
+    forged = make_draw(PLAN, chain=QUICKNET_JSON)
+    folder = write(tmp_path / "b", bundle_files(forged, "public"))
+    assert package(folder)[:2] == ("MISMATCH: bad-signature", ["bad-signature"])
+    assert standalone(folder, bls=True)[:2] == ("MISMATCH: bad-signature", ["bad-signature"])
+    without = standalone(folder, bls=False)[0]
+    assert without.startswith("MATCH: ") and "DEMO" not in without
+    assert without.endswith("signature " + NO_BLS)
+
+
+def test_tampered_auditor_bundle(draws: dict[str, Dr2Draw], tmp_path: Path) -> None:
+    files = bundle_files(draws["mixed"], "auditor")
+    swap = tampered(
+        tmp_path / "teams", files, "teams.tsv", lambda d: d.replace(b"leader", b"member", 1)
+    )
+    assert package(swap)[:2] == ("MISMATCH: rerun, result-digest", ["rerun", "result-digest"])
+    assert standalone(swap, bls=False)[:2] == (
+        "MISMATCH: rerun, result-digest",
+        ["rerun", "result-digest"],
+    )
+    salt = tampered(tmp_path / "salt", files, "salt-key.txt", lambda d: b"00" * 32 + b"\n")
+    assert package(salt)[1] == ["risk-root"]
+    assert standalone(salt, bls=False)[1] == ["risk-root"]
+
+
+def test_cli_verify_prints_the_verdict(draws: dict[str, Dr2Draw], tmp_path: Path) -> None:
+    folder = write(tmp_path / "b", bundle_files(draws["mixed"], "public"))
+    ok = CliRunner().invoke(_main.cli, ["verify", str(folder)])
+    assert ok.exit_code == 0, ok.output
+    assert "ok  MATCH (DEMO beacon chain" in ok.output and "9/9 pools checked" in ok.output
+    bad = tampered(tmp_path / "t", bundle_files(draws["mixed"], "public"), "bounds.tsv", _edit_bounds)
+    out = CliRunner().invoke(_main.cli, ["verify", str(bad)])
+    assert out.exit_code == 1 and "[public-check] selection.tsv" in out.output
+    assert "ok  public check" not in out.output
+    assert "Traceback" not in out.output
+
+
+def test_dr2_draw_refuses_parts_that_do_not_match_the_commitment(draws: dict[str, Dr2Draw]) -> None:
+    good = draws["risk"]
+    with pytest.raises(IntegrityError, match=r"objects-internal\.tsv"):
+        replace(good, objects_internal=good.objects_internal.replace(b"\tA\t", b"\tB\t", 1))
+    with pytest.raises(IntegrityError, match="risk root"):
+        replace(good, salt_key=bytes(32))
+    with pytest.raises(IntegrityError, match="dice"):
+        replace(good, dice="1234")
+    with pytest.raises(IntegrityError, match="pinned"):
+        replace(good, beacon_round=sign_demo_round(7).to_json())
+    with pytest.raises(IntegrityError, match=r"exclusions-public\.tsv"):
+        files = dict(good.public_files)
+        files["exclusions-public.tsv"] += b"X\tY\tstatus\n"
+        replace(good, public_files=files)
+
+
+def test_verify_py_carries_the_beacon_check_verbatim() -> None:
+    """The bundle's verify.py holds dualrandom/beacon/standalone.py's check (HEX
+    renamed), and the chains it knows are dualrandom.beacon's."""
+    beacon = BEACON.read_text(encoding="utf-8")
+    body = re.sub(r"\bHEX\b", "BEACON_HEX", beacon[beacon.index("QUICKNET_CHAIN_HASH = ") :])
+    assert body in SOURCE.read_text(encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("verify_py_dr2", SOURCE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    assert {c.chain_hash: c.to_dict() for c in (QUICKNET, DEMO_CHAIN)} == module.KNOWN_CHAINS
