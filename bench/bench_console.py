@@ -129,14 +129,16 @@ def setup(folder: Path, url: str, objects: int, visits: int, reuse: bool) -> Pat
         now = datetime.now(UTC) - timedelta(days=10)
         item, plan = _plan(objects, visits, now.date())
         with app.transaction() as session:
-            save_items(session, [item], "bench")
-            save_plans(session, [plan], "bench")
+            save_items(session, [item], "bench", actor="bench")
+            save_plans(session, [plan], "bench", actor="bench")
         secrets = SecretStore(folder / "var" / "secrets")
         started = time.perf_counter()
         with app.transaction() as session:
-            prepare_draw(session, "BENCH", secrets=secrets, now=now)
+            prepare_draw(session, "BENCH", secrets=secrets, now=now, actor="bench")
         with app.transaction() as session:
-            _, result = run_draw(session, "BENCH", "3 1 4 1 5 9 2 6", secrets=secrets, now=now)
+            _, result = run_draw(
+                session, "BENCH", "3 1 4 1 5 9 2 6", secrets=secrets, now=now, actor="bench"
+            )
         print(f"  draw: {len(result.visits):,} visits in {time.perf_counter() - started:.0f} s")
         _accounts(app, now)
         with app.engine.begin() as conn:  # as autovacuum does after a bulk load
