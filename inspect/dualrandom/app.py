@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect
@@ -27,6 +27,8 @@ class App:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    # Once the schema is found it stays: a server's requests do not each ask the catalog.
+    _schema_found: bool = field(default=False, repr=False, compare=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> App:
@@ -42,11 +44,14 @@ class App:
         db.upgrade(self.engine)
 
     def require_schema(self) -> None:
+        if self._schema_found:
+            return
         if not inspect(self.engine).has_table("alembic_version"):
             raise ConfigError(
                 f"the database {self.engine.url.render_as_string()!r} has no schema yet; "
                 "run 'dualrandom init' first"
             )
+        self._schema_found = True
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

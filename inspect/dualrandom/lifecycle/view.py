@@ -32,7 +32,9 @@ __all__ = [
     "TASK_COLUMNS",
     "TaskView",
     "count_tasks",
+    "inspector_task",
     "inspector_tasks",
+    "state_counts",
     "task_cells",
     "task_json",
     "task_view",
@@ -91,6 +93,47 @@ def count_tasks(session: Session, draw: DrawRow, states: Sequence[str] = ()) -> 
     if states:
         query = query.where(InspectionTaskRow.state.in_(list(states)))
     return int(session.scalar(query) or 0)
+
+
+def state_counts(session: Session, draw: DrawRow) -> dict[str, int]:
+    """How many of the draw's tasks are in each state (states with none left out):
+    one query, not one per state."""
+    query = (
+        select(InspectionTaskRow.state, func.count())
+        .where(InspectionTaskRow.draw_id == draw.id)
+        .group_by(InspectionTaskRow.state)
+    )
+    return {state: int(n) for state, n in session.execute(query)}
+
+
+def inspector_task(
+    session: Session, cert_no: str, plan_id: str, visit: int
+) -> tuple[DrawRow, TaskView] | None:
+    """The task of visit ``visit`` of the plan's drawn draw if the officer ``cert_no``
+    is on its team (one of :func:`inspector_tasks`, found without reading the others);
+    None if not."""
+    draw = session.scalars(
+        select(DrawRow)
+        .join(DrawMemberRow, DrawMemberRow.draw_id == DrawRow.id)
+        .where(
+            DrawRow.plan_id == plan_id,
+            DrawRow.state == DrawState.DRAWN,
+            DrawMemberRow.cert_no == cert_no,
+            DrawMemberRow.visit == visit,
+        )
+        .order_by(DrawRow.attempt.desc())
+        .limit(1)
+    ).first()
+    if draw is None:
+        return None
+    task = session.scalars(
+        select(InspectionTaskRow).where(
+            InspectionTaskRow.draw_id == draw.id, InspectionTaskRow.visit == visit
+        )
+    ).first()
+    if task is None:
+        return None
+    return draw, _views(session, draw, [task])[0]
 
 
 def inspector_tasks(session: Session, cert_no: str) -> list[tuple[str, TaskView]]:
