@@ -49,6 +49,7 @@ from dualrandom.lifecycle.tasks import (
 from dualrandom.lifecycle.view import (
     TASK_COLUMNS,
     TaskView,
+    count_inspector_tasks,
     count_tasks,
     inspector_task,
     inspector_tasks,
@@ -78,6 +79,7 @@ __all__ = [
     "SubstitutionReport",
     "TaskView",
     "cancel",
+    "count_inspector_tasks",
     "count_tasks",
     "deadline_for",
     "deadline_summary",

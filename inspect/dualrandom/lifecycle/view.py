@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from dualrandom.draws import (
@@ -31,6 +31,7 @@ from dualrandom.tables import DrawMemberRow, DrawRow, InspectionTaskRow
 __all__ = [
     "TASK_COLUMNS",
     "TaskView",
+    "count_inspector_tasks",
     "count_tasks",
     "inspector_task",
     "inspector_tasks",
@@ -136,14 +137,31 @@ def inspector_task(
     return draw, _views(session, draw, [task])[0]
 
 
-def inspector_tasks(session: Session, cert_no: str) -> list[tuple[str, TaskView]]:
-    """(plan, task) of every task of a standing draw whose team has the officer
-    ``cert_no``, by plan and visit: what an inspector sees of the draws."""
-    query = (
+def _officer_visits(cert_no: str) -> Select[DrawRow, int]:
+    return (
         select(DrawRow, DrawMemberRow.visit)
         .join(DrawMemberRow, DrawMemberRow.draw_id == DrawRow.id)
         .where(DrawRow.state == DrawState.DRAWN, DrawMemberRow.cert_no == cert_no)
+    )
+
+
+def count_inspector_tasks(session: Session, cert_no: str) -> int:
+    """How many tasks :func:`inspector_tasks` lists for the officer ``cert_no``."""
+    query = select(func.count()).select_from(_officer_visits(cert_no).subquery())
+    return int(session.scalar(query) or 0)
+
+
+def inspector_tasks(
+    session: Session, cert_no: str, *, offset: int = 0, limit: int | None = None
+) -> list[tuple[str, TaskView]]:
+    """(plan, task) of every task of a standing draw whose team has the officer
+    ``cert_no``, by plan and visit: what an inspector sees of the draws;
+    ``offset`` and ``limit`` page through them."""
+    query = (
+        _officer_visits(cert_no)
         .order_by(DrawRow.plan_id, DrawMemberRow.visit)
+        .offset(offset)
+        .limit(limit)
     )
     visits: dict[int, list[int]] = {}
     draws: dict[int, DrawRow] = {}

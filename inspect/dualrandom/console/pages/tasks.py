@@ -29,6 +29,7 @@ from dualrandom.lifecycle import (
     LABELS,
     ResultEntry,
     TaskView,
+    count_inspector_tasks,
     count_tasks,
     import_results,
     inspector_task,
@@ -47,19 +48,26 @@ from dualrandom.tables import DrawRow
 bp = Blueprint("tasks", __name__)
 
 _READERS = ("operator", "reviewer", "auditor")
+_MINE_PAGE = 50  # task cards a page on a phone
 _STEPS = {"notified": "告知", "in_inspection": "开始检查", "reviewed": "审核通过"}
 
 
 @bp.route("/my/tasks")
 @allow("inspector")
 def mine() -> str:
-    session = db()
-    found = inspector_tasks(session, current_user().cert_no)
+    session, cert = db(), current_user().cert_no
+    pager = Pager(
+        page_number(),
+        count_inspector_tasks(session, cert),
+        _MINE_PAGE,
+        lambda n: url_for("tasks.mine", page=n),
+    )
+    found = inspector_tasks(session, cert, offset=pager.offset, limit=_MINE_PAGE)
     plans = sorted({p for p, _ in found})
     drawn = select(DrawRow).where(DrawRow.plan_id.in_(plans), DrawRow.state == DrawState.DRAWN)
     for draw in session.scalars(drawn):
         warn(session, draw, [view.visit.number for p, view in found if p == draw.plan_id])
-    return render_template("tasks_mine.html", tasks=found)
+    return render_template("tasks_mine.html", tasks=found, pager=pager)
 
 
 @bp.route("/plans/<plan_id>/tasks")
