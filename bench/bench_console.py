@@ -129,14 +129,16 @@ def setup(folder: Path, url: str, objects: int, visits: int, reuse: bool) -> Pat
         now = datetime.now(UTC) - timedelta(days=10)
         item, plan = _plan(objects, visits, now.date())
         with app.transaction() as session:
-            save_items(session, [item], "bench")
-            save_plans(session, [plan], "bench")
+            save_items(session, [item], "bench", actor="bench")
+            save_plans(session, [plan], "bench", actor="bench")
         secrets = SecretStore(folder / "var" / "secrets")
         started = time.perf_counter()
         with app.transaction() as session:
-            prepare_draw(session, "BENCH", secrets=secrets, now=now)
+            prepare_draw(session, "BENCH", secrets=secrets, now=now, actor="bench")
         with app.transaction() as session:
-            _, result = run_draw(session, "BENCH", "3 1 4 1 5 9 2 6", secrets=secrets, now=now)
+            _, result = run_draw(
+                session, "BENCH", "3 1 4 1 5 9 2 6", secrets=secrets, now=now, actor="bench"
+            )
         print(f"  draw: {len(result.visits):,} visits in {time.perf_counter() - started:.0f} s")
         _accounts(app, now)
         with app.engine.begin() as conn:  # as autovacuum does after a bulk load
@@ -177,16 +179,34 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _rss_mib(pid: int) -> float:
-    """Resident memory of the process ``pid`` and its children (gunicorn's workers)."""
-    total = 0
+def _family(pid: int) -> list[int]:
+    """The process ``pid`` and its children (gunicorn's workers)."""
     pids = [pid]
     try:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         pids += [int(c) for c in children]
     except OSError:
         pass
-    for p in pids:
+    return pids
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by the process ``pid`` and its children:
+    what the server costs per request, whatever else the machine runs."""
+    total = 0
+    for p in _family(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _rss_mib(pid: int) -> float:
+    """Resident memory of the process ``pid`` and its children (gunicorn's workers)."""
+    total = 0
+    for p in _family(pid):
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -364,11 +384,13 @@ def load(config: Path, users: int, seconds: float, workers: int, think: float) -
             except httpx.HTTPError:
                 time.sleep(0.2)
         stats, peak = Stats(), [0.0]
+        cpu = [_cpu_seconds(server.pid), 0.0]  # at the start, the latest
         stop = threading.Event()
 
         def sample() -> None:
             while not stop.is_set():
                 peak[0] = max(peak[0], _rss_mib(server.pid))
+                cpu[1] = _cpu_seconds(server.pid)
                 time.sleep(0.5)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -413,6 +435,11 @@ def load(config: Path, users: int, seconds: float, workers: int, think: float) -
         f"errors: {len(stats.errors)}" + (f" (first: {stats.errors[:3]})" if stats.errors else "")
     )
     print(f"server peak memory (master + workers): {peak[0]:.0f} MiB")
+    used = cpu[1] - cpu[0]
+    print(
+        f"server CPU (master + workers, not PostgreSQL): {used:.1f} s, "
+        f"{used / max(1, len(every)) * 1000:.0f} ms per request"
+    )
     print(
         f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} ({os.cpu_count()} cores)"
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect
@@ -27,6 +27,8 @@ class App:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    # Once the schema is found it stays: a server's requests do not each ask the catalog.
+    _schema_found: bool = field(default=False, repr=False, compare=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> App:
@@ -42,12 +44,15 @@ class App:
         db.upgrade(self.engine)
 
     def require_schema(self) -> None:
+        if self._schema_found:
+            return
         if not inspect(self.engine).has_table("alembic_version"):
             url = self.engine.url.render_as_string()
             raise ConfigError(
                 f"数据库 {url!r} 尚未建表；请先运行 dualrandom init",
                 f"the database {url!r} has no schema yet; run 'dualrandom init' first",
             )
+        self._schema_found = True
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -336,6 +336,9 @@ class InspectionTaskRow(Base):
     """
 
     __tablename__ = "inspection_tasks"
+    # A draw's tasks in one state, in visit order: the console's lists by state,
+    # the counts by state, the open tasks of the deadlines (50,000 a batch).
+    __table_args__ = (Index("ix_inspection_tasks_draw_state", "draw_id", "state", "visit"),)
 
     draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"), primary_key=True)
     visit: Mapped[int] = mapped_column(Integer, primary_key=True)

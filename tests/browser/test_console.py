@@ -68,6 +68,9 @@ def live(tools: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live
             yield Live(app, f"http://127.0.0.1:{server.server_port}", clock, folder)
         finally:
             server.shutdown()
+            checks = web.extensions.get("dualrandom.checked")
+            if checks is not None:
+                checks.settle()  # no integrity check may hold a connection when the engine goes
             app.close()
 
 

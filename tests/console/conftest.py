@@ -74,6 +74,16 @@ class Console:
     folder: Path
     ids: dict[str, int] = field(default_factory=dict)
 
+    def settle(self) -> None:
+        """Wait for the integrity checks the pages started in the background."""
+        kept = self.flask.extensions.get("dualrandom.checked")
+        if kept is not None:
+            kept.settle()
+
+    def close(self) -> None:
+        self.settle()  # no check may hold a connection when the engine goes
+        self.app.close()
+
     def client(self, username: str | None = None) -> FlaskClient:
         client = self.flask.test_client()
         if username is not None:
@@ -163,4 +173,4 @@ def console(
     with database_url(request.param, folder) as url:
         built = build_console(folder, url)
         yield built
-        built.app.close()
+        built.close()

@@ -25,7 +25,7 @@ def fresh(
     with database_url(request.param, folder) as url:
         built = build_console(folder, url, draw=False)
         yield built
-        built.app.close()
+        built.close()
 
 
 def _cookie(client, name: str) -> str | None:  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, g
 
 from dualrandom.accounts import ROLE_LABELS
+from dualrandom.console.checked import warnings
 from dualrandom.draws import DrawState, role_label
 from dualrandom.lifecycle import LABELS as TASK_LABELS
 
@@ -44,4 +45,8 @@ def register_filters(flask: Flask, timezone: ZoneInfo) -> None:
 
     @flask.context_processor
     def _user() -> dict[str, object]:
-        return {"user": g.get("user"), "KIND_LABELS": KIND_LABELS}
+        return {
+            "user": g.get("user"),
+            "KIND_LABELS": KIND_LABELS,
+            "integrity_warnings": warnings,
+        }

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from dualrandom.draws import (
@@ -31,8 +31,11 @@ from dualrandom.tables import DrawMemberRow, DrawRow, InspectionTaskRow
 __all__ = [
     "TASK_COLUMNS",
     "TaskView",
+    "count_inspector_tasks",
     "count_tasks",
+    "inspector_task",
     "inspector_tasks",
+    "state_counts",
     "task_cells",
     "task_json",
     "task_view",
@@ -93,14 +96,72 @@ def count_tasks(session: Session, draw: DrawRow, states: Sequence[str] = ()) -> 
     return int(session.scalar(query) or 0)
 
 
-def inspector_tasks(session: Session, cert_no: str) -> list[tuple[str, TaskView]]:
-    """(plan, task) of every task of a standing draw whose team has the officer
-    ``cert_no``, by plan and visit: what an inspector sees of the draws."""
+def state_counts(session: Session, draw: DrawRow) -> dict[str, int]:
+    """How many of the draw's tasks are in each state (states with none left out):
+    one query, not one per state."""
     query = (
+        select(InspectionTaskRow.state, func.count())
+        .where(InspectionTaskRow.draw_id == draw.id)
+        .group_by(InspectionTaskRow.state)
+    )
+    return {state: int(n) for state, n in session.execute(query)}
+
+
+def inspector_task(
+    session: Session, cert_no: str, plan_id: str, visit: int
+) -> tuple[DrawRow, TaskView] | None:
+    """The task of visit ``visit`` of the plan's drawn draw if the officer ``cert_no``
+    is on its team (one of :func:`inspector_tasks`, found without reading the others);
+    None if not."""
+    draw = session.scalars(
+        select(DrawRow)
+        .join(DrawMemberRow, DrawMemberRow.draw_id == DrawRow.id)
+        .where(
+            DrawRow.plan_id == plan_id,
+            DrawRow.state == DrawState.DRAWN,
+            DrawMemberRow.cert_no == cert_no,
+            DrawMemberRow.visit == visit,
+        )
+        .order_by(DrawRow.attempt.desc())
+        .limit(1)
+    ).first()
+    if draw is None:
+        return None
+    task = session.scalars(
+        select(InspectionTaskRow).where(
+            InspectionTaskRow.draw_id == draw.id, InspectionTaskRow.visit == visit
+        )
+    ).first()
+    if task is None:
+        return None
+    return draw, _views(session, draw, [task])[0]
+
+
+def _officer_visits(cert_no: str) -> Select[DrawRow, int]:
+    return (
         select(DrawRow, DrawMemberRow.visit)
         .join(DrawMemberRow, DrawMemberRow.draw_id == DrawRow.id)
         .where(DrawRow.state == DrawState.DRAWN, DrawMemberRow.cert_no == cert_no)
+    )
+
+
+def count_inspector_tasks(session: Session, cert_no: str) -> int:
+    """How many tasks :func:`inspector_tasks` lists for the officer ``cert_no``."""
+    query = select(func.count()).select_from(_officer_visits(cert_no).subquery())
+    return int(session.scalar(query) or 0)
+
+
+def inspector_tasks(
+    session: Session, cert_no: str, *, offset: int = 0, limit: int | None = None
+) -> list[tuple[str, TaskView]]:
+    """(plan, task) of every task of a standing draw whose team has the officer
+    ``cert_no``, by plan and visit: what an inspector sees of the draws;
+    ``offset`` and ``limit`` page through them."""
+    query = (
+        _officer_visits(cert_no)
         .order_by(DrawRow.plan_id, DrawMemberRow.visit)
+        .offset(offset)
+        .limit(limit)
     )
     visits: dict[int, list[int]] = {}
     draws: dict[int, DrawRow] = {}

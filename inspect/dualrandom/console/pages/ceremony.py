@@ -15,6 +15,7 @@ from dualrandom import audit
 from dualrandom.accounts import LoginRefused, check_password_of
 from dualrandom.console import ceremony
 from dualrandom.console.auth import allow, current_user, may_act_on
+from dualrandom.console.checked import warn
 from dualrandom.console.forms import ActionForm, PrepareForm, RunForm
 from dualrandom.console.pages.common import acting_plan, visible_plan
 from dualrandom.console.web import consistent, db, fail, now, settings
@@ -102,6 +103,7 @@ def screen(plan_id: str) -> str:
     if row is None:
         abort(404)
     visits = visit_views(db(), row, limit=_REVEAL) if row.state == DrawState.DRAWN else []
+    warn(db(), row, [v.number for v in visits])
     return render_template(
         "ceremony_screen.html",
         plan=stored.plan,
@@ -178,6 +180,8 @@ def record(plan_id: str) -> str:
     if row is None or row.state not in (DrawState.DRAWN, DrawState.SUPERSEDED):
         abort(404)
     subject = f"{plan_id}#{row.attempt}"
+    visits = visit_views(db(), row, limit=_REVEAL)
+    warn(db(), row, [v.number for v in visits])
     trail = [
         entry
         for entry in audit.entries(db(), action="draw.", subject=subject, limit=50).entries
@@ -188,7 +192,7 @@ def record(plan_id: str) -> str:
         plan=stored.plan,
         row=row,
         facts=ceremony.committed(row),
-        visits=visit_views(db(), row, limit=_REVEAL),
+        visits=visits,
         shown=_REVEAL,
         total=visit_count(db(), row),
         trail=list(reversed(trail)),

@@ -12,8 +12,9 @@ from flask import Blueprint, abort, render_template, url_for
 from werkzeug.wrappers import Response
 
 from dualrandom.console.auth import allow, current_user
+from dualrandom.console.checked import warn
 from dualrandom.console.pages.common import PAGE_SIZE, Pager, page_number, visible_plan
-from dualrandom.console.web import db
+from dualrandom.console.web import db, settings
 from dualrandom.draws import (
     VISIT_COLUMNS,
     DrawState,
@@ -25,6 +26,7 @@ from dualrandom.draws import (
     visit_views,
 )
 from dualrandom.errors import NotFoundError
+from dualrandom.integrity import require_exportable
 from dualrandom.lifecycle import tasks_of
 from dualrandom.publish import write_csv
 from dualrandom.publish.write import zip_folder
@@ -35,8 +37,9 @@ bp = Blueprint("draws", __name__, url_prefix="/plans/<plan_id>/draws")
 _READERS = ("admin", "operator", "reviewer", "auditor")
 
 
-def _draw(plan_id: str, attempt: int) -> DrawRow:
-    visible_plan(plan_id)
+def _draw(plan_id: str, attempt: int, *, seen: bool = False) -> DrawRow:
+    if not seen:
+        visible_plan(plan_id)
     try:
         return get_draw(db(), plan_id, attempt)
     except NotFoundError:
@@ -47,7 +50,7 @@ def _draw(plan_id: str, attempt: int) -> DrawRow:
 @allow(*_READERS)
 def show(plan_id: str, attempt: int) -> str:
     stored = visible_plan(plan_id)
-    row = _draw(plan_id, attempt)
+    row = _draw(plan_id, attempt, seen=True)
     session = db()
     total = visit_count(session, row)
     number = page_number()
@@ -58,6 +61,7 @@ def show(plan_id: str, attempt: int) -> str:
         lambda n: url_for("draws.show", plan_id=plan_id, attempt=attempt, page=n),
     )
     visits = visit_views(session, row, offset=pager.offset, limit=PAGE_SIZE) if total else []
+    warn(session, row, [v.number for v in visits])
     substituted = tasks_of(session, row, ["substituted"]) if row.state != DrawState.PREPARED else []
     return render_template(
         "draw.html",
@@ -75,6 +79,10 @@ def show(plan_id: str, attempt: int) -> str:
 @allow(*_READERS)
 def visits_csv(plan_id: str, attempt: int) -> Response:
     row = _draw(plan_id, attempt)
+    if row.state == DrawState.PREPARED:
+        abort(404)
+    # An export is checked in full every time, before anything is written.
+    require_exportable(db(), plan_id, attempt, site=settings().site_dir)
     out = io.BytesIO()
     write_csv(out, VISIT_COLUMNS, (visit_cells(v) for v in visit_views(db(), row)))
     return Response(
@@ -95,6 +103,7 @@ def bundle(plan_id: str, attempt: int, tier: str) -> Response:
     row = _draw(plan_id, attempt)
     if row.state == DrawState.PREPARED:
         abort(404)
+    require_exportable(db(), plan_id, attempt, site=settings().site_dir)
     scratch = Path(tempfile.mkdtemp(prefix="dr-bundle-"))
     try:
         folder = scratch / f"{plan_id}-{attempt}-{tier}"

@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from dualrandom.console.auth import allow, current_user, may_act_on, may_see
+from dualrandom.console.checked import warn
 from dualrandom.console.forms import ActionForm, ResultForm, ResultsFileForm
 from dualrandom.console.pages.common import (
     PAGE_SIZE,
@@ -27,29 +29,45 @@ from dualrandom.lifecycle import (
     LABELS,
     ResultEntry,
     TaskView,
+    count_inspector_tasks,
     count_tasks,
     import_results,
+    inspector_task,
     inspector_tasks,
     move_many,
     set_result,
     standing_draw,
+    state_counts,
     task_view,
     task_views,
     working_calendar,
 )
 from dualrandom.publish import publish_site
+from dualrandom.tables import DrawRow
 
 bp = Blueprint("tasks", __name__)
 
 _READERS = ("operator", "reviewer", "auditor")
+_MINE_PAGE = 50  # task cards a page on a phone
 _STEPS = {"notified": "告知", "in_inspection": "开始检查", "reviewed": "审核通过"}
 
 
 @bp.route("/my/tasks")
 @allow("inspector")
 def mine() -> str:
-    found = inspector_tasks(db(), current_user().cert_no)
-    return render_template("tasks_mine.html", tasks=found)
+    session, cert = db(), current_user().cert_no
+    pager = Pager(
+        page_number(),
+        count_inspector_tasks(session, cert),
+        _MINE_PAGE,
+        lambda n: url_for("tasks.mine", page=n),
+    )
+    found = inspector_tasks(session, cert, offset=pager.offset, limit=_MINE_PAGE)
+    plans = sorted({p for p, _ in found})
+    drawn = select(DrawRow).where(DrawRow.plan_id.in_(plans), DrawRow.state == DrawState.DRAWN)
+    for draw in session.scalars(drawn):
+        warn(session, draw, [view.visit.number for p, view in found if p == draw.plan_id])
+    return render_template("tasks_mine.html", tasks=found, pager=pager)
 
 
 @bp.route("/plans/<plan_id>/tasks")
@@ -60,14 +78,17 @@ def plan_tasks(plan_id: str) -> str:
     state = request.args.get("state", "")
     states = (state,) if state in LABELS else ()
     draw = standing_draw(session, plan_id)
+    counts = state_counts(session, draw)
+    total = sum(counts.get(s, 0) for s in states) if states else sum(counts.values())
     pager = Pager(
         page_number(),
-        count_tasks(session, draw, states),
+        total,
         PAGE_SIZE,
         lambda n: url_for("tasks.plan_tasks", plan_id=plan_id, page=n, state=state or None),
     )
     _, found = task_views(session, plan_id, states=states, offset=pager.offset, limit=PAGE_SIZE)
-    counts = {s: count_tasks(session, draw, (s,)) for s in LABELS}
+    warn(session, draw, [t.visit.number for t in found])
+    counts = {s: counts.get(s, 0) for s in LABELS}
     return render_template(
         "tasks_plan.html",
         plan=stored.plan,
@@ -113,16 +134,21 @@ class _Found:
 def _task(plan_id: str, visit: int) -> _Found:
     """The task if the user may see it: an inspector only on their own team."""
     user = current_user()
+    session = db()
     if user.role == "inspector":
-        for found_plan, view in inspector_tasks(db(), user.cert_no):
-            if found_plan == plan_id and view.visit.number == visit:
-                return _Found(plan_id, view)
-        abort(404)
-    visible_plan(plan_id)
-    try:
-        return _Found(plan_id, task_view(db(), plan_id, visit))
-    except NotFoundError:
-        abort(404)
+        mine = inspector_task(session, user.cert_no, plan_id, visit)
+        if mine is None:
+            abort(404)
+        draw, view = mine
+    else:
+        visible_plan(plan_id)
+        try:
+            draw = standing_draw(session, plan_id)
+            view = task_view(session, plan_id, visit)
+        except NotFoundError:
+            abort(404)
+    warn(session, draw, [visit])
+    return _Found(plan_id, view)
 
 
 @bp.route("/plans/<plan_id>/tasks/<int:visit>", methods=["GET", "POST"])
@@ -250,7 +276,8 @@ def review() -> str:
 @allow("reviewer")
 def review_plan(plan_id: str) -> str:
     stored = visible_plan(plan_id)
-    _, found = task_views(db(), plan_id, states=("result_entered",), limit=500)
+    draw, found = task_views(db(), plan_id, states=("result_entered",), limit=500)
+    warn(db(), draw, [t.visit.number for t in found])
     return render_template("review_plan.html", plan=stored.plan, tasks=found, action=ActionForm())
 
 
