@@ -20,7 +20,7 @@ from dualrandom.core.model import (
     Plan,
     Stratum,
 )
-from dualrandom.core.table import ObjectTable
+from dualrandom.core.table import Coded, ObjectTable
 
 __all__ = [
     "REASONS",
@@ -130,6 +130,7 @@ def build_pools(
     or a last inspection date) have their exclusion reasons worked out one by
     one. The answer depends on those values alone, so this is exact."""
     table = ObjectTable.of(objects)
+    ids = table.ids
     events = _history_events(history)
     lookback = plan.exclusions.lookback_months
     cutoff = months_before(plan.window_start, lookback) if lookback > 0 else None
@@ -139,60 +140,85 @@ def build_pools(
     names = sorted({"status", *(n for f in filters for k in f.fields() for n in _COLUMNS[k])})
     keys = [(c, s.name) for c in codes for s in strata]
     index = {key: n for n, key in enumerate(keys)}
-    rows: list[list[int]] = [[] for _ in keys]
-    excluded: list[tuple[str, str, int, tuple[str, ...]]] = []
-    outside: list[int] = []
-    verdicts: dict[tuple[object, ...], _Verdict] = {}
-    # ... and, for the objects without inspections, the pools or exclusions it gives.
-    plain: dict[tuple[object, ...], tuple[tuple[int, str, str, tuple[str, ...]], ...]] = {}
+    # Rows grouped by the values the verdict reads, and per group its verdict.
+    group, first = table.groups(names)
+    verdicts = [
+        _verdict(table.record(row), plan, items, codes, strata, index) for row in first.tolist()
+    ]
+    # The objects with inspections on record: their reasons are worked out one by one.
+    inspected = table.codes("last_inspected")
+    never = [code for code, value in enumerate(_values(table, "last_inspected")) if value is None]
+    special = ~np.isin(inspected, never)
+    for object_id in events:
+        try:
+            special[table.row_of(object_id)] = True
+        except KeyError:
+            continue
+    rows: list[list[npt.NDArray[np.intp]]] = [[] for _ in keys]
+    excluded: list[tuple[str, str, npt.NDArray[np.intp], tuple[str, ...]]] = []
+    outside: list[npt.NDArray[np.intp]] = []
+    # The rows of each group in row order (a stable sort), the special ones apart.
+    plain = np.flatnonzero(~special)
+    order = plain[np.argsort(group[plain], kind="stable")]
+    bounds = np.searchsorted(group[order], np.arange(len(verdicts) + 1))
     no_events: list[tuple[str | None, date]] = []
-    columns = table.columns
-    ids = table.ids
-    signatures = zip(*(getattr(columns, n) for n in names), strict=True)
-    for row, (signature, inspected) in enumerate(
-        zip(signatures, columns.last_inspected, strict=True)
-    ):
-        if signature in verdicts:
-            verdict = verdicts[signature]
-        else:
-            verdict = verdicts[signature] = _verdict(
-                table.record(row), plan, items, codes, strata, index
-            )
-        if verdict is None:
+    for number, verdict in enumerate(verdicts):
+        members = order[bounds[number] : bounds[number + 1]]
+        if verdict is None or not len(members):
             continue
         if verdict is _OUTSIDE:
-            outside.append(row)
+            outside.append(members)
             continue
-        object_events = events.get(ids[row])
-        if object_events is None and inspected is None:
-            outcome = plain.get(signature)
-            if outcome is None:
-                outcome = plain[signature] = tuple(
-                    (pool, item.code, stratum, _reasons(status, item, plan, no_events, cutoff))
-                    for pool, item, stratum, status in verdict
-                )
-        else:
-            found = list(object_events or ())
-            if inspected is not None:
-                found.append((ANY_ITEM, inspected))
-            outcome = tuple(
-                (pool, item.code, stratum, _reasons(status, item, plan, found, cutoff))
-                for pool, item, stratum, status in verdict
-            )
-        for pool, code, stratum, reasons in outcome:
+        for pool, item, stratum, status in verdict:
+            reasons = _reasons(status, item, plan, no_events, cutoff)
             if reasons:
-                excluded.append((code, stratum, row, reasons))
+                excluded.append((item.code, stratum, members, reasons))
             else:
-                rows[pool].append(row)
+                rows[pool].append(members)
+    last_inspected = table.columns.last_inspected
+    for row in np.flatnonzero(special).tolist():
+        verdict = verdicts[group[row]]
+        if verdict is None:
+            continue
+        one = np.array([row], dtype=np.intp)
+        if verdict is _OUTSIDE:
+            outside.append(one)
+            continue
+        found = list(events.get(ids[row], ()))
+        on = last_inspected[row]
+        if on is not None:
+            found.append((ANY_ITEM, on))
+        for pool, item, stratum, status in verdict:
+            reasons = _reasons(status, item, plan, found, cutoff)
+            if reasons:
+                excluded.append((item.code, stratum, one, reasons))
+            else:
+                rows[pool].append(one)
+    exclusions = [
+        (code, stratum, row, reasons)
+        for code, stratum, members, reasons in excluded
+        for row in members.tolist()
+    ]
     # Rows are in id order, so sorting by (item, stratum, row) is by (item, stratum, id).
-    excluded.sort(key=lambda e: (e[0], e[1], e[2]))
+    exclusions.sort(key=lambda e: (e[0], e[1], e[2]))
+    pool_rows = {key: _sorted_rows(rows[n]) for key, n in index.items()}
     return Pools(
-        members={key: tuple(ids[r] for r in rows[n]) for key, n in index.items()},
-        exclusions=tuple(Exclusion(c, s, ids[r], reasons) for c, s, r, reasons in excluded),
-        outside=tuple(ids[r] for r in outside),
-        rows={key: np.array(rows[n], dtype=np.intp) for key, n in index.items()},
+        members={key: tuple(map(ids.__getitem__, r.tolist())) for key, r in pool_rows.items()},
+        exclusions=tuple(Exclusion(c, s, ids[r], reasons) for c, s, r, reasons in exclusions),
+        outside=tuple(map(ids.__getitem__, _sorted_rows(outside).tolist())),
+        rows=pool_rows,
         table=table,
     )
+
+
+def _sorted_rows(parts: list[npt.NDArray[np.intp]]) -> npt.NDArray[np.intp]:
+    return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.intp)
+
+
+def _values(table: ObjectTable, name: str) -> Sequence[object]:
+    """The distinct values of a column, indexed by the codes ``table.codes`` gives."""
+    column = getattr(table.columns, name)
+    return column.values if isinstance(column, Coded) else Coded.of(column).values
 
 
 # Per combination of values: None (out of the plan's scope), _OUTSIDE (in scope, in

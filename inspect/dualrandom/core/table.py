@@ -150,16 +150,31 @@ class ObjectTable(Sequence[ObjectRecord]):
         """The records of ``object_ids``, in that order."""
         return [self.record(self.row_of(i)) for i in object_ids]
 
+    def codes(self, name: str) -> npt.NDArray[np.intp]:
+        """The column ``name`` as a code per row: equal values, equal codes
+        (a coded column's own codes; any other column is coded here)."""
+        column = getattr(self.columns, name)
+        if not isinstance(column, Coded):
+            column = Coded.of(column)
+        return column.codes.astype(np.intp)
+
+    def groups(self, names: Sequence[str]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        """Rows grouped by the values of the fields ``names``: the group of each row,
+        and the first row of each group (groups numbered in order of first row)."""
+        count = len(self)
+        key = np.zeros(count, dtype=np.intp)
+        for name in names:
+            codes = self.codes(name)
+            # Renumbered after each column, so that keys stay below the row count.
+            _, key = np.unique(key * (int(codes.max(initial=0)) + 1) + codes, return_inverse=True)
+        _, first, group = np.unique(key, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")  # number groups by their first row
+        renumber = np.empty_like(order)
+        renumber[order] = np.arange(len(order))
+        return renumber[group].reshape(count), first[order]
+
     def prototypes(self, names: Sequence[str]) -> Iterator[tuple[int, ObjectRecord]]:
         """For each distinct combination of the values of the fields ``names``, the
         first row that has it and its record (rows in id order)."""
-        if not names:
-            if self.ids:
-                yield 0, self.record(0)
-            return
-        seen: set[tuple[object, ...]] = set()
-        add = seen.add
-        for row, key in enumerate(zip(*(getattr(self.columns, n) for n in names), strict=True)):
-            if key not in seen:
-                add(key)
-                yield row, self.record(row)
+        for row in self.groups(names)[1].tolist():
+            yield row, self.record(row)
