@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import fields, replace
+from datetime import date
 from typing import Any
 
 import pytest
 
-from dualrandom.core import DrawInputs, draw, objects_snapshot, prepare
+from dualrandom.core import DrawInputs, conflicts_snapshot, draw, objects_snapshot, prepare
 from dualrandom.core.canonical import ObjectColumns
-from dualrandom.core.model import ItemRecord, ObjectFilter, Stratum
+from dualrandom.core.model import ConflictRecord, ItemRecord, ObjectFilter, Stratum
 from dualrandom.core.pools import build_pools
 from dualrandom.core.table import Coded, ObjectTable
 from tests.core.factories import item, obj, plan, where
@@ -128,3 +129,24 @@ def test_an_object_in_a_stratum_but_in_no_items_scope_is_not_outside() -> None:
     assert pools.members == {("SCJG-01", "企业"): ("a",), ("SCJG-01", "其他"): ()}
     assert pools.outside == ("c",)
     assert pools.exclusions == ()
+
+
+def test_conflict_snapshot_lines_and_the_first_bad_identifier() -> None:
+    """The conflict list made column by column: the lines as SPEC §3 writes them
+    (spelled out here), and a bad identifier named as the row-by-row check did."""
+    records = [
+        ConflictRecord("2", "b\tc", "其他", valid_until=date(2027, 5, 1)),  # type: ignore[arg-type]
+        ConflictRecord("1", "z", "亲属"),  # type: ignore[arg-type]
+        ConflictRecord("2", "a", "持股", date(2026, 1, 2)),  # type: ignore[arg-type]
+    ]
+    expected = (
+        "cert_no\tobject_id\trelation\tvalid_from\tvalid_until\n"
+        "1\tz\t亲属\t\t\n"
+        "2\ta\t持股\t2026-01-02\t\n"
+        "2\tb\\tc\t其他\t\t2027-05-01\n"
+    ).encode()
+    assert conflicts_snapshot(records).data == expected
+    assert conflicts_snapshot([]).data == b"cert_no\tobject_id\trelation\tvalid_from\tvalid_until\n"
+    bad = [*records, ConflictRecord("0", "x\x00", "其他"), ConflictRecord("3", "", "其他")]  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"conflict object id 'x\\x00'"):
+        conflicts_snapshot(bad)
