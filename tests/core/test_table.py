@@ -14,7 +14,7 @@ from dualrandom.core import DrawInputs, conflicts_snapshot, draw, objects_snapsh
 from dualrandom.core.canonical import ObjectColumns
 from dualrandom.core.model import ConflictRecord, ItemRecord, ObjectFilter, Stratum
 from dualrandom.core.pools import build_pools
-from dualrandom.core.table import Coded, ObjectTable
+from dualrandom.core.table import Coded, ObjectTable, Texts
 from tests.core.factories import item, obj, plan, where
 from tests.core.vector_inputs import (
     CONFLICTS,
@@ -43,6 +43,7 @@ def _columns(records: Any, reverse: bool = False) -> ObjectColumns:
             for v in getattr(columns, f.name)
         ]
         values[f.name] = Coded.of(column) if f.name in CODED else column
+    values["name"] = Texts.of(values["name"])
     return ObjectColumns(**values)
 
 
@@ -53,6 +54,16 @@ def test_coded_column_reads_like_the_list_of_its_values() -> None:
     assert coded[3] == "c" and coded[-1] == "a" and list(coded[1:4]) == ["b", "a", "c"]
     assert len(coded.values) == 3
     assert coded != ["a", "b", "a", "c", "b"]
+
+
+def test_texts_column_reads_like_the_list_of_its_texts() -> None:
+    plain = ["盘锦", "", "a\tb", "é", "x"]
+    texts = Texts.of(plain)
+    assert list(texts) == plain and texts == plain and len(texts) == 5
+    assert texts[0] == "盘锦" and texts[-1] == "x" and list(texts[2:4]) == ["a\tb", "é"]
+    joined = Texts.joined([texts[:2], Texts.of([]), texts[2:], Texts.of(["末"])])
+    assert list(joined) == [*plain, "末"]
+    assert Texts.joined([]) == []
 
 
 def test_table_sorts_its_rows_by_id_and_refuses_an_id_twice() -> None:

@@ -43,7 +43,7 @@ from dualrandom.core.model import (
     InspectorRecord,
     ObjectRecord,
 )
-from dualrandom.core.table import Coded, ObjectTable
+from dualrandom.core.table import Coded, ObjectTable, Texts
 from dualrandom.errors import NotFoundError
 from dualrandom.tables import (
     ConflictRow,
@@ -277,7 +277,10 @@ def object_table_as_of(session: Session, version: int | None = None) -> ObjectTa
     millions has a few districts, types and dates); the core checks every
     value when it makes the canonical snapshot (``core.table``)."""
     known: dict[Any, Any] = {}
-    plain: dict[str, list[Any]] = {name: [] for name in _FIELD_NAMES if name not in _CODED}
+    plain: dict[str, list[Any]] = {
+        name: [] for name in _FIELD_NAMES if name not in _CODED and name not in _TEXTS
+    }
+    texts: dict[str, list[Texts]] = {name: [] for name in _TEXTS}
     coded: dict[str, tuple[dict[Any, int], array[int]]] = {
         name: ({}, array("I")) for name in _CODED
     }
@@ -285,6 +288,8 @@ def object_table_as_of(session: Session, version: int | None = None) -> ObjectTa
         chunk = _object_columns(rows, known)
         for name, column in plain.items():
             column.extend(getattr(chunk, name))
+        for name, parts in texts.items():
+            parts.append(Texts.of(getattr(chunk, name)))
         for name, (index, codes) in coded.items():
             values = getattr(chunk, name)
             for value in set(values).difference(index):
@@ -294,6 +299,7 @@ def object_table_as_of(session: Session, version: int | None = None) -> ObjectTa
         name: Coded(np.frombuffer(codes, dtype=np.uint32), list(index))
         for name, (index, codes) in coded.items()
     }
+    columns |= {name: Texts.joined(parts) for name, parts in texts.items()}
     return ObjectTable(ObjectColumns(**plain, **columns))
 
 
@@ -376,6 +382,9 @@ _CODED = (
     "tags",
     "last_inspected",
 )
+# The fields held as one UTF-8 buffer (core.table.Texts) in a table: read only
+# for the canonical snapshot and the few records made.
+_TEXTS = ("name", "address")
 # Positions in _OBJECT_COLUMNS of the values the database holds in another form.
 _CONVERTED: dict[int, Callable[[Any], Any]] = {
     _OBJECT_COLUMNS.index("established"): _day,
