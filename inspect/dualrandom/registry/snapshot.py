@@ -245,9 +245,9 @@ def _inspector(row: Any) -> InspectorRecord:
     )
 
 
-def _conflict(row: Any) -> ConflictRecord:
+def _conflict(row: Any, share: Callable[[Any], Any]) -> ConflictRecord:
     cert_no, object_id, relation, valid_from, valid_until = row
-    return ConflictRecord(cert_no, object_id, relation, _day(valid_from), _day(valid_until))
+    return ConflictRecord(share(cert_no), object_id, relation, _day(valid_from), _day(valid_until))
 
 
 def _object_chunks(session: Session, version: int | None) -> Iterator[list[ObjectRecord]]:
@@ -262,8 +262,9 @@ def _inspector_chunks(session: Session, version: int | None) -> Iterator[list[In
 
 
 def _conflict_chunks(session: Session, version: int | None) -> Iterator[list[ConflictRecord]]:
+    share = _shared()  # a province has thousands of officers and a million conflicts
     for rows in _chunks(session, "conflicts", _CONFLICTS, _CONFLICT_COLUMNS, version):
-        yield [_conflict(row) for row in rows]
+        yield [_conflict(row, share) for row in rows]
 
 
 def objects_as_of(session: Session, version: int | None = None) -> list[ObjectRecord]:
