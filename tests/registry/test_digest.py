@@ -142,3 +142,24 @@ def test_same_digests_on_sqlite_and_postgresql(app: App, tmp_path: Path) -> None
     finally:
         side.close()
     assert digests[0] == digests[1]
+
+
+def test_the_table_a_draw_reads_holds_the_records_the_registry_holds(
+    with_departments: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gather reads the objects as columns (core.table): row for row the same
+    records as objects_as_of, in id order, across chunks, and the same snapshot."""
+    monkeypatch.setattr(snapshot, "CHUNK_ROWS", 7)
+    header, *rows = objects(40)
+    random.Random(3).shuffle(rows)
+    run_import(with_departments, "objects", write_csv(tmp_path / "o.csv", [header, *rows]))
+    with with_departments.transaction() as session:
+        records = objects_as_of(session)
+        table = snapshot.object_table_as_of(session)
+        digest = registry_digest(session, "objects")
+    assert list(table) == records
+    assert [table.record(i) for i in range(len(table))] == records
+    assert table.ids == [r.id for r in records] == sorted(code(n) for n in range(40))
+    assert objects_snapshot(table).digest == objects_snapshot(records).digest == digest
+    districts = table.columns.district
+    assert len(districts.values) == 2 and len(districts) == 40  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from itertools import chain, pairwise
@@ -82,6 +82,7 @@ __all__ = [
     "parse_inspectors",
     "parse_objects",
     "snapshot_digest",
+    "sorted_objects_snapshot",
 ]
 
 OBJECT_PUBLIC_FIELDS = (
@@ -157,21 +158,73 @@ class Snapshot:
     digest: str
 
 
-@dataclass(frozen=True, slots=True)
 class ObjectSnapshot:
     """The object registry in two parts. DR-1: ``public_bytes`` every field
     but the risk class, ``internal_bytes`` id and risk class. DR-2: the
     public part without names or addresses, the internal part with the risk
     class and those particulars (OBJECT_LAYOUTS). ``digest`` combines the
     two part digests, so it can be checked from the public part plus the
-    published internal digest without seeing anything internal."""
+    published internal digest without seeing anything internal.
 
-    public_bytes: bytes
-    internal_bytes: bytes
-    public_digest: str
-    internal_digest: str
-    digest: str
-    algorithm: str = DR1
+    A snapshot streamed into its digests (:func:`sorted_objects_snapshot`)
+    holds no bytes: they are made again from the rows when first read.
+    Snapshots are equal when their algorithm and digests are."""
+
+    __slots__ = ("_bytes", "_make", "algorithm", "digest", "internal_digest", "public_digest")
+
+    def __init__(
+        self,
+        public_bytes: bytes | None,
+        internal_bytes: bytes | None,
+        public_digest: str,
+        internal_digest: str,
+        digest: str,
+        algorithm: str = DR1,
+        *,
+        make: Callable[[], tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        if (public_bytes is None or internal_bytes is None) and make is None:
+            raise ValueError("an object snapshot needs its bytes or a way to make them")
+        self._bytes = (
+            None
+            if public_bytes is None or internal_bytes is None
+            else (public_bytes, internal_bytes)
+        )
+        self._make = make
+        self.public_digest = public_digest
+        self.internal_digest = internal_digest
+        self.digest = digest
+        self.algorithm = algorithm
+
+    def _parts(self) -> tuple[bytes, bytes]:
+        if self._bytes is None:
+            assert self._make is not None
+            self._bytes = self._make()
+        return self._bytes
+
+    @property
+    def public_bytes(self) -> bytes:
+        return self._parts()[0]
+
+    @property
+    def internal_bytes(self) -> bytes:
+        return self._parts()[1]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ObjectSnapshot):
+            return NotImplemented
+        return (self.algorithm, self.digest, self.public_digest, self.internal_digest) == (
+            other.algorithm,
+            other.digest,
+            other.public_digest,
+            other.internal_digest,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.algorithm, self.digest))
+
+    def __repr__(self) -> str:
+        return f"ObjectSnapshot(algorithm={self.algorithm!r}, digest={self.digest!r})"
 
 
 def snapshot_digest(table: str, data: bytes, algorithm: str = DR1) -> str:
@@ -615,11 +668,62 @@ def _sha256_of(parts: Iterable[bytes | memoryview]) -> str:
     return digest.hexdigest()
 
 
+_STREAM_ROWS = 20_000  # rows formatted and hashed at a time by sorted_objects_snapshot
+
+
+def sorted_objects_snapshot(columns: ObjectColumns, algorithm: str = DR1) -> ObjectSnapshot:
+    """The snapshot of rows already in id order (each id once; the caller has
+    checked), streamed into its digests a chunk at a time: memory stays that
+    of one chunk's lines, and the bytes are made again only if read. Checks
+    every value and raises ValueError as ``objects_snapshot`` would."""
+    layout = OBJECT_LAYOUTS[check_algorithm(algorithm)]
+    count = len(columns)
+    chunks = (columns.rows(start, start + _STREAM_ROWS) for start in range(0, count, _STREAM_ROWS))
+    if algorithm == DR2:
+        stream = ObjectDigestStream()
+        for chunk in chunks:
+            stream.add(chunk)
+        public_digest, internal_digest, _ = stream.digests()
+    else:
+        formats = _Formats()
+        public_hash = hashlib.sha256(_header(layout[0]))
+        internal_hash = hashlib.sha256(_header(layout[1]))
+        for chunk in chunks:
+            public, internal = _object_lines(chunk, formats, layout)
+            if public:
+                _require_nfc(public, chunk)
+                _require_nfc(internal, chunk)
+                public_hash.update(public.encode("utf-8"))
+                internal_hash.update(internal.encode("utf-8"))
+        public_digest, internal_digest = public_hash.hexdigest(), internal_hash.hexdigest()
+
+    def make() -> tuple[bytes, bytes]:
+        builder = ObjectSnapshotBuilder(algorithm)
+        builder.add(columns)
+        public, internal = (b"".join(parts) for parts in builder._parts())
+        return public, internal
+
+    return ObjectSnapshot(
+        None,
+        None,
+        public_digest,
+        internal_digest,
+        combine_object_digests(public_digest, internal_digest, algorithm),
+        algorithm,
+        make=make,
+    )
+
+
 def objects_snapshot(records: Iterable[ObjectRecord], algorithm: str = DR1) -> ObjectSnapshot:
     """Canonical public and internal parts of the object registry, rows by id."""
+    from dualrandom.core.table import ObjectTable  # here: table imports this module
+
+    builder = ObjectSnapshotBuilder(algorithm)
+    if isinstance(records, ObjectTable):  # columns already, sorted, each id once
+        builder.add(records.columns)
+        return builder.snapshot()
     rows = sorted(records, key=lambda r: r.id)
     _unique_sorted([r.id for r in rows], "object id")
-    builder = ObjectSnapshotBuilder(algorithm)
     builder.add(ObjectColumns.of(rows))
     return builder.snapshot()
 
@@ -744,28 +848,40 @@ def _conflict_key(r: ConflictRecord) -> tuple[str, str, str]:
 
 
 def conflicts_snapshot(records: Iterable[ConflictRecord], algorithm: str = DR1) -> Snapshot:
-    """Canonical declared-conflict list, rows by (cert_no, object_id, relation)."""
-    rows = sorted(records, key=_conflict_key)
-    keys = [_conflict_key(r) for r in rows]
+    """Canonical declared-conflict list, rows by (cert_no, object_id, relation).
+
+    Made column by column (hundreds of thousands of rows at provincial
+    scale): identifiers are checked with one scan of each column, and only
+    if one is bad row by row, so the error is that of the first bad row."""
+    rows = sorted(records, key=_CONFLICT_KEY)
+    keys = list(map(_CONFLICT_KEY, rows))
     for before, after in pairwise(keys):
         if before == after:
-            raise ValueError(f"conflict {before!r} occurs twice")
-    data = join_lines(
-        CONFLICT_FIELDS,
-        (
-            "\t".join(
-                (
-                    escape(check_id(r.cert_no, "conflict certificate number")),
-                    escape(check_id(r.object_id, "conflict object id")),
-                    str(r.relation),
-                    fmt_date(r.valid_from),
-                    fmt_date(r.valid_until),
-                )
-            )
-            for r in rows
-        ),
-    )
+            raise ValueError(f"conflict {_conflict_key(rows[keys.index(before)])!r} occurs twice")
+    certs = [r.cert_no for r in rows]
+    objects = [r.object_id for r in rows]
+    if not (_ids_fine(certs) and _ids_fine(objects)):
+        for r in rows:
+            check_id(r.cert_no, "conflict certificate number")
+            check_id(r.object_id, "conflict object id")
+    fields = [
+        _escaped(certs),
+        _escaped(objects),
+        [str(r.relation) for r in rows],
+        [fmt_date(r.valid_from) for r in rows],
+        [fmt_date(r.valid_until) for r in rows],
+    ]
+    data = _header(CONFLICT_FIELDS) + _joined_lines(fields, len(rows)).encode("utf-8")
     return Snapshot(data, snapshot_digest("conflicts", data, algorithm))
+
+
+_CONFLICT_KEY = attrgetter("cert_no", "object_id", "relation")
+
+
+def _ids_fine(ids: Sequence[str]) -> bool:
+    """Whether every value passes check_id, with one scan of the column."""
+    joined = "\n".join(ids)
+    return all(ids) and "\x00" not in joined and unicodedata.is_normalized("NFC", joined)
 
 
 def parse_conflicts(data: bytes) -> tuple[ConflictRecord, ...]:

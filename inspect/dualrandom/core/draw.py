@@ -11,11 +11,12 @@ root) and adds the public files to the result.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
+import numpy.typing as npt
 
 from dualrandom.core.buckets import file_digest
 from dualrandom.core.canonical import (
@@ -24,7 +25,7 @@ from dualrandom.core.canonical import (
     conflicts_snapshot,
     history_snapshot,
     inspectors_snapshot,
-    objects_snapshot,
+    sorted_objects_snapshot,
 )
 from dualrandom.core.encoding import DR1, DR2, check_algorithm, sha256_hex
 from dualrandom.core.model import (
@@ -49,6 +50,7 @@ from dualrandom.core.result import (
 from dualrandom.core.risk import RiskCommitment, risk_commitment, risk_rows
 from dualrandom.core.seed import CommittedDigests, Digests
 from dualrandom.core.selection import smallest
+from dualrandom.core.table import ObjectTable
 from dualrandom.core.teams import VisitPlan, assign_teams
 from dualrandom.core.tickets import target_tickets
 
@@ -94,12 +96,16 @@ class Preparation:
     pools: Mapping[tuple[str, str], tuple[str, ...]]
     exclusions: tuple[Exclusion, ...]
     outside: tuple[str, ...]
-    sorted_objects: tuple[ObjectRecord, ...] = field(repr=False)
+    sorted_objects: ObjectTable = field(repr=False)
     sorted_inspectors: tuple[InspectorRecord, ...] = field(repr=False)
     algorithm: str = DR1
     committed: CommittedDigests | None = None
     risk: RiskCommitment | None = None
     salt_key: bytes | None = field(default=None, repr=False)
+    # The pools again, as rows of ``sorted_objects`` (ascending: in id order).
+    pool_rows: Mapping[tuple[str, str], npt.NDArray[np.intp]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
 
 def _quota(plan: Plan, item: ItemRecord, stratum_name: str, pool_size: int) -> Quota:
@@ -134,9 +140,11 @@ def prepare(
             raise ValueError("a DR-2 prepare needs a 32-byte salt key (os.urandom(32))")
         check_risk_only_in_strata(plan, inputs.items)
     plan_bytes = plan_canonical(plan, inputs.items, algorithm)
-    objects = tuple(sorted(inputs.objects, key=lambda o: o.id))
+    # Columns, not a record per object: a registry of millions is read column by
+    # column below, and records are made only for the few objects drawn.
+    objects = ObjectTable.of(inputs.objects)
     inspectors = tuple(sorted(inputs.inspectors, key=lambda o: o.cert_no))
-    object_snapshot = objects_snapshot(objects, algorithm)
+    object_snapshot = sorted_objects_snapshot(objects.columns, algorithm)
     inspector_snapshot = inspectors_snapshot(inspectors, algorithm)
     conflict_snapshot = conflicts_snapshot(inputs.conflicts, algorithm)
     history = history_snapshot(inputs.history, algorithm)
@@ -188,25 +196,33 @@ def prepare(
         committed=committed,
         risk=risk,
         salt_key=salt_key,
+        pool_rows=pools.rows,
     )
 
 
 def _select(
     prep: Preparation, seed: bytes
 ) -> tuple[list[Selected], list[Selected], dict[str, int]]:
-    """Bottom-k per (item, stratum) by (target ticket, id), and the reserve."""
-    drawable = sorted({i for members in prep.pools.values() for i in members})
-    tickets = target_tickets(seed, drawable)
-    position = {object_id: p for p, object_id in enumerate(drawable)}
+    """Bottom-k per (item, stratum) by (target ticket, id), and the reserve.
+
+    Each drawable object's ticket is computed once (an object may be in the
+    pools of several items), in row order, which is id order; per pool, a
+    bounded selection over that pool's tickets (``smallest``), ties by id."""
+    ids = prep.sorted_objects.ids
+    pools = [prep.pool_rows[(quota.item, quota.stratum)] for quota in prep.quotas]
+    drawable = np.sort(np.concatenate(pools)) if pools else np.empty(0, dtype=np.intp)
+    if len(drawable):  # an object in the pools of several items is drawable once
+        drawable = drawable[np.concatenate(([True], drawable[1:] != drawable[:-1]))]
+    drawable_ids = list(map(ids.__getitem__, drawable.tolist()))
+    tickets = target_tickets(seed, drawable_ids)
     selected: list[Selected] = []
     reserve: list[Selected] = []
-    for quota in prep.quotas:
-        members = prep.pools[(quota.item, quota.stratum)]
-        where = np.fromiter((position[m] for m in members), dtype=np.intp, count=len(members))
-        # Members are in id order, so positions in ``where`` break ticket ties by id.
+    for quota, rows in zip(prep.quotas, pools, strict=True):
+        # Rows ascend, so positions in ``where`` ascend too and break ticket ties by id.
+        where = np.searchsorted(drawable, rows)
         ranked = where[smallest(tickets[where], quota.k + quota.reserve)]
         for rank, p in enumerate(ranked.tolist(), start=1):
-            row = Selected(quota.stratum, quota.item, rank, drawable[p], int(tickets[p]))
+            row = Selected(quota.stratum, quota.item, rank, drawable_ids[p], int(tickets[p]))
             (selected if rank <= quota.k else reserve).append(row)
     ticket_of = {row.object_id: row.ticket for row in selected}
     return selected, reserve, ticket_of
@@ -225,11 +241,13 @@ def _previous_teams(history: Iterable[HistoryRecord]) -> dict[str, frozenset[str
 
 
 def _conflicts_by_object(
-    conflicts: Iterable[ConflictRecord],
+    conflicts: Iterable[ConflictRecord], objects: Collection[str]
 ) -> dict[str, list[ConflictRecord]]:
+    """The conflicts of ``objects`` (those visited), by object id."""
     index: dict[str, list[ConflictRecord]] = defaultdict(list)
     for record in conflicts:
-        index[record.object_id].append(record)
+        if record.object_id in objects:
+            index[record.object_id].append(record)
     return index
 
 
@@ -243,7 +261,8 @@ def _visits(
 ) -> tuple[Visit, ...]:
     """One visit per chosen object, in (ticket, id) order, with its team."""
     inputs = prep.inputs
-    by_id = {o.id: o for o in prep.sorted_objects if o.id in chosen}
+    table = prep.sorted_objects
+    by_id = {i: table.record(table.row_of(i)) for i in chosen}
     order = sorted(chosen, key=lambda i: (ticket_of[i], i))
     plans = [VisitPlan(by_id[i], tuple(sorted(chosen[i]))) for i in order]
     teams = assign_teams(
@@ -251,7 +270,7 @@ def _visits(
         inputs.items,
         plans,
         prep.sorted_inspectors,
-        _conflicts_by_object(inputs.conflicts),
+        _conflicts_by_object(inputs.conflicts, chosen),
         _previous_teams(inputs.history),
         seed,
         used,

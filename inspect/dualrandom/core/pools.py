@@ -6,21 +6,21 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from dualrandom.core.model import (
     HistoryRecord,
     ItemRecord,
-    ObjectFilter,
     ObjectRecord,
     Plan,
     Stratum,
 )
-
-R = TypeVar("R")
+from dualrandom.core.table import Coded, ObjectTable
 
 __all__ = [
     "REASONS",
@@ -53,6 +53,9 @@ class Pools:
     members: Mapping[tuple[str, str], tuple[str, ...]]
     exclusions: tuple[Exclusion, ...]
     outside: tuple[str, ...]
+    # The members again, as rows of ``table`` (ascending, so in id order).
+    rows: Mapping[tuple[str, str], npt.NDArray[np.intp]]
+    table: ObjectTable
 
 
 def months_before(day: date, months: int) -> date:
@@ -64,71 +67,30 @@ def months_before(day: date, months: int) -> date:
     return date(year, month0 + 1, min(day.day, last))
 
 
-def _events(
-    objects: Sequence[ObjectRecord], history: Iterable[HistoryRecord]
-) -> dict[str, list[tuple[str | None, date]]]:
-    """Per object, its inspections: every history record, plus the legacy
-    ``last_inspected`` date as an inspection of every item."""
+def _history_events(history: Iterable[HistoryRecord]) -> dict[str, list[tuple[str | None, date]]]:
+    """Per object, the inspections its history records."""
     events: dict[str, list[tuple[str | None, date]]] = defaultdict(list)
     for record in history:
         events[record.object_id].append((record.item_code, record.date))
-    for obj in objects:
-        if obj.last_inspected is not None:
-            events[obj.id].append((ANY_ITEM, obj.last_inspected))
     return events
 
 
-# The value of each filter key on an object: a filter's verdict depends on these alone.
-_FIELDS: dict[str, Callable[[ObjectRecord], object]] = {
-    "type": lambda o: o.type,
-    "district": lambda o: o.district,
-    "industry": lambda o: o.industry,
-    "risk_class": lambda o: o.risk_class,
-    "status": lambda o: o.status,
-    "department": lambda o: o.departments,
-    "tag": lambda o: o.tags,
-    "list": lambda o: o.lists,
+# The columns each filter key reads (ObjectColumns field names): a filter's verdict,
+# like a record's, depends on these alone.
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "type": ("type",),
+    "district": ("district",),
+    "industry": ("industry",),
+    "risk_class": ("risk_class",),
+    "status": ("status",),
+    "department": ("departments",),
+    "tag": ("tags",),
+    "list": ("abnormal_list", "serious_illegal_list"),
 }
 
 
-def _memoised(
-    keys: Iterable[str], decide: Callable[[ObjectRecord], R]
-) -> Callable[[ObjectRecord], R]:
-    """``decide`` evaluated once per distinct combination of the fields it reads.
-
-    Registries hold millions of objects but only hundreds of distinct
-    (type, district, risk class …) combinations, so matching every object
-    against every stratum filter would repeat the same work millions of
-    times. The answer is a function of those fields, so caching is exact."""
-    getters = [_FIELDS[key] for key in sorted(set(keys))]
-    cache: dict[tuple[object, ...], R] = {}
-
-    def decided(obj: ObjectRecord) -> R:
-        signature = tuple(get(obj) for get in getters)
-        if signature not in cache:
-            cache[signature] = decide(obj)
-        return cache[signature]
-
-    return decided
-
-
-def _stratum_finder(strata: Sequence[Stratum]) -> Callable[[ObjectRecord], Stratum | None]:
-    def find(obj: ObjectRecord) -> Stratum | None:
-        found = [s for s in strata if s.where.matches(obj)]
-        if len(found) > 1:
-            names = ", ".join(s.name for s in found)
-            raise ValueError(f"object {obj.id!r} matches more than one stratum: {names}")
-        return found[0] if found else None
-
-    return _memoised((key for s in strata for key in s.where.fields()), find)
-
-
-def _filter_matcher(f: ObjectFilter) -> Callable[[ObjectRecord], bool]:
-    return _memoised(f.fields(), f.matches)
-
-
 def _reasons(
-    obj: ObjectRecord,
+    status: str,
     item: ItemRecord,
     plan: Plan,
     events: Sequence[tuple[str | None, date]],
@@ -138,7 +100,7 @@ def _reasons(
     same_item = [when for code, when in events if code is ANY_ITEM or code == item.code]
     this_year = [code for code, when in events if when.year == plan.year]
     reasons = []
-    if str(obj.status) in rules.statuses:
+    if status in rules.statuses:
         reasons.append("status")
     if cutoff is not None and any(when >= cutoff for when in same_item):
         reasons.append("lookback")
@@ -158,39 +120,133 @@ def build_pools(
     history: Iterable[HistoryRecord],
 ) -> Pools:
     """Assign every plan-scope object to its stratum and, per item, either to
-    the (item, stratum) pool or to the exclusion list. ``objects`` must be in
-    id order (the caller sorts once)."""
-    events = _events(objects, history)
+    the (item, stratum) pool or to the exclusion list. ``objects`` in any
+    order (an :class:`ObjectTable` is read as it is).
+
+    Registries hold millions of objects but only hundreds of distinct
+    (type, district, risk class …) combinations, so the filters are decided
+    once per combination of the columns they read, on the record of the first
+    object that has it; only the objects with inspections on record (history
+    or a last inspection date) have their exclusion reasons worked out one by
+    one. The answer depends on those values alone, so this is exact."""
+    table = ObjectTable.of(objects)
+    ids = table.ids
+    events = _history_events(history)
     lookback = plan.exclusions.lookback_months
     cutoff = months_before(plan.window_start, lookback) if lookback > 0 else None
     codes = sorted(plan.items)
     strata = sorted(plan.strata, key=lambda s: s.name)
-    members: dict[tuple[str, str], list[str]] = {(c, s.name): [] for c in codes for s in strata}
-    exclusions: list[Exclusion] = []
-    outside: list[str] = []
+    filters = [plan.scope, *(s.where for s in strata), *(items[c].scope for c in codes)]
+    names = sorted({"status", *(n for f in filters for k in f.fields() for n in _COLUMNS[k])})
+    keys = [(c, s.name) for c in codes for s in strata]
+    index = {key: n for n, key in enumerate(keys)}
+    # Rows grouped by the values the verdict reads, and per group its verdict.
+    group, first = table.groups(names)
+    verdicts = [
+        _verdict(table.record(row), plan, items, codes, strata, index) for row in first.tolist()
+    ]
+    # The objects with inspections on record: their reasons are worked out one by one.
+    inspected = table.codes("last_inspected")
+    never = [code for code, value in enumerate(_values(table, "last_inspected")) if value is None]
+    special = ~np.isin(inspected, never)
+    for object_id in events:
+        try:
+            special[table.row_of(object_id)] = True
+        except KeyError:
+            continue
+    rows: list[list[npt.NDArray[np.intp]]] = [[] for _ in keys]
+    excluded: list[tuple[str, str, npt.NDArray[np.intp], tuple[str, ...]]] = []
+    outside: list[npt.NDArray[np.intp]] = []
+    # The rows of each group in row order (a stable sort), the special ones apart.
+    plain = np.flatnonzero(~special)
+    order = plain[np.argsort(group[plain], kind="stable")]
+    bounds = np.searchsorted(group[order], np.arange(len(verdicts) + 1))
     no_events: list[tuple[str | None, date]] = []
-    in_scope = _filter_matcher(plan.scope)
-    stratum_of = _stratum_finder(strata)
-    item_scopes = {code: _filter_matcher(items[code].scope) for code in codes}
-    for obj in objects:
-        if not in_scope(obj):
+    for number, verdict in enumerate(verdicts):
+        members = order[bounds[number] : bounds[number + 1]]
+        if verdict is None or not len(members):
             continue
-        stratum = stratum_of(obj)
-        if stratum is None:
-            outside.append(obj.id)
+        if verdict is _OUTSIDE:
+            outside.append(members)
             continue
-        for code in codes:
-            item = items[code]
-            if not item_scopes[code](obj):
-                continue
-            reasons = _reasons(obj, item, plan, events.get(obj.id, no_events), cutoff)
+        for pool, item, stratum, status in verdict:
+            reasons = _reasons(status, item, plan, no_events, cutoff)
             if reasons:
-                exclusions.append(Exclusion(code, stratum.name, obj.id, reasons))
+                excluded.append((item.code, stratum, members, reasons))
             else:
-                members[(code, stratum.name)].append(obj.id)
-    exclusions.sort(key=lambda e: (e.item, e.stratum, e.object_id))
+                rows[pool].append(members)
+    last_inspected = table.columns.last_inspected
+    for row in np.flatnonzero(special).tolist():
+        verdict = verdicts[group[row]]
+        if verdict is None:
+            continue
+        one = np.array([row], dtype=np.intp)
+        if verdict is _OUTSIDE:
+            outside.append(one)
+            continue
+        found = list(events.get(ids[row], ()))
+        on = last_inspected[row]
+        if on is not None:
+            found.append((ANY_ITEM, on))
+        for pool, item, stratum, status in verdict:
+            reasons = _reasons(status, item, plan, found, cutoff)
+            if reasons:
+                excluded.append((item.code, stratum, one, reasons))
+            else:
+                rows[pool].append(one)
+    exclusions = [
+        (code, stratum, row, reasons)
+        for code, stratum, members, reasons in excluded
+        for row in members.tolist()
+    ]
+    # Rows are in id order, so sorting by (item, stratum, row) is by (item, stratum, id).
+    exclusions.sort(key=lambda e: (e[0], e[1], e[2]))
+    pool_rows = {key: _sorted_rows(rows[n]) for key, n in index.items()}
     return Pools(
-        members={key: tuple(ids) for key, ids in members.items()},
-        exclusions=tuple(exclusions),
-        outside=tuple(outside),
+        members={key: tuple(map(ids.__getitem__, r.tolist())) for key, r in pool_rows.items()},
+        exclusions=tuple(Exclusion(c, s, ids[r], reasons) for c, s, r, reasons in exclusions),
+        outside=tuple(map(ids.__getitem__, _sorted_rows(outside).tolist())),
+        rows=pool_rows,
+        table=table,
+    )
+
+
+def _sorted_rows(parts: list[npt.NDArray[np.intp]]) -> npt.NDArray[np.intp]:
+    return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.intp)
+
+
+def _values(table: ObjectTable, name: str) -> Sequence[object]:
+    """The distinct values of a column, indexed by the codes ``table.codes`` gives."""
+    column = getattr(table.columns, name)
+    return column.values if isinstance(column, Coded) else Coded.of(column).values
+
+
+# Per combination of values: None (out of the plan's scope), _OUTSIDE (in scope, in
+# no stratum), or per item whose scope it is in: (pool number, item, stratum, status).
+_Verdict = tuple[tuple[int, ItemRecord, str, str], ...] | None
+_OUTSIDE: _Verdict = ((-1, None, "", ""),)  # type: ignore[assignment]
+
+
+def _verdict(
+    obj: ObjectRecord,
+    plan: Plan,
+    items: Mapping[str, ItemRecord],
+    codes: Sequence[str],
+    strata: Sequence[Stratum],
+    index: Mapping[tuple[str, str], int],
+) -> _Verdict:
+    """The verdict on ``obj`` (see _Verdict)."""
+    if not plan.scope.matches(obj):
+        return None
+    found = [s for s in strata if s.where.matches(obj)]
+    if len(found) > 1:
+        names = ", ".join(s.name for s in found)
+        raise ValueError(f"object {obj.id!r} matches more than one stratum: {names}")
+    if not found:
+        return _OUTSIDE
+    stratum = found[0].name
+    return tuple(
+        (index[(code, stratum)], items[code], stratum, str(obj.status))
+        for code in codes
+        if items[code].scope.matches(obj)
     )

@@ -30,6 +30,7 @@ from dualrandom.core.encoding import (
 )
 from dualrandom.core.model import ItemRecord, ObjectFilter, ObjectRecord, Plan, RiskClass, Stratum
 from dualrandom.core.pools import Exclusion
+from dualrandom.core.table import ObjectTable
 from dualrandom.core.tickets import ticket_hex
 from dualrandom.errors import UserError
 
@@ -132,6 +133,18 @@ class Facts:
 
 
 # The object fields that any filter reads (risk_class aside): Facts depend on these alone.
+_SIGNATURE_FIELDS = (
+    "type",
+    "industry",
+    "district",
+    "status",
+    "abnormal_list",
+    "serious_illegal_list",
+    "departments",
+    "tags",
+)
+
+
 def _signature(obj: ObjectRecord) -> tuple[object, ...]:
     return (
         obj.type,
@@ -202,6 +215,8 @@ class PublicView:
         for key in set(keys):
             joined.join([i for i, k in enumerate(keys) if k == key])
         seen: set[tuple[object, ...]] = set()
+        if isinstance(objects, ObjectTable):  # one record per distinct signature
+            objects = (record for _, record in objects.prototypes(_SIGNATURE_FIELDS))
         for obj in objects:
             signature = _signature(obj)
             if signature not in seen:
@@ -337,7 +352,7 @@ def _exclusions_tsv(
     view: PublicView, exclusions: Sequence[Exclusion], objects: Iterable[ObjectRecord]
 ) -> bytes:
     excluded = {e.object_id for e in exclusions}
-    covered = {o.id for o in objects if o.id in excluded and view.facts(o).covered}
+    covered = _covered(view, excluded, objects)
     rows = sorted(
         (e for e in exclusions if e.stratum in view.public_strata or e.object_id in covered),
         key=lambda e: (e.item, e.object_id),
@@ -346,6 +361,27 @@ def _exclusions_tsv(
         EXCLUSIONS_PUBLIC_FIELDS,
         (f"{escape(e.item)}\t{escape(e.object_id)}\t{';'.join(e.reasons)}" for e in rows),
     )
+
+
+def _covered(view: PublicView, ids: set[str], objects: Iterable[ObjectRecord]) -> set[str]:
+    """Those of ``ids`` whose objects' candidate strata list all of A-D."""
+    if not isinstance(objects, ObjectTable):
+        return {o.id for o in objects if o.id in ids and view.facts(o).covered}
+    # A table: look the rows up, and decide once per distinct signature.
+    columns = [getattr(objects.columns, name) for name in _SIGNATURE_FIELDS]
+    known: dict[tuple[object, ...], bool] = {}
+    found = set()
+    for object_id in ids:
+        try:
+            row = objects.row_of(object_id)
+        except KeyError:
+            continue
+        key = tuple(column[row] for column in columns)
+        if key not in known:
+            known[key] = view.facts(objects.record(row)).covered
+        if known[key]:
+            found.add(object_id)
+    return found
 
 
 def _bounds_tsv(view: PublicView, selected: Iterable[PoolRow]) -> bytes:

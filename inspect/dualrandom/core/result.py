@@ -5,7 +5,7 @@ digest (§22)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dualrandom.core.buckets import file_digest
 from dualrandom.core.encoding import (
@@ -113,6 +113,11 @@ class DrawResult:
     outside: tuple[str, ...]
     algorithm: str = ALGORITHM
     public: PublicOutputs | None = None
+    # files() made once: a provincial batch's files are megabytes, asked for
+    # by the digest and by whoever stores them (a value of the fields above).
+    _files: dict[str, bytes] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     @property
     def shortfalls(self) -> tuple[Quota, ...]:
@@ -120,13 +125,17 @@ class DrawResult:
 
     def files(self) -> dict[str, bytes]:
         """The canonical output files, by name (SPEC §10)."""
-        fixed = seed_independent_files(self.quotas, self.exclusions, self.outside)
-        seeded = {
-            "result.tsv": _selected_tsv(self.selected),
-            "reserve.tsv": _selected_tsv(self.reserve),
-            "teams.tsv": _teams_tsv(self.visits),
-        }
-        return {name: fixed[name] if name in fixed else seeded[name] for name in FILE_NAMES}
+        if not self._files:
+            fixed = seed_independent_files(self.quotas, self.exclusions, self.outside)
+            seeded = {
+                "result.tsv": _selected_tsv(self.selected),
+                "reserve.tsv": _selected_tsv(self.reserve),
+                "teams.tsv": _teams_tsv(self.visits),
+            }
+            self._files.update(
+                (name, fixed[name] if name in fixed else seeded[name]) for name in FILE_NAMES
+            )
+        return dict(self._files)
 
     def public_files(self) -> dict[str, bytes]:
         """The DR-2 public files by name (SPEC §21); empty for DR-1."""

@@ -32,6 +32,7 @@ from dualrandom.core.merkle import (
     verify_inclusion,
 )
 from dualrandom.core.model import ObjectRecord, RiskClass
+from dualrandom.core.table import ObjectTable
 
 __all__ = [
     "SALT_KEY_LENGTH",
@@ -50,6 +51,8 @@ _CLASSES = frozenset(c.value for c in RiskClass)
 
 def risk_rows(records: Iterable[ObjectRecord]) -> list[tuple[str, str]]:
     """(id, risk class) of every object, in id order: the rows of the tree."""
+    if isinstance(records, ObjectTable):  # already in id order, read column by column
+        return list(zip(records.ids, map(str, records.columns.risk_class), strict=True))
     return sorted((r.id, str(r.risk_class)) for r in records)
 
 

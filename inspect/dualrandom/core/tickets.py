@@ -24,6 +24,7 @@ __all__ = [
 ]
 
 SEED_LENGTH = 32
+_CHUNK = 1 << 16
 _TWO64 = 1 << 64
 
 
@@ -51,12 +52,16 @@ def target_tickets(seed: bytes, ids: Sequence[str]) -> npt.NDArray[np.uint64]:
     then every fourth big-endian word of the joined 32-byte digests."""
     prefix = TAG_TARGET + _check_seed(seed)
     sha256 = hashlib.sha256
-    digests: list[bytes] = []
-    append = digests.append
-    for object_id in ids:
-        append(sha256(prefix + object_id.encode("utf-8")).digest())
-    words = np.frombuffer(b"".join(digests), dtype=">u8")[::4]
-    return words.astype(np.uint64)
+    tickets = np.empty(len(ids), dtype=np.uint64)
+    # A chunk at a time, so that memory holds one chunk's digests, not a registry's.
+    for start in range(0, len(ids), _CHUNK):
+        digests: list[bytes] = []
+        append = digests.append
+        for object_id in ids[start : start + _CHUNK]:
+            append(sha256(prefix + object_id.encode("utf-8")).digest())
+        words = np.frombuffer(b"".join(digests), dtype=">u8")[::4]
+        tickets[start : start + len(digests)] = words
+    return tickets
 
 
 class OfficerOrder:

@@ -35,7 +35,7 @@ from dualrandom.registry.snapshot import (
     conflicts_as_of,
     current_version,
     inspectors_as_of,
-    objects_as_of,
+    object_table_as_of,
 )
 from dualrandom.rules.store import load_items, load_plan
 from dualrandom.tables import DrawFileRow, DrawMemberRow, DrawRow, DrawVisitRow
@@ -115,7 +115,9 @@ def draw_files(
     return {f.name: f.content for f in session.scalars(query)}
 
 
-Registries = tuple[list[ObjectRecord], list[InspectorRecord], list[ConflictRecord]]
+# The objects as columns (an ObjectTable, a sequence of records made on demand):
+# a registry of millions never becomes millions of records.
+Registries = tuple[Sequence[ObjectRecord], list[InspectorRecord], list[ConflictRecord]]
 
 
 def draw_registries(session: Session, row: DrawRow) -> Registries:
@@ -131,7 +133,7 @@ def draw_registries(session: Session, row: DrawRow) -> Registries:
 def _registries(session: Session, versions: Mapping[str, int]) -> Registries:
     """The registries as of ``versions`` (conflicts 0: none was ever imported)."""
     return (
-        objects_as_of(session, versions["objects"]),
+        object_table_as_of(session, versions["objects"]),
         inspectors_as_of(session, versions["inspectors"]),
         conflicts_as_of(session, versions["conflicts"]) if versions["conflicts"] else [],
     )
@@ -168,7 +170,9 @@ def history_before(session: Session, plan: Plan) -> list[HistoryRecord]:
     """Visits of standing draws of plans whose window starts before ``plan``'s."""
     records: list[HistoryRecord] = []
     standing = session.scalars(
-        select(DrawRow).where(DrawRow.state == DrawState.DRAWN, DrawRow.plan_id != plan.id).order_by(DrawRow.id)
+        select(DrawRow)
+        .where(DrawRow.state == DrawState.DRAWN, DrawRow.plan_id != plan.id)
+        .order_by(DrawRow.id)
     )
     for draw in standing:
         other = load_plan(session, draw.plan_id)

@@ -25,6 +25,7 @@ from dualrandom.registry.snapshot import (
     departments,
     get_version,
     inspectors_as_of,
+    object_table_as_of,
     objects_as_of,
     registry_digest,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "import_registry",
     "inspectors_as_of",
     "list_versions",
+    "object_table_as_of",
     "objects_as_of",
     "registry_counts",
     "registry_digest",

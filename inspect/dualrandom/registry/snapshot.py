@@ -16,12 +16,15 @@ registry; a test checks it against the core on multi-chunk registries.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
+import numpy as np
 from sqlalchemy import ColumnElement, Table, select
 from sqlalchemy.orm import Session
 
@@ -40,6 +43,7 @@ from dualrandom.core.model import (
     InspectorRecord,
     ObjectRecord,
 )
+from dualrandom.core.table import Coded, ObjectTable, Texts
 from dualrandom.errors import NotFoundError
 from dualrandom.tables import (
     ConflictRow,
@@ -56,6 +60,7 @@ __all__ = [
     "departments_digest",
     "get_version",
     "inspectors_as_of",
+    "object_table_as_of",
     "objects_as_of",
     "registry_digest",
 ]
@@ -244,9 +249,9 @@ def _inspector(row: Any) -> InspectorRecord:
     )
 
 
-def _conflict(row: Any) -> ConflictRecord:
+def _conflict(row: Any, share: Callable[[Any], Any]) -> ConflictRecord:
     cert_no, object_id, relation, valid_from, valid_until = row
-    return ConflictRecord(cert_no, object_id, relation, _day(valid_from), _day(valid_until))
+    return ConflictRecord(share(cert_no), object_id, relation, _day(valid_from), _day(valid_until))
 
 
 def _object_chunks(session: Session, version: int | None) -> Iterator[list[ObjectRecord]]:
@@ -261,13 +266,46 @@ def _inspector_chunks(session: Session, version: int | None) -> Iterator[list[In
 
 
 def _conflict_chunks(session: Session, version: int | None) -> Iterator[list[ConflictRecord]]:
+    share = _shared()  # a province has thousands of officers and a million conflicts
     for rows in _chunks(session, "conflicts", _CONFLICTS, _CONFLICT_COLUMNS, version):
-        yield [_conflict(row) for row in rows]
+        yield [_conflict(row, share) for row in rows]
 
 
 def objects_as_of(session: Session, version: int | None = None) -> list[ObjectRecord]:
     """The objects registry as of ``version`` (None: now), sorted by id."""
     return [record for chunk in _object_chunks(session, version) for record in chunk]
+
+
+def object_table_as_of(session: Session, version: int | None = None) -> ObjectTable:
+    """The objects registry as of ``version`` (None: now) as columns, sorted by id:
+    no record per object. Each distinct value is held once (a registry of
+    millions has a few districts, types and dates); the core checks every
+    value when it makes the canonical snapshot (``core.table``)."""
+    known: dict[Any, Any] = {}
+    plain: dict[str, list[Any]] = {
+        name: [] for name in _FIELD_NAMES if name not in _CODED and name not in _TEXTS
+    }
+    texts: dict[str, list[Texts]] = {name: [] for name in _TEXTS}
+    coded: dict[str, tuple[dict[Any, int], array[int]]] = {
+        name: ({}, array("I")) for name in _CODED
+    }
+    for rows in _chunks(session, "objects", _OBJECTS, _OBJECT_COLUMNS, version):
+        chunk = _object_columns(rows, known)
+        for name, column in plain.items():
+            column.extend(getattr(chunk, name))
+        for name, parts in texts.items():
+            parts.append(Texts.of(getattr(chunk, name)))
+        for name, (index, codes) in coded.items():
+            values = getattr(chunk, name)
+            for value in set(values).difference(index):
+                index[value] = len(index)
+            codes.extend(map(index.__getitem__, values))
+    columns: dict[str, Sequence[Any]] = {
+        name: Coded(np.frombuffer(codes, dtype=np.uint32), list(index))
+        for name, (index, codes) in coded.items()
+    }
+    columns |= {name: Texts.joined(parts) for name, parts in texts.items()}
+    return ObjectTable(ObjectColumns(**plain, **columns))
 
 
 def inspectors_as_of(session: Session, version: int | None = None) -> list[InspectorRecord]:
@@ -332,6 +370,26 @@ def _object_columns(rows: Sequence[Any], known: dict[Any, Any]) -> ObjectColumns
     return ObjectColumns(*columns)
 
 
+_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(ObjectColumns))
+# The fields with few distinct values: held as codes (core.table.Coded) in a table.
+_CODED = (
+    "type",
+    "industry",
+    "district",
+    "status",
+    "risk_class",
+    "id_type",
+    "registration_authority",
+    "established",
+    "abnormal_list",
+    "serious_illegal_list",
+    "departments",
+    "tags",
+    "last_inspected",
+)
+# The fields held as one UTF-8 buffer (core.table.Texts) in a table: read only
+# for the canonical snapshot and the few records made.
+_TEXTS = ("name", "address")
 # Positions in _OBJECT_COLUMNS of the values the database holds in another form.
 _CONVERTED: dict[int, Callable[[Any], Any]] = {
     _OBJECT_COLUMNS.index("established"): _day,

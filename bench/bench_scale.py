@@ -1,0 +1,173 @@
+"""Benchmark: the draw at growing registry sizes, printed as one table (issue 12).
+
+    .venv/bin/python bench/bench_scale.py [--sizes 250000,1000000,3000000] [--keep DIR]
+                                          [--runs R] [--skip-cli]
+
+For each size N, builds the registry of bench_draw.py (N objects in 200
+strata, N/200 officers, conflicts on 1 % of the pairs, a plan drawing 5 %
+with 2-officer teams) in DIR/N (kept: a later run with the same DIR reuses
+it), imports it into SQLite and prepares the plan once (setup, not timed
+here). Then it times, each in a child process of its own (wall seconds and
+that child's peak RSS):
+
+- ``draw run`` (the CLI, DR-1 plan as bench_draw.py), from a copy of the
+  prepared database, so every run starts from the same state;
+- the core path alone for DR-1 and for DR-2 (bench/profile_draw.py: gather
+  the registries from SQLite, prepare, draw with a fixed seed — no writes).
+
+Each row also gives the seconds per million objects and the ratio of that
+to the 1M row (linear: within 10 %), and the 1-minute load average before
+and after the step: the machine is shared, so quote it with the numbers.
+With --runs R each step is run R times and the fastest run is shown.
+Floors (issue 12): draw run 1M ≤ 6 s and ≤ 700 MiB, 3M ≤ 18 s and ≤ 1 GiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent / "dualrandom"
+RUN = ("draw", "run", "BENCH", "--entropy", "3 1 4 1 5 9 2 6", "--yes")
+
+
+def core(algorithm: str) -> tuple[str, ...]:
+    return ("--algorithm", algorithm, "--json")
+
+
+def child(argv: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
+    """Run ``argv`` in a child: wall seconds, its own peak RSS in MiB, its stdout."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, cwd=cwd, text=True)
+    assert process.stdout is not None
+    out = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(argv)} failed")
+    return seconds, usage.ru_maxrss / 1024, out
+
+
+def setup(folder: Path, objects: int) -> Path:
+    """The registry of ``objects`` objects imported and prepared; the prepared
+    database saved beside it. Returns the config file."""
+    config = folder / "config.toml"
+    prepared = folder / "prepared.sqlite3"
+    if prepared.exists():
+        return config
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "bench_draw.py"),
+            "--generate-only",
+            "--keep",
+            str(folder),
+            "--objects",
+            str(objects),
+            "--officers",
+            str(max(objects // 200, 100)),
+        ],
+        check=True,
+    )
+    config.write_text(
+        '[database]\nurl = "sqlite:///db.sqlite3"\n[paths]\nrules = "rules"\nvar = "var"\n',
+        encoding="utf-8",
+    )
+    steps = [["init"]]
+    steps += [
+        ["registry", "import", kind, str(folder / f"{kind}.csv")]
+        for kind in ("departments", "objects", "inspectors", "conflicts")
+    ]
+    steps += [["rules", "load"], ["draw", "prepare", "BENCH"]]
+    for args in steps:
+        child([str(BIN), "--config", str(config), *args], cwd=folder)
+    shutil.copyfile(folder / "db.sqlite3", prepared)
+    print(f"# set up {objects:,} objects in {time.perf_counter() - start:.0f} s", flush=True)
+    return config
+
+
+def load() -> float:
+    return os.getloadavg()[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="250000,1000000,3000000")
+    parser.add_argument("--keep", type=Path, help="build the registries here and keep them")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--skip-cli", action="store_true", help="time the core path only")
+    options = parser.parse_args()
+    sizes = [int(size) for size in options.sizes.split(",")]
+    base = options.keep or Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    rows: list[tuple[str, int, float, float, float, float]] = []
+    print(
+        f"{'step':16} {'objects':>10} {'seconds':>8} {'s per 1M':>8} {'peak MiB':>9} "
+        f"{'load before':>11} {'after':>6}",
+        flush=True,
+    )
+    for size in sizes:
+        folder = base / str(size)
+        config = setup(folder, size)
+        steps: list[tuple[str, list[str]]] = []
+        if not options.skip_cli:
+            steps.append(
+                (
+                    "draw run (CLI)",
+                    [str(BIN), "--config", str(config), *RUN],
+                )
+            )
+        for algorithm in ("DR-1", "DR-2"):
+            steps.append(
+                (
+                    f"core {algorithm}",
+                    [sys.executable, str(HERE / "profile_draw.py"), str(folder), *core(algorithm)],
+                )
+            )
+        for name, argv in steps:
+            best: tuple[float, float, float, float, str] | None = None
+            for _ in range(options.runs):
+                shutil.copyfile(folder / "prepared.sqlite3", folder / "db.sqlite3")
+                before = load()
+                seconds, peak, out = child(argv, cwd=folder)
+                if best is None or seconds < best[0]:
+                    best = (seconds, peak, before, load(), out)
+            assert best is not None
+            seconds, peak, before, after, out = best
+            rows.append((name, size, seconds, peak, before, after))
+            print(
+                f"{name:16} {size:10,} {seconds:8.1f} {seconds / size * 1e6:8.2f} {peak:9.0f} "
+                f"{before:11.2f} {after:6.2f}",
+                flush=True,
+            )
+            if out.strip().startswith("{"):
+                phases = json.loads(out.strip().splitlines()[-1])
+                print(
+                    "    "
+                    + ", ".join(f"{k} {phases[k]:.1f} s" for k in ("gather", "prepare", "draw")),
+                    flush=True,
+                )
+    print("\nlinearity: seconds per million objects relative to the largest size ≤ 1M")
+    for name in dict.fromkeys(r[0] for r in rows):
+        own = [r for r in rows if r[0] == name]
+        reference = max((r for r in own if r[1] <= 1_000_000), key=lambda r: r[1], default=own[0])
+        per = reference[2] / reference[1]
+        ratios = ", ".join(f"{r[1]:,}: {r[2] / r[1] / per:.2f}" for r in own)
+        print(f"  {name:16} {ratios}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+"""The object registry as columns: what a draw holds instead of a record per object.
+
+A provincial registry has millions of objects but a draw reads a handful of
+fields, most of them with a few distinct values. :class:`ObjectTable` keeps
+the rows as :class:`ObjectColumns` (one list per field, distinct values
+shared), sorted by id in code-point order, and is a ``Sequence`` of
+:class:`ObjectRecord`: ``table[i]`` builds the record of row ``i`` on demand.
+The draw's own passes (canonical digests, pools, selection) read the columns
+and build a record only once per distinct combination of the fields a rule
+reads, or for the few objects drawn.
+
+A table made from columns is checked exactly as the records would be, by the
+canonical snapshot that every prepare computes (``canonical``: each distinct
+value goes through ``ObjectRecord`` itself).
+"""
+
+from __future__ import annotations
+
+import operator
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import fields
+from itertools import islice
+from operator import attrgetter
+from typing import TypeVar, overload
+
+import numpy as np
+import numpy.typing as npt
+
+from dualrandom.core.canonical import ObjectColumns
+from dualrandom.core.model import ObjectRecord
+
+__all__ = ["Coded", "ObjectTable", "Texts"]
+
+T = TypeVar("T")
+
+
+class Coded(Sequence[T]):
+    """A column of few distinct values, held as one small integer per row (an
+    index into ``values``): 4 bytes a row instead of an 8-byte reference, and
+    each distinct value once. Reads like the list of its values."""
+
+    __slots__ = ("codes", "values")
+
+    def __init__(self, codes: npt.NDArray[np.uint32], values: Sequence[T]) -> None:
+        self.codes = codes
+        self.values = tuple(values)
+
+    @classmethod
+    def of(cls, column: Iterable[T]) -> Coded[T]:
+        index: dict[T, int] = {}
+        codes = [index.setdefault(value, len(index)) for value in column]
+        return cls(np.array(codes, dtype=np.uint32), list(index))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Coded[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | Coded[T]:
+        if isinstance(index, slice):
+            return Coded(self.codes[index], self.values)
+        value: T = self.values[int(self.codes[index])]
+        return value
+
+    def __iter__(self) -> Iterator[T]:
+        return map(self.values.__getitem__, self.codes.tolist())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(map(operator.eq, self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_NAMES = tuple(f.name for f in fields(ObjectColumns))
+
+
+class Texts(Sequence[str]):
+    """A column of texts held as one UTF-8 buffer and where each text ends:
+    about the text's own bytes and 8 bytes a row, instead of a string object
+    (some 60 bytes more) per row. Reads like the list of its texts."""
+
+    __slots__ = ("data", "ends", "starts")
+
+    def __init__(self, data: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]):
+        self.data = data
+        self.starts = starts
+        self.ends = ends
+
+    @classmethod
+    def of(cls, texts: Iterable[str]) -> Texts:
+        encoded = [text.encode("utf-8") for text in texts]
+        ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
+        starts = np.concatenate((np.zeros(1, dtype=np.int64), ends[:-1]))
+        return cls(b"".join(encoded), starts, ends)
+
+    @classmethod
+    def joined(cls, parts: Sequence[Texts]) -> Texts:
+        """The texts of ``parts`` one after the other."""
+        data = b"".join(bytes(p.data[int(p.starts[0]) : int(p.ends[-1])]) for p in parts if len(p))
+        lengths = np.concatenate([p.ends - p.starts for p in parts] or [np.zeros(0, np.int64)])
+        ends = np.cumsum(lengths, dtype=np.int64)
+        return cls(data, ends - lengths, ends)
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Texts: ...
+
+    def __getitem__(self, index: int | slice) -> str | Texts:
+        if isinstance(index, slice):
+            return Texts(self.data, self.starts[index], self.ends[index])
+        return self.data[int(self.starts[index]) : int(self.ends[index])].decode("utf-8")
+
+    def __iter__(self) -> Iterator[str]:
+        data = self.data
+        for start, end in zip(self.starts.tolist(), self.ends.tolist(), strict=True):
+            yield data[start:end].decode("utf-8")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(map(operator.eq, self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class ObjectTable(Sequence[ObjectRecord]):
+    """Objects as columns, rows sorted by id (each id once); a read-only
+    sequence of records in id order."""
+
+    __slots__ = ("_columns", "columns", "ids")
+
+    def __init__(self, columns: ObjectColumns) -> None:
+        """Rows in any order; they are sorted by id here. ValueError if an id
+        occurs twice."""
+        ids = columns.id
+        if not all(map(str.__lt__, ids, islice(ids, 1, None))):
+            order = sorted(range(len(ids)), key=ids.__getitem__)
+            columns = ObjectColumns(
+                *([getattr(columns, name)[i] for i in order] for name in _NAMES)
+            )
+            ids = columns.id
+            for before, after in zip(ids, islice(ids, 1, None), strict=False):
+                if before == after:
+                    raise ValueError(f"object id {before!r} occurs twice")
+        self.columns = columns
+        self.ids: Sequence[str] = ids
+        self._columns = tuple(getattr(columns, name) for name in _NAMES)
+
+    @classmethod
+    def of(cls, objects: Iterable[ObjectRecord]) -> ObjectTable:
+        """The table of ``objects`` (any order); a table is returned as it is."""
+        if isinstance(objects, ObjectTable):
+            return objects
+        return cls(ObjectColumns.of(sorted(objects, key=attrgetter("id"))))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ObjectTable):
+            return NotImplemented
+        return self.columns == other.columns
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, index: int) -> ObjectRecord: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[ObjectRecord, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> ObjectRecord | tuple[ObjectRecord, ...]:
+        if isinstance(index, slice):
+            return tuple(map(self.record, range(len(self))[index]))
+        return self.record(index)
+
+    def record(self, row: int) -> ObjectRecord:
+        """The record of row ``row`` (negative counts from the end)."""
+        return ObjectRecord(*(column[row] for column in self._columns))
+
+    def __iter__(self) -> Iterator[ObjectRecord]:
+        return map(ObjectRecord, *self._columns)
+
+    def row_of(self, object_id: str) -> int:
+        """The row of ``object_id``; KeyError if no object has that id."""
+        row = bisect_left(self.ids, object_id)
+        if row == len(self.ids) or self.ids[row] != object_id:
+            raise KeyError(object_id)
+        return row
+
+    def records(self, object_ids: Iterable[str]) -> list[ObjectRecord]:
+        """The records of ``object_ids``, in that order."""
+        return [self.record(self.row_of(i)) for i in object_ids]
+
+    def codes(self, name: str) -> npt.NDArray[np.intp]:
+        """The column ``name`` as a code per row: equal values, equal codes
+        (a coded column's own codes; any other column is coded here)."""
+        column = getattr(self.columns, name)
+        if not isinstance(column, Coded):
+            column = Coded.of(column)
+        return column.codes.astype(np.intp)
+
+    def groups(self, names: Sequence[str]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        """Rows grouped by the values of the fields ``names``: the group of each row,
+        and the first row of each group (groups numbered in order of first row)."""
+        count = len(self)
+        key = np.zeros(count, dtype=np.intp)
+        for name in names:
+            codes = self.codes(name)
+            # Renumbered after each column, so that keys stay below the row count.
+            _, key = np.unique(key * (int(codes.max(initial=0)) + 1) + codes, return_inverse=True)
+        _, first, group = np.unique(key, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")  # number groups by their first row
+        renumber = np.empty_like(order)
+        renumber[order] = np.arange(len(order))
+        return renumber[group].reshape(count), first[order]
+
+    def prototypes(self, names: Sequence[str]) -> Iterator[tuple[int, ObjectRecord]]:
+        """For each distinct combination of the values of the fields ``names``, the
+        first row that has it and its record (rows in id order)."""
+        for row in self.groups(names)[1].tolist():
+            yield row, self.record(row)

@@ -1,0 +1,163 @@
+"""The object registry as columns (core.table): a draw from a table is the draw
+from the records, byte for byte, and a table checks its values as records do."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import fields, replace
+from datetime import date
+from typing import Any
+
+import pytest
+
+from dualrandom.core import DrawInputs, conflicts_snapshot, draw, objects_snapshot, prepare
+from dualrandom.core.canonical import ObjectColumns
+from dualrandom.core.model import ConflictRecord, ItemRecord, ObjectFilter, Stratum
+from dualrandom.core.pools import build_pools
+from dualrandom.core.table import Coded, ObjectTable, Texts
+from tests.core.factories import item, obj, plan, where
+from tests.core.vector_inputs import (
+    CONFLICTS,
+    HISTORY,
+    INSPECTORS,
+    ITEMS,
+    OBJECTS,
+    PLAN,
+    PLAN_MIXED,
+    SALT_KEY,
+)
+
+SEED = hashlib.sha256(b"table").digest()
+CODED = {"type", "district", "status", "risk_class", "departments", "tags", "established"}
+
+
+def _columns(records: Any, reverse: bool = False) -> ObjectColumns:
+    """The records' columns as a registry reader gives them: plain strings, not
+    enum members, some columns coded, rows in any order."""
+    rows = sorted(records, key=lambda r: r.id, reverse=reverse)
+    columns = ObjectColumns.of(rows)
+    values: dict[str, Any] = {}
+    for f in fields(ObjectColumns):
+        column = [
+            str(v) if f.name in ("type", "status", "risk_class") else v
+            for v in getattr(columns, f.name)
+        ]
+        values[f.name] = Coded.of(column) if f.name in CODED else column
+    values["name"] = Texts.of(values["name"])
+    return ObjectColumns(**values)
+
+
+def test_coded_column_reads_like_the_list_of_its_values() -> None:
+    plain = ["a", "b", "a", "c", "a"]
+    coded = Coded.of(plain)
+    assert list(coded) == plain and len(coded) == 5 and coded == plain
+    assert coded[3] == "c" and coded[-1] == "a" and list(coded[1:4]) == ["b", "a", "c"]
+    assert len(coded.values) == 3
+    assert coded != ["a", "b", "a", "c", "b"]
+
+
+def test_texts_column_reads_like_the_list_of_its_texts() -> None:
+    plain = ["盘锦", "", "a\tb", "é", "x"]
+    texts = Texts.of(plain)
+    assert list(texts) == plain and texts == plain and len(texts) == 5
+    assert texts[0] == "盘锦" and texts[-1] == "x" and list(texts[2:4]) == ["a\tb", "é"]
+    joined = Texts.joined([texts[:2], Texts.of([]), texts[2:], Texts.of(["末"])])
+    assert list(joined) == [*plain, "末"]
+    assert Texts.joined([]) == []
+
+
+def test_table_sorts_its_rows_by_id_and_refuses_an_id_twice() -> None:
+    records = [obj("b"), obj("a"), obj("c")]
+    table = ObjectTable(_columns(records, reverse=True))
+    assert table.ids == ["a", "b", "c"]
+    assert list(table) == sorted(records, key=lambda r: r.id)
+    assert table.row_of("c") == 2 and table.records(["c", "a"]) == [records[2], records[1]]
+    with pytest.raises(KeyError):
+        table.row_of("d")
+    with pytest.raises(ValueError, match="'a' occurs twice"):
+        ObjectTable(_columns([obj("a"), obj("b"), obj("a", district="兴隆台区")]))
+
+
+@pytest.mark.parametrize(("the_plan", "algorithm"), [(PLAN, "DR-1"), (PLAN_MIXED, "DR-2")])
+def test_a_draw_from_columns_is_the_draw_from_the_records(the_plan: Any, algorithm: str) -> None:
+    def inputs(objects: Any) -> DrawInputs:
+        return DrawInputs(the_plan, ITEMS, objects, INSPECTORS, CONFLICTS, HISTORY)
+
+    salt = SALT_KEY if algorithm == "DR-2" else None
+    from_records = prepare(inputs(OBJECTS), algorithm=algorithm, salt_key=salt)
+    from_table = prepare(
+        inputs(ObjectTable(_columns(OBJECTS, reverse=True))), algorithm=algorithm, salt_key=salt
+    )
+    assert from_table.digests == from_records.digests
+    assert from_table.committed == from_records.committed
+    assert from_table.pools == from_records.pools
+    assert (from_table.exclusions, from_table.outside) == (
+        from_records.exclusions,
+        from_records.outside,
+    )
+    expected = objects_snapshot(OBJECTS, algorithm)
+    # The streamed snapshot holds no bytes; read, they are the snapshot's.
+    assert from_table.objects.public_bytes == expected.public_bytes
+    assert from_table.objects.internal_bytes == expected.internal_bytes
+    assert from_table.objects.digest == expected.digest
+    drawn, again = draw(from_table, SEED), draw(from_records, SEED)
+    assert drawn.files() == again.files() and drawn.digest == again.digest
+    assert drawn.public_files() == again.public_files()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("industry", "X1", "industry code 'X1'"),
+        ("status", "营业", "'营业' is not a valid ObjectStatus"),
+        ("id_type", "passport", "id type 'passport'"),
+    ],
+)
+def test_a_bad_value_in_a_column_is_refused_as_in_a_record(
+    field: str, value: str, message: str
+) -> None:
+    columns = _columns([obj("a"), obj("b"), obj("c")])
+    bad = list(getattr(columns, field))
+    bad[1] = value
+    table = ObjectTable(replace(columns, **{field: bad}))
+    with pytest.raises(ValueError, match=message):
+        prepare(DrawInputs(plan(), {"SCJG-01": item("SCJG-01")}, table, ()))
+
+
+def test_an_object_in_a_stratum_but_in_no_items_scope_is_not_outside() -> None:
+    """Outside means in plan scope but in no stratum; an object in a stratum that no
+    item's scope takes is neither drawn for any item nor outside."""
+    items: dict[str, ItemRecord] = {
+        "SCJG-01": item("SCJG-01", scope=where(type=["企业"])),
+    }
+    strata = (
+        Stratum("企业", where=where(type=["企业"])),
+        Stratum("其他", where=where(type=["其他"])),
+    )
+    p = plan(strata=strata, scope=ObjectFilter())
+    objects = [obj("a"), obj("b", type="其他"), obj("c", type="个体工商户")]
+    pools = build_pools(p, items, objects, ())
+    assert pools.members == {("SCJG-01", "企业"): ("a",), ("SCJG-01", "其他"): ()}
+    assert pools.outside == ("c",)
+    assert pools.exclusions == ()
+
+
+def test_conflict_snapshot_lines_and_the_first_bad_identifier() -> None:
+    """The conflict list made column by column: the lines as SPEC §3 writes them
+    (spelled out here), and a bad identifier named as the row-by-row check did."""
+    records = [
+        ConflictRecord("2", "b\tc", "其他", valid_until=date(2027, 5, 1)),  # type: ignore[arg-type]
+        ConflictRecord("1", "z", "亲属"),  # type: ignore[arg-type]
+        ConflictRecord("2", "a", "持股", date(2026, 1, 2)),  # type: ignore[arg-type]
+    ]
+    expected = (
+        "cert_no\tobject_id\trelation\tvalid_from\tvalid_until\n"
+        "1\tz\t亲属\t\t\n"
+        "2\ta\t持股\t2026-01-02\t\n"
+        "2\tb\\tc\t其他\t\t2027-05-01\n"
+    ).encode()
+    assert conflicts_snapshot(records).data == expected
+    assert conflicts_snapshot([]).data == b"cert_no\tobject_id\trelation\tvalid_from\tvalid_until\n"
+    bad = [*records, ConflictRecord("0", "x\x00", "其他"), ConflictRecord("3", "", "其他")]  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"conflict object id 'x\\x00'"):
+        conflicts_snapshot(bad)
