@@ -14,7 +14,11 @@ from dualrandom.draws._inputs import draw_files, stored_inputs
 from dualrandom.draws.affected import draw_outdated_by_plan, prepared_draws_outdated
 from dualrandom.draws.bundle import TIERS, ExportReport, export_bundle
 from dualrandom.draws.protocol import (
+    BEACON_ROUND_FILE,
+    SALT_KEY_FILE,
     Prepared,
+    beacon_pin,
+    dice_expected,
     get_draw,
     latest_draw,
     plan_draws,
@@ -40,6 +44,8 @@ from dualrandom.draws.view import (
 )
 
 __all__ = [
+    "BEACON_ROUND_FILE",
+    "SALT_KEY_FILE",
     "TIERS",
     "VISIT_COLUMNS",
     "DrawState",
@@ -50,6 +56,8 @@ __all__ = [
     "Verification",
     "VisitItem",
     "VisitView",
+    "beacon_pin",
+    "dice_expected",
     "draw_files",
     "draw_outdated_by_plan",
     "draw_summary",
