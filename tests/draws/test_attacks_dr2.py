@@ -310,6 +310,6 @@ def test_a_real_quicknet_round_end_to_end(sample_app: App, secrets: SecretStore)
     assert (drawn.algorithm, drawn.entropy, drawn.state) == ("DR-2", DICE, "drawn")
     assert stored["beacon-round.json"] == real.raw
     assert {"selection.tsv", "bounds.tsv", "result.tsv", "risk-salt-key.hex"} <= set(stored)
-    assert run_entry.payload["beacon_round"] == number
-    assert run_entry.payload["beacon_randomness"] == randomness.hex()
-    assert run_entry.payload["result_digest"] == result.digest == drawn.result_digest
+    assert json.loads(run_entry.payload)["beacon_round"] == number
+    assert json.loads(run_entry.payload)["beacon_randomness"] == randomness.hex()
+    assert json.loads(run_entry.payload)["result_digest"] == result.digest == drawn.result_digest

@@ -15,7 +15,7 @@ import hashlib
 import json
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -48,12 +48,20 @@ from dualrandom.draws._inputs import Gathered, draw_files, gather
 from dualrandom.draws.secrets import SecretStore
 from dualrandom.draws.states import DrawState
 from dualrandom.errors import DrawStateError, IntegrityError, NotFoundError
-from dualrandom.tables import DrawFileRow, DrawMemberRow, DrawRow, DrawVisitRow, InspectionTaskRow
+from dualrandom.tables import (
+    AuditEntryRow,
+    DrawFileRow,
+    DrawMemberRow,
+    DrawRow,
+    DrawVisitRow,
+    InspectionTaskRow,
+)
 
 __all__ = [
     "BEACON_ROUND_FILE",
     "SALT_KEY_FILE",
     "Prepared",
+    "RecordedDice",
     "beacon_pin",
     "dice_expected",
     "get_draw",
@@ -62,6 +70,8 @@ __all__ = [
     "prepare_draw",
     "prepared_draw",
     "public_entropy",
+    "record_ceremony_dice",
+    "recorded_ceremony_dice",
     "run_draw",
 ]
 
@@ -431,6 +441,54 @@ def _run_dr2(
         at=now,
     )
     return row, result
+
+
+@dataclass(frozen=True)
+class RecordedDice:
+    dice: str
+    at: datetime
+
+
+def record_ceremony_dice(
+    session: Session, row: DrawRow, typed: str, *, now: datetime, actor: str
+) -> RecordedDice:
+    """Record the witnesses' dice of a prepared DR-2 draw in the audit log, before the
+    pinned round's time, so that a draw interrupted later (a relay down) runs with them."""
+    pin = beacon_pin(json.loads(row.commitment))
+    dice = record_dice(typed, dice_expected(row))
+    if now >= pin.time:
+        raise DrawStateError(
+            f"信标第 {pin.round} 轮已于 {pin.time.isoformat()} 产生，骰子必须在此之前记录；"
+            "请以 --supersede --reason 重新准备（公开记录）",
+            f"beacon round {pin.round} was produced at {pin.time.isoformat()}; the dice must be "
+            "recorded before it. Prepare again with --supersede --reason TEXT (on public record)",
+        )
+    audit.append(
+        session,
+        "draw.dice",
+        f"{row.plan_id}#{row.attempt}",
+        {"dice": dice, "commitment_hash": row.commitment_hash, "beacon_round": pin.round},
+        actor=actor,
+        at=now,
+    )
+    return RecordedDice(dice, now)
+
+
+def recorded_ceremony_dice(session: Session, row: DrawRow) -> RecordedDice | None:
+    """The dice last recorded for this draw by :func:`record_ceremony_dice`, if any."""
+    entry = session.scalars(
+        select(AuditEntryRow)
+        .where(AuditEntryRow.action == "draw.dice", AuditEntryRow.subject == f"{row.plan_id}#{row.attempt}")
+        .order_by(AuditEntryRow.seq.desc())
+        .limit(1)
+    ).first()
+    if entry is None:
+        return None
+    payload = json.loads(entry.payload)
+    if payload.get("commitment_hash") != row.commitment_hash:
+        return None
+    at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)  # SQLite drops the offset
+    return RecordedDice(payload["dice"], at)
 
 
 def _prepare_again(session: Session, row: DrawRow) -> Preparation:

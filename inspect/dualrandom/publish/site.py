@@ -40,8 +40,17 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from dualrandom import audit
 from dualrandom.config import SiteSettings
+from dualrandom.core import DR2
 from dualrandom.core.auditlog import Checkpoint, checkpoint_link
-from dualrandom.draws import DrawState, export_bundle, latest_draw
+from dualrandom.core.public import PUBLIC_FILE_NAMES
+from dualrandom.draws import (
+    BEACON_ROUND_FILE,
+    DrawState,
+    draw_files,
+    export_bundle,
+    get_draw,
+    latest_draw,
+)
 from dualrandom.errors import UserError
 from dualrandom.integrity import require_intact, site_anchors
 from dualrandom.lifecycle.tasks import mark_published
@@ -333,10 +342,32 @@ def _draw(
     drawn.notices += heads.values()
 
 
+def _dr2_public_files(session: Session, record: DrawRecord, folder: Path) -> None:
+    """Until the DR-2 bundle (with its verify.py) is wired: the commitment, the pinned
+    beacon round and the public files of SPEC §21, exactly as stored."""
+    draw = get_draw(session, record.plan_id, record.attempt)
+    names = ["commitment.json", BEACON_ROUND_FILE, *PUBLIC_FILE_NAMES]
+    files = draw_files(session, draw.id, names)
+    if "outside.tsv" in files and not _outside_public(files):
+        del files["outside.tsv"]
+    folder.mkdir(parents=True)
+    for name, data in sorted(files.items()):
+        (folder / name).write_bytes(data)
+
+
+def _outside_public(files: dict[str, bytes]) -> bool:
+    """outside.tsv is public when no stratum uses the risk class (SPEC §21.6)."""
+    commitment = json.loads(files["commitment.json"])
+    return all(q["publicly_verifiable"] for q in commitment["quotas"])
+
+
 def _bundle(session: Session, build: Build, record: DrawRecord, scratch: Path) -> Download:
     """The public bundle of a draw, zipped beside its notice."""
     folder = scratch / f"{record.plan_id}-{record.attempt}"
-    export_bundle(session, record.plan_id, folder, tier="public", attempt=record.attempt)
+    if record.algorithm == DR2:
+        _dr2_public_files(session, record, folder)
+    else:
+        export_bundle(session, record.plan_id, folder, tier="public", attempt=record.attempt)
     path = paths.bundle(record.plan_id, record.attempt)
     moment = (record.drawn_at or record.prepared_at).astimezone(build.timezone)
     with build.writer.open(path) as out:
