@@ -44,6 +44,15 @@ def store_dr1_plans(app: App, *plan_ids: str, entropy: str = "dice") -> None:
             save_plans(session, [plan], "plans stored before DR-2", actor="tester")
 
 
+def store_without_dice(app: App, *plan_ids: str) -> None:
+    """Store beacon plans again without the witnesses' dice (dice = false): an unattended
+    scheduled draw of such a plan runs without anyone at the ceremony."""
+    with app.transaction() as session, time_machine.travel(RULES_LOADED_AT, tick=False):
+        for plan_id in plan_ids:
+            plan = replace(load_plan(session, plan_id), dice=False)
+            save_plans(session, [plan], "plans stored without dice", actor="tester")
+
+
 def fixed_token(byte: int) -> Callable[[int], bytes]:
     return lambda n: bytes([byte]) * n
 

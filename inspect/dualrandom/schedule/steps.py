@@ -64,6 +64,7 @@ from dualrandom.tables import DrawRow, StepRunRow
 __all__ = ["STEP_WORK", "StepContext", "StepDone", "declared_entropy", "waiting_for"]
 
 DECLARED = "declared"
+SLEEP: Callable[[float], None] = time.sleep  # how the draw step waits for its round
 _DECLARED_NOTE = (
     "unattended scheduled draw: the public value was declared at prepare time; "
     "the seed is unpredictable because of the committed operator secret alone"
@@ -173,7 +174,9 @@ def _prepare_dr2(session: Session, row: StepRunRow, ctx: StepContext) -> StepDon
     draw_step = _step_row(session, row, "draw")
     if draw_step is None:
         raise DrawStateError(f"plan {row.plan_id} has no scheduled draw step")
-    ceremony = draw_step.due_at if draw_step.due_at.tzinfo else draw_step.due_at.replace(tzinfo=UTC)
+    due = draw_step.due_at if draw_step.due_at.tzinfo else draw_step.due_at.replace(tzinfo=UTC)
+    # a prepare run late (the scheduler was down) pins a round after now, never a past one
+    ceremony = max(due, ctx.now)
     prepared = prepare_draw(
         session,
         row.plan_id,
@@ -210,7 +213,7 @@ def _draw_dr2(session: Session, draw: DrawRow, ctx: StepContext) -> StepDone:
     dice = recorded_ceremony_dice(session, draw)
     now = ctx.now
     if now < pin.time:  # the step is due at the ceremony; the round follows within the margin
-        (ctx.sleep or time.sleep)((pin.time - now).total_seconds() + 1)
+        (ctx.sleep or SLEEP)((pin.time - now).total_seconds() + 1)
         now = pin.time + timedelta(seconds=1)
     if ctx.obtain_round is None:
         raise DrawStateError("no way to obtain the beacon round was configured")
