@@ -217,7 +217,9 @@ def test_a_beacon_draw_on_the_command_line(
     assert code == 0, out
     assert out.index("1 6 2 5") < out.index("核对无误") < out.index("Waiting for round")
     assert "Drew 2027-Q1 attempt 1" in out
-    shown = json.loads(_invoke(config_file, "draw", "show", "2027-Q1", "--json")[1])
+    result = _result(config_file, "draw", "show", "2027-Q1", "--json")
+    assert result.exit_code == 0, (result.output, result.exception)
+    shown = json.loads(result.output)
     assert (shown["state"], shown["algorithm"], shown["entropy"]) == (
         "drawn",
         "DR-2",

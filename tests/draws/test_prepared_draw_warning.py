@@ -14,7 +14,7 @@ from dualrandom.cli._main import cli
 from dualrandom.draws import SecretStore, get_draw
 from dualrandom.draws.affected import prepared_draws_outdated
 from dualrandom.errors import DrawStateError
-from dualrandom.tables import DrawRow
+from dualrandom.tables import DrawRow, RegistryVersionRow
 from tests.conftest import REPO
 from tests.drawing import prepare_dr2, run_dr2
 from tests.draws.conftest import NOW
@@ -86,7 +86,14 @@ def test_a_drawn_plan_is_not_warned_about(
 
 
 def test_the_query_compares_the_committed_digest(prepared: App) -> None:
+    """DR-2 commits to bucketed digests: the registry version the draw recorded is what
+    a new import's digest is compared with."""
     with prepared.transaction() as session:
-        committed = session.scalars(select(DrawRow.objects_digest)).one()
+        version = session.scalars(select(DrawRow.objects_version)).one()
+        committed = session.scalars(
+            select(RegistryVersionRow.digest).where(
+                RegistryVersionRow.kind == "objects", RegistryVersionRow.number == version
+            )
+        ).one()
         assert prepared_draws_outdated(session, "objects", committed) == []
         assert prepared_draws_outdated(session, "objects", "0" * 64) == [("2027-Q1", 1)]
