@@ -186,10 +186,11 @@ def _utc(moment: datetime) -> str:
 
 def _beacon_description(pin: Pin, dice: bool) -> str:
     when = _utc(pin.time)
+    chinese, _, english = (part.strip() for part in pin.chain.label.partition("/"))
     text = (
-        f"{pin.chain.label} 第 {pin.round} 轮（{when} 产生，承诺时尚不存在）"
+        f"{chinese} 第 {pin.round} 轮（{when} 产生，承诺时尚不存在）"
         + ("，加见证人现场掷骰" if dice else "")
-        + f" (round {pin.round} of {pin.chain.label}, produced at {when}, after the commitment"
+        + f" (round {pin.round} of {english or chinese}, produced at {when}, after the commitment"
         + (", and the witnesses' dice)" if dice else ")")
     )
     return text

@@ -108,7 +108,7 @@ def _beacon(commitment: dict[str, Any]) -> dict[str, Any]:
     return {
         "beacon_round": beacon["round"],
         "beacon_time": datetime.fromisoformat(beacon["round_time"]),
-        "beacon_chain": beacon["chain"]["label"],
+        "beacon_chain": beacon["chain"]["label"].split("/")[0].strip(),  # its Chinese name
         "beacon_demo": bool(beacon["demo"]),
         "dice_expected": bool(commitment["dice"]["expected"]),
     }
