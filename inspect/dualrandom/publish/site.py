@@ -350,6 +350,7 @@ def _dr2_public_files(session: Session, record: DrawRecord, folder: Path) -> Non
     files = draw_files(session, draw.id, names)
     if "outside.tsv" in files and not _outside_public(files):
         del files["outside.tsv"]
+    files |= audit.bundle_anchor(session, draw)  # checkpoint.json, inclusion.json (docs/AUDIT.md)
     folder.mkdir(parents=True)
     for name, data in sorted(files.items()):
         (folder / name).write_bytes(data)
