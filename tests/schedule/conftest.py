@@ -13,7 +13,6 @@ from sqlalchemy import select
 from dualrandom.app import App
 from dualrandom.config import load_settings
 from dualrandom.rules.store import load_plan, save_plans
-from dualrandom.schedule import steps
 from dualrandom.schedule.ledger import StepKey, claim
 from dualrandom.tables import StepRunRow
 from tests.draws.conftest import load_sample, store_without_dice
@@ -26,17 +25,12 @@ Q1_DRAW = datetime(2027, 1, 4, 1, 30, tzinfo=UTC)
 
 @pytest.fixture
 def config_file(config_file: Path) -> Path:
-    """The scheduler's draws pin the demo chain, whose rounds it signs itself."""
+    """The scheduler's draws pin the demo chain, whose rounds it signs itself; a draw step
+    run a minute after its due time finds its round out."""
     with config_file.open("a", encoding="utf-8") as f:
-        f.write('[beacon]\nchain = "demo"\nallow_demo = true\n')
+        # margin 0: the pinned round is the first after the due time, out within 3 s
+        f.write('[beacon]\nchain = "demo"\nallow_demo = true\nmargin_seconds = 0\n')
     return config_file
-
-
-@pytest.fixture(autouse=True)
-def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A draw step due at the ceremony waits a minute for its round: not in-process tests,
-    whose clock is explicit (the step then draws at the round's time)."""
-    monkeypatch.setattr(steps, "SLEEP", lambda seconds: None)
 
 
 @pytest.fixture

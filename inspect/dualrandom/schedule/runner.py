@@ -131,7 +131,7 @@ def _refusal(session: Session, key: StepKey, now: datetime) -> Outcome | None:
         return Outcome(key, "done", row.outcome)
     if utc(row.due_at) > now:
         return Outcome(key, "not_due", f"due {utc(row.due_at).isoformat()}")
-    reason = waiting_for(session, row)
+    reason = waiting_for(session, row, now)
     return Outcome(key, "waiting", reason) if reason else None
 
 

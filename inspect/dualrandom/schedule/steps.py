@@ -61,10 +61,20 @@ from dualrandom.rules.store import load_plan
 from dualrandom.schedule.batches import earlier_pending
 from dualrandom.tables import DrawRow, StepRunRow
 
-__all__ = ["STEP_WORK", "StepContext", "StepDone", "declared_entropy", "waiting_for"]
+__all__ = [
+    "STEP_WORK",
+    "StepContext",
+    "StepDone",
+    "declared_entropy",
+    "round_due",
+    "waiting_for",
+]
 
 DECLARED = "declared"
-SLEEP: Callable[[float], None] = time.sleep  # how the draw step waits for its round
+# The draw step, due at the ceremony, waits in place for a round this close (the margin);
+# a round further off holds the step back ("waiting"), to be run again when it is out.
+MAX_ROUND_WAIT = timedelta(minutes=2)
+SLEEP: Callable[[float], None] = time.sleep
 _DECLARED_NOTE = (
     "unattended scheduled draw: the public value was declared at prepare time; "
     "the seed is unpredictable because of the committed operator secret alone"
@@ -84,7 +94,6 @@ class StepContext:
     beacon: BeaconSettings = field(default_factory=BeaconSettings)
     # DR-2: the pinned round's JSON bytes (relays, with retries; the demo signs its own)
     obtain_round: Callable[[Pin], bytes] | None = None
-    sleep: Callable[[float], None] | None = None  # waits for the pinned round's time
 
 
 @dataclass(frozen=True)
@@ -106,8 +115,19 @@ def _step_row(session: Session, row: StepRunRow, step: str) -> StepRunRow | None
     return session.scalars(query).first()
 
 
-def waiting_for(session: Session, row: StepRunRow) -> str | None:
-    """Why a due step cannot run yet, or None."""
+def round_due(session: Session, row: StepRunRow) -> datetime | None:
+    """When the pinned beacon round of the plan's prepared DR-2 draw is produced
+    (the draw step can run from then on); None for anything else."""
+    if row.step != "draw":
+        return None
+    latest = latest_draw(session, row.plan_id)
+    if latest is None or latest.state != DrawState.PREPARED or latest.algorithm != DR2:
+        return None
+    return beacon_pin(json.loads(latest.commitment)).time
+
+
+def waiting_for(session: Session, row: StepRunRow, now: datetime | None = None) -> str | None:
+    """Why a due step cannot run yet (at ``now``, if given), or None."""
     order = earlier_pending(session, row.plan_id)
     if order is not None:
         return order
@@ -119,12 +139,14 @@ def waiting_for(session: Session, row: StepRunRow) -> str | None:
     if row.step == "draw":
         latest = latest_draw(session, row.plan_id)
         if latest is not None and latest.state == DrawState.PREPARED and latest.algorithm == DR2:
+            pin = beacon_pin(json.loads(latest.commitment))
             if dice_expected(latest) and recorded_ceremony_dice(session, latest) is None:
-                pin = beacon_pin(json.loads(latest.commitment))
                 return (
                     "waiting for the witnesses' dice, to be entered before "
                     f"{pin.time.isoformat()}: dualrandom scheduler entropy {row.plan_id} DICE"
                 )
+            if now is not None and pin.time - now > MAX_ROUND_WAIT:
+                return f"waiting for beacon round {pin.round}, produced at {pin.time.isoformat()}"
             return None
     if row.step == "draw" and not row.entropy:
         latest = latest_draw(session, row.plan_id)
@@ -212,8 +234,8 @@ def _draw_dr2(session: Session, draw: DrawRow, ctx: StepContext) -> StepDone:
     pin = beacon_pin(json.loads(draw.commitment))
     dice = recorded_ceremony_dice(session, draw)
     now = ctx.now
-    if now < pin.time:  # the step is due at the ceremony; the round follows within the margin
-        (ctx.sleep or SLEEP)((pin.time - now).total_seconds() + 1)
+    if now < pin.time:  # at most MAX_ROUND_WAIT (waiting_for): the margin after the ceremony
+        SLEEP((pin.time - now).total_seconds() + 1)
         now = pin.time + timedelta(seconds=1)
     if ctx.obtain_round is None:
         raise DrawStateError("no way to obtain the beacon round was configured")
