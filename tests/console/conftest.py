@@ -24,11 +24,10 @@ from flask.testing import FlaskClient
 from dualrandom.accounts import add_user, passwords
 from dualrandom.app import App
 from dualrandom.console import create_app
-from dualrandom.draws import SecretStore
+from dualrandom.draws import SecretStore, prepare_draw, run_draw
 from dualrandom.registry import import_registry
 from tests.conftest import BACKENDS, REPO
-from tests.drawing import prepare_dr2, run_dr2
-from tests.draws.conftest import fixed_token, load_sample
+from tests.draws.conftest import fixed_token, load_sample, store_dr1_plans
 from tests.publish.scenario import database_url, make_app
 
 T0 = datetime(2026, 12, 20, 1, 30, tzinfo=UTC)
@@ -109,15 +108,22 @@ def build_console(folder: Path, url: str, *, draw: bool = True) -> Console:
     secrets = SecretStore(app.settings.secrets_dir, token=fixed_token(9))
     cert = ""
     if draw:
+        # The console's ceremony is still DR-1 (console/ceremony.py): its draws too.
+        store_dr1_plans(app, "2027-Q1", "2027-Q3")
         with app.transaction() as session:
-            row = prepare_dr2(
-                session, "2027-Q1", secrets=secrets, now=T0, ceremony_at=T0 + timedelta(hours=1)
+            prepare_draw(session, "2027-Q1", secrets=secrets, now=T0, actor="tester")
+        with app.transaction() as session:
+            _row, result = run_draw(
+                session,
+                "2027-Q1",
+                DICE,
+                secrets=secrets,
+                now=T0 + timedelta(days=1),
+                actor="tester",
             )
-        with app.transaction() as session:
-            _row, result = run_dr2(session, "2027-Q1", row, secrets=secrets)
             cert = result.visits[0].team[0].officer
         with app.transaction() as session:
-            prepare_dr2(session, "2027-Q3", secrets=secrets, now=T0)
+            prepare_draw(session, "2027-Q3", secrets=secrets, now=T0, actor="tester")
     clock = Clock(T0 + timedelta(days=2))
     console = Console(
         app, create_app(app, clock=clock, secret_key=b"k" * 32, testing=True), clock, cert, folder

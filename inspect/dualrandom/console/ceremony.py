@@ -77,7 +77,7 @@ def committed(row: DrawRow) -> Committed:
         quotas=data["quotas"],
         entropy_source=data["entropy"]["source"],
         entropy_description=data["entropy"]["description"],
-        secret_commitment=data["secret_commitment"],
+        secret_commitment=data.get("secret_commitment", ""),  # "" for DR-2: no secret
         prepared_at=data["prepared_at"],
         supersedes=data.get("supersedes"),
         round_time=None,
