@@ -19,10 +19,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dualrandom.errors import ConfigError
 
 __all__ = [
+    "BEACON_CHAINS",
     "DATABASE_URL_ENV",
     "DEFAULT_DOC_NO",
     "OPERATOR_ENV",
     "SCHEDULER_ENTROPY",
+    "BeaconSettings",
     "ConsoleSettings",
     "ImportSettings",
     "LifecycleSettings",
@@ -111,6 +113,12 @@ SETTINGS: dict[str, dict[str, tuple[Any, str]]] = {
         ),
         "upload_max_mb": (200, "largest file the console accepts, in MiB"),
     },
+    "beacon": {
+        "chain": ("quicknet", "beacon chain of DR-2 draws: quicknet, or demo (needs allow_demo)"),
+        "allow_demo": (False, "allow the demo chain, whose key is public: demos and tests only"),
+        "margin_seconds": (60, "the pinned round is the first after the ceremony time plus this"),
+        "relays": ("<drand relays>", "HTTP relays a draw fetches its round from"),
+    },
     "audit": {
         "operator": (
             "",
@@ -120,6 +128,40 @@ SETTINGS: dict[str, dict[str, tuple[Any, str]]] = {
 }
 
 SCHEDULER_ENTROPY = ("declared", "plan")
+BEACON_CHAINS = ("quicknet", "demo")
+DRAND_RELAYS = (
+    "https://api.drand.sh",
+    "https://api2.drand.sh",
+    "https://api3.drand.sh",
+    "https://drand.cloudflare.com",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BeaconSettings:
+    """``[beacon]``: which public beacon DR-2 draws pin, and where its rounds are fetched.
+
+    ``chain`` is ``quicknet`` (the League of Entropy) or ``demo``, a chain
+    whose signing key is public: it is accepted only with ``allow_demo``,
+    and a draw pinned to it says ``"demo": true`` in its commitment."""
+
+    chain: str = "quicknet"
+    allow_demo: bool = False
+    margin_seconds: int = 60
+    relays: tuple[str, ...] = DRAND_RELAYS
+
+    def __post_init__(self) -> None:
+        if self.chain not in BEACON_CHAINS:
+            raise ConfigError(
+                f"[beacon] chain {self.chain!r} 不是 {'、'.join(BEACON_CHAINS)} 之一",
+                f"[beacon] chain {self.chain!r} is not one of {', '.join(BEACON_CHAINS)}",
+            )
+        if self.chain == "demo" and not self.allow_demo:
+            raise ConfigError(
+                "[beacon] chain = \"demo\" 需要 allow_demo = true：演示链的私钥公开，不能用于真实抽查",
+                "[beacon] chain = \"demo\" needs allow_demo = true: the demo chain's key is "
+                "public, it cannot serve a real draw",
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +275,7 @@ class Settings:
     lifecycle: LifecycleSettings = LifecycleSettings()
     imports: ImportSettings = ImportSettings()
     console: ConsoleSettings = ConsoleSettings()
+    beacon: BeaconSettings = BeaconSettings()
     # [audit] operator, or $DUALRANDOM_OPERATOR; None: the command line's OS account
     operator: str | None = None
 
@@ -283,6 +326,7 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
             max_xlsx_unpacked_mb=_get_int(values, path, "import", "max_xlsx_unpacked_mb", 1)
         ),
         console=_console(values, path, root),
+        beacon=_beacon(values, path),
         operator=_operator(values, path, env),
     )
 
@@ -337,6 +381,35 @@ def _site(values: dict[str, Any], path: Path) -> SiteSettings:
         )
     try:
         return SiteSettings(base_url=url, doc_no=pattern)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc.message}", f"{path}: {exc.english}") from None
+
+
+def _beacon(values: dict[str, Any], path: Path) -> BeaconSettings:
+    section = values.get("beacon", {})
+    allow_demo = section.get("allow_demo", False)
+    relays = section.get("relays", list(DRAND_RELAYS))
+    if not isinstance(allow_demo, bool):
+        raise ConfigError(
+            f"{path}: [beacon] allow_demo 应为 true 或 false，而不是 {allow_demo!r}",
+            f"{path}: [beacon] allow_demo must be true or false, not {allow_demo!r}",
+        )
+    if (
+        not isinstance(relays, list)
+        or not relays
+        or not all(isinstance(r, str) and r.startswith(("https://", "http://")) for r in relays)
+    ):
+        raise ConfigError(
+            f"{path}: [beacon] relays 应为 http(s) 地址的列表，而不是 {relays!r}",
+            f"{path}: [beacon] relays must be a list of http(s) addresses, not {relays!r}",
+        )
+    try:
+        return BeaconSettings(
+            chain=_get(values, path, "beacon", "chain"),
+            allow_demo=allow_demo,
+            margin_seconds=_get_int(values, path, "beacon", "margin_seconds", 0),
+            relays=tuple(relays),
+        )
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc.message}", f"{path}: {exc.english}") from None
 

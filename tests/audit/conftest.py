@@ -12,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualrandom.app import App
-from dualrandom.draws import SecretStore, prepare_draw, run_draw
+from dualrandom.draws import SecretStore
 from dualrandom.lifecycle import standing_draw, substitute_objects, tasks_of
 from dualrandom.tables import DrawRow
+from tests.drawing import prepare_dr2, run_dr2
 from tests.draws.conftest import fixed_token, load_sample
 
 AT = datetime(2026, 12, 20, 1, 30, tzinfo=UTC)
@@ -27,10 +28,12 @@ def secrets(tmp_path: Path) -> SecretStore:
 
 
 def draw(app: App, secrets: SecretStore, plan: str, entropy: str, reason: str | None = None) -> None:
+    """A DR-2 draw on the demo beacon; ``entropy`` names the draw in the tests (the dice
+    are the helper's, where the plan expects them)."""
     with app.transaction() as session:
-        prepare_draw(session, plan, secrets=secrets, now=AT, actor=ACTOR, supersede_reason=reason)
+        row = prepare_dr2(session, plan, secrets=secrets, now=AT, actor=ACTOR, supersede_reason=reason)
     with app.transaction() as session:
-        run_draw(session, plan, entropy, secrets=secrets, now=AT, actor=ACTOR)
+        run_dr2(session, plan, row, secrets=secrets, actor=ACTOR)
 
 
 @pytest.fixture
@@ -43,7 +46,7 @@ def history(app: App, secrets: SecretStore) -> App:
         gone = tasks_of(session, standing_draw(session, "2027-Q2"))[0]
         substitute_objects(session, "2027-Q2", [gone.object_id], "注销", now=AT, actor=ACTOR)
     with app.transaction() as session:
-        prepare_draw(session, "2027-Q3", secrets=secrets, now=AT, actor=ACTOR)
+        prepare_dr2(session, "2027-Q3", secrets=secrets, now=AT, actor=ACTOR)
     return app
 
 

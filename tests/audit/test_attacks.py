@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from dualrandom.app import App
 from dualrandom.core.auditlog import entry_hash, timestamp
 from dualrandom.tables import AuditEntryRow, DrawRow, DrawVisitRow, ObjectRow
-from tests.draws.conftest import load_sample
+from tests.draws.conftest import load_sample, store_dr1_plans
 
 OPERATOR = "操作员甲"
 
@@ -57,8 +57,10 @@ def snapshot(site: Path) -> dict[str, bytes]:
 
 @pytest.fixture
 def published(app: App, config_file: Path) -> Path:
-    """2027-Q1 drawn at the ceremony and published, the way the regulator does it."""
+    """2027-Q1 drawn at the ceremony and published, the way the regulator did it before
+    DR-2 (a DR-1 draw: these attacks are on the stored record, whatever drew it)."""
     load_sample(app)
+    store_dr1_plans(app, "2027-Q1")
     ok(config_file, "draw", "prepare", "2027-Q1")
     ok(config_file, "draw", "run", "2027-Q1", "--entropy", "3 1 4 1 5 9 2 6", "--yes")
     ok(config_file, "publish")

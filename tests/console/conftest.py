@@ -27,7 +27,7 @@ from dualrandom.console import create_app
 from dualrandom.draws import SecretStore, prepare_draw, run_draw
 from dualrandom.registry import import_registry
 from tests.conftest import BACKENDS, REPO
-from tests.draws.conftest import fixed_token, load_sample
+from tests.draws.conftest import fixed_token, load_sample, store_dr1_plans
 from tests.publish.scenario import database_url, make_app
 
 T0 = datetime(2026, 12, 20, 1, 30, tzinfo=UTC)
@@ -118,6 +118,8 @@ def build_console(folder: Path, url: str, *, draw: bool = True) -> Console:
     secrets = SecretStore(app.settings.secrets_dir, token=fixed_token(9))
     cert = ""
     if draw:
+        # The console's ceremony is still DR-1 (console/ceremony.py): its draws too.
+        store_dr1_plans(app, "2027-Q1", "2027-Q3")
         with app.transaction() as session:
             prepare_draw(session, "2027-Q1", secrets=secrets, now=T0, actor="tester")
         with app.transaction() as session:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from dualrandom.app import App
 from dualrandom.cli import _main
 from dualrandom.draws import SecretStore, export_bundle, prepare_draw, run_draw, verify_bundle
-from dualrandom.draws.bundle import MANIFEST, manifest
+from dualrandom.draws.bundle_dr2 import MANIFEST, manifest
 from tests.conftest import REPO
 from tests.draws.conftest import NOW
 
@@ -27,10 +27,10 @@ def _drawn(app: App, secrets: SecretStore, plan: str = "2027-Q1") -> None:
 
 
 @pytest.fixture
-def bundles(sample_app: App, secrets: SecretStore, tmp_path: Path) -> dict[str, Path]:
-    _drawn(sample_app, secrets)
+def bundles(dr1_app: App, secrets: SecretStore, tmp_path: Path) -> dict[str, Path]:
+    _drawn(dr1_app, secrets)
     out = {}
-    with sample_app.transaction() as session:
+    with dr1_app.transaction() as session:
         for tier in ("public", "auditor"):
             out[tier] = export_bundle(session, "2027-Q1", tmp_path / tier, tier=tier).path
     return out

@@ -5,17 +5,24 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import pytest
+import time_machine
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from dualrandom.app import App
+from dualrandom.beacon import DEMO_CHAIN, round_time
+from dualrandom.cli import _draw
 from dualrandom.cli._main import cli
 from dualrandom.draws import get_draw
 from dualrandom.rules import load_items
 from dualrandom.tables import DrawMemberRow, DrawVisitRow
 from tests.conftest import REPO
+from tests.drawing import demo_round, pin_of
 
 
 def _result(config: Path, *args: str, input: str | None = None) -> Result:
@@ -27,7 +34,7 @@ def _invoke(config: Path, *args: str, input: str | None = None) -> tuple[int, st
     return result.exit_code, result.output
 
 
-def test_prepare_run_show_export_verify(sample_app: App, config_file: Path, tmp_path: Path) -> None:
+def test_prepare_run_show_export_verify_dr1(dr1_app: App, config_file: Path, tmp_path: Path) -> None:
     code, out = _invoke(config_file, "draw", "prepare", "2027-Q1")
     assert code == 0, out
     assert "Commitment" in out and "Operator secret kept in" in out
@@ -69,7 +76,7 @@ def test_demo_runs_from_nothing(tmp_path: Path) -> None:
     )
     code, out = _invoke(config, "demo")
     assert code == 0, out
-    assert out.count("MATCH") == 2
+    assert "演示链（非 League of Entropy）" in out and "(signature verified)" in out
     assert (tmp_path / "var" / "demo" / "dualrandom.sqlite3").exists()
 
 
@@ -80,7 +87,7 @@ def _state(app: App) -> tuple[str, str | None]:
 
 
 def test_run_shows_the_entropy_and_draws_only_once_it_is_confirmed(
-    sample_app: App, config_file: Path
+    dr1_app: App, config_file: Path
 ) -> None:
     assert _invoke(config_file, "draw", "prepare", "2027-Q1")[0] == 0
     code, out = _invoke(
@@ -90,20 +97,20 @@ def test_run_shows_the_entropy_and_draws_only_once_it_is_confirmed(
     assert "公开随机数" in out and "6 ␣ 6 ␣ 1 ␣ 2 ␣ 3 ␣ 4" in out
     assert "共 11 个字符 (11 characters)，␣ 为空格" in out
     assert "错误：公开随机数未确认，没有抽取" in out
-    assert _state(sample_app) == ("prepared", None)
+    assert _state(dr1_app) == ("prepared", None)
 
     code, out = _invoke(config_file, "draw", "run", "2027-Q1", input="6 6 1 2 3 4\ny\n")
     assert code == 0, out
     assert out.index("6 ␣ 6 ␣ 1") < out.index("核对无误") < out.index("Drew 2027-Q1 attempt 1")
-    assert _state(sample_app) == ("drawn", "6 6 1 2 3 4")
+    assert _state(dr1_app) == ("drawn", "6 6 1 2 3 4")
 
 
-def test_run_with_yes_draws_without_asking(sample_app: App, config_file: Path) -> None:
+def test_run_with_yes_draws_without_asking(dr1_app: App, config_file: Path) -> None:
     assert _invoke(config_file, "draw", "prepare", "2027-Q1")[0] == 0
     code, out = _invoke(config_file, "draw", "run", "2027-Q1", "--entropy", "31415", "--yes")
     assert code == 0, out
     assert "3 1 4 1 5" in out and "核对无误" not in out
-    assert _state(sample_app) == ("drawn", "31415")
+    assert _state(dr1_app) == ("drawn", "31415")
 
 
 def test_run_refuses_before_asking_for_the_entropy(sample_app: App, config_file: Path) -> None:
@@ -126,13 +133,13 @@ def _role(role: str) -> str:
 
 
 def test_show_names_each_visits_business_items_and_team(
-    sample_app: App, config_file: Path
+    dr1_app: App, config_file: Path
 ) -> None:
     assert _invoke(config_file, "draw", "prepare", "2027-Q1")[0] == 0
     assert _invoke(config_file, "draw", "run", "2027-Q1", "--entropy", "1", "--yes")[0] == 0
     businesses = _registry("objects.csv", "id")
     officers = _registry("inspectors.csv", "cert_no")
-    with sample_app.transaction() as session:
+    with dr1_app.transaction() as session:
         draw_id = get_draw(session, "2027-Q1").id
         members = session.scalars(
             select(DrawMemberRow)
@@ -175,3 +182,75 @@ def test_show_names_each_visits_business_items_and_team(
     assert "计划 2027-Q1 第 1 次抽取：已抽取" in out
     for header in rows[0]:
         assert header in out
+
+
+def _demo_beacon(config: Path) -> None:
+    with config.open("a", encoding="utf-8") as f:
+        f.write('[beacon]\nchain = "demo"\nallow_demo = true\n')
+
+
+def test_a_beacon_draw_on_the_command_line(
+    sample_app: App, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """prepare pins a round of the (demo) beacon; run takes the dice before that round's
+    time, waits for it, reads the round from a file and draws."""
+    _demo_beacon(config_file)
+    ceremony = datetime(2027, 1, 4, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(ceremony - timedelta(days=7), tick=False):
+        code, out = _invoke(
+            config_file, "draw", "prepare", "2027-Q1", "--ceremony-at", ceremony.isoformat()
+        )
+    assert code == 0, out
+    assert "演示" in out and "No operator secret" in out and "Operator secret kept" not in out
+    with sample_app.transaction() as session:
+        row = get_draw(session, "2027-Q1")
+    pin = pin_of(row)
+    assert pin.time == round_time(DEMO_CHAIN, pin.round) > ceremony + timedelta(seconds=60)
+    round_file = tmp_path / "round.json"
+    round_file.write_bytes(demo_round(pin.round))
+    with time_machine.travel(ceremony, tick=False) as traveller:
+        monkeypatch.setattr(_draw, "sleep_until", traveller.move_to)
+        code, out = _invoke(
+            config_file, "draw", "run", "2027-Q1", "--beacon-file", str(round_file),
+            input="1625 3443 5261 6152 4334\ny\n",
+        )
+    assert code == 0, out
+    assert out.index("1 6 2 5") < out.index("核对无误") < out.index("Waiting for round")
+    assert "Drew 2027-Q1 attempt 1" in out
+    result = _result(config_file, "draw", "show", "2027-Q1", "--json")
+    assert result.exit_code == 0, (result.output, result.exception)
+    shown = json.loads(result.output)
+    assert (shown["state"], shown["algorithm"], shown["entropy"]) == (
+        "drawn",
+        "DR-2",
+        "16253443526161524334",
+    )
+    code, out = _invoke(config_file, "draw", "export", "2027-Q1", str(tmp_path / "b"))
+    assert code == 1 and "not wired yet" in out
+
+
+def test_dice_typed_after_the_round_is_out_are_refused_on_the_command_line(
+    sample_app: App, config_file: Path, tmp_path: Path
+) -> None:
+    _demo_beacon(config_file)
+    ceremony = datetime(2027, 1, 4, 1, 30, tzinfo=UTC)
+    with time_machine.travel(ceremony - timedelta(days=7), tick=False):
+        assert _invoke(config_file, "draw", "prepare", "2027-Q1", "--ceremony-at", ceremony.isoformat())[0] == 0
+    with sample_app.transaction() as session:
+        pin = pin_of(get_draw(session, "2027-Q1"))
+    round_file = tmp_path / "round.json"
+    round_file.write_bytes(demo_round(pin.round))
+    with time_machine.travel(pin.time + timedelta(seconds=5), tick=False):
+        code, out = _invoke(
+            config_file, "draw", "run", "2027-Q1", "--beacon-file", str(round_file),
+            "--dice", "16253443526161524334", "--yes",
+        )
+    assert code == 1 and "the dice must be recorded before it" in out
+    assert _state(sample_app) == ("prepared", None)
+
+
+def test_a_beacon_plan_without_a_schedule_needs_a_ceremony_time(
+    sample_app: App, config_file: Path
+) -> None:
+    code, out = _invoke(config_file, "draw", "prepare", "2027-Q1", "--ceremony-at", "soon")
+    assert code == 1 and "is not an ISO 8601 time" in out

@@ -19,10 +19,11 @@ from dualrandom.app import App
 from dualrandom.config import load_settings
 from dualrandom.core.encoding import TAG_TARGET
 from dualrandom.core.tickets import target_ticket
-from dualrandom.draws import SecretStore, prepare_draw, run_draw
+from dualrandom.draws import SecretStore
 from dualrandom.registry import objects_as_of
 from dualrandom.tables import DrawRow
 from tests.conftest import PG_URL
+from tests.drawing import draw_dr2
 from tests.draws.conftest import NOW, fixed_token, load_sample
 
 needs_postgres = pytest.mark.skipif(
@@ -56,9 +57,7 @@ def _app(url: str, tmp_path: Path) -> App:
 
 def _draw(app: App, secrets: SecretStore) -> DrawRow:
     with app.transaction() as session:
-        prepare_draw(session, "2027-Q2", secrets=secrets, now=NOW, actor="tester")
-    with app.transaction() as session:
-        row, _ = run_draw(session, "2027-Q2", "271828", secrets=secrets, now=NOW, actor="tester")
+        row, _ = draw_dr2(session, "2027-Q2", secrets=secrets, now=NOW)
         return row
 
 

@@ -11,11 +11,12 @@ from sqlalchemy import select
 
 from dualrandom.app import App
 from dualrandom.cli._main import cli
-from dualrandom.draws import SecretStore, prepare_draw, run_draw
+from dualrandom.draws import SecretStore, get_draw
 from dualrandom.draws.affected import prepared_draws_outdated
 from dualrandom.errors import DrawStateError
-from dualrandom.tables import DrawRow
+from dualrandom.tables import DrawRow, RegistryVersionRow
 from tests.conftest import REPO
+from tests.drawing import prepare_dr2, run_dr2
 from tests.draws.conftest import NOW
 
 REGISTRIES = REPO / "registries"
@@ -24,7 +25,7 @@ REGISTRIES = REPO / "registries"
 @pytest.fixture
 def prepared(sample_app: App, secrets: SecretStore) -> App:
     with sample_app.transaction() as session:
-        prepare_draw(session, "2027-Q1", secrets=secrets, now=NOW, actor="tester")
+        prepare_dr2(session, "2027-Q1", secrets=secrets, now=NOW)
     return sample_app
 
 
@@ -52,7 +53,7 @@ def test_a_changed_registry_warns_that_the_prepared_draw_must_be_superseded(
     assert "the prepared draw of plan 2027-Q1 (attempt 1)" in warning
     # What the warning foretells: the draw refuses to run on the changed registry.
     with prepared.transaction() as session, pytest.raises(DrawStateError):
-        run_draw(session, "2027-Q1", "1 2 3", secrets=secrets, now=NOW, actor="tester")
+        run_dr2(session, "2027-Q1", get_draw(session, "2027-Q1"), secrets=secrets)
 
 
 def test_the_same_registry_again_warns_of_nothing(prepared: App, config_file: Path) -> None:
@@ -78,14 +79,21 @@ def test_a_drawn_plan_is_not_warned_about(
     prepared: App, config_file: Path, tmp_path: Path, secrets: SecretStore
 ) -> None:
     with prepared.transaction() as session:
-        run_draw(session, "2027-Q1", "1 2 3", secrets=secrets, now=NOW, actor="tester")
+        run_dr2(session, "2027-Q1", get_draw(session, "2027-Q1"), secrets=secrets)
         assert prepared_draws_outdated(session, "objects", "0" * 64) == []
     result = _import(config_file, "objects", _without_last_row("objects", tmp_path))
     assert result.exit_code == 0 and "警告" not in result.stderr
 
 
 def test_the_query_compares_the_committed_digest(prepared: App) -> None:
+    """DR-2 commits to bucketed digests: the registry version the draw recorded is what
+    a new import's digest is compared with."""
     with prepared.transaction() as session:
-        committed = session.scalars(select(DrawRow.objects_digest)).one()
+        version = session.scalars(select(DrawRow.objects_version)).one()
+        committed = session.scalars(
+            select(RegistryVersionRow.digest).where(
+                RegistryVersionRow.kind == "objects", RegistryVersionRow.number == version
+            )
+        ).one()
         assert prepared_draws_outdated(session, "objects", committed) == []
         assert prepared_draws_outdated(session, "objects", "0" * 64) == [("2027-Q1", 1)]

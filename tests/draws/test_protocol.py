@@ -32,8 +32,8 @@ def _run(app: App, secrets: SecretStore, entropy: str = "3141592653") -> DrawRow
         return row
 
 
-def test_prepare_commits_before_any_randomness(sample_app: App, secrets: SecretStore) -> None:
-    row = _prepare(sample_app, secrets)
+def test_prepare_commits_before_any_randomness(dr1_app: App, secrets: SecretStore) -> None:
+    row = _prepare(dr1_app, secrets)
     commitment = json.loads(row.commitment)
     assert row.state == "prepared" and row.seed is None and row.secret is None
     assert commitment["secret_commitment"] == secret_commitment(bytes([7]) * 32)
@@ -44,10 +44,10 @@ def test_prepare_commits_before_any_randomness(sample_app: App, secrets: SecretS
     )  # strata are risk classes
 
 
-def test_run_draws_and_records_everything(sample_app: App, secrets: SecretStore) -> None:
-    _prepare(sample_app, secrets)
-    row = _run(sample_app, secrets)
-    with sample_app.transaction() as session:
+def test_run_draws_and_records_everything(dr1_app: App, secrets: SecretStore) -> None:
+    _prepare(dr1_app, secrets)
+    row = _run(dr1_app, secrets)
+    with dr1_app.transaction() as session:
         visits = session.scalars(select(DrawVisitRow).where(DrawVisitRow.draw_id == row.id)).all()
         members = session.scalars(select(DrawMemberRow).where(DrawMemberRow.draw_id == row.id)).all()
         actions = [e.action for e in session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq))]
@@ -59,31 +59,31 @@ def test_run_draws_and_records_everything(sample_app: App, secrets: SecretStore)
 
 
 def test_same_inputs_secret_and_entropy_give_the_same_draw(
-    app: App, sample_app: App, secrets: SecretStore
+    app: App, dr1_app: App, secrets: SecretStore
 ) -> None:
-    _prepare(sample_app, secrets)
-    first = _run(sample_app, secrets)
-    _prepare(sample_app, secrets, supersede_reason="repeat to show reproducibility")
-    second = _run(sample_app, secrets)
+    _prepare(dr1_app, secrets)
+    first = _run(dr1_app, secrets)
+    _prepare(dr1_app, secrets, supersede_reason="repeat to show reproducibility")
+    second = _run(dr1_app, secrets)
     assert (second.seed, second.result_digest) == (first.seed, first.result_digest)
     assert second.attempt == 2
 
 
-def test_run_without_prepare_is_refused(sample_app: App, secrets: SecretStore) -> None:
+def test_run_without_prepare_is_refused(dr1_app: App, secrets: SecretStore) -> None:
     with pytest.raises(DrawStateError, match="draw prepare 2027-Q1"):
-        _run(sample_app, secrets)
+        _run(dr1_app, secrets)
 
 
-def test_second_draw_needs_supersede_with_reason(sample_app: App, secrets: SecretStore) -> None:
-    _prepare(sample_app, secrets)
-    first = _run(sample_app, secrets)
+def test_second_draw_needs_supersede_with_reason(dr1_app: App, secrets: SecretStore) -> None:
+    _prepare(dr1_app, secrets)
+    first = _run(dr1_app, secrets)
     with pytest.raises(DrawStateError, match="--supersede --reason"):
-        _prepare(sample_app, secrets)
-    _prepare(sample_app, secrets, supersede_reason="wrong item list")
-    with sample_app.transaction() as session:
+        _prepare(dr1_app, secrets)
+    _prepare(dr1_app, secrets, supersede_reason="wrong item list")
+    with dr1_app.transaction() as session:
         assert session.get(DrawRow, first.id).state == "drawn"  # stands until the new draw runs
-    _run(sample_app, secrets, entropy="999")
-    with sample_app.transaction() as session:
+    _run(dr1_app, secrets, entropy="999")
+    with dr1_app.transaction() as session:
         assert session.get(DrawRow, first.id).state == "superseded"
         latest = get_draw(session, PLAN)
         assert (latest.attempt, latest.supersedes_id, latest.supersede_reason) == (
@@ -94,52 +94,52 @@ def test_second_draw_needs_supersede_with_reason(sample_app: App, secrets: Secre
 
 
 def test_run_refuses_when_a_registry_changed_since_prepare(
-    sample_app: App, secrets: SecretStore, tmp_path: Path
+    dr1_app: App, secrets: SecretStore, tmp_path: Path
 ) -> None:
-    _prepare(sample_app, secrets)
+    _prepare(dr1_app, secrets)
     source = tmp_path / "one.csv"
     lines = (REPO / "registries" / "objects.csv").read_text(encoding="utf-8").splitlines()
     source.write_text(
         lines[0] + "\n" + lines[1].replace(",存续,", ",吊销,", 1) + "\n", encoding="utf-8"
     )
-    with sample_app.transaction() as session:
+    with dr1_app.transaction() as session:
         import_registry(session, "objects", source, today=TODAY, partial=True, at=NOW, actor="tester")
     with pytest.raises(DrawStateError, match="objects changed since 'draw prepare'"):
-        _run(sample_app, secrets)
-    with sample_app.transaction() as session:
+        _run(dr1_app, secrets)
+    with dr1_app.transaction() as session:
         assert get_draw(session, PLAN).state == "prepared"  # nothing was written
 
 
 def test_a_secret_that_does_not_match_its_commitment_is_refused(
-    sample_app: App, secrets: SecretStore
+    dr1_app: App, secrets: SecretStore
 ) -> None:
-    row = _prepare(sample_app, secrets)
+    row = _prepare(dr1_app, secrets)
     secrets.path(PLAN, row.attempt).write_text("00" * 32, encoding="ascii")
     with pytest.raises(IntegrityError, match="does not match the commitment"):
-        _run(sample_app, secrets)
+        _run(dr1_app, secrets)
 
 
-def test_empty_entropy_is_refused(sample_app: App, secrets: SecretStore) -> None:
-    _prepare(sample_app, secrets)
+def test_empty_entropy_is_refused(dr1_app: App, secrets: SecretStore) -> None:
+    _prepare(dr1_app, secrets)
     with pytest.raises(DrawStateError, match="entropy is empty"):
-        _run(sample_app, secrets, entropy="  ")
+        _run(dr1_app, secrets, entropy="  ")
 
 
 def test_a_draw_opens_one_task_per_visit_and_supersede_cancels_them(
-    sample_app: App, secrets: SecretStore
+    dr1_app: App, secrets: SecretStore
 ) -> None:
-    _prepare(sample_app, secrets)
-    first = _run(sample_app, secrets)
-    with sample_app.transaction() as session:
+    _prepare(dr1_app, secrets)
+    first = _run(dr1_app, secrets)
+    with dr1_app.transaction() as session:
         visits = session.scalars(select(DrawVisitRow).where(DrawVisitRow.draw_id == first.id)).all()
         tasks = session.scalars(
             select(InspectionTaskRow).where(InspectionTaskRow.draw_id == first.id)
         ).all()
         assert sorted(t.visit for t in tasks) == sorted(v.number for v in visits)
         assert {t.state for t in tasks} == {"drawn"}
-    _prepare(sample_app, secrets, supersede_reason="registry was stale")
-    _run(sample_app, secrets, entropy="42")
-    with sample_app.transaction() as session:
+    _prepare(dr1_app, secrets, supersede_reason="registry was stale")
+    _run(dr1_app, secrets, entropy="42")
+    with dr1_app.transaction() as session:
         tasks = session.scalars(
             select(InspectionTaskRow).where(InspectionTaskRow.draw_id == first.id)
         ).all()

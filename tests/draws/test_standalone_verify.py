@@ -25,7 +25,7 @@ from dualrandom.app import App
 from dualrandom.draws import SecretStore, export_bundle, prepare_draw, run_draw, verify_bundle
 from dualrandom.rules.check import check_rules, store_rules
 from tests.conftest import REPO
-from tests.draws.conftest import NOW
+from tests.draws.conftest import NOW, store_dr1_plans
 
 SOURCE = REPO / "inspect" / "dualrandom" / "draws" / "verify_standalone.py"
 VECTORS = REPO / "tests" / "core" / "vectors" / "dr1.json"
@@ -42,6 +42,7 @@ type = "不定向"
 department = "SCJG"
 co_departments = ["ZJ"]
 items = ["SCJG-02", "ZJ-02"]
+entropy = "beacon"
 
 [window]
 start = 2027-05-10
@@ -96,15 +97,16 @@ def _export(app: App, plan: str, folder: Path) -> dict[str, Path]:
 
 
 @pytest.fixture
-def bundles(sample_app: App, secrets: SecretStore, tmp_path: Path) -> dict[str, Path]:
+def bundles(dr1_app: App, secrets: SecretStore, tmp_path: Path) -> dict[str, Path]:
     """Both tiers of a drawn plan with public and risk-class strata."""
     rules = tmp_path / "rules"
     shutil.copytree(REPO / "rules", rules)
     (rules / "plans" / "2027-B1.toml").write_text(MIXED_PLAN, encoding="utf-8")
-    with sample_app.transaction() as session:
+    with dr1_app.transaction() as session:
         store_rules(session, check_rules(session, rules), actor="tester")
-    _draw(sample_app, secrets, "2027-B1")
-    return _export(sample_app, "2027-B1", tmp_path / "bundles")
+    store_dr1_plans(dr1_app, "2027-B1")  # a DR-1 draw of before DR-2, as the bundle verifies
+    _draw(dr1_app, secrets, "2027-B1")
+    return _export(dr1_app, "2027-B1", tmp_path / "bundles")
 
 
 def run_verify(folder: Path, script: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -163,10 +165,10 @@ def test_both_tiers_match_and_agree_with_the_library(bundles: dict[str, Path]) -
 
 
 def test_sample_plan_with_risk_strata_matches(
-    sample_app: App, secrets: SecretStore, tmp_path: Path
+    dr1_app: App, secrets: SecretStore, tmp_path: Path
 ) -> None:
-    _draw(sample_app, secrets, "2027-Q1")
-    for folder in _export(sample_app, "2027-Q1", tmp_path).values():
+    _draw(dr1_app, secrets, "2027-Q1")
+    for folder in _export(dr1_app, "2027-Q1", tmp_path).values():
         # The copy in the source tree, run from elsewhere, with the folder as argument.
         done = run_verify(folder, script=SOURCE)
         assert done.returncode == 0 and done.stdout.endswith("MATCH\n"), done.stdout

@@ -9,10 +9,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from dualrandom.app import App
-from dualrandom.draws import SecretStore, get_draw, prepare_draw, run_draw, visit_views
+from dualrandom.draws import SecretStore, get_draw, visit_views
 from dualrandom.registry import import_registry, inspectors_as_of, objects_as_of
 from dualrandom.tables import DrawMemberRow
 from tests.conftest import REPO
+from tests.drawing import draw_dr2
 from tests.draws.conftest import NOW, TODAY
 
 
@@ -34,9 +35,7 @@ def test_names_are_those_of_the_registry_versions_the_draw_used(
     sample_app: App, secrets: SecretStore, tmp_path: Path
 ) -> None:
     with sample_app.transaction() as session:
-        prepare_draw(session, "2027-Q1", secrets=secrets, now=NOW, actor="tester")
-    with sample_app.transaction() as session:
-        row, _ = run_draw(session, "2027-Q1", "1", secrets=secrets, now=NOW, actor="tester")
+        row, _ = draw_dr2(session, "2027-Q1", secrets=secrets, now=NOW)
         before = visit_views(session, row)
         cert = session.scalars(
             select(DrawMemberRow.cert_no).where(
@@ -63,9 +62,7 @@ def test_names_are_those_of_the_registry_versions_the_draw_used(
 
 def test_visits_come_in_pages(sample_app: App, secrets: SecretStore) -> None:
     with sample_app.transaction() as session:
-        prepare_draw(session, "2027-Q1", secrets=secrets, now=NOW, actor="tester")
-    with sample_app.transaction() as session:
-        row, _ = run_draw(session, "2027-Q1", "1", secrets=secrets, now=NOW, actor="tester")
+        row, _ = draw_dr2(session, "2027-Q1", secrets=secrets, now=NOW)
         every = visit_views(session, row)
         pages = [visit_views(session, row, offset=n, limit=10) for n in range(0, len(every), 10)]
     assert [v.number for v in every] == list(range(1, len(every) + 1))

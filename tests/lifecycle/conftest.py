@@ -4,16 +4,17 @@ calendar seeded from chinesecalendar (2004–2026; 2027 is not loaded)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from dualrandom.app import App
-from dualrandom.draws import SecretStore, prepare_draw, run_draw
+from dualrandom.draws import SecretStore
 from dualrandom.tables import InspectionTaskRow
 from dualrandom.workdays import seed_from_package
+from tests.drawing import prepare_dr2, run_dr2
 from tests.draws.conftest import fixed_token, load_sample
 
 DRAWN_AT = datetime(2026, 12, 20, 1, 30, tzinfo=UTC)
@@ -31,9 +32,11 @@ def drawn(app: App, secrets: SecretStore) -> App:
     load_sample(app)
     with app.transaction() as session:
         seed_from_package(session, now=DRAWN_AT, actor="tester")
-        prepare_draw(session, "2027-Q1", secrets=secrets, now=DRAWN_AT, actor="tester")
+        row = prepare_dr2(
+            session, "2027-Q1", secrets=secrets, now=DRAWN_AT - timedelta(minutes=30)
+        )
     with app.transaction() as session:
-        run_draw(session, "2027-Q1", "1 2 3 4 5 6", secrets=secrets, now=DRAWN_AT, actor="tester")
+        run_dr2(session, "2027-Q1", row, secrets=secrets)
     return app
 
 

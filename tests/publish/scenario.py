@@ -25,10 +25,11 @@ from sqlalchemy import create_engine, select, text
 
 from dualrandom.app import App
 from dualrandom.config import SiteSettings, load_settings
-from dualrandom.draws import SecretStore, prepare_draw, run_draw
+from dualrandom.draws import SecretStore
 from dualrandom.publish import publish_site
 from dualrandom.tables import DrawRow, InspectionTaskRow
 from tests.conftest import PG_URL
+from tests.drawing import prepare_dr2, run_dr2
 from tests.draws.conftest import fixed_token, load_sample
 
 T0 = datetime(2026, 12, 20, 1, 30, tzinfo=UTC)
@@ -81,11 +82,20 @@ def _draw(
     reason: str | None = None,
     entropy: str | None = None,
 ) -> None:
+    """Prepare a DR-2 draw at ``at`` (ceremony two days later, demo beacon); run it if
+    ``entropy`` is given (the dice are the helper's, or none where the plan has none)."""
     with app.transaction() as session:
-        prepare_draw(session, plan, secrets=secrets, now=at, supersede_reason=reason, actor="tester")
+        row = prepare_dr2(
+            session,
+            plan,
+            secrets=secrets,
+            now=at,
+            ceremony_at=at + timedelta(days=2),
+            supersede_reason=reason,
+        )
     if entropy is not None:
         with app.transaction() as session:
-            run_draw(session, plan, entropy, secrets=secrets, now=at + timedelta(days=2), actor="tester")
+            run_dr2(session, plan, row, secrets=secrets)
 
 
 def _results(app: App) -> None:

@@ -28,7 +28,9 @@ from tests.publish.html import pages, parse, rel
 from tests.publish.scenario import T0, publish
 
 LITERAL_TAGS = {"code", "pre", "var", "kbd", "samp", "script", "style"}
-PRODUCTS = {"Python", "Windows", "macOS", "Linux", "Excel", "Atom", "dual-random"}
+PRODUCTS = {
+    "Python", "Windows", "macOS", "Linux", "Excel", "Atom", "dual-random", "drand", "quicknet"
+}
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/#%+\-]*")
 CODE = re.compile(r"[A-Z0-9][A-Z0-9_\-]*")  # SCJG, CSV, KB, T_SEED, MATCH
 FILE = re.compile(r"[\w.\-]+\.(py|json|csv|zip|sha256|md|exe|xml|html)")

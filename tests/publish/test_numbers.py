@@ -10,11 +10,12 @@ from sqlalchemy import select
 
 from dualrandom.app import App
 from dualrandom.config import SiteSettings
-from dualrandom.draws import SecretStore, prepare_draw
+from dualrandom.draws import SecretStore
 from dualrandom.errors import ConfigError
 from dualrandom.publish.numbers import number_notices
 from dualrandom.publish.shape.contexts import NoticeHead
 from dualrandom.tables import AuditEntryRow, NoticeNumberRow
+from tests.drawing import prepare_dr2
 from tests.draws.conftest import fixed_token
 from tests.publish.conftest import Published
 from tests.publish.html import parse, text
@@ -79,12 +80,12 @@ def test_a_notice_keeps_its_number_and_a_new_one_gets_the_next(published: Publis
     before = {href: doc_no for href, doc_no, _, _ in _entries(published)[0]["notices"]}
     secrets = SecretStore(published.folder / "secrets-renumber", token=fixed_token(5))
     with published.app.transaction() as session:
-        prepare_draw(
+        prepare_dr2(
             session,
             "2027-Q3",
             secrets=secrets,
             now=T0 + timedelta(days=185),
-            supersede_reason="重新承诺", actor="tester",
+            supersede_reason="重新承诺",
         )
     padded = SiteSettings(doc_no="{dept}抽〔{year}〕{n:03d}号")
     site = publish(published.app, published.folder / "renumbered", site=padded)

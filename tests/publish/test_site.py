@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dualrandom import audit
-from dualrandom.draws import export_bundle
+from dualrandom.draws import draw_files, export_bundle
 from dualrandom.publish import publish_site
 from dualrandom.publish.names import object_href
 from dualrandom.publish.write import MAX_PAGE_BYTES
@@ -179,12 +179,15 @@ def test_draw_notice_carries_the_seed_entropy_algorithm_and_how_to_verify(
     draw = _draw(published, "2027-Q2", 1)
     tree = parse(published.site / PAGE_TYPES["draw"])
     facts = _facts(tree)
-    assert (facts["算法"], facts["随机种子"], facts["公共随机数"]) == (
-        draw.algorithm,
+    beacon = json.loads(draw.commitment)["beacon"]
+    assert (facts["算法"], facts["随机种子"], facts["见证人掷骰"]) == (
+        "DR-2",
         draw.seed,
-        draw.entropy,
+        "无",  # 2027-Q2 takes no dice
     )
-    assert (facts["操作员密钥"], facts["承诺值"]) == (draw.secret, draw.commitment_hash)
+    assert facts["承诺值"] == draw.commitment_hash and "操作员密钥" not in facts
+    assert f"第 {beacon['round']} 轮" in facts["公共随机信标"]
+    assert "演示链" in facts["公共随机信标"]  # the tests pin the demo chain: the notice says so
     headings = [text(h) for h in tree.iter("h3")]
     assert "不会编程也能核验" in headings and "程序员核验" in headings
     downloads = [a.attrib["href"] for a in tree.iter("a") if "download" in a.attrib]
@@ -211,10 +214,14 @@ def test_predraw_notice_publishes_the_commitment_without_risk_strata(published: 
     tree = parse(published.site / PAGE_TYPES["predraw"])
     facts = _facts(tree)
     assert facts["承诺值（commitment.json 的 SHA-256）"] == draw.commitment_hash
-    assert facts["操作员密钥的承诺"] == commitment["secret_commitment"]
+    assert "操作员密钥的承诺" not in facts  # DR-2 has no operator secret
+    assert facts["锁定的信标轮次"].startswith(f"第 {commitment['beacon']['round']} 轮")
+    assert "演示链" in facts["公共随机信标"] and "不能用于真实抽查" in facts["公共随机信标"]
+    assert facts["见证人掷骰"].startswith("是")
     assert "现场掷骰" in facts["公共随机数来源"] and facts["状态"] == "已承诺，待抽取"
     digests = {r["摘要值"] for r in rows(tree, "摘要值")}
-    assert set(commitment["digests"].values()) == digests
+    inputs = ("plan", "objects", "inspectors", "conflicts", "history")
+    assert {commitment["digests"][k] for k in inputs} <= digests <= set(commitment["digests"].values())
     quotas = rows(tree, "各事项")
     assert {r["分层"] for r in quotas} == {"按信用风险分类分层（4 层）合计"}
     for item in commitment["plan"]["items"]:
@@ -298,6 +305,30 @@ def test_downloads_open_in_excel_and_in_programs(published: Published) -> None:
             json.loads(path.read_text(encoding="utf-8"))
         if path.suffix == ".csv":
             assert path.read_bytes().startswith(b"\xef\xbb\xbf"), path
+
+
+def test_bundle_zip_holds_the_dr2_public_files_as_stored(published: Published) -> None:
+    """Until the DR-2 bundle (with its verify.py) is wired, the zip beside a DR-2 notice
+    holds the commitment, the pinned round and the public files, byte for byte."""
+    draw = _draw(published, "2027-Q1", 2)
+    archive = zipfile.ZipFile(published.site / "draws/2027-Q1/2/2027-Q1-2-public-bundle.zip")
+    names = [n.split("/", 1)[1] for n in archive.namelist()]
+    assert set(names) == {
+        "commitment.json",
+        "beacon-round.json",
+        "selection.tsv",
+        "reserve-public.tsv",
+        "exclusions-public.tsv",
+        "bounds.tsv",
+        "checkpoint.json",
+        "inclusion.json",
+    }  # the strata are risk classes: outside.tsv is not public (SPEC §21.6)
+    with published.app.transaction() as session:
+        stored = draw_files(session, draw.id)
+    for name in archive.namelist():
+        if not name.endswith(("checkpoint.json", "inclusion.json")):  # the audit log's anchor
+            assert archive.read(name) == stored[name.split("/", 1)[1]], name
+    assert "risk-salt-key.hex" in stored and "risk-salt-key.hex" not in names
 
 
 def test_bundle_zip_is_the_public_bundle_and_its_verify_py_says_match(

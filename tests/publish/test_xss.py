@@ -17,11 +17,12 @@ import pytest
 from sqlalchemy import select
 
 from dualrandom.app import App
-from dualrandom.draws import SecretStore, prepare_draw, run_draw
+from dualrandom.draws import SecretStore
 from dualrandom.publish.names import object_href
 from dualrandom.registry import import_registry
 from dualrandom.rules.check import check_rules, store_rules
 from dualrandom.tables import InspectionTaskRow
+from tests.drawing import draw_dr2
 from tests.draws.conftest import fixed_token
 from tests.publish.html import pages, parse, rows, text
 from tests.publish.scenario import T0, publish
@@ -54,7 +55,7 @@ batch = "B1"
 type = "专项"
 department = "XA"
 items = ["XA-01"]
-entropy = "typed"
+entropy = "beacon"
 
 [window]
 start = 2027-03-01
@@ -102,9 +103,7 @@ def hostile_site(app: App, tmp_path: Path) -> Path:
         store_rules(session, check_rules(session, rules), actor="tester")
     secrets = SecretStore(tmp_path / "secrets", token=fixed_token(3))
     with app.transaction() as session:
-        prepare_draw(session, "T-1", secrets=secrets, now=T0, actor="tester")
-    with app.transaction() as session:
-        run_draw(session, "T-1", "42", secrets=secrets, now=T0, actor="tester")
+        draw_dr2(session, "T-1", secrets=secrets, now=T0)
     return publish(app, tmp_path / "site")
 
 

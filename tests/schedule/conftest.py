@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,9 +12,10 @@ from sqlalchemy import select
 
 from dualrandom.app import App
 from dualrandom.config import load_settings
+from dualrandom.rules.store import load_plan, save_plans
 from dualrandom.schedule.ledger import StepKey, claim
 from dualrandom.tables import StepRunRow
-from tests.draws.conftest import load_sample
+from tests.draws.conftest import load_sample, store_without_dice
 
 # The 2027 sample plans are quarterly; 2027 is not in the calendar yet, so
 # the first working day of Q1 is computed provisionally: Monday 4 January.
@@ -22,8 +24,20 @@ Q1_DRAW = datetime(2027, 1, 4, 1, 30, tzinfo=UTC)
 
 
 @pytest.fixture
+def config_file(config_file: Path) -> Path:
+    """The scheduler's draws pin the demo chain, whose rounds it signs itself; a draw step
+    run a minute after its due time finds its round out."""
+    with config_file.open("a", encoding="utf-8") as f:
+        # margin 0: the pinned round is the first after the due time, out within 3 s
+        f.write('[beacon]\nchain = "demo"\nallow_demo = true\nmargin_seconds = 0\n')
+    return config_file
+
+
+@pytest.fixture
 def sample_app(app: App) -> App:
+    """The sample, its plans unattended: beacon without dice (test_runner.py has the dice)."""
     load_sample(app)
+    store_without_dice(app, "2027-Q1", "2027-Q3")
     return app
 
 
@@ -41,6 +55,14 @@ def app_with(config_file: Path) -> Iterator[Callable[[str], App]]:
     yield make
     for app in made:
         app.close()
+
+
+def store_beacon_dice(app: App, *plan_ids: str) -> None:
+    """The plans as the sample has them: beacon with the witnesses' dice."""
+    with app.transaction() as session:
+        for plan_id in plan_ids:
+            plan = replace(load_plan(session, plan_id), dice=True)
+            save_plans(session, [plan], "plans with dice", actor="tester")
 
 
 def hold(app: App, plan: str, step: str, owner: str, at: datetime) -> datetime:

@@ -43,7 +43,7 @@ def test_four_catch_ups_at_once_on_a_fresh_database(
     sample_app: App, config_file: Path, tmp_path: Path
 ) -> None:
     go = tmp_path / "go"
-    now = Q1_DRAW + timedelta(minutes=1)  # the Q1 prepare, draw and publish steps are due
+    now = Q1_DRAW + timedelta(minutes=2)  # the Q1 prepare, draw and publish steps are due (the draw: its beacon round is out)
     runs = [Command(config_file, "scheduler", "catch-up", now=now, go=go) for _ in range(4)]
     go.touch()
     codes = [run.stop(None, seconds=300) for run in runs]

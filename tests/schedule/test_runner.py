@@ -16,13 +16,14 @@ from dualrandom.errors import DrawStateError, UserError
 from dualrandom.schedule import (
     Outcome,
     catch_up,
-    declared_entropy,
     run_step,
     step_statuses,
     supply_entropy,
 )
 from dualrandom.tables import AuditEntryRow, DrawRow, DrawVisitRow, StepRunRow
-from tests.schedule.conftest import Q1_DRAW, Q1_PREPARE, hold
+from tests.drawing import DICE
+from tests.draws.conftest import store_dr1_plans
+from tests.schedule.conftest import Q1_DRAW, Q1_PREPARE, hold, store_beacon_dice
 
 MINUTE = timedelta(minutes=1)
 
@@ -52,18 +53,27 @@ def test_a_batch_on_time(sample_app: App) -> None:
     outcomes = catch_up(sample_app, now=Q1_PREPARE + MINUTE)
     assert _statuses(outcomes) == [("2027-Q1/prepare", "ran")]
     prepared = _draw(sample_app)
-    assert (prepared.state, prepared.entropy_source) == ("prepared", "declared")
+    assert (prepared.state, prepared.algorithm, prepared.entropy_source) == (
+        "prepared",
+        "DR-2",
+        "beacon",
+    )
     notice = sample_app.settings.var_dir / "draws" / "2027-Q1.1" / "commitment.json"
-    assert json.loads(notice.read_text(encoding="utf-8"))["entropy"]["source"] == "declared"
+    committed = json.loads(notice.read_text(encoding="utf-8"))
+    # the ceremony is the draw step's time; the pinned round is the first after it + 60 s
+    assert committed["ceremony_at"] == "2027-01-04T01:30:00Z"
+    pin_time = datetime.fromisoformat(committed["beacon"]["round_time"])
+    assert Q1_DRAW < pin_time <= Q1_DRAW + timedelta(seconds=3)  # margin_seconds = 0 here
+    assert committed["beacon"]["chain"]["demo"] is True
     [entry] = _entries(sample_app, "schedule.step", "2027-Q1/prepare")
     assert entry["late"] is False and entry["due_provisional"] is True
-    assert entry["entropy"]["value"] == declared_entropy(prepared)
-    assert "operator secret alone" in entry["entropy"]["note"]
+    assert entry["beacon"]["round"] == committed["beacon"]["round"]
 
     outcomes = catch_up(sample_app, now=Q1_DRAW + MINUTE)
     assert _statuses(outcomes) == [("2027-Q1/draw", "ran"), ("2027-Q1/publish", "ran")]
     drawn = _draw(sample_app)
-    assert drawn.state == "drawn" and drawn.entropy == declared_entropy(drawn)
+    assert drawn.state == "drawn" and drawn.entropy == ""  # this plan takes no dice
+    assert drawn.drawn_at is not None and drawn.drawn_at.replace(tzinfo=UTC) > pin_time
     site = sample_app.settings.var_dir / "site"
     [bundle] = site.rglob("2027-Q1-1-public-bundle.zip")
     assert bundle.stat().st_size > 0
@@ -137,7 +147,32 @@ def test_a_draw_prepared_by_hand_waits_for_its_entropy(sample_app: App) -> None:
     assert entry["entropy"] == {"mode": "supplied", "source": "typed", "value": "3 1 4 1 5 9"}
 
 
+def test_a_scheduled_draw_waits_for_the_witnesses_dice(sample_app: App) -> None:
+    store_beacon_dice(sample_app, "2027-Q1")
+    catch_up(sample_app, now=Q1_PREPARE + MINUTE)
+    outcomes = catch_up(sample_app, now=Q1_DRAW + MINUTE)
+    assert _statuses(outcomes) == [("2027-Q1/draw", "waiting"), ("2027-Q1/publish", "waiting")]
+    assert "dualrandom scheduler entropy 2027-Q1 DICE" in outcomes[0].detail
+    with sample_app.transaction() as session, pytest.raises(UserError, match="at least 20"):
+        supply_entropy(session, "2027-Q1", "6 6 2 5", now=Q1_DRAW, actor="tester")
+    with sample_app.transaction() as session:
+        supply_entropy(session, "2027-Q1", DICE, now=Q1_DRAW, actor="tester")  # the ceremony
+    outcomes = catch_up(sample_app, now=Q1_DRAW + 2 * MINUTE)
+    assert _statuses(outcomes) == [("2027-Q1/draw", "ran"), ("2027-Q1/publish", "ran")]
+    assert _draw(sample_app).entropy == DICE
+    [entry] = _entries(sample_app, "draw.dice", "2027-Q1#1")
+    assert entry["dice"] == DICE
+
+
+def test_dice_after_the_round_are_refused(sample_app: App) -> None:
+    store_beacon_dice(sample_app, "2027-Q1")
+    catch_up(sample_app, now=Q1_PREPARE + MINUTE)
+    with sample_app.transaction() as session, pytest.raises(DrawStateError, match="recorded before it"):
+        supply_entropy(session, "2027-Q1", DICE, now=Q1_DRAW + 2 * MINUTE, actor="tester")
+
+
 def test_plan_entropy_mode(sample_app: App, app_with: Callable[[str], App]) -> None:
+    store_dr1_plans(sample_app, "2027-Q1")  # a DR-1 plan of before DR-2
     app = app_with('[scheduler]\nentropy = "plan"\n')
     with app.transaction() as session, pytest.raises(DrawStateError, match="after the commitment"):
         supply_entropy(session, "2027-Q1", "12345", now=Q1_PREPARE, actor="tester")
@@ -155,6 +190,7 @@ def test_plan_entropy_mode(sample_app: App, app_with: Callable[[str], App]) -> N
 
 
 def test_a_failed_step_is_recorded_and_retried(sample_app: App) -> None:
+    store_dr1_plans(sample_app, "2027-Q1")  # a DR-1 draw: its operator secret goes missing
     catch_up(sample_app, now=Q1_PREPARE)
     secret = sample_app.settings.var_dir / "secrets" / "2027-Q1.1.secret"
     kept = secret.read_bytes()

@@ -9,6 +9,7 @@ and verifies them, publishes the notice site, then says where to look.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -16,10 +17,18 @@ from pathlib import Path
 import click
 
 from dualrandom.app import App
+from dualrandom.beacon import sign_demo_round
 from dualrandom.cli._context import AppContext, current_actor
 from dualrandom.config import load_settings
-from dualrandom.draws import SecretStore, export_bundle, prepare_draw, run_draw, verify_bundle
-from dualrandom.errors import IntegrityError
+from dualrandom.draws import (
+    SecretStore,
+    beacon_pin,
+    dice_expected,
+    latest_draw,
+    prepare_draw,
+    record_ceremony_dice,
+    run_draw,
+)
 from dualrandom.lifecycle import (
     deadlines,
     import_results,
@@ -33,14 +42,17 @@ from dualrandom.publish import consistent_reads, publish_site
 from dualrandom.registry import import_registry
 from dualrandom.rules.check import check_rules, store_rules
 from dualrandom.rules.store import StoredPlan, list_plans
-from dualrandom.schedule import batch_times, catch_up
+from dualrandom.schedule import batch_times, catch_up, supply_entropy
 
 REGISTRIES = ("departments", "objects", "inspectors", "conflicts")
 # The demo runs on a simulated clock, so it tells the same story on any day:
 # the ceremony for the first 2027 batch is on a Monday morning in December 2026.
 DEMO_START = datetime(2026, 12, 14, 1, 30, tzinfo=UTC)
 # A demo stands in for the witnesses: a real ceremony types the digits they roll.
-DEMO_ENTROPY = "demo: 4 2 6 1 5 3 3 6 1 2 5 4 6 6 2 1 3 5 4 2"
+DEMO_DICE = "4 2 6 1 5 3 3 6 1 2 5 4 6 6 2 1 3 5 4 2"
+# The ceremony of the first batch, after the commitment; the pinned round follows it.
+DEMO_CEREMONY = DEMO_START + timedelta(minutes=30)
+DEMO_CHAIN_NOTE = "演示链（非 League of Entropy）/ demo chain, not the League of Entropy"
 
 
 def register(cli: click.Group) -> None:
@@ -71,7 +83,10 @@ def _fresh_workspace(workspace: Path, registries: Path, rules: Path) -> Path:
     config.write_text(
         "# Written by 'dualrandom demo'.\n"
         '[database]\nurl = "sqlite:///dualrandom.sqlite3"\n'
-        f'[paths]\nregistries = "{registries.as_posix()}"\nrules = "{rules.as_posix()}"\nvar = "."\n',
+        f'[paths]\nregistries = "{registries.as_posix()}"\nrules = "{rules.as_posix()}"\nvar = "."\n'
+        "# The demo's clock is simulated: its ceremonies lie where no real beacon round\n"
+        "# exists, so it pins the demo chain, whose key is public. Never in production.\n"
+        '[beacon]\nchain = "demo"\nallow_demo = true\n',
         encoding="utf-8",
     )
     return config
@@ -100,30 +115,52 @@ def _run(app: App, workspace: Path, config: Path) -> None:
     plan = _next_plan(plans, today)
     secrets = SecretStore(app.settings.secrets_dir)
     with app.transaction() as session:
-        prepared = prepare_draw(session, plan, secrets=secrets, now=now, actor=current_actor())
+        prepared = prepare_draw(
+            session,
+            plan,
+            secrets=secrets,
+            now=now,
+            actor=current_actor(),
+            ceremony_at=DEMO_CEREMONY,
+            beacon=app.settings.beacon,
+        )
+    row = prepared.draw
+    pin = beacon_pin(json.loads(row.commitment))
     click.echo(
-        f"4. Prepared {plan}: commitment {prepared.draw.commitment_hash[:16]}… published before any randomness"
+        f"4. Prepared {plan}: commitment {row.commitment_hash[:16]}… published before any "
+        f"randomness; it pins round {pin.round} of the {DEMO_CHAIN_NOTE}, due {pin.time.isoformat()}"
     )
     with app.transaction() as session:
+        dice = (
+            record_ceremony_dice(session, row, DEMO_DICE, now=DEMO_CEREMONY, actor=current_actor())
+            if dice_expected(row)
+            else None
+        )
+    drawn_at = pin.time + timedelta(seconds=2)
+    with app.transaction() as session:
         _, result = run_draw(
-            session, plan, DEMO_ENTROPY, secrets=secrets, now=now, actor=current_actor()
+            session,
+            plan,
+            dice.dice if dice else "",
+            secrets=secrets,
+            now=drawn_at,
+            actor=current_actor(),
+            beacon_round=sign_demo_round(pin.round).to_json(),
+            allow_demo=True,
+            dice_at=dice.at if dice else None,
         )
     click.echo(
-        f"5. Drew {plan} with entropy {DEMO_ENTROPY!r}: {len(result.visits)} visits, seed {result.seed.hex()[:16]}…"
+        f"5. Drew {plan} with round {pin.round} of the {DEMO_CHAIN_NOTE} (signature verified)"
+        + (f" and the dice {dice.dice}" if dice else "")
+        + f": {len(result.visits)} visits, seed {result.seed.hex()[:16]}…"
     )
-    for tier in ("public", "auditor"):
-        with app.transaction() as session:
-            report = export_bundle(
-                session, plan, workspace / "bundles" / f"{plan}-{tier}", tier=tier
-            )
-        verdict = verify_bundle(report.path)
-        if not verdict.ok:
-            raise IntegrityError(f"the demo's own {tier} bundle does not verify: {verdict.failure}")
-        click.echo(f"6. Exported and verified the {tier} bundle: MATCH ({report.path})")
-    site = _publish(app, now)
+    click.echo(
+        f"6. Stored the public files ({', '.join(sorted(result.public_files()))}) and the "
+        "auditors' files; the DR-2 verification bundle comes with the next version"
+    )
+    site = _publish(app, drawn_at)
     click.echo("\nWhere to look:")
     click.echo(f"  dualrandom --config {config} draw show {plan}")
-    click.echo(f"  python3 {workspace / 'bundles' / f'{plan}-public' / 'verify.py'}")
     click.echo(f"  dualrandom --config {config} audit verify")
     click.echo(f"\nThe public notice site is in {site}; preview it with:")
     click.echo(f"  dualrandom --config {config} serve --dir {site}")
@@ -181,7 +218,10 @@ def _run_year(app: App, workspace: Path, config: Path) -> None:
         assert batch.prepare is not None and batch.draw is not None
         events += [
             (batch.prepare.due, "step", batch.plan_id),
-            (batch.draw.due, "step", batch.plan_id),
+            (batch.draw.due, "dice", batch.plan_id),  # the witnesses roll at the ceremony
+            # the pinned round comes [beacon] margin_seconds after the ceremony: the draw
+            # step would wait for it; the simulated clock moves on instead
+            (batch.draw.due + timedelta(minutes=2), "step", batch.plan_id),
         ]
         end = date.fromisoformat(batch.window[1])
         checked = datetime.combine(end + timedelta(days=2), time(10), tzinfo=app.settings.timezone)
@@ -191,6 +231,8 @@ def _run_year(app: App, workspace: Path, config: Path) -> None:
     for moment, what, plan_id in sorted(events):
         if what == "step":
             _catch_up(app, moment)
+        elif what == "dice":
+            _dice(app, plan_id, moment)
         elif what == "substitute":
             _substitute(app, plan_id, moment)
         else:
@@ -215,6 +257,17 @@ def _run_year(app: App, workspace: Path, config: Path) -> None:
     click.echo(f"  the teams' result files are in {workspace / 'results'}")
     click.echo("\nThe public notice site now holds the whole year; preview it with:")
     click.echo(f"  dualrandom --config {config} serve --dir {site}")
+
+
+def _dice(app: App, plan_id: str, moment: datetime) -> None:
+    """The witnesses' dice of a scheduled draw that asks for them, before its round."""
+    with app.transaction() as session:
+        row = latest_draw(session, plan_id)
+        if row is None or row.state != "prepared" or not dice_expected(row):
+            return
+        supply_entropy(session, plan_id, DEMO_DICE, now=moment, actor=current_actor())
+    when = moment.astimezone(app.settings.timezone).strftime("%Y-%m-%d %H:%M")
+    click.echo(f"   {when}  {plan_id}: the witnesses' dice recorded before the beacon round")
 
 
 def _catch_up(app: App, moment: datetime) -> None:

@@ -3,36 +3,50 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.orm import Session
 
 from dualrandom.app import App
+from dualrandom.beacon import Pin, fetch_round, load_round_file, sign_demo_round
 from dualrandom.cli._context import current_actor, pass_app
 from dualrandom.cli._output import console, print_csv, print_json, print_rows
+from dualrandom.core import DR2, record_dice
 from dualrandom.draws import (
     TIERS,
     VISIT_COLUMNS,
     DrawState,
     SecretStore,
+    beacon_pin,
     draw_summary,
     export_bundle,
     get_draw,
     prepare_draw,
     prepared_draw,
     public_entropy,
+    record_ceremony_dice,
+    recorded_ceremony_dice,
     run_draw,
     verify_bundle,
     visit_cells,
     visit_views,
     write_commitment_notice,
 )
-from dualrandom.errors import IntegrityError, UserError
+from dualrandom.errors import BeaconError, DrawStateError, IntegrityError, UserError
 from dualrandom.integrity import require_exportable
+from dualrandom.rules.store import load_plan
+from dualrandom.schedule.timeline import draw_time, is_scheduled
+from dualrandom.workdays import load_calendar
+
+# The longest the CLI waits, after the dice are confirmed, for the pinned round to be produced.
+MAX_WAIT = timedelta(minutes=15)
+FETCH_ATTEMPTS = 4  # a round may take a few seconds to reach every relay
 
 
 def register(cli: click.Group) -> None:
@@ -60,11 +74,26 @@ def draw() -> None:
     "--supersede", is_flag=True, help="Replace an earlier draw of this plan (kept on record)."
 )
 @click.option("--reason", help="Why the earlier draw is superseded (required with --supersede).")
+@click.option(
+    "--ceremony-at",
+    help="When the public draw ceremony starts, ISO 8601 (e.g. 2027-01-04T09:30+08:00); the "
+    "commitment pins the first beacon round after it plus [beacon] margin_seconds "
+    "[default: the plan's scheduled draw time].",
+)
 @pass_app
 def prepare(
-    app: App, plan_id: str, entropy_source: str | None, supersede: bool, reason: str | None
+    app: App,
+    plan_id: str,
+    entropy_source: str | None,
+    supersede: bool,
+    reason: str | None,
+    ceremony_at: str | None,
 ) -> None:
-    """Freeze the inputs and publish the commitment (抽取前公告), before any randomness."""
+    """Freeze the inputs and publish the commitment (抽取前公告), before any randomness.
+
+    A beacon plan (DR-2) pins a future round of the public beacon: nobody,
+    the operator included, can know the result before that round exists.
+    """
     if supersede != (reason is not None):
         raise click.UsageError("--supersede and --reason TEXT go together")
     with app.transaction() as session:
@@ -76,6 +105,8 @@ def prepare(
             actor=current_actor(),
             entropy_source=entropy_source,
             supersede_reason=reason,
+            ceremony_at=_ceremony_at(app, session, plan_id, ceremony_at),
+            beacon=app.settings.beacon,
         )
         row = prepared.draw
         notice = write_commitment_notice(app.settings.var_dir, row)
@@ -99,10 +130,54 @@ def prepare(
         )
     console.print(table)
     click.echo(f"Commitment {row.commitment_hash} written to {notice}")
-    click.echo(f"Operator secret kept in {prepared.secret_path} (only its hash is published).")
+    if row.algorithm == DR2:
+        _show_pin(json.loads(row.commitment))
+    else:
+        click.echo(f"Operator secret kept in {prepared.secret_path} (only its hash is published).")
     click.echo(
         f"Next: publish the commitment, then 'dualrandom draw run {plan_id}' at the ceremony."
     )
+
+
+def _ceremony_at(app: App, session: Session, plan_id: str, text: str | None) -> datetime | None:
+    """--ceremony-at (a time without offset is in [time] timezone), else the plan's
+    scheduled draw time, else None (prepare then says to give one)."""
+    tz = app.settings.timezone
+    if text is not None:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise UserError(
+                f"--ceremony-at {text!r} 不是 ISO 8601 时间，例如 2027-01-04T09:30+08:00",
+                f"--ceremony-at {text!r} is not an ISO 8601 time, e.g. 2027-01-04T09:30+08:00",
+            ) from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    plan = load_plan(session, plan_id)
+    if plan.entropy != "beacon" or not is_scheduled(plan):
+        return None
+    moment, _ = draw_time(plan, load_calendar(session), tz, app.settings.scheduler.draw_time)
+    return moment
+
+
+def _chain_line(beacon: dict[str, object]) -> str:
+    chain = beacon["chain"]
+    assert isinstance(chain, dict)
+    label = str(chain["label"])
+    return f"{label} [演示 DEMO]" if chain["demo"] else label
+
+
+def _show_pin(commitment: dict[str, object]) -> None:
+    beacon = commitment["beacon"]
+    dice = commitment["dice"]
+    assert isinstance(beacon, dict) and isinstance(dice, dict)
+    click.echo(
+        f"信标 Beacon: {_chain_line(beacon)}, round {beacon['round']} at {beacon['round_time']}"
+    )
+    click.echo(
+        f"仪式 Ceremony: {commitment['ceremony_at']}; dice "
+        + ("expected (at least 20 rolls of 1-6, typed before the round's time)" if dice["expected"] else "not used")
+    )
+    click.echo("No operator secret: the seed is the commitment, that round and the dice (SPEC §19).")
 
 
 @draw.command()
@@ -113,15 +188,37 @@ def prepare(
 @click.option(
     "--yes", "-y", is_flag=True, help="Draw without asking to confirm the entropy (for scripts)."
 )
+@click.option(
+    "--dice", help="DR-2: the witnesses' rolls (1-6, at least 20); prompted for if omitted."
+)
+@click.option(
+    "--beacon-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="DR-2: the pinned round's JSON, saved from any relay (offline); else fetched.",
+)
 @pass_app
-def run(app: App, plan_id: str, entropy: str | None, yes: bool) -> None:
-    """Reveal the secret, derive the seed and draw, in one transaction.
+def run(
+    app: App,
+    plan_id: str,
+    entropy: str | None,
+    yes: bool,
+    dice: str | None,
+    beacon_file: Path | None,
+) -> None:
+    """Derive the seed and draw, in one transaction.
 
-    The entropy is shown back, character by character, and the draw starts
-    only once it is confirmed (or with --yes): a typo cannot be undone.
+    DR-2 (beacon plans): the witnesses' dice are typed, shown back and
+    confirmed before the pinned round's time; then the round is read from
+    --beacon-file or fetched from the relays, its signature checked offline,
+    and the draw made. DR-1 (earlier plans): the entropy is shown back,
+    character by character, and the operator secret revealed. Nothing is
+    drawn until the value is confirmed (or with --yes): a typo cannot be undone.
     """
     with app.transaction() as session:
-        prepared_draw(session, plan_id)  # refuse before anyone types the entropy
+        row = prepared_draw(session, plan_id)  # refuse before anyone types the entropy
+    if row.algorithm == DR2:
+        _run_dr2(app, plan_id, row.commitment, dice, beacon_file, yes)
+        return
     if entropy is None:
         entropy = click.prompt("公开随机数 Public entropy (e.g. the digits the witnesses rolled)")
     value = public_entropy(entropy)
@@ -152,13 +249,128 @@ def run(app: App, plan_id: str, entropy: str | None, yes: bool) -> None:
     click.echo(f"Next: 'dualrandom draw show {plan_id}' or 'dualrandom draw export {plan_id} DIR'.")
 
 
-def _show_entropy(value: str) -> None:
+def _run_dr2(
+    app: App,
+    plan_id: str,
+    commitment_text: str,
+    dice: str | None,
+    beacon_file: Path | None,
+    yes: bool,
+) -> None:
+    commitment = json.loads(commitment_text)
+    pin = beacon_pin(commitment)
+    expected = bool(commitment["dice"]["expected"])
+    _show_pin(commitment)
+    with app.transaction() as session:
+        row = prepared_draw(session, plan_id)
+        recorded = recorded_ceremony_dice(session, row) if expected else None
+    wait = pin.time - datetime.now(UTC)
+    if recorded is None and wait > (MAX_WAIT if expected else timedelta(0)):
+        raise DrawStateError(
+            f"锁定的信标第 {pin.round} 轮将于 {pin.time.isoformat()} 产生，尚不存在；"
+            + ("请在抽取仪式开始时（该时刻前）运行并输入骰子" if expected else "请在该时刻之后运行"),
+            f"the pinned beacon round {pin.round} will be produced at {pin.time.isoformat()}; "
+            + (
+                "run this at the ceremony, shortly before that time, to enter the dice"
+                if expected
+                else "run this after that time"
+            ),
+        )
+    if expected and recorded is None:
+        typed = dice if dice is not None else click.prompt("骰子点数 Dice (the witnesses' rolls)")
+        _show_entropy(record_dice(typed, True), "骰子 dice")
+        _confirm(plan_id, yes)
+        with app.transaction() as session:
+            row = prepared_draw(session, plan_id)
+            recorded = record_ceremony_dice(
+                session, row, typed, now=datetime.now(UTC), actor=current_actor()
+            )
+        click.echo(f"骰子已记录 Dice recorded at {recorded.at.isoformat()} (audit log: draw.dice).")
+    elif recorded is not None:
+        click.echo(f"骰子已于 {recorded.at.isoformat()} 记录 Dice recorded earlier: {recorded.dice}")
+    elif dice:
+        record_dice(dice, False)  # refuses, saying this draw takes none
+    raw = _obtain_round(app, pin, beacon_file, yes)
+    with app.transaction() as session:
+        row, result = run_draw(
+            session,
+            plan_id,
+            recorded.dice if recorded else "",
+            secrets=_secrets(app),
+            now=datetime.now(UTC),
+            actor=current_actor(),
+            beacon_round=raw,
+            allow_demo=app.settings.beacon.allow_demo,
+            dice_at=recorded.at if recorded else None,
+        )
+    click.echo(
+        f"Drew {plan_id} attempt {row.attempt}: {len(result.visits)} visits, seed {row.seed}"
+    )
+    for quota in result.shortfalls:
+        click.echo(
+            f"Shortfall: {quota.item}/{quota.stratum} has {quota.pool_size} objects, below its minimum {quota.min_count}"
+        )
+    click.echo(f"Next: 'dualrandom draw show {plan_id}'.")
+
+
+def sleep_until(moment: datetime) -> None:
+    """Wait for ``moment`` (tests replace this to move their pinned clock instead)."""
+    while (left := (moment - datetime.now(UTC)).total_seconds()) > 0:
+        time.sleep(min(left, 1.0))
+
+
+def _obtain_round(app: App, pin: Pin, beacon_file: Path | None, yes: bool) -> bytes:
+    """The pinned round's bytes, once it is out: from the file, or from the relays
+    (retrying with backoff); offline, the path of a saved copy is asked for."""
+    if datetime.now(UTC) < pin.time:
+        click.echo(
+            f"等待信标第 {pin.round} 轮 Waiting for round {pin.round} ({pin.time.isoformat()}) …"
+        )
+        sleep_until(pin.time + timedelta(seconds=1))
+    if beacon_file is not None:
+        return load_round_file(beacon_file)
+    if pin.chain.is_demo and app.settings.beacon.allow_demo:
+        # No relay serves the demo chain: it signs its own rounds (its key is public,
+        # which is why every page and bundle of such a draw says 演示链).
+        return sign_demo_round(pin.round).to_json()
+    if pin.chain.is_demo:  # fetch_round refuses it, naming the demo chain
+        return fetch_round(pin.chain, pin.round, relays=app.settings.beacon.relays)
+    delay = 2.0
+    for attempt in range(1, FETCH_ATTEMPTS + 1):
+        try:
+            return fetch_round(pin.chain, pin.round, relays=app.settings.beacon.relays)
+        except BeaconError:
+            if attempt == FETCH_ATTEMPTS:
+                if yes or pin.chain.is_demo:
+                    raise
+                break
+            time.sleep(delay)
+            delay *= 2
+    path = click.prompt(
+        "无法联网获取信标；请输入在别处保存的该轮 JSON 文件路径 "
+        "(offline: path of the round's JSON saved elsewhere)",
+        type=click.Path(dir_okay=False, path_type=Path),
+    )
+    return load_round_file(path)
+
+
+def _confirm(plan_id: str, yes: bool) -> None:
+    if not yes and not click.confirm(
+        "核对无误，开始抽取？抽取不可撤销 (Is it right? The draw cannot be undone)", default=False
+    ):
+        raise UserError(
+            f"输入未确认，没有抽取；请重新运行 dualrandom draw run {plan_id}",
+            f"the value was not confirmed; nothing was drawn. Run 'dualrandom draw run {plan_id}' again",
+        )
+
+
+def _show_entropy(value: str, title: str = "公开随机数 public entropy") -> None:
     """The entropy large and unmistakable: characters spaced apart, a space as ␣."""
     spaced = " ".join("␣" if char == " " else char for char in value)
     console.print(
         Panel(
             Text(spaced, style="bold", justify="center"),
-            title="公开随机数 public entropy",
+            title=title,
             expand=False,
             padding=(1, 4),
         )
@@ -231,5 +443,10 @@ def verify(bundle: Path) -> None:
     for check in report.checks:
         click.echo(f"ok  {check}")
     if not report.ok:
-        raise IntegrityError(f"MISMATCH ({report.tier} bundle): {report.failure}")
-    click.echo("MATCH")
+        verdict = report.verdict or "MISMATCH"
+        raise IntegrityError(
+            f"核验不一致（{report.tier} 数据包）：{report.failure}\n{verdict}",
+            f"MISMATCH ({report.tier} bundle): {report.failure}",
+        )
+    if not report.verdict:  # a DR-2 verdict is the last check line already
+        click.echo("MATCH")

@@ -77,7 +77,7 @@ def committed(row: DrawRow) -> Committed:
         quotas=data["quotas"],
         entropy_source=data["entropy"]["source"],
         entropy_description=data["entropy"]["description"],
-        secret_commitment=data["secret_commitment"],
+        secret_commitment=data.get("secret_commitment", ""),  # "" for DR-2: no secret
         prepared_at=data["prepared_at"],
         supersedes=data.get("supersedes"),
         round_time=None,
@@ -93,7 +93,12 @@ def prepare(
     actor: str,
     reason: str | None,
 ) -> DrawRow:
-    """``draw prepare``: commit, and write the commitment notice under var/."""
+    """``draw prepare``: commit, and write the commitment notice under var/.
+
+    NOT YET DR-2: the console's ceremony still runs the DR-1 protocol (operator
+    secret + witnesses' dice), also for beacon plans, until its pages pin and
+    wait for the beacon round; the command line (``dualrandom draw``) and the
+    scheduler draw beacon plans with DR-2."""
     prepared = prepare_draw(
         session,
         plan_id,
@@ -101,6 +106,7 @@ def prepare(
         now=now,
         actor=actor,
         supersede_reason=reason,
+        entropy_source="dice",  # DR-1 until the console's ceremony is wired to DR-2
     )
     write_commitment_notice(settings.var_dir, prepared.draw)
     return prepared.draw

@@ -538,6 +538,8 @@ class Plan:
     prepare_days_before: int = 7
     entropy: EntropySource = EntropySource.TYPED
     publication: Publication = field(default_factory=Publication)
+    # DR-2: the witnesses' dice are mixed into the seed with the beacon (SPEC §19)
+    dice: bool = False
 
     def __post_init__(self) -> None:
         _require(
@@ -551,6 +553,10 @@ class Plan:
         )
         object.__setattr__(self, "kind", DrawKind(self.kind))
         object.__setattr__(self, "entropy", EntropySource(self.entropy))
+        _require(
+            not self.dice or self.entropy == EntropySource.BEACON,
+            f"plan {self.id!r}: dice = true goes with entropy = \"beacon\" only",
+        )
         _require(bool(self.items), f"plan {self.id!r} names no item")
         _require(len(set(self.items)) == len(self.items), f"plan {self.id!r} names an item twice")
         object.__setattr__(self, "items", tuple(sorted(self.items)))

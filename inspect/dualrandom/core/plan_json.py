@@ -168,7 +168,7 @@ def plan_to_json(p: Plan) -> Json:
         "title": p.title,
         "window": {"end": p.window_end.isoformat(), "start": p.window_start.isoformat()},
         "year": p.year,
-    }
+    } | ({"dice": True} if p.dice else {})
 
 
 def plan_from_json(p: Mapping[str, Any]) -> Plan:
@@ -215,6 +215,7 @@ def plan_from_json(p: Mapping[str, Any]) -> Plan:
         schedule=p["schedule"],
         prepare_days_before=p["prepare_days_before"],
         entropy=p["entropy"],
+        dice=p.get("dice", False) is True,
         publication=Publication(
             inspector_names=p["publication"]["inspector_names"],
             mask_person_names=p["publication"]["mask_person_names"],

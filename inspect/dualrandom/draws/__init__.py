@@ -14,17 +14,29 @@ from dualrandom.draws._inputs import draw_files, stored_inputs
 from dualrandom.draws.affected import draw_outdated_by_plan, prepared_draws_outdated
 from dualrandom.draws.bundle import TIERS, ExportReport, export_bundle
 from dualrandom.draws.protocol import (
+    BEACON_ROUND_FILE,
+    SALT_KEY_FILE,
     Prepared,
+    RecordedDice,
+    beacon_pin,
+    dice_expected,
     get_draw,
     latest_draw,
     plan_draws,
     prepare_draw,
     prepared_draw,
     public_entropy,
+    record_ceremony_dice,
+    recorded_ceremony_dice,
     run_draw,
 )
 from dualrandom.draws.secrets import SecretStore
 from dualrandom.draws.states import DrawState
+from dualrandom.draws.stored import (
+    dr2_draw_values,
+    stored_preparation,
+    stored_salt_key,
+)
 from dualrandom.draws.verify import Verification, verify_bundle
 from dualrandom.draws.view import (
     VISIT_COLUMNS,
@@ -40,16 +52,22 @@ from dualrandom.draws.view import (
 )
 
 __all__ = [
+    "BEACON_ROUND_FILE",
+    "SALT_KEY_FILE",
     "TIERS",
     "VISIT_COLUMNS",
     "DrawState",
     "ExportReport",
     "Officer",
     "Prepared",
+    "RecordedDice",
     "SecretStore",
     "Verification",
     "VisitItem",
     "VisitView",
+    "beacon_pin",
+    "dice_expected",
+    "dr2_draw_values",
     "draw_files",
     "draw_outdated_by_plan",
     "draw_summary",
@@ -61,9 +79,13 @@ __all__ = [
     "prepared_draw",
     "prepared_draws_outdated",
     "public_entropy",
+    "record_ceremony_dice",
+    "recorded_ceremony_dice",
     "role_label",
     "run_draw",
     "stored_inputs",
+    "stored_preparation",
+    "stored_salt_key",
     "verify_bundle",
     "visit_cells",
     "visit_count",

@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from dualrandom import __version__
-from dualrandom.core import ALGORITHM, Preparation
+from dualrandom.beacon import DEMO_CHAIN, KNOWN_CHAINS, QUICKNET, Chain, Fault, Pin
+from dualrandom.config import BeaconSettings
+from dualrandom.core import ALGORITHM, DR2, Preparation
 from dualrandom.core.encoding import canonical_json
 from dualrandom.core.model import Plan
 from dualrandom.core.plan_json import fraction_text, plan_to_json
+from dualrandom.core.seed import DICE_FORMAT
+from dualrandom.errors import BeaconError
 from dualrandom.tables import DrawRow
 
 __all__ = [
     "ENTROPY_DESCRIPTIONS",
+    "beacon_chain",
+    "beacon_pin",
     "build_commitment",
+    "build_commitment_dr2",
+    "chain_json",
     "commitment_bytes",
     "write_commitment_notice",
 ]
@@ -77,27 +85,31 @@ def build_commitment(
             "conflicts": prep.digests.conflicts,
             "history": prep.digests.history,
         },
-        "quotas": [
-            {
-                "item": q.item,
-                "stratum": q.stratum,
-                "publicly_verifiable": public[q.stratum],
-                "pool_size": q.pool_size,
-                "ratio": fraction_text(q.ratio),
-                "min": q.min_count,
-                "max": q.max_count,
-                "k": q.k,
-                "shortfall": q.shortfall,
-                "reserve": q.reserve,
-            }
-            for q in prep.quotas
-        ],
+        "quotas": _quotas(prep, public),
         "exclusions": dict(sorted(Counter(r for e in prep.exclusions for r in e.reasons).items())),
         "outside_strata": len(prep.outside),
         "secret_commitment": secret_hash,
         "entropy": {"source": entropy_source, "description": ENTROPY_DESCRIPTIONS[entropy_source]},
         "prepared_at": prepared_at.isoformat(timespec="seconds"),
     }
+
+
+def _quotas(prep: Preparation, public: dict[str, bool]) -> list[dict[str, Any]]:
+    return [
+        {
+            "item": q.item,
+            "stratum": q.stratum,
+            "publicly_verifiable": public[q.stratum],
+            "pool_size": q.pool_size,
+            "ratio": fraction_text(q.ratio),
+            "min": q.min_count,
+            "max": q.max_count,
+            "k": q.k,
+            "shortfall": q.shortfall,
+            "reserve": q.reserve,
+        }
+        for q in prep.quotas
+    ]
 
 
 def commitment_bytes(commitment: dict[str, Any]) -> tuple[bytes, str]:
@@ -116,3 +128,97 @@ def write_commitment_notice(var_dir: Path, draw: DrawRow) -> Path:
     partial.write_text(draw.commitment, encoding="utf-8")
     partial.replace(notice)
     return notice
+
+
+def beacon_chain(settings: BeaconSettings) -> Chain:
+    """The chain ``[beacon] chain`` names: the League's quicknet, or the demo chain."""
+    return DEMO_CHAIN if settings.chain == "demo" else QUICKNET
+
+
+def chain_json(chain: Chain) -> dict[str, Any]:
+    """A chain as a DR-2 commitment pins it (SPEC §17: ``beacon.chain``)."""
+    return {
+        "demo": chain.is_demo,
+        "genesis": chain.genesis.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "hash": chain.chain_hash,
+        "label": chain.label,
+        "period": chain.period,
+        "public_key": chain.public_key.hex(),
+        "scheme": chain.scheme,
+    }
+
+
+def beacon_pin(commitment: dict[str, Any]) -> Pin:
+    """The chain and round a DR-2 commitment pinned (``beacon.chain``, ``beacon.round``).
+
+    Only a chain dual-random knows is read back, and only with exactly the
+    parameters it was pinned with: a commitment edited to name another chain
+    (one whose key its maker holds) is refused as ``wrong-chain``."""
+    beacon = commitment["beacon"]
+    pinned = beacon["chain"]
+    name = pinned.get("hash") if isinstance(pinned, dict) else None
+    known = KNOWN_CHAINS.get(name) if isinstance(name, str) else None
+    if known is None or chain_json(known) != pinned:
+        raise BeaconError(
+            Fault.WRONG_CHAIN,
+            f"承诺锁定的信标链 {name} 不是本系统认可的链（参数须与 {QUICKNET.label} 或演示链完全一致）",
+            f"the pinned beacon chain {name} is not a chain dual-random knows, with exactly "
+            f"its parameters ({QUICKNET.label} or the demo chain)",
+        )
+    return Pin(known, beacon["round"])
+
+
+def build_commitment_dr2(
+    prep: Preparation,
+    *,
+    attempt: int,
+    versions: dict[str, int],
+    pin: Pin,
+    dice_expected: bool,
+    prepared_at: datetime,
+    ceremony_at: datetime,
+    supersedes: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The DR-2 ``commitment.json`` (SPEC §17): no secret, a pinned beacon round."""
+    if prep.committed is None or prep.risk is None:
+        raise ValueError("a DR-2 commitment needs a DR-2 preparation")
+    plan = prep.inputs.plan
+    public = {s.name: s.public and "risk_class" not in plan.scope.fields() for s in plan.strata}
+    return {
+        "algorithm": DR2,
+        "software": f"dual-random {__version__}",
+        "plan": _plan_summary(plan),
+        "attempt": attempt,
+        "supersedes": supersedes,
+        "registry_versions": versions,
+        "digests": prep.committed.as_json(),
+        "risk_commitment": prep.risk.as_json(),
+        "beacon": {
+            "chain": chain_json(pin.chain),
+            "round": pin.round,
+            "round_time": _utc(pin.time),
+        },
+        "dice": {"expected": dice_expected, "format": DICE_FORMAT},
+        "quotas": _quotas(prep, public),
+        "exclusions": dict(sorted(Counter(r for e in prep.exclusions for r in e.reasons).items())),
+        "outside_strata": len(prep.outside),
+        "entropy": {"source": "beacon", "description": _beacon_description(pin, dice_expected)},
+        "prepared_at": _utc(prepared_at),
+        "ceremony_at": _utc(ceremony_at),
+    }
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _beacon_description(pin: Pin, dice: bool) -> str:
+    when = _utc(pin.time)
+    chinese, _, english = (part.strip() for part in pin.chain.label.partition("/"))
+    text = (
+        f"{chinese} 第 {pin.round} 轮（{when} 产生，承诺时尚不存在）"
+        + ("，加见证人现场掷骰" if dice else "")
+        + f" (round {pin.round} of {english or chinese}, produced at {when}, after the commitment"
+        + (", and the witnesses' dice)" if dice else ")")
+    )
+    return text

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dualrandom.core import DrawInputs, parse_history, parse_plan
+from dualrandom.core import DR1, DrawInputs, parse_history, parse_plan
 from dualrandom.core.model import (
     ConflictRecord,
     HistoryRecord,
@@ -81,7 +81,11 @@ def stored_inputs(session: Session, row: DrawRow) -> DrawInputs:
     """The inputs the stored draw ``row`` was (or will be) drawn from."""
     objects, inspectors, conflicts = draw_registries(session, row)
     return inputs_from_files(
-        draw_files(session, row.id), objects=objects, inspectors=inspectors, conflicts=conflicts
+        draw_files(session, row.id, ["plan.json", "history.tsv"]),
+        objects=objects,
+        inspectors=inspectors,
+        conflicts=conflicts,
+        algorithm=row.algorithm,
     )
 
 
@@ -91,9 +95,10 @@ def inputs_from_files(
     objects: Sequence[ObjectRecord],
     inspectors: Sequence[InspectorRecord],
     conflicts: Sequence[ConflictRecord],
+    algorithm: str = DR1,
 ) -> DrawInputs:
     """A draw's inputs from its files plan.json and history.tsv and the registries."""
-    plan, items = parse_plan(files["plan.json"])
+    plan, items = parse_plan(files["plan.json"], algorithm)
     return DrawInputs(
         plan=plan,
         items=items,

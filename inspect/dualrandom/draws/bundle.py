@@ -10,7 +10,6 @@ needs only the Python standard library, and a SHA-256 manifest.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -23,20 +22,22 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
-from dualrandom.core import objects_snapshot
+from dualrandom.core import DR2, objects_snapshot
 from dualrandom.core.canonical import conflicts_snapshot, inspectors_snapshot
 from dualrandom.core.encoding import escape, join_lines, split_lines, unescape
 from dualrandom.core.model import ConflictRecord, InspectorRecord
+from dualrandom.draws import bundle_dr2
 from dualrandom.draws._inputs import draw_files, draw_registries
+from dualrandom.draws.bundle_dr2 import MANIFEST, manifest
 from dualrandom.draws.protocol import get_draw
 from dualrandom.draws.states import DrawState
+from dualrandom.draws.stored import dr2_draw_values
 from dualrandom.errors import DrawStateError, IntegrityError
 from dualrandom.tables import DrawRow
 
 __all__ = ["TIERS", "ExportReport", "export_bundle", "public_strata"]
 
 TIERS = ("public", "auditor")
-MANIFEST = "MANIFEST.sha256"
 RESULT_FILES = ("quotas.tsv", "result.tsv", "reserve.tsv", "exclusions.tsv", "outside.tsv")
 INTERNAL_HEADER = ("item", "id", "ticket")
 
@@ -69,7 +70,11 @@ def export_bundle(
             "尚未抽取，没有可导出的数据包",
             f"plan {plan_id} attempt {row.attempt} is {row.state}, not drawn; nothing to export",
         )
-    files = _bundle_files(session, row, tier)
+    files = (
+        _dr2_bundle_files(session, row, tier)
+        if row.algorithm == DR2
+        else _bundle_files(session, row, tier)
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -82,6 +87,15 @@ def export_bundle(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return ExportReport(out, tier, len(files), sum(len(d) for d in files.values()))
+
+
+def _dr2_bundle_files(session: Session, row: DrawRow, tier: str) -> dict[str, bytes]:
+    """docs/BUNDLE.md Part II, plus the files that anchor the draw in the audit log."""
+    files = bundle_dr2.bundle_files(dr2_draw_values(session, row), tier)
+    del files[MANIFEST]
+    files |= audit.bundle_anchor(session, row)  # checkpoint.json, inclusion.json (docs/AUDIT.md)
+    files[MANIFEST] = manifest(files)
+    return files
 
 
 def _bundle_files(session: Session, row: DrawRow, tier: str) -> dict[str, bytes]:
@@ -186,10 +200,3 @@ def _public_results(stored: dict[str, bytes], hidden: set[str]) -> dict[str, byt
     )
     return out
 
-
-def manifest(files: dict[str, bytes]) -> bytes:
-    """``sha256sum`` format: one "<hex>  <name>" line per file, by name."""
-    lines = [
-        f"{hashlib.sha256(files[n]).hexdigest()}  {n}\n" for n in sorted(files) if n != MANIFEST
-    ]
-    return "".join(lines).encode("utf-8")

@@ -12,40 +12,79 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
-from dualrandom.core import DrawResult, Preparation, derive_seed, draw, prepare, secret_commitment
+from dualrandom.beacon import Pin, accept_round, round_after
+from dualrandom.config import BeaconSettings
+from dualrandom.core import (
+    DR2,
+    DrawResult,
+    Preparation,
+    derive_seed,
+    derive_seed_dr2,
+    draw,
+    prepare,
+    record_dice,
+    secret_commitment,
+)
 from dualrandom.core.encoding import ALGORITHM
-from dualrandom.draws._commitment import ENTROPY_DESCRIPTIONS, build_commitment, commitment_bytes
-from dualrandom.draws._inputs import gather
+from dualrandom.draws._commitment import (
+    ENTROPY_DESCRIPTIONS,
+    beacon_chain,
+    beacon_pin,
+    build_commitment,
+    build_commitment_dr2,
+    commitment_bytes,
+)
+from dualrandom.draws._inputs import Gathered, draw_files, gather
 from dualrandom.draws.secrets import SecretStore
 from dualrandom.draws.states import DrawState
 from dualrandom.errors import DrawStateError, IntegrityError, NotFoundError
-from dualrandom.tables import DrawFileRow, DrawMemberRow, DrawRow, DrawVisitRow, InspectionTaskRow
+from dualrandom.tables import (
+    AuditEntryRow,
+    DrawFileRow,
+    DrawMemberRow,
+    DrawRow,
+    DrawVisitRow,
+    InspectionTaskRow,
+)
 
 __all__ = [
+    "BEACON_ROUND_FILE",
+    "SALT_KEY_FILE",
     "Prepared",
+    "RecordedDice",
+    "beacon_pin",
+    "dice_expected",
     "get_draw",
     "latest_draw",
     "plan_draws",
     "prepare_draw",
     "prepared_draw",
     "public_entropy",
+    "record_ceremony_dice",
+    "recorded_ceremony_dice",
     "run_draw",
 ]
+
+
+BEACON_ROUND_FILE = "beacon-round.json"  # the pinned round's JSON, byte for byte as obtained
+SALT_KEY_FILE = "risk-salt-key.hex"  # DR-2's risk-class salt key K (SPEC §18): auditors only
 
 
 @dataclass(frozen=True)
 class Prepared:
     draw: DrawRow
     preparation: Preparation
-    secret_path: str
+    secret_path: str  # DR-1's operator secret file; "" for DR-2, which has no secret
 
 
 def prepare_draw(
@@ -57,13 +96,33 @@ def prepare_draw(
     actor: str,
     entropy_source: str | None = None,
     supersede_reason: str | None = None,
+    ceremony_at: datetime | None = None,
+    beacon: BeaconSettings | None = None,
 ) -> Prepared:
-    """Commit to a draw of ``plan_id``; refuses a second one without a reason."""
+    """Commit to a draw of ``plan_id``; refuses a second one without a reason.
+
+    A plan whose entropy is ``beacon`` is drawn with DR-2 (SPEC Part II): it
+    pins the first beacon round after ``ceremony_at`` plus the configured
+    margin, and there is no operator secret. Any other source is DR-1, kept
+    for the draws made before DR-2 (``rules check`` refuses it for new plans).
+    """
     previous = latest_draw(session, plan_id)
     _check_may_prepare(plan_id, previous, supersede_reason)
     gathered = gather(session, plan_id)
-    prep = prepare(gathered.inputs)
     source = entropy_source or str(gathered.inputs.plan.entropy)
+    if source == "beacon":
+        return _prepare_dr2(
+            session,
+            gathered,
+            previous,
+            secrets=secrets,
+            now=now,
+            actor=actor,
+            supersede_reason=supersede_reason,
+            ceremony_at=ceremony_at,
+            beacon=beacon or BeaconSettings(),
+        )
+    prep = prepare(gathered.inputs)
     if source not in ENTROPY_DESCRIPTIONS:
         raise DrawStateError(
             f"entropy source {source!r} is not one of {', '.join(ENTROPY_DESCRIPTIONS)}"
@@ -131,6 +190,113 @@ def prepare_draw(
     return Prepared(row, prep, str(secrets.path(plan_id, attempt)))
 
 
+def _prepare_dr2(
+    session: Session,
+    gathered: Gathered,
+    previous: DrawRow | None,
+    *,
+    secrets: SecretStore,
+    now: datetime,
+    actor: str,
+    supersede_reason: str | None,
+    ceremony_at: datetime | None,
+    beacon: BeaconSettings,
+) -> Prepared:
+    plan = gathered.inputs.plan
+    if ceremony_at is None:
+        raise DrawStateError(
+            f"计划 {plan.id} 没有排定抽取时间；请用 --ceremony-at 给出公开抽取仪式的时间"
+            "（如 2027-01-04T09:30+08:00）",
+            f"plan {plan.id} has no scheduled draw time; give the public ceremony's time with "
+            "--ceremony-at (e.g. 2027-01-04T09:30+08:00)",
+        )
+    if ceremony_at.utcoffset() is None or ceremony_at < now:
+        raise DrawStateError(
+            f"抽取仪式时间 {ceremony_at.isoformat()} 无时区或早于现在 {now.isoformat()}："
+            "锁定的信标轮次必须在承诺之后才产生",
+            f"the ceremony time {ceremony_at.isoformat()} has no time zone or is before now "
+            f"({now.isoformat()}): the pinned beacon round must come after the commitment",
+        )
+    chain = beacon_chain(beacon)
+    pin = Pin(chain, round_after(chain, ceremony_at, timedelta(seconds=beacon.margin_seconds)))
+    salt_key = secrets.token(32)
+    prep = prepare(gathered.inputs, algorithm=DR2, salt_key=salt_key)
+    attempt = (previous.attempt + 1) if previous else 1
+    supersedes = (
+        {"attempt": previous.attempt, "reason": supersede_reason}
+        if previous and supersede_reason
+        else None
+    )
+    commitment = build_commitment_dr2(
+        prep,
+        attempt=attempt,
+        versions=gathered.versions,
+        pin=pin,
+        dice_expected=plan.dice,
+        prepared_at=now,
+        ceremony_at=ceremony_at,
+        supersedes=supersedes,
+    )
+    data, commitment_hash = commitment_bytes(commitment)
+    if previous and previous.state == DrawState.PREPARED:
+        previous.state = DrawState.WITHDRAWN
+    row = DrawRow(
+        plan_id=plan.id,
+        attempt=attempt,
+        state=DrawState.PREPARED,
+        algorithm=DR2,
+        objects_version=gathered.versions["objects"],
+        inspectors_version=gathered.versions["inspectors"],
+        conflicts_version=gathered.versions["conflicts"],
+        plan_digest=prep.digests.plan,
+        objects_digest=prep.digests.objects,
+        inspectors_digest=prep.digests.inspectors,
+        conflicts_digest=prep.digests.conflicts,
+        history_digest=prep.digests.history,
+        secret_hash="",
+        entropy_source="beacon",
+        commitment=data.decode("utf-8"),
+        commitment_hash=commitment_hash,
+        prepared_at=now,
+        supersedes_id=previous.id if supersedes and previous else None,
+        supersede_reason=supersede_reason or "",
+    )
+    session.add(row)
+    session.flush()
+    _store_files(
+        session,
+        row.id,
+        {
+            "commitment.json": data,
+            "plan.json": prep.plan_bytes,
+            "history.tsv": prep.history.data,
+            SALT_KEY_FILE: salt_key.hex().encode("ascii") + b"\n",
+        },
+    )
+    audit.append(
+        session,
+        "draw.prepare",
+        f"{plan.id}#{attempt}",
+        {
+            "commitment_hash": commitment_hash,
+            "supersedes": supersedes,
+            "algorithm": DR2,
+            "beacon": {
+                "chain": chain.chain_hash,
+                "label": chain.label,
+                "demo": chain.is_demo,
+                "round": pin.round,
+                "round_time": commitment["beacon"]["round_time"],
+            },
+            "dice_expected": plan.dice,
+            "ceremony_at": commitment["ceremony_at"],
+        },
+        actor=actor,
+        at=now,
+    )
+    return Prepared(row, prep, "")
+
+
 def _check_may_prepare(plan_id: str, previous: DrawRow | None, reason: str | None) -> None:
     if reason is not None and not reason.strip():
         raise DrawStateError("--reason must say why the earlier draw is superseded")
@@ -154,9 +320,31 @@ def run_draw(
     secrets: SecretStore,
     now: datetime,
     actor: str,
+    beacon_round: bytes | None = None,
+    allow_demo: bool = False,
+    dice_at: datetime | None = None,
 ) -> tuple[DrawRow, DrawResult]:
-    """Reveal the secret, derive the seed and draw; refuses if inputs changed."""
+    """Derive the seed and draw; refuses if inputs changed.
+
+    DR-2 (the draw's ``algorithm``): ``entropy`` is the witnesses' dice as
+    typed ("" when the commitment expects none) and ``beacon_round`` the
+    pinned round's JSON from any relay or file, accepted only if it is the
+    pinned round of the pinned chain and its signature verifies (the demo
+    chain only with ``allow_demo``); ``dice_at`` is when the dice were
+    recorded (default ``now``), which must be before the round's time. DR-1:
+    ``entropy`` is the public value, and the operator secret is revealed."""
     row = prepared_draw(session, plan_id)
+    if row.algorithm == DR2:
+        return _run_dr2(
+            session,
+            row,
+            entropy,
+            beacon_round,
+            now=now,
+            dice_at=dice_at or now,
+            actor=actor,
+            allow_demo=allow_demo,
+        )
     entropy = public_entropy(entropy)
     gathered = gather(session, plan_id)
     prep = prepare(gathered.inputs)
@@ -184,6 +372,170 @@ def run_draw(
         at=now,
     )
     return row, result
+
+
+def dice_expected(row: DrawRow) -> bool:
+    """Whether a DR-2 draw's commitment expects the witnesses' dice."""
+    return row.algorithm == DR2 and bool(json.loads(row.commitment)["dice"]["expected"])
+
+
+def _run_dr2(
+    session: Session,
+    row: DrawRow,
+    typed_dice: str,
+    raw_round: bytes | None,
+    *,
+    now: datetime,
+    dice_at: datetime,
+    actor: str,
+    allow_demo: bool,
+) -> tuple[DrawRow, DrawResult]:
+    commitment = json.loads(row.commitment)
+    pin = beacon_pin(commitment)
+    expected = bool(commitment["dice"]["expected"])
+    dice = record_dice(typed_dice, expected)
+    if expected and dice_at >= pin.time:
+        raise DrawStateError(
+            f"骰子须在锁定的信标轮次产生（{pin.time.isoformat()}）之前记录；现在已是 "
+            f"{dice_at.isoformat()}，掷骰结果可能是看到信标后选定的。请以 --supersede --reason "
+            "重新准备（公开记录）",
+            f"the dice must be recorded before the pinned round's time ({pin.time.isoformat()}); "
+            f"they were recorded at {dice_at.isoformat()}, so they could have been chosen after "
+            "seeing the beacon. "
+            "Prepare again with --supersede --reason TEXT (on public record)",
+        )
+    if now < pin.time:
+        raise DrawStateError(
+            f"锁定的信标第 {pin.round} 轮将于 {pin.time.isoformat()} 产生，现在（{now.isoformat()}）"
+            "尚不存在；请在该时刻之后抽取",
+            f"the pinned beacon round {pin.round} will be produced at {pin.time.isoformat()}; "
+            f"it does not exist yet ({now.isoformat()}). Draw after that time",
+        )
+    if raw_round is None:
+        raise DrawStateError(
+            f"没有提供锁定的第 {pin.round} 轮信标数据",
+            f"the pinned beacon round {pin.round} was not given",
+        )
+    beacon = accept_round(pin, raw_round, allow_demo=allow_demo)
+    prep = _prepare_again(session, row)
+    seed = derive_seed_dr2(row.commitment_hash, beacon.randomness, dice, expected)
+    result = draw(prep, seed)
+    _record_dr2(session, row, result, dice=dice, raw_round=raw_round, now=now)
+    audit.append(
+        session,
+        "draw.run",
+        f"{row.plan_id}#{row.attempt}",
+        {
+            "algorithm": DR2,
+            "beacon_round": beacon.number,
+            "beacon_randomness": beacon.randomness.hex(),
+            "beacon_chain": pin.chain.chain_hash,
+            "demo": pin.chain.is_demo,
+            "dice": dice,
+            "seed": seed.hex(),
+            "result_digest": result.digest,
+            "visits": len(result.visits),
+            "supersedes_attempt": _superseded_attempt(session, row),
+        },
+        actor=actor,
+        at=now,
+    )
+    return row, result
+
+
+@dataclass(frozen=True)
+class RecordedDice:
+    dice: str
+    at: datetime
+
+
+def record_ceremony_dice(
+    session: Session, row: DrawRow, typed: str, *, now: datetime, actor: str
+) -> RecordedDice:
+    """Record the witnesses' dice of a prepared DR-2 draw in the audit log, before the
+    pinned round's time, so that a draw interrupted later (a relay down) runs with them."""
+    pin = beacon_pin(json.loads(row.commitment))
+    dice = record_dice(typed, dice_expected(row))
+    if now >= pin.time:
+        raise DrawStateError(
+            f"信标第 {pin.round} 轮已于 {pin.time.isoformat()} 产生，骰子必须在此之前记录；"
+            "请以 --supersede --reason 重新准备（公开记录）",
+            f"beacon round {pin.round} was produced at {pin.time.isoformat()}; the dice must be "
+            "recorded before it. Prepare again with --supersede --reason TEXT (on public record)",
+        )
+    audit.append(
+        session,
+        "draw.dice",
+        f"{row.plan_id}#{row.attempt}",
+        {"dice": dice, "commitment_hash": row.commitment_hash, "beacon_round": pin.round},
+        actor=actor,
+        at=now,
+    )
+    return RecordedDice(dice, now)
+
+
+def recorded_ceremony_dice(session: Session, row: DrawRow) -> RecordedDice | None:
+    """The dice last recorded for this draw by :func:`record_ceremony_dice`, if any."""
+    entry = session.scalars(
+        select(AuditEntryRow)
+        .where(AuditEntryRow.action == "draw.dice", AuditEntryRow.subject == f"{row.plan_id}#{row.attempt}")
+        .order_by(AuditEntryRow.seq.desc())
+        .limit(1)
+    ).first()
+    if entry is None:
+        return None
+    payload = json.loads(entry.payload)
+    if payload.get("commitment_hash") != row.commitment_hash:
+        return None
+    at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)  # SQLite drops the offset
+    return RecordedDice(payload["dice"], at)
+
+
+def _prepare_again(session: Session, row: DrawRow) -> Preparation:
+    """The DR-2 preparation from today's inputs and the stored salt key; refuses
+    unless it gives exactly the committed digests and risk root."""
+    gathered = gather(session, row.plan_id)
+    salt = draw_files(session, row.id, [SALT_KEY_FILE]).get(SALT_KEY_FILE)
+    if salt is None:
+        raise IntegrityError(
+            f"计划 {row.plan_id} 第 {row.attempt} 次抽取缺少风险分类盐值密钥",
+            f"the risk salt key of {row.plan_id} attempt {row.attempt} is missing",
+        )
+    prep = prepare(gathered.inputs, algorithm=DR2, salt_key=bytes.fromhex(salt.decode("ascii")))
+    _check_unchanged(row, gathered.versions, prep)
+    commitment: dict[str, Any] = json.loads(row.commitment)
+    assert prep.committed is not None and prep.risk is not None
+    now = {**prep.committed.as_json(), "risk_commitment": prep.risk.as_json()}
+    was = {**commitment["digests"], "risk_commitment": commitment["risk_commitment"]}
+    changed = sorted(name for name in was if was[name] != now.get(name))
+    if changed:
+        raise DrawStateError(
+            f"{', '.join(changed)} changed since 'draw prepare' of {row.plan_id} "
+            f"(attempt {row.attempt}); the commitment no longer holds. Prepare again with "
+            "--supersede --reason TEXT"
+        )
+    return prep
+
+
+def _record_dr2(
+    session: Session,
+    row: DrawRow,
+    result: DrawResult,
+    *,
+    dice: str,
+    raw_round: bytes,
+    now: datetime,
+) -> None:
+    row.state, row.entropy = DrawState.DRAWN, dice
+    row.seed, row.result_digest, row.drawn_at = result.seed.hex(), result.digest, now
+    if row.supersedes_id is not None:
+        _supersede(session, row, now)
+    audit_files = result.files()
+    public = {n: data for n, data in result.public_files().items() if n not in audit_files}
+    if any(audit_files[n] != data for n, data in result.public_files().items() if n in audit_files):
+        raise IntegrityError("a public file differs from the audit file of the same name")
+    _store_files(session, row.id, {BEACON_ROUND_FILE: raw_round, **public})
+    _store_rows(session, row, result, now)
 
 
 def prepared_draw(session: Session, plan_id: str) -> DrawRow:
@@ -243,6 +595,11 @@ def _record(
     row.seed, row.result_digest, row.drawn_at = result.seed.hex(), result.digest, now
     if row.supersedes_id is not None:
         _supersede(session, row, now)
+    _store_rows(session, row, result, now)
+
+
+def _store_rows(session: Session, row: DrawRow, result: DrawResult, now: datetime) -> None:
+    """The audit files and the visits, team members and inspection tasks of a drawn draw."""
     _store_files(session, row.id, result.files())
     strata: dict[str, set[str]] = {}
     for selected in result.selected:

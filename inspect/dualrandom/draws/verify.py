@@ -43,7 +43,8 @@ from dualrandom.core.model import ObjectRecord
 from dualrandom.core.seed import Digests, derive_seed
 from dualrandom.core.tickets import target_ticket, ticket_hex
 from dualrandom.draws._inputs import inputs_from_files
-from dualrandom.draws.bundle import MANIFEST, public_strata
+from dualrandom.draws.bundle import public_strata
+from dualrandom.draws.bundle_dr2 import MANIFEST
 from dualrandom.draws.verify_dr2 import verify_dr2
 
 __all__ = ["Mismatch", "Verification", "verify_bundle"]

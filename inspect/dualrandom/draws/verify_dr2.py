@@ -52,6 +52,7 @@ from dualrandom.core.public import PUBLIC_FILE_NAMES, public_digest
 from dualrandom.core.quotas import Quota
 from dualrandom.core.result import FILE_NAMES, internal_digest, result_digest_dr2
 from dualrandom.core.seed import CommittedDigests, check_dice
+from dualrandom.draws._commitment import chain_json
 from dualrandom.draws.bundle_dr2 import (
     AUDITOR_FILES,
     BEACON_FILE,
@@ -65,7 +66,7 @@ from dualrandom.draws.bundle_dr2 import (
 )
 from dualrandom.errors import BeaconError, UserError
 
-__all__ = ["Dr2Verification", "chain_json", "verify_dr2"]
+__all__ = ["Dr2Verification", "verify_dr2"]
 
 CHAIN_KEYS = ("demo", "genesis", "hash", "label", "period", "public_key", "scheme")
 QUOTAS_HEADER = ("stratum", "item", "pool_size", "ratio", "min", "max", "k", "shortfall", "reserve")
@@ -109,19 +110,6 @@ class Dr2Verification:
 
     def fail(self, code: str, detail: str) -> None:
         self.mismatches.append((code, detail))
-
-
-def chain_json(chain: Chain) -> dict[str, Any]:
-    """A chain as a DR-2 commitment pins it (SPEC §17)."""
-    return {
-        "demo": chain.is_demo,
-        "genesis": chain.genesis.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "hash": chain.chain_hash,
-        "label": chain.label,
-        "period": chain.period,
-        "public_key": chain.public_key.hex(),
-        "scheme": chain.scheme,
-    }
 
 
 def verify_dr2(folder: Path, tier: str) -> Dr2Verification:

@@ -97,7 +97,7 @@ def visit_views(
     """The visits of the draw ``row`` in visit order, reserve visits included;
     ``offset`` and ``limit`` page through a large one; ``numbers``, if given,
     keeps only those visits."""
-    _, items = parse_plan(draw_files(session, row.id, ("plan.json",))["plan.json"])
+    _, items = parse_plan(draw_files(session, row.id, ("plan.json",))["plan.json"], row.algorithm)
     # The page of visits first, then their names: joining first would look up the
     # names of every visit before the page is cut (50,000 for a provincial batch).
     page = select(DrawVisitRow).where(DrawVisitRow.draw_id == row.id)

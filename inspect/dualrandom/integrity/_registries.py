@@ -15,8 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualrandom.audit import Finding
-from dualrandom.core import DR2
-from dualrandom.registry.snapshot import registry_digest
+from dualrandom.core import DR2, conflicts_snapshot, inspectors_snapshot, objects_snapshot
+from dualrandom.registry.snapshot import (
+    conflicts_as_of,
+    inspectors_as_of,
+    objects_as_of,
+    registry_digest,
+)
 from dualrandom.tables import DrawRow, RegistryVersionRow
 
 __all__ = ["VERSIONED", "draw_version_findings", "registry_findings"]
@@ -73,7 +78,7 @@ def registry_findings(session: Session) -> list[Finding]:
 def draw_version_findings(session: Session, draw: DrawRow) -> list[Finding]:
     """A DR-1 draw's committed registry digests are those of the versions it names."""
     if draw.algorithm == DR2:
-        return []  # DR-2 commits bucketed digests of its own (SPEC §15)
+        return _dr2_version_findings(session, draw)
     digests = {
         (v.kind, v.number): v.digest
         for v in session.scalars(
@@ -95,6 +100,53 @@ def draw_version_findings(session: Session, draw: DrawRow) -> list[Finding]:
                     f"{kind}_version",
                     committed,
                     f"v{number}: {stored or 'no such version'}",
+                    "抽取记录所指的名录库版本与其承诺的摘要不符",
+                    "the registry version the draw names does not have the digest it committed",
+                )
+            )
+    return findings
+
+
+def _dr2_digest(session: Session, kind: str, number: int) -> str:
+    if kind == "objects":
+        rows = sorted(objects_as_of(session, number), key=lambda o: o.id)
+        return objects_snapshot(rows, DR2).digest
+    if kind == "inspectors":
+        officers = sorted(inspectors_as_of(session, number), key=lambda o: o.cert_no)
+        return inspectors_snapshot(officers, DR2).digest
+    return conflicts_snapshot(conflicts_as_of(session, number), DR2).digest
+
+
+def _dr2_version_findings(session: Session, draw: DrawRow) -> list[Finding]:
+    """DR-2 commits bucketed digests (SPEC §15): the snapshots of the versions the draw
+    names, rebuilt and digested as DR-2 does, must give them."""
+    numbers = {kind: getattr(draw, f"{kind}_version") for kind in VERSIONED}
+    known = {
+        (v.kind, v.number)
+        for v in session.scalars(select(RegistryVersionRow).where(RegistryVersionRow.kind.in_(VERSIONED)))
+    }
+    findings = []
+    for kind in VERSIONED:
+        number, committed = numbers[kind], getattr(draw, f"{kind}_digest")
+        if kind == "conflicts" and number == 0:
+            digest = conflicts_snapshot([], DR2).digest
+        elif (kind, number) not in known:
+            digest = "no such version"
+        else:
+            try:
+                digest = _dr2_digest(session, kind, number)
+            except ValueError:
+                continue  # an invalid stored row: registry.invalid names it
+
+        if digest != committed:
+            findings.append(
+                Finding(
+                    "draw.registry",
+                    "draws",
+                    f"{draw.plan_id}#{draw.attempt}",
+                    f"{kind}_version",
+                    committed,
+                    f"v{number}: {digest}",
                     "抽取记录所指的名录库版本与其承诺的摘要不符",
                     "the registry version the draw names does not have the digest it committed",
                 )

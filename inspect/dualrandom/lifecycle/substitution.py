@@ -28,10 +28,9 @@ from dualrandom.core import (
     Replacement,
     Visit,
     draw,
-    prepare,
     substitute,
 )
-from dualrandom.draws import stored_inputs
+from dualrandom.draws import stored_preparation
 from dualrandom.errors import IntegrityError, TaskStateError
 from dualrandom.lifecycle.states import transition_reason
 from dualrandom.lifecycle.tasks import find_task, move, standing_draw, subject, tasks_of
@@ -50,7 +49,7 @@ class SubstitutionReport:
 
 def rebuild(session: Session, row: DrawRow) -> tuple[Preparation, DrawResult]:
     """Re-run a stored draw from its inputs; refuse if it does not come out the same."""
-    prep = prepare(stored_inputs(session, row))
+    prep = stored_preparation(session, row)
     assert row.seed is not None
     result = draw(prep, bytes.fromhex(row.seed))
     if result.digest != row.result_digest:

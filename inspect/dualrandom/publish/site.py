@@ -41,7 +41,11 @@ from sqlalchemy.orm import Session, SessionTransaction
 from dualrandom import audit
 from dualrandom.config import SiteSettings
 from dualrandom.core.auditlog import Checkpoint, checkpoint_link
-from dualrandom.draws import DrawState, export_bundle, latest_draw
+from dualrandom.draws import (
+    DrawState,
+    export_bundle,
+    latest_draw,
+)
 from dualrandom.errors import UserError
 from dualrandom.integrity import require_intact, site_anchors
 from dualrandom.lifecycle.tasks import mark_published

@@ -63,7 +63,10 @@ def parse_plan(
     window = _window(table, year)
     schedule = _schedule(table, year, window)
     prepare = table.integer("prepare_days_before", default=_plan_default("prepare_days_before"))
-    entropy = table.text("entropy", default=_plan_default("entropy"), choices=tuple(EntropySource))
+    # a new plan's draw is DR-2 unless the file says otherwise (and rules check refuses that)
+    entropy = table.text("entropy", default=EntropySource.BEACON, choices=tuple(EntropySource))
+    dice = table.flag("dice", default=False)
+    _check_steerable(table, entropy, dice, schedule)
     scope = object_filter(table, "scope")
     strata = _strata(table)
     exclusions = _exclusions(table.table("exclusions", EXCLUSIONS_KEYS))
@@ -93,10 +96,45 @@ def parse_plan(
             prepare_days_before=prepare,
             entropy=EntropySource(entropy),
             publication=publication,
+            dice=bool(dice),
         ),
         blame="id",
     )
     return None if plan is None else Located(plan, source, (), data)
+
+
+_DR1_REFUSED = {
+    "typed": (
+        "操作员当众输入的数值由操作员选定，可反复试算直到结果合意，新计划不得使用；"
+        '请改为 entropy = "beacon"（可加 dice = true）'
+        " / an operator-typed value is chosen by the operator, who can try values until the "
+        'result suits; new plans may not use it: use entropy = "beacon" (optionally dice = true)'
+    ),
+    "dice": (
+        "DR-1 掷骰抽取中操作员掌握密钥，看到骰子后仍可放弃重抽，新计划不得使用；"
+        '请改为 entropy = "beacon" 并加 dice = true'
+        " / in a DR-1 dice draw the operator knows the secret and can abort after seeing the "
+        'dice; new plans may not use it: use entropy = "beacon" with dice = true'
+    ),
+}
+
+
+def _check_steerable(table: Table, entropy: str | None, dice: bool, schedule: str) -> None:
+    """Only DR-2 (a pinned public beacon, no operator secret) for new plans: with
+    DR-1 the operator who holds the secret can compute or steer the result."""
+    if entropy in _DR1_REFUSED:
+        reason = _DR1_REFUSED[entropy]
+        if schedule and schedule != "manual":
+            reason = (
+                "定时无人值守抽取若不用公共信标，结果在抽取时刻之前即可算出；"
+                f"{reason.split(' / ')[0]} / an unattended scheduled draw without the beacon "
+                f"is computable before its time; {reason.split(' / ')[1]}"
+            )
+        table.fail("entropy", entropy, reason)
+    if dice and entropy is not None and entropy != EntropySource.BEACON:
+        table.fail(
+            "dice", dice, '骰子只与公共信标一起使用 / dice = true goes with entropy = "beacon" only'
+        )
 
 
 def _co_departments(plan: Table, department: str) -> tuple[str, ...]:

@@ -105,14 +105,27 @@ def _plan_departments(located: Located[Plan], known: _DepartmentCheck) -> Iterat
             yield from known.filter(located, ("stratum", index, "where"), stratum.where)
 
 
+_RISK_SCOPE = (
+    "风险分类只能用于分层，不能用于抽查范围：否则公开的抽查池会泄露企业的风险分类 / "
+    "the risk class may only define strata, not a scope: a public pool defined by it "
+    "would tell everyone which business has which class (SPEC §17)"
+)
+
+
 def _plan_items(
     located: Located[Plan], items: Mapping[str, ItemRecord], rules: RuleSet
 ) -> Iterator[Problem]:
     plan = located.value
     origin = rules.items_file or "the items table of the database"
+    if "risk_class" in plan.scope.fields():
+        yield located.problem(("scope", "risk_class"), "risk_class", _RISK_SCOPE)
     for code in plan.items:
         key = located.element(("items",), code)
         item = items.get(code)
+        if item is not None and "risk_class" in item.scope.fields():
+            yield located.problem(
+                key, code, f"{_RISK_SCOPE}（事项 {code} 的 scope / the scope of item {code}）"
+            )
         if item is None:
             if code not in rules.item_codes:  # else items.toml already reports it
                 yield located.problem(key, code, f"is not in {origin}{hint(code, items)}")

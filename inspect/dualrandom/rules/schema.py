@@ -51,6 +51,7 @@ PLAN_KEYS = (
     "schedule",
     "prepare_days_before",
     "entropy",
+    "dice",
     "window",
     "scope",
     "stratum",

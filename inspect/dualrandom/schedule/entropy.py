@@ -1,4 +1,8 @@
-"""The operator's public entropy for a scheduled draw (``[scheduler] entropy = "plan"``).
+"""The witnesses' dice of a scheduled DR-2 draw, or the operator's public entropy of a
+DR-1 one (``[scheduler] entropy = "plan"``).
+
+DR-2: the dice are recorded in the audit log (``draw.dice``) before the pinned
+beacon round's time, and the draw step uses them.
 
 The commitment was published at prepare time naming the source (dice,
 beacon, typed); the value is entered afterwards — never before the
@@ -14,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
-from dualrandom.draws import DrawState, latest_draw, public_entropy
+from dualrandom.core import DR2
+from dualrandom.draws import DrawState, latest_draw, public_entropy, record_ceremony_dice
 from dualrandom.errors import DrawStateError
 from dualrandom.tables import StepRunRow
 
@@ -24,7 +29,6 @@ __all__ = ["supply_entropy"]
 def supply_entropy(
     session: Session, plan_id: str, value: str, *, now: datetime, actor: str
 ) -> StepRunRow:
-    text = public_entropy(value)
     row = session.scalars(
         select(StepRunRow).where(StepRunRow.plan_id == plan_id, StepRunRow.step == "draw")
     ).first()
@@ -34,6 +38,12 @@ def supply_entropy(
             f"plan {plan_id} has no scheduled draw waiting for entropy "
             "(see 'dualrandom scheduler status'); the value is entered after the commitment"
         )
+    if latest.algorithm == DR2:
+        dice = record_ceremony_dice(session, latest, value, now=now, actor=actor)
+        row.entropy = dice.dice
+        session.flush()
+        return row
+    text = public_entropy(value)
     if latest.entropy_source == "declared":
         raise DrawStateError(
             f"the draw of {plan_id} declared its public value at prepare time; nothing to enter"

@@ -40,6 +40,7 @@ from sqlalchemy import select
 from dualrandom.app import App
 from dualrandom.schedule.ledger import StepKey, get_row
 from dualrandom.schedule.runner import Outcome, catch_up, run_step, sync_all, utc
+from dualrandom.schedule.steps import round_due
 from dualrandom.tables import StepRunRow
 
 __all__ = [
@@ -58,6 +59,7 @@ log = logging.getLogger(__name__)
 TICK_ID = "dualrandom:tick"
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 _RETRY = timedelta(minutes=10)
+_ROUND_SLACK = timedelta(seconds=5)  # a round reaches the relays within seconds
 _AFTER_LEASE = timedelta(seconds=1)
 
 
@@ -143,7 +145,10 @@ def step(plan_id: str, batch: str, step_name: str) -> None:
     else:
         with bound.app.transaction() as session:
             row = get_row(session, StepKey(plan_id, batch, step_name))
+            beacon = round_due(session, row) if row is not None else None
         at = _next_run(row, bound.clock()) if row is not None else None
+        if at is not None and beacon is not None and beacon >= bound.clock():
+            at = min(at, beacon + _ROUND_SLACK)  # a DR-2 draw runs once its round is out
         if at is not None:
             _add_step_job(bound, plan_id, batch, step_name, at)
 

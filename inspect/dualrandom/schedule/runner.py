@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -20,8 +22,10 @@ from sqlalchemy.orm import Session
 
 from dualrandom import audit
 from dualrandom.app import App
+from dualrandom.beacon import Pin, fetch_round, sign_demo_round
+from dualrandom.config import BeaconSettings
 from dualrandom.draws import SecretStore
-from dualrandom.errors import DualRandomError, UserError
+from dualrandom.errors import BeaconError, DualRandomError, UserError
 from dualrandom.lifecycle.deadlines import refresh_calendar
 from dualrandom.publish import consistent_reads
 from dualrandom.rules.store import list_plans, load_plan
@@ -130,7 +134,7 @@ def _refusal(session: Session, key: StepKey, now: datetime) -> Outcome | None:
         return Outcome(key, "done", row.outcome)
     if utc(row.due_at) > now:
         return Outcome(key, "not_due", f"due {utc(row.due_at).isoformat()}")
-    reason = waiting_for(session, row)
+    reason = waiting_for(session, row, now)
     return Outcome(key, "waiting", reason) if reason else None
 
 
@@ -173,7 +177,29 @@ def _context(app: App, now: datetime) -> StepContext:
         now=now,
         entropy_mode=settings.scheduler.entropy,
         actor=audit.scheduler_actor(),
+        beacon=settings.beacon,
+        obtain_round=lambda pin: obtain_round(pin, settings.beacon),
     )
+
+
+FETCH_ATTEMPTS = 4
+
+
+def obtain_round(pin: Pin, beacon: BeaconSettings, sleep: Callable[[float], None] = time.sleep) -> bytes:
+    """The pinned round from the relays, retried with backoff (2, 4, 8 s) while none
+    serves it; the demo chain's rounds are signed with its public key, where allowed."""
+    if pin.chain.is_demo and beacon.allow_demo:
+        return sign_demo_round(pin.round).to_json()
+    delay = 2.0
+    for attempt in range(1, FETCH_ATTEMPTS + 1):
+        try:
+            return fetch_round(pin.chain, pin.round, relays=beacon.relays)
+        except BeaconError:
+            if attempt == FETCH_ATTEMPTS:
+                raise
+            sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
 
 
 def _record(

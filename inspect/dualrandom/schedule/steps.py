@@ -1,7 +1,12 @@
 """The work of each scheduled step, done inside the transaction that marks it done.
 
 - **prepare** commits to the draw (``prepare_draw``) and writes the
-  commitment notice. With ``[scheduler] entropy = "declared"`` (the
+  commitment notice. A beacon plan (every new plan) is DR-2: the ceremony
+  is the draw step's time, and the commitment pins the first round of the
+  public beacon after it plus ``[beacon] margin_seconds``; nobody can know
+  the result before that round exists. Witnesses' dice, when the plan asks
+  for them, are entered before the round (``dualrandom scheduler entropy``).
+  For a DR-1 plan of before DR-2: with ``[scheduler] entropy = "declared"`` (the
   default, fully unattended) the draw's public entropy is declared now: the
   text ``DR-1 scheduled draw <plan> attempt <n>, commitment <hash>``, which
   anyone can recompute from the published commitment. It adds no
@@ -12,7 +17,9 @@
   With ``entropy = "plan"`` the plan's own source (dice, beacon, typed) is
   declared and the draw waits for the operator's value
   (``dualrandom scheduler entropy``).
-- **draw** reveals and draws (``run_draw``) with that entropy.
+- **draw** (DR-2) waits for the pinned round's time, obtains the round from
+  the relays (retrying with backoff) and draws with it and the recorded
+  dice; (DR-1) reveals and draws (``run_draw``) with the entropy.
 - **publish** rebuilds the public notice site (``dualrandom publish``): the
   draw's notice and its verification bundle, and any reviewed results.
 
@@ -22,9 +29,11 @@ as such and not done again.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,12 +41,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dualrandom.config import SiteSettings
+from dualrandom.beacon import Pin
+from dualrandom.config import BeaconSettings, SiteSettings
+from dualrandom.core import DR2
 from dualrandom.draws import (
     DrawState,
     SecretStore,
+    beacon_pin,
+    dice_expected,
     latest_draw,
     prepare_draw,
+    recorded_ceremony_dice,
     run_draw,
     write_commitment_notice,
 )
@@ -47,9 +61,20 @@ from dualrandom.rules.store import load_plan
 from dualrandom.schedule.batches import earlier_pending
 from dualrandom.tables import DrawRow, StepRunRow
 
-__all__ = ["STEP_WORK", "StepContext", "StepDone", "declared_entropy", "waiting_for"]
+__all__ = [
+    "STEP_WORK",
+    "StepContext",
+    "StepDone",
+    "declared_entropy",
+    "round_due",
+    "waiting_for",
+]
 
 DECLARED = "declared"
+# The draw step, due at the ceremony, waits in place for a round this close (the margin);
+# a round further off holds the step back ("waiting"), to be run again when it is out.
+MAX_ROUND_WAIT = timedelta(minutes=2)
+SLEEP: Callable[[float], None] = time.sleep
 _DECLARED_NOTE = (
     "unattended scheduled draw: the public value was declared at prepare time; "
     "the seed is unpredictable because of the committed operator secret alone"
@@ -64,8 +89,11 @@ class StepContext:
     site: SiteSettings
     timezone: ZoneInfo
     now: datetime
-    entropy_mode: str  # "declared" | "plan"
+    entropy_mode: str  # "declared" | "plan" (DR-1 draws of earlier plans only)
     actor: str  # scheduler@<host> (dualrandom.audit.scheduler_actor)
+    beacon: BeaconSettings = field(default_factory=BeaconSettings)
+    # DR-2: the pinned round's JSON bytes (relays, with retries; the demo signs its own)
+    obtain_round: Callable[[Pin], bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -87,8 +115,19 @@ def _step_row(session: Session, row: StepRunRow, step: str) -> StepRunRow | None
     return session.scalars(query).first()
 
 
-def waiting_for(session: Session, row: StepRunRow) -> str | None:
-    """Why a due step cannot run yet, or None."""
+def round_due(session: Session, row: StepRunRow) -> datetime | None:
+    """When the pinned beacon round of the plan's prepared DR-2 draw is produced
+    (the draw step can run from then on); None for anything else."""
+    if row.step != "draw":
+        return None
+    latest = latest_draw(session, row.plan_id)
+    if latest is None or latest.state != DrawState.PREPARED or latest.algorithm != DR2:
+        return None
+    return beacon_pin(json.loads(latest.commitment)).time
+
+
+def waiting_for(session: Session, row: StepRunRow, now: datetime | None = None) -> str | None:
+    """Why a due step cannot run yet (at ``now``, if given), or None."""
     order = earlier_pending(session, row.plan_id)
     if order is not None:
         return order
@@ -97,6 +136,18 @@ def waiting_for(session: Session, row: StepRunRow) -> str | None:
         earlier = _step_row(session, row, before)
         if earlier is None or earlier.state != "done":
             return f"waiting for the {before} step"
+    if row.step == "draw":
+        latest = latest_draw(session, row.plan_id)
+        if latest is not None and latest.state == DrawState.PREPARED and latest.algorithm == DR2:
+            pin = beacon_pin(json.loads(latest.commitment))
+            if dice_expected(latest) and recorded_ceremony_dice(session, latest) is None:
+                return (
+                    "waiting for the witnesses' dice, to be entered before "
+                    f"{pin.time.isoformat()}: dualrandom scheduler entropy {row.plan_id} DICE"
+                )
+            if now is not None and pin.time - now > MAX_ROUND_WAIT:
+                return f"waiting for beacon round {pin.round}, produced at {pin.time.isoformat()}"
+            return None
     if row.step == "draw" and not row.entropy:
         latest = latest_draw(session, row.plan_id)
         if latest is not None and latest.state == DrawState.PREPARED and latest.entropy_source != DECLARED:
@@ -114,6 +165,8 @@ def _prepare(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
             f"already {latest.state} by hand (attempt {latest.attempt})", latest.attempt
         )
     plan = load_plan(session, row.plan_id)
+    if plan.entropy == "beacon":
+        return _prepare_dr2(session, row, ctx)
     source = DECLARED if ctx.entropy_mode == DECLARED else str(plan.entropy)
     prepared = prepare_draw(
         session,
@@ -137,6 +190,80 @@ def _prepare(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
     )
 
 
+def _prepare_dr2(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
+    """DR-2: the ceremony is the draw step's time; the commitment pins the first beacon
+    round after it plus the margin, so the result is unknown to all until that round."""
+    draw_step = _step_row(session, row, "draw")
+    if draw_step is None:
+        raise DrawStateError(f"plan {row.plan_id} has no scheduled draw step")
+    due = draw_step.due_at if draw_step.due_at.tzinfo else draw_step.due_at.replace(tzinfo=UTC)
+    # a prepare run late (the scheduler was down) pins a round after now, never a past one
+    ceremony = max(due, ctx.now)
+    prepared = prepare_draw(
+        session,
+        row.plan_id,
+        secrets=ctx.secrets,
+        now=ctx.now,
+        actor=ctx.actor,
+        ceremony_at=ceremony,
+        beacon=ctx.beacon,
+    )
+    draw = prepared.draw
+    notice = write_commitment_notice(ctx.var_dir, draw)
+    commitment = json.loads(draw.commitment)
+    beacon = commitment["beacon"]
+    return StepDone(
+        f"committed {draw.commitment_hash[:16]}…, beacon round {beacon['round']}"
+        + (" (demo chain)" if beacon["demo"] else ""),
+        draw.attempt,
+        {
+            "commitment_hash": draw.commitment_hash,
+            "notice": str(notice),
+            "beacon": {
+                "label": beacon["chain"]["label"],
+                "demo": beacon["demo"],
+                "round": beacon["round"],
+                "round_time": beacon["round_time"],
+            },
+            "dice_expected": commitment["dice"]["expected"],
+        },
+    )
+
+
+def _draw_dr2(session: Session, draw: DrawRow, ctx: StepContext) -> StepDone:
+    pin = beacon_pin(json.loads(draw.commitment))
+    dice = recorded_ceremony_dice(session, draw)
+    now = ctx.now
+    if now < pin.time:  # at most MAX_ROUND_WAIT (waiting_for): the margin after the ceremony
+        SLEEP((pin.time - now).total_seconds() + 1)
+        now = pin.time + timedelta(seconds=1)
+    if ctx.obtain_round is None:
+        raise DrawStateError("no way to obtain the beacon round was configured")
+    raw = ctx.obtain_round(pin)
+    drawn, result = run_draw(
+        session,
+        draw.plan_id,
+        dice.dice if dice else "",
+        secrets=ctx.secrets,
+        now=now,
+        actor=ctx.actor,
+        beacon_round=raw,
+        allow_demo=ctx.beacon.allow_demo,
+        dice_at=dice.at if dice else None,
+    )
+    return StepDone(
+        f"drew {len(result.visits)} visits with beacon round {pin.round}, seed {drawn.seed}",
+        drawn.attempt,
+        {
+            "seed": drawn.seed,
+            "visits": len(result.visits),
+            "beacon_round": pin.round,
+            "demo": pin.chain.is_demo,
+            "dice": dice.dice if dice else "",
+        },
+    )
+
+
 def _draw(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
     latest = latest_draw(session, row.plan_id)
     if latest is not None and latest.state == DrawState.DRAWN:
@@ -144,6 +271,8 @@ def _draw(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
     if latest is None or latest.state != DrawState.PREPARED:
         state = "no draw" if latest is None else f"attempt {latest.attempt} {latest.state}"
         raise DrawStateError(f"plan {row.plan_id} has {state}; nothing to draw")
+    if latest.algorithm == DR2:
+        return _draw_dr2(session, latest, ctx)
     declared = latest.entropy_source == DECLARED
     entropy = declared_entropy(latest) if declared else row.entropy
     drawn, result = run_draw(

@@ -21,7 +21,17 @@ def facts_json(d: DrawFacts) -> dict[str, Any]:
         "co_departments": list(d.co_departments),
         "algorithm": d.algorithm,
         "commitment_hash": d.commitment_hash,
-        "secret_commitment": d.secret_commitment,
+        "secret_commitment": d.secret_commitment or None,
+        "beacon": (
+            {
+                "round": d.beacon_round,
+                "round_time": d.beacon_time.isoformat() if d.beacon_time else None,
+                "chain": d.beacon_chain,
+                "demo": d.beacon_demo,
+            }
+            if d.beacon_round is not None
+            else None
+        ),
         "entropy": d.entropy or None,
         "secret": d.secret or None,
         "seed": d.seed or None,

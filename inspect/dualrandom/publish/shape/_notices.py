@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dualrandom.draws import DrawState
@@ -80,7 +81,7 @@ def draw_facts(
         prepared_at=record.prepared_at,
         drawn_at=record.drawn_at,
         commitment_hash=record.commitment_hash,
-        secret_commitment=record.commitment["secret_commitment"],
+        secret_commitment=record.commitment.get("secret_commitment", ""),
         entropy_source=ENTROPY_SOURCES.get(record.entropy_source, record.entropy_source),
         entropy_description=chinese(record.commitment["entropy"]["description"]),
         entropy=record.entropy,
@@ -95,7 +96,22 @@ def draw_facts(
         bundle=bundle,
         supersedes=before,
         superseded_by=after,
+        **_beacon(record.commitment),
     )
+
+
+def _beacon(commitment: dict[str, Any]) -> dict[str, Any]:
+    """A DR-2 commitment's pinned round, for the notices; nothing for DR-1."""
+    beacon = commitment.get("beacon")
+    if beacon is None:
+        return {}
+    return {
+        "beacon_round": beacon["round"],
+        "beacon_time": datetime.fromisoformat(beacon["round_time"]),
+        "beacon_chain": beacon["chain"]["label"].split("/")[0].strip(),  # its Chinese name
+        "beacon_demo": bool(beacon["chain"]["demo"]),
+        "dice_expected": bool(commitment["dice"]["expected"]),
+    }
 
 
 def draw_heads(

@@ -133,10 +133,10 @@ class DrawFacts:
     prepared_at: datetime
     drawn_at: datetime | None
     commitment_hash: str
-    secret_commitment: str
+    secret_commitment: str  # DR-1; "" for DR-2, which has no operator secret
     entropy_source: str
     entropy_description: str
-    entropy: str
+    entropy: str  # DR-1: the public value; DR-2: the witnesses' dice ("" if none)
     secret: str
     seed: str
     result_digest: str
@@ -148,6 +148,12 @@ class DrawFacts:
     bundle: Download | None
     supersedes: Supersession | None  # the earlier attempt this one replaced
     superseded_by: Supersession | None  # the later attempt that replaced this one
+    # DR-2: the pinned beacon round, its chain (a demo chain says 演示 in its label)
+    beacon_round: int | None = None
+    beacon_time: datetime | None = None
+    beacon_chain: str = ""
+    beacon_demo: bool = False
+    dice_expected: bool = False
 
 
 @dataclass(frozen=True, slots=True)
