@@ -218,7 +218,7 @@ def test_cli_verify_prints_the_verdict(draws: dict[str, Dr2Draw], tmp_path: Path
     folder = write(tmp_path / "b", bundle_files(draws["mixed"], "public"))
     ok = CliRunner().invoke(_main.cli, ["verify", str(folder)])
     assert ok.exit_code == 0, ok.output
-    assert "ok  MATCH (DEMO beacon chain" in ok.output and "9/9 pools checked" in ok.output
+    assert "\nMATCH (DEMO beacon chain" in ok.output and "9/9 pools checked" in ok.output
     bad = tampered(tmp_path / "t", bundle_files(draws["mixed"], "public"), "bounds.tsv", _edit_bounds)
     out = CliRunner().invoke(_main.cli, ["verify", str(bad)])
     assert out.exit_code == 1 and "[public-check] selection.tsv" in out.output

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import gzip
 import io
 import re
 import zipfile
@@ -54,7 +55,10 @@ def _contents(site: Path) -> Iterator[tuple[str, str]]:
         elif path.suffix == ".zip":
             with zipfile.ZipFile(path) as archive:
                 for member in archive.namelist():
-                    yield f"{rel(site, path)}!{member}", archive.read(member).decode("utf-8")
+                    data = archive.read(member)
+                    if member.endswith(".gz"):  # the DR-2 snapshot parts: scanned unpacked
+                        data = gzip.decompress(data)
+                    yield f"{rel(site, path)}!{member}", data.decode("utf-8")
 
 
 DIGITS = re.compile(r"[0-9Xx-]{11,}")  # every phone, id and certificate number is such a run

@@ -307,15 +307,26 @@ def test_downloads_open_in_excel_and_in_programs(published: Published) -> None:
             assert path.read_bytes().startswith(b"\xef\xbb\xbf"), path
 
 
-def test_bundle_zip_holds_the_dr2_public_files_as_stored(published: Published) -> None:
-    """Until the DR-2 bundle (with its verify.py) is wired, the zip beside a DR-2 notice
-    holds the commitment, the pinned round and the public files, byte for byte."""
+def test_bundle_zip_holds_the_dr2_public_tier_and_nothing_of_the_auditors(
+    published: Published,
+) -> None:
+    """The zip beside a DR-2 notice is the public bundle of docs/BUNDLE.md Part II:
+    the stored commitment, round and public files byte for byte, and no file of the
+    auditor tier (salt key, internal snapshot, inspectors, teams)."""
     draw = _draw(published, "2027-Q1", 2)
     archive = zipfile.ZipFile(published.site / "draws/2027-Q1/2/2027-Q1-2-public-bundle.zip")
-    names = [n.split("/", 1)[1] for n in archive.namelist()]
-    assert set(names) == {
+    names = {n.split("/", 1)[1] for n in archive.namelist()}
+    assert names == {
+        "README.txt",
+        "verify.py",
+        "MANIFEST.sha256",
+        "bundle.json",
         "commitment.json",
+        "plan.json",
         "beacon-round.json",
+        "dice.txt",
+        "objects-public.tsv.gz",
+        "quotas.tsv",
         "selection.tsv",
         "reserve-public.tsv",
         "exclusions-public.tsv",
@@ -325,10 +336,16 @@ def test_bundle_zip_holds_the_dr2_public_files_as_stored(published: Published) -
     }  # the strata are risk classes: outside.tsv is not public (SPEC §21.6)
     with published.app.transaction() as session:
         stored = draw_files(session, draw.id)
-    for name in archive.namelist():
-        if not name.endswith(("checkpoint.json", "inclusion.json")):  # the audit log's anchor
-            assert archive.read(name) == stored[name.split("/", 1)[1]], name
-    assert "risk-salt-key.hex" in stored and "risk-salt-key.hex" not in names
+    for name in (
+        "commitment.json",
+        "beacon-round.json",
+        "selection.tsv",
+        "reserve-public.tsv",
+        "exclusions-public.tsv",
+        "bounds.tsv",
+    ):
+        assert archive.read(f"2027-Q1-2-public/{name}") == stored[name], name
+    assert "risk-salt-key.hex" in stored
 
 
 def test_bundle_zip_is_the_public_bundle_and_its_verify_py_says_match(
@@ -353,7 +370,8 @@ def test_bundle_zip_is_the_public_bundle_and_its_verify_py_says_match(
         text=True,
         timeout=120,
     )
-    assert run.returncode == 0 and run.stdout.rstrip().endswith("MATCH"), run.stdout + run.stderr
+    verdict = run.stdout.rstrip().splitlines()[-1]
+    assert run.returncode == 0 and verdict.startswith("MATCH"), run.stdout + run.stderr
 
 
 def test_feed_is_atom_with_stable_ids_and_the_sitemap_lists_every_page(

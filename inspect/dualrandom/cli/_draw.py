@@ -440,7 +440,8 @@ def export(app: App, plan_id: str, folder: Path, tier: str, attempt: int | None)
 def verify(bundle: Path) -> None:
     """Recompute a draw from its bundle; print MATCH or the first difference."""
     report = verify_bundle(bundle)
-    for check in report.checks:
+    verdict_last = bool(report.verdict) and report.ok  # a DR-2 MATCH verdict closes the checks
+    for check in report.checks[:-1] if verdict_last else report.checks:
         click.echo(f"ok  {check}")
     if not report.ok:
         verdict = report.verdict or "MISMATCH"
@@ -448,5 +449,4 @@ def verify(bundle: Path) -> None:
             f"核验不一致（{report.tier} 数据包）：{report.failure}\n{verdict}",
             f"MISMATCH ({report.tier} bundle): {report.failure}",
         )
-    if not report.verdict:  # a DR-2 verdict is the last check line already
-        click.echo("MATCH")
+    click.echo(report.verdict or "MATCH")

@@ -13,12 +13,13 @@ only) and the audit and public files.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
 from dualrandom.core import DR2, Preparation, prepare
-from dualrandom.core.public import PUBLIC_FILE_NAMES
-from dualrandom.core.result import FILE_NAMES
+from dualrandom.core.public import PUBLIC_FILE_NAMES, public_digest
+from dualrandom.core.result import FILE_NAMES, internal_digest, result_digest_dr2
 from dualrandom.draws._inputs import draw_files, stored_inputs
 from dualrandom.draws.bundle_dr2 import Dr2Draw
 from dualrandom.draws.protocol import BEACON_ROUND_FILE, SALT_KEY_FILE
@@ -95,6 +96,22 @@ def dr2_draw_values(session: Session, row: DrawRow) -> Dr2Draw:
         dice=row.entropy or "",
         salt_key=stored_salt_key(session, row),
         audit_files={name: files[name] for name in FILE_NAMES},
-        public_files={name: files[name] for name in PUBLIC_FILE_NAMES if name in files},
+        public_files=_public_files(files, row),
         attempt=row.attempt,
+    )
+
+
+def _public_files(files: Mapping[str, bytes], row: DrawRow) -> dict[str, bytes]:
+    """The draw's public files (SPEC §21). ``outside.tsv`` is stored once, for the
+    audit tier; it is public as well exactly when no stratum uses the risk class
+    (§21.6), and the result digest the run recorded, which covers the public files
+    (§22), says which of the two it was."""
+    public = {n: files[n] for n in PUBLIC_FILE_NAMES if n in files and n != "outside.tsv"}
+    internal = internal_digest({name: files[name] for name in FILE_NAMES})
+    for candidate in (public, public | {"outside.tsv": files["outside.tsv"]}):
+        if result_digest_dr2(public_digest(candidate), internal) == row.result_digest:
+            return candidate
+    raise IntegrityError(
+        f"抽取 {row.plan_id}#{row.attempt} 存储的结果文件与记录的结果摘要不一致",
+        f"the stored result files of {row.plan_id}#{row.attempt} do not give its recorded result digest",
     )

@@ -214,14 +214,14 @@ def _prepare_dr2(session: Session, row: StepRunRow, ctx: StepContext) -> StepDon
     beacon = commitment["beacon"]
     return StepDone(
         f"committed {draw.commitment_hash[:16]}…, beacon round {beacon['round']}"
-        + (" (demo chain)" if beacon["demo"] else ""),
+        + (" (demo chain)" if beacon["chain"]["demo"] else ""),
         draw.attempt,
         {
             "commitment_hash": draw.commitment_hash,
             "notice": str(notice),
             "beacon": {
                 "label": beacon["chain"]["label"],
-                "demo": beacon["demo"],
+                "demo": beacon["chain"]["demo"],
                 "round": beacon["round"],
                 "round_time": beacon["round_time"],
             },
