@@ -37,10 +37,10 @@ def _invoke(config: Path, *args: str, input: str | None = None) -> tuple[int, st
 def test_prepare_run_show_export_verify_dr1(dr1_app: App, config_file: Path, tmp_path: Path) -> None:
     code, out = _invoke(config_file, "draw", "prepare", "2027-Q1")
     assert code == 0, out
-    assert "Commitment" in out and "Operator secret kept in" in out
+    assert "Commitment" in out and "操作员密钥保存在" in out
     code, out = _invoke(config_file, "draw", "run", "2027-Q1", input="6 6 1 2 3 4\ny\n")
     assert code == 0, out
-    assert "Drew 2027-Q1 attempt 1" in out
+    assert "已抽取 Drew 2027-Q1 第 1 次" in out
     code, out = _invoke(config_file, "draw", "show", "2027-Q1", "--json")
     shown = json.loads(out)
     assert (shown["state"], shown["entropy"]) == ("drawn", "6 6 1 2 3 4")
@@ -56,7 +56,10 @@ def test_prepare_run_show_export_verify_dr1(dr1_app: App, config_file: Path, tmp
 def test_errors_print_one_error_line_and_exit_1(sample_app: App, config_file: Path) -> None:
     code, out = _invoke(config_file, "draw", "run", "2027-Q1", "--entropy", "1")
     assert code == 1
-    assert out == "Error: plan 2027-Q1 has no draw; run 'dualrandom draw prepare 2027-Q1' first\n"
+    assert out == (
+        "错误：计划 2027-Q1 没有抽取；请先运行 dualrandom draw prepare 2027-Q1\n"
+        "Error: plan 2027-Q1 has no draw; run 'dualrandom draw prepare 2027-Q1' first\n"
+    )
     code, out = _invoke(config_file, "draw", "prepare", "2099-Q9")
     assert code == 1 and out.startswith("错误：没有计划 '2099-Q9'") and "\nError: " in out
     code, out = _invoke(config_file, "draw", "prepare", "2027-Q1", "--supersede")
@@ -101,7 +104,7 @@ def test_run_shows_the_entropy_and_draws_only_once_it_is_confirmed(
 
     code, out = _invoke(config_file, "draw", "run", "2027-Q1", input="6 6 1 2 3 4\ny\n")
     assert code == 0, out
-    assert out.index("6 ␣ 6 ␣ 1") < out.index("核对无误") < out.index("Drew 2027-Q1 attempt 1")
+    assert out.index("6 ␣ 6 ␣ 1") < out.index("核对无误") < out.index("已抽取 Drew 2027-Q1 第 1 次")
     assert _state(dr1_app) == ("drawn", "6 6 1 2 3 4")
 
 
@@ -201,7 +204,7 @@ def test_a_beacon_draw_on_the_command_line(
             config_file, "draw", "prepare", "2027-Q1", "--ceremony-at", ceremony.isoformat()
         )
     assert code == 0, out
-    assert "演示" in out and "No operator secret" in out and "Operator secret kept" not in out
+    assert "演示" in out and "没有操作员密钥" in out and "操作员密钥保存在" not in out
     with sample_app.transaction() as session:
         row = get_draw(session, "2027-Q1")
     pin = pin_of(row)
@@ -216,7 +219,7 @@ def test_a_beacon_draw_on_the_command_line(
         )
     assert code == 0, out
     assert out.index("1 6 2 5") < out.index("核对无误") < out.index("Waiting for round")
-    assert "Drew 2027-Q1 attempt 1" in out
+    assert "已抽取 Drew 2027-Q1 第 1 次" in out
     result = _result(config_file, "draw", "show", "2027-Q1", "--json")
     assert result.exit_code == 0, (result.output, result.exception)
     shown = json.loads(result.output)

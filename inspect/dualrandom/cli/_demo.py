@@ -21,14 +21,18 @@ from dualrandom.beacon import sign_demo_round
 from dualrandom.cli._context import AppContext, current_actor
 from dualrandom.config import load_settings
 from dualrandom.draws import (
+    TIERS,
     SecretStore,
     beacon_pin,
     dice_expected,
+    export_bundle,
     latest_draw,
     prepare_draw,
     record_ceremony_dice,
     run_draw,
+    verify_bundle,
 )
+from dualrandom.errors import IntegrityError
 from dualrandom.lifecycle import (
     deadlines,
     import_results,
@@ -96,7 +100,7 @@ def _run(app: App, workspace: Path, config: Path) -> None:
     now = DEMO_START
     today = now.astimezone(app.settings.timezone).date()
     app.upgrade()
-    click.echo(f"1. Created the database {app.engine.url.render_as_string()}")
+    click.echo(f"1. 已创建数据库 Created the database {app.engine.url.render_as_string()}")
     with app.transaction() as session:
         for kind in REGISTRIES:
             summary = import_registry(
@@ -107,11 +111,13 @@ def _run(app: App, workspace: Path, config: Path) -> None:
                 at=now,
                 actor=current_actor(),
             )
-            click.echo(f"2. Imported {kind}: {summary.total} rows, digest {summary.digest[:16]}…")
+            click.echo(
+                f"2. 已导入 Imported {kind}: {summary.total} 行 rows, 摘要 digest {summary.digest[:16]}…"
+            )
         rules = check_rules(session, app.settings.rules_dir)
         store_rules(session, rules, actor=current_actor())
         plans = list_plans(session)
-    click.echo(f"3. Checked and loaded the rules: {len(plans)} plans")
+    click.echo(f"3. 已检查并载入规则 Checked and loaded the rules: {len(plans)} 个计划 plans")
     plan = _next_plan(plans, today)
     secrets = SecretStore(app.settings.secrets_dir)
     with app.transaction() as session:
@@ -127,8 +133,9 @@ def _run(app: App, workspace: Path, config: Path) -> None:
     row = prepared.draw
     pin = beacon_pin(json.loads(row.commitment))
     click.echo(
-        f"4. Prepared {plan}: commitment {row.commitment_hash[:16]}… published before any "
-        f"randomness; it pins round {pin.round} of the {DEMO_CHAIN_NOTE}, due {pin.time.isoformat()}"
+        f"4. 已准备 Prepared {plan}: 承诺 commitment {row.commitment_hash[:16]}… 在任何随机数之前公布 "
+        f"(published before any randomness); 锁定 pins round {pin.round} of the {DEMO_CHAIN_NOTE}, "
+        f"{pin.time.isoformat()}"
     )
     with app.transaction() as session:
         dice = (
@@ -150,20 +157,33 @@ def _run(app: App, workspace: Path, config: Path) -> None:
             dice_at=dice.at if dice else None,
         )
     click.echo(
-        f"5. Drew {plan} with round {pin.round} of the {DEMO_CHAIN_NOTE} (signature verified)"
-        + (f" and the dice {dice.dice}" if dice else "")
-        + f": {len(result.visits)} visits, seed {result.seed.hex()[:16]}…"
+        f"5. 已抽取 Drew {plan}: 信标 round {pin.round} of the {DEMO_CHAIN_NOTE}, 签名已核验 (signature verified)"
+        + (f", 骰子 dice {dice.dice}" if dice else "")
+        + f": {len(result.visits)} 次检查 visits, 种子 seed {result.seed.hex()[:16]}…"
     )
-    click.echo(
-        f"6. Stored the public files ({', '.join(sorted(result.public_files()))}) and the "
-        "auditors' files; the DR-2 verification bundle comes with the next version"
-    )
+    _export_and_verify(app, workspace, plan)
     site = _publish(app, drawn_at)
-    click.echo("\nWhere to look:")
+    click.echo("\n去哪里看 Where to look:")
     click.echo(f"  dualrandom --config {config} draw show {plan}")
     click.echo(f"  dualrandom --config {config} audit verify")
-    click.echo(f"\nThe public notice site is in {site}; preview it with:")
+    click.echo(f"\n公示网站在 The public notice site is in {site}; 预览 preview it with:")
     click.echo(f"  dualrandom --config {config} serve --dir {site}")
+
+
+def _export_and_verify(app: App, workspace: Path, plan: str) -> None:
+    """Step 6: both bundles, each checked by the verifier an outsider would run."""
+    for tier in TIERS:
+        with app.transaction() as session:
+            report = export_bundle(session, plan, workspace / "bundles" / f"{plan}-{tier}", tier=tier)
+        checked = verify_bundle(report.path)
+        if not checked.ok:
+            raise IntegrityError(
+                f"演示的{tier}数据包核验不一致：{checked.failure}",
+                f"the demo's {tier} bundle does not verify: {checked.failure}",
+            )
+        click.echo(
+            f"6. 已导出并核验 Exported and verified the {tier} bundle ({report.path}): {checked.verdict}"
+        )
 
 
 def _publish(app: App, now: datetime) -> Path:
@@ -179,7 +199,8 @@ def _publish(app: App, now: datetime) -> Path:
             actor=current_actor(),
         )
     click.echo(
-        f"7. Published the notice site: {report.notices} notices, {report.pages} pages ({report.path})"
+        f"7. 已发布公示网站 Published the notice site: {report.notices} 份公告 notices, "
+        f"{report.pages} 页 pages ({report.path})"
     )
     return report.path
 
@@ -210,7 +231,7 @@ _DEMO_RESULTS = (
 
 
 def _run_year(app: App, workspace: Path, config: Path) -> None:
-    click.echo("\n8. The year on the scheduler, on a simulated clock (times in Asia/Shanghai):")
+    click.echo("\n8. 定时任务运行一年（模拟时钟，北京时间） The year on the scheduler, on a simulated clock:")
     with app.transaction() as session:
         batches = [b for b in batch_times(session, app.settings, 2027, DEMO_START) if b.draw]
     events: list[tuple[datetime, str, str]] = []  # when, what, plan
@@ -245,17 +266,18 @@ def _run_year(app: App, workspace: Path, config: Path) -> None:
         rows = deadlines(session, calendar, app.settings.lifecycle, last.date())
     late = sum(r.level == "red" for r in rows)
     click.echo(
-        f"   At the end: {len(rows)} task(s) still open, {late} past the publication deadline."
+        f"   年末 At the end: {len(rows)} 项任务未结 task(s) still open, {late} 项超过公示期限 "
+        "past the publication deadline."
     )
     site = app.settings.site_dir
-    click.echo("\nThe year:")
+    click.echo("\n全年 The year:")
     click.echo(f"  dualrandom --config {config} scheduler plan 2027")
     click.echo(f"  dualrandom --config {config} tasks list 2027-Q2")
     click.echo(
-        f"  dualrandom --config {config} calendar show 2027   # provisional until the notice is loaded"
+        f"  dualrandom --config {config} calendar show 2027   # 国务院通知载入前为暂定 provisional"
     )
-    click.echo(f"  the teams' result files are in {workspace / 'results'}")
-    click.echo("\nThe public notice site now holds the whole year; preview it with:")
+    click.echo(f"  检查组的结果文件 the teams' result files: {workspace / 'results'}")
+    click.echo("\n公示网站已含全年公告 The notice site now holds the whole year; 预览 preview it with:")
     click.echo(f"  dualrandom --config {config} serve --dir {site}")
 
 
@@ -267,7 +289,7 @@ def _dice(app: App, plan_id: str, moment: datetime) -> None:
             return
         supply_entropy(session, plan_id, DEMO_DICE, now=moment, actor=current_actor())
     when = moment.astimezone(app.settings.timezone).strftime("%Y-%m-%d %H:%M")
-    click.echo(f"   {when}  {plan_id}: the witnesses' dice recorded before the beacon round")
+    click.echo(f"   {when}  {plan_id}: 见证人骰子已在信标轮次前记录 the witnesses' dice recorded before the round")
 
 
 def _catch_up(app: App, moment: datetime) -> None:
@@ -284,7 +306,10 @@ def _substitute(app: App, plan_id: str, moment: datetime) -> None:
         )
     when = moment.astimezone(app.settings.timezone).strftime("%Y-%m-%d %H:%M")
     new = ", ".join(f"#{v.number} {v.object_id}" for v in report.visits)
-    click.echo(f"   {when}  {plan_id}: {gone.object_id} is deregistered; the reserve gives {new}")
+    click.echo(
+        f"   {when}  {plan_id}: {gone.object_id} 已注销，由备选 {new} 递补 "
+        "(deregistered; the reserve gives the next)"
+    )
 
 
 def _inspect_batch(app: App, workspace: Path, plan_id: str, moment: datetime) -> None:
@@ -335,8 +360,8 @@ def _inspect_batch(app: App, workspace: Path, plan_id: str, moment: datetime) ->
     problems = sum(n for code, n in summary.by_result.items() if code != "未发现问题")
     when = moment.astimezone(app.settings.timezone).strftime("%Y-%m-%d %H:%M")
     click.echo(
-        f"   {when}  {plan_id}: {len(summary.entered)} results imported from {path.name} "
-        f"({problems} with findings), reviewed and published ({site.notices} notices)"
+        f"   {when}  {plan_id}: 从 {path.name} 导入 {len(summary.entered)} 条结果（{problems} 条发现问题），"
+        f"已审核并公示 {site.notices} 份公告 (results imported, reviewed and published)"
     )
 
 

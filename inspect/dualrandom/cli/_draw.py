@@ -17,7 +17,7 @@ from dualrandom.app import App
 from dualrandom.beacon import Pin, fetch_round, load_round_file, sign_demo_round
 from dualrandom.cli._context import current_actor, pass_app
 from dualrandom.cli._output import console, print_csv, print_json, print_rows
-from dualrandom.core import DR2, record_dice
+from dualrandom.core import DR2, DrawResult, record_dice
 from dualrandom.draws import (
     TIERS,
     VISIT_COLUMNS,
@@ -42,6 +42,7 @@ from dualrandom.errors import BeaconError, DrawStateError, IntegrityError, UserE
 from dualrandom.integrity import require_exportable
 from dualrandom.rules.store import load_plan
 from dualrandom.schedule.timeline import draw_time, is_scheduled
+from dualrandom.tables import DrawRow
 from dualrandom.workdays import load_calendar
 
 # The longest the CLI waits, after the dice are confirmed, for the pinned round to be produced.
@@ -95,7 +96,7 @@ def prepare(
     the operator included, can know the result before that round exists.
     """
     if supersede != (reason is not None):
-        raise click.UsageError("--supersede and --reason TEXT go together")
+        raise click.UsageError("--supersede 与 --reason 理由 须同时给出 (--supersede and --reason TEXT go together)")
     with app.transaction() as session:
         prepared = prepare_draw(
             session,
@@ -129,13 +130,17 @@ def prepare(
             str(q["shortfall"] or ""),
         )
     console.print(table)
-    click.echo(f"Commitment {row.commitment_hash} written to {notice}")
+    click.echo(f"承诺 Commitment {row.commitment_hash} 已写入 written to {notice}")
     if row.algorithm == DR2:
         _show_pin(json.loads(row.commitment))
     else:
-        click.echo(f"Operator secret kept in {prepared.secret_path} (only its hash is published).")
+        click.echo(
+            f"操作员密钥保存在 {prepared.secret_path}，只公布其哈希 "
+            "(operator secret kept there; only its hash is published)."
+        )
     click.echo(
-        f"Next: publish the commitment, then 'dualrandom draw run {plan_id}' at the ceremony."
+        f"下一步：dualrandom publish 公布承诺，抽取仪式上运行 dualrandom draw run {plan_id} "
+        "(Next: publish the commitment, then run the draw at the ceremony)."
     )
 
 
@@ -177,7 +182,10 @@ def _show_pin(commitment: dict[str, object]) -> None:
         f"仪式 Ceremony: {commitment['ceremony_at']}; dice "
         + ("expected (at least 20 rolls of 1-6, typed before the round's time)" if dice["expected"] else "not used")
     )
-    click.echo("No operator secret: the seed is the commitment, that round and the dice (SPEC §19).")
+    click.echo(
+        "没有操作员密钥：种子只取决于承诺、该信标轮次和骰子 "
+        "(no operator secret: the seed is the commitment, that round and the dice, SPEC §19)."
+    )
 
 
 @draw.command()
@@ -239,14 +247,10 @@ def run(
             now=datetime.now(UTC),
             actor=current_actor(),
         )
+    _report_drawn(plan_id, row, result)
     click.echo(
-        f"Drew {plan_id} attempt {row.attempt}: {len(result.visits)} visits, seed {row.seed}"
+        f"下一步 Next: dualrandom draw show {plan_id} 或 or dualrandom draw export {plan_id} DIR"
     )
-    for quota in result.shortfalls:
-        click.echo(
-            f"Shortfall: {quota.item}/{quota.stratum} has {quota.pool_size} objects, below its minimum {quota.min_count}"
-        )
-    click.echo(f"Next: 'dualrandom draw show {plan_id}' or 'dualrandom draw export {plan_id} DIR'.")
 
 
 def _run_dr2(
@@ -303,14 +307,22 @@ def _run_dr2(
             allow_demo=app.settings.beacon.allow_demo,
             dice_at=recorded.at if recorded else None,
         )
+    _report_drawn(plan_id, row, result)
     click.echo(
-        f"Drew {plan_id} attempt {row.attempt}: {len(result.visits)} visits, seed {row.seed}"
+        f"下一步 Next: dualrandom draw show {plan_id} 或 or dualrandom draw export {plan_id} DIR"
+    )
+
+
+def _report_drawn(plan_id: str, row: DrawRow, result: DrawResult) -> None:
+    click.echo(
+        f"已抽取 Drew {plan_id} 第 {row.attempt} 次 attempt {row.attempt}: "
+        f"{len(result.visits)} 次检查 visits, 种子 seed {row.seed}"
     )
     for quota in result.shortfalls:
         click.echo(
-            f"Shortfall: {quota.item}/{quota.stratum} has {quota.pool_size} objects, below its minimum {quota.min_count}"
+            f"不足 Shortfall: {quota.item}/{quota.stratum} 仅有 {quota.pool_size} 个对象，低于最少 "
+            f"{quota.min_count} 个 (has {quota.pool_size} objects, below its minimum {quota.min_count})"
         )
-    click.echo(f"Next: 'dualrandom draw show {plan_id}'.")
 
 
 def sleep_until(moment: datetime) -> None:
@@ -392,7 +404,7 @@ def show(app: App, plan_id: str, attempt: int | None, as_json: bool, as_csv: boo
     roles (组长, 组员, …), which the public notices do not publish.
     """
     if as_json and as_csv:
-        raise click.UsageError("--json and --csv: choose one")
+        raise click.UsageError("--json 与 --csv 只能选一个 (--json and --csv: choose one)")
     with app.transaction() as session:
         row = get_draw(session, plan_id, attempt)
         summary = draw_summary(session, row) if as_json else None
@@ -430,9 +442,10 @@ def export(app: App, plan_id: str, folder: Path, tier: str, attempt: int | None)
         require_exportable(session, plan_id, attempt, site=app.settings.site_dir)
         report = export_bundle(session, plan_id, folder, tier=tier, attempt=attempt)
     click.echo(
-        f"Wrote the {report.tier} bundle: {report.files} files, {report.bytes} bytes, in {report.path}"
+        f"已写出{'公开' if report.tier == 'public' else '审计'}核验数据包 Wrote the {report.tier} "
+        f"bundle: {report.files} 个文件 files, {report.bytes} 字节 bytes, in {report.path}"
     )
-    click.echo(f"Check it with: python3 {report.path / 'verify.py'}")
+    click.echo(f"核验 Check it with: python3 {report.path / 'verify.py'}")
 
 
 @click.command()
@@ -442,7 +455,7 @@ def verify(bundle: Path) -> None:
     report = verify_bundle(bundle)
     verdict_last = bool(report.verdict) and report.ok  # a DR-2 MATCH verdict closes the checks
     for check in report.checks[:-1] if verdict_last else report.checks:
-        click.echo(f"ok  {check}")
+        click.echo(f"通过 ok  {check}")
     if not report.ok:
         verdict = report.verdict or "MISMATCH"
         raise IntegrityError(

@@ -125,7 +125,8 @@ def prepare_draw(
     prep = prepare(gathered.inputs)
     if source not in ENTROPY_DESCRIPTIONS:
         raise DrawStateError(
-            f"entropy source {source!r} is not one of {', '.join(ENTROPY_DESCRIPTIONS)}"
+            f"公开随机数来源 {source!r} 不是 {'、'.join(ENTROPY_DESCRIPTIONS)} 之一",
+            f"entropy source {source!r} is not one of {', '.join(ENTROPY_DESCRIPTIONS)}",
         )
     attempt = (previous.attempt + 1) if previous else 1
     secret = secrets.create(plan_id, attempt)
@@ -299,16 +300,25 @@ def _prepare_dr2(
 
 def _check_may_prepare(plan_id: str, previous: DrawRow | None, reason: str | None) -> None:
     if reason is not None and not reason.strip():
-        raise DrawStateError("--reason must say why the earlier draw is superseded")
+        raise DrawStateError(
+            "--reason 须写明为何作废此前的抽取",
+            "--reason must say why the earlier draw is superseded",
+        )
     if previous is None:
         if reason is not None:
-            raise DrawStateError(f"plan {plan_id} has no earlier draw to supersede")
+            raise DrawStateError(
+                f"计划 {plan_id} 没有可作废的此前抽取",
+                f"plan {plan_id} has no earlier draw to supersede",
+            )
         return
     if reason is None:
-        done = "was drawn" if previous.state == DrawState.DRAWN else "is already prepared"
+        drawn = previous.state == DrawState.DRAWN
+        done = "was drawn" if drawn else "is already prepared"
         raise DrawStateError(
+            f"计划 {plan_id} 第 {previous.attempt} 次抽取{'已完成' if drawn else '已准备'}；"
+            "只能用 --supersede --reason 说明理由后重新抽取，两次抽取都保留在公开记录中",
             f"plan {plan_id} {done} (attempt {previous.attempt}); a new draw is possible only "
-            "with --supersede --reason TEXT, and both stay on public record"
+            "with --supersede --reason TEXT, and both stay on public record",
         )
 
 
@@ -352,7 +362,8 @@ def run_draw(
     secret = secrets.load(plan_id, row.attempt)
     if secret_commitment(secret) != row.secret_hash:
         raise IntegrityError(
-            f"the secret in {secrets.path(plan_id, row.attempt)} does not match the commitment"
+            f"{secrets.path(plan_id, row.attempt)} 中的操作员密钥与承诺不符",
+            f"the secret in {secrets.path(plan_id, row.attempt)} does not match the commitment",
         )
     seed = derive_seed(prep.digests, entropy, secret)
     result = draw(prep, seed)
@@ -509,11 +520,7 @@ def _prepare_again(session: Session, row: DrawRow) -> Preparation:
     was = {**commitment["digests"], "risk_commitment": commitment["risk_commitment"]}
     changed = sorted(name for name in was if was[name] != now.get(name))
     if changed:
-        raise DrawStateError(
-            f"{', '.join(changed)} changed since 'draw prepare' of {row.plan_id} "
-            f"(attempt {row.attempt}); the commitment no longer holds. Prepare again with "
-            "--supersede --reason TEXT"
-        )
+        raise _inputs_changed(row, changed)
     return prep
 
 
@@ -533,9 +540,22 @@ def _record_dr2(
     audit_files = result.files()
     public = {n: data for n, data in result.public_files().items() if n not in audit_files}
     if any(audit_files[n] != data for n, data in result.public_files().items() if n in audit_files):
-        raise IntegrityError("a public file differs from the audit file of the same name")
+        raise IntegrityError(
+            "某个公开文件与同名的审计文件不一致",
+            "a public file differs from the audit file of the same name",
+        )
     _store_files(session, row.id, {BEACON_ROUND_FILE: raw_round, **public})
     _store_rows(session, row, result, now)
+
+
+def _inputs_changed(row: DrawRow, changed: list[str]) -> DrawStateError:
+    return DrawStateError(
+        f"自 draw prepare 以来 {'、'.join(changed)} 已变化（计划 {row.plan_id} 第 {row.attempt} 次"
+        "抽取），承诺已不成立；请用 --supersede --reason 理由 重新准备",
+        f"{', '.join(changed)} changed since 'draw prepare' of {row.plan_id} "
+        f"(attempt {row.attempt}); the commitment no longer holds. Prepare again with "
+        "--supersede --reason TEXT",
+    )
 
 
 def prepared_draw(session: Session, plan_id: str) -> DrawRow:
@@ -545,9 +565,12 @@ def prepared_draw(session: Session, plan_id: str) -> DrawRow:
     row = latest_draw(session, plan_id)
     if row is None or row.state != DrawState.PREPARED:
         state = "has no draw" if row is None else f"attempt {row.attempt} is {row.state}"
+        zh = "没有抽取" if row is None else f"第 {row.attempt} 次抽取的状态是{DrawState(row.state).label}"
+        again = " --supersede --reason 理由" if row is not None else ""
         raise DrawStateError(
+            f"计划 {plan_id} {zh}；请先运行 dualrandom draw prepare {plan_id}{again}",
             f"plan {plan_id} {state}; run 'dualrandom draw prepare {plan_id}' first"
-            + (" with --supersede --reason TEXT" if row is not None else "")
+            + (" with --supersede --reason TEXT" if row is not None else ""),
         )
     return row
 
@@ -581,11 +604,7 @@ def _check_unchanged(row: DrawRow, versions: dict[str, int], prep: Preparation) 
     }
     changed = [name for name in was if was[name] != now[name]]
     if changed:
-        raise DrawStateError(
-            f"{', '.join(changed)} changed since 'draw prepare' of {row.plan_id} "
-            f"(attempt {row.attempt}); the commitment no longer holds. Prepare again with "
-            "--supersede --reason TEXT"
-        )
+        raise _inputs_changed(row, changed)
 
 
 def _record(
@@ -689,5 +708,9 @@ def get_draw(session: Session, plan_id: str, attempt: int | None = None) -> Draw
             select(func.count()).select_from(DrawRow).where(DrawRow.plan_id == plan_id)
         )
         what = f"attempt {attempt}" if attempt is not None and count else "no draw"
-        raise NotFoundError(f"plan {plan_id!r} has {what}; run 'dualrandom draw prepare {plan_id}'")
+        zh = f"没有第 {attempt} 次抽取" if attempt is not None and count else "还没有抽取"
+        raise NotFoundError(
+            f"计划 {plan_id!r} {zh}；请运行 dualrandom draw prepare {plan_id}",
+            f"plan {plan_id!r} has {what}; run 'dualrandom draw prepare {plan_id}'",
+        )
     return row

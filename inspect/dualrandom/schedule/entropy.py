@@ -35,8 +35,10 @@ def supply_entropy(
     latest = latest_draw(session, plan_id)
     if row is None or row.state == "done" or latest is None or latest.state != DrawState.PREPARED:
         raise DrawStateError(
+            f"计划 {plan_id} 没有等待录入随机数的定时抽取（见 dualrandom scheduler status）；"
+            "随机数在承诺公布之后录入",
             f"plan {plan_id} has no scheduled draw waiting for entropy "
-            "(see 'dualrandom scheduler status'); the value is entered after the commitment"
+            "(see 'dualrandom scheduler status'); the value is entered after the commitment",
         )
     if latest.algorithm == DR2:
         dice = record_ceremony_dice(session, latest, value, now=now, actor=actor)
@@ -46,7 +48,8 @@ def supply_entropy(
     text = public_entropy(value)
     if latest.entropy_source == "declared":
         raise DrawStateError(
-            f"the draw of {plan_id} declared its public value at prepare time; nothing to enter"
+            f"计划 {plan_id} 的抽取在准备时已公布其公开值，无需录入",
+            f"the draw of {plan_id} declared its public value at prepare time; nothing to enter",
         )
     previous = row.entropy or None
     row.entropy = text

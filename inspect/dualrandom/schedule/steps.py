@@ -195,7 +195,9 @@ def _prepare_dr2(session: Session, row: StepRunRow, ctx: StepContext) -> StepDon
     round after it plus the margin, so the result is unknown to all until that round."""
     draw_step = _step_row(session, row, "draw")
     if draw_step is None:
-        raise DrawStateError(f"plan {row.plan_id} has no scheduled draw step")
+        raise DrawStateError(
+            f"计划 {row.plan_id} 没有定时抽取步骤", f"plan {row.plan_id} has no scheduled draw step"
+        )
     due = draw_step.due_at if draw_step.due_at.tzinfo else draw_step.due_at.replace(tzinfo=UTC)
     # a prepare run late (the scheduler was down) pins a round after now, never a past one
     ceremony = max(due, ctx.now)
@@ -238,7 +240,9 @@ def _draw_dr2(session: Session, draw: DrawRow, ctx: StepContext) -> StepDone:
         SLEEP((pin.time - now).total_seconds() + 1)
         now = pin.time + timedelta(seconds=1)
     if ctx.obtain_round is None:
-        raise DrawStateError("no way to obtain the beacon round was configured")
+        raise DrawStateError(
+            "没有配置获取信标轮次的方式", "no way to obtain the beacon round was configured"
+        )
     raw = ctx.obtain_round(pin)
     drawn, result = run_draw(
         session,
@@ -270,7 +274,11 @@ def _draw(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
         return StepDone(f"already drawn (attempt {latest.attempt})", latest.attempt)
     if latest is None or latest.state != DrawState.PREPARED:
         state = "no draw" if latest is None else f"attempt {latest.attempt} {latest.state}"
-        raise DrawStateError(f"plan {row.plan_id} has {state}; nothing to draw")
+        zh = "没有抽取" if latest is None else f"第 {latest.attempt} 次抽取{DrawState(latest.state).label}"
+        raise DrawStateError(
+            f"计划 {row.plan_id} {zh}，没有可执行的抽取",
+            f"plan {row.plan_id} has {state}; nothing to draw",
+        )
     if latest.algorithm == DR2:
         return _draw_dr2(session, latest, ctx)
     declared = latest.entropy_source == DECLARED
@@ -293,7 +301,10 @@ def _draw(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
 def _publish(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
     latest = latest_draw(session, row.plan_id)
     if latest is None or latest.state != DrawState.DRAWN:
-        raise DrawStateError(f"plan {row.plan_id} has no standing draw to publish")
+        raise DrawStateError(
+            f"计划 {row.plan_id} 没有有效的抽取可发布",
+            f"plan {row.plan_id} has no standing draw to publish",
+        )
     report = publish_site(
         session, ctx.site_dir, timezone=ctx.timezone, site=ctx.site, actor=ctx.actor, now=ctx.now
     )
