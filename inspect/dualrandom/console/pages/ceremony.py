@@ -81,14 +81,15 @@ def prepare(plan_id: str) -> Response:
         fail()
         flash(exc.message, "error")
         return redirect(url_for("ceremony.index", plan_id=plan_id))
-    flash(f"已生成第 {row.attempt} 次抽取的承诺。请公布抽取前公告，再组织抽取仪式。", "success")
+    pinned = ""
     if row.algorithm == DR2:
         facts = ceremony.committed(row)
         chain = f"{facts.chain_label}（演示链）" if facts.demo else facts.chain_label
-        flash(
-            f"已锁定信标 {chain} 第 {facts.beacon_round} 轮（{facts.round_time}）。",
-            "success",
-        )
+        pinned = f"已锁定信标 {chain} 第 {facts.beacon_round} 轮（{facts.round_time}）。"
+    flash(
+        f"已生成第 {row.attempt} 次抽取的承诺。{pinned}请公布抽取前公告，再组织抽取仪式。",
+        "success",
+    )
     return redirect(url_for("ceremony.index", plan_id=plan_id))
 
 
