@@ -25,6 +25,7 @@ from werkzeug.serving import make_server
 
 from dualrandom.accounts import add_user
 from dualrandom.app import App
+from dualrandom.config import load_settings
 from dualrandom.console import create_app
 from dualrandom.tables import DrawMemberRow, DrawRow, InspectorRow
 from tests.browser.conftest import AXE, HERE
@@ -53,10 +54,13 @@ def live(tools: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live
     with database_url("sqlite", folder) as url:
         app = make_app(url, folder)
         (folder / "config.toml").write_text(
-            f'[database]\nurl = "{url}"\n[paths]\nvar = "var"\nrules = "rules"\n', encoding="utf-8"
+            f'[database]\nurl = "{url}"\n[paths]\nvar = "var"\nrules = "rules"\n'
+            # DR-2 on the demo chain, which signs its own rounds: no network
+            '[beacon]\nchain = "demo"\nallow_demo = true\n',
+            encoding="utf-8",
         )
         app.close()
-        app = make_app(url, folder)
+        app = App.from_settings(load_settings(folder / "config.toml", environ={}))
         clock = Clock(datetime(2026, 12, 18, 1, 0, tzinfo=UTC))
         with app.transaction() as session:  # the first administrator: `dualrandom users add`
             add_user(session, "admin", "系统管理员", "admin", PASSWORD, now=clock.now, actor="cli")
@@ -251,6 +255,7 @@ def test_a_ceremony_prepares_publishes_draws_and_reveals_the_teams(
     assert tab.url.endswith("/login")
     tab = _login(people, live, "op")
     _visit(live, tab, "op", "/plans/2027-Q1/ceremony/")
+    tab.get_by_label("抽取仪式开始时间", exact=False).fill("2026-12-28T09:00")  # Asia/Shanghai: now
     tab.get_by_role("button", name="准备（生成承诺）").click()
     tab.wait_for_load_state()
     assert "已生成第 1 次抽取的承诺" in tab.locator(".notice.success").inner_text()
@@ -268,7 +273,12 @@ def test_a_ceremony_prepares_publishes_draws_and_reveals_the_teams(
     tab.screenshot(path=screenshots / "console-projector.png", full_page=True)
     tab.get_by_label("复核人用户名").fill("reviewer")
     tab.get_by_label("复核人密码").fill(PASSWORD)
-    tab.get_by_role("button", name="复核无误，开始抽取").click()
+    assert "演示链" in tab.locator("main").inner_text()
+    tab.get_by_role("button", name="复核无误，记录骰子").click()
+    tab.wait_for_load_state()
+    assert DICE.replace(" ", "") in tab.locator("main").inner_text()  # recorded
+    live.clock.advance(minutes=5)  # 09:05: the pinned round (about 09:01) is out
+    tab.get_by_role("button", name="信标轮次已产生，开始抽取").click()
     tab.wait_for_load_state()
     assert "抽取结果" in tab.locator("main").inner_text()
     assert tab.locator("table.visits tbody tr").count() > 0

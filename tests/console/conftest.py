@@ -118,7 +118,8 @@ def build_console(folder: Path, url: str, *, draw: bool = True) -> Console:
     secrets = SecretStore(app.settings.secrets_dir, token=fixed_token(9))
     cert = ""
     if draw:
-        # The console's ceremony is still DR-1 (console/ceremony.py): its draws too.
+        # Plans stored before DR-2: the pages must still show and run DR-1 draws
+        # (tests/console/test_ceremony_dr2.py runs the beacon ceremony).
         store_dr1_plans(app, "2027-Q1", "2027-Q3")
         with app.transaction() as session:
             prepare_draw(session, "2027-Q1", secrets=secrets, now=T0, actor="tester")

@@ -53,6 +53,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "ceremony.prepare"): OPERATORS,
     ("POST", "ceremony.publish"): OPERATORS,
     ("POST", "ceremony.run"): OPERATORS,
+    ("POST", "ceremony.draw"): OPERATORS,
     ("GET", "draws.show"): Q1_READERS,
     ("GET", "draws.visits_csv"): Q1_READERS,
     ("GET", "draws.bundle"): Q1_WATCHERS,

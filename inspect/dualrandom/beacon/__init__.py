@@ -28,6 +28,7 @@ from dualrandom.beacon.chain import (
 from dualrandom.beacon.demo import DEMO_CHAIN, DEMO_LABEL, sign_demo_round
 from dualrandom.beacon.faults import Fault
 from dualrandom.beacon.fetch import DEFAULT_RELAYS, fetch_round, load_round_file
+from dualrandom.beacon.obtain import obtain_round
 from dualrandom.beacon.rounds import BeaconRound, Pin, parse_round
 from dualrandom.beacon.verify import KNOWN_CHAINS, accept_round, trusted_chain, verify_round
 
@@ -47,6 +48,7 @@ __all__ = [
     "drand_chain_hash",
     "fetch_round",
     "load_round_file",
+    "obtain_round",
     "parse_round",
     "round_after",
     "round_time",

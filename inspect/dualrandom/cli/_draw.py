@@ -14,7 +14,7 @@ from rich.text import Text
 from sqlalchemy.orm import Session
 
 from dualrandom.app import App
-from dualrandom.beacon import Pin, fetch_round, load_round_file, sign_demo_round
+from dualrandom.beacon import Pin, load_round_file, obtain_round
 from dualrandom.cli._context import current_actor, pass_app
 from dualrandom.cli._output import console, print_csv, print_json, print_rows
 from dualrandom.core import DR2, DrawResult, record_dice
@@ -341,23 +341,14 @@ def _obtain_round(app: App, pin: Pin, beacon_file: Path | None, yes: bool) -> by
         sleep_until(pin.time + timedelta(seconds=1))
     if beacon_file is not None:
         return load_round_file(beacon_file)
-    if pin.chain.is_demo and app.settings.beacon.allow_demo:
-        # No relay serves the demo chain: it signs its own rounds (its key is public,
-        # which is why every page and bundle of such a draw says 演示链).
-        return sign_demo_round(pin.round).to_json()
-    if pin.chain.is_demo:  # fetch_round refuses it, naming the demo chain
-        return fetch_round(pin.chain, pin.round, relays=app.settings.beacon.relays)
-    delay = 2.0
-    for attempt in range(1, FETCH_ATTEMPTS + 1):
-        try:
-            return fetch_round(pin.chain, pin.round, relays=app.settings.beacon.relays)
-        except BeaconError:
-            if attempt == FETCH_ATTEMPTS:
-                if yes or pin.chain.is_demo:
-                    raise
-                break
-            time.sleep(delay)
-            delay *= 2
+    beacon = app.settings.beacon
+    try:
+        return obtain_round(
+            pin, relays=beacon.relays, allow_demo=beacon.allow_demo, attempts=FETCH_ATTEMPTS
+        )
+    except BeaconError:
+        if yes or pin.chain.is_demo:
+            raise
     path = click.prompt(
         "无法联网获取信标；请输入在别处保存的该轮 JSON 文件路径 "
         "(offline: path of the round's JSON saved elsewhere)",

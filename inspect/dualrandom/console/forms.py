@@ -7,6 +7,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -104,6 +105,15 @@ class PrepareForm(FlaskForm):  # type: ignore[misc]
     reason = TextAreaField(
         "重新抽取的理由（作废上一次抽取时必填，将公开）", validators=[Optional(), Length(max=500)]
     )
+    ceremony_at = DateTimeLocalField(
+        "抽取仪式开始时间（信标抽取：锁定此后的信标轮次；留空则为计划的抽取时间）",
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+    )
+
+
+class BeaconDrawForm(FlaskForm):  # type: ignore[misc]
+    round_file = FileField("信标轮次 JSON 文件（可选；不提供则从中继获取）")
 
 
 class RunForm(FlaskForm):  # type: ignore[misc]

@@ -13,12 +13,15 @@ from werkzeug.wrappers import Response
 
 from dualrandom import audit
 from dualrandom.accounts import LoginRefused, check_password_of
+from dualrandom.beacon.rounds import MAX_ROUND_BYTES
 from dualrandom.console import ceremony
 from dualrandom.console.auth import allow, current_user, may_act_on
 from dualrandom.console.checked import warn
-from dualrandom.console.forms import ActionForm, PrepareForm, RunForm
+from dualrandom.console.forms import ActionForm, BeaconDrawForm, PrepareForm, RunForm
 from dualrandom.console.pages.common import acting_plan, visible_plan
 from dualrandom.console.web import consistent, db, fail, now, settings
+from dualrandom.core import DR2
+from dualrandom.core.model import Plan
 from dualrandom.draws import DrawState, get_draw, latest_draw, plan_draws, visit_count, visit_views
 from dualrandom.errors import DualRandomError
 
@@ -40,7 +43,7 @@ def index(plan_id: str) -> str:
         "ceremony.html",
         plan=stored.plan,
         latest=latest,
-        facts=ceremony.committed(latest) if latest else None,
+        facts=ceremony.committed(latest, db()) if latest else None,
         may_act=may_act_on(current_user(), stored.plan),
         prepare_form=PrepareForm(),
         action=ActionForm(),
@@ -63,6 +66,7 @@ def prepare(plan_id: str) -> Response:
         fail()
         flash("此计划已有抽取记录；重新准备须填写理由（将公开）。", "error")
         return redirect(url_for("ceremony.index", plan_id=plan_id))
+    local = form.ceremony_at.data  # a datetime-local: in the configured time zone
     try:
         row = ceremony.prepare(
             db(),
@@ -71,12 +75,21 @@ def prepare(plan_id: str) -> Response:
             now=now(),
             actor=current_user().username,
             reason=reason,
+            ceremony_at=local.replace(tzinfo=settings().timezone) if local else None,
         )
     except DualRandomError as exc:
         fail()
         flash(exc.message, "error")
         return redirect(url_for("ceremony.index", plan_id=plan_id))
-    flash(f"已生成第 {row.attempt} 次抽取的承诺。请公布抽取前公告，再组织抽取仪式。", "success")
+    pinned = ""
+    if row.algorithm == DR2:
+        facts = ceremony.committed(row)
+        chain = f"{facts.chain_label}（演示链）" if facts.demo else facts.chain_label
+        pinned = f"已锁定信标 {chain} 第 {facts.beacon_round} 轮（{facts.round_time}）。"
+    flash(
+        f"已生成第 {row.attempt} 次抽取的承诺。{pinned}请公布抽取前公告，再组织抽取仪式。",
+        "success",
+    )
     return redirect(url_for("ceremony.index", plan_id=plan_id))
 
 
@@ -108,9 +121,10 @@ def screen(plan_id: str) -> str:
         "ceremony_screen.html",
         plan=stored.plan,
         row=row,
-        facts=ceremony.committed(row),
+        facts=ceremony.committed(row, db()),
         visits=visits,
         form=RunForm(),
+        draw_form=BeaconDrawForm(),
         may_act=may_act_on(current_user(), stored.plan) and row.state == DrawState.PREPARED,
         min_rolls=ceremony.MIN_ROLLS,
         error=None,
@@ -140,7 +154,7 @@ def run(plan_id: str) -> Response | tuple[str, int]:
                 "复核须由另一位操作员、审核人员或纪检监督人员以本人账户确认",
                 "the entropy is confirmed by another operator, reviewer or auditor",
             )
-        row, _ = ceremony.run(
+        ceremony.run(
             db(),
             plan_id,
             form.dice.data,
@@ -155,20 +169,50 @@ def run(plan_id: str) -> Response | tuple[str, int]:
         fail()
         error = exc
     if error is not None:
-        row = get_draw(db(), plan_id)
-        return render_template(
-            "ceremony_screen.html",
-            plan=stored.plan,
-            row=row,
-            facts=ceremony.committed(row),
-            visits=[],
-            form=form,
-            may_act=row.state == DrawState.PREPARED,
-            min_rolls=ceremony.MIN_ROLLS,
-            error=error,
-            shown=_REVEAL,
-        ), 422
+        return _screen_again(stored.plan, form, error)
     return redirect(url_for("ceremony.screen", plan_id=plan_id))
+
+
+@bp.route("/draw", methods=["POST"])
+@allow("operator")
+def draw(plan_id: str) -> Response | tuple[str, int]:
+    """DR-2: draw once the pinned round exists (never waits for it)."""
+    stored = acting_plan(plan_id)
+    form = BeaconDrawForm()
+    if not form.validate_on_submit():
+        abort(400)
+    upload = form.round_file.data
+    raw = upload.read(MAX_ROUND_BYTES + 1) if upload else None
+    try:
+        ceremony.draw_dr2(
+            db(),
+            plan_id,
+            round_file=raw or None,
+            settings=settings(),
+            now=now(),
+            actor=current_user().username,
+        )
+    except DualRandomError as exc:
+        fail()
+        return _screen_again(stored.plan, RunForm(), exc)
+    return redirect(url_for("ceremony.screen", plan_id=plan_id))
+
+
+def _screen_again(plan: Plan, form: RunForm, error: DualRandomError) -> tuple[str, int]:
+    row = get_draw(db(), plan.id)
+    return render_template(
+        "ceremony_screen.html",
+        plan=plan,
+        row=row,
+        facts=ceremony.committed(row, db()),
+        visits=[],
+        form=form,
+        draw_form=BeaconDrawForm(),
+        may_act=row.state == DrawState.PREPARED,
+        min_rolls=ceremony.MIN_ROLLS,
+        error=error,
+        shown=_REVEAL,
+    ), 422
 
 
 @bp.route("/record")
@@ -191,7 +235,7 @@ def record(plan_id: str) -> str:
         "ceremony_record.html",
         plan=stored.plan,
         row=row,
-        facts=ceremony.committed(row),
+        facts=ceremony.committed(row, db()),
         visits=visits,
         shown=_REVEAL,
         total=visit_count(db(), row),
