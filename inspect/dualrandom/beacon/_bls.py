@@ -16,6 +16,7 @@ round verifies when e(σ, g₂) = e(H(m), P).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from functools import lru_cache
 from typing import TypeVar
@@ -92,6 +93,10 @@ def _public_key_point(public_key: bytes) -> G2Point:
     return _checked(point, "public key")
 
 
+# A pairing check costs about 0.2 s in pure Python. It is a pure function of its
+# three byte strings, so a process that sees the same round again (the scheduler
+# retrying a step, export then verify, a test suite) reuses the verdict.
+@functools.lru_cache(maxsize=256)
 def signature_verifies(public_key: bytes, message: bytes, signature: bytes) -> bool:
     """e(σ, g₂) = e(H(m), P); raises :class:`InvalidPoint` for undecodable inputs."""
     key = _public_key_point(public_key)

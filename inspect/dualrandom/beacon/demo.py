@@ -96,6 +96,7 @@ DEMO_CHAIN = Chain(
 )
 
 
+@lru_cache(maxsize=256)  # BLS signing is deterministic and costs ~0.7 s in pure Python
 def sign_demo_round(number: int) -> BeaconRound:
     """Round ``number`` of :data:`DEMO_CHAIN`, signed with its public throwaway key.
 
