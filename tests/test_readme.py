@@ -202,6 +202,9 @@ def test_the_parser_reads_blocks_commands_and_markers() -> None:
     assert _strip_comment("a --b 'c # d'   # note") == "a --b c # d"
 
 
+# About 35 `dualrandom` processes, one after another (1–2 minutes on one core):
+# CI runs it with the other slow tests, so `make test` stays under 5 minutes.
+@pytest.mark.slow
 def test_every_shell_block_of_the_readme_runs_in_order(tmp_path: Path) -> None:
     blocks = [b for b in parse(README.read_text(encoding="utf-8")) if b.language in SHELLS]
     run = [b for b in blocks if b.skip is None]
