@@ -146,39 +146,20 @@ def prepare_draw(
         supersedes=supersedes,
     )
     data, commitment_hash = commitment_bytes(commitment)
-    if previous and previous.state == DrawState.PREPARED:
-        previous.state = DrawState.WITHDRAWN
-    row = DrawRow(
-        plan_id=plan_id,
+    row = _record_prepared(
+        session,
+        gathered,
+        prep,
+        previous,
         attempt=attempt,
-        state=DrawState.PREPARED,
         algorithm=ALGORITHM,
-        objects_version=gathered.versions["objects"],
-        inspectors_version=gathered.versions["inspectors"],
-        conflicts_version=gathered.versions["conflicts"],
-        plan_digest=prep.digests.plan,
-        objects_digest=prep.digests.objects,
-        inspectors_digest=prep.digests.inspectors,
-        conflicts_digest=prep.digests.conflicts,
-        history_digest=prep.digests.history,
         secret_hash=secret_hash,
         entropy_source=source,
-        commitment=data.decode("utf-8"),
+        commitment=data,
         commitment_hash=commitment_hash,
-        prepared_at=now,
-        supersedes_id=previous.id if supersedes and previous else None,
-        supersede_reason=supersede_reason or "",
-    )
-    session.add(row)
-    session.flush()
-    _store_files(
-        session,
-        row.id,
-        {
-            "commitment.json": data,
-            "plan.json": prep.plan_bytes,
-            "history.tsv": prep.history.data,
-        },
+        now=now,
+        supersede_reason=supersede_reason if supersedes else None,
+        files={},
     )
     audit.append(
         session,
@@ -239,40 +220,20 @@ def _prepare_dr2(
         supersedes=supersedes,
     )
     data, commitment_hash = commitment_bytes(commitment)
-    if previous and previous.state == DrawState.PREPARED:
-        previous.state = DrawState.WITHDRAWN
-    row = DrawRow(
-        plan_id=plan.id,
+    row = _record_prepared(
+        session,
+        gathered,
+        prep,
+        previous,
         attempt=attempt,
-        state=DrawState.PREPARED,
         algorithm=DR2,
-        objects_version=gathered.versions["objects"],
-        inspectors_version=gathered.versions["inspectors"],
-        conflicts_version=gathered.versions["conflicts"],
-        plan_digest=prep.digests.plan,
-        objects_digest=prep.digests.objects,
-        inspectors_digest=prep.digests.inspectors,
-        conflicts_digest=prep.digests.conflicts,
-        history_digest=prep.digests.history,
         secret_hash="",
         entropy_source="beacon",
-        commitment=data.decode("utf-8"),
+        commitment=data,
         commitment_hash=commitment_hash,
-        prepared_at=now,
-        supersedes_id=previous.id if supersedes and previous else None,
-        supersede_reason=supersede_reason or "",
-    )
-    session.add(row)
-    session.flush()
-    _store_files(
-        session,
-        row.id,
-        {
-            "commitment.json": data,
-            "plan.json": prep.plan_bytes,
-            "history.tsv": prep.history.data,
-            SALT_KEY_FILE: salt_key.hex().encode("ascii") + b"\n",
-        },
+        now=now,
+        supersede_reason=supersede_reason if supersedes else None,
+        files={SALT_KEY_FILE: salt_key.hex().encode("ascii") + b"\n"},
     )
     audit.append(
         session,
@@ -296,6 +257,62 @@ def _prepare_dr2(
         at=now,
     )
     return Prepared(row, prep, "")
+
+
+def _record_prepared(
+    session: Session,
+    gathered: Gathered,
+    prep: Preparation,
+    previous: DrawRow | None,
+    *,
+    attempt: int,
+    algorithm: str,
+    secret_hash: str,
+    entropy_source: str,
+    commitment: bytes,
+    commitment_hash: str,
+    now: datetime,
+    supersede_reason: str | None,
+    files: dict[str, bytes],
+) -> DrawRow:
+    """The draws row of a new commitment and its stored files (both algorithms);
+    an earlier attempt still waiting to be run is withdrawn."""
+    if previous and previous.state == DrawState.PREPARED:
+        previous.state = DrawState.WITHDRAWN
+    row = DrawRow(
+        plan_id=gathered.inputs.plan.id,
+        attempt=attempt,
+        state=DrawState.PREPARED,
+        algorithm=algorithm,
+        objects_version=gathered.versions["objects"],
+        inspectors_version=gathered.versions["inspectors"],
+        conflicts_version=gathered.versions["conflicts"],
+        plan_digest=prep.digests.plan,
+        objects_digest=prep.digests.objects,
+        inspectors_digest=prep.digests.inspectors,
+        conflicts_digest=prep.digests.conflicts,
+        history_digest=prep.digests.history,
+        secret_hash=secret_hash,
+        entropy_source=entropy_source,
+        commitment=commitment.decode("utf-8"),
+        commitment_hash=commitment_hash,
+        prepared_at=now,
+        supersedes_id=previous.id if supersede_reason is not None and previous else None,
+        supersede_reason=supersede_reason or "",
+    )
+    session.add(row)
+    session.flush()
+    _store_files(
+        session,
+        row.id,
+        {
+            "commitment.json": commitment,
+            "plan.json": prep.plan_bytes,
+            "history.tsv": prep.history.data,
+            **files,
+        },
+    )
+    return row
 
 
 def _check_may_prepare(plan_id: str, previous: DrawRow | None, reason: str | None) -> None:
