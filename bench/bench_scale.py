@@ -97,6 +97,14 @@ def setup(folder: Path, objects: int) -> Path:
     return config
 
 
+def restore(folder: Path) -> None:
+    """The database as prepared. The previous run's write-ahead log goes too:
+    SQLite would apply it to the copy and find the copy malformed."""
+    for suffix in ("-wal", "-shm"):
+        (folder / f"db.sqlite3{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(folder / "prepared.sqlite3", folder / "db.sqlite3")
+
+
 def load() -> float:
     return os.getloadavg()[0]
 
@@ -139,7 +147,7 @@ def main() -> None:
         for name, argv in steps:
             best: tuple[float, float, float, float, float, str] | None = None
             for _ in range(options.runs):
-                shutil.copyfile(folder / "prepared.sqlite3", folder / "db.sqlite3")
+                restore(folder)
                 before = load()
                 seconds, cpu, peak, out = child(argv, cwd=folder)
                 if best is None or seconds < best[0]:

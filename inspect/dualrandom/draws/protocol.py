@@ -48,6 +48,7 @@ from dualrandom.draws._inputs import Gathered, draw_files, gather
 from dualrandom.draws.secrets import SecretStore
 from dualrandom.draws.states import DrawState
 from dualrandom.errors import DrawStateError, IntegrityError, NotFoundError
+from dualrandom.gcpause import paused
 from dualrandom.tables import (
     AuditEntryRow,
     DrawFileRow,
@@ -87,6 +88,7 @@ class Prepared:
     secret_path: str  # DR-1's operator secret file; "" for DR-2, which has no secret
 
 
+@paused
 def prepare_draw(
     session: Session,
     plan_id: str,
@@ -339,6 +341,7 @@ def _check_may_prepare(plan_id: str, previous: DrawRow | None, reason: str | Non
         )
 
 
+@paused
 def run_draw(
     session: Session,
     plan_id: str,
