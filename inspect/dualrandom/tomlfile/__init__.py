@@ -1,7 +1,8 @@
 """TOML files in: strict, typed reading with every problem at its line and key.
 
     locate      the line of any key path in a TOML document (tomllib gives none)
-    table       :class:`Table`: typed values out of one table, each problem recorded, never raised
+    table       :class:`Table`: typed values out of one table, each problem recorded, never raised,
+                its reason in Chinese with English beside it
     located     :class:`Located`: a value with the file and key path it was read from
 
 ``tomllib`` parses a document but forgets where each key was; a clerk who
@@ -17,9 +18,10 @@ from __future__ import annotations
 
 from dualrandom.tomlfile._locate import KeyPath, Locator, key_label
 from dualrandom.tomlfile._located import Located
-from dualrandom.tomlfile._table import Source, Table, hint, parse_toml, show
+from dualrandom.tomlfile._table import Hint, Source, Table, hint, one_of, parse_toml, show
 
 __all__ = [
+    "Hint",
     "KeyPath",
     "Located",
     "Locator",
@@ -27,6 +29,7 @@ __all__ = [
     "Table",
     "hint",
     "key_label",
+    "one_of",
     "parse_toml",
     "show",
 ]
