@@ -18,7 +18,9 @@ fails here, wherever it is raised:
   ``located.problem(key, value, 中文, english)``, and every
   ``Hint(中文, english)`` a reason is built from, is Chinese first with
   English beside it;
-* every line the commands echo or print whose words are English has Chinese too.
+* every line the commands echo or print whose words are English has Chinese too,
+  and so has every heading and title of a table they print (``Table(…)``,
+  ``add_column``, ``print_rows``).
 
 Messages are checked where they are written as literals (f-strings
 included). A message built elsewhere and passed in (``raise X(text, english)``)
@@ -200,6 +202,25 @@ def _two_messages(file: str, call: ast.Call, first: int, what: str) -> Iterator[
         yield Finding(file, call.lineno, f"{what}: no English reason beside the Chinese one")
 
 
+def _table_labels(file: str, call: ast.Call) -> Iterator[Finding]:
+    """The headings and title of a table a command prints: Chinese beside any English."""
+    name = _name(call.func)
+    labels: list[ast.expr] = []
+    if name == "Table":
+        labels += call.args
+    elif name == "add_column" and call.args:
+        labels.append(call.args[0])
+    elif name == "print_rows" and call.args:
+        columns = call.args[0]
+        labels += columns.elts if isinstance(columns, ast.Tuple | ast.List) else []
+        labels += call.args[2:3]
+    labels += [k.value for k in call.keywords if k.arg == "title"]
+    for label in labels:
+        text = _text(label)
+        if text is not None and _english_only(text):
+            yield Finding(file, call.lineno, f"English-only table label: {text!r}")
+
+
 def _problem_has_english(file: str, call: ast.Call) -> Iterator[Finding]:
     if any(isinstance(a, ast.Starred) for a in call.args):
         return
@@ -241,6 +262,12 @@ def findings() -> list[Finding]:
                 found += _two_messages(file, node, 2, node.func.attr)
             elif isinstance(node, ast.Call) and _name(node.func) == "Hint":
                 found += _two_messages(file, node, 0, "Hint")
+            elif (
+                file.startswith("cli/")
+                and isinstance(node, ast.Call)
+                and _name(node.func) in ("Table", "add_column", "print_rows")
+            ):
+                found += _table_labels(file, node)
             elif (
                 file.startswith("cli/")
                 and isinstance(node, ast.Call)
@@ -306,6 +333,21 @@ def test_the_scan_finds_english_only_messages() -> None:
         for f in _problem_has_english("rules/x.py", node)
     ]
     assert sorted(flagged) == [(2, "m"), (2, "m"), (3, "m"), (6, "m"), (8, "Problem")]
+    tables = ast.parse(
+        "Table('plan', '计划 plan', title=f'by {field}')\n"
+        "print_rows(('序号 seq', 'actor'), rows, '审计日志 Audit log')\n"
+    )
+    labelled = [
+        f.what
+        for node in ast.walk(tables)
+        if isinstance(node, ast.Call)
+        for f in _table_labels("cli/x.py", node)
+    ]
+    assert labelled == [
+        "English-only table label: 'plan'",
+        "English-only table label: 'by '",
+        "English-only table label: 'actor'",
+    ]
     tree = ast.parse(source)
     classes = _error_classes([("x.py", tree)])
     assert "Custom" in classes

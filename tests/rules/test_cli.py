@@ -117,12 +117,17 @@ def test_valid_rules_check_load_list_and_show(run: Run, write_rules: WriteRules)
     shown = run("plan", "show", "2027-Q1")
     assert shown.exit_code == 0, shown.output
     for text in (
-        "Plan 2027-Q1",
+        "计划 Plan 2027-Q1",
         "SCJG 市场监督管理局",
         "ZJ 住房和城乡建设局",
         "risk_class = A, B",
         "AB *",
-        "1 from SCJG",
+        # labels a clerk reads: Chinese first, English beside
+        "发起部门 Department:",
+        "检查组人数 Team size:",
+        "SCJG 至少 1 人 (1 from SCJG)",
+        "分层 Strata",
+        "检查事项 Items",
         listed[0]["digest"],
     ):
         assert text in shown.stdout
