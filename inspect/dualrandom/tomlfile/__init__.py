@@ -6,7 +6,8 @@
     located     :class:`Located`: a value with the file and key path it was read from
 
 ``tomllib`` parses a document but forgets where each key was; a clerk who
-wrote a plan needs "plans/2027-Q1.toml:14 [team.size] must be at least 1".
+wrote a plan needs "plans/2027-Q1.toml:14 [team.size] 不能小于 2 (must be at
+least 2)": every reason is Chinese first, with English beside it.
 This package reads any TOML file that way: the working rules and plans
 (:mod:`dualrandom.rules`) and the holiday calendar (:mod:`dualrandom.workdays`)
 both use it. It knows nothing about what the keys mean. TOML files are not
