@@ -118,7 +118,7 @@ def test_typed_entropy_is_refused_for_a_new_plan(write_rules: WriteRules) -> Non
     plan = PLAN.replace('schedule = "quarterly"', 'schedule = "quarterly"\nentropy = "typed"')
     [reason] = everything(write_rules, plans={"2027-Q1": plan})
     assert reason.startswith("rules/plans/2027-Q1.toml:10 [entropy] 'typed': ")
-    assert "定时无人值守抽取若不用公共信标" in reason and 'use entropy = "beacon"' in reason
+    assert "定时无人值守抽取若不用公共信标" in reason and "use entropy = \"beacon\"" in reason
 
 
 def test_dr1_dice_are_refused_for_a_new_plan(write_rules: WriteRules) -> None:
@@ -132,20 +132,12 @@ def test_dice_go_with_the_beacon_only(write_rules: WriteRules) -> None:
     beacon = PLAN.replace('schedule = "quarterly"', 'schedule = "quarterly"\ndice = true')
     assert everything(write_rules, plans={"2027-Q1": beacon}) == []
     typed = beacon.replace("dice = true", 'entropy = "typed"\ndice = true')
-    assert any(
-        "[dice]" in r and "goes with entropy" in r
-        for r in everything(write_rules, plans={"2027-Q1": typed})
-    )
+    assert any("[dice]" in r and "goes with entropy" in r for r in everything(write_rules, plans={"2027-Q1": typed}))
 
 
 def test_the_risk_class_in_a_scope_is_refused(write_rules: WriteRules) -> None:
     plan = PLAN.replace("[window]", '[scope]\nrisk_class = ["A"]\n[window]')
-    items = ITEMS.replace(
-        'scope = { type = ["企业", "个体工商户"] }', 'scope = { risk_class = ["D"] }'
-    )
+    items = ITEMS.replace('scope = { type = ["企业", "个体工商户"] }', 'scope = { risk_class = ["D"] }')
     found = everything(write_rules, items=items, plans={"2027-Q1": plan})
-    assert any(
-        r.startswith("rules/plans/2027-Q1.toml:12 [scope.risk_class]") and "只能用于分层" in r
-        for r in found
-    )
+    assert any(r.startswith("rules/plans/2027-Q1.toml:12 [scope.risk_class]") and "只能用于分层" in r for r in found)
     assert any("[items[1]] 'SCJG-01'" in r and "SCJG-01 的 scope" in r for r in found), found

@@ -28,12 +28,7 @@ def test_a_plan_is_checked_against_the_stored_items(session: Session) -> None:
 def test_problems_are_those_of_the_folder_on_the_same_lines(
     session: Session, write_rules: WriteRules
 ) -> None:
-    save_items(
-        session,
-        check_items_text(session, "items.toml", ITEMS.encode()),
-        "items.toml",
-        actor="tester",
-    )
+    save_items(session, check_items_text(session, "items.toml", ITEMS.encode()), "items.toml", actor="tester")
     broken = PLAN.replace('ratio = "0.01"', 'ratio = "百分之一"')
     with pytest.raises(RulesError) as caught:
         check_plan_text(session, "2027-Q1.toml", broken.encode())
@@ -48,12 +43,7 @@ def test_problems_are_those_of_the_folder_on_the_same_lines(
 
 
 def test_departments_are_checked_against_the_database(session: Session) -> None:
-    save_items(
-        session,
-        check_items_text(session, "items.toml", ITEMS.encode()),
-        "items.toml",
-        actor="tester",
-    )
+    save_items(session, check_items_text(session, "items.toml", ITEMS.encode()), "items.toml", actor="tester")
     text = PLAN.replace('co_departments = ["ZJ"]', 'co_departments = ["ZJ", "XX"]')
     with pytest.raises(RulesError) as caught:
         check_plan_text(session, "2027-Q1.toml", text.encode())
@@ -62,12 +52,7 @@ def test_departments_are_checked_against_the_database(session: Session) -> None:
 
 
 def test_the_plan_id_must_be_the_file_name(session: Session) -> None:
-    save_items(
-        session,
-        check_items_text(session, "items.toml", ITEMS.encode()),
-        "items.toml",
-        actor="tester",
-    )
+    save_items(session, check_items_text(session, "items.toml", ITEMS.encode()), "items.toml", actor="tester")
     with pytest.raises(RulesError) as caught:
         check_plan_text(session, "upload.toml", PLAN.encode())
     assert any(p.column == "id" and p.value == "2027-Q1" for p in caught.value.problems)

@@ -77,9 +77,7 @@ def test_items_are_stored_exactly_and_logged_once(
 def test_items_of_unknown_departments_are_refused(write_rules: WriteRules, app: App) -> None:
     items = [i.value for i in read_rules(write_rules(), "rules").items]
     with app.transaction() as session, pytest.raises(RulesError) as caught:
-        save_items(
-            session, [*items, replace(items[0], department="GS")], "items.xlsx", actor="tester"
-        )
+        save_items(session, [*items, replace(items[0], department="GS")], "items.xlsx", actor="tester")
     assert [str(p) for p in caught.value.problems] == [
         "items.xlsx [department] 数据库中还没有任何部门；"
         "请先运行 dualrandom registry import departments FILE "
@@ -102,18 +100,14 @@ def test_plans_round_trip_with_the_core_digest(write_rules: WriteRules, session:
     items = [i.value for i in rules.items]
     plan = rules.plans[0].value
     save_items(session, items, "rules/items.toml", actor="tester")
-    assert save_plans(session, [plan], "rules/plans/2027-Q1.toml", actor="tester").added == (
-        "2027-Q1",
-    )
+    assert save_plans(session, [plan], "rules/plans/2027-Q1.toml", actor="tester").added == ("2027-Q1",)
     assert load_plan(session, "2027-Q1") == plan
     stored = get_plan(session, "2027-Q1")
     assert stored.digest == plan_digest(plan, {i.code: i for i in items})
     assert json.loads(stored.source) == plan_to_json(plan)
     assert save_plans(session, [plan], "x", actor="tester").unchanged == ("2027-Q1",)
     # The plan file did not change, but an item it names did: the digest moves.
-    save_items(
-        session, [replace(items[1], ratio=Fraction(1, 10))], "rules/items.toml", actor="tester"
-    )
+    save_items(session, [replace(items[1], ratio=Fraction(1, 10))], "rules/items.toml", actor="tester")
     assert save_plans(session, [plan], "x", actor="tester").changed == ("2027-Q1",)
     assert [e for e in entries(session) if e[0] == "rules.plan"] == [
         ("rules.plan", "2027-Q1", "added"),

@@ -33,9 +33,7 @@ def test_seed_once_then_nothing(app: App) -> None:
         assert seed_from_package(session, now=NOW, actor="tester") == []
         days = session.scalar(select(func.count()).select_from(CalendarDayRow))
         logged = session.scalar(
-            select(func.count())
-            .select_from(AuditEntryRow)
-            .where(AuditEntryRow.action == "calendar.year")
+            select(func.count()).select_from(AuditEntryRow).where(AuditEntryRow.action == "calendar.year")
         )
         calendar = load_calendar(session)
     assert days == sum(366 if y % 4 == 0 else 365 for y in added)
@@ -62,9 +60,7 @@ def test_loading_a_new_year_makes_it_final(app: App, tmp_path: Path) -> None:
         seed_from_package(session, now=NOW, actor="tester")
         before = load_calendar(session).add_working_days(date(2026, 12, 25), 20)
         [year] = read_calendar_file(path)
-        assert save_year(
-            session, year.days, source=path.name, notice=year.notice, now=NOW, actor="tester"
-        )
+        assert save_year(session, year.days, source=path.name, notice=year.notice, now=NOW, actor="tester")
         after = load_calendar(session).add_working_days(date(2026, 12, 25), 20)
         view = year_overview(session, 2027)
         entry = session.scalars(
