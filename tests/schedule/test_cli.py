@@ -36,8 +36,9 @@ def test_plan_status_catch_up(sample_app: App, config_file: Path) -> None:
     assert "2026-12-28 09:30*" in out and "* provisional: the working days of 2027" in out
     assert _invoke(config_file, "scheduler", "catch-up")[1] == "没有到期的步骤。Nothing is due.\n"
     code, out = _invoke(config_file, "scheduler", "catch-up", at=Q1_DRAW + timedelta(hours=3))
-    assert out.splitlines()[0].startswith("已运行 2027-Q1/prepare: ran (committed")
-    assert "(late)" in out.splitlines()[0] and len(out.splitlines()) == 3
+    assert out.splitlines()[0].startswith("已运行 2027-Q1/prepare: ran (已承诺 ")
+    assert "(committed " in out.splitlines()[0]  # English beside the Chinese
+    assert "（迟）(late)" in out.splitlines()[0] and len(out.splitlines()) == 3
     code, out = _invoke(
         config_file, "scheduler", "status", "--json", at=Q1_DRAW + timedelta(hours=4)
     )
