@@ -36,6 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualrandom.audit import Finding
+from dualrandom.beacon import accept_round
 from dualrandom.core import (
     DR2,
     FILE_NAMES,
@@ -51,7 +52,6 @@ from dualrandom.core import (
     target_ticket,
     ticket_hex,
 )
-from dualrandom.beacon import accept_round
 from dualrandom.core.encoding import split_lines, unescape
 from dualrandom.core.public import PUBLIC_FILE_NAMES
 from dualrandom.core.result import SELECTED_FIELDS, TEAM_FIELDS
