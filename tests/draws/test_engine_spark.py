@@ -18,19 +18,22 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from dualrandom.app import App
-from dualrandom.core import DR2, DrawInputs, draw, prepare
+from dualrandom.core import DR2, FILE_NAMES, DrawInputs, draw, prepare
 from dualrandom.core.model import HistoryRecord
-from dualrandom.draws import engine_spark
-from dualrandom.draws._inputs import gather
+from dualrandom.draws import SecretStore, engine_spark, prepare_draw, run_draw
+from dualrandom.draws._inputs import draw_files, gather
 from dualrandom.draws.engine_spark import (
     SparkMissingError,
     draw_with_spark,
     export_objects,
     read_objects,
 )
+from dualrandom.tables import DrawRow
 from tests.core.test_dr1_vectors import VECTORS, _inputs
+from tests.draws.conftest import NOW
 
 HAVE_PYSPARK = importlib.util.find_spec("pyspark") is not None
 needs_pyspark = pytest.mark.skipif(
@@ -38,11 +41,14 @@ needs_pyspark = pytest.mark.skipif(
 )
 SEED = bytes.fromhex("5eed" * 16)
 PLANS = ("2027-Q1", "2027-Q2", "2027-Q3", "2027-Q4")
+# Debian's PostgreSQL JDBC driver (apt-get install libpostgresql-jdbc-java).
+JDBC_JAR = Path("/usr/share/java/postgresql.jar")
 
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    session = engine_spark.local_session(cores=2, shuffle_partitions=2)
+    jars = [str(JDBC_JAR)] if JDBC_JAR.exists() else []
+    session = engine_spark.local_session(cores=2, shuffle_partitions=2, jars=jars)
     yield session
     session.stop()
 
@@ -135,3 +141,65 @@ def test_spark_draws_every_sample_plan_as_python_does(
         reasons.update(r for e in in_python.exclusions for r in e.reasons)
     # The comparison covered exclusions for history and for status, not just pools.
     assert {"status", "lookback", "annual_cap"} <= reasons
+
+
+def _drawn(app: App, secrets: SecretStore, plan_id: str) -> int:
+    with app.transaction() as session:
+        prepare_draw(session, plan_id, secrets=secrets, now=NOW, actor="tester")
+    with app.transaction() as session:
+        row, _ = run_draw(session, plan_id, "2718281828", secrets=secrets, now=NOW, actor="tester")
+        return row.id
+
+
+@pytest.mark.slow
+@needs_pyspark
+def test_the_spark_submit_entry_re_runs_stored_dr1_draws(
+    spark: Any,
+    dr1_app: App,
+    config_file: Path,
+    secrets: SecretStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("DUALRANDOM_DATABASE_URL", raising=False)
+    # Q2 after Q1: its history holds Q1's visits.
+    numbers = [_drawn(dr1_app, secrets, plan_id) for plan_id in ("2027-Q1", "2027-Q2")]
+    parquet = str(tmp_path / "objects.parquet")
+    assert engine_spark.main(["export", "--config", str(config_file), "--objects", parquet]) == 0
+    for number in numbers:
+        out = tmp_path / f"draw-{number}"
+        argv = ["draw", "--config", str(config_file), "--draw", str(number), "--objects", parquet]
+        assert engine_spark.main([*argv, "--out", str(out)]) == 0
+        with dr1_app.transaction() as session:
+            row = session.get(DrawRow, number)
+            assert row is not None
+            stored = draw_files(session, number, list(FILE_NAMES))
+        assert {name: (out / name).read_bytes() for name in FILE_NAMES} == stored
+        assert capsys.readouterr().out == f"{row.result_digest} 与记录一致 matches the record\n"
+
+
+@pytest.mark.slow
+@needs_pyspark
+@pytest.mark.skipif(not JDBC_JAR.exists(), reason=f"no PostgreSQL JDBC driver at {JDBC_JAR}")
+def test_spark_reads_the_registry_from_postgresql_over_jdbc(
+    spark: Any, dr1_app: App, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("JDBC reads PostgreSQL")
+    url = make_url(database_url)
+    schema = str(url.query["options"]).removeprefix("-csearch_path=")
+    jdbc = f"jdbc:postgresql://{url.host}:{url.port or 5432}/{url.database}?currentSchema={schema}"
+    properties = {"user": url.username or "", "driver": "org.postgresql.Driver"}
+    if url.password:
+        properties["password"] = url.password
+    with dr1_app.transaction() as session:
+        gathered = gather(session, "2027-Q1")
+    inputs = gathered.inputs
+    prep = prepare(inputs)
+    objects = engine_spark.read_objects_jdbc(
+        spark, jdbc, gathered.versions["objects"], properties, partitions=3
+    )
+    assert objects.count() == 5000
+    in_spark = draw_with_spark(spark, objects, _without_objects(inputs), SEED, prep.digests)
+    assert in_spark.files() == draw(prep, SEED).files()

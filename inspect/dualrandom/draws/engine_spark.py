@@ -56,7 +56,9 @@ __all__ = [
     "draw_with_spark",
     "export_objects",
     "local_session",
+    "objects_query",
     "read_objects",
+    "read_objects_jdbc",
     "select_with_spark",
 ]
 
@@ -110,11 +112,17 @@ def _pyspark() -> tuple[Any, Any, Any]:
     return sql, functions, window.Window
 
 
-def local_session(cores: int = 2, shuffle_partitions: int = 4) -> SparkSession:
-    """A Spark session in local mode (tests, benchmarks, a single large machine)."""
+def local_session(
+    cores: int = 2, shuffle_partitions: int = 4, jars: Sequence[str] = ()
+) -> SparkSession:
+    """A Spark session in local mode (tests, benchmarks, a single large machine);
+    ``jars`` on its classpath (e.g. the PostgreSQL JDBC driver)."""
     sql, _, _ = _pyspark()
+    builder = sql.SparkSession.builder
+    if jars:
+        builder = builder.config("spark.jars", ",".join(jars))
     spark: SparkSession = (
-        sql.SparkSession.builder.master(f"local[{cores}]")
+        builder.master(f"local[{cores}]")
         .appName("dual-random")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
@@ -161,6 +169,50 @@ def read_objects(spark: SparkSession, path: str | Path) -> DataFrame:
     return spark.read.schema(OBJECTS_SCHEMA).parquet(str(path))
 
 
+def objects_query(version: int) -> str:
+    """The SQL (PostgreSQL) giving registry ``version`` of the objects in
+    :data:`OBJECTS_SCHEMA`: the rows that held in that version, personal columns
+    left out, the ``;``-joined lists as arrays."""
+    return (
+        "SELECT object_id AS id, name, type, industry, district, status, risk_class, id_type, "
+        "registration_authority, address, established, abnormal_list, serious_illegal_list, "
+        "string_to_array(departments, ';') AS departments, string_to_array(tags, ';') AS tags, "
+        "last_inspected, pk FROM object_rows "
+        f"WHERE version_from <= {int(version)} "
+        f"AND (version_to IS NULL OR version_to > {int(version)}) AND NOT gone"
+    )
+
+
+def read_objects_jdbc(
+    spark: SparkSession,
+    url: str,
+    version: int,
+    properties: Mapping[str, str],
+    partitions: int = 8,
+) -> DataFrame:
+    """Registry ``version`` of the objects straight from PostgreSQL over JDBC
+    (``url`` as ``jdbc:postgresql://host:5432/db``; ``properties`` at least
+    ``user``, ``password`` and ``driver`` = ``org.postgresql.Driver``; the
+    PostgreSQL JDBC driver jar on the classpath, e.g. ``spark-submit --jars
+    postgresql.jar``). Read in ``partitions`` ranges of the row key, in parallel."""
+    query = objects_query(version)
+    bounds = (
+        spark.read.jdbc(url, f"(SELECT min(pk) AS lo, max(pk) AS hi FROM ({query}) q) b",
+                        properties=dict(properties))
+        .collect()[0]
+    )  # fmt: skip
+    frame: DataFrame = spark.read.jdbc(
+        url,
+        f"({query}) objects",
+        column="pk",
+        lowerBound=int(bounds["lo"] or 0),
+        upperBound=int(bounds["hi"] or 0) + 1,
+        numPartitions=partitions,
+        properties=dict(properties),
+    )
+    return frame.select(*_FIELDS)
+
+
 @dataclass(frozen=True)
 class SparkSelection:
     """What the Spark job decides: quotas, selected and reserve rows (ranked,
@@ -192,7 +244,8 @@ def _matches(F: Any, flt: ObjectFilter) -> Column:
         else:  # type, district, risk_class, status: the value is one of those listed
             condition = F.col(key).isin(list(values))
         conditions.append(condition)
-    return reduce(lambda a, b: a & b, conditions)
+    matched: Column = reduce(lambda a, b: a & b, conditions)
+    return matched
 
 
 def _history_counts(
@@ -220,7 +273,8 @@ def _reasons(F: Any, plan: Plan, item: ItemRecord, n: int, with_history: bool) -
     inspected_this_year = F.when(F.year(inspected) == plan.year, 1).otherwise(0)
 
     def history(name: str, default: Any) -> Column:
-        return F.coalesce(F.col(name), F.lit(default)) if with_history else F.lit(default)
+        value: Column = F.coalesce(F.col(name), F.lit(default)) if with_history else F.lit(default)
+        return value
 
     statuses = sorted(str(s) for s in rules.statuses)
     status = F.col("status").isin(statuses) if statuses else F.lit(False)
@@ -245,7 +299,8 @@ def _reasons(F: Any, plan: Plan, item: ItemRecord, n: int, with_history: bool) -
         F.when(annual, F.lit("annual_cap")),
         F.when(item_cap, F.lit("item_cap")),
     ]
-    return F.array_compact(F.array(*found))
+    reasons: Column = F.array_compact(F.array(*found))
+    return reasons
 
 
 def _record(row: Any) -> ObjectRecord:
@@ -288,16 +343,26 @@ def select_with_spark(
     frame = objects.where(_matches(F, plan.scope))
     if counts is not None:
         frame = frame.join(F.broadcast(counts), frame["id"] == counts["hist_id"], "left")
-    where = [_matches(F, s.where) for s in strata]
+    # The stratum as one CASE chain; objects matching two strata are looked for only
+    # among the pairs of strata whose filters may overlap (ObjectFilter.may_overlap).
+    stratum = F.lit(None).cast("string")
+    if strata:
+        stratum = reduce(
+            lambda chain, s: chain.when(_matches(F, s.where), F.lit(s.name)),
+            strata[1:],
+            F.when(_matches(F, strata[0].where), F.lit(strata[0].name)),
+        )
+    pairs = [
+        _matches(F, a.where) & _matches(F, b.where)
+        for n, a in enumerate(strata)
+        for b in strata[n + 1 :]
+        if a.where.may_overlap(b.where)
+    ]
+    overlap = reduce(lambda a, b: a | b, pairs) if pairs else F.lit(False)
     frame = frame.select(
         "*",
-        reduce(lambda a, b: a + b, [F.when(w, 1).otherwise(0) for w in where], F.lit(0)).alias(
-            "strata_matched"
-        ),
-        F.coalesce(
-            *[F.when(w, F.lit(s.name)) for w, s in zip(where, strata, strict=True)],
-            F.lit(None).cast("string"),
-        ).alias("stratum"),
+        overlap.alias("overlap"),
+        stratum.alias("stratum"),
         F.filter(
             F.array(
                 *(
@@ -330,9 +395,7 @@ def _select(
     strata: Sequence[Any],
     seed: bytes,
 ) -> SparkSelection:
-    overlapping = [
-        r["id"] for r in frame.where("strata_matched > 1").select("id").limit(5).collect()
-    ]
+    overlapping = [r["id"] for r in frame.where("overlap").select("id").limit(5).collect()]
     if overlapping:
         raise UserError(
             f"对象 {'、'.join(overlapping)} 同时属于多个分层；请修改计划的分层条件",
@@ -455,15 +518,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", help="draw: folder for the six result files")
     args = parser.parse_args(argv)
     from dualrandom.app import App  # the application, only for this entry point
-    from dualrandom.config import load_settings
     from dualrandom.core import parse_history, parse_plan
     from dualrandom.draws._inputs import draw_files
     from dualrandom.registry.snapshot import conflicts_as_of, inspectors_as_of, object_table_as_of
     from dualrandom.tables import DrawRow
 
     sql, _, _ = _pyspark()
-    spark = sql.SparkSession.builder.appName("dual-random").getOrCreate()
-    app = App.from_settings(load_settings(Path(args.config)))
+    running = sql.SparkSession.getActiveSession()  # a notebook's or a test's: not ours to stop
+    spark = running or sql.SparkSession.builder.appName("dual-random").getOrCreate()
+    app = App.from_config(Path(args.config))
     try:
         with app.transaction() as session:
             if args.command == "export":
@@ -504,7 +567,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             recorded = row.result_digest
     finally:
         app.close()
-        spark.stop()
+        if running is None:
+            spark.stop()
     out = Path(args.out or f"draw-{args.draw}-spark")
     out.mkdir(parents=True, exist_ok=True)
     for name, content in result.files().items():
