@@ -31,7 +31,6 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import reduce
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +38,7 @@ from dualrandom.core import DR1, DrawInputs, DrawResult, Exclusion, Quota, Selec
 from dualrandom.core.canonical import ObjectColumns
 from dualrandom.core.draw import pool_quota, staff_visits
 from dualrandom.core.encoding import TAG_TARGET
-from dualrandom.core.model import HistoryRecord, ItemRecord, ObjectFilter, ObjectRecord, Plan
+from dualrandom.core.model import HistoryRecord, ItemRecord, ObjectRecord, Plan, Stratum
 from dualrandom.core.pools import months_before
 from dualrandom.core.seed import Digests
 from dualrandom.core.table import ObjectTable
@@ -227,25 +226,61 @@ class SparkSelection:
     records: Mapping[str, ObjectRecord]
 
 
-def _matches(F: Any, flt: ObjectFilter) -> Column:
-    """A filter (docs/FORMATS.md) as a Spark condition: AND across keys, OR within."""
-    conditions = [F.lit(True)]
-    for key, values in flt.clauses:
-        if key == "industry":
-            condition = reduce(
-                lambda a, b: a | b, (F.col("industry").startswith(v) for v in values)
+# The columns each filter key reads (as core.pools decides filters): a filter's
+# verdict on an object depends on these values alone.
+_FILTER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "type": ("type",),
+    "district": ("district",),
+    "industry": ("industry",),
+    "risk_class": ("risk_class",),
+    "status": ("status",),
+    "department": ("departments",),
+    "tag": ("tags",),
+    "list": ("abnormal_list", "serious_illegal_list"),
+}
+
+
+def _verdicts(
+    spark: SparkSession,
+    F: Any,
+    objects: DataFrame,
+    plan: Plan,
+    items: Mapping[str, ItemRecord],
+    codes: Sequence[str],
+    strata: Sequence[Stratum],
+) -> tuple[list[str], DataFrame]:
+    """The filters decided once per distinct combination of the columns they read,
+    on a real record of that combination, by the core's own ``ObjectFilter.matches``
+    (a registry of millions has a few hundred combinations; core.pools does the
+    same): the join columns and a small table of, per combination in the plan's
+    scope, its stratum (null: outside every stratum) and per item (``scope_n``)
+    whether the item's scope holds it. Two strata matching one object is refused."""
+    types = importlib.import_module("pyspark.sql.types")
+    filters = [plan.scope, *(s.where for s in strata), *(items[c].scope for c in codes)]
+    names = sorted({n for f in filters for key in f.fields() for n in _FILTER_COLUMNS[key]})
+    keyed = objects.withColumn("_all", F.lit(0))  # a key even when no filter reads a column
+    names = ["_all", *names]
+    prototypes = keyed.groupBy(*names).agg(F.min_by(F.struct(*_FIELDS), F.col("id")).alias("first"))
+    rows = []
+    for found in prototypes.collect():
+        record = _record(found["first"])
+        if not plan.scope.matches(record):
+            continue
+        matched = [s.name for s in strata if s.where.matches(record)]
+        if len(matched) > 1:
+            raise UserError(
+                f"对象 {record.id} 同时属于多个分层（{'、'.join(matched)}）；请修改计划的分层条件",
+                f"object {record.id} matches more than one stratum ({', '.join(matched)}); "
+                "change the plan's strata",
             )
-        elif key in ("department", "tag"):
-            column = "departments" if key == "department" else "tags"
-            condition = F.arrays_overlap(F.col(column), F.array(*(F.lit(v) for v in values)))
-        elif key == "list":
-            names = {"abnormal": "abnormal_list", "serious_illegal": "serious_illegal_list"}
-            condition = reduce(lambda a, b: a | b, (F.col(names[v]) for v in values))
-        else:  # type, district, risk_class, status: the value is one of those listed
-            condition = F.col(key).isin(list(values))
-        conditions.append(condition)
-    matched: Column = reduce(lambda a, b: a & b, conditions)
-    return matched
+        flags = [items[code].scope.matches(record) for code in codes]
+        rows.append((*(found[n] for n in names), matched[0] if matched else None, *flags))
+    fields = [keyed.schema[n] for n in names]
+    fields.append(types.StructField("stratum", types.StringType(), True))
+    fields += [
+        types.StructField(f"scope_{n}", types.BooleanType(), False) for n in range(len(codes))
+    ]
+    return names, spark.createDataFrame(rows, types.StructType(fields))
 
 
 def _history_counts(
@@ -340,35 +375,19 @@ def select_with_spark(
     codes = sorted(plan.items)
     strata = sorted(plan.strata, key=lambda s: s.name)
     counts = _history_counts(spark, F, plan, codes, history)
-    frame = objects.where(_matches(F, plan.scope))
+    names, verdicts = _verdicts(spark, F, objects, plan, items, codes, strata)
+    frame = objects.withColumn("_all", F.lit(0)).join(F.broadcast(verdicts), names).drop("_all")
     if counts is not None:
         frame = frame.join(F.broadcast(counts), frame["id"] == counts["hist_id"], "left")
-    # The stratum as one CASE chain; objects matching two strata are looked for only
-    # among the pairs of strata whose filters may overlap (ObjectFilter.may_overlap).
-    stratum = F.lit(None).cast("string")
-    if strata:
-        stratum = reduce(
-            lambda chain, s: chain.when(_matches(F, s.where), F.lit(s.name)),
-            strata[1:],
-            F.when(_matches(F, strata[0].where), F.lit(strata[0].name)),
-        )
-    pairs = [
-        _matches(F, a.where) & _matches(F, b.where)
-        for n, a in enumerate(strata)
-        for b in strata[n + 1 :]
-        if a.where.may_overlap(b.where)
-    ]
-    overlap = reduce(lambda a, b: a | b, pairs) if pairs else F.lit(False)
     frame = frame.select(
-        "*",
-        overlap.alias("overlap"),
-        stratum.alias("stratum"),
+        *_FIELDS,
+        "stratum",
         F.filter(
             F.array(
                 *(
                     F.struct(
                         F.lit(code).alias("item"),
-                        _matches(F, items[code].scope).alias("in_scope"),
+                        F.col(f"scope_{n}").alias("in_scope"),
                         _reasons(F, plan, items[code], n, counts is not None).alias("reasons"),
                     )
                     for n, code in enumerate(codes)
@@ -376,7 +395,7 @@ def select_with_spark(
             ),
             lambda entry: entry["in_scope"],
         ).alias("entries"),
-    ).drop(*([] if counts is None else counts.columns))
+    )
     frame = frame.persist()
     try:
         return _select(spark, F, Window, frame, plan, items, codes, strata, seed)
@@ -395,13 +414,6 @@ def _select(
     strata: Sequence[Any],
     seed: bytes,
 ) -> SparkSelection:
-    overlapping = [r["id"] for r in frame.where("overlap").select("id").limit(5).collect()]
-    if overlapping:
-        raise UserError(
-            f"对象 {'、'.join(overlapping)} 同时属于多个分层；请修改计划的分层条件",
-            f"object(s) {', '.join(overlapping)} match more than one stratum; "
-            "change the plan's strata",
-        )
     outside = sorted(r["id"] for r in frame.where("stratum IS NULL").select("id").collect())
     entries = (
         frame.where("stratum IS NOT NULL")
