@@ -2,7 +2,9 @@
 
 For a registry too large for one machine, Spark computes what the draw
 decides about every object: pools, exclusions and the objects outside every
-stratum (SPEC §7), the quotas, the tickets (§6: ``sha2`` over ``concat`` of
+stratum (SPEC §7; the filters decided by the core's own ``ObjectFilter.matches``
+once per distinct combination of the columns they read, as ``core.pools``
+does, and joined back), the quotas, the tickets (§6: ``sha2`` over ``concat`` of
 the binary tag ‖ seed ‖ UTF-8(id)) and, with a window per pool ordered by
 (ticket, id bytes), the k selected and the reserve (§8.1). Only those rows
 come back to the driver; the teams (§9) are assigned here in Python on the
@@ -12,9 +14,8 @@ selected visits, by the very code of the Python draw
 (tests/draws/test_engine_spark.py).
 
 The registry is read from Parquet (:func:`export_objects` writes the object
-registry snapshot of a version in the schema :data:`OBJECTS_SCHEMA`; JDBC
-from PostgreSQL works the same way once the rows are in that schema, see
-docs/SCALE.md). The seed is an input: the job re-runs a draw whose seed is
+registry snapshot of a version in the schema :data:`OBJECTS_SCHEMA`) or
+straight from PostgreSQL over JDBC (:func:`read_objects_jdbc`). The seed is an input: the job re-runs a draw whose seed is
 known (the canonical digests that enter the seed are the Python path's).
 
 pyspark is an optional extra (``pip install 'dual-random[spark]'``) and is
