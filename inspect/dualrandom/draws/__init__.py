@@ -39,6 +39,7 @@ from dualrandom.draws.stored import (
 )
 from dualrandom.draws.verify import Verification, verify_bundle
 from dualrandom.draws.view import (
+    UNKNOWN_ITEM,
     VISIT_COLUMNS,
     Officer,
     VisitItem,
@@ -55,6 +56,7 @@ __all__ = [
     "BEACON_ROUND_FILE",
     "SALT_KEY_FILE",
     "TIERS",
+    "UNKNOWN_ITEM",
     "VISIT_COLUMNS",
     "DrawState",
     "ExportReport",

@@ -14,7 +14,9 @@ are defined once, here.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import hashlib
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,16 +25,19 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from dualrandom.core import parse_plan
+from dualrandom.core.model import ItemRecord
 from dualrandom.draws._inputs import draw_files, split_list
 from dualrandom.errors import IntegrityError
 from dualrandom.tables import DrawMemberRow, DrawRow, DrawVisitRow, InspectorRow, ObjectRow
 
 __all__ = [
+    "UNKNOWN_ITEM",
     "VISIT_COLUMNS",
     "Officer",
     "VisitItem",
     "VisitView",
     "draw_summary",
+    "plan_items",
     "role_label",
     "visit_cells",
     "visit_count",
@@ -67,6 +72,12 @@ class Officer:
         return f"{self.name}（{role_label(self.role)}，{self.department}）"
 
 
+# What stands for an item's name when the draw's own plan has no item of that
+# code: the record was changed behind the library's back (the integrity check
+# names the row); the page still shows the code rather than fail.
+UNKNOWN_ITEM = "【计划中无此事项 / not an item of this draw's plan】"
+
+
 @dataclass(frozen=True, slots=True)
 class VisitItem:
     code: str
@@ -86,6 +97,29 @@ class VisitView:
     team: tuple[Officer, ...]
 
 
+_PARSED_LOCK = threading.Lock()
+_PARSED: OrderedDict[tuple[str, str], dict[str, ItemRecord]] = OrderedDict()
+_PARSED_KEPT = 32
+
+
+def plan_items(data: bytes, algorithm: str) -> dict[str, ItemRecord]:
+    """The items of a stored plan.json, parsed once per content: the parse is a pure
+    function of the bytes, so it is kept under their SHA-256 (a changed file is a
+    new key, never a stale answer). The records are frozen; the dict is a copy."""
+    key = (hashlib.sha256(data).hexdigest(), algorithm)
+    with _PARSED_LOCK:
+        found = _PARSED.get(key)
+        if found is not None:
+            _PARSED.move_to_end(key)
+            return dict(found)
+    _, items = parse_plan(data, algorithm)
+    with _PARSED_LOCK:
+        _PARSED[key] = items
+        while len(_PARSED) > _PARSED_KEPT:
+            _PARSED.popitem(last=False)
+    return dict(items)
+
+
 def visit_views(
     session: Session,
     row: DrawRow,
@@ -97,7 +131,7 @@ def visit_views(
     """The visits of the draw ``row`` in visit order, reserve visits included;
     ``offset`` and ``limit`` page through a large one; ``numbers``, if given,
     keeps only those visits."""
-    _, items = parse_plan(draw_files(session, row.id, ("plan.json",))["plan.json"], row.algorithm)
+    items = plan_items(draw_files(session, row.id, ("plan.json",))["plan.json"], row.algorithm)
     # The page of visits first, then their names: joining first would look up the
     # names of every visit before the page is cut (50,000 for a provincial batch).
     page = select(DrawVisitRow).where(DrawVisitRow.draw_id == row.id)
@@ -135,7 +169,10 @@ def visit_views(
                 object_id=visit.object_id,
                 name=name,
                 ticket=visit.ticket,
-                items=tuple(VisitItem(code, items[code].name) for code in codes),
+                items=tuple(
+                    VisitItem(code, items[code].name if code in items else UNKNOWN_ITEM)
+                    for code in codes
+                ),
                 departments=split_list(visit.departments),
                 team=teams.get(visit.number, ()),
             )
