@@ -14,9 +14,7 @@ are defined once, here.
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +26,7 @@ from dualrandom.core import parse_plan
 from dualrandom.core.model import ItemRecord
 from dualrandom.draws._inputs import draw_files, split_list
 from dualrandom.errors import IntegrityError
+from dualrandom.memo import DigestMemo
 from dualrandom.tables import DrawMemberRow, DrawRow, DrawVisitRow, InspectorRow, ObjectRow
 
 __all__ = [
@@ -97,27 +96,13 @@ class VisitView:
     team: tuple[Officer, ...]
 
 
-_PARSED_LOCK = threading.Lock()
-_PARSED: OrderedDict[tuple[str, str], dict[str, ItemRecord]] = OrderedDict()
-_PARSED_KEPT = 32
+_PLANS: DigestMemo[dict[str, ItemRecord]] = DigestMemo(32)
 
 
 def plan_items(data: bytes, algorithm: str) -> dict[str, ItemRecord]:
-    """The items of a stored plan.json, parsed once per content: the parse is a pure
-    function of the bytes, so it is kept under their SHA-256 (a changed file is a
-    new key, never a stale answer). The records are frozen; the dict is a copy."""
-    key = (hashlib.sha256(data).hexdigest(), algorithm)
-    with _PARSED_LOCK:
-        found = _PARSED.get(key)
-        if found is not None:
-            _PARSED.move_to_end(key)
-            return dict(found)
-    _, items = parse_plan(data, algorithm)
-    with _PARSED_LOCK:
-        _PARSED[key] = items
-        while len(_PARSED) > _PARSED_KEPT:
-            _PARSED.popitem(last=False)
-    return dict(items)
+    """The items of a stored plan.json, parsed once per content (the records are
+    frozen; the dict is a copy)."""
+    return dict(_PLANS.get(data, lambda: parse_plan(data, algorithm)[1], algorithm))
 
 
 def visit_views(
