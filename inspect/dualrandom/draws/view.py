@@ -166,8 +166,12 @@ def visit_views(
 
 
 def visit_count(session: Session, row: DrawRow) -> int:
-    """How many visits the draw has, reserve visits included."""
-    query = select(func.count()).where(DrawVisitRow.draw_id == row.id)
+    """How many visits the draw has, reserve visits included: its highest visit
+    number, since visits are numbered 1…n without a gap (the draw numbers them, a
+    substitution takes the next number). Read from the primary key's index, not
+    by counting the rows: a page of a 50,000-visit batch asks for it every time.
+    (A row deleted behind the library's back is the integrity check's to name.)"""
+    query = select(func.max(DrawVisitRow.number)).where(DrawVisitRow.draw_id == row.id)
     return int(session.scalar(query) or 0)
 
 
