@@ -395,7 +395,7 @@ def test_a_reviewer_approves_and_the_site_is_published(live: Live, people: dict[
             log[:500],
         )
     _visit(live, auditor, "auditor", "/audit/verify")
-    assert "日志完整" in auditor.locator("main").inner_text()
+    assert "完整：记录与其承诺、检查点一致" in auditor.locator("main").inner_text()
     _visit(live, auditor, "auditor", "/plans/2027-Q1/draws/1")
 
 

@@ -10,6 +10,7 @@ round's time are refused.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,9 +20,10 @@ from flask.testing import FlaskClient
 
 from dualrandom.accounts import add_user
 from dualrandom.app import App
+from dualrandom.beacon import BeaconRound, sign_demo_round
 from dualrandom.config import load_settings
 from dualrandom.console import create_app
-from dualrandom.draws import get_draw
+from dualrandom.draws import BEACON_ROUND_FILE, draw_files, get_draw, visit_count
 from dualrandom.tables import AuditEntryRow
 from tests.console.conftest import PASSWORD, Clock, csrf_token, sign_in
 from tests.draws.conftest import load_sample
@@ -199,3 +201,66 @@ def test_a_beacon_draw_without_dice_takes_none_and_draws_after_the_round(
     assert status == 302
     run = _actions(c, "2027-Q2#1")[-1]
     assert run[0] == "draw.run" and run[2]["beacon_round"] == number and run[2]["dice"] == ""
+
+
+def _upload(c: Ceremony, plan_id: str, raw: bytes) -> tuple[int, str]:
+    """The operator draws with a round file saved elsewhere (the relays unreachable)."""
+    token = csrf_token(c.client, f"/plans/{plan_id}/ceremony/screen")
+    response = c.client.post(
+        f"/plans/{plan_id}/ceremony/draw",
+        data={"csrf_token": token, "round_file": (io.BytesIO(raw), "round.json")},
+        content_type="multipart/form-data",
+    )
+    return response.status_code, response.get_data(as_text=True)
+
+
+def _nothing_drawn(c: Ceremony, plan_id: str) -> None:
+    with c.app.transaction() as session:
+        row = get_draw(session, plan_id)
+        assert row.state == "prepared" and not row.seed
+        assert visit_count(session, row) == 0
+        assert BEACON_ROUND_FILE not in draw_files(session, row.id)
+    assert "draw.run" not in [a for a, _, _ in _actions(c, f"{plan_id}#1")]
+
+
+def test_an_uploaded_round_file_is_checked_before_anything_is_drawn(ceremony: Ceremony) -> None:
+    """A genuine round of another number, a signature relabelled to the pinned round
+    and a file that is no round are each refused by name, Chinese first, with
+    nothing written; the genuine pinned round, uploaded, is drawn with and kept
+    byte for byte (indented as a person saves it: not what the demo chain signs)."""
+    c = ceremony
+    _at(c, T0)
+    _prepare(c, "2027-Q4")  # beacon, no dice
+    number, round_time = _pin(c, "2027-Q4")
+    _at(c, round_time + timedelta(seconds=1))
+    other = sign_demo_round(number + 7)
+    refused = [
+        (
+            other.to_json(),
+            f"这是第 {number + 7} 轮，而承诺锁定的是第 {number} 轮",
+            f"this is round {number + 7}, but the commitment pinned round {number}",
+        ),
+        (
+            BeaconRound(number, other.signature).to_json(),
+            f"第 {number} 轮的 BLS 签名不能用",
+            f"round {number}: the BLS signature does not verify",
+        ),
+        (b"<html>relay error</html>", "信标轮次数据格式错误", "malformed beacon round"),
+    ]
+    for raw, chinese, english in refused:
+        status, page = _upload(c, "2027-Q4", raw)
+        assert status == 422, chinese
+        assert chinese in page and english in page
+        assert page.index(chinese) < page.index(english)
+        _nothing_drawn(c, "2027-Q4")
+
+    genuine = json.dumps(json.loads(sign_demo_round(number).to_json()), indent=2).encode()
+    assert genuine != sign_demo_round(number).to_json()
+    status, _ = _upload(c, "2027-Q4", genuine)
+    assert status == 302
+    with c.app.transaction() as session:
+        row = get_draw(session, "2027-Q4")
+        assert row.state == "drawn" and row.seed
+        assert draw_files(session, row.id)[BEACON_ROUND_FILE] == genuine
+    run = _actions(c, "2027-Q4#1")[-1]
+    assert run[0] == "draw.run" and run[2]["beacon_round"] == number

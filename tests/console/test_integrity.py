@@ -154,3 +154,17 @@ def test_an_operator_cannot_publish_the_commitment_of_a_broken_record(fresh: Con
     assert response.status_code == 409
     _chinese_first(response.get_data(as_text=True), "发布被拒绝", "publish refused")
     assert not (fresh.app.settings.site_dir / "index.html").exists()
+
+
+def test_a_visit_with_an_item_code_not_in_the_plan_shows_the_code_marked(fresh: Console) -> None:
+    """An item code edited into a visit row (no such item in the draw's plan.json)
+    used to be a KeyError and a 500; every page of the visit shows it, marked."""
+    _edit_visit(fresh, 1, items="ZZ-99")
+    client = fresh.client("op")
+    for path in (DRAW, "/plans/2027-Q1/tasks/1", "/plans/2027-Q1/ceremony/screen"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        page = response.get_data(as_text=True)
+        assert "ZZ-99 【计划中无此事项 / not an item of this draw&#39;s plan】" in page, path
+    page = _page(fresh, client, DRAW)  # and the check names the edited row
+    assert WARNING in page and "draw_visits 2027-Q1#1 visit 1" in page

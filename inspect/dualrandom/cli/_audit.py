@@ -15,7 +15,7 @@ from dualrandom.cli._context import pass_app
 from dualrandom.cli._output import print_json, print_problems, print_rows
 from dualrandom.core.auditlog import timestamp
 from dualrandom.errors import IntegrityError
-from dualrandom.integrity import Report, verify_record
+from dualrandom.integrity import Report, verify_site_record
 
 _PAYLOAD_SHOWN = 100  # characters of an entry's details in the table; --json gives all
 
@@ -60,12 +60,10 @@ def verify(
     checkpoint, the log's rules about draws, every stored draw against its
     committed result, every registry version against its digest."""
     folder = site or app.settings.site_dir
-    anchors, unreadable = audit_log.read_anchors(
-        [*audit_log.site_checkpoint_files(folder), *checkpoints]
-    )
     with app.transaction() as session:
-        report = verify_record(session, anchors=anchors, registries=not skip_registries)
-    report.findings[:0] = unreadable
+        report = verify_site_record(
+            session, folder, checkpoints=checkpoints, registries=not skip_registries
+        )
     if as_json:
         print_json(_report_json(report))
     else:

@@ -22,6 +22,7 @@ from dualrandom.draws.protocol import (
     dice_expected,
     get_draw,
     latest_draw,
+    latest_draws,
     plan_draws,
     prepare_draw,
     prepared_draw,
@@ -39,6 +40,7 @@ from dualrandom.draws.stored import (
 )
 from dualrandom.draws.verify import Verification, verify_bundle
 from dualrandom.draws.view import (
+    UNKNOWN_ITEM,
     VISIT_COLUMNS,
     Officer,
     VisitItem,
@@ -55,6 +57,7 @@ __all__ = [
     "BEACON_ROUND_FILE",
     "SALT_KEY_FILE",
     "TIERS",
+    "UNKNOWN_ITEM",
     "VISIT_COLUMNS",
     "DrawState",
     "ExportReport",
@@ -74,6 +77,7 @@ __all__ = [
     "export_bundle",
     "get_draw",
     "latest_draw",
+    "latest_draws",
     "plan_draws",
     "prepare_draw",
     "prepared_draw",

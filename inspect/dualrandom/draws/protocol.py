@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -67,6 +68,7 @@ __all__ = [
     "dice_expected",
     "get_draw",
     "latest_draw",
+    "latest_draws",
     "plan_draws",
     "prepare_draw",
     "prepared_draw",
@@ -708,6 +710,18 @@ def _store_files(session: Session, draw_id: int, files: dict[str, bytes]) -> Non
 def latest_draw(session: Session, plan_id: str) -> DrawRow | None:
     """The plan's latest attempt, in whatever state; None before its first prepare."""
     return _attempt(session, plan_id, None)
+
+
+def latest_draws(session: Session, plan_ids: Collection[str]) -> dict[str, DrawRow]:
+    """:func:`latest_draw` of each of ``plan_ids`` that has one, in one query."""
+    if not plan_ids:
+        return {}
+    query = (
+        select(DrawRow)
+        .where(DrawRow.plan_id.in_(sorted(plan_ids)))
+        .order_by(DrawRow.plan_id, DrawRow.attempt)
+    )
+    return {row.plan_id: row for row in session.scalars(query)}  # the last attempt stays
 
 
 def plan_draws(session: Session, plan_id: str) -> list[DrawRow]:

@@ -23,16 +23,20 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from dualrandom.core import parse_plan
+from dualrandom.core.model import ItemRecord
 from dualrandom.draws._inputs import draw_files, split_list
 from dualrandom.errors import IntegrityError
+from dualrandom.memo import DigestMemo
 from dualrandom.tables import DrawMemberRow, DrawRow, DrawVisitRow, InspectorRow, ObjectRow
 
 __all__ = [
+    "UNKNOWN_ITEM",
     "VISIT_COLUMNS",
     "Officer",
     "VisitItem",
     "VisitView",
     "draw_summary",
+    "plan_items",
     "role_label",
     "visit_cells",
     "visit_count",
@@ -67,6 +71,12 @@ class Officer:
         return f"{self.name}（{role_label(self.role)}，{self.department}）"
 
 
+# What stands for an item's name when the draw's own plan has no item of that
+# code: the record was changed behind the library's back (the integrity check
+# names the row); the page still shows the code rather than fail.
+UNKNOWN_ITEM = "【计划中无此事项 / not an item of this draw's plan】"
+
+
 @dataclass(frozen=True, slots=True)
 class VisitItem:
     code: str
@@ -86,6 +96,15 @@ class VisitView:
     team: tuple[Officer, ...]
 
 
+_PLANS: DigestMemo[dict[str, ItemRecord]] = DigestMemo(32)
+
+
+def plan_items(data: bytes, algorithm: str) -> dict[str, ItemRecord]:
+    """The items of a stored plan.json, parsed once per content (the records are
+    frozen; the dict is a copy)."""
+    return dict(_PLANS.get(data, lambda: parse_plan(data, algorithm)[1], algorithm))
+
+
 def visit_views(
     session: Session,
     row: DrawRow,
@@ -97,7 +116,7 @@ def visit_views(
     """The visits of the draw ``row`` in visit order, reserve visits included;
     ``offset`` and ``limit`` page through a large one; ``numbers``, if given,
     keeps only those visits."""
-    _, items = parse_plan(draw_files(session, row.id, ("plan.json",))["plan.json"], row.algorithm)
+    items = plan_items(draw_files(session, row.id, ("plan.json",))["plan.json"], row.algorithm)
     # The page of visits first, then their names: joining first would look up the
     # names of every visit before the page is cut (50,000 for a provincial batch).
     page = select(DrawVisitRow).where(DrawVisitRow.draw_id == row.id)
@@ -135,7 +154,10 @@ def visit_views(
                 object_id=visit.object_id,
                 name=name,
                 ticket=visit.ticket,
-                items=tuple(VisitItem(code, items[code].name) for code in codes),
+                items=tuple(
+                    VisitItem(code, items[code].name if code in items else UNKNOWN_ITEM)
+                    for code in codes
+                ),
                 departments=split_list(visit.departments),
                 team=teams.get(visit.number, ()),
             )
@@ -144,8 +166,12 @@ def visit_views(
 
 
 def visit_count(session: Session, row: DrawRow) -> int:
-    """How many visits the draw has, reserve visits included."""
-    query = select(func.count()).where(DrawVisitRow.draw_id == row.id)
+    """How many visits the draw has, reserve visits included: its highest visit
+    number, since visits are numbered 1…n without a gap (the draw numbers them, a
+    substitution takes the next number). Read from the primary key's index, not
+    by counting the rows: a page of a 50,000-visit batch asks for it every time.
+    (A row deleted behind the library's back is the integrity check's to name.)"""
+    query = select(func.max(DrawVisitRow.number)).where(DrawVisitRow.draw_id == row.id)
     return int(session.scalar(query) or 0)
 
 

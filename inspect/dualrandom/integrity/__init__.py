@@ -5,7 +5,8 @@ the database (docs/AUDIT.md).
     _log         the log's invariants about draws (one prepare, one run, forward states, supersedes)
     _draws       a stored draw's files, digest, tickets and rows against each other
     _registries  every registry version against its digest
-    _check       verify_record (``audit verify``) and require_intact (before publish and export)
+    _check       verify_site_record (``audit verify``, the console's 校验 page) and
+                 require_intact (before publish and export)
 
 It sits above ``draws`` and ``registry`` and below ``publish``: publish and
 the command line call it; nothing it calls calls it back.
@@ -19,6 +20,14 @@ from dualrandom.integrity._check import (
     require_intact,
     site_anchors,
     verify_record,
+    verify_site_record,
 )
 
-__all__ = ["Report", "require_exportable", "require_intact", "site_anchors", "verify_record"]
+__all__ = [
+    "Report",
+    "require_exportable",
+    "require_intact",
+    "site_anchors",
+    "verify_record",
+    "verify_site_record",
+]

@@ -43,7 +43,14 @@ from dualrandom.integrity._log import DrawEntries, draw_entries, log_findings
 from dualrandom.integrity._registries import draw_version_findings, registry_findings
 from dualrandom.tables import DrawRow, RegistryVersionRow
 
-__all__ = ["Report", "require_exportable", "require_intact", "site_anchors", "verify_record"]
+__all__ = [
+    "Report",
+    "require_exportable",
+    "require_intact",
+    "site_anchors",
+    "verify_record",
+    "verify_site_record",
+]
 
 T = TypeVar("T")
 
@@ -107,6 +114,22 @@ def verify_record(
     if registries:
         report.findings += report.timed("registries", lambda: registry_findings(session))
         report.registry_versions = len(list(session.scalars(select(RegistryVersionRow.id))))
+    return report
+
+
+def verify_site_record(
+    session: Session,
+    site: Path,
+    *,
+    checkpoints: Sequence[Path] = (),
+    registries: bool = True,
+) -> Report:
+    """``dualrandom audit verify`` and the console's 校验 page: :func:`verify_record`
+    against every checkpoint the published ``site`` holds and the ``checkpoints``
+    kept elsewhere; a checkpoint file that cannot be read is a finding, first."""
+    anchors, unreadable = read_anchors([*site_checkpoint_files(site), *checkpoints])
+    report = verify_record(session, anchors=anchors, registries=registries)
+    report.findings[:0] = unreadable
     return report
 
 

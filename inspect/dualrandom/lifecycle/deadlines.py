@@ -11,7 +11,7 @@ that year is loaded (:func:`recompute_provisional`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
@@ -216,11 +216,17 @@ class DepartmentDeadlines:
 
 
 def deadline_summary(
-    session: Session, calendar: WorkCalendar, settings: LifecycleSettings, today: date
+    session: Session,
+    calendar: WorkCalendar,
+    settings: LifecycleSettings,
+    today: date,
+    *,
+    plans: Mapping[str, Plan] | None = None,
 ) -> list[DepartmentDeadlines]:
     """The counts of :func:`deadlines` by department, without reading each task:
     tasks that share a plan and a stored deadline share their level, so a batch of
-    50,000 visits is a few groups."""
+    50,000 visits is a few groups. ``plans``: the stored plans by id, when the
+    caller has read them already (a plan not among them is read)."""
     query = (
         select(
             DrawRow.plan_id,
@@ -238,10 +244,10 @@ def deadline_summary(
             InspectionTaskRow.deadline_provisional,
         )
     )
-    plans: dict[str, Plan] = {}
+    known: dict[str, Plan] = dict(plans or {})
     totals: dict[str, list[int]] = {}
     for plan_id, checked, stored, provisional, count in session.execute(query):
-        plan = plans.get(plan_id) or plans.setdefault(plan_id, load_plan(session, plan_id))
+        plan = known.get(plan_id) or known.setdefault(plan_id, load_plan(session, plan_id))
         deadline, _ = _deadline_of(
             bool(checked), stored, bool(provisional), plan, calendar, settings
         )

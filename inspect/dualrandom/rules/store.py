@@ -33,6 +33,7 @@ from dualrandom.core.plan_json import (
     plan_to_json,
 )
 from dualrandom.errors import IntegrityError, NotFoundError, Problem, RulesError
+from dualrandom.memo import DigestMemo
 from dualrandom.tables import DepartmentRow, ItemRow, PlanRow
 from dualrandom.tomlfile import Hint, hint
 
@@ -236,9 +237,14 @@ def save_plans(session: Session, plans: Sequence[Plan], source: str, *, actor: s
     return Changes(tuple(added), tuple(changed), tuple(unchanged))
 
 
+# A plan's storage JSON, read back on every page that lists plans: parsed once per content.
+_SOURCES: DigestMemo[Plan] = DigestMemo(256)
+
+
 def _stored(row: PlanRow) -> StoredPlan:
+    source = row.source
     try:
-        plan = plan_from_json(json.loads(row.source))
+        plan = _SOURCES.get(source, lambda: plan_from_json(json.loads(source)))
     except (ValueError, KeyError, TypeError) as exc:
         raise IntegrityError(
             f"存储的计划 {row.id!r} 无法读回：{exc}",

@@ -6,6 +6,7 @@ now, and merged with what the ledger says has happened.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,13 +15,13 @@ from sqlalchemy.orm import Session
 
 from dualrandom.config import Settings
 from dualrandom.core.model import Plan
-from dualrandom.rules.store import list_plans
+from dualrandom.rules.store import StoredPlan, list_plans
 from dualrandom.schedule.batches import done_by_hand
 from dualrandom.schedule.runner import utc
 from dualrandom.schedule.steps import waiting_for
 from dualrandom.schedule.timeline import StepTime, is_scheduled, plan_steps
 from dualrandom.tables import StepRunRow
-from dualrandom.workdays import load_calendar
+from dualrandom.workdays import WorkCalendar, load_calendar
 
 __all__ = ["BatchTimes", "StepStatus", "batch_times", "step_statuses"]
 
@@ -60,22 +61,35 @@ def _rows(session: Session) -> dict[tuple[str, str, str], StepRunRow]:
     return {(r.plan_id, r.batch, r.step): r for r in session.scalars(select(StepRunRow))}
 
 
-def _scheduled(session: Session, settings: Settings) -> list[tuple[Plan, list[StepTime]]]:
-    calendar = load_calendar(session)
+def _scheduled(
+    session: Session,
+    settings: Settings,
+    calendar: WorkCalendar | None,
+    plans: Sequence[StoredPlan] | None,
+) -> list[tuple[Plan, list[StepTime]]]:
+    calendar = load_calendar(session) if calendar is None else calendar
     at = settings.scheduler.draw_time
     return [
         (s.plan, plan_steps(s.plan, calendar, settings.timezone, at))
-        for s in list_plans(session)
+        for s in (list_plans(session) if plans is None else plans)
         if is_scheduled(s.plan)
     ]
 
 
-def step_statuses(session: Session, settings: Settings, now: datetime) -> list[StepStatus]:
+def step_statuses(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    *,
+    calendar: WorkCalendar | None = None,
+    plans: Sequence[StoredPlan] | None = None,
+) -> list[StepStatus]:
     """Every step of every scheduled plan, in time order. A prepare or draw step
     whose work was done by hand (``draw prepare``, ``draw run``) is done, though
-    the ledger records it only at the next catch-up."""
+    the ledger records it only at the next catch-up. ``calendar`` and ``plans``
+    (every stored plan), when the caller has read them already, are not read again."""
     rows, found = _rows(session), []
-    scheduled = _scheduled(session, settings)
+    scheduled = _scheduled(session, settings, calendar, plans)
     by_hand = done_by_hand(session, (plan.id for plan, _ in scheduled))
     for _, steps in scheduled:
         for st in steps:
@@ -116,9 +130,21 @@ class BatchTimes:
     publish: StepStatus | None
 
 
-def batch_times(session: Session, settings: Settings, year: int, now: datetime) -> list[BatchTimes]:
-    """The year's batches with their step times and states (manual ones without times)."""
-    statuses = {(s.plan_id, s.step): s for s in step_statuses(session, settings, now)}
+def batch_times(
+    session: Session,
+    settings: Settings,
+    year: int,
+    now: datetime,
+    *,
+    calendar: WorkCalendar | None = None,
+    plans: Sequence[StoredPlan] | None = None,
+) -> list[BatchTimes]:
+    """The year's batches with their step times and states (manual ones without
+    times). ``calendar`` and ``plans`` (every stored plan, in :func:`list_plans`
+    order), when the caller has read them already, are not read again."""
+    steps = step_statuses(session, settings, now, calendar=calendar, plans=plans)
+    statuses = {(s.plan_id, s.step): s for s in steps}
+    stored = list_plans(session, year) if plans is None else [s for s in plans if s.plan.year == year]
     return [
         BatchTimes(
             p.id,
@@ -129,5 +155,5 @@ def batch_times(session: Session, settings: Settings, year: int, now: datetime) 
             statuses.get((p.id, "draw")),
             statuses.get((p.id, "publish")),
         )
-        for p in (s.plan for s in list_plans(session, year))
+        for p in (s.plan for s in stored)
     ]

@@ -1,4 +1,5 @@
-"""操作日志: the hash-chained audit log, filtered by who, what, which subject and when."""
+"""操作日志: the hash-chained audit log, filtered by who, what, which subject and when;
+校验: the whole record checked as ``dualrandom audit verify`` checks it."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from flask import Blueprint, render_template, request, url_for
 
 from dualrandom import audit
 from dualrandom.console.auth import allow
-from dualrandom.console.pages.common import Pager, page_number
+from dualrandom.console.pages.common import Pager, page_number, problem_rows
 from dualrandom.console.web import db, settings
+from dualrandom.integrity import verify_site_record
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -79,5 +81,15 @@ def index() -> str:
 @bp.route("/verify")
 @allow("admin", "auditor")
 def verify() -> str:
-    report = audit.verify(db())
-    return render_template("audit_verify.html", report=report)
+    """What ``dualrandom audit verify`` checks, by the same function: the chain, the
+    log against the site's checkpoints, its rules about draws, every stored draw
+    and (unless ``?registries=0``, as ``--skip-registries``) every registry version."""
+    registries = request.args.get("registries", "1") != "0"
+    report = verify_site_record(db(), settings().site_dir, registries=registries)
+    return render_template(
+        "audit_verify.html",
+        report=report,
+        registries=registries,
+        problems=problem_rows([f.problem() for f in report.findings]),
+        seconds=sum(report.seconds.values()),
+    )

@@ -8,12 +8,11 @@ from flask import Blueprint, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from dualrandom.console.auth import SIGNED_IN, allow, current_user, may_see
-from dualrandom.console.pages.common import visible_plans
 from dualrandom.console.web import db, now, settings, today
-from dualrandom.draws import DrawState, latest_draw
+from dualrandom.draws import DrawState, latest_draws
 from dualrandom.lifecycle import deadline_summary, deadlines, working_calendar
-from dualrandom.registry import REGISTRY_KINDS, current_version, list_versions
-from dualrandom.rules import load_plan
+from dualrandom.registry import REGISTRY_KINDS, list_versions
+from dualrandom.rules import list_plans, load_plan
 from dualrandom.schedule import BatchTimes, StepStatus, batch_times
 from dualrandom.tables import DrawRow, RegistryVersionRow
 
@@ -59,32 +58,49 @@ def index() -> Response | str:
         return redirect(url_for("tasks.mine"))
     session, moment = db(), now()
     year = today().year
-    shown = {s.plan.id: s for s in visible_plans()}
+    stored = list_plans(session)  # read once: the batches, the deadlines and who sees what
+    shown = {s.plan.id: s for s in stored if may_see(user, s.plan)}
     years = sorted({s.plan.year for s in shown.values()} | {year})
     year = (
         year
         if any(s.plan.year == year for s in shown.values())
         else max((y for y in years if y >= year), default=year)
     )
-    batches = [
-        BatchLine(
-            times,
-            shown[times.plan_id].plan.title,
-            shown[times.plan_id].plan.department,
-            latest_draw(session, times.plan_id),
-            _next_step(times),
-        )
-        for times in batch_times(session, settings(), year, moment)
-        if times.plan_id in shown
-    ]
+    # The calendar once (seeded first if the package knows more years), for the
+    # step times and the deadlines alike.
     calendar = working_calendar(
         session, settings().lifecycle, now=moment, actor=current_user().username
     )
-    summary = deadline_summary(session, calendar, settings().lifecycle, today())
+    times = [
+        t
+        for t in batch_times(session, settings(), year, moment, calendar=calendar, plans=stored)
+        if t.plan_id in shown
+    ]
+    draws = latest_draws(session, [t.plan_id for t in times])
+    batches = [
+        BatchLine(
+            t,
+            shown[t.plan_id].plan.title,
+            shown[t.plan_id].plan.department,
+            draws.get(t.plan_id),
+            _next_step(t),
+        )
+        for t in times
+    ]
+    summary = deadline_summary(
+        session,
+        calendar,
+        settings().lifecycle,
+        today(),
+        plans={s.plan.id: s.plan for s in stored},
+    )
     if user.department and user.role != "admin":
         summary = [s for s in summary if s.department == user.department]
+    versions: dict[str, list[RegistryVersionRow]] = {kind: [] for kind in REGISTRY_KINDS}
+    for version in list_versions(session):  # every registry's versions, oldest first
+        versions.setdefault(version.kind, []).append(version)
     registries = [
-        RegistryLine(kind, current_version(session, kind), len(list_versions(session, kind)))
+        RegistryLine(kind, versions[kind][-1] if versions[kind] else None, len(versions[kind]))
         for kind in REGISTRY_KINDS
     ]
     return render_template(
