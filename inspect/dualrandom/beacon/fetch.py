@@ -102,9 +102,11 @@ def fetch_round(
     raise BeaconError(
         Fault.UNREACHABLE,
         f"没有任何中继提供可验证的第 {number} 轮（{len(failures)} 个中继均失败）："
-        f"{listed}。联网后重试，或用 --beacon-file 提供从别处保存的该轮 JSON",
+        f"{listed}。联网后重试，或提供从别处保存的该轮 JSON 文件（命令行用 --beacon-file，"
+        "工作台在抽取页上传）",
         f"no relay served a verifiable round {number} ({len(failures)} tried): {listed}. "
-        "Retry when online, or give the round's JSON saved elsewhere with --beacon-file",
+        "Retry when online, or give the round's JSON saved elsewhere (--beacon-file on the "
+        "command line, the upload field of the console's draw page)",
     )
 
 
