@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -181,17 +181,26 @@ def join_lines(header: Sequence[str], rows: Iterable[str]) -> bytes:
 def split_lines(data: bytes, header: Sequence[str], what: str) -> list[list[str]]:
     """Inverse of :func:`join_lines`: check the header and split every row
     into its raw (still escaped) fields."""
+    return list(iter_lines(data, header, what))
+
+
+def iter_lines(data: bytes, header: Sequence[str], what: str) -> Iterator[list[str]]:
+    """:func:`split_lines` a row at a time: a file of 100,000 rows is never held
+    as 100,000 lists (the whole file is checked before the first row is given)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"{what}: not UTF-8 ({exc})") from None
     if not text.endswith("\n"):
         raise ValueError(f"{what}: the last line does not end with LF")
-    lines = text[:-1].split("\n")
-    if lines[0] != "\t".join(header):
-        raise ValueError(f"{what}: header {lines[0]!r} is not {chr(9).join(header)!r}")
-    rows = [line.split("\t") for line in lines[1:]]
-    for number, fields in enumerate(rows, start=2):
-        if len(fields) != len(header):
-            raise ValueError(f"{what}: line {number} has {len(fields)} fields, not {len(header)}")
-    return rows
+    first, newline, body = text[:-1].partition("\n")
+    if first != "\t".join(header):
+        raise ValueError(f"{what}: header {first!r} is not {chr(9).join(header)!r}")
+    lines = body.split("\n") if newline else []
+    tabs = len(header) - 1
+    for number, line in enumerate(lines, start=2):
+        if line.count("\t") != tabs:
+            fields = line.count("\t") + 1
+            raise ValueError(f"{what}: line {number} has {fields} fields, not {len(header)}")
+    for line in lines:
+        yield line.split("\t")

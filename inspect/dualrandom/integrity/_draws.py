@@ -26,6 +26,7 @@ console and the lifecycle read. Both must say the same:
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -52,7 +53,7 @@ from dualrandom.core import (
     target_ticket,
     ticket_hex,
 )
-from dualrandom.core.encoding import split_lines, unescape
+from dualrandom.core.encoding import iter_lines, unescape
 from dualrandom.core.public import PUBLIC_FILE_NAMES
 from dualrandom.core.result import SELECTED_FIELDS, TEAM_FIELDS
 from dualrandom.core.seed import Digests
@@ -104,10 +105,16 @@ class _Draw:
         )
 
     def lines(self, name: str, header: Sequence[str]) -> list[list[str]]:
+        return list(self.rows(name, header))
+
+    def rows(self, name: str, header: Sequence[str]) -> Iterator[list[str]]:
+        """The file's rows one at a time (a draw's teams.tsv has 100,000), once the
+        whole file is known to be readable."""
         if name not in self.files:
             raise _Unreadable(self._missing(name))
+        rows = iter_lines(self.files[name], header, name)
         try:
-            return split_lines(self.files[name], header, name)
+            first = next(rows, None)  # iter_lines checks every line before the first
         except ValueError as exc:
             raise _Unreadable(
                 Finding(
@@ -121,6 +128,7 @@ class _Draw:
                     f"the stored file cannot be read: {exc}",
                 )
             ) from None
+        return itertools.chain(() if first is None else (first,), rows)
 
     def _missing(self, name: str) -> Finding:
         return Finding(
@@ -499,16 +507,25 @@ def _extra_visit(draw: _Draw, number: int, stored: _Visit, logged: dict[str, Any
 
 
 def _team_lines(draw: _Draw) -> Iterator[tuple[tuple[int, int], tuple[str, str, str, int]]]:
-    for fields in draw.lines("teams.tsv", TEAM_FIELDS):
+    for fields in draw.rows("teams.tsv", TEAM_FIELDS):
         key = (int(fields[0]), int(fields[5]))
         yield key, (unescape(fields[6]), unescape(fields[7]), unescape(fields[8]), int(fields[9]))
 
 
 def _members(session: Session, draw: _Draw, drawn_visits: int) -> None:
-    """The team members of the drawn visits, slot by slot, as teams.tsv lists them."""
-    expected = dict(_team_lines(draw))
+    """The team members of the drawn visits, slot by slot, as teams.tsv lists them.
+
+    The stored members are held once, each repeated role, officer and
+    department as one string, and the file is read against them a line at a
+    time: a 50,000-visit draw is checked in tens of MiB, not hundreds."""
+    shared: dict[str, str] = {}
     stored = {
-        (visit, slot): (role, cert_no, department, position)
+        (visit, slot): (
+            shared.setdefault(role, role),
+            shared.setdefault(cert_no, cert_no),
+            shared.setdefault(department, department),
+            position,
+        )
         for visit, slot, role, cert_no, department, position in session.execute(
             select(
                 DrawMemberRow.visit,
@@ -520,19 +537,23 @@ def _members(session: Session, draw: _Draw, drawn_visits: int) -> None:
             ).where(DrawMemberRow.draw_id == draw.row.id, DrawMemberRow.visit <= drawn_visits)
         )
     }
-    for key in sorted(expected.keys() | stored.keys()):
-        want, have = expected.get(key), stored.get(key)
+    differ: list[tuple[tuple[int, int], Any, Any]] = []
+    for key, want in _team_lines(draw):
+        have = stored.pop(key, None)
         if want != have:
-            draw.add(
-                "draw.member",
-                "draw_members",
-                f"visit {key[0]} slot {key[1]}",
-                "role, cert_no, department, position",
-                _member(want),
-                _member(have),
-                "检查组成员与抽取结果（teams.tsv）不符：数据库中的检查组被改动",
-                "the team member contradicts the drawn teams (teams.tsv): the stored team was changed",
-            )
+            differ.append((key, want, have))
+    differ += [(key, None, have) for key, have in stored.items()]
+    for key, want, have in sorted(differ, key=lambda d: d[0]):
+        draw.add(
+            "draw.member",
+            "draw_members",
+            f"visit {key[0]} slot {key[1]}",
+            "role, cert_no, department, position",
+            _member(want),
+            _member(have),
+            "检查组成员与抽取结果（teams.tsv）不符：数据库中的检查组被改动",
+            "the team member contradicts the drawn teams (teams.tsv): the stored team was changed",
+        )
 
 
 def _member(value: tuple[str, str, str, int] | None) -> str:
