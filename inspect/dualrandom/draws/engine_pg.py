@@ -1,0 +1,518 @@
+"""The DR-1 draw with its pass over the object registry inside PostgreSQL.
+
+``--engine postgresql`` (``draw prepare`` and ``draw run``): the registry
+never becomes Python records. PostgreSQL
+
+- forms every object's two canonical snapshot lines (SPEC §3.1: escaping,
+  sorted de-duplicated lists, dates, booleans) in id order (``COLLATE "C"``,
+  code points), and Python only feeds the streamed bytes to SHA-256;
+- decides scope, stratum, item scopes and the exclusion reasons of §7.2
+  (status, look-back, annual cap, item cap; events from the history and
+  ``last_inspected``) and returns only pool sizes, exclusions and the
+  objects outside every stratum;
+- at the draw, computes each pool member's ticket with ``sha256()`` over
+  ``T_TARGET ‖ seed ‖ UTF-8(id)`` (§6) and keeps, per pool, the k + R
+  smallest by (ticket, id bytes) with ``row_number()`` (§8.1).
+
+Only the selected and reserve objects come back as records; teams are
+assigned by the core exactly as in the Python engine (``draw_selected``),
+so the result is byte-identical (tests/draws/test_engine_pg.py draws the
+same plans both ways). DR-2 is refused: its risk-class commitment and
+public files still need the whole table in Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from dualrandom.core import (
+    DR1,
+    DrawInputs,
+    DrawResult,
+    Exclusion,
+    Preparation,
+    draw_selected,
+    months_before,
+)
+from dualrandom.core.canonical import (
+    OBJECT_INTERNAL_FIELDS,
+    OBJECT_PUBLIC_FIELDS,
+    ObjectSnapshot,
+    combine_object_digests,
+    conflicts_snapshot,
+    history_snapshot,
+    inspectors_snapshot,
+)
+from dualrandom.core.encoding import TAG_TARGET, sha256_hex
+from dualrandom.core.model import HistoryRecord, ObjectFilter, ObjectRecord, Plan
+from dualrandom.core.plan_json import plan_canonical
+from dualrandom.core.pools import REASONS
+from dualrandom.core.quotas import Quota, quota_size, reserve_size
+from dualrandom.core.result import Selected
+from dualrandom.core.seed import Digests
+from dualrandom.core.table import ObjectTable
+from dualrandom.errors import DrawStateError
+
+__all__ = ["ENGINES", "check_engine", "draw_pg", "prepare_pg"]
+
+ENGINES = ("python", "postgresql")
+_FETCH = 20_000  # snapshot lines fetched (and hashed) at a time
+
+
+def check_engine(session: Session, engine: str, algorithm: str) -> str:
+    """``engine`` if it can draw here: "postgresql" needs a PostgreSQL database and DR-1."""
+    if engine not in ENGINES:
+        raise DrawStateError(
+            f"抽取引擎 {engine!r} 不是 {'、'.join(ENGINES)} 之一",
+            f"draw engine {engine!r} is not one of {', '.join(ENGINES)}",
+        )
+    if engine == "postgresql":
+        dialect = session.get_bind().dialect.name
+        if dialect != "postgresql":
+            raise DrawStateError(
+                f"--engine postgresql 需要 PostgreSQL 数据库，当前数据库是 {dialect}",
+                f"--engine postgresql needs a PostgreSQL database; this one is {dialect}",
+            )
+        if algorithm != DR1:
+            raise DrawStateError(
+                f"PostgreSQL 引擎目前只做 DR-1 抽取；{algorithm} 计划（信标）请用 --engine python："
+                "其风险分类承诺与公开文件仍需在 Python 中计算",
+                f"the PostgreSQL engine draws DR-1 only for now; draw {algorithm} (beacon) plans "
+                "with --engine python: their risk-class commitment and public files are still "
+                "computed in Python",
+            )
+    return engine
+
+
+# --- SQL building blocks ---------------------------------------------------------
+
+_AS_OF = (
+    "o.version_from <= :version AND (o.version_to IS NULL OR o.version_to > :version) "
+    "AND o.gone IS FALSE"
+)
+
+
+def _esc(expr: str) -> str:
+    """SPEC §2.1 scalar escaping: backslash first, then TAB, LF, CR."""
+    return (
+        f"replace(replace(replace(replace({expr}, E'\\\\', E'\\\\\\\\'), "
+        f"E'\\t', E'\\\\t'), E'\\n', E'\\\\n'), E'\\r', E'\\\\r')"
+    )
+
+
+def _day(expr: str) -> str:
+    return f"coalesce(to_char({expr}, 'YYYY-MM-DD'), '')"
+
+
+def _flag(expr: str) -> str:
+    return f"CASE WHEN {expr} THEN '1' ELSE '0' END"
+
+
+# A list field as the canonical line writes it (SPEC §2.1): the stored ';'-joined
+# elements, each NFC (as ObjectRecord holds them), de-duplicated, sorted by code
+# point, escaped, joined with ';'. Worked out once per distinct stored value.
+_LIST = (
+    "coalesce((SELECT string_agg({esc}, ';' ORDER BY e COLLATE \"C\") FROM "
+    "(SELECT DISTINCT normalize(x, NFC) AS e FROM unnest(string_to_array(raw, ';')) AS x) AS s), '')"
+).format(esc=_esc("e"))
+
+_FIELD_SQL = {
+    "id": _esc("o.object_id"),
+    "id_type": _esc("o.id_type"),
+    "name": _esc("o.name"),
+    "type": _esc("o.type"),
+    "industry": _esc("o.industry"),
+    "district": _esc("o.district"),
+    "registration_authority": _esc("o.registration_authority"),
+    "address": _esc("o.address"),
+    "status": _esc("o.status"),
+    "established": _day("o.established"),
+    "abnormal_list": _flag("o.abnormal_list"),
+    "serious_illegal_list": _flag("o.serious_illegal_list"),
+    "departments": "dl.canon",
+    "tags": "tl.canon",
+    "last_inspected": _day("o.last_inspected"),
+    "risk_class": _esc("o.risk_class"),
+}
+
+
+def _line(names: Sequence[str]) -> str:
+    return " || E'\\t' || ".join(_FIELD_SQL[n] for n in names) + " || E'\\n'"
+
+
+# Values ObjectRecord (and escape_list) would refuse: such a registry is not drawn
+# here; the Python engine names the exact problem.
+_INVALID = f"""
+SELECT o.object_id FROM object_rows o WHERE {_AS_OF} AND NOT (
+  o.object_id <> '' AND (o.object_id || o.name || o.industry || o.district
+    || o.registration_authority || o.address) IS NFC NORMALIZED
+  AND o.id_type IN ('uscc', 'other')
+  AND o.industry ~ '^[A-T][0-9]{{0,4}}$'
+  AND o.type IN ('企业', '个体工商户', '农民专业合作社', '外国企业常驻代表机构', '其他')
+  AND o.status IN ('存续', '在业', '注销', '吊销', '迁出', '撤销')
+  AND o.risk_class IN ('A', 'B', 'C', 'D')
+  AND o.departments !~ '(^;|;;|;$)' AND o.tags !~ '(^;|;;|;$)')
+ORDER BY o.object_id COLLATE "C" LIMIT 1
+"""
+
+_LINES = f"""
+WITH lists AS (
+  SELECT raw, {_LIST} AS canon FROM (
+    SELECT o.departments AS raw FROM object_rows o WHERE {_AS_OF}
+    UNION SELECT o.tags FROM object_rows o WHERE {_AS_OF}) AS r)
+SELECT {_line(OBJECT_PUBLIC_FIELDS)}, {_line(OBJECT_INTERNAL_FIELDS)}
+FROM object_rows o
+JOIN lists dl ON dl.raw = o.departments
+JOIN lists tl ON tl.raw = o.tags
+WHERE {_AS_OF}
+ORDER BY o.object_id COLLATE "C"
+"""
+
+
+class _Params:
+    """Bound parameters of one generated query, named p0, p1, …"""
+
+    def __init__(self, **fixed: Any) -> None:
+        self.values: dict[str, Any] = dict(fixed)
+
+    def __call__(self, value: Any) -> str:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return f":{name}"
+
+
+def _filter_sql(where: ObjectFilter, bind: _Params) -> str:
+    """The SQL condition of a filter (docs/FORMATS.md, SPEC §4), on the row ``o``."""
+    parts = []
+    for key, values in where.clauses:
+        if key in ("type", "district", "risk_class", "status"):
+            parts.append(f"o.{key} = ANY(CAST({bind(list(values))} AS text[]))")
+        elif key == "industry":
+            parts.append(
+                "(" + " OR ".join(f"starts_with(o.industry, {bind(v)})" for v in values) + ")"
+            )
+        elif key in ("department", "tag"):
+            column = "departments" if key == "department" else "tags"
+            parts.append(
+                f"string_to_array(o.{column}, ';') && CAST({bind(list(values))} AS text[])"
+            )
+        elif key == "list":
+            on = [f"o.{name}_list" for name in ("abnormal", "serious_illegal") if name in values]
+            parts.append("(" + " OR ".join(on) + ")" if on else "FALSE")
+        else:  # pragma: no cover - ObjectFilter admits no other key
+            raise ValueError(f"filter key {key!r}")
+    return "(" + " AND ".join(parts) + ")" if parts else "TRUE"
+
+
+def _classified(
+    plan: Plan, items: Mapping[str, Any], history: Sequence[HistoryRecord], bind: _Params
+) -> str:
+    """The SQL of every (object, item) of the plan's pools with its reason mask
+    (bit n: REASONS[n]; 0: a pool member), and the objects outside every stratum
+    (item_no = -1). Columns: id, item_no, stratum_no, mask."""
+    codes = sorted(plan.items)
+    strata = sorted(plan.strata, key=lambda s: s.name)
+    rules = plan.exclusions
+    lookback = rules.lookback_months
+    cutoff = months_before(plan.window_start, lookback) if lookback > 0 else None
+    stratum_case = " ".join(
+        f"WHEN {_filter_sql(s.where, bind)} THEN {n}" for n, s in enumerate(strata)
+    )
+    stratum_count = " + ".join(
+        f"(CASE WHEN {_filter_sql(s.where, bind)} THEN 1 ELSE 0 END)" for s in strata
+    )
+    item_flags = ", ".join(
+        f"{_filter_sql(items[c].scope, bind)} AS i{n}" for n, c in enumerate(codes)
+    )
+    year = bind(plan.year)
+    this_year = f"EXTRACT(YEAR FROM h.day) = {year}"
+    li_this_year = f"(CASE WHEN EXTRACT(YEAR FROM o.last_inspected) = {year} THEN 1 ELSE 0 END)"
+    item_rows = " UNION ALL ".join(
+        f"SELECT {n} AS item_no, CAST({bind(c)} AS text) AS code, "
+        f"CAST({bind(items[c].max_per_year)} AS integer) AS max_per_year"
+        for n, c in enumerate(codes)
+    )
+    item_match = "CASE it.item_no " + " ".join(f"WHEN {n} THEN o.i{n}" for n in range(len(codes)))
+    item_match += " END" if codes else "ELSE FALSE END"
+    cutoff_sql = f"CAST({bind(cutoff)} AS date)"
+    cap = f"CAST({bind(rules.annual_cap)} AS integer)"
+    statuses = f"CAST({bind(list(rules.statuses))} AS text[])"
+    h_ids = bind([r.object_id for r in history])
+    h_codes = bind([r.item_code for r in history])
+    h_days = bind([r.date for r in history])
+    return f"""
+WITH o AS (
+  SELECT o.object_id AS id, o.status, o.last_inspected,
+    CASE {stratum_case} END AS stratum_no, {stratum_count} AS strata_matched
+    {", " + item_flags if item_flags else ""}
+  FROM object_rows o
+  WHERE {_AS_OF} AND {_filter_sql(plan.scope, bind)}),
+h AS (SELECT * FROM unnest(CAST({h_ids} AS text[]), CAST({h_codes} AS text[]),
+                           CAST({h_days} AS date[])) AS h(object_id, item_code, day)),
+ha AS (SELECT h.object_id, count(*) FILTER (WHERE {this_year}) AS year_n
+       FROM h GROUP BY h.object_id),
+hi AS (SELECT h.object_id, h.item_code, max(h.day) AS last,
+              count(*) FILTER (WHERE {this_year}) AS year_n
+       FROM h GROUP BY h.object_id, h.item_code),
+it AS ({item_rows if codes else "SELECT 0 AS item_no, '' AS code, 0 AS max_per_year WHERE FALSE"})
+SELECT o.id, it.item_no, o.stratum_no, o.strata_matched,
+  (CASE WHEN o.status = ANY({statuses}) THEN 1 ELSE 0 END)
+  + (CASE WHEN {cutoff_sql} IS NOT NULL AND (hi.last >= {cutoff_sql}
+          OR o.last_inspected >= {cutoff_sql}) THEN 2 ELSE 0 END)
+  + (CASE WHEN {cap} IS NOT NULL
+          AND coalesce(ha.year_n, 0) + {li_this_year} >= {cap} THEN 4 ELSE 0 END)
+  + (CASE WHEN it.max_per_year IS NOT NULL
+          AND coalesce(hi.year_n, 0) + {li_this_year} >= it.max_per_year THEN 8 ELSE 0 END)
+  AS mask
+FROM o JOIN it ON o.stratum_no IS NOT NULL AND ({item_match})
+LEFT JOIN ha ON ha.object_id = o.id
+LEFT JOIN hi ON hi.object_id = o.id AND hi.item_code = it.code
+UNION ALL
+SELECT o.id, -1, -1, o.strata_matched, 0 FROM o WHERE o.stratum_no IS NULL
+"""
+
+
+# --- prepare -------------------------------------------------------------------
+
+
+def _object_digests(session: Session, version: int) -> tuple[str, str]:
+    """SHA-256 of the public and the internal part (SPEC §3.1): PostgreSQL writes
+    the lines in id order, Python hashes them as they stream in."""
+    bad = session.execute(text(_INVALID), {"version": version}).scalar()
+    if bad is not None:
+        raise DrawStateError(
+            f"名录中对象 {bad!r} 的取值不符合规范（非 NFC、空列表元素或非法枚举），"
+            "PostgreSQL 引擎不予抽取；请用 --engine python 查看具体原因",
+            f"object {bad!r} of the registry holds a value that is not canonical (not NFC, an "
+            "empty list element or an unknown enumeration value); the PostgreSQL engine does "
+            "not draw it. Use --engine python to see the exact problem",
+        )
+    public = hashlib.sha256(("\t".join(OBJECT_PUBLIC_FIELDS) + "\n").encode("utf-8"))
+    internal = hashlib.sha256(("\t".join(OBJECT_INTERNAL_FIELDS) + "\n").encode("utf-8"))
+    connection = session.connection().connection.driver_connection
+    with connection.cursor(name="dualrandom_object_lines") as cursor:  # type: ignore[union-attr]
+        cursor.itersize = _FETCH
+        cursor.execute(_LINES.replace(":version", "%(version)s"), {"version": version})
+        while rows := cursor.fetchmany(_FETCH):
+            public.update("".join([row[0] for row in rows]).encode("utf-8"))
+            internal.update("".join([row[1] for row in rows]).encode("utf-8"))
+    return public.hexdigest(), internal.hexdigest()
+
+
+def _not_held(*_: object) -> tuple[bytes, bytes]:
+    raise RuntimeError(
+        "the PostgreSQL engine streams the object snapshot into its digests and keeps no bytes"
+    )
+
+
+def _quota(plan: Plan, item: Any, stratum_name: str, pool_size: int) -> Quota:
+    stratum = next(s for s in plan.strata if s.name == stratum_name)
+    ratio: Fraction = stratum.ratio if stratum.ratio is not None else item.ratio
+    k, shortfall = quota_size(ratio, pool_size, stratum.min_count, stratum.max_count)
+    return Quota(
+        item=item.code,
+        stratum=stratum_name,
+        pool_size=pool_size,
+        ratio=ratio,
+        min_count=stratum.min_count,
+        max_count=stratum.max_count,
+        k=k,
+        shortfall=shortfall,
+        reserve=reserve_size(k, pool_size),
+    )
+
+
+def prepare_pg(session: Session, inputs: DrawInputs, objects_version: int) -> Preparation:
+    """The DR-1 preparation (core ``prepare``) with the object registry as of
+    ``objects_version`` read inside PostgreSQL; ``inputs.objects`` is not read.
+    Byte for byte the same digests, quotas, exclusions and outside list."""
+    plan, items = inputs.plan, inputs.items
+    plan_bytes = plan_canonical(plan, items, DR1)
+    public_digest, internal_digest = _object_digests(session, objects_version)
+    objects = ObjectSnapshot(
+        None,
+        None,
+        public_digest,
+        internal_digest,
+        combine_object_digests(public_digest, internal_digest),
+        DR1,
+        make=_not_held,
+    )
+    inspectors = tuple(sorted(inputs.inspectors, key=lambda o: o.cert_no))
+    inspector_snapshot = inspectors_snapshot(inspectors)
+    conflict_snapshot = conflicts_snapshot(inputs.conflicts)
+    history = history_snapshot(inputs.history)
+    digests = Digests(
+        plan=sha256_hex(plan_bytes),
+        objects=objects.digest,
+        inspectors=inspector_snapshot.digest,
+        conflicts=conflict_snapshot.digest,
+        history=history.digest,
+    )
+    codes = sorted(plan.items)
+    strata = sorted(s.name for s in plan.strata)
+    bind = _Params(version=objects_version)
+    classified = _classified(plan, items, inputs.history, bind)
+    rows = session.execute(
+        text(
+            f"""SELECT item_no, stratum_no, CASE WHEN mask = 0 AND item_no >= 0 THEN NULL
+                       ELSE id END AS id, mask, count(*), max(strata_matched)
+                FROM ({classified}) AS c
+                GROUP BY 1, 2, 3, 4"""
+        ),
+        bind.values,
+    ).all()
+    _check_strata(session, plan, bind.values, classified, rows)
+    sizes = {(c, s): 0 for c in codes for s in strata}
+    exclusions: list[Exclusion] = []
+    outside: list[str] = []
+    for item_no, stratum_no, object_id, mask, count, _ in rows:
+        if item_no < 0:
+            outside.append(object_id)
+        elif mask == 0:
+            sizes[(codes[item_no], strata[stratum_no])] = count
+        else:
+            reasons = tuple(r for n, r in enumerate(REASONS) if mask & (1 << n))
+            exclusions.append(Exclusion(codes[item_no], strata[stratum_no], object_id, reasons))
+    exclusions.sort(key=lambda e: (e.item, e.stratum, e.object_id))
+    outside.sort()
+    quotas = tuple(_quota(plan, items[c], s, n) for (c, s), n in sorted(sizes.items()))
+    return Preparation(
+        inputs=inputs,
+        plan_bytes=plan_bytes,
+        objects=objects,
+        inspectors=inspector_snapshot,
+        conflicts=conflict_snapshot,
+        history=history,
+        digests=digests,
+        quotas=quotas,
+        pools={},  # the members stay in the database; pool sizes are in the quotas
+        exclusions=tuple(exclusions),
+        outside=tuple(outside),
+        sorted_objects=ObjectTable.of(()),
+        sorted_inspectors=inspectors,
+        algorithm=DR1,
+    )
+
+
+def _check_strata(
+    session: Session, plan: Plan, params: dict[str, Any], classified: str, rows: Sequence[Any]
+) -> None:
+    """An object in more than one stratum is an error, as in the core (ValueError)."""
+    if all(row[5] <= 1 for row in rows):
+        return
+    first = session.execute(
+        text(f'SELECT min(id COLLATE "C") FROM ({classified}) AS c WHERE strata_matched > 1'),
+        params,
+    ).scalar_one()
+    found = (
+        session.execute(
+            text("SELECT o.* FROM object_rows o WHERE " + _AS_OF + " AND o.object_id = :oid"),
+            {"version": params["version"], "oid": first},
+        )
+        .mappings()
+        .one()
+    )
+    record = _record(found)
+    names = ", ".join(
+        s.name for s in sorted(plan.strata, key=lambda s: s.name) if s.where.matches(record)
+    )
+    raise ValueError(f"object {first!r} matches more than one stratum: {names}")
+
+
+# --- draw ----------------------------------------------------------------------
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(value.split(";")) if value else ()
+
+
+def _record(row: Mapping[str, Any]) -> ObjectRecord:
+    return ObjectRecord(
+        id=row["object_id"],
+        name=row["name"],
+        type=row["type"],
+        industry=row["industry"],
+        district=row["district"],
+        status=row["status"],
+        risk_class=row["risk_class"],
+        id_type=row["id_type"],
+        registration_authority=row["registration_authority"],
+        address=row["address"],
+        established=row["established"],
+        abnormal_list=bool(row["abnormal_list"]),
+        serious_illegal_list=bool(row["serious_illegal_list"]),
+        departments=_split(row["departments"]),
+        tags=_split(row["tags"]),
+        last_inspected=row["last_inspected"],
+    )
+
+
+def draw_pg(session: Session, prep: Preparation, objects_version: int, seed: bytes) -> DrawResult:
+    """The seeded part (core ``draw``): tickets and the k + R smallest per pool in
+    PostgreSQL, then visits and teams in the core, from the few objects drawn."""
+    if len(seed) != 32:
+        raise ValueError(f"a seed is 32 bytes, not {len(seed)}")
+    plan, items = prep.inputs.plan, prep.inputs.items
+    codes = sorted(plan.items)
+    strata = sorted(s.name for s in plan.strata)
+    wanted = [(codes.index(q.item), strata.index(q.stratum), q.k + q.reserve) for q in prep.quotas]
+    wanted = [w for w in wanted if w[2] > 0]
+    bind = _Params(version=objects_version)
+    classified = _classified(plan, items, prep.inputs.history, bind)
+    rows: list[Any] = []
+    if wanted:
+        prefix = bind(TAG_TARGET + seed)
+        limits = (
+            f"unnest(CAST({bind([w[0] for w in wanted])} AS integer[]), "
+            f"CAST({bind([w[1] for w in wanted])} AS integer[]), "
+            f"CAST({bind([w[2] for w in wanted])} AS integer[])) AS l(item_no, stratum_no, n)"
+        )
+        rows = session.execute(
+            text(
+                f"""WITH members AS (
+                      SELECT id, item_no, stratum_no FROM ({classified}) AS c
+                      WHERE mask = 0 AND item_no >= 0),
+                    ranked AS (
+                      SELECT m.id, m.item_no, m.stratum_no, t.ticket,
+                        row_number() OVER (PARTITION BY m.item_no, m.stratum_no
+                                           ORDER BY t.ticket, m.id COLLATE "C") AS rank
+                      FROM members m
+                      CROSS JOIN LATERAL (SELECT substr(sha256(
+                          CAST({prefix} AS bytea) || convert_to(m.id, 'UTF8')), 1, 8) AS ticket) t)
+                    SELECT r.item_no, r.stratum_no, r.rank, r.id, r.ticket
+                    FROM ranked r JOIN {limits}
+                      ON l.item_no = r.item_no AND l.stratum_no = r.stratum_no
+                    WHERE r.rank <= l.n"""
+            ),
+            bind.values,
+        ).all()
+    k_of = {(codes.index(q.item), strata.index(q.stratum)): q.k for q in prep.quotas}
+    selected: list[Selected] = []
+    reserve: list[Selected] = []
+    for item_no, stratum_no, rank, object_id, ticket in sorted(rows, key=lambda r: r[:3]):
+        row = Selected(
+            strata[stratum_no], codes[item_no], rank, object_id, int.from_bytes(ticket, "big")
+        )
+        (selected if rank <= k_of[(item_no, stratum_no)] else reserve).append(row)
+    table = _objects(session, objects_version, sorted({r.object_id for r in (*selected, *reserve)}))
+    return draw_selected(replace(prep, sorted_objects=table), seed, selected, reserve)
+
+
+def _objects(session: Session, version: int, ids: list[str]) -> ObjectTable:
+    """The records of ``ids`` as of ``version``, in id order."""
+    if not ids:
+        return ObjectTable.of(())
+    found = session.execute(
+        text(f"SELECT o.* FROM object_rows o WHERE {_AS_OF} AND o.object_id = ANY(:ids)"),
+        {"version": version, "ids": ids},
+    ).mappings()
+    records = sorted((_record(row) for row in found), key=lambda r: r.id)
+    return ObjectTable.of(records)
