@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from click.testing import CliRunner
 from sqlalchemy import create_engine, select, text
 
 from dualrandom.app import App
+from dualrandom.cli._main import cli
 from dualrandom.config import load_settings
 from dualrandom.core import draw, prepare
 from dualrandom.core.model import ObjectFilter, Stratum
@@ -250,3 +252,26 @@ def test_sqlite_refuses_the_postgresql_engine(tmp_path: Path) -> None:
     ):
         prepare_draw(session, "2027-Q1", secrets=secrets, now=NOW, actor="t", engine="postgresql")
     app.close()
+
+
+def test_the_engine_on_the_command_line(dr1_app: App, config_file: Path, tmp_path: Path) -> None:
+    """On PostgreSQL, a draw made in the database exports a bundle the Python verifier
+    re-runs to MATCH; on SQLite the option is refused, Chinese first."""
+
+    def invoke(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, ["--config", str(config_file), *args])
+        return result.exit_code, result.output
+
+    code, out = invoke("draw", "prepare", "2027-Q1", "--engine", "postgresql")
+    if dr1_app.engine.dialect.name != "postgresql":
+        assert code == 1 and out.startswith("错误：--engine postgresql 需要 PostgreSQL 数据库"), out
+        return
+    assert code == 0, out
+    code, out = invoke(
+        "draw", "run", "2027-Q1", "--engine", "postgresql", "--entropy", "31415", "-y"
+    )
+    assert code == 0 and "已抽取 Drew 2027-Q1" in out, out
+    code, out = invoke("draw", "export", "2027-Q1", str(tmp_path / "b"), "--tier", "auditor")
+    assert code == 0, out
+    code, out = invoke("verify", str(tmp_path / "b"))
+    assert code == 0 and out.rstrip().endswith("MATCH"), out
