@@ -176,6 +176,19 @@ ORDER BY o.object_id COLLATE "C"
 """
 
 
+# The columns each filter key reads (as core.pools._COLUMNS, in database names).
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "type": ("type",),
+    "district": ("district",),
+    "industry": ("industry",),
+    "risk_class": ("risk_class",),
+    "status": ("status",),
+    "department": ("departments",),
+    "tag": ("tags",),
+    "list": ("abnormal_list", "serious_illegal_list"),
+}
+
+
 class _Params:
     """Bound parameters of one generated query, named p0, p1, …"""
 
@@ -231,6 +244,12 @@ def _classified(
     item_flags = ", ".join(
         f"{_filter_sql(items[c].scope, bind)} AS i{n}" for n, c in enumerate(codes)
     )
+    # Millions of objects share a few hundred combinations of the values the filters
+    # read: each combination is judged once, and the objects joined to their verdict.
+    filters = [plan.scope, *(s.where for s in strata), *(items[c].scope for c in codes)]
+    columns = sorted({"status", *(n for f in filters for k in f.fields() for n in _COLUMNS[k])})
+    keys = ", ".join(f"o.{name}" for name in columns)
+    join = " AND ".join(f"c.{name} = o.{name}" for name in columns)
     year = bind(plan.year)
     this_year = f"EXTRACT(YEAR FROM h.day) = {year}"
     li_this_year = f"(CASE WHEN EXTRACT(YEAR FROM o.last_inspected) = {year} THEN 1 ELSE 0 END)"
@@ -248,12 +267,16 @@ def _classified(
     h_codes = bind([r.item_code for r in history])
     h_days = bind([r.date for r in history])
     return f"""
-WITH o AS (
-  SELECT o.object_id AS id, o.status, o.last_inspected,
-    CASE {stratum_case} END AS stratum_no, {stratum_count} AS strata_matched
+WITH combos AS MATERIALIZED (
+  SELECT {keys}, CASE {stratum_case} END AS stratum_no, {stratum_count} AS strata_matched
     {", " + item_flags if item_flags else ""}
-  FROM object_rows o
-  WHERE {_AS_OF} AND {_filter_sql(plan.scope, bind)}),
+  FROM (SELECT DISTINCT {keys} FROM object_rows o WHERE {_AS_OF}) AS o
+  WHERE {_filter_sql(plan.scope, bind)}),
+o AS (
+  SELECT o.object_id AS id, o.status, o.last_inspected, c.stratum_no, c.strata_matched
+    {"".join(f", c.i{n}" for n in range(len(codes)))}
+  FROM object_rows o JOIN combos c ON {join}
+  WHERE {_AS_OF}),
 h AS (SELECT * FROM unnest(CAST({h_ids} AS text[]), CAST({h_codes} AS text[]),
                            CAST({h_days} AS date[])) AS h(object_id, item_code, day)),
 ha AS (SELECT h.object_id, count(*) FILTER (WHERE {this_year}) AS year_n
@@ -282,9 +305,17 @@ SELECT o.id, -1, -1, o.strata_matched, 0 FROM o WHERE o.stratum_no IS NULL
 # --- prepare -------------------------------------------------------------------
 
 
+def _no_jit(session: Session) -> None:
+    """These queries' row estimates are far off (CTEs, generated conditions), so the
+    planner would JIT-compile them: seconds of compiling for a query that runs in
+    less. Off for the rest of the caller's transaction."""
+    session.execute(text("SET LOCAL jit = off"))
+
+
 def _object_digests(session: Session, version: int) -> tuple[str, str]:
     """SHA-256 of the public and the internal part (SPEC §3.1): PostgreSQL writes
     the lines in id order, Python hashes them as they stream in."""
+    _no_jit(session)
     bad = session.execute(text(_INVALID), {"version": version}).scalar()
     if bad is not None:
         raise DrawStateError(
@@ -460,6 +491,7 @@ def draw_pg(session: Session, prep: Preparation, objects_version: int, seed: byt
     PostgreSQL, then visits and teams in the core, from the few objects drawn."""
     if len(seed) != 32:
         raise ValueError(f"a seed is 32 bytes, not {len(seed)}")
+    _no_jit(session)
     plan, items = prep.inputs.plan, prep.inputs.items
     codes = sorted(plan.items)
     strata = sorted(s.name for s in plan.strata)
