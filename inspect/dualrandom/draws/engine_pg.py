@@ -229,7 +229,8 @@ def _classified(
 ) -> str:
     """The SQL of every (object, item) of the plan's pools with its reason mask
     (bit n: REASONS[n]; 0: a pool member), and the objects outside every stratum
-    (item_no = -1). Columns: id, item_no, stratum_no, mask."""
+    (item_no = -1) and those in more than one (item_no = -2, an error). Columns: id,
+    item_no, stratum_no, strata_matched, mask."""
     codes = sorted(plan.items)
     strata = sorted(plan.strata, key=lambda s: s.name)
     rules = plan.exclusions
@@ -299,6 +300,8 @@ LEFT JOIN ha ON ha.object_id = o.id
 LEFT JOIN hi ON hi.object_id = o.id AND hi.item_code = it.code
 UNION ALL
 SELECT o.id, -1, -1, o.strata_matched, 0 FROM o WHERE o.stratum_no IS NULL
+UNION ALL
+SELECT o.id, -2, -2, o.strata_matched, 0 FROM o WHERE o.strata_matched > 1
 """
 
 
@@ -400,12 +403,12 @@ def prepare_pg(session: Session, inputs: DrawInputs, objects_version: int) -> Pr
         ),
         bind.values,
     ).all()
-    _check_strata(session, plan, bind.values, classified, rows)
+    _check_strata(session, plan, objects_version, rows)
     sizes = {(c, s): 0 for c in codes for s in strata}
     exclusions: list[Exclusion] = []
     outside: list[str] = []
     for item_no, stratum_no, object_id, mask, count, _ in rows:
-        if item_no < 0:
+        if item_no == -1:
             outside.append(object_id)
         elif mask == 0:
             sizes[(codes[item_no], strata[stratum_no])] = count
@@ -433,20 +436,17 @@ def prepare_pg(session: Session, inputs: DrawInputs, objects_version: int) -> Pr
     )
 
 
-def _check_strata(
-    session: Session, plan: Plan, params: dict[str, Any], classified: str, rows: Sequence[Any]
-) -> None:
-    """An object in more than one stratum is an error, as in the core (ValueError)."""
-    if all(row[5] <= 1 for row in rows):
+def _check_strata(session: Session, plan: Plan, version: int, rows: Sequence[Any]) -> None:
+    """An object in more than one stratum is an error, as in the core (the same
+    ValueError, naming the first such object in id order and its strata)."""
+    overlapping = [row[2] for row in rows if row[0] == -2]
+    if not overlapping:
         return
-    first = session.execute(
-        text(f'SELECT min(id COLLATE "C") FROM ({classified}) AS c WHERE strata_matched > 1'),
-        params,
-    ).scalar_one()
+    first = min(overlapping)
     found = (
         session.execute(
-            text("SELECT o.* FROM object_rows o WHERE " + _AS_OF + " AND o.object_id = :oid"),
-            {"version": params["version"], "oid": first},
+            text(f"SELECT o.* FROM object_rows o WHERE {_AS_OF} AND o.object_id = :oid"),
+            {"version": version, "oid": first},
         )
         .mappings()
         .one()
