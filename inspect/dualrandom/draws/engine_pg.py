@@ -29,7 +29,7 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import RowMapping, text
 from sqlalchemy.orm import Session
 
 from dualrandom.core import (
@@ -465,7 +465,7 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(value.split(";")) if value else ()
 
 
-def _record(row: Mapping[str, Any]) -> ObjectRecord:
+def _record(row: RowMapping) -> ObjectRecord:
     return ObjectRecord(
         id=row["object_id"],
         name=row["name"],
@@ -499,7 +499,7 @@ def draw_pg(session: Session, prep: Preparation, objects_version: int, seed: byt
     wanted = [w for w in wanted if w[2] > 0]
     bind = _Params(version=objects_version)
     classified = _classified(plan, items, prep.inputs.history, bind)
-    rows: list[Any] = []
+    rows: Sequence[Any] = []
     if wanted:
         prefix = bind(TAG_TARGET + seed)
         limits = (
