@@ -22,7 +22,7 @@ from dualrandom.cli._main import cli
 from dualrandom.config import load_settings
 from dualrandom.core import draw, prepare
 from dualrandom.core.model import ObjectFilter, Stratum
-from dualrandom.draws import SecretStore, prepare_draw, run_draw
+from dualrandom.draws import SecretStore, engine_pg, prepare_draw, run_draw
 from dualrandom.draws._inputs import gather
 from dualrandom.draws.engine_pg import draw_pg, prepare_pg
 from dualrandom.errors import DrawStateError
@@ -275,3 +275,25 @@ def test_the_engine_on_the_command_line(dr1_app: App, config_file: Path, tmp_pat
     assert code == 0, out
     code, out = invoke("verify", str(tmp_path / "b"))
     assert code == 0 and out.rstrip().endswith("MATCH"), out
+
+
+@needs_postgres
+@pytest.mark.parametrize("share", [0, 1, 4, 1 << 20])
+def test_ticket_bounds_never_change_the_selection(
+    tmp_path: Path, schemas: list[str], monkeypatch: pytest.MonkeyPatch, share: int
+) -> None:
+    """Only tickets under a pool's bound are ranked; a pool left short is ranked again
+    whole. Bounds keeping no ticket, about n/4 of the n needed, about n, and all of
+    them give the core's selection."""
+    app = _app(schemas[0], tmp_path)
+    monkeypatch.setattr(
+        engine_pg, "_bound", lambda n, size: min(engine_pg._TOP, ((n * share // 4) << 64) // size)
+    )
+    with app.transaction() as session:
+        lean = gather(session, "2027-Q2", objects=False)
+        got = prepare_pg(session, lean.inputs, lean.versions["objects"])
+        expected = prepare(gather(session, "2027-Q2").inputs)
+        assert draw_pg(session, got, lean.versions["objects"], SEED).files() == (
+            draw(expected, SEED).files()
+        )
+    app.close()

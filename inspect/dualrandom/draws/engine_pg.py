@@ -24,7 +24,9 @@ public files still need the whole table in Python.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from fractions import Fraction
 from typing import Any
@@ -123,28 +125,40 @@ _LIST = (
     "(SELECT DISTINCT normalize(x, NFC) AS e FROM unnest(string_to_array(raw, ';')) AS x) AS s), '')"
 ).format(esc=_esc("e"))
 
+# Free text may hold a backslash, TAB, LF or CR and is escaped; the other fields
+# cannot (enumerations and industry codes are checked first: _INVALID).
+_FREE_TEXT = ("id", "name", "district", "registration_authority", "address")
 _FIELD_SQL = {
-    "id": _esc("o.object_id"),
-    "id_type": _esc("o.id_type"),
-    "name": _esc("o.name"),
-    "type": _esc("o.type"),
-    "industry": _esc("o.industry"),
-    "district": _esc("o.district"),
-    "registration_authority": _esc("o.registration_authority"),
-    "address": _esc("o.address"),
-    "status": _esc("o.status"),
+    "id": "o.object_id",
+    "id_type": "o.id_type",
+    "name": "o.name",
+    "type": "o.type",
+    "industry": "o.industry",
+    "district": "o.district",
+    "registration_authority": "o.registration_authority",
+    "address": "o.address",
+    "status": "o.status",
     "established": _day("o.established"),
     "abnormal_list": _flag("o.abnormal_list"),
     "serious_illegal_list": _flag("o.serious_illegal_list"),
     "departments": "dl.canon",
     "tags": "tl.canon",
     "last_inspected": _day("o.last_inspected"),
-    "risk_class": _esc("o.risk_class"),
+    "risk_class": "o.risk_class",
 }
+# Whether a row's free text needs escaping at all: one regular expression per row
+# instead of four replace() per field (almost no registry text does).
+_NEEDS_ESCAPE = "(" + " || ".join(_FIELD_SQL[n] for n in _FREE_TEXT) + r") ~ E'[\\\\\t\n\r]'"
 
 
 def _line(names: Sequence[str]) -> str:
-    return " || E'\\t' || ".join(_FIELD_SQL[n] for n in names) + " || E'\\n'"
+    def joined(escaped: bool) -> str:
+        fields = (
+            _esc(_FIELD_SQL[n]) if escaped and n in _FREE_TEXT else _FIELD_SQL[n] for n in names
+        )
+        return r" || E'\t' || ".join(fields) + r" || E'\n'"
+
+    return f"CASE WHEN {_NEEDS_ESCAPE} THEN {joined(True)} ELSE {joined(False)} END"
 
 
 # Values ObjectRecord (and escape_list) would refuse: such a registry is not drawn
@@ -162,15 +176,19 @@ SELECT o.object_id FROM object_rows o WHERE {_AS_OF} AND NOT (
 ORDER BY o.object_id COLLATE "C" LIMIT 1
 """
 
+# Each list column's few distinct values are canonicalised once (a DISTINCT the
+# planner sizes from the column's statistics, so the joins are hash joins).
 _LINES = f"""
-WITH lists AS (
-  SELECT raw, {_LIST} AS canon FROM (
-    SELECT o.departments AS raw FROM object_rows o WHERE {_AS_OF}
-    UNION SELECT o.tags FROM object_rows o WHERE {_AS_OF}) AS r)
+WITH dl AS MATERIALIZED (
+  SELECT raw, {_LIST} AS canon
+  FROM (SELECT DISTINCT o.departments AS raw FROM object_rows o WHERE {_AS_OF}) AS r),
+tl AS MATERIALIZED (
+  SELECT raw, {_LIST} AS canon
+  FROM (SELECT DISTINCT o.tags AS raw FROM object_rows o WHERE {_AS_OF}) AS r)
 SELECT {_line(OBJECT_PUBLIC_FIELDS)}, {_line(OBJECT_INTERNAL_FIELDS)}
 FROM object_rows o
-JOIN lists dl ON dl.raw = o.departments
-JOIN lists tl ON tl.raw = o.tags
+JOIN dl ON dl.raw = o.departments
+JOIN tl ON tl.raw = o.tags
 WHERE {_AS_OF}
 ORDER BY o.object_id COLLATE "C"
 """
@@ -308,17 +326,37 @@ SELECT o.id, -2, -2, o.strata_matched, 0 FROM o WHERE o.strata_matched > 1
 # --- prepare -------------------------------------------------------------------
 
 
-def _no_jit(session: Session) -> None:
-    """These queries' row estimates are far off (CTEs, generated conditions), so the
-    planner would JIT-compile them: seconds of compiling for a query that runs in
-    less. Off for the rest of the caller's transaction."""
-    session.execute(text("SET LOCAL jit = off"))
+# The engine's queries are generated (a condition per stratum, CTEs) and the
+# planner's row estimates for them are far off: it would JIT-compile them (seconds
+# for queries that run in less) and pick nested loops or merge joins for what are
+# a million rows: every join here is an equality, made a hash join. Sorts of a
+# registry's lines get more memory than 4 MB.
+_SETTINGS = {
+    "jit": "off",
+    "enable_nestloop": "off",
+    "enable_mergejoin": "off",  # a merge join sorts a million rows by text in a locale
+    "work_mem": "64MB",
+}
+
+
+@contextmanager
+def _planner(session: Session) -> Iterator[None]:
+    """The engine's planner settings, for the queries in the block only (SET LOCAL;
+    on an error the caller's transaction is rolled back, and they with it)."""
+    before = {
+        name: session.execute(text("SELECT current_setting(:n)"), {"n": name}).scalar_one()
+        for name in _SETTINGS
+    }
+    for name, value in _SETTINGS.items():
+        session.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+    yield
+    for name, value in before.items():
+        session.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
 
 
 def _object_digests(session: Session, version: int) -> tuple[str, str]:
     """SHA-256 of the public and the internal part (SPEC §3.1): PostgreSQL writes
     the lines in id order, Python hashes them as they stream in."""
-    _no_jit(session)
     bad = session.execute(text(_INVALID), {"version": version}).scalar()
     if bad is not None:
         raise DrawStateError(
@@ -367,6 +405,11 @@ def prepare_pg(session: Session, inputs: DrawInputs, objects_version: int) -> Pr
     """The DR-1 preparation (core ``prepare``) with the object registry as of
     ``objects_version`` read inside PostgreSQL; ``inputs.objects`` is not read.
     Byte for byte the same digests, quotas, exclusions and outside list."""
+    with _planner(session):
+        return _prepare_pg(session, inputs, objects_version)
+
+
+def _prepare_pg(session: Session, inputs: DrawInputs, objects_version: int) -> Preparation:
     plan, items = inputs.plan, inputs.items
     plan_bytes = plan_canonical(plan, items, DR1)
     public_digest, internal_digest = _object_digests(session, objects_version)
@@ -396,10 +439,11 @@ def prepare_pg(session: Session, inputs: DrawInputs, objects_version: int) -> Pr
     classified = _classified(plan, items, inputs.history, bind)
     rows = session.execute(
         text(
-            f"""SELECT item_no, stratum_no, CASE WHEN mask = 0 AND item_no >= 0 THEN NULL
-                       ELSE id END AS id, mask, count(*), max(strata_matched)
-                FROM ({classified}) AS c
-                GROUP BY 1, 2, 3, 4"""
+            f"""WITH c AS MATERIALIZED ({classified})
+                SELECT item_no, stratum_no, NULL AS id, 0 AS mask, count(*) FROM c
+                WHERE mask = 0 AND item_no >= 0 GROUP BY item_no, stratum_no
+                UNION ALL
+                SELECT item_no, stratum_no, id, mask, 1 FROM c WHERE mask <> 0 OR item_no < 0"""
         ),
         bind.values,
     ).all()
@@ -407,7 +451,7 @@ def prepare_pg(session: Session, inputs: DrawInputs, objects_version: int) -> Pr
     sizes = {(c, s): 0 for c in codes for s in strata}
     exclusions: list[Exclusion] = []
     outside: list[str] = []
-    for item_no, stratum_no, object_id, mask, count, _ in rows:
+    for item_no, stratum_no, object_id, mask, count in rows:
         if item_no == -1:
             outside.append(object_id)
         elif mask == 0:
@@ -491,41 +535,49 @@ def draw_pg(session: Session, prep: Preparation, objects_version: int, seed: byt
     PostgreSQL, then visits and teams in the core, from the few objects drawn."""
     if len(seed) != 32:
         raise ValueError(f"a seed is 32 bytes, not {len(seed)}")
-    _no_jit(session)
-    plan, items = prep.inputs.plan, prep.inputs.items
+    with _planner(session):
+        selected, reserve = _select(session, prep, objects_version, seed)
+    table = _objects(session, objects_version, sorted({r.object_id for r in (*selected, *reserve)}))
+    return draw_selected(replace(prep, sorted_objects=table), seed, selected, reserve)
+
+
+_TOP = (1 << 64) - 1  # the largest ticket
+
+
+def _bound(n: int, pool_size: int) -> int:
+    """A ticket bound that about n + 6·√n + 20 of ``pool_size`` uniform tickets stay
+    under: the n smallest are then almost always among them (and if not, the
+    pool is ranked again without a bound, so the selection is exact either way)."""
+    if n >= pool_size:
+        return _TOP
+    return min(_TOP, ((n + 6 * math.isqrt(n) + 20) << 64) // pool_size)
+
+
+def _select(
+    session: Session, prep: Preparation, objects_version: int, seed: bytes
+) -> tuple[list[Selected], list[Selected]]:
+    """The selection and the reserve (SPEC §8.1), each in (item, stratum, rank) order.
+
+    Tickets are computed for every pool member; only those under their pool's
+    bound (_bound) are sorted and numbered with row_number(). A pool that keeps
+    fewer than its k + R under the bound is ranked again, whole."""
+    plan = prep.inputs.plan
     codes = sorted(plan.items)
     strata = sorted(s.name for s in plan.strata)
-    wanted = [(codes.index(q.item), strata.index(q.stratum), q.k + q.reserve) for q in prep.quotas]
-    wanted = [w for w in wanted if w[2] > 0]
-    bind = _Params(version=objects_version)
-    classified = _classified(plan, items, prep.inputs.history, bind)
-    rows: Sequence[Any] = []
-    if wanted:
-        prefix = bind(TAG_TARGET + seed)
-        limits = (
-            f"unnest(CAST({bind([w[0] for w in wanted])} AS integer[]), "
-            f"CAST({bind([w[1] for w in wanted])} AS integer[]), "
-            f"CAST({bind([w[2] for w in wanted])} AS integer[])) AS l(item_no, stratum_no, n)"
-        )
-        rows = session.execute(
-            text(
-                f"""WITH members AS (
-                      SELECT id, item_no, stratum_no FROM ({classified}) AS c
-                      WHERE mask = 0 AND item_no >= 0),
-                    ranked AS (
-                      SELECT m.id, m.item_no, m.stratum_no, t.ticket,
-                        row_number() OVER (PARTITION BY m.item_no, m.stratum_no
-                                           ORDER BY t.ticket, m.id COLLATE "C") AS rank
-                      FROM members m
-                      CROSS JOIN LATERAL (SELECT substr(sha256(
-                          CAST({prefix} AS bytea) || convert_to(m.id, 'UTF8')), 1, 8) AS ticket) t)
-                    SELECT r.item_no, r.stratum_no, r.rank, r.id, r.ticket
-                    FROM ranked r JOIN {limits}
-                      ON l.item_no = r.item_no AND l.stratum_no = r.stratum_no
-                    WHERE r.rank <= l.n"""
-            ),
-            bind.values,
-        ).all()
+    pools = {
+        (codes.index(q.item), strata.index(q.stratum)): (q.k + q.reserve, q.pool_size)
+        for q in prep.quotas
+        if q.k + q.reserve > 0
+    }
+    bounds = {key: _bound(n, size) for key, (n, size) in pools.items()}
+    rows = list(_ranked(session, prep, objects_version, seed, bounds))
+    found: dict[tuple[int, int], int] = {}
+    for row in rows:
+        found[(row[0], row[1])] = found.get((row[0], row[1]), 0) + 1
+    short = {key: _TOP for key, (n, _) in pools.items() if found.get(key, 0) < n}
+    if short:
+        rows = [row for row in rows if (row[0], row[1]) not in short]
+        rows += _ranked(session, prep, objects_version, seed, short)
     k_of = {(codes.index(q.item), strata.index(q.stratum)): q.k for q in prep.quotas}
     selected: list[Selected] = []
     reserve: list[Selected] = []
@@ -534,8 +586,54 @@ def draw_pg(session: Session, prep: Preparation, objects_version: int, seed: byt
             strata[stratum_no], codes[item_no], rank, object_id, int.from_bytes(ticket, "big")
         )
         (selected if rank <= k_of[(item_no, stratum_no)] else reserve).append(row)
-    table = _objects(session, objects_version, sorted({r.object_id for r in (*selected, *reserve)}))
-    return draw_selected(replace(prep, sorted_objects=table), seed, selected, reserve)
+    return selected, reserve
+
+
+def _ranked(
+    session: Session,
+    prep: Preparation,
+    objects_version: int,
+    seed: bytes,
+    bounds: Mapping[tuple[int, int], int],
+) -> Sequence[Any]:
+    """(item_no, stratum_no, rank, id, ticket) of the k + R smallest members by
+    (ticket, id bytes) of each pool in ``bounds``, among those with a ticket ≤ its bound."""
+    if not bounds:
+        return []
+    plan = prep.inputs.plan
+    codes = sorted(plan.items)
+    strata = sorted(s.name for s in plan.strata)
+    wanted = {(codes.index(q.item), strata.index(q.stratum)): q.k + q.reserve for q in prep.quotas}
+    keys = sorted(bounds)
+    bind = _Params(version=objects_version)
+    classified = _classified(plan, prep.inputs.items, prep.inputs.history, bind)
+    prefix = bind(TAG_TARGET + seed)
+    limits = (
+        f"unnest(CAST({bind([k[0] for k in keys])} AS integer[]), "
+        f"CAST({bind([k[1] for k in keys])} AS integer[]), "
+        f"CAST({bind([wanted[k] for k in keys])} AS integer[]), "
+        f"CAST({bind([bounds[k].to_bytes(8, 'big') for k in keys])} AS bytea[])) "
+        "AS l(item_no, stratum_no, n, bound)"
+    )
+    return session.execute(
+        text(
+            f"""WITH members AS (
+                  SELECT id, item_no, stratum_no FROM ({classified}) AS c
+                  WHERE mask = 0 AND item_no >= 0),
+                tickets AS (
+                  SELECT m.id, m.item_no, m.stratum_no, l.n, substr(sha256(
+                      CAST({prefix} AS bytea) || convert_to(m.id, 'UTF8')), 1, 8) AS ticket,
+                    l.bound
+                  FROM members m JOIN {limits}
+                    ON l.item_no = m.item_no AND l.stratum_no = m.stratum_no),
+                ranked AS (
+                  SELECT t.*, row_number() OVER (PARTITION BY t.item_no, t.stratum_no
+                                                 ORDER BY t.ticket, t.id COLLATE "C") AS rank
+                  FROM tickets t WHERE t.ticket <= t.bound)
+                SELECT item_no, stratum_no, rank, id, ticket FROM ranked WHERE rank <= n"""
+        ),
+        bind.values,
+    ).all()
 
 
 def _objects(session: Session, version: int, ids: list[str]) -> ObjectTable:
