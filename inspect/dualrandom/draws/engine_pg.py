@@ -161,10 +161,12 @@ def _line(names: Sequence[str]) -> str:
     return f"CASE WHEN {_NEEDS_ESCAPE} THEN {joined(True)} ELSE {joined(False)} END"
 
 
-# Values ObjectRecord (and escape_list) would refuse: such a registry is not drawn
-# here; the Python engine names the exact problem.
+# The first object (in id order) holding a value ObjectRecord (or escape_list) would
+# refuse — such a registry is not drawn here; the Python engine names the exact
+# problem — and whether any holds a control character COPY writes differently
+# from SPEC §2.1 (see _COPY_PUBLIC).
 _INVALID = f"""
-SELECT o.object_id FROM object_rows o WHERE {_AS_OF} AND NOT (
+SELECT min(CASE WHEN NOT (
   o.object_id <> '' AND (o.object_id || o.name || o.industry || o.district
     || o.registration_authority || o.address) IS NFC NORMALIZED
   AND o.id_type IN ('uscc', 'other')
@@ -172,8 +174,11 @@ SELECT o.object_id FROM object_rows o WHERE {_AS_OF} AND NOT (
   AND o.type IN ('企业', '个体工商户', '农民专业合作社', '外国企业常驻代表机构', '其他')
   AND o.status IN ('存续', '在业', '注销', '吊销', '迁出', '撤销')
   AND o.risk_class IN ('A', 'B', 'C', 'D')
-  AND o.departments !~ '(^;|;;|;$)' AND o.tags !~ '(^;|;;|;$)')
-ORDER BY o.object_id COLLATE "C" LIMIT 1
+  AND o.departments !~ '(^;|;;|;$)' AND o.tags !~ '(^;|;;|;$)') THEN o.object_id END
+  COLLATE "C"),
+  coalesce(bool_or((o.object_id || o.name || o.district || o.registration_authority
+    || o.address || o.departments || o.tags) ~ E'[\\x08\\x0b\\x0c]'), FALSE)
+FROM object_rows o WHERE {_AS_OF}
 """
 
 # Each list column's few distinct values are canonicalised once (a DISTINCT the
@@ -205,6 +210,38 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "tag": ("tags",),
     "list": ("abnormal_list", "serious_illegal_list"),
 }
+
+
+# The same lines as COPY's text format writes them: fields separated by TAB, rows
+# ended by LF, and in each field backslash, TAB, LF and CR written \\ \t \n \r —
+# exactly SPEC §2.1's escaping, and a list's elements, joined with ';', escaped
+# as one field are escaped element by element. COPY also writes backspace, form
+# feed and vertical tab as \b \f \v, which SPEC leaves as they are: a registry
+# with any of them is hashed from _LINES instead. No field is NULL (dates as '').
+_RAW_LIST = (
+    "coalesce((SELECT string_agg(e, ';' ORDER BY e COLLATE \"C\") FROM "
+    "(SELECT DISTINCT normalize(x, NFC) AS e FROM unnest(string_to_array(raw, ';')) AS x) AS s), '')"
+)
+_AS_OF_COPY = _AS_OF.replace(":version", "{version}")
+_COPY_PUBLIC = f"""COPY (
+WITH dl AS MATERIALIZED (
+  SELECT raw, {_RAW_LIST} AS plain
+  FROM (SELECT DISTINCT o.departments AS raw FROM object_rows o WHERE {_AS_OF_COPY}) AS r),
+tl AS MATERIALIZED (
+  SELECT raw, {_RAW_LIST} AS plain
+  FROM (SELECT DISTINCT o.tags AS raw FROM object_rows o WHERE {_AS_OF_COPY}) AS r)
+SELECT o.object_id, o.id_type, o.name, o.type, o.industry, o.district,
+  o.registration_authority, o.address, o.status, {_day("o.established")},
+  {_flag("o.abnormal_list")}, {_flag("o.serious_illegal_list")}, dl.plain, tl.plain,
+  {_day("o.last_inspected")}
+FROM object_rows o
+JOIN dl ON dl.raw = o.departments
+JOIN tl ON tl.raw = o.tags
+WHERE {_AS_OF_COPY}
+ORDER BY o.object_id COLLATE "C") TO STDOUT"""
+_COPY_INTERNAL = f"""COPY (
+SELECT o.object_id, o.risk_class FROM object_rows o WHERE {_AS_OF_COPY}
+ORDER BY o.object_id COLLATE "C") TO STDOUT"""
 
 
 class _Params:
@@ -357,7 +394,7 @@ def _planner(session: Session) -> Iterator[None]:
 def _object_digests(session: Session, version: int) -> tuple[str, str]:
     """SHA-256 of the public and the internal part (SPEC §3.1): PostgreSQL writes
     the lines in id order, Python hashes them as they stream in."""
-    bad = session.execute(text(_INVALID), {"version": version}).scalar()
+    bad, controls = session.execute(text(_INVALID), {"version": version}).one()
     if bad is not None:
         raise DrawStateError(
             f"名录中对象 {bad!r} 的取值不符合规范（非 NFC、空列表元素或非法枚举），"
@@ -369,6 +406,12 @@ def _object_digests(session: Session, version: int) -> tuple[str, str]:
     public = hashlib.sha256(("\t".join(OBJECT_PUBLIC_FIELDS) + "\n").encode("utf-8"))
     internal = hashlib.sha256(("\t".join(OBJECT_INTERNAL_FIELDS) + "\n").encode("utf-8"))
     connection = session.connection().connection.driver_connection
+    if not controls and type(connection).__module__.partition(".")[0] == "psycopg":
+        for part, query in ((public, _COPY_PUBLIC), (internal, _COPY_INTERNAL)):
+            with connection.cursor().copy(query.format(version=int(version))) as copy:
+                for block in copy:
+                    part.update(block)
+        return public.hexdigest(), internal.hexdigest()
     with connection.cursor(name="dualrandom_object_lines") as cursor:  # type: ignore[union-attr]
         cursor.itersize = _FETCH
         cursor.execute(_LINES.replace(":version", "%(version)s"), {"version": version})
