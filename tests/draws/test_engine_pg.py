@@ -302,3 +302,27 @@ def test_ticket_bounds_never_change_the_selection(
             draw(expected, SEED).files()
         )
     app.close()
+
+
+@needs_postgres
+def test_a_value_the_core_refuses_is_refused(tmp_path: Path, schemas: list[str]) -> None:
+    app = _app(schemas[0], tmp_path)
+    with app.transaction() as session:
+        ids = (
+            session.execute(
+                text('SELECT object_id FROM object_rows ORDER BY object_id COLLATE "C" LIMIT 3')
+            )
+            .scalars()
+            .all()
+        )
+        session.execute(
+            text("UPDATE object_rows SET industry = 'Z12' WHERE object_id IN (:a, :b)"),
+            {"a": ids[1], "b": ids[2]},
+        )
+    with app.transaction() as session:
+        with pytest.raises(ValueError, match="Z12"):
+            prepare(gather(session, "2027-Q2").inputs)
+        lean = gather(session, "2027-Q2", objects=False)
+        with pytest.raises(DrawStateError, match=f"^名录中对象 '{ids[1]}' 的取值不符合规范"):
+            prepare_pg(session, lean.inputs, lean.versions["objects"])
+    app.close()
