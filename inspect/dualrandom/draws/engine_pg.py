@@ -3,16 +3,19 @@
 ``--engine postgresql`` (``draw prepare`` and ``draw run``): the registry
 never becomes Python records. PostgreSQL
 
-- forms every object's two canonical snapshot lines (SPEC §3.1: escaping,
-  sorted de-duplicated lists, dates, booleans) in id order (``COLLATE "C"``,
-  code points), and Python only feeds the streamed bytes to SHA-256;
+- writes the two parts of the object snapshot (SPEC §3.1: escaping, sorted
+  de-duplicated lists, dates, booleans) in id order (``COLLATE "C"``, code
+  points) with ``COPY … TO STDOUT``, and Python only feeds the streamed
+  bytes to SHA-256 (DR-1's digest is one SHA-256 over the whole file);
 - decides scope, stratum, item scopes and the exclusion reasons of §7.2
   (status, look-back, annual cap, item cap; events from the history and
   ``last_inspected``) and returns only pool sizes, exclusions and the
   objects outside every stratum;
 - at the draw, computes each pool member's ticket with ``sha256()`` over
   ``T_TARGET ‖ seed ‖ UTF-8(id)`` (§6) and keeps, per pool, the k + R
-  smallest by (ticket, id bytes) with ``row_number()`` (§8.1).
+  smallest by (ticket, id bytes) with ``row_number()`` (§8.1), numbering
+  only the tickets under a bound per pool (exact: a pool left short is
+  numbered again whole).
 
 Only the selected and reserve objects come back as records; teams are
 assigned by the core exactly as in the Python engine (``draw_selected``),
