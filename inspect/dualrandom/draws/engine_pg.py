@@ -363,6 +363,32 @@ SELECT o.id, -2, -2, o.strata_matched, 0 FROM o WHERE o.strata_matched > 1
 """
 
 
+def _pool_table(
+    session: Session,
+    plan: Plan,
+    items: Mapping[str, Any],
+    history: Sequence[HistoryRecord],
+    version: int,
+) -> str:
+    """A temporary table (dropped at commit) of _classified's rows for these inputs,
+    made once per transaction: ``draw run`` prepares and draws in one transaction,
+    and the draw ranks the pools the preparation counted."""
+    bind = _Params(version=version)
+    query = _classified(plan, items, history, bind)
+    key = hashlib.sha256(repr((query, sorted(bind.values.items()))).encode("utf-8"))
+    name = f"dualrandom_pools_{key.hexdigest()[:20]}"
+    if session.execute(text("SELECT to_regclass(:n)"), {"n": f"pg_temp.{name}"}).scalar() is None:
+        session.execute(
+            text(
+                f"CREATE TEMPORARY TABLE {name} (id text, item_no integer, stratum_no integer, "
+                "strata_matched integer, mask integer) ON COMMIT DROP"
+            )
+        )
+        session.execute(text(f"INSERT INTO {name} {query}"), bind.values)
+        session.execute(text(f"ANALYZE {name}"))
+    return name
+
+
 # --- prepare -------------------------------------------------------------------
 
 
@@ -481,17 +507,15 @@ def _prepare_pg(session: Session, inputs: DrawInputs, objects_version: int) -> P
     )
     codes = sorted(plan.items)
     strata = sorted(s.name for s in plan.strata)
-    bind = _Params(version=objects_version)
-    classified = _classified(plan, items, inputs.history, bind)
+    pools = _pool_table(session, plan, items, inputs.history, objects_version)
     rows = session.execute(
         text(
-            f"""WITH c AS MATERIALIZED ({classified})
-                SELECT item_no, stratum_no, NULL AS id, 0 AS mask, count(*) FROM c
+            f"""SELECT item_no, stratum_no, NULL AS id, 0 AS mask, count(*) FROM {pools}
                 WHERE mask = 0 AND item_no >= 0 GROUP BY item_no, stratum_no
                 UNION ALL
-                SELECT item_no, stratum_no, id, mask, 1 FROM c WHERE mask <> 0 OR item_no < 0"""
-        ),
-        bind.values,
+                SELECT item_no, stratum_no, id, mask, 1 FROM {pools}
+                WHERE mask <> 0 OR item_no < 0"""
+        )
     ).all()
     _check_strata(session, plan, objects_version, rows)
     sizes = {(c, s): 0 for c in codes for s in strata}
@@ -651,8 +675,8 @@ def _ranked(
     strata = sorted(s.name for s in plan.strata)
     wanted = {(codes.index(q.item), strata.index(q.stratum)): q.k + q.reserve for q in prep.quotas}
     keys = sorted(bounds)
-    bind = _Params(version=objects_version)
-    classified = _classified(plan, prep.inputs.items, prep.inputs.history, bind)
+    pools = _pool_table(session, plan, prep.inputs.items, prep.inputs.history, objects_version)
+    bind = _Params()
     prefix = bind(TAG_TARGET + seed)
     limits = (
         f"unnest(CAST({bind([k[0] for k in keys])} AS integer[]), "
@@ -664,7 +688,7 @@ def _ranked(
     return session.execute(
         text(
             f"""WITH members AS (
-                  SELECT id, item_no, stratum_no FROM ({classified}) AS c
+                  SELECT id, item_no, stratum_no FROM {pools} AS c
                   WHERE mask = 0 AND item_no >= 0),
                 tickets AS (
                   SELECT m.id, m.item_no, m.stratum_no, l.n, substr(sha256(
