@@ -38,6 +38,17 @@ TYPES = ["企业", "个体工商户", "农民专业合作社", "外国企业常�
 RISK = ["A", "B", "C", "D"]
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 BIN = Path(sys.executable).parent / "dualrandom"
+# The plan is drawn as a real one is (DR-2: commitment, then a beacon round; no
+# dice, which would only add a step), on the demo beacon chain, which signs its
+# own rounds: prepared before the ceremony and run after its round, on a set
+# clock (bench/clocked.py).
+CONFIG = (
+    '[database]\nurl = "sqlite:///db.sqlite3"\n[paths]\nrules = "rules"\nvar = "var"\n'
+    '[beacon]\nchain = "demo"\nallow_demo = true\nmargin_seconds = 0\n'
+)
+PREPARE = ("draw", "prepare", "BENCH", "--ceremony-at", "2027-01-25T10:00:20+08:00")
+RUN = ("draw", "run", "BENCH", "--yes")
+CLOCKED = {"2027-01-25T09:00:00+08:00": (PREPARE,), "2027-01-25T10:01:00+08:00": (RUN,)}
 
 
 def _uscc(n: int) -> str:
@@ -131,7 +142,7 @@ def _write_rules(folder: Path) -> None:
     )
     (folder / "plans" / "BENCH.toml").write_text(
         'id = "BENCH"\ntitle = "省级批次基准"\nyear = 2027\nbatch = "Q1"\ntype = "不定向"\ndepartment = "SCJG"\n'
-        'items = ["BENCH-01"]\nschedule = "manual"\nentropy = "typed"\n'
+        'items = ["BENCH-01"]\nschedule = "manual"\nentropy = "beacon"\n'
         "[window]\nstart = 2027-01-04\nend = 2027-03-31\n"
         '[exclusions]\nstatuses = ["注销"]\n'
         '[team]\nsize = 2\ndistrict = "same"\nload_cap = 25\nconflict_rules = ["declared"]\n'
@@ -140,10 +151,20 @@ def _write_rules(folder: Path) -> None:
     )
 
 
+def command(args: tuple[str, ...]) -> list[str]:
+    """How to run ``dualrandom ARGS``: ``draw prepare`` and ``draw run`` with the clock
+    before and after the ceremony (bench/clocked.py), the rest as they are."""
+    for instant, steps in CLOCKED.items():
+        if args in steps:
+            return [sys.executable, str(Path(__file__).with_name("clocked.py")), instant]
+    return [str(BIN)]
+
+
 def timed(config: Path, *args: str) -> tuple[float, float]:
     """Run one dualrandom command in a child; its wall seconds and peak RSS in MiB."""
     start = time.perf_counter()
-    child = subprocess.Popen([str(BIN), "--config", str(config), *args], stdout=subprocess.DEVNULL)
+    argv = [*command(args), "--config", str(config), *args]
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)  # this child's own resource usage
     seconds = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)
@@ -184,19 +205,16 @@ def main() -> None:
     )
     print(f"inputs written in {time.perf_counter() - start:.1f} s to {folder}")
     config = folder / "config.toml"
-    config.write_text(
-        '[database]\nurl = "sqlite:///db.sqlite3"\n[paths]\nrules = "rules"\nvar = "var"\n',
-        encoding="utf-8",
-    )
-    steps = [("init", ("init",))]
+    config.write_text(CONFIG, encoding="utf-8")
+    steps: list[tuple[str, tuple[str, ...]]] = [("init", ("init",))]
     steps += [
         (f"import {k}", ("registry", "import", k, str(folder / f"{k}.csv")))
         for k in ("departments", "objects", "inspectors", "conflicts")
     ]
     steps += [
         ("rules load", ("rules", "load")),
-        ("draw prepare", ("draw", "prepare", "BENCH")),
-        ("draw run", ("draw", "run", "BENCH", "--entropy", "3 1 4 1 5 9 2 6", "--yes")),
+        ("draw prepare", PREPARE),
+        ("draw run", RUN),
         (
             "draw export (auditor)",
             ("draw", "export", "BENCH", str(folder / "bundle"), "--tier", "auditor"),

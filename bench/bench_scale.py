@@ -10,7 +10,7 @@ it), imports it into SQLite and prepares the plan once (setup, not timed
 here). Then it times, each in a child process of its own (wall seconds and
 that child's peak RSS):
 
-- ``draw run`` (the CLI, DR-1 plan as bench_draw.py), from a copy of the
+- ``draw run`` (the CLI, the DR-2 plan of bench_draw.py on the demo beacon chain), from a copy of the
   prepared database, so every run starts from the same state;
 - the core path alone for DR-1 and for DR-2 (bench/profile_draw.py: gather
   the registries from SQLite, prepare, draw with a fixed seed — no writes).
@@ -34,26 +34,28 @@ import tempfile
 import time
 from pathlib import Path
 
+import bench_draw
+
 HERE = Path(__file__).resolve().parent
-BIN = Path(sys.executable).parent / "dualrandom"
-RUN = ("draw", "run", "BENCH", "--entropy", "3 1 4 1 5 9 2 6", "--yes")
 
 
 def core(algorithm: str) -> tuple[str, ...]:
     return ("--algorithm", algorithm, "--json")
 
 
-def child(argv: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
-    """Run ``argv`` in a child: wall seconds, its own peak RSS in MiB, its stdout."""
+def child(argv: list[str], cwd: Path | None = None) -> tuple[float, float, float, str]:
+    """Run ``argv`` in a child: wall seconds, its own CPU seconds (user and system;
+    what a shared machine's load does not inflate much), its own peak RSS in MiB,
+    and its stdout."""
     start = time.perf_counter()
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, cwd=cwd, text=True)
     assert process.stdout is not None
     out = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
+    _, status, usage = os.wait4(process.pid, 0)  # this child's own usage
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(argv)} failed")
-    return seconds, usage.ru_maxrss / 1024, out
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out
 
 
 def setup(folder: Path, objects: int) -> Path:
@@ -81,21 +83,26 @@ def setup(folder: Path, objects: int) -> Path:
         ],
         check=True,
     )
-    config.write_text(
-        '[database]\nurl = "sqlite:///db.sqlite3"\n[paths]\nrules = "rules"\nvar = "var"\n',
-        encoding="utf-8",
-    )
+    config.write_text(bench_draw.CONFIG, encoding="utf-8")
     steps = [["init"]]
     steps += [
         ["registry", "import", kind, str(folder / f"{kind}.csv")]
         for kind in ("departments", "objects", "inspectors", "conflicts")
     ]
-    steps += [["rules", "load"], ["draw", "prepare", "BENCH"]]
+    steps += [["rules", "load"], list(bench_draw.PREPARE)]
     for args in steps:
-        child([str(BIN), "--config", str(config), *args], cwd=folder)
+        child([*bench_draw.command(tuple(args)), "--config", str(config), *args], cwd=folder)
     shutil.copyfile(folder / "db.sqlite3", prepared)
     print(f"# set up {objects:,} objects in {time.perf_counter() - start:.0f} s", flush=True)
     return config
+
+
+def restore(folder: Path) -> None:
+    """The database as prepared. The previous run's write-ahead log goes too:
+    SQLite would apply it to the copy and find the copy malformed."""
+    for suffix in ("-wal", "-shm"):
+        (folder / f"db.sqlite3{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(folder / "prepared.sqlite3", folder / "db.sqlite3")
 
 
 def load() -> float:
@@ -113,10 +120,10 @@ def main() -> None:
     options = parser.parse_args()
     sizes = [int(size) for size in options.sizes.split(",")]
     base = options.keep or Path(tempfile.mkdtemp(prefix="bench-scale-"))
-    rows: list[tuple[str, int, float, float, float, float]] = []
+    rows: list[tuple[str, int, float, float, float, float, float]] = []
     print(
-        f"{'step':16} {'objects':>10} {'seconds':>8} {'s per 1M':>8} {'peak MiB':>9} "
-        f"{'load before':>11} {'after':>6}",
+        f"{'step':16} {'objects':>10} {'seconds':>8} {'CPU s':>7} {'s per 1M':>8} "
+        f"{'peak MiB':>9} {'load before':>11} {'after':>6}",
         flush=True,
     )
     for size in sizes:
@@ -127,7 +134,7 @@ def main() -> None:
             steps.append(
                 (
                     "draw run (CLI)",
-                    [str(BIN), "--config", str(config), *RUN],
+                    [*bench_draw.command(bench_draw.RUN), "--config", str(config), *bench_draw.RUN],
                 )
             )
         for algorithm in ("DR-1", "DR-2"):
@@ -138,19 +145,19 @@ def main() -> None:
                 )
             )
         for name, argv in steps:
-            best: tuple[float, float, float, float, str] | None = None
+            best: tuple[float, float, float, float, float, str] | None = None
             for _ in range(options.runs):
-                shutil.copyfile(folder / "prepared.sqlite3", folder / "db.sqlite3")
+                restore(folder)
                 before = load()
-                seconds, peak, out = child(argv, cwd=folder)
+                seconds, cpu, peak, out = child(argv, cwd=folder)
                 if best is None or seconds < best[0]:
-                    best = (seconds, peak, before, load(), out)
+                    best = (seconds, cpu, peak, before, load(), out)
             assert best is not None
-            seconds, peak, before, after, out = best
-            rows.append((name, size, seconds, peak, before, after))
+            seconds, cpu, peak, before, after, out = best
+            rows.append((name, size, seconds, cpu, peak, before, after))
             print(
-                f"{name:16} {size:10,} {seconds:8.1f} {seconds / size * 1e6:8.2f} {peak:9.0f} "
-                f"{before:11.2f} {after:6.2f}",
+                f"{name:16} {size:10,} {seconds:8.1f} {cpu:7.1f} {seconds / size * 1e6:8.2f} "
+                f"{peak:9.0f} {before:11.2f} {after:6.2f}",
                 flush=True,
             )
             if out.strip().startswith("{"):
@@ -160,12 +167,15 @@ def main() -> None:
                     + ", ".join(f"{k} {phases[k]:.1f} s" for k in ("gather", "prepare", "draw")),
                     flush=True,
                 )
-    print("\nlinearity: seconds per million objects relative to the largest size ≤ 1M")
+    print(
+        "\nlinearity: wall (and CPU) seconds per million objects relative to the largest"
+        " size ≤ 1M (1.00 ± 0.10 is linear within 10 %)"
+    )
     for name in dict.fromkeys(r[0] for r in rows):
         own = [r for r in rows if r[0] == name]
         reference = max((r for r in own if r[1] <= 1_000_000), key=lambda r: r[1], default=own[0])
-        per = reference[2] / reference[1]
-        ratios = ", ".join(f"{r[1]:,}: {r[2] / r[1] / per:.2f}" for r in own)
+        wall, cpu = reference[2] / reference[1], reference[3] / reference[1]
+        ratios = ", ".join(f"{r[1]:,}: {r[2] / r[1] / wall:.2f} ({r[3] / r[1] / cpu:.2f})" for r in own)
         print(f"  {name:16} {ratios}")
 
 

@@ -37,6 +37,7 @@ def main() -> None:
     from dualrandom.app import App
     from dualrandom.core import draw, prepare
     from dualrandom.draws._inputs import gather
+    from dualrandom.gcpause import gc_paused
 
     app = App.from_config(options.folder / "config.toml")
     seed = hashlib.sha256(b"profile").digest()
@@ -53,6 +54,8 @@ def main() -> None:
         print(f"{'start':10} {0:8.2f} {peak_mib():9.0f}")
     if profile:
         profile.enable()
+    pause = gc_paused()  # as draw prepare and draw run do
+    pause.__enter__()
     with app.transaction() as session:
         start = time.perf_counter()
         gathered = gather(session, "BENCH")
@@ -64,6 +67,7 @@ def main() -> None:
     start = time.perf_counter()
     result = draw(prep, seed)
     report("draw", start)
+    pause.__exit__(None, None, None)
     if profile:
         profile.disable()
         profile.dump_stats(options.cprofile)

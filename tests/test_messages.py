@@ -11,8 +11,16 @@ fails here, wherever it is raised:
 * every ``click.UsageError``, ``click.ClickException`` and
   ``click.BadParameter`` the commands raise has Chinese in its message;
 * every :class:`~dualrandom.errors.Problem` written with a literal reason has
-  Chinese in that reason;
-* every line the commands echo or print whose words are English has Chinese too.
+  Chinese in that reason, and every Problem has an English reason beside it;
+* in the readers of TOML files (the rules, plans, items and the working-day
+  calendar: ``tomlfile/``, ``rules/``, ``workdays/``), every problem recorded
+  with ``table.fail(key, value, 中文, english)`` or
+  ``located.problem(key, value, 中文, english)``, and every
+  ``Hint(中文, english)`` a reason is built from, is Chinese first with
+  English beside it;
+* every line the commands echo or print whose words are English has Chinese too,
+  and so has every heading and title of a table they print (``Table(…)``,
+  ``add_column``, ``print_rows``).
 
 Messages are checked where they are written as literals (f-strings
 included). A message built elsewhere and passed in (``raise X(text, english)``)
@@ -47,6 +55,8 @@ NOT_USER_FACING = {
 PENDING: set[str] = set()
 # The web console has its own sweep (its templates and flash messages).
 PENDING_FOLDERS = ("console/",)
+# Where TOML problems are recorded with Table.fail / Located.problem / Source.problem.
+TOML_READERS = ("tomlfile/", "rules/", "workdays/")
 
 
 @dataclass(frozen=True)
@@ -180,6 +190,44 @@ def _check_error(
         yield Finding(file, call.lineno, f"{name}: no English message beside the Chinese one")
 
 
+def _two_messages(file: str, call: ast.Call, first: int, what: str) -> Iterator[Finding]:
+    """``call`` passes a Chinese message at position ``first`` and an English one after it."""
+    if any(isinstance(a, ast.Starred) for a in call.args[first:]):
+        return  # (Chinese, English) spread from a pair, checked where the pair is made
+    args = call.args[first:]
+    chinese = _text(args[0]) if args else None
+    if chinese and WORD.search(chinese) and not CJK.search(chinese):  # words, none Chinese
+        yield Finding(file, call.lineno, f"{what}: the reason is not Chinese: {chinese!r}")
+    if len(args) < 2:
+        yield Finding(file, call.lineno, f"{what}: no English reason beside the Chinese one")
+
+
+def _table_labels(file: str, call: ast.Call) -> Iterator[Finding]:
+    """The headings and title of a table a command prints: Chinese beside any English."""
+    name = _name(call.func)
+    labels: list[ast.expr] = []
+    if name == "Table":
+        labels += call.args
+    elif name == "add_column" and call.args:
+        labels.append(call.args[0])
+    elif name == "print_rows" and call.args:
+        columns = call.args[0]
+        labels += columns.elts if isinstance(columns, ast.Tuple | ast.List) else []
+        labels += call.args[2:3]
+    labels += [k.value for k in call.keywords if k.arg == "title"]
+    for label in labels:
+        text = _text(label)
+        if text is not None and _english_only(text):
+            yield Finding(file, call.lineno, f"English-only table label: {text!r}")
+
+
+def _problem_has_english(file: str, call: ast.Call) -> Iterator[Finding]:
+    if any(isinstance(a, ast.Starred) for a in call.args):
+        return
+    if len(call.args) < 6 and not any(k.arg == "reason_en" for k in call.keywords):
+        yield Finding(file, call.lineno, "Problem without reason_en beside the Chinese reason")
+
+
 def findings() -> list[Finding]:
     modules = list(_modules())
     classes = _error_classes(modules)
@@ -204,6 +252,22 @@ def findings() -> list[Finding]:
                     found.append(
                         Finding(file, node.lineno, f"Problem reason not Chinese: {text!r}")
                     )
+                found += _problem_has_english(file, node)
+            elif (
+                file.startswith(TOML_READERS)
+                and isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("fail", "problem")
+            ):
+                found += _two_messages(file, node, 2, node.func.attr)
+            elif isinstance(node, ast.Call) and _name(node.func) == "Hint":
+                found += _two_messages(file, node, 0, "Hint")
+            elif (
+                file.startswith("cli/")
+                and isinstance(node, ast.Call)
+                and _name(node.func) in ("Table", "add_column", "print_rows")
+            ):
+                found += _table_labels(file, node)
             elif (
                 file.startswith("cli/")
                 and isinstance(node, ast.Call)
@@ -246,6 +310,44 @@ def test_the_scan_finds_english_only_messages() -> None:
         "    click.echo(f'已载入 {n} 行 Loaded {n} rows')\n"
         "    click.echo(f'  {a}: {b}')\n"
     )
+    toml = (
+        "def m(table, located, hint):\n"
+        "    table.fail('key', 1, f'unknown key {k!r}{hint}')\n"
+        "    table.fail('key', 1, '未知的键')\n"
+        "    located.problem(('a',), 1, '不在名录中', 'is not in the registry')\n"
+        "    table.fail('key', 1, *reason)\n"
+        "    return Hint('; did you mean x?', '')\n"
+        "def n():\n"
+        "    return Problem('f', 1, 'c', 'v', '中文')\n"
+    )
+    toml_tree = ast.parse(toml)
+    flagged = [
+        (f.line, f.what.split(":")[0])
+        for node in ast.walk(toml_tree)
+        if isinstance(node, ast.Call) and _name(node.func) in ("fail", "problem", "Hint")
+        for f in _two_messages("rules/x.py", node, 0 if _name(node.func) == "Hint" else 2, "m")
+    ] + [
+        (f.line, "Problem")
+        for node in ast.walk(toml_tree)
+        if isinstance(node, ast.Call) and _name(node.func) == "Problem"
+        for f in _problem_has_english("rules/x.py", node)
+    ]
+    assert sorted(flagged) == [(2, "m"), (2, "m"), (3, "m"), (6, "m"), (8, "Problem")]
+    tables = ast.parse(
+        "Table('plan', '计划 plan', title=f'by {field}')\n"
+        "print_rows(('序号 seq', 'actor'), rows, '审计日志 Audit log')\n"
+    )
+    labelled = [
+        f.what
+        for node in ast.walk(tables)
+        if isinstance(node, ast.Call)
+        for f in _table_labels("cli/x.py", node)
+    ]
+    assert labelled == [
+        "English-only table label: 'plan'",
+        "English-only table label: 'by '",
+        "English-only table label: 'actor'",
+    ]
     tree = ast.parse(source)
     classes = _error_classes([("x.py", tree)])
     assert "Custom" in classes

@@ -4,6 +4,7 @@ each difference named by table, row, column, what was expected and what was foun
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 
 from sqlalchemy import delete, insert, select, update
@@ -103,6 +104,16 @@ def _file(name: str, *, with_hash: bool) -> Callable[[Session], None]:
     return tamper
 
 
+def _beacon_round(session: Session) -> None:
+    """The stored round's signature changed, and its file hash with it."""
+    row = draw_row(session, "2027-Q2", 1)
+    stored = session.get_one(DrawFileRow, (row.id, "beacon-round.json"))
+    data = json.loads(stored.content)
+    data["signature"] = ("0" if data["signature"][0] != "0" else "1") + data["signature"][1:]
+    stored.content = json.dumps(data).encode()
+    stored.sha256 = hashlib.sha256(stored.content).hexdigest()
+
+
 def _draw_column(plan: str, attempt: int, **values: object) -> Callable[[Session], None]:
     def tamper(session: Session) -> None:
         session.execute(
@@ -140,6 +151,9 @@ TAMPERING: dict[str, tuple[Callable[[Session], None], tuple[str, str, str, str]]
     "file and hash changed": (_file("teams.tsv", with_hash=True), ("draw.result-digest", "draw_files", "2027-Q2#1", "result_digest")),
     "result digest": (_draw_column("2027-Q2", 1, result_digest="0" * 64), ("draw.result-digest", "draws", "2027-Q2#1", "result_digest")),
     "seed": (_draw_column("2027-Q2", 1, seed="1" * 64), ("draw.seed", "draws", "2027-Q2#1", "seed")),
+    "dice": (_draw_column("2027-Q1", 2, entropy="6 6 6 6 6 6 6 6 6 6 6 6 6 6 6 6 6 6 6 6"), ("draw.seed", "draws", "2027-Q1#2", "seed")),
+    "dice where none": (_draw_column("2027-Q2", 1, entropy="1 2 3 4 5 6 1 2 3 4 5 6 1 2 3 4 5 6 1 2"), ("draw.seed", "draws", "2027-Q2#1", "seed")),
+    "beacon round": (_beacon_round, ("draw.beacon", "draw_files", "2027-Q2#1 beacon-round.json", "content")),
     "registry version": (_draw_column("2027-Q2", 1, objects_version=2), ("draw.registry", "draws", "2027-Q2#1", "objects_version")),
     "registry row": (_registry("name", "改过的名称"), ("registry.digest", "registry_versions", "objects v1", "digest")),
     "registry row invalid": (_registry("industry", "X9999"), ("registry.invalid", "registry_versions", "objects v1", "rows")),

@@ -20,8 +20,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from click.testing import CliRunner
 
 from dualrandom.app import App
+from dualrandom.cli._draw import verify as verify_command
 from dualrandom.draws import SecretStore, export_bundle, prepare_draw, run_draw, verify_bundle
 from dualrandom.rules.check import check_rules, store_rules
 from tests.conftest import REPO
@@ -314,3 +316,20 @@ def test_imports_only_the_standard_library() -> None:
         sys.stdlib_module_names
     )
     assert "__import__" not in SOURCE.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("tier", ["public", "auditor"])
+def test_both_verifiers_report_the_same_ticket_count(bundles: dict[str, Path], tier: str) -> None:
+    """Issue 10: 'dualrandom verify' and the bundle's verify.py count the same
+    published tickets of the same DR-1 bundle, in either tier."""
+    folder = bundles[tier]
+    standalone = run_verify(folder)
+    assert standalone.returncode == 0, standalone.stdout + standalone.stderr
+    cli = CliRunner().invoke(verify_command, [str(folder)])
+    assert cli.exit_code == 0, cli.output
+    counts = [
+        [int(n) for n in re.findall(r"tickets: (?:all )?(\d+) published tickets", text)]
+        for text in (standalone.stdout, cli.output)
+    ]
+    assert len(counts[0]) == 1 and counts[0][0] > 0, standalone.stdout
+    assert counts[1] == counts[0], (standalone.stdout, cli.output)

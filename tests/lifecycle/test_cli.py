@@ -155,6 +155,7 @@ def test_overdue(
     )
     code, out = _invoke(config_file, "tasks", "overdue", at=THURSDAY)
     assert code == 0 and "SCJG：1 项任务 (1 task(s))" in out and "3 past" in out
+    assert "…" not in out  # the business's id and name wrap, never cut short
     assert "1 past the deadline (red), 0 with at most 5 working days left (yellow)." in out
 
 

@@ -146,7 +146,12 @@ def test_versions_and_show(run: Invoke, tmp_path: Path) -> None:
     assert "张三" not in shown.stdout and "risk" not in shown.stdout  # no personal or internal data
     table = run("registry", "show", "objects")
     assert table.exit_code == 0 and "兴隆台区" in table.stdout
-    assert run("registry", "versions").exit_code == 0
+    # grouped by field, each heading Chinese first with the field beside it
+    assert "按片区统计 by district" in table.stdout and "片区 district" in table.stdout
+    assert "按行数统计 by rows" in table.stdout and "现有 current" in table.stdout
+    listed = run("registry", "versions")
+    assert listed.exit_code == 0 and "…" not in listed.stdout  # wrapped, never cut
+    assert "6/0/0" in listed.stdout and "全量" in listed.stdout
 
 
 def test_items_import(run: Invoke, tmp_path: Path) -> None:

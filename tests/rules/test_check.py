@@ -29,8 +29,10 @@ def test_valid_rules_pass(write_rules: WriteRules) -> None:
 
 def test_no_departments_in_the_database_is_said_once(write_rules: WriteRules) -> None:
     assert reasons(write_rules, set()) == [
-        "database [departments] the database has no departments; "
-        "run 'dualrandom registry import departments FILE' first"
+        "database [departments] 数据库中还没有任何部门；"
+        "请先运行 dualrandom registry import departments FILE "
+        "(the database has no departments; "
+        "run 'dualrandom registry import departments FILE' first)"
     ]
 
 
@@ -42,22 +44,25 @@ def test_unknown_departments_are_named_where_they_are_written(write_rules: Write
     )
     items = ITEMS.replace('department = "ZJ"', 'department = "ZJJ"')
     assert reasons(write_rules, items=items, plans={"2027-Q1": plan}) == [
-        "rules/items.toml:16 [item[2].department] 'ZJJ': "
-        "is not in the departments registry; did you mean 'ZJ'?",
-        "rules/plans/2027-Q1.toml:7 [co_departments[2]] 'ZJW': "
-        "is not in the departments registry; did you mean 'ZJ'?",
+        "rules/items.toml:16 [item[2].department] 'ZJJ': 不在部门名录中；是否应为 'ZJ'？ "
+        "(is not in the departments registry; did you mean 'ZJ'?)",
+        "rules/plans/2027-Q1.toml:7 [co_departments[2]] 'ZJW': 不在部门名录中；是否应为 'ZJ'？ "
+        "(is not in the departments registry; did you mean 'ZJ'?)",
         "rules/plans/2027-Q1.toml:12 [scope.department[1]] 'GS': "
-        "is not in the departments registry; known: SCJG, SYJ, ZJ",
+        "不在部门名录中；可用的值：SCJG, SYJ, ZJ "
+        "(is not in the departments registry; known: SCJG, SYJ, ZJ)",
     ]
 
 
 def test_plan_items_must_exist_and_belong_to_a_plan_department(write_rules: WriteRules) -> None:
     plan = PLAN.replace('["ZJ"]', '["SYJ"]').replace('"ZJ-02"]', '"ZJ-02", "SCJG-1"]')
     assert reasons(write_rules, plans={"2027-Q1": plan}) == [
-        "rules/plans/2027-Q1.toml:8 [items[3]] 'SCJG-1': is not in rules/items.toml; "
-        "did you mean 'SCJG-01'?",
-        "rules/plans/2027-Q1.toml:8 [items[2]] 'ZJ-02': is an item of department 'ZJ', which is "
-        "neither the plan's department nor a co_department; add it to co_departments",
+        "rules/plans/2027-Q1.toml:8 [items[3]] 'SCJG-1': "
+        "不在 rules/items.toml 中；是否应为 'SCJG-01'？ "
+        "(is not in rules/items.toml; did you mean 'SCJG-01'?)",
+        "rules/plans/2027-Q1.toml:8 [items[2]] 'ZJ-02': 是部门 'ZJ' 的事项，该部门既不是本计划的"
+        "发起部门，也不是配合部门；请把它加入 co_departments (is an item of department 'ZJ', "
+        "which is neither the plan's department nor a co_department; add it to co_departments)",
     ]
 
 
@@ -75,11 +80,12 @@ def test_without_items_toml_plans_name_stored_items(write_rules: WriteRules) -> 
     rules = read_rules(write_rules(items=None), "rules")
     stored = {"SCJG-01": stored_item("SCJG-01", "SCJG")}
     assert [str(p) for p in cross_check(rules, DEPARTMENTS, stored)] == [
-        "rules/plans/2027-Q1.toml:8 [items[2]] 'ZJ-02': "
-        "is not in the items table of the database; known: SCJG-01"
+        "rules/plans/2027-Q1.toml:8 [items[2]] 'ZJ-02': 不在数据库的事项表中；可用的值：SCJG-01 "
+        "(is not in the items table of the database; known: SCJG-01)"
     ]
     assert [str(p) for p in cross_check(rules, DEPARTMENTS, {})] == [
-        "rules [items] there is no item list: write items.toml or run 'dualrandom items import FILE'"
+        "rules [items] 没有事项清单：请编写 items.toml，或运行 dualrandom items import FILE "
+        "(there is no item list: write items.toml or run 'dualrandom items import FILE')"
     ]
 
 

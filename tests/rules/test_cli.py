@@ -47,12 +47,16 @@ def test_a_bad_plan_is_an_error_naming_file_line_and_key(run: Run, write_rules: 
         "Error: 1 problem(s) in rules/plans/2027-Q1.toml; nothing was written\n"
     )
     problems = json.loads(run("rules", "check", "--json").stdout)["problems"]
-    assert [(p["file"], p["row"], p["column"], p["value"], p["reason"]) for p in problems] == [
+    assert [
+        (p["file"], p["row"], p["column"], p["value"], p["reason"], p["reason_en"])
+        for p in problems
+    ] == [
         (
             "rules/plans/2027-Q1.toml",
             27,
             "team.size",
             "1",
+            "不能小于 2（《行政处罚法》第四十二条：检查须有至少 2 名持证执法人员）",
             "must be at least 2 "
             "(行政处罚法 Art. 42: an inspection needs at least 2 certified officers)",
         )
@@ -72,9 +76,10 @@ def test_check_json_lists_the_problems(run: Run, write_rules: WriteRules) -> Non
                 "row": 19,
                 "column": "item[2].ratio",
                 "value": "0.03",
-                "reason": 'must be a quoted decimal, e.g. ratio = "0.03": a TOML number is '
+                "reason": '应为加引号的小数，例如 ratio = "0.03"：TOML 数字是二进制浮点数，'
+                "浮点数不得进入抽取",
+                "reason_en": 'must be a quoted decimal, e.g. ratio = "0.03": a TOML number is '
                 "binary floating point, and floats never enter a draw",
-                "reason_en": "",
             }
         ],
     }
@@ -112,12 +117,17 @@ def test_valid_rules_check_load_list_and_show(run: Run, write_rules: WriteRules)
     shown = run("plan", "show", "2027-Q1")
     assert shown.exit_code == 0, shown.output
     for text in (
-        "Plan 2027-Q1",
+        "计划 Plan 2027-Q1",
         "SCJG 市场监督管理局",
         "ZJ 住房和城乡建设局",
         "risk_class = A, B",
         "AB *",
-        "1 from SCJG",
+        # labels a clerk reads: Chinese first, English beside
+        "发起部门 Department:",
+        "检查组人数 Team size:",
+        "SCJG 至少 1 人 (1 from SCJG)",
+        "分层 Strata",
+        "检查事项 Items",
         listed[0]["digest"],
     ):
         assert text in shown.stdout
@@ -136,8 +146,14 @@ def test_load_writes_nothing_when_any_file_is_bad(run: Run, write_rules: WriteRu
         "Error: 1 problem(s) in rules/plans/2027-Q2.toml; nothing was written\n"
     )
     problems = json.loads(run("rules", "check", "--json").stdout)["problems"]
-    assert [(p["row"], p["column"], p["value"], p["reason"]) for p in problems] == [
-        (1, "id", "2027-Q3", "must equal the file name without .toml ('2027-Q2')")
+    assert [(p["row"], p["column"], p["value"], p["reason"], p["reason_en"]) for p in problems] == [
+        (
+            1,
+            "id",
+            "2027-Q3",
+            "应与去掉 .toml 的文件名相同（'2027-Q2'）",
+            "must equal the file name without .toml ('2027-Q2')",
+        )
     ]
     assert "尚未载入计划" in run("plan", "list").stdout
 
@@ -153,10 +169,11 @@ def test_unknown_plan_and_missing_departments(run: Run, write_rules: WriteRules)
     result = run("rules", "check", "--json")
     assert result.exit_code == 1
     problems = json.loads(result.stdout)["problems"]
-    assert [(p["file"], p["column"], p["reason"]) for p in problems] == [
+    assert [(p["file"], p["column"], p["reason"], p["reason_en"]) for p in problems] == [
         (
             "database",
             "departments",
+            "数据库中还没有任何部门；请先运行 dualrandom registry import departments FILE",
             "the database has no departments; run 'dualrandom registry "
             "import departments FILE' first",
         )

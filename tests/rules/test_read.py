@@ -10,6 +10,7 @@ import pytest
 from dualrandom.core.model import ObjectFilter
 from dualrandom.errors import NotFoundError, Problem
 from dualrandom.rules import read_rules
+from dualrandom.rules.schema import PLAN_KEYS
 from tests.rules.conftest import ITEMS, PLAN, WriteRules
 
 
@@ -55,107 +56,281 @@ def test_a_float_ratio_is_refused_with_the_quoted_form(write_rules: WriteRules) 
     problem = only_problem(write_rules, items=items)
     assert (problem.file, problem.row, problem.column) == ("rules/items.toml", 8, "item[1].ratio")
     assert problem.value == "0.05"
-    assert 'ratio = "0.05"' in problem.reason and "float" in problem.reason
+    assert 'ratio = "0.05"' in problem.reason and "浮点数不得进入抽取" in problem.reason
+    assert 'ratio = "0.05"' in problem.reason_en and "float" in problem.reason_en
 
 
 def test_an_unknown_key_suggests_the_near_one(write_rules: WriteRules) -> None:
     problem = only_problem(write_rules, plans=plan_with("size = 2", "sise = 2"))
     assert (problem.row, problem.column) == (27, "team.sise")
-    assert problem.reason == "unknown key 'sise'; did you mean 'size'?"
+    assert (problem.reason, problem.reason_en) == (
+        "未知的键 'sise'；是否应为 'size'？",
+        "unknown key 'sise'; did you mean 'size'?",
+    )
 
 
 def test_a_missing_required_key_points_at_its_table(write_rules: WriteRules) -> None:
     items = ITEMS.replace('legal_basis = "《安全生产许可证条例》"\n', "")
     problem = only_problem(write_rules, items=items)
     assert (problem.row, problem.column) == (12, "item[2].legal_basis")
-    assert problem.reason == "missing required key 'legal_basis'"
+    assert (problem.reason, problem.reason_en) == (
+        "缺少必填的键 'legal_basis'",
+        "missing required key 'legal_basis'",
+    )
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "line", "key", "reason"),
+    ("old", "new", "line", "key", "reason"),  # reason: (Chinese, English) fragments
     [
-        ("size = 2", "size = 1", 27, "team.size", "must be at least 2 (行政处罚法"),
-        ("size = 2", 'size = "2"', 27, "team.size", "must be an integer, not a string"),
-        ("year = 2027", "year = 2027.0", 3, "year", "must be an integer, not a float"),
-        ('type = "不定向"', 'type = "随机"', 5, "type", "is not one of 定向, 不定向, 专项"),
-        ('batch = "Q1"', 'batch = "Q5"', 4, "batch", "is not Q1-Q4, H1-H2 or Bn"),
-        ('id = "2027-Q1"', 'id = "2027-Q2"', 1, "id", "must equal the file name"),
-        ("start = 2027-01-04", 'start = "2027-01-04"', 12, "window.start", "without quotes"),
-        ("start = 2027-01-04", "start = 2027-01-04T09:00:00", 12, "window.start", "date-time"),
-        ("start = 2027-01-04", "start = 2026-12-28", 12, "window.start", "plan year 2027"),
-        ("end = 2027-03-31", "end = 2027-01-01", 13, "window.end", "before the start"),
-        ("min = 1", "min = 0\nmax = 0", 20, "stratum[1].max", "must be at least 1"),
-        ("min = 1", "min = 5\nmax = 3", 20, "stratum[1].max", "is below min 5"),
-        ('ratio = "0.01"', 'ratio = "1.5"', 18, "stratum[1].ratio", "at most 1"),
-        ('["C", "D"]', '["B", "D"]', 23, "stratum[2].where", "overlaps stratum 'AB'"),
-        ('name = "CD"', 'name = "AB"', 22, "stratum[2].name", "repeats the name"),
-        ('["C", "D"]', '["E"]', 23, "stratum[2].where.risk_class[1]", "is not one of A, B"),
-        ('["C", "D"]', "[]", 23, "stratum[2].where.risk_class", "at least one value"),
-        ('"ZJ-02"]', '"SCJG-01"]', 8, "items[2]", "is listed twice"),
-        ('["ZJ"]', '["SCJG"]', 7, "co_departments[1]", "initiating department too"),
-        ('schedule = "quarterly"', 'schedule = "weekly"', 9, "schedule", "5-field cron"),
-        ('"quarterly"', '"0 9 * * 1"', 9, "schedule", "names (mon"),
-        ('"quarterly"', '"0 25 * * *"', 9, "schedule", "not a valid cron expression"),
-        ('"quarterly"', '"0 9 30 2 *"', 9, "schedule", "never fires"),
-        ('"SCJG", count = 1', '"SYJ", count = 1', 28, "team.require[1].department", "not one"),
-        ("count = 1", "count = 3", 28, "team.require", "needs 3 officers"),
+        (
+            "size = 2",
+            "size = 1",
+            27,
+            "team.size",
+            ("不能小于 2（《行政处罚法》", "must be at least 2 (行政处罚法"),
+        ),
+        (
+            "size = 2",
+            'size = "2"',
+            27,
+            "team.size",
+            ("应为整数，而不是字符串", "must be an integer, not a string"),
+        ),
+        (
+            "year = 2027",
+            "year = 2027.0",
+            3,
+            "year",
+            ("应为整数，而不是浮点数", "must be an integer, not a float"),
+        ),
+        (
+            'type = "不定向"',
+            'type = "随机"',
+            5,
+            "type",
+            ("不是 定向、不定向、专项 之一", "is not one of 定向, 不定向, 专项"),
+        ),
+        (
+            'batch = "Q1"',
+            'batch = "Q5"',
+            4,
+            "batch",
+            ("应为 Q1 至 Q4", "must be Q1-Q4, H1-H2 or B"),
+        ),
+        (
+            'id = "2027-Q1"',
+            'id = "2027-Q2"',
+            1,
+            "id",
+            ("应与去掉 .toml 的文件名相同", "must equal the file name"),
+        ),
+        (
+            "start = 2027-01-04",
+            'start = "2027-01-04"',
+            12,
+            "window.start",
+            ("应为不加引号的 TOML 日期", "without quotes"),
+        ),
+        (
+            "start = 2027-01-04",
+            "start = 2027-01-04T09:00:00",
+            12,
+            "window.start",
+            ("而不是日期时间", "date-time"),
+        ),
+        (
+            "start = 2027-01-04",
+            "start = 2026-12-28",
+            12,
+            "window.start",
+            ("不在计划年度 2027 年内", "plan year 2027"),
+        ),
+        (
+            "end = 2027-03-31",
+            "end = 2027-01-01",
+            13,
+            "window.end",
+            ("早于时间窗口的开始日期", "before the start"),
+        ),
+        ("min = 1", "min = 0\nmax = 0", 20, "stratum[1].max", ("不能小于 1", "must be at least 1")),
+        ("min = 1", "min = 5\nmax = 3", 20, "stratum[1].max", ("小于 min 5", "is below min 5")),
+        ('ratio = "0.01"', 'ratio = "1.5"', 18, "stratum[1].ratio", ("不超过 1", "at most 1")),
+        (
+            '["C", "D"]',
+            '["B", "D"]',
+            23,
+            "stratum[2].where",
+            ("与分层 'AB'（第 15 行）重叠", "overlaps stratum 'AB' (line 15)"),
+        ),
+        ('name = "CD"', 'name = "AB"', 22, "stratum[2].name", ("重名", "repeats the name")),
+        (
+            '["C", "D"]',
+            '["E"]',
+            23,
+            "stratum[2].where.risk_class[1]",
+            ("不是 A、B", "is not one of A, B"),
+        ),
+        (
+            '["C", "D"]',
+            "[]",
+            23,
+            "stratum[2].where.risk_class",
+            ("至少要列出一个值", "at least one value"),
+        ),
+        ('"ZJ-02"]', '"SCJG-01"]', 8, "items[2]", ("列出了两次", "is listed twice")),
+        (
+            '["ZJ"]',
+            '["SCJG"]',
+            7,
+            "co_departments[1]",
+            ("同时是发起部门", "initiating department too"),
+        ),
+        (
+            'schedule = "quarterly"',
+            'schedule = "weekly"',
+            9,
+            "schedule",
+            ("5 段的 cron 表达式", "5-field cron"),
+        ),
+        ('"quarterly"', '"0 9 * * 1"', 9, "schedule", ("星期请写英文缩写", "names (mon")),
+        (
+            '"quarterly"',
+            '"0 25 * * *"',
+            9,
+            "schedule",
+            ("不是有效的 cron 表达式", "not a valid cron expression"),
+        ),
+        ('"quarterly"', '"0 9 30 2 *"', 9, "schedule", ("从不触发", "never fires")),
+        (
+            '"SCJG", count = 1',
+            '"SYJ", count = 1',
+            28,
+            "team.require[1].department",
+            ("不是本计划的部门", "not one"),
+        ),
+        ("count = 1", "count = 3", 28, "team.require", ("需要 3 名执法人员", "needs 3 officers")),
         (
             "[team]",
             '[team]\nconflict_rules = ["previous_team"]',
             27,
             "team.conflict_rules",
-            "Art. 43",
+            ("第四十三条", "Art. 43"),
         ),
-        ("[team]", '[team]\ndistrict = "near"', 27, "team.district", "is not one of any, same"),
-        ("[team]", "[team]\nleader = 1", 27, "team.leader", "must be true or false"),
+        (
+            "[team]",
+            '[team]\ndistrict = "near"',
+            27,
+            "team.district",
+            ("不是 any、same 之一", "is not one of any, same"),
+        ),
+        (
+            "[team]",
+            "[team]\nleader = 1",
+            27,
+            "team.leader",
+            ("应为 true 或 false", "must be true or false"),
+        ),
         (
             "[team]",
             '[exclusions]\nstatuses = ["关闭"]\n[team]',
             27,
             "exclusions.statuses[1]",
-            "存续",
+            ("存续", "存续"),
         ),
-        ("[team]", "[scope]\nindustry = ['5211']\n[team]", 27, "scope.industry[1]", "GB/T 4754"),
-        ("[team]", "[scope]\nlist = ['abnormall']\n[team]", 27, "scope.list[1]", "'abnormal'?"),
-        ("[team]", "[scope]\nstatus = '存续'\n[team]", 27, "scope.status", "an array of strings"),
+        (
+            "[team]",
+            "[scope]\nindustry = ['5211']\n[team]",
+            27,
+            "scope.industry[1]",
+            ("不是 GB/T 4754 行业代码的前缀", "GB/T 4754"),
+        ),
+        (
+            "[team]",
+            "[scope]\nlist = ['abnormall']\n[team]",
+            27,
+            "scope.list[1]",
+            ("是否应为 'abnormal'？", "'abnormal'?"),
+        ),
+        (
+            "[team]",
+            "[scope]\nstatus = '存续'\n[team]",
+            27,
+            "scope.status",
+            ("应为字符串数组", "an array of strings"),
+        ),
     ],
 )
 def test_one_bad_plan_value(
-    write_rules: WriteRules, old: str, new: str, line: int, key: str, reason: str
+    write_rules: WriteRules, old: str, new: str, line: int, key: str, reason: tuple[str, str]
 ) -> None:
     problem = only_problem(write_rules, plans=plan_with(old, new))
     assert problem.file == "rules/plans/2027-Q1.toml"
     assert (problem.row, problem.column) == (line, key), problem
-    assert reason in problem.reason
+    assert reason[0] in problem.reason and reason[1] in problem.reason_en, problem
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "key", "reason"),
+    ("old", "new", "key", "reason"),  # reason: (Chinese, English) fragments
     [
-        ('class = "一般"', 'class = "普通"', "item[1].class", "is not one of 一般, 重点"),
-        ('["现场检查"]', '["现场检察"]', "item[1].methods[1]", "did you mean '现场检查'?"),
-        ('["现场检查"]', "[]", "item[1].methods", "at least one value"),
-        ('code = "SCJG-01"', 'code = "SCJG 01"', "item[1].code", "is not 1-32 of A-Z"),
-        ('code = "SCJG-01"', 'code = "ZJ-02"', "item[2].code", "repeats the item of line 1"),
-        ('ratio = "0.05"', 'ratio = "0"', "item[1].ratio", "greater than 0"),
-        ('ratio = "0.05"', 'ratio = "五"', "item[1].ratio", "is not a decimal"),
-        ("max_per_year = 1", "max_per_year = 0", "item[1].max_per_year", "at least 1"),
-        ('name = "建筑施工安全检查"', 'name = "  "', "item[2].name", "must not be empty"),
+        (
+            'class = "一般"',
+            'class = "普通"',
+            "item[1].class",
+            ("不是 一般、重点 之一", "is not one of 一般, 重点"),
+        ),
+        (
+            '["现场检查"]',
+            '["现场检察"]',
+            "item[1].methods[1]",
+            ("是否应为 '现场检查'？", "did you mean '现场检查'?"),
+        ),
+        ('["现场检查"]', "[]", "item[1].methods", ("至少要列出一个值", "at least one value")),
+        (
+            'code = "SCJG-01"',
+            'code = "SCJG 01"',
+            "item[1].code",
+            ("只能由 1 到 32 个", "must be 1-32 of A-Z"),
+        ),
+        (
+            'code = "SCJG-01"',
+            'code = "ZJ-02"',
+            "item[2].code",
+            ("与第 1 行的事项重复", "repeats the item of line 1"),
+        ),
+        ('ratio = "0.05"', 'ratio = "0"', "item[1].ratio", ("大于 0", "greater than 0")),
+        (
+            'ratio = "0.05"',
+            'ratio = "五"',
+            "item[1].ratio",
+            ("例如 0.05 或 5%", "is not a decimal"),
+        ),
+        (
+            "max_per_year = 1",
+            "max_per_year = 0",
+            "item[1].max_per_year",
+            ("不能小于 1", "at least 1"),
+        ),
+        (
+            'name = "建筑施工安全检查"',
+            'name = "  "',
+            "item[2].name",
+            ("不能为空", "must not be empty"),
+        ),
         (
             '{ type = ["企业", "个体工商户"] }',
             '{ typ = ["企业"] }',
             "item[1].scope.typ",
-            "did you mean 'type'?",
+            ("是否应为 'type'？", "did you mean 'type'?"),
         ),
     ],
 )
 def test_one_bad_item_value(
-    write_rules: WriteRules, old: str, new: str, key: str, reason: str
+    write_rules: WriteRules, old: str, new: str, key: str, reason: tuple[str, str]
 ) -> None:
     assert old in ITEMS
     problem = only_problem(write_rules, items=ITEMS.replace(old, new, 1))
     assert problem.column == key, problem
-    assert reason in problem.reason
+    assert reason[0] in problem.reason and reason[1] in problem.reason_en, problem
 
 
 def test_every_problem_in_every_file_is_reported(write_rules: WriteRules) -> None:
@@ -193,26 +368,41 @@ def test_a_utf8_bom_is_accepted(write_rules: WriteRules) -> None:
 
 def test_a_missing_or_mistyped_table_is_one_problem(write_rules: WriteRules) -> None:
     misspelt = read_rules(write_rules(plans=plan_with("[window]\n", "[windows]\n")), "rules")
-    assert [(p.row, p.column, p.reason) for p in misspelt.problems] == [
-        (11, "windows", "unknown key 'windows'; did you mean 'window'?"),
-        (1, "window", "missing required key 'window'"),
+    assert [(p.row, p.column, p.reason, p.reason_en) for p in misspelt.problems] == [
+        (
+            11,
+            "windows",
+            "未知的键 'windows'；是否应为 'window'？",
+            "unknown key 'windows'; did you mean 'window'?",
+        ),
+        (1, "window", "缺少必填的键 'window'", "missing required key 'window'"),
     ]
     problems = read_rules(write_rules(plans=plan_with("[window]\n", "window = 1\n[w]\n")), "rules")
-    assert [(p.row, p.column, p.reason[:17]) for p in problems.problems] == [
-        (12, "w", "unknown key 'w'; "),
-        (11, "window", "must be a table, "),
+    assert [(p.row, p.column, p.reason, p.reason_en) for p in problems.problems] == [
+        (
+            12,
+            "w",
+            "未知的键 'w'；可用的值：" + ", ".join(PLAN_KEYS),
+            "unknown key 'w'; known: " + ", ".join(PLAN_KEYS),
+        ),
+        (11, "window", "应为表，而不是整数", "must be a table, not an integer"),
     ]
     problem = only_problem(write_rules, plans={"2027-Q1": PLAN.split("[window]")[0]})
-    assert (problem.row, problem.column, problem.reason) == (
+    assert (problem.row, problem.column, problem.reason, problem.reason_en) == (
         1,
         "window",
+        "缺少必填的键 'window'",
         "missing required key 'window'",
     )
 
 
 def test_an_items_file_without_items(write_rules: WriteRules) -> None:
     problem = only_problem(write_rules, items="# nothing yet\n")
-    assert (problem.column, problem.reason) == ("item", "lists no [[item]]")
+    assert (problem.column, problem.reason, problem.reason_en) == (
+        "item",
+        "没有任何 [[item]]",
+        "lists no [[item]]",
+    )
 
 
 def test_without_items_toml_and_plans(write_rules: WriteRules, tmp_path: object) -> None:

@@ -79,8 +79,10 @@ def test_items_of_unknown_departments_are_refused(write_rules: WriteRules, app: 
     with app.transaction() as session, pytest.raises(RulesError) as caught:
         save_items(session, [*items, replace(items[0], department="GS")], "items.xlsx", actor="tester")
     assert [str(p) for p in caught.value.problems] == [
-        "items.xlsx [department] the database has no departments; "
-        "run 'dualrandom registry import departments FILE' first",
+        "items.xlsx [department] 数据库中还没有任何部门；"
+        "请先运行 dualrandom registry import departments FILE "
+        "(the database has no departments; "
+        "run 'dualrandom registry import departments FILE' first)",
         "items.xlsx [code] 'SCJG-01': 列出了两次 (is listed twice)",
     ]
     with app.transaction() as session:
@@ -88,7 +90,8 @@ def test_items_of_unknown_departments_are_refused(write_rules: WriteRules, app: 
     with app.transaction() as session, pytest.raises(RulesError) as caught:
         save_items(session, [replace(items[0], department="SCJGG")], "items.xlsx", actor="tester")
     assert [str(p) for p in caught.value.problems] == [
-        "items.xlsx [department] 'SCJGG': is not in the departments registry; did you mean 'SCJG'?",
+        "items.xlsx [department] 'SCJGG': 不在部门名录中；是否应为 'SCJG'？ "
+        "(is not in the departments registry; did you mean 'SCJG'?)",
     ]
 
 

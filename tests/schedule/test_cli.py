@@ -36,8 +36,9 @@ def test_plan_status_catch_up(sample_app: App, config_file: Path) -> None:
     assert "2026-12-28 09:30*" in out and "* provisional: the working days of 2027" in out
     assert _invoke(config_file, "scheduler", "catch-up")[1] == "没有到期的步骤。Nothing is due.\n"
     code, out = _invoke(config_file, "scheduler", "catch-up", at=Q1_DRAW + timedelta(hours=3))
-    assert out.splitlines()[0].startswith("已运行 2027-Q1/prepare: ran (committed")
-    assert "(late)" in out.splitlines()[0] and len(out.splitlines()) == 3
+    assert out.splitlines()[0].startswith("已运行 2027-Q1/prepare: ran (已承诺 ")
+    assert "(committed " in out.splitlines()[0]  # English beside the Chinese
+    assert "（迟）(late)" in out.splitlines()[0] and len(out.splitlines()) == 3
     code, out = _invoke(
         config_file, "scheduler", "status", "--json", at=Q1_DRAW + timedelta(hours=4)
     )
@@ -81,7 +82,8 @@ def test_calendar_show_and_import(app: App, config_file: Path, tmp_path: Path) -
     )
     code, out = _invoke(config_file, "calendar", "import", str(path))
     # The problems table, as for every input file, then the error in Chinese and English.
-    assert code == 1 and out.startswith("问题 Problems") and "holiday" in out
+    assert code == 1 and out.startswith("问题 Problems") and "next.toml" in out
+    assert "早于开始日期" in out and "is before" in out  # the reason, Chinese first
     assert out.endswith(
         "错误：next.toml 中有 1 处问题，未写入任何数据\n"
         "Error: 1 problem(s) in next.toml; nothing was written\n"
@@ -97,9 +99,9 @@ def test_plan_shows_a_batch_drawn_by_hand_as_done(sample_app: App, config_file: 
     code, out = _invoke(config_file, "scheduler", "plan", "2027", "--json", at=at)
     assert code == 0, out
     q1, q2 = json.loads(out)[:2]
-    assert (q1["prepare"]["state"], q1["prepare"]["note"]) == ("done", "prepared by hand")
+    assert (q1["prepare"]["state"], q1["prepare"]["note"]) == ("done", "已手工准备 (prepared by hand)")
     assert (q1["draw"]["state"], q1["draw"]["overdue"]) == ("done", False)
-    assert q1["draw"]["note"] == "drawn by hand" and q1["publish"]["state"] == "pending"
+    assert q1["draw"]["note"] == "已手工抽取 (drawn by hand)" and q1["publish"]["state"] == "pending"
     assert q2["draw"]["state"] == "pending"
     _, out = _invoke(config_file, "scheduler", "plan", "2027", at=at)
     [row] = [line for line in out.splitlines() if "2027-Q1" in line]

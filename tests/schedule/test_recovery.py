@@ -104,7 +104,7 @@ def test_a_step_whose_holder_is_killed_runs_when_its_lease_ends(
             heir.wait_for("standing by")
             doomed.stop(signal.SIGKILL)
         heir.wait_for("2027-Q1/draw: busy")  # the dead run's lease still holds
-        heir.wait_for("2027-Q2/prepare: waiting (waiting for the draw of the earlier batch 2027-Q1")
+        heir.wait_for("2027-Q2/prepare: waiting (等待本年度较早的批次 2027-Q1 先抽取")
         heir.wait_for("2027-Q1/draw: ran", seconds=MARGIN.total_seconds() + 60)
         heir.wait_for("2027-Q1/publish: ran")
         heir.wait_for("2027-Q2/prepare: ran")

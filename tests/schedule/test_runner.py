@@ -105,7 +105,7 @@ def test_a_quarter_missed_while_down_is_drawn_late(sample_app: App) -> None:
 
 def test_steps_wait_for_each_other(sample_app: App) -> None:
     early = run_step(sample_app, "2027-Q1", "draw", now=Q1_DRAW + MINUTE)
-    assert (early.status, early.detail) == ("waiting", "waiting for the prepare step")
+    assert (early.status, early.detail) == ("waiting", "等待准备步骤 (waiting for the prepare step)")
     assert run_step(sample_app, "2027-Q1", "prepare", now=Q1_PREPARE - MINUTE).status == "not_due"
     with pytest.raises(UserError, match="not scheduled"):
         _manual(sample_app)

@@ -60,13 +60,26 @@ year = 2027
 """,
     )
     text = "\n".join(problems)
-    assert "[year[1].holiday[1].end] '2027-02-06': is before start 2027-02-10" in text
-    assert "year[1].holiday[2].start" in text and "without quotes" in text
-    assert "unknown key 'notes'; did you mean 'notice'?" in problems[0]
-    assert "'2027-10-08': is a weekday" in text
-    assert "'2027-10-02': is also a day of 国庆节" in text
-    assert "'2027-10-09': must be a date without quotes" in text
-    assert "calendar.toml:23 [year[2].year] '2027': is given twice in this file" in text
+    # Chinese first for the clerk, English beside it: "中文 (English)".
+    assert (
+        "[year[1].holiday[1].end] '2027-02-06': 早于开始日期 2027-02-10 "
+        "(is before start 2027-02-10)" in text
+    )
+    assert "year[1].holiday[2].start" in text and "不加引号" in text and "without quotes" in text
+    assert (
+        "未知的键 'notes'；是否应为 'notice'？ (unknown key 'notes'; did you mean 'notice'?)"
+        in problems[0]
+    )
+    assert "'2027-10-08': 是工作日：调休上班日应是需要上班的星期六或星期日 (is a weekday" in text
+    assert "'2027-10-02': 同时是国庆节的假日 (is also a day of 国庆节)" in text
+    assert (
+        "'2027-10-09': 应为不加引号的日期，例如 2027-02-06 "
+        "(must be a date without quotes, e.g. 2027-02-06)" in text
+    )
+    assert (
+        "calendar.toml:23 [year[2].year] '2027': 在本文件中出现了两次 "
+        "(is given twice in this file)" in text
+    )
 
 
 def test_no_year_and_no_file(tmp_path: Path) -> None:

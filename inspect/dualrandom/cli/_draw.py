@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
@@ -122,25 +121,28 @@ def prepare(
         )
         row = prepared.draw
         notice = write_commitment_notice(app.settings.var_dir, row)
-    table = Table(
-        "item",
-        "stratum",
-        "pool",
-        "k",
-        "reserve",
-        "shortfall",
-        title=f"{plan_id} attempt {row.attempt}: quotas",
+    print_rows(
+        (
+            "检查事项 item",
+            "分层 stratum",
+            "抽查池 pool",
+            "应抽 k",
+            "备选 reserve",
+            "缺额 shortfall",
+        ),
+        (
+            (
+                q["item"],
+                q["stratum"],
+                str(q["pool_size"]),
+                str(q["k"]),
+                str(q["reserve"]),
+                str(q["shortfall"] or ""),
+            )
+            for q in json.loads(row.commitment)["quotas"]
+        ),
+        f"{plan_id} 第 {row.attempt} 次准备的抽取数量 (attempt {row.attempt}: quotas)",
     )
-    for q in json.loads(row.commitment)["quotas"]:
-        table.add_row(
-            q["item"],
-            q["stratum"],
-            str(q["pool_size"]),
-            str(q["k"]),
-            str(q["reserve"]),
-            str(q["shortfall"] or ""),
-        )
-    console.print(table)
     click.echo(f"承诺 Commitment {row.commitment_hash} 已写入 written to {notice}")
     if row.algorithm == DR2:
         _show_pin(json.loads(row.commitment))
@@ -186,12 +188,16 @@ def _show_pin(commitment: dict[str, object]) -> None:
     beacon = commitment["beacon"]
     dice = commitment["dice"]
     assert isinstance(beacon, dict) and isinstance(dice, dict)
+    number, at = beacon["round"], beacon["round_time"]
+    click.echo(f"信标 Beacon: {_chain_line(beacon)}，第 {number} 轮 {at} (round {number} at {at})")
     click.echo(
-        f"信标 Beacon: {_chain_line(beacon)}, round {beacon['round']} at {beacon['round_time']}"
-    )
-    click.echo(
-        f"仪式 Ceremony: {commitment['ceremony_at']}; dice "
-        + ("expected (at least 20 rolls of 1-6, typed before the round's time)" if dice["expected"] else "not used")
+        f"仪式 Ceremony: {commitment['ceremony_at']}；骰子 dice: "
+        + (
+            "须在该轮次时刻之前录入至少 20 次 1-6 的掷骰结果 "
+            "(expected: at least 20 rolls of 1-6, typed before the round's time)"
+            if dice["expected"]
+            else "不使用 (not used)"
+        )
     )
     click.echo(
         "没有操作员密钥：种子只取决于承诺、该信标轮次和骰子 "

@@ -234,6 +234,8 @@ def overdue(app: App, show_all: bool, as_json: bool) -> None:
             title=f"{department}：{len(mine)} 项任务 ({len(mine)} task(s))",
             title_justify="left",
         )
+        for column in table.columns:  # an id or a name wraps, never cut short
+            column.overflow = "fold"
         for r in mine:
             left = (
                 f"已超 {-r.left} 个 {-r.left} past"

@@ -11,7 +11,6 @@ from typing import Any
 
 import click
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from sqlalchemy.orm import Session
 
 from dualrandom.app import App
@@ -20,11 +19,13 @@ from dualrandom.cli._output import (
     console,
     err_console,
     print_json,
+    print_rows,
     print_warning,
     reporting_problems,
 )
 from dualrandom.draws.affected import prepared_draws_outdated
 from dualrandom.registry import (
+    COLUMNS,
     REGISTRY_KINDS,
     ImportSummary,
     current_version,
@@ -35,7 +36,11 @@ from dualrandom.registry import (
 )
 from dualrandom.tables import RegistryVersionRow
 
-_STEPS = {"checking": "Checking rows", "saving": "Saving the version", "hashing": "Hashing"}
+_STEPS = {
+    "checking": "检查各行 Checking rows",
+    "saving": "保存版本 Saving the version",
+    "hashing": "计算摘要 Hashing",
+}
 
 
 def register(cli: click.Group) -> None:
@@ -223,19 +228,33 @@ def versions(app: App, kind: str | None, as_json: bool) -> None:
     if as_json:
         print_json([_version_json(v) for v in found])
         return
-    columns = ("registry", "version", "mode", "imported", "file", "rows", "added", "changed")
-    table = Table(*columns, "gone", "total", "digest")
-    for v in found:
-        table.add_row(
-            v.kind,
-            str(v.number),
-            v.mode,
-            _utc(v.created_at).astimezone(app.settings.timezone).strftime("%Y-%m-%d %H:%M"),
-            v.source_name,
-            *(str(n) for n in (v.rows_in_file, v.added, v.changed, v.gone, v.total)),
-            v.digest[:12],
-        )
-    console.print(table)
+    zone = app.settings.timezone
+    print_rows(
+        (
+            "名录库 registry",
+            "版本 version",
+            "导入时间 imported",
+            "文件 file",
+            "行数 rows",
+            "新增/修改/移出 added/changed/gone",
+            "现有 total",
+            "摘要 digest",
+        ),
+        (
+            (
+                _kind_label(v.kind),
+                f"{v.number} {_MODES.get(v.mode, v.mode)}",
+                _utc(v.created_at).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                v.source_name,
+                str(v.rows_in_file),
+                f"{v.added}/{v.changed}/{v.gone}",
+                str(v.total),
+                v.digest[:12],
+            )
+            for v in found
+        ),
+        "名录库版本 Registry versions",
+    )
 
 
 @registry.command()
@@ -255,22 +274,42 @@ def show(app: App, kind: str, as_json: bool) -> None:
     if as_json:
         print_json({**header, "counts": counts})
         return
+    label = _KIND_LABELS.get(kind, kind)
     if version is None:
         console.print(
-            f"名录库 {kind} 尚未导入。The {kind} registry has not been imported yet.",
+            f"{label}尚未导入。The {kind} registry has not been imported yet.",
             markup=False,
         )
         return
     console.print(
-        f"{kind} 第 {version.number} 版，摘要 {version.digest} "
+        f"{label}第 {version.number} 版，摘要 {version.digest} "
         f"({kind} version {version.number}, digest {version.digest})",
         markup=False,
     )
+    chinese = {column.name: column.chinese for column in COLUMNS[kind]}
     for field, by_value in counts.items():
-        table = Table(field, "count", title=f"by {field}", title_justify="left")
-        for value, n in by_value.items():
-            table.add_row(value, str(n))
-        console.print(table)
+        name = "行数" if field == "rows" else chinese.get(field, field)
+        states = _ROW_STATES if field == "rows" else {}
+        print_rows(
+            (f"{name} {field}", "数量 count"),
+            ((states.get(value, value), str(n)) for value, n in by_value.items()),
+            f"按{name}统计 by {field}",
+        )
+
+
+# The registries and their import modes as a clerk reads them, Chinese first.
+_KIND_LABELS = {
+    "objects": "检查对象名录",
+    "inspectors": "执法检查人员名录",
+    "conflicts": "回避关系名录",
+    "departments": "部门名录",
+}
+_MODES = {"full": "全量 full", "partial": "部分 partial"}
+_ROW_STATES = {"current": "现有 current", "gone": "已移出 gone"}
+
+
+def _kind_label(kind: str) -> str:
+    return f"{_KIND_LABELS[kind]} {kind}" if kind in _KIND_LABELS else kind
 
 
 @click.group()

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.table import Table
+from rich.cells import cell_len
 
 from dualrandom.app import App
 from dualrandom.cli._context import current_actor, pass_app
-from dualrandom.cli._output import console, print_json, reporting_problems
+from dualrandom.cli._output import console, print_json, print_rows, reporting_problems
 from dualrandom.core.model import ItemRecord, Plan
 from dualrandom.core.plan_json import item_to_json, plan_to_json
 from dualrandom.registry import departments
@@ -119,17 +119,20 @@ def _print_ruleset(ruleset: RuleSet) -> None:
         f"检查事项文件：{source_zh}（{count} 项）Items file: {source} ({count} items)",
         markup=False,
     )
-    table = Table("plan", "batch", "window", "items", "strata", title="Plans", title_justify="left")
-    for located in ruleset.plans:
-        plan = located.value
-        table.add_row(
-            plan.id,
-            f"{plan.year} {plan.batch}",
-            window_label(plan),
-            ", ".join(plan.items),
-            strata_label(plan),
-        )
-    console.print(table)
+    print_rows(
+        ("计划 plan", "批次 batch", "检查时段 window", "检查事项 items", "分层 strata"),
+        (
+            (
+                plan.id,
+                f"{plan.year} {plan.batch}",
+                window_label(plan),
+                ", ".join(plan.items),
+                strata_label(plan),
+            )
+            for plan in (located.value for located in ruleset.plans)
+        ),
+        "计划 Plans",
+    )
 
 
 # -- plan --------------------------------------------------------------------
@@ -160,17 +163,21 @@ def list_(app: App, year: int | None, as_json: bool) -> None:
             markup=False,
         )
         return
-    table = Table("plan", "batch", "title", "window", "items", "digest")
-    for s in stored:
-        table.add_row(
-            s.plan.id,
-            f"{s.plan.year} {s.plan.batch}",
-            s.plan.title,
-            window_label(s.plan),
-            str(len(s.plan.items)),
-            s.digest[:12],
-        )
-    console.print(table)
+    print_rows(
+        ("计划 plan", "批次 batch", "标题 title", "检查时段 window", "事项数 items", "摘要 digest"),
+        (
+            (
+                s.plan.id,
+                f"{s.plan.year} {s.plan.batch}",
+                s.plan.title,
+                window_label(s.plan),
+                str(len(s.plan.items)),
+                s.digest[:12],
+            )
+            for s in stored
+        ),
+        "已载入的计划 Loaded plans",
+    )
 
 
 @plan.command()
@@ -203,48 +210,82 @@ def _print_plan(stored: StoredPlan, items: list[ItemRecord], names: dict[str, st
     def department(code: str) -> str:
         return f"{code} {names[code]}" if code in names else code
 
-    co = ", ".join(department(code) for code in p.co_departments) or "none"
+    co = "、".join(department(code) for code in p.co_departments) or _NONE
+    days = p.prepare_days_before
     console.print(f"[bold]计划 Plan {p.id}[/bold]：{p.title}")
-    for label, value in (
-        ("Year, batch", f"{p.year} {p.batch} ({p.kind})"),
-        ("Window", window_label(p)),
-        ("Schedule", f"{p.schedule}; prepared {p.prepare_days_before} days before the window"),
-        ("Entropy", str(p.entropy)),
-        ("Department", department(p.department)),
-        ("Co-operating", co),
-        ("Scope", filter_label(p.scope)),
-        ("Digest", stored.digest),
-        ("Loaded at", stored.loaded_at.isoformat(timespec="seconds")),
-    ):
-        console.print(f"  {label + ':':14} {value}", markup=False, soft_wrap=True)
+    _print_labels(
+        (
+            ("年度、批次", "Year, batch", f"{p.year} {p.batch}（{p.kind}）"),
+            ("检查时段", "Window", window_label(p)),
+            (
+                "抽取安排",
+                "Schedule",
+                f"{p.schedule}；检查时段开始前 {days} 天准备 "
+                f"(prepared {days} days before the window)",
+            ),
+            ("随机来源", "Entropy", _ENTROPY.get(str(p.entropy), str(p.entropy))),
+            ("发起部门", "Department", department(p.department)),
+            ("配合部门", "Co-operating", co),
+            ("抽查范围", "Scope", filter_label(p.scope)),
+            ("摘要", "Digest", stored.digest),
+            ("载入时间", "Loaded at", stored.loaded_at.isoformat(timespec="seconds")),
+        )
+    )
     _print_items(items)
     _print_strata(p)
     _print_rules(p)
 
 
+_NONE = "无 none"
+_ENTROPY = {
+    "beacon": "公共信标 beacon",
+    "typed": "操作员当众输入 typed",
+    "dice": "掷骰 dice",
+}
+
+
+def _print_labels(rows: tuple[tuple[str, str, str], ...]) -> None:
+    """``  中文 English: value`` lines, the labels aligned: Chinese first, as everywhere."""
+    labels = [f"{zh} {en}:" for zh, en, _ in rows]
+    width = max(map(cell_len, labels))
+    for label, (_, _, value) in zip(labels, rows, strict=True):
+        padding = " " * (width - cell_len(label))
+        console.print(f"  {label}{padding} {value}", markup=False, soft_wrap=True)
+
+
 def _print_items(items: list[ItemRecord]) -> None:
-    table = Table(
-        "item", "name", "department", "class", "ratio", "scope", title="Items", title_justify="left"
+    print_rows(
+        ("事项 item", "名称 name", "部门 department", "类别 class", "比例 ratio", "范围 scope"),
+        (
+            (
+                item.code,
+                item.name,
+                item.department,
+                str(item.item_class),
+                ratio_label(item.ratio),
+                filter_label(item.scope),
+            )
+            for item in items
+        ),
+        "检查事项 Items",
     )
-    for item in items:
-        table.add_row(
-            item.code,
-            item.name,
-            item.department,
-            str(item.item_class),
-            ratio_label(item.ratio),
-            filter_label(item.scope),
-        )
-    console.print(table)
 
 
 def _print_strata(p: Plan) -> None:
-    table = Table("stratum", "objects", "ratio", "min", "max", title="Strata", title_justify="left")
-    for s in p.strata:
-        maximum = "" if s.max_count is None else str(s.max_count)
-        name = s.name if s.public else f"{s.name} *"
-        table.add_row(name, filter_label(s.where), ratio_label(s.ratio), str(s.min_count), maximum)
-    console.print(table)
+    print_rows(
+        ("分层 stratum", "对象 objects", "比例 ratio", "最少 min", "最多 max"),
+        (
+            (
+                s.name if s.public else f"{s.name} *",
+                filter_label(s.where),
+                ratio_label(s.ratio),
+                str(s.min_count),
+                "" if s.max_count is None else str(s.max_count),
+            )
+            for s in p.strata
+        ),
+        "分层 Strata",
+    )
     if not all(s.public for s in p.strata):
         console.print(
             "* 按内部信用风险分类划分：公众无法核验对象属于哪一层 "
@@ -254,17 +295,46 @@ def _print_strata(p: Plan) -> None:
 
 def _print_rules(p: Plan) -> None:
     team, excl = p.team, p.exclusions
-    required = ", ".join(f"{r.count} from {r.department}" for r in team.require) or "none"
-    for label, value in (
-        ("Excluded statuses", ", ".join(excl.statuses) or "none"),
-        ("Look-back", f"{excl.lookback_months} months" if excl.lookback_months else "none"),
-        ("Annual cap", "none" if excl.annual_cap is None else f"{excl.annual_cap} per object"),
-        ("Team size", f"{team.size}" + (", with a leader" if team.leader else "")),
-        ("Team district", team.district),
-        ("Load cap", "none" if team.load_cap is None else f"{team.load_cap} objects per officer"),
-        ("Team requires", required),
-        ("Conflict rules", ", ".join(team.conflict_rules) or "none"),
-        ("Inspector names", "published" if p.publication.inspector_names else "not published"),
-        ("Person names", "masked" if p.publication.mask_person_names else "not masked"),
-    ):
-        console.print(f"  {label + ':':18} {value}", markup=False, soft_wrap=True)
+    required = (
+        "、".join(
+            f"{r.department} 至少 {r.count} 人 ({r.count} from {r.department})"
+            for r in team.require
+        )
+        or _NONE
+    )
+    months = excl.lookback_months
+    cap, load = excl.annual_cap, team.load_cap
+    leader = "，含组长 (with a leader)" if team.leader else ""
+    _print_labels(
+        (
+            ("排除的登记状态", "Excluded statuses", "、".join(excl.statuses) or _NONE),
+            ("回看期", "Look-back", f"{months} 个月 ({months} months)" if months else _NONE),
+            (
+                "年度上限",
+                "Annual cap",
+                _NONE if cap is None else f"每个对象 {cap} 次 ({cap} per object)",
+            ),
+            ("检查组人数", "Team size", f"{team.size}{leader}"),
+            ("片区规则", "Team district", _DISTRICT.get(team.district, team.district)),
+            (
+                "工作量上限",
+                "Load cap",
+                _NONE if load is None else f"每名执法人员 {load} 户 ({load} objects per officer)",
+            ),
+            ("人员要求", "Team requires", required),
+            ("回避规则", "Conflict rules", "、".join(team.conflict_rules) or _NONE),
+            (
+                "公开执法人员姓名",
+                "Inspector names",
+                "公开 published" if p.publication.inspector_names else "不公开 not published",
+            ),
+            (
+                "人名遮蔽",
+                "Person names",
+                "遮蔽 masked" if p.publication.mask_person_names else "不遮蔽 not masked",
+            ),
+        )
+    )
+
+
+_DISTRICT = {"any": "不限片区 any", "same": "只查负责片区内的对象 same"}

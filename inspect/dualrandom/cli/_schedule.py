@@ -142,6 +142,8 @@ def status(app: App, show_all: bool, as_json: bool) -> None:
         "说明 note",
         title="定期抽查步骤 Scheduled steps",
     )
+    for column in table.columns:  # a note or an owner wraps, never cut short
+        column.overflow = "fold"
     for s in shown:
         state = _state("overdue" if s.overdue else s.state) + ("（迟 late）" if s.late else "")
         style = "red" if s.overdue or s.state == "failed" else None

@@ -342,6 +342,8 @@ class _Formats:
 
 def _escaped(values: Sequence[str]) -> Sequence[str]:
     """escape() of every value; one scan of the column when none needs it (the usual case)."""
+    if not isinstance(values, list):  # a column of texts decodes each read: read it once
+        values = list(values)
     joined = "".join(values)
     if "\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined:
         return list(map(escape, values))

@@ -61,7 +61,9 @@ __all__ = [
     "Substitution",
     "draw",
     "draw_selected",
+    "pool_quota",
     "prepare",
+    "staff_visits",
     "substitute",
 ]
 
@@ -109,7 +111,8 @@ class Preparation:
     )
 
 
-def _quota(plan: Plan, item: ItemRecord, stratum_name: str, pool_size: int) -> Quota:
+def pool_quota(plan: Plan, item: ItemRecord, stratum_name: str, pool_size: int) -> Quota:
+    """The quota of the (item, stratum) pool of ``pool_size`` members (SPEC §7.3)."""
     stratum = next(s for s in plan.strata if s.name == stratum_name)
     ratio = stratum.ratio if stratum.ratio is not None else item.ratio
     k, shortfall = quota_size(ratio, pool_size, stratum.min_count, stratum.max_count)
@@ -158,7 +161,7 @@ def prepare(
     )
     pools = build_pools(plan, inputs.items, objects, inputs.history)
     quotas = tuple(
-        _quota(plan, inputs.items[item], stratum, len(members))
+        pool_quota(plan, inputs.items[item], stratum, len(members))
         for (item, stratum), members in sorted(pools.members.items())
     )
     committed = risk = None
@@ -261,16 +264,34 @@ def _visits(
     first_number: int = 1,
 ) -> tuple[Visit, ...]:
     """One visit per chosen object, in (ticket, id) order, with its team."""
-    inputs = prep.inputs
     table = prep.sorted_objects
     by_id = {i: table.record(table.row_of(i)) for i in chosen}
+    return staff_visits(
+        prep.inputs, prep.sorted_inspectors, seed, chosen, by_id, ticket_of, used, first_number
+    )
+
+
+def staff_visits(
+    inputs: DrawInputs,
+    inspectors: Sequence[InspectorRecord],
+    seed: bytes,
+    chosen: Mapping[str, Collection[str]],
+    records: Mapping[str, ObjectRecord],
+    ticket_of: Mapping[str, int],
+    used: Mapping[str, int] | None = None,
+    first_number: int = 1,
+) -> tuple[Visit, ...]:
+    """One visit per chosen object (id -> item codes drawn for it), in (ticket, id)
+    order, with its team (SPEC §8.2, §9). ``records`` holds at least the chosen
+    objects and ``inspectors`` is sorted by certificate number; ``inputs.objects``
+    is not read, so an engine that selected elsewhere (Spark) staffs here."""
     order = sorted(chosen, key=lambda i: (ticket_of[i], i))
-    plans = [VisitPlan(by_id[i], tuple(sorted(chosen[i]))) for i in order]
+    plans = [VisitPlan(records[i], tuple(sorted(chosen[i]))) for i in order]
     teams = assign_teams(
         inputs.plan,
         inputs.items,
         plans,
-        prep.sorted_inspectors,
+        inspectors,
         _conflicts_by_object(inputs.conflicts, chosen),
         _previous_teams(inputs.history),
         seed,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
@@ -49,6 +49,7 @@ from dualrandom.draws.engine_pg import check_engine, draw_pg, prepare_pg
 from dualrandom.draws.secrets import SecretStore
 from dualrandom.draws.states import DrawState
 from dualrandom.errors import DrawStateError, IntegrityError, NotFoundError
+from dualrandom.gcpause import paused
 from dualrandom.rules.store import load_plan
 from dualrandom.tables import (
     AuditEntryRow,
@@ -89,6 +90,7 @@ class Prepared:
     secret_path: str  # DR-1's operator secret file; "" for DR-2, which has no secret
 
 
+@paused
 def prepare_draw(
     session: Session,
     plan_id: str,
@@ -347,6 +349,7 @@ def _check_may_prepare(plan_id: str, previous: DrawRow | None, reason: str | Non
         )
 
 
+@paused
 def run_draw(
     session: Session,
     plan_id: str,
@@ -690,9 +693,12 @@ def _store_rows(session: Session, row: DrawRow, result: DrawResult, now: datetim
         {"draw_id": row.id, "visit": v.number, "object_id": v.object_id, "updated_at": now}
         for v in result.visits
     ]
+    # Into the tables themselves (Core executemany): the ORM's bulk path adds
+    # seconds per 100,000 rows and these rows have no Python-side behaviour.
     for model, rows in ((DrawVisitRow, visits), (DrawMemberRow, members), (InspectionTaskRow, tasks)):
         if rows:
-            session.execute(insert(model), rows)
+            table: Table = model.__table__  # type: ignore[assignment]
+            session.execute(insert(table), rows)
 
 
 def _supersede(session: Session, row: DrawRow, now: datetime) -> None:

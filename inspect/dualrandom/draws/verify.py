@@ -7,7 +7,8 @@ line) where the bundle and the recomputation part:
 2. the committed digests: plan, objects (public part, and internal part
    where present), and in an auditor bundle inspectors, conflicts, history;
 3. the revealed secret against its commitment, and the seed derivation;
-4. every published ticket;
+4. every published ticket (result, reserve, internal strata, teams), counted
+   as the bundle's ``verify.py`` counts them;
 5. public bundle: the selection and reserve of every publicly verifiable
    stratum, from the public objects and the published exclusions;
    auditor bundle: the whole draw re-run, every result file byte for byte.
@@ -40,6 +41,7 @@ from dualrandom.core.canonical import (
 )
 from dualrandom.core.encoding import join_lines, sha256_hex, split_lines, unescape
 from dualrandom.core.model import ObjectRecord
+from dualrandom.core.result import TEAM_FIELDS
 from dualrandom.core.seed import Digests, derive_seed
 from dualrandom.core.tickets import target_ticket, ticket_hex
 from dualrandom.draws._inputs import inputs_from_files
@@ -208,6 +210,8 @@ def _check_tickets(files: dict[str, bytes], seed: bytes) -> int:
         ("result.tsv", ("stratum", "item", "rank", "id", "ticket"), 3, 4),
         ("reserve.tsv", ("stratum", "item", "rank", "id", "ticket"), 3, 4),
         ("result-internal-strata.tsv", ("item", "id", "ticket"), 1, 2),
+        # the auditor tier's teams: a ticket per officer row, as verify.py counts them
+        ("teams.tsv", TEAM_FIELDS, 1, 2),
     ):
         if name not in files:
             continue

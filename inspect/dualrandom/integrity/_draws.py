@@ -7,7 +7,9 @@ console and the lifecycle read. Both must say the same:
 1. every file's bytes give its stored SHA-256; ``commitment.json`` is the
    row's commitment, with the row's hash; ``plan.json`` and ``history.tsv``
    give the committed digests; a DR-1 draw's seed follows from its digests,
-   entropy and secret;
+   entropy and secret; a DR-2 draw's from its commitment, the pinned beacon
+   round it stored (whose signature must verify for the pinned chain) and
+   its dice (SPEC §19);
 2. the files give the result digest — DR-1 over the six audit files, DR-2
    over the public and the internal digest (``draws.algorithm`` says which)
    — and it is the row's (the log's ``draw.run`` entry is checked against the
@@ -34,10 +36,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualrandom.audit import Finding
+from dualrandom.beacon import accept_round
 from dualrandom.core import (
     DR2,
     FILE_NAMES,
     derive_seed,
+    derive_seed_dr2,
     file_digest,
     internal_digest,
     parse_plan,
@@ -52,6 +56,8 @@ from dualrandom.core.encoding import split_lines, unescape
 from dualrandom.core.public import PUBLIC_FILE_NAMES
 from dualrandom.core.result import SELECTED_FIELDS, TEAM_FIELDS
 from dualrandom.core.seed import Digests
+from dualrandom.draws import BEACON_ROUND_FILE, beacon_pin
+from dualrandom.errors import BeaconError
 from dualrandom.integrity._log import DrawEntries
 from dualrandom.tables import DrawFileRow, DrawMemberRow, DrawRow, DrawVisitRow, InspectionTaskRow
 
@@ -224,6 +230,50 @@ def _commitment(draw: _Draw) -> None:
             )
     if row.algorithm != DR2:
         _dr1_seed(draw)
+    else:
+        _dr2_seed(draw)
+
+
+def _dr2_seed(draw: _Draw) -> None:
+    """DR-2: the stored round is the pinned one, its signature verifies, and the
+    seed follows from the commitment, that round's randomness and the dice (SPEC §19)."""
+    row = draw.row
+    raw = draw.files.get(BEACON_ROUND_FILE)
+    if raw is None:
+        raise _Unreadable(draw._missing(BEACON_ROUND_FILE))
+    commitment = json.loads(row.commitment)
+    try:
+        beacon = accept_round(beacon_pin(commitment), raw, allow_demo=True)
+    except BeaconError as exc:
+        draw.add(
+            "draw.beacon",
+            "draw_files",
+            BEACON_ROUND_FILE,
+            "content",
+            "",
+            str(exc).splitlines()[0],
+            f"存储的信标轮次不是承诺锁定的那一轮，或其签名不成立：{exc}",
+            f"the stored beacon round is not the pinned one, or its signature fails: {exc}",
+        )
+        return
+    try:
+        expected = bool(commitment["dice"]["expected"])
+        seed = derive_seed_dr2(row.commitment_hash, beacon.randomness, row.entropy or "", expected)
+    except ValueError as exc:  # dice that the commitment does not allow
+        seed_text = f"{type(exc).__name__}: {exc}"
+    else:
+        seed_text = seed.hex()
+    if seed_text != row.seed:
+        draw.add(
+            "draw.seed",
+            "draws",
+            "",
+            "seed",
+            seed_text,
+            row.seed,
+            "种子不是由承诺、锁定的信标轮次和骰子得出的",
+            "the seed does not follow from the commitment, the pinned beacon round and the dice",
+        )
 
 
 def _dr1_seed(draw: _Draw) -> None:

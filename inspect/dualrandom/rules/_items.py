@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from dualrandom.core.model import METHODS, ItemClass, ItemRecord, nfc
@@ -12,6 +13,8 @@ from dualrandom.tomlfile import Located, Source, Table
 
 __all__ = ["parse_items"]
 
+_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}\Z")  # as core.model checks it
+
 
 def parse_items(
     source: Source, data: dict[str, Any], sink: list[Problem]
@@ -21,7 +24,7 @@ def parse_items(
     root = Table(source, sink, (), data, ITEMS_FILE_KEYS)
     tables = root.tables("item", ITEM_KEYS)
     if not tables and root.ok:
-        root.fail("item", None, "lists no [[item]]")
+        root.fail("item", None, "没有任何 [[item]]", "lists no [[item]]")
     items: list[Located[ItemRecord]] = []
     first_line: dict[str, int] = {}
     codes = {nfc(code.strip()) for t in tables if isinstance(code := t.data.get("code"), str)}
@@ -30,7 +33,10 @@ def parse_items(
         if item is None:
             continue
         if item.code in first_line:
-            table.fail("code", item.code, f"repeats the item of line {first_line[item.code]}")
+            line = first_line[item.code]
+            table.fail(
+                "code", item.code, f"与第 {line} 行的事项重复", f"repeats the item of line {line}"
+            )
             continue
         first_line[item.code] = source.locator.line(table.path)
         items.append(Located(item, source, table.path, table.data))
@@ -39,6 +45,13 @@ def parse_items(
 
 def _item(table: Table) -> ItemRecord | None:
     code = table.text("code", required=True, max_len=32)
+    if code and not _CODE.match(code):
+        table.fail(
+            "code",
+            code,
+            "只能由 1 到 32 个英文字母、数字、_ 或 - 组成",
+            "must be 1-32 of A-Z a-z 0-9 _ -",
+        )
     name = table.text("name", required=True)
     sub_item = table.text("sub_item")
     legal_basis = table.text("legal_basis", required=True, max_len=2000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 from datetime import date
 from typing import Any
@@ -31,7 +32,7 @@ from dualrandom.rules.schema import (
     TEAM_KEYS,
     WINDOW_KEYS,
 )
-from dualrandom.tomlfile import Located, Source, Table
+from dualrandom.tomlfile import Hint, Located, Source, Table
 
 __all__ = ["parse_plan"]
 
@@ -52,10 +53,29 @@ def parse_plan(
     table = Table(source, sink, (), data, PLAN_KEYS)
     plan_id = table.text("id", required=True, max_len=64)
     if plan_id and plan_id != stem:
-        table.fail("id", plan_id, f"must equal the file name without .toml ({stem!r})")
+        table.fail(
+            "id",
+            plan_id,
+            f"应与去掉 .toml 的文件名相同（{stem!r}）",
+            f"must equal the file name without .toml ({stem!r})",
+        )
+    elif plan_id and not _PLAN_ID.match(plan_id):
+        table.fail(
+            "id",
+            plan_id,
+            "只能由 1 到 64 个英文字母、数字、_ 或 - 组成",
+            "must be 1-64 of A-Z a-z 0-9 _ -",
+        )
     title = table.text("title", required=True)
     year = table.integer("year", required=True, minimum=2000, maximum=2200)
     batch = table.text("batch", required=True, max_len=8)
+    if batch and not _BATCH.match(batch):
+        table.fail(
+            "batch",
+            batch,
+            "应为 Q1 至 Q4（季度）、H1 或 H2（半年）或 B 加序号（如 B1）",
+            "must be Q1-Q4, H1-H2 or B and a number (e.g. B1)",
+        )
     kind = table.text("type", required=True, choices=tuple(DrawKind))
     department = table.text("department", required=True, max_len=32)
     co_departments = _co_departments(table, department)
@@ -103,18 +123,21 @@ def parse_plan(
     return None if plan is None else Located(plan, source, (), data)
 
 
+_PLAN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")  # as core.model checks it
+_BATCH = re.compile(r"(Q[1-4]|H[12]|B[0-9]{1,3})\Z")
+
 _DR1_REFUSED = {
-    "typed": (
+    "typed": Hint(
         "操作员当众输入的数值由操作员选定，可反复试算直到结果合意，新计划不得使用；"
-        '请改为 entropy = "beacon"（可加 dice = true）'
-        " / an operator-typed value is chosen by the operator, who can try values until the "
-        'result suits; new plans may not use it: use entropy = "beacon" (optionally dice = true)'
+        '请改为 entropy = "beacon"（可加 dice = true）',
+        "an operator-typed value is chosen by the operator, who can try values until the "
+        'result suits; new plans may not use it: use entropy = "beacon" (optionally dice = true)',
     ),
-    "dice": (
+    "dice": Hint(
         "DR-1 掷骰抽取中操作员掌握密钥，看到骰子后仍可放弃重抽，新计划不得使用；"
-        '请改为 entropy = "beacon" 并加 dice = true'
-        " / in a DR-1 dice draw the operator knows the secret and can abort after seeing the "
-        'dice; new plans may not use it: use entropy = "beacon" with dice = true'
+        '请改为 entropy = "beacon" 并加 dice = true',
+        "in a DR-1 dice draw the operator knows the secret and can abort after seeing the "
+        'dice; new plans may not use it: use entropy = "beacon" with dice = true',
     ),
 }
 
@@ -125,15 +148,18 @@ def _check_steerable(table: Table, entropy: str | None, dice: bool, schedule: st
     if entropy in _DR1_REFUSED:
         reason = _DR1_REFUSED[entropy]
         if schedule and schedule != "manual":
-            reason = (
-                "定时无人值守抽取若不用公共信标，结果在抽取时刻之前即可算出；"
-                f"{reason.split(' / ')[0]} / an unattended scheduled draw without the beacon "
-                f"is computable before its time; {reason.split(' / ')[1]}"
+            reason = Hint(
+                f"定时无人值守抽取若不用公共信标，结果在抽取时刻之前即可算出；{reason.zh}",
+                "an unattended scheduled draw without the beacon "
+                f"is computable before its time; {reason.en}",
             )
-        table.fail("entropy", entropy, reason)
+        table.fail("entropy", entropy, *reason)
     if dice and entropy is not None and entropy != EntropySource.BEACON:
         table.fail(
-            "dice", dice, '骰子只与公共信标一起使用 / dice = true goes with entropy = "beacon" only'
+            "dice",
+            dice,
+            '骰子只与公共信标一起使用（entropy = "beacon"）',
+            'dice = true goes with entropy = "beacon" only',
         )
 
 
@@ -141,7 +167,12 @@ def _co_departments(plan: Table, department: str) -> tuple[str, ...]:
     co_departments = plan.texts("co_departments", max_len=32)
     if department in co_departments:
         index = co_departments.index(department)
-        plan.fail(("co_departments", index), department, "is the initiating department too")
+        plan.fail(
+            ("co_departments", index),
+            department,
+            "同时是发起部门，不能再列为配合部门",
+            "is the initiating department too",
+        )
     return co_departments
 
 
@@ -149,10 +180,15 @@ def _window(plan: Table, year: int | None) -> tuple[date, date] | None:
     window = plan.table("window", WINDOW_KEYS, required=True)
     start, end = window.day("start"), window.day("end")
     if window.ok and start > end:
-        window.fail("end", end, f"is before the start of the window {start}")
+        window.fail(
+            "end",
+            end,
+            f"早于时间窗口的开始日期 {start}",
+            f"is before the start of the window {start}",
+        )
     for key, day in (("start", start), ("end", end)):
         if window.ok and year is not None and day.year != year:
-            window.fail(key, day, f"is not in the plan year {year}")
+            window.fail(key, day, f"不在计划年度 {year} 年内", f"is not in the plan year {year}")
     plan.ok = plan.ok and window.ok
     return (start, end) if window.ok else None
 
@@ -162,7 +198,7 @@ def _schedule(plan: Table, year: int | None, window: tuple[date, date] | None) -
     if "schedule" in plan.data and year is not None and window is not None:
         reason = schedule_problem(schedule, year, window[1])
         if reason:
-            plan.fail("schedule", schedule, reason)
+            plan.fail("schedule", schedule, *reason)
     return schedule
 
 
@@ -188,7 +224,7 @@ def _stratum(table: Table) -> Stratum | None:
     min_count = table.integer("min", default=0) or 0
     max_count = table.integer("max", minimum=1)
     if max_count is not None and max_count < min_count:
-        table.fail("max", max_count, f"is below min {min_count}")
+        table.fail("max", max_count, f"小于 min {min_count}", f"is below min {min_count}")
     if not table.ok:
         return None
     return table.build(lambda: Stratum(name, where, ratio, min_count, max_count), blame="name")
@@ -201,11 +237,18 @@ def _check_against_earlier(
     for other_table, other in earlier:
         line = other_table.source.locator.line(other_table.path)
         if other.name == stratum.name:
-            table.fail("name", stratum.name, f"repeats the name of the stratum at line {line}")
+            table.fail(
+                "name",
+                stratum.name,
+                f"与第 {line} 行的分层重名",
+                f"repeats the name of the stratum at line {line}",
+            )
         elif stratum.where.may_overlap(other.where):
             table.fail(
                 "where",
                 stratum.where.as_dict(),
+                f"与分层 {other.name!r}（第 {line} 行）重叠：一个对象可能同时属于两者；"
+                "请让各分层在同一个键上取不同的值，例如 risk_class",
                 f"overlaps stratum {other.name!r} (line {line}): an object could match both; "
                 "give the strata different values of one key, e.g. risk_class",
             )
@@ -225,7 +268,10 @@ def _team(table: Table, departments: tuple[str, ...]) -> TeamRules | None:
         "size",
         default=_TEAM.size,
         minimum=2,
-        why=" (行政处罚法 Art. 42: an inspection needs at least 2 certified officers)",
+        why=Hint(
+            "（《行政处罚法》第四十二条：检查须有至少 2 名持证执法人员）",
+            " (行政处罚法 Art. 42: an inspection needs at least 2 certified officers)",
+        ),
     )
     leader = table.flag("leader", default=_TEAM.leader)
     district = table.text("district", default=_TEAM.district, choices=sorted(DISTRICT_RULES))
@@ -238,11 +284,17 @@ def _team(table: Table, departments: tuple[str, ...]) -> TeamRules | None:
         table.fail(
             "conflict_rules",
             table.data["conflict_rules"],
+            "必须包含 'declared'：申报的利害关系一律回避（《行政处罚法》第四十三条）",
             "must include 'declared': declared conflicts always recuse (行政处罚法 Art. 43)",
         )
     total = sum(requirement.count for requirement in require)
     if size is not None and total > size:
-        table.fail("require", total, f"needs {total} officers but the team size is {size}")
+        table.fail(
+            "require",
+            total,
+            f"需要 {total} 名执法人员，但检查组只有 {size} 人",
+            f"needs {total} officers but the team size is {size}",
+        )
     if not table.ok or size is None:
         return None
     return table.build(
@@ -257,13 +309,15 @@ def _requirements(team: Table, departments: tuple[str, ...]) -> tuple[TeamRequir
         department = table.text("department", required=True, max_len=32)
         count = table.integer("count", required=True, minimum=1)
         if department and department not in departments:
+            named = [d for d in departments if d]
             table.fail(
                 "department",
                 department,
-                f"is not one of the plan's departments ({', '.join(d for d in departments if d)})",
+                f"不是本计划的部门（{'、'.join(named)}）之一",
+                f"is not one of the plan's departments ({', '.join(named)})",
             )
         if any(r.department == department for r in result):
-            table.fail("department", department, "has a requirement already")
+            table.fail("department", department, "已有一条人员要求", "has a requirement already")
         if table.ok and count is not None:
             result.append(TeamRequirement(department, count))
         team.ok = team.ok and table.ok

@@ -33,7 +33,7 @@ from dualrandom.rules.store import (
     stored_ids,
 )
 from dualrandom.tables import DepartmentRow
-from dualrandom.tomlfile import KeyPath, Located, hint
+from dualrandom.tomlfile import Hint, KeyPath, Located, hint
 
 __all__ = [
     "LoadReport",
@@ -60,15 +60,23 @@ def cross_check(
     """Problems between the files and what the database knows (pure)."""
     problems: list[Problem] = []
     if not departments:
-        problems.append(Problem("database", None, "departments", "", NO_DEPARTMENTS))
+        problems.append(Problem("database", None, "departments", "", *NO_DEPARTMENTS))
     known = _DepartmentCheck(frozenset(departments))
     for item in rules.items:
         problems += known.check(item, ("department",), item.value.department)
         problems += known.filter(item, ("scope",), item.value.scope)
     items = {i.value.code: i.value for i in rules.items} if rules.items_file else stored_items
     if rules.plans and rules.items_file is None and not stored_items:
-        reason = f"there is no item list: write {ITEMS_FILE} or run 'dualrandom items import FILE'"
-        problems.append(Problem(rules.folder, None, "items", "", reason))
+        problems.append(
+            Problem(
+                rules.folder,
+                None,
+                "items",
+                "",
+                f"没有事项清单：请编写 {ITEMS_FILE}，或运行 dualrandom items import FILE",
+                f"there is no item list: write {ITEMS_FILE} or run 'dualrandom items import FILE'",
+            )
+        )
     for plan in rules.plans:
         problems += _plan_departments(plan, known)
         if items:
@@ -86,8 +94,15 @@ class _DepartmentCheck:
     def check(self, where: Located[object], key: KeyPath, code: str) -> list[Problem]:
         if not self.codes or code in self.codes:
             return []
-        reason = f"is not in the departments registry{hint(code, self.codes)}"
-        return [where.problem(where.element(key, code), code, reason)]
+        close = hint(code, self.codes)
+        return [
+            where.problem(
+                where.element(key, code),
+                code,
+                f"不在部门名录中{close.zh}",
+                f"is not in the departments registry{close.en}",
+            )
+        ]
 
     def filter(self, where: Located[object], key: KeyPath, scope: ObjectFilter) -> list[Problem]:
         values = dict(scope.clauses).get("department", ())
@@ -105,10 +120,10 @@ def _plan_departments(located: Located[Plan], known: _DepartmentCheck) -> Iterat
             yield from known.filter(located, ("stratum", index, "where"), stratum.where)
 
 
-_RISK_SCOPE = (
-    "风险分类只能用于分层，不能用于抽查范围：否则公开的抽查池会泄露企业的风险分类 / "
+_RISK_SCOPE = Hint(
+    "风险分类只能用于分层，不能用于抽查范围：否则公开的抽查池会泄露企业的风险分类",
     "the risk class may only define strata, not a scope: a public pool defined by it "
-    "would tell everyone which business has which class (SPEC §17)"
+    "would tell everyone which business has which class (SPEC §17)",
 )
 
 
@@ -116,25 +131,38 @@ def _plan_items(
     located: Located[Plan], items: Mapping[str, ItemRecord], rules: RuleSet
 ) -> Iterator[Problem]:
     plan = located.value
-    origin = rules.items_file or "the items table of the database"
+    origin = (
+        Hint(f" {rules.items_file} ", rules.items_file)
+        if rules.items_file
+        else Hint("数据库的事项表", "the items table of the database")
+    )
     if "risk_class" in plan.scope.fields():
-        yield located.problem(("scope", "risk_class"), "risk_class", _RISK_SCOPE)
+        yield located.problem(("scope", "risk_class"), "risk_class", *_RISK_SCOPE)
     for code in plan.items:
         key = located.element(("items",), code)
         item = items.get(code)
         if item is not None and "risk_class" in item.scope.fields():
             yield located.problem(
-                key, code, f"{_RISK_SCOPE}（事项 {code} 的 scope / the scope of item {code}）"
+                key,
+                code,
+                f"{_RISK_SCOPE.zh}（事项 {code} 的 scope）",
+                f"{_RISK_SCOPE.en} (the scope of item {code})",
             )
         if item is None:
             if code not in rules.item_codes:  # else items.toml already reports it
-                yield located.problem(key, code, f"is not in {origin}{hint(code, items)}")
+                close = hint(code, items)
+                yield located.problem(
+                    key, code, f"不在{origin.zh}中{close.zh}", f"is not in {origin.en}{close.en}"
+                )
         elif item.department not in plan.departments:
-            reason = (
+            yield located.problem(
+                key,
+                code,
+                f"是部门 {item.department!r} 的事项，该部门既不是本计划的发起部门，"
+                "也不是配合部门；请把它加入 co_departments",
                 f"is an item of department {item.department!r}, which is neither the plan's "
-                f"department nor a co_department; add it to co_departments"
+                f"department nor a co_department; add it to co_departments",
             )
-            yield located.problem(key, code, reason)
 
 
 def check_rules(session: Session, rules_dir: Path, display: str | None = None) -> RuleSet:

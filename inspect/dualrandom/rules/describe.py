@@ -10,7 +10,7 @@ from dualrandom.core.model import ObjectFilter, Plan, Stratum
 __all__ = ["filter_label", "ratio_label", "strata_label", "window_label"]
 
 
-def ratio_label(ratio: Fraction | None, *, missing: str = "item ratio") -> str:
+def ratio_label(ratio: Fraction | None, *, missing: str = "按事项比例 item ratio") -> str:
     """``5%`` when the percentage is an exact decimal, else the fraction ``1/3``."""
     if ratio is None:
         return missing
@@ -33,9 +33,9 @@ def ratio_label(ratio: Fraction | None, *, missing: str = "item ratio") -> str:
 
 
 def filter_label(where: ObjectFilter) -> str:
-    """``type = 企业, 个体工商户; district = 东区``, or ``all objects``."""
+    """``type = 企业, 个体工商户; district = 东区``, or ``全部对象 all objects``."""
     if not where.clauses:
-        return "all objects"
+        return "全部对象 all objects"
     return "; ".join(f"{key} = {', '.join(values)}" for key, values in where.clauses)
 
 

@@ -34,7 +34,7 @@ from dualrandom.core.plan_json import (
 )
 from dualrandom.errors import IntegrityError, NotFoundError, Problem, RulesError
 from dualrandom.tables import DepartmentRow, ItemRow, PlanRow
-from dualrandom.tomlfile import hint
+from dualrandom.tomlfile import Hint, hint
 
 __all__ = [
     "NO_DEPARTMENTS",
@@ -50,8 +50,10 @@ __all__ = [
 ]
 
 
-NO_DEPARTMENTS = (
-    "the database has no departments; run 'dualrandom registry import departments FILE' first"
+# Why nothing can be checked against the departments: (Chinese, English) for a Problem.
+NO_DEPARTMENTS = Hint(
+    "数据库中还没有任何部门；请先运行 dualrandom registry import departments FILE",
+    "the database has no departments; run 'dualrandom registry import departments FILE' first",
 )
 
 
@@ -161,7 +163,7 @@ def _check_items(session: Session, items: Sequence[ItemRecord], source: str) -> 
     known = sorted(session.scalars(select(DepartmentRow.code)))
     problems, seen = [], set()
     if not known:
-        problems.append(Problem(source, None, "department", "", NO_DEPARTMENTS))
+        problems.append(Problem(source, None, "department", "", *NO_DEPARTMENTS))
     for item in items:
         if item.code in seen:
             problems.append(
@@ -169,8 +171,17 @@ def _check_items(session: Session, items: Sequence[ItemRecord], source: str) -> 
             )
         seen.add(item.code)
         if known and item.department not in known:
-            reason = f"is not in the departments registry{hint(item.department, known)}"
-            problems.append(Problem(source, None, "department", item.department, reason))
+            close = hint(item.department, known)
+            problems.append(
+                Problem(
+                    source,
+                    None,
+                    "department",
+                    item.department,
+                    f"不在部门名录中{close.zh}",
+                    f"is not in the departments registry{close.en}",
+                )
+            )
     if problems:
         raise RulesError(problems)
 
@@ -190,10 +201,7 @@ def plan_source(plan: Plan) -> str:
     return canonical_json(plan_to_json(plan))
 
 
-
-def save_plans(
-    session: Session, plans: Sequence[Plan], source: str, *, actor: str
-) -> Changes:
+def save_plans(session: Session, plans: Sequence[Plan], source: str, *, actor: str) -> Changes:
     """Add or update ``plans`` (read from ``source``); log each change.
 
     The stored digest is the DR-1 plan digest, which covers the records of

@@ -52,8 +52,9 @@ def earlier_pending(session: Session, plan_id: str) -> str | None:
     if not pending:
         return None
     return (
-        f"waiting for the draw of the earlier batch {', '.join(pending)} "
-        "(the batches of a year are drawn in order)"
+        f"等待本年度较早的批次 {'、'.join(pending)} 先抽取（同一年度的批次按顺序抽取）"
+        f"(waiting for the draw of the earlier batch {', '.join(pending)}; "
+        "the batches of a year are drawn in order)"
     )
 
 

@@ -77,11 +77,15 @@ def _me(role: str) -> str:
 def _must_wait(role: str, holder: str, standby: bool, where: str) -> str:
     """What to tell a waiter about ``holder``; raises when it must not wait."""
     if holder.startswith(_PREFIX + "catch-up"):
-        return f"a catch-up holds the scheduler lock ({holder}); waiting for it to finish"
+        return (
+            f"补做正持有调度器锁（{holder}），等待其结束 "
+            f"(a catch-up holds the scheduler lock ({holder}); waiting for it to finish)"
+        )
     if role == "run" and standby:
         return (
-            f"another scheduler holds the lock of {where} ({holder}); standing by to take "
-            "over when it stops"
+            f"另一调度器持有 {where} 的锁（{holder}），本调度器热备，待其停止后接替 "
+            f"(another scheduler holds the lock of {where} ({holder}); standing by to take "
+            "over when it stops)"
         )
     if role == "run":
         raise SchedulerBusyError(

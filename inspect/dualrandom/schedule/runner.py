@@ -109,7 +109,11 @@ def run_step(
         claimed = _claim(app, plan_id, step, now, owner)
     except OperationalError as exc:
         # SQLite: another writer held the database past the busy timeout.
-        return Outcome(StepKey(plan_id, "", step), "busy", f"the database is busy: {exc.orig}")
+        return Outcome(
+            StepKey(plan_id, "", step),
+            "busy",
+            f"数据库正忙：{exc.orig} (the database is busy: {exc.orig})",
+        )
     if isinstance(claimed, Outcome):
         return claimed
     return _execute(app, claimed, now)
@@ -133,7 +137,8 @@ def _refusal(session: Session, key: StepKey, now: datetime) -> Outcome | None:
     if row.state == "done":
         return Outcome(key, "done", row.outcome)
     if utc(row.due_at) > now:
-        return Outcome(key, "not_due", f"due {utc(row.due_at).isoformat()}")
+        due = utc(row.due_at).isoformat()
+        return Outcome(key, "not_due", f"{due} 到期 (due {due})")
     reason = waiting_for(session, row, now)
     return Outcome(key, "waiting", reason) if reason else None
 
@@ -143,7 +148,10 @@ def _busy(session: Session, key: StepKey) -> Outcome:
     if row is not None and row.state == "done":
         return Outcome(key, "done", row.outcome)
     until = utc(row.lease_expires_at).isoformat() if row and row.lease_expires_at else "?"
-    return Outcome(key, "busy", f"claimed by {row.owner if row else '?'} until {until}")
+    owner = row.owner if row else "?"
+    return Outcome(
+        key, "busy", f"由 {owner} 执行，租约至 {until} (claimed by {owner} until {until})"
+    )
 
 
 def _execute(app: App, claimed: Claim, now: datetime) -> Outcome:
@@ -160,10 +168,15 @@ def _execute(app: App, claimed: Claim, now: datetime) -> Outcome:
             payload = _payload(app, row, claimed, now, late) | done.details
             audit.append(session, "schedule.step", str(key), payload, actor=audit.scheduler_actor(), at=now)
     except _LeaseLost:
-        return Outcome(key, "busy", "another run took the step over after this run's lease expired")
+        return Outcome(
+            key,
+            "busy",
+            "本次运行的租约过期后，另一运行接手了该步骤 "
+            "(another run took the step over after this run's lease expired)",
+        )
     except Exception as exc:  # the step failed: record it, and let the next catch-up retry
         return _failed(app, claimed, now, exc)
-    return Outcome(key, "ran", done.outcome + (" (late)" if late else ""))
+    return Outcome(key, "ran", done.outcome + ("（迟）(late)" if late else ""))
 
 
 def _context(app: App, now: datetime) -> StepContext:

@@ -21,7 +21,7 @@ def run_scheduler(app: App, *, say: Callable[[str], None], poll_seconds: float =
     """Take the scheduler lock (or stand by for it), catch up, then run until stopped."""
     owner = new_owner()
     with instance_lock(app, on_wait=say, poll_seconds=poll_seconds) as held:
-        say(f"Holding the {held}")
+        say(f"已取得调度器锁 (Holding the {held})")
         scheduler = build_scheduler(app, blocking=True)
         bind(app, scheduler, owner, report=lambda outcome: say(str(outcome)))
         _stop_on_sigterm(scheduler)
@@ -31,8 +31,9 @@ def run_scheduler(app: App, *, say: Callable[[str], None], poll_seconds: float =
             jobs = plan_jobs()
             tick = app.settings.scheduler.tick_time.strftime("%H:%M")
             say(
-                f"Scheduler running as {owner}: {len(jobs)} step jobs ahead, daily catch-up at "
-                f"{tick} {app.settings.timezone.key}"
+                f"调度器以 {owner} 运行：待运行 {len(jobs)} 个步骤，每日 {tick} 补做 "
+                f"(Scheduler running as {owner}: {len(jobs)} step jobs ahead, daily catch-up at "
+                f"{tick} {app.settings.timezone.key})"
             )
             scheduler.start()
         finally:

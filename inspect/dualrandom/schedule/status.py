@@ -51,6 +51,8 @@ def _note(session: Session, row: StepRunRow | None, overdue: bool) -> str:
     return (waiting_for(session, row) or _AT_NEXT_RUN) if overdue else ""
 
 
+# A step whose work a clerk did with 'draw prepare' / 'draw run' (Chinese first).
+_BY_HAND = {"prepared": "已手工准备", "drawn": "已手工抽取"}
 _AT_NEXT_RUN = "下次启动或每日补做时运行 (runs at the next start or daily catch-up)"
 
 
@@ -82,7 +84,11 @@ def step_statuses(session: Session, settings: Settings, now: datetime) -> list[S
             hand = by_hand.get((st.plan_id, st.step)) if state != "done" else None
             due = utc(row.due_at) if row and state == "done" else st.due
             overdue = state != "done" and not hand and due <= now
-            note = f"{hand} by hand" if hand else _note(session, row, overdue)
+            note = (
+                f"{_BY_HAND.get(hand, hand)} ({hand} by hand)"
+                if hand
+                else _note(session, row, overdue)
+            )
             found.append(
                 StepStatus(
                     st.plan_id,

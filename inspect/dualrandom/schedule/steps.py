@@ -71,6 +71,7 @@ __all__ = [
 ]
 
 DECLARED = "declared"
+_STEP_NAMES = {"prepare": "准备", "draw": "抽取"}
 # The draw step, due at the ceremony, waits in place for a round this close (the margin);
 # a round further off holds the step back ("waiting"), to be run again when it is out.
 MAX_ROUND_WAIT = timedelta(minutes=2)
@@ -135,25 +136,32 @@ def waiting_for(session: Session, row: StepRunRow, now: datetime | None = None) 
     if before is not None:
         earlier = _step_row(session, row, before)
         if earlier is None or earlier.state != "done":
-            return f"waiting for the {before} step"
+            return f"等待{_STEP_NAMES[before]}步骤 (waiting for the {before} step)"
     if row.step == "draw":
         latest = latest_draw(session, row.plan_id)
         if latest is not None and latest.state == DrawState.PREPARED and latest.algorithm == DR2:
             pin = beacon_pin(json.loads(latest.commitment))
             if dice_expected(latest) and recorded_ceremony_dice(session, latest) is None:
+                at = pin.time.isoformat()
                 return (
-                    "waiting for the witnesses' dice, to be entered before "
-                    f"{pin.time.isoformat()}: dualrandom scheduler entropy {row.plan_id} DICE"
+                    f"等待见证人的骰子，须在 {at} 之前录入："
+                    f"dualrandom scheduler entropy {row.plan_id} DICE "
+                    f"(waiting for the witnesses' dice, to be entered before {at})"
                 )
             if now is not None and pin.time - now > MAX_ROUND_WAIT:
-                return f"waiting for beacon round {pin.round}, produced at {pin.time.isoformat()}"
+                at = pin.time.isoformat()
+                return (
+                    f"等待信标第 {pin.round} 轮（{at} 产生）"
+                    f"(waiting for beacon round {pin.round}, produced at {at})"
+                )
             return None
     if row.step == "draw" and not row.entropy:
         latest = latest_draw(session, row.plan_id)
         if latest is not None and latest.state == DrawState.PREPARED and latest.entropy_source != DECLARED:
             return (
-                f"waiting for the public entropy ({latest.entropy_source}): "
-                f"dualrandom scheduler entropy {row.plan_id} VALUE"
+                f"等待公开随机数（{latest.entropy_source}）："
+                f"dualrandom scheduler entropy {row.plan_id} VALUE "
+                f"(waiting for the public entropy ({latest.entropy_source}))"
             )
     return None
 
@@ -161,8 +169,11 @@ def waiting_for(session: Session, row: StepRunRow, now: datetime | None = None) 
 def _prepare(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
     latest = latest_draw(session, row.plan_id)
     if latest is not None and latest.state in (DrawState.PREPARED, DrawState.DRAWN):
+        by_hand = "已手工准备" if latest.state == DrawState.PREPARED else "已手工抽取"
         return StepDone(
-            f"already {latest.state} by hand (attempt {latest.attempt})", latest.attempt
+            f"{by_hand}（第 {latest.attempt} 次）"
+            f"(already {latest.state} by hand (attempt {latest.attempt}))",
+            latest.attempt,
         )
     plan = load_plan(session, row.plan_id)
     if plan.entropy == "beacon":
@@ -184,7 +195,8 @@ def _prepare(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
     else:
         entropy["note"] = "the draw waits for the operator to enter the public value"
     return StepDone(
-        f"committed {draw.commitment_hash[:16]}…, entropy {source}",
+        f"已承诺 {draw.commitment_hash[:16]}…，随机来源 {source} "
+        f"(committed {draw.commitment_hash[:16]}…, entropy {source})",
         draw.attempt,
         {"commitment_hash": draw.commitment_hash, "notice": str(notice), "entropy": entropy},
     )
@@ -215,8 +227,10 @@ def _prepare_dr2(session: Session, row: StepRunRow, ctx: StepContext) -> StepDon
     commitment = json.loads(draw.commitment)
     beacon = commitment["beacon"]
     return StepDone(
-        f"committed {draw.commitment_hash[:16]}…, beacon round {beacon['round']}"
-        + (" (demo chain)" if beacon["chain"]["demo"] else ""),
+        f"已承诺 {draw.commitment_hash[:16]}…，信标第 {beacon['round']} 轮"
+        + ("（演示链）" if beacon["chain"]["demo"] else "")
+        + f" (committed {draw.commitment_hash[:16]}…, beacon round {beacon['round']}"
+        + (", demo chain)" if beacon["chain"]["demo"] else ")"),
         draw.attempt,
         {
             "commitment_hash": draw.commitment_hash,
@@ -256,7 +270,8 @@ def _draw_dr2(session: Session, draw: DrawRow, ctx: StepContext) -> StepDone:
         dice_at=dice.at if dice else None,
     )
     return StepDone(
-        f"drew {len(result.visits)} visits with beacon round {pin.round}, seed {drawn.seed}",
+        f"已抽取 {len(result.visits)} 户，信标第 {pin.round} 轮，种子 {drawn.seed} "
+        f"(drew {len(result.visits)} visits with beacon round {pin.round}, seed {drawn.seed})",
         drawn.attempt,
         {
             "seed": drawn.seed,
@@ -271,7 +286,10 @@ def _draw_dr2(session: Session, draw: DrawRow, ctx: StepContext) -> StepDone:
 def _draw(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
     latest = latest_draw(session, row.plan_id)
     if latest is not None and latest.state == DrawState.DRAWN:
-        return StepDone(f"already drawn (attempt {latest.attempt})", latest.attempt)
+        return StepDone(
+            f"已抽取（第 {latest.attempt} 次）(already drawn (attempt {latest.attempt}))",
+            latest.attempt,
+        )
     if latest is None or latest.state != DrawState.PREPARED:
         state = "no draw" if latest is None else f"attempt {latest.attempt} {latest.state}"
         zh = "没有抽取" if latest is None else f"第 {latest.attempt} 次抽取{DrawState(latest.state).label}"
@@ -292,7 +310,8 @@ def _draw(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
         else {"mode": "supplied", "source": latest.entropy_source, "value": entropy}
     )
     return StepDone(
-        f"drew {len(result.visits)} visits, seed {drawn.seed}",
+        f"已抽取 {len(result.visits)} 户，种子 {drawn.seed} "
+        f"(drew {len(result.visits)} visits, seed {drawn.seed})",
         drawn.attempt,
         {"seed": drawn.seed, "visits": len(result.visits), "entropy": how},
     )
@@ -309,7 +328,8 @@ def _publish(session: Session, row: StepRunRow, ctx: StepContext) -> StepDone:
         session, ctx.site_dir, timezone=ctx.timezone, site=ctx.site, actor=ctx.actor, now=ctx.now
     )
     return StepDone(
-        f"published {report.notices} notices in {report.path}",
+        f"已在 {report.path} 发布 {report.notices} 份公告 "
+        f"(published {report.notices} notices in {report.path})",
         latest.attempt,
         {"site": str(report.path), "sha256sums": report.manifest_sha256},
     )

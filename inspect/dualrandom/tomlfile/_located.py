@@ -32,8 +32,9 @@ class Located(Generic[T]):
     def file(self) -> str:
         return self.source.name
 
-    def problem(self, key: KeyPath, value: object, reason: str) -> Problem:
-        return self.source.problem((*self.path, *key), value, reason)
+    def problem(self, key: KeyPath, value: object, reason: str, reason_en: str) -> Problem:
+        """A problem at ``key`` under this value: Chinese ``reason``, ``reason_en`` beside it."""
+        return self.source.problem((*self.path, *key), value, reason, reason_en)
 
     def element(self, key: KeyPath, value: str) -> KeyPath:
         """The path of ``value`` in the array at ``key`` (or ``key`` if not found)."""

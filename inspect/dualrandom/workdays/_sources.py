@@ -22,7 +22,7 @@ import chinese_calendar
 from chinese_calendar import constants
 
 from dualrandom.errors import NotFoundError, Problem, ValidationError
-from dualrandom.tomlfile import Table, parse_toml
+from dualrandom.tomlfile import Hint, Table, parse_toml
 from dualrandom.workdays._model import YearDays, build_year
 
 __all__ = ["NoticeYear", "package_source", "package_years", "read_calendar_file"]
@@ -101,7 +101,7 @@ def _year(table: Table, seen: set[int]) -> NoticeYear | None:
     if year is None:
         return None
     if year in seen:
-        table.fail("year", year, "is given twice in this file")
+        table.fail("year", year, "在本文件中出现了两次", "is given twice in this file")
     seen.add(year)
     holidays: dict[date, str] = {}
     makeup: dict[date, str] = {}
@@ -120,34 +120,51 @@ def _holiday(
     if not table.ok:
         return
     if start > end:
-        table.fail("end", end, f"is before start {start}")
+        table.fail("end", end, f"早于开始日期 {start}", f"is before start {start}")
         return
     if not span[0] <= start <= end <= span[1]:
-        table.fail("start", start, f"the holiday must lie between {span[0]} and {span[1]}")
+        table.fail(
+            "start",
+            start,
+            f"假期必须在 {span[0]} 至 {span[1]} 之间",
+            f"the holiday must lie between {span[0]} and {span[1]}",
+        )
         return
     for offset in range((end - start).days + 1):
         day = start + timedelta(days=offset)
         if day in holidays:
-            table.fail("start", start, f"{day} is already a day of {holidays[day]}")
+            table.fail(
+                "start",
+                start,
+                f"{day} 已经是{holidays[day]}的假日",
+                f"{day} is already a day of {holidays[day]}",
+            )
         holidays[day] = name
     for index, day in enumerate(_days(table, "workdays")):
         reason = _makeup_problem(day, span, holidays, makeup)
         if reason:
-            table.fail(("workdays", index), day, reason)
+            table.fail(("workdays", index), day, *reason)
         makeup[day] = name
 
 
 def _makeup_problem(
     day: date, span: tuple[date, date], holidays: dict[date, str], makeup: dict[date, str]
-) -> str | None:
+) -> Hint | None:
+    """Why ``day`` cannot be a make-up working day (Chinese, English), or None."""
     if not span[0] <= day <= span[1]:
-        return f"a make-up working day must lie between {span[0]} and {span[1]}"
+        return Hint(
+            f"调休上班日必须在 {span[0]} 至 {span[1]} 之间",
+            f"a make-up working day must lie between {span[0]} and {span[1]}",
+        )
     if day.weekday() < 5:
-        return "is a weekday: a make-up working day (调休上班) is a Saturday or Sunday worked"
+        return Hint(
+            "是工作日：调休上班日应是需要上班的星期六或星期日",
+            "is a weekday: a make-up working day (调休上班) is a Saturday or Sunday worked",
+        )
     if day in holidays:
-        return f"is also a day of {holidays[day]}"
+        return Hint(f"同时是{holidays[day]}的假日", f"is also a day of {holidays[day]}")
     if day in makeup:
-        return "is listed twice"
+        return Hint("列出了两次", "is listed twice")
     return None
 
 
@@ -155,12 +172,22 @@ def _days(table: Table, key: str) -> list[date]:
     """An optional array of unquoted TOML dates."""
     value = table.data.get(key, [])
     if not isinstance(value, list):
-        table.fail(key, value, "must be an array of dates, e.g. [2027-02-06]")
+        table.fail(
+            key,
+            value,
+            "应为日期数组，例如 [2027-02-06]",
+            "must be an array of dates, e.g. [2027-02-06]",
+        )
         return []
     days = []
     for index, element in enumerate(value):
         if isinstance(element, date) and not isinstance(element, datetime):
             days.append(element)
         else:
-            table.fail((key, index), element, "must be a date without quotes, e.g. 2027-02-06")
+            table.fail(
+                (key, index),
+                element,
+                "应为不加引号的日期，例如 2027-02-06",
+                "must be a date without quotes, e.g. 2027-02-06",
+            )
     return days
