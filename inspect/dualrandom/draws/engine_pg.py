@@ -31,7 +31,6 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import RowMapping, text
@@ -55,11 +54,11 @@ from dualrandom.core.canonical import (
     history_snapshot,
     inspectors_snapshot,
 )
+from dualrandom.core.draw import pool_quota
 from dualrandom.core.encoding import TAG_TARGET, sha256_hex
 from dualrandom.core.model import HistoryRecord, ObjectFilter, ObjectRecord, Plan
 from dualrandom.core.plan_json import plan_canonical
 from dualrandom.core.pools import REASONS
-from dualrandom.core.quotas import Quota, quota_size, reserve_size
 from dualrandom.core.result import Selected
 from dualrandom.core.seed import Digests
 from dualrandom.core.table import ObjectTable
@@ -456,23 +455,6 @@ def _not_held(*_: object) -> tuple[bytes, bytes]:
     )
 
 
-def _quota(plan: Plan, item: Any, stratum_name: str, pool_size: int) -> Quota:
-    stratum = next(s for s in plan.strata if s.name == stratum_name)
-    ratio: Fraction = stratum.ratio if stratum.ratio is not None else item.ratio
-    k, shortfall = quota_size(ratio, pool_size, stratum.min_count, stratum.max_count)
-    return Quota(
-        item=item.code,
-        stratum=stratum_name,
-        pool_size=pool_size,
-        ratio=ratio,
-        min_count=stratum.min_count,
-        max_count=stratum.max_count,
-        k=k,
-        shortfall=shortfall,
-        reserve=reserve_size(k, pool_size),
-    )
-
-
 def prepare_pg(session: Session, inputs: DrawInputs, objects_version: int) -> Preparation:
     """The DR-1 preparation (core ``prepare``) with the object registry as of
     ``objects_version`` read inside PostgreSQL; ``inputs.objects`` is not read.
@@ -531,7 +513,7 @@ def _prepare_pg(session: Session, inputs: DrawInputs, objects_version: int) -> P
             exclusions.append(Exclusion(codes[item_no], strata[stratum_no], object_id, reasons))
     exclusions.sort(key=lambda e: (e.item, e.stratum, e.object_id))
     outside.sort()
-    quotas = tuple(_quota(plan, items[c], s, n) for (c, s), n in sorted(sizes.items()))
+    quotas = tuple(pool_quota(plan, items[c], s, n) for (c, s), n in sorted(sizes.items()))
     return Preparation(
         inputs=inputs,
         plan_bytes=plan_bytes,
