@@ -37,6 +37,7 @@ from dualrandom.draws import (
     visit_views,
     write_commitment_notice,
 )
+from dualrandom.draws.engine_pg import ENGINES, check_engine
 from dualrandom.errors import BeaconError, DrawStateError, IntegrityError, UserError
 from dualrandom.integrity import require_exportable
 from dualrandom.rules.store import load_plan
@@ -80,6 +81,14 @@ def draw() -> None:
     "commitment pins the first beacon round after it plus [beacon] margin_seconds "
     "[default: the plan's scheduled draw time].",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="python",
+    show_default=True,
+    help="Where the pass over the object registry runs: python, or postgresql (inside a "
+    "PostgreSQL database; DR-1 plans only). Both give the same bytes.",
+)
 @pass_app
 def prepare(
     app: App,
@@ -88,6 +97,7 @@ def prepare(
     supersede: bool,
     reason: str | None,
     ceremony_at: str | None,
+    engine: str,
 ) -> None:
     """Freeze the inputs and publish the commitment (抽取前公告), before any randomness.
 
@@ -107,6 +117,7 @@ def prepare(
             supersede_reason=reason,
             ceremony_at=_ceremony_at(app, session, plan_id, ceremony_at),
             beacon=app.settings.beacon,
+            engine=engine,
         )
         row = prepared.draw
         notice = write_commitment_notice(app.settings.var_dir, row)
@@ -210,6 +221,14 @@ def _show_pin(commitment: dict[str, object]) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="DR-2: the pinned round's JSON, saved from any relay (offline); else fetched.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="python",
+    show_default=True,
+    help="Where the pass over the object registry runs: python, or postgresql (inside a "
+    "PostgreSQL database; DR-1 plans only). Both give the same bytes.",
+)
 @pass_app
 def run(
     app: App,
@@ -218,6 +237,7 @@ def run(
     yes: bool,
     dice: str | None,
     beacon_file: Path | None,
+    engine: str,
 ) -> None:
     """Derive the seed and draw, in one transaction.
 
@@ -230,6 +250,7 @@ def run(
     """
     with app.transaction() as session:
         row = prepared_draw(session, plan_id)  # refuse before anyone types the entropy
+        check_engine(session, engine, row.algorithm)
     if row.algorithm == DR2:
         _run_dr2(app, plan_id, row.commitment, dice, beacon_file, yes)
         return
@@ -252,6 +273,7 @@ def run(
             secrets=_secrets(app),
             now=datetime.now(UTC),
             actor=current_actor(),
+            engine=engine,
         )
     _report_drawn(plan_id, row, result)
     click.echo(

@@ -37,6 +37,7 @@ from dualrandom.core.draw import (
     Replacement,
     Substitution,
     draw,
+    draw_selected,
     prepare,
     substitute,
 )
@@ -109,6 +110,7 @@ __all__ = [
     "derive_seed",
     "derive_seed_dr2",
     "draw",
+    "draw_selected",
     "file_digest",
     "history_snapshot",
     "inspectors_snapshot",

@@ -60,6 +60,7 @@ __all__ = [
     "Replacement",
     "Substitution",
     "draw",
+    "draw_selected",
     "pool_quota",
     "prepare",
     "staff_visits",
@@ -314,7 +315,17 @@ def draw(inputs: DrawInputs | Preparation, seed: bytes) -> DrawResult:
     both algorithms; a DR-2 result also gets its public files (SPEC §21).
     (DrawInputs alone means a DR-1 prepare; pass the Preparation for DR-2.)"""
     prep = inputs if isinstance(inputs, Preparation) else prepare(inputs)
-    selected, reserve, ticket_of = _select(prep, seed)
+    selected, reserve, _ = _select(prep, seed)
+    return draw_selected(prep, seed, selected, reserve)
+
+
+def draw_selected(
+    prep: Preparation, seed: bytes, selected: Sequence[Selected], reserve: Sequence[Selected]
+) -> DrawResult:
+    """The draw from its selection and reserve (SPEC §8.1, made by :func:`draw` or by
+    another engine, e.g. a database): visits, teams and, in DR-2, the public files.
+    ``prep.sorted_objects`` needs to hold only the selected and reserve objects."""
+    ticket_of = {row.object_id: row.ticket for row in selected}
     chosen: dict[str, set[str]] = defaultdict(set)
     for row in selected:
         chosen[row.object_id].add(row.item)

@@ -61,15 +61,20 @@ def split_list(text: str) -> tuple[str, ...]:
     return tuple(part for part in text.split(";") if part)
 
 
-def gather(session: Session, plan_id: str) -> Gathered:
-    """The plan, its items, the current registries and the history, as core values."""
+def gather(session: Session, plan_id: str, *, objects: bool = True) -> Gathered:
+    """The plan, its items, the current registries and the history, as core values.
+    ``objects=False``: no object is read (the in-database engine reads the object
+    registry itself, as of ``versions["objects"]``); the inputs hold none."""
     plan = load_plan(session, plan_id)
     versions = _versions(session)
-    objects, inspectors, conflicts = _registries(session, versions)
+    if objects:
+        table, inspectors, conflicts = _registries(session, versions)
+    else:
+        table, inspectors, conflicts = _registries(session, {**versions, "objects": 0})
     inputs = DrawInputs(
         plan=plan,
         items=_items(session, plan),
-        objects=objects,
+        objects=table,
         inspectors=inspectors,
         conflicts=conflicts,
         history=history_before(session, plan),
@@ -136,9 +141,10 @@ def draw_registries(session: Session, row: DrawRow) -> Registries:
 
 
 def _registries(session: Session, versions: Mapping[str, int]) -> Registries:
-    """The registries as of ``versions`` (conflicts 0: none was ever imported)."""
+    """The registries as of ``versions`` (conflicts 0: none was ever imported;
+    objects 0: not read)."""
     return (
-        object_table_as_of(session, versions["objects"]),
+        object_table_as_of(session, versions["objects"]) if versions["objects"] else (),
         inspectors_as_of(session, versions["inspectors"]),
         conflicts_as_of(session, versions["conflicts"]) if versions["conflicts"] else [],
     )

@@ -46,10 +46,12 @@ from dualrandom.draws._commitment import (
     commitment_bytes,
 )
 from dualrandom.draws._inputs import Gathered, draw_files, gather
+from dualrandom.draws.engine_pg import check_engine, draw_pg, prepare_pg
 from dualrandom.draws.secrets import SecretStore
 from dualrandom.draws.states import DrawState
 from dualrandom.errors import DrawStateError, IntegrityError, NotFoundError
 from dualrandom.gcpause import paused
+from dualrandom.rules.store import load_plan
 from dualrandom.tables import (
     AuditEntryRow,
     DrawFileRow,
@@ -102,6 +104,7 @@ def prepare_draw(
     supersede_reason: str | None = None,
     ceremony_at: datetime | None = None,
     beacon: BeaconSettings | None = None,
+    engine: str = "python",
 ) -> Prepared:
     """Commit to a draw of ``plan_id``; refuses a second one without a reason.
 
@@ -109,10 +112,15 @@ def prepare_draw(
     pins the first beacon round after ``ceremony_at`` plus the configured
     margin, and there is no operator secret. Any other source is DR-1, kept
     for the draws made before DR-2 (``rules check`` refuses it for new plans).
+    ``engine`` "postgresql" reads the object registry inside PostgreSQL (DR-1 only,
+    draws.engine_pg); the commitment is byte for byte the same.
     """
     previous = latest_draw(session, plan_id)
     _check_may_prepare(plan_id, previous, supersede_reason)
-    gathered = gather(session, plan_id)
+    source = entropy_source or str(load_plan(session, plan_id).entropy)
+    check_engine(session, engine, DR2 if source == "beacon" else ALGORITHM)
+    in_database = engine == "postgresql"
+    gathered = gather(session, plan_id, objects=not in_database)
     source = entropy_source or str(gathered.inputs.plan.entropy)
     if source == "beacon":
         return _prepare_dr2(
@@ -126,7 +134,7 @@ def prepare_draw(
             ceremony_at=ceremony_at,
             beacon=beacon or BeaconSettings(),
         )
-    prep = prepare(gathered.inputs)
+    prep = _prepare_dr1(session, gathered, in_database)
     if source not in ENTROPY_DESCRIPTIONS:
         raise DrawStateError(
             f"公开随机数来源 {source!r} 不是 {'、'.join(ENTROPY_DESCRIPTIONS)} 之一",
@@ -355,6 +363,7 @@ def run_draw(
     beacon_round: bytes | None = None,
     allow_demo: bool = False,
     dice_at: datetime | None = None,
+    engine: str = "python",
 ) -> tuple[DrawRow, DrawResult]:
     """Derive the seed and draw; refuses if inputs changed.
 
@@ -366,6 +375,7 @@ def run_draw(
     recorded (default ``now``), which must be before the round's time. DR-1:
     ``entropy`` is the public value, and the operator secret is revealed."""
     row = prepared_draw(session, plan_id)
+    check_engine(session, engine, row.algorithm)
     if row.algorithm == DR2:
         return _run_dr2(
             session,
@@ -378,8 +388,9 @@ def run_draw(
             allow_demo=allow_demo,
         )
     entropy = public_entropy(entropy)
-    gathered = gather(session, plan_id)
-    prep = prepare(gathered.inputs)
+    in_database = engine == "postgresql"
+    gathered = gather(session, plan_id, objects=not in_database)
+    prep = _prepare_dr1(session, gathered, in_database)
     _check_unchanged(row, gathered.versions, prep)
     secret = secrets.load(plan_id, row.attempt)
     if secret_commitment(secret) != row.secret_hash:
@@ -388,7 +399,10 @@ def run_draw(
             f"the secret in {secrets.path(plan_id, row.attempt)} does not match the commitment",
         )
     seed = derive_seed(prep.digests, entropy, secret)
-    result = draw(prep, seed)
+    if in_database:
+        result = draw_pg(session, prep, gathered.versions["objects"], seed)
+    else:
+        result = draw(prep, seed)
     _record(session, row, result, secret=secret, entropy=entropy, now=now)
     audit.append(
         session,
@@ -405,6 +419,12 @@ def run_draw(
         at=now,
     )
     return row, result
+
+
+def _prepare_dr1(session: Session, gathered: Gathered, in_database: bool) -> Preparation:
+    if in_database:
+        return prepare_pg(session, gathered.inputs, gathered.versions["objects"])
+    return prepare(gathered.inputs)
 
 
 def dice_expected(row: DrawRow) -> bool:
