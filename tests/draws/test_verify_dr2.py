@@ -257,3 +257,141 @@ def test_verify_py_carries_the_beacon_check_verbatim() -> None:
     finally:
         del sys.modules[spec.name]
     assert {c.chain_hash: c.to_dict() for c in (QUICKNET, DEMO_CHAIN)} == module.KNOWN_CHAINS
+
+
+# -- The substitution addendum (SPEC §26) ---------------------------------------
+
+T_SUBST = b"DR-2/substitution\x00"
+CHAINED = (0, 1, 2, 4, 5, 6, 7, 8)  # SPEC §26: every field but stratum, by and chain
+
+
+@pytest.fixture(scope="module")
+def substituted() -> Dr2Draw:
+    """The mixed plan (load cap raised so that every replacement can be staffed),
+    visit 8 (a risk stratum) found gone, then visits 1 (the public stratum
+    合作社及其他) and 2 (a risk stratum) together."""
+    plan = replace(PLAN_MIXED, team=replace(PLAN_MIXED.team, load_cap=6))
+    return make_draw(plan, removals=((8,), (1, 2)))
+
+
+def _rechained(data: bytes, seed_digest: str) -> bytes:
+    """The addendum with its chain recomputed (SPEC §26), as a forger would."""
+    header, *rows = data.decode().splitlines()
+    previous, out = bytes.fromhex(seed_digest), [header]
+    for row in rows:
+        f = row.split("\t")
+        h = hashlib.sha256(T_SUBST)
+        for part in (previous, *(f[i].encode() for i in CHAINED)):
+            h.update(len(part).to_bytes(4, "big") + part)
+        previous = h.digest()
+        out.append("\t".join([*f[:10], previous.hex()]))
+    return ("\n".join(out) + "\n").encode()
+
+
+def _edit(line: int, column: int, value: str, *, rechain: bool = True) -> object:
+    def change(files: dict[str, bytes]) -> bytes:
+        lines = files["substitutions.tsv"].decode().splitlines()
+        f = lines[line - 1].split("\t")
+        f[column] = value
+        lines[line - 1] = "\t".join(f)
+        data = ("\n".join(lines) + "\n").encode()
+        digest = json.loads(files["bundle.json"])["result_digest"]
+        return _rechained(data, digest) if rechain else data
+
+    return change
+
+
+def _drop(line: int) -> object:
+    def change(files: dict[str, bytes]) -> bytes:
+        lines = files["substitutions.tsv"].decode().splitlines()
+        del lines[line - 1]
+        return ("\n".join(lines) + "\n").encode()
+
+    return change
+
+
+def _findings(folder: Path) -> list[str]:
+    from dualrandom.draws.verify_dr2 import verify_dr2
+
+    report = verify_dr2(folder, json.loads((folder / "bundle.json").read_bytes())["tier"])
+    return [f"MISMATCH [{code}] {detail}" for code, detail in report.mismatches]
+
+
+def test_a_substituted_draw_verifies_in_both_tiers_and_both_verifiers(
+    substituted: Dr2Draw, tmp_path: Path
+) -> None:
+    claims = {
+        "public": "3 substitutions in 2 rounds (1 by the reserve rule, 2 as visits only)",
+        "auditor": "3 substitutions in 2 rounds (3 by the reserve rule, 0 as visits only)",
+    }
+    for tier, claim in claims.items():
+        files = bundle_files(substituted, tier)
+        folder = write(tmp_path / tier, files)
+        verdict, codes, _ = package(folder)
+        assert codes == [] and claim in verdict, verdict
+        assert standalone(folder, bls=True)[0] == verdict
+        addendum = files["substitutions.tsv"].decode()
+        assert ("张三" in addendum) == (tier == "auditor")  # a person only in the auditor tier
+        assert ("\tSCJG\t" in addendum) == (tier == "public")  # the plan's department instead
+        assert ("中高风险" in addendum) == (tier == "auditor")  # no risk stratum in public
+
+
+def test_a_draw_without_substitutions_says_so(draws: dict[str, Dr2Draw], tmp_path: Path) -> None:
+    folder = write(tmp_path / "b", bundle_files(draws["mixed"], "public"))
+    verdict = package(folder)[0]
+    assert "result digest, no substitutions;" in verdict
+    assert standalone(folder, bls=False)[0].startswith(verdict.removesuffix("checked"))
+
+
+@pytest.mark.parametrize(
+    ("tier", "case", "change", "finding"),
+    [
+        # the public stratum's only reserve member not taken: "the reserve ran out"
+        ("public", "skipped reserve", _edit(4, 6, ""), "substitutions.tsv:4 [replacement] ''"),
+        (
+            "public",
+            "wrong reserve",
+            _edit(4, 6, "92211121MA5P39595U"),  # a reserve member of 低风险, not of 合作社及其他
+            "substitutions.tsv:4 [replacement] '92211121MA5P39595U'",
+        ),
+        (
+            "public",
+            "a visit as replacement",
+            _edit(2, 6, "盘锦-摊位-101"),  # drawn for SCJG-01
+            "substitutions.tsv:2 [replacement] '盘锦-摊位-101': already a visit",
+        ),
+        ("public", "removed line", _drop(3), "substitutions.tsv:3 [chain]"),
+        ("public", "edited reason", _edit(2, 8, "无法联系", rechain=False), "substitutions.tsv:2 [chain]"),
+        ("public", "reason not allowed", _edit(2, 8, "搬迁"), "substitutions.tsv:2 [reason] '搬迁'"),
+        ("public", "a person's name", _edit(2, 9, "张三"), "substitutions.tsv:2 [by] '张三'"),
+        ("public", "round skipped", _edit(2, 0, "2"), "substitutions.tsv:2 [round] '2'"),
+        (
+            "auditor",
+            "skipped reserve",
+            _edit(2, 6, "91211103MA3X23757A"),  # rank 7 of 中高风险/SCJG-01: rank 6 was next
+            "substitutions.tsv:2 [replacement] '91211103MA3X23757A': SPEC §8.3 gives "
+            "'91211122MA6R02947N'",
+        ),
+        ("auditor", "removed line", _drop(2), "substitutions.tsv:2 [chain]"),
+        ("auditor", "edited reason", _edit(3, 8, "注销", rechain=False), "substitutions.tsv:3 [chain]"),
+    ],
+)
+def test_a_tampered_addendum_is_the_same_finding_in_both(
+    substituted: Dr2Draw, tmp_path: Path, tier: str, case: str, change: object, finding: str
+) -> None:
+    files = bundle_files(substituted, tier)
+    folder = tampered(tmp_path / "b", files, "substitutions.tsv", lambda _: change(files))  # type: ignore[operator]
+    verdict, codes, _ = package(folder)
+    assert (verdict, codes) == ("MISMATCH: substitution", ["substitution"]), case
+    lines = _findings(folder)
+    assert any(line.startswith(f"MISMATCH [substitution] {finding}") for line in lines), lines
+    other, other_codes, other_lines = standalone(folder, bls=False)
+    assert (other, other_codes, other_lines) == (verdict, codes, lines)
+
+
+def test_a_missing_addendum_is_a_manifest_mismatch(substituted: Dr2Draw, tmp_path: Path) -> None:
+    files = bundle_files(substituted, "public")
+    del files["substitutions.tsv"]
+    folder = tampered(tmp_path / "b", files, "bundle.json", lambda d: d)
+    assert package(folder)[:2] == ("MISMATCH: manifest", ["manifest"])
+    assert standalone(folder, bls=False)[:2] == ("MISMATCH: manifest", ["manifest"])

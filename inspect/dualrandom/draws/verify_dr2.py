@@ -18,7 +18,9 @@ stdlib-only ``verify.py`` (draws/verify_standalone.py) reports identically:
 7. public tier: ``public-check`` — SPEC §23.1 on every pool; auditor tier:
    ``risk-root``, ``rerun`` — the whole draw re-run, the six audit files
    and the public files byte for byte;
-8. ``result-digest`` — SPEC §22 against bundle.json.
+8. ``result-digest`` — SPEC §22 against bundle.json;
+9. ``substitution`` — the addendum substitutions.tsv (SPEC §26): its chain
+   from the result digest, and SPEC §8.3 replayed round after round.
 
 The verdict line says exactly what was checked, e.g. "MATCH: manifest,
 digests, beacon round 300000000, dice, seed, 6/6 pools checked (0 in full,
@@ -52,7 +54,9 @@ from dualrandom.core.public import PUBLIC_FILE_NAMES, public_digest
 from dualrandom.core.quotas import Quota
 from dualrandom.core.result import FILE_NAMES, internal_digest, result_digest_dr2
 from dualrandom.core.seed import CommittedDigests, check_dice
+from dualrandom.core.tickets import target_ticket
 from dualrandom.draws._commitment import chain_json
+from dualrandom.draws.addendum import ADDENDUM, check_addendum
 from dualrandom.draws.bundle_dr2 import (
     AUDITOR_FILES,
     BEACON_FILE,
@@ -69,6 +73,8 @@ from dualrandom.errors import BeaconError, UserError
 __all__ = ["Dr2Verification", "verify_dr2"]
 
 CHAIN_KEYS = ("demo", "genesis", "hash", "label", "period", "public_key", "scheme")
+SELECTION_HEADER = ("item", "id", "ticket", "stratum", "rank")
+POOL_HEADER = ("stratum", "item", "rank", "id", "ticket")
 QUOTAS_HEADER = ("stratum", "item", "pool_size", "ratio", "min", "max", "k", "shortfall", "reserve")
 
 
@@ -376,6 +382,45 @@ def _public(
         report.checks.append(f"public check (SPEC §23.1): {summary}, tickets and counts")
         report.claims += [summary, "tickets", "counts"]
     _result_digest(public_files, str(meta.get("internal_digest")), meta, report)
+    try:
+        selected = [
+            (unescape(f[0]), unescape(f[1]), f[2], unescape(f[3]), int(f[4]) if f[4] else None)
+            for f in split_lines(files["selection.tsv"], SELECTION_HEADER, "selection.tsv")
+        ]
+        reserve = _pool_rows(files["reserve-public.tsv"], "reserve-public.tsv")
+        department = str(json.loads(files["plan.json"])["plan"]["department"])
+    except (ValueError, KeyError, TypeError):
+        return  # the public check has said what is wrong with them
+    _substitutions(files, selected, reserve, seed, department, meta, report)
+
+
+def _pool_rows(data: bytes, name: str) -> list[tuple[str, str, int, str]]:
+    """(stratum, item, rank, id) of each row of result.tsv, reserve.tsv or reserve-public.tsv."""
+    return [
+        (unescape(f[0]), unescape(f[1]), int(f[2]), unescape(f[3]))
+        for f in split_lines(data, POOL_HEADER, name)
+    ]
+
+
+def _substitutions(
+    files: dict[str, bytes],
+    selected: list[tuple[str, str, str, str, int | None]],
+    reserve: list[tuple[str, str, int, str]],
+    seed: bytes,
+    department: str | None,
+    meta: dict[str, Any],
+    report: Dr2Verification,
+) -> None:
+    """SPEC §26: the addendum replays SPEC §8.3 and its chain from the result digest."""
+    digest = meta.get("result_digest")
+    if not isinstance(digest, str) or len(digest) != 64:
+        return  # result-digest has failed
+    check = check_addendum(files[ADDENDUM], selected, reserve, seed, digest.lower(), department)
+    for finding in check.findings:
+        report.fail("substitution", finding)
+    if not check.findings:
+        report.checks.append(f"substitutions (SPEC §26): {check.claim}")
+        report.claims.append(check.claim)
 
 
 def _rerun(
@@ -432,3 +477,11 @@ def _rerun(
         report.fail("result-digest", "bundle.json: internal digest differs from the audit files")
         return
     _result_digest({n: files[n] for n in result.public_files()}, internal, meta, report)
+    try:
+        drawn = _pool_rows(files["result.tsv"], "result.tsv")
+        reserve = _pool_rows(files["reserve.tsv"], "reserve.tsv")
+    except ValueError:
+        return  # the re-run has said what is wrong with them
+    tickets = {x: f"{t:016x}" for x, t in ((x, target_ticket(seed, x)) for _, _, _, x in drawn)}
+    selected = [(i, x, tickets[x], h, rank) for h, i, rank, x in drawn]
+    _substitutions(files, selected, reserve, seed, None, meta, report)
