@@ -10,6 +10,7 @@ checked). Expected pool counts come from SPEC §25, not from the code.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import importlib.util
 import json
@@ -395,3 +396,134 @@ def test_a_missing_addendum_is_a_manifest_mismatch(substituted: Dr2Draw, tmp_pat
     folder = tampered(tmp_path / "b", files, "bundle.json", lambda d: d)
     assert package(folder)[:2] == ("MISMATCH: manifest", ["manifest"])
     assert standalone(folder, bls=False)[:2] == ("MISMATCH: manifest", ["manifest"])
+
+
+# -- One standard: every file of a bundle mutated, both verifiers alike ----------
+
+
+def _verify_py() -> object:
+    """The standalone verify.py, loaded once in this process (stdlib only)."""
+    spec = importlib.util.spec_from_file_location("verify_py_mutations", SOURCE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    return module
+
+
+def _rows(data: bytes) -> tuple[bytes, list[bytes]]:
+    header, *rows = data.split(b"\n")[:-1]
+    return header, rows
+
+
+def _joined(header: bytes, rows: list[bytes]) -> bytes:
+    return b"\n".join([header, *rows]) + b"\n"
+
+
+def _drop_row(data: bytes) -> bytes | None:
+    header, rows = _rows(data)
+    return _joined(header, rows[1:]) if rows else None
+
+
+def _duplicate_row(data: bytes) -> bytes | None:
+    header, rows = _rows(data)
+    return _joined(header, [rows[0], *rows]) if rows else None
+
+
+def _swap_rows(data: bytes) -> bytes | None:
+    header, rows = _rows(data)
+    if len(rows) < 2 or rows[0] == rows[1]:
+        return None
+    return _joined(header, [rows[1], rows[0], *rows[2:]])
+
+
+def _alter_row(data: bytes) -> bytes | None:
+    """The last row's middle field with one character more (or "1" if it was empty)."""
+    header, rows = _rows(data)
+    if not rows:
+        return None
+    fields = rows[-1].split(b"\t")
+    middle = len(fields) // 2
+    fields[middle] = fields[middle] + b"x" if fields[middle] else b"1"
+    return _joined(header, [*rows[:-1], b"\t".join(fields)])
+
+
+def _flip_byte(data: bytes) -> bytes:
+    middle = len(data) // 2
+    return data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1 :]
+
+
+def _reencode(data: bytes) -> bytes:
+    return (json.dumps(json.loads(data), ensure_ascii=False, indent=2) + "\n").encode()
+
+
+ROW_KINDS = {
+    "drop": _drop_row,
+    "duplicate": _duplicate_row,
+    "swap": _swap_rows,
+    "alter": _alter_row,
+}
+# Mutations that change no value, which both verifiers accept: the beacon round
+# is kept as the relay served it (any JSON encoding), and its values are checked.
+ACCEPTED = {("beacon-round.json", "reencode")}
+NOT_EVIDENCE = {"README.txt", "verify.py"}  # the reader's guide and the checker itself
+
+
+def _mutation(name: str, kind: str) -> object:
+    """The mutation ``kind`` of file ``name``, or None where it does not apply."""
+    if kind == "byte":
+        return _flip_byte
+    if kind == "reencode":
+        return _reencode if name.endswith(".json") else None
+    change = ROW_KINDS[kind]
+    if name.endswith(".tsv"):
+        return change
+    if name.endswith(".tsv.gz"):
+        return lambda d: (lambda t: None if t is None else gzip.compress(t, mtime=0))(
+            change(gzip.decompress(d))
+        )
+    return None
+
+
+@pytest.mark.parametrize("tier", ["public", "auditor"])
+@pytest.mark.parametrize("kind", ["drop", "duplicate", "swap", "alter", "byte", "reencode"])
+def test_every_file_mutated_is_rejected_alike_by_both(
+    substituted: Dr2Draw, tmp_path: Path, tier: str, kind: str
+) -> None:
+    """Each file of the bundle (one row per file per kind, deterministic), the manifest
+    redone as a forger would (not for MANIFEST.sha256 itself): both verifiers give
+    the same verdict, and it is a MISMATCH unless the mutation changes no value.
+    The auditor tier's own files are mutated in the auditor tier, the shared ones in
+    the public tier (a re-run per case is what takes the time)."""
+    verify_py = _verify_py()
+    files = bundle_files(substituted, tier)
+    shown = set(files) - NOT_EVIDENCE
+    if tier == "auditor":  # the files both tiers share are mutated in the public tier
+        shown -= set(bundle_files(substituted, "public")) - {"MANIFEST.sha256", "bundle.json"}
+    differ, accepted, mutated = [], [], []
+    for name in sorted(shown):
+        change = _mutation(name, kind)
+        new = change(files[name]) if change else None  # type: ignore[operator]
+        if new is None or new == files[name]:
+            continue
+        mutated.append(name)
+        folder = tmp_path / name
+        if name == "MANIFEST.sha256":
+            write(folder, {**files, name: new})
+        else:
+            tampered(folder, files, name, lambda _, new=new: new)
+        ours = verify_bundle(folder).verdict
+        lines: list[str] = []
+        verify_py.verify(folder, lines.append)  # type: ignore[attr-defined]
+        if lines[-1] != ours:
+            differ.append(f"{name}: {ours!r} / verify.py {lines[-1]!r}")
+        if ours.startswith("MATCH"):
+            accepted.append(name)
+    assert differ == []
+    assert {(name, kind) for name in accepted} <= ACCEPTED, accepted
+    assert mutated, "no file of the bundle had a row to mutate"
+    if kind == "byte":  # every file is covered by at least the byte change
+        assert set(mutated) == shown

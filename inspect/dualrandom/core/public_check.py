@@ -171,6 +171,12 @@ def _read_objects(
                 raise _Failed from None
         sig.append(numbers[key])
         ids.append(unescape(line[:first]))
+        if len(ids) > 1 and ids[-1] <= ids[-2]:  # SPEC §16: sorted by id, ids unique
+            same = ids[-1] == ids[-2]
+            out.add(OBJECTS_FILE, number, "", line[:first],
+                    "重复的 id" if same else "行未按 id 排序",
+                    "duplicate key" if same else "rows out of order")  # fmt: skip
+            raise _Failed
     view = PublicView(plan, items, prototypes.values())
     records = list(prototypes.values())  # in signature-number order
     facts = [view.facts(record) for record in records]

@@ -2514,12 +2514,24 @@ def check2_manifest(folder: Path, r: Report2) -> dict[str, bytes]:
                 problems.append(f"{name}: not gzip data ({exc})")
         else:
             unpacked[name] = data
+    if not problems and not canonical_bundle_json(unpacked["bundle.json"]):
+        problems.append("bundle.json: not as BUNDLE.md writes it (sorted keys, indent 1, LF)")
     if problems:
         for problem in problems:
             r.fail("manifest", problem)
         raise Stop2
     r.ok(f"manifest: {len(files)} files, every SHA-256 matches", "manifest")
     return unpacked
+
+
+def canonical_bundle_json(data: bytes) -> bool:
+    """bundle.json is a JSON object written with sorted keys, indent 1, UTF-8 and LF."""
+    try:
+        doc = json.loads(data.decode("utf-8"), parse_float=_no_float, parse_constant=_no_float)
+    except (UnicodeDecodeError, ValueError):
+        return False
+    text = json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+    return isinstance(doc, dict) and text.encode("utf-8") == data
 
 
 def check2_commitment(files: dict[str, bytes], r: Report2) -> dict[str, Any]:
@@ -3684,11 +3696,16 @@ def check2_rerun(
     pools = {k: [o.id for o in pool] for k, pool in prepared.pools.items()}
     chosen = select(quotas, pools, tickets)
     visits = make_visits(chosen.result, plan, {o.id: o for o in objects}, tickets)
+    try:
+        teams = draw_teams(plan, visits, seed, officers, conflicts, history)
+    except Mismatch as exc:
+        r.fail("rerun", f"the draw cannot be re-run: {exc}")
+        return
     again = {
         "quotas.tsv": table(QUOTAS_HEADER, (q.row() for q in quotas)),
         "result.tsv": selection_table(chosen.result, tickets),
         "reserve.tsv": selection_table(chosen.reserve, tickets),
-        "teams.tsv": draw_teams(plan, visits, seed, officers, conflicts, history),
+        "teams.tsv": teams,
         "exclusions.tsv": table(
             EXCLUSIONS_HEADER,
             (
@@ -3766,9 +3783,9 @@ def verify(folder: Path, say: Callable[[str], None] = print) -> bool:
     try:
         declared = json.loads((folder / "bundle.json").read_bytes())
     except (OSError, ValueError):
-        declared = {}
+        declared = {"algorithm": "DR-2"} if (folder / DR2_BEACON_FILE).is_file() else {}
     if isinstance(declared, dict) and declared.get("algorithm") == "DR-2":
-        return verify2(folder, str(declared.get("tier")), say)
+        return verify2(folder, str(declared.get("tier", "unknown")), say)
     b = Bundle(folder)
     checks: list[Callable[[Bundle], str]] = [
         check_manifest,
