@@ -527,3 +527,25 @@ def test_every_file_mutated_is_rejected_alike_by_both(
     assert mutated, "no file of the bundle had a row to mutate"
     if kind == "byte":  # every file is covered by at least the byte change
         assert set(mutated) == shown
+
+
+def test_dualrandom_verify_of_a_matching_dr2_bundle_skips_the_database_layer(
+    draws: dict[str, Dr2Draw], tmp_path: Path
+) -> None:
+    """The short path of ``dualrandom verify`` (dualrandom.cli.main) prints what the
+    full command prints, without importing SQLAlchemy or the other commands."""
+    folder = write(tmp_path / "b", bundle_files(draws["mixed"], "public"))
+    script = (
+        "import sys\n"
+        f"sys.argv = ['dualrandom', 'verify', {str(folder)!r}]\n"
+        "from dualrandom.cli import main\n"
+        "main()\n"
+        "print('sqlalchemy' in sys.modules, 'dualrandom.cli._main' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    *printed, loaded = done.stdout.splitlines()
+    assert done.returncode == 0 and loaded == "False False", done.stdout + done.stderr
+    full = CliRunner().invoke(_main.cli, ["verify", str(folder)])
+    assert full.exit_code == 0 and full.output.splitlines() == printed

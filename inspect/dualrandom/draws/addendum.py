@@ -272,9 +272,9 @@ def check_addendum(
                 pairs |= {(i, x) for i in missing}
         pools: dict[tuple[str, str], list[tuple[int, int, str]]] = defaultdict(list)
         for line, i, h, x, rep, _ in parsed:
-            rank = sel.get((i, x), ("", None))[1]
-            if h and rank is not None:
-                pools[(h, i)].append((line, rank, rep))
+            seen_rank = sel.get((i, x), ("", None))[1]
+            if h and seen_rank is not None:
+                pools[(h, i)].append((line, seen_rank, rep))
                 out.full += 1
                 continue
             out.part += 1

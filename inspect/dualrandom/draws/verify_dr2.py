@@ -38,7 +38,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from dualrandom.beacon import KNOWN_CHAINS, Chain, Pin, accept_round
+from dualrandom.beacon import KNOWN_CHAINS, Chain, Pin, accept_round, chain_json
 from dualrandom.core import derive_seed_dr2, draw, parse_plan, prepare, public_check
 from dualrandom.core.buckets import file_digest
 from dualrandom.core.canonical import (
@@ -55,7 +55,6 @@ from dualrandom.core.quotas import Quota
 from dualrandom.core.result import FILE_NAMES, internal_digest, result_digest_dr2
 from dualrandom.core.seed import CommittedDigests, check_dice
 from dualrandom.core.tickets import target_ticket
-from dualrandom.draws._commitment import chain_json
 from dualrandom.draws.addendum import ADDENDUM, check_addendum
 from dualrandom.draws.bundle_dr2 import (
     AUDITOR_FILES,
@@ -501,5 +500,7 @@ def _rerun(
     except ValueError:
         return  # the re-run has said what is wrong with them
     tickets = {x: f"{t:016x}" for x, t in ((x, target_ticket(seed, x)) for _, _, _, x in drawn)}
-    selected = [(i, x, tickets[x], h, rank) for h, i, rank, x in drawn]
+    selected: list[tuple[str, str, str, str, int | None]] = [
+        (i, x, tickets[x], h, rank) for h, i, rank, x in drawn
+    ]
     _substitutions(files, selected, reserve, seed, None, meta, report)

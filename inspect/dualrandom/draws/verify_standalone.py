@@ -3469,9 +3469,9 @@ def check2_addendum(
                 pairs |= {(i, x) for i in missing}
         pools: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
         for line, i, h, x, rep, _ in parsed:
-            rank = where.get((i, x), ("", None))[1]
-            if h and rank is not None:
-                pools.setdefault((h, i), []).append((line, rank, rep))
+            seen_rank = where.get((i, x), ("", None))[1]
+            if h and seen_rank is not None:
+                pools.setdefault((h, i), []).append((line, seen_rank, rep))
                 full += 1
                 continue
             part += 1
@@ -3577,9 +3577,9 @@ def check2_public(
         )
     check2_result_digest(public_files, str(meta.get("internal_digest")), meta, r)
     try:
-        selected = []
-        for _, line in table_lines("selection.tsv", files["selection.tsv"], SELECTION2_HEADER):
-            f = line.split("\t")
+        selected: list[tuple[str, str, str, str, int | None]] = []
+        for _, row in table_lines("selection.tsv", files["selection.tsv"], SELECTION2_HEADER):
+            f = row.split("\t")
             if len(f) != len(SELECTION2_HEADER):
                 raise ValueError("selection.tsv: a line without 5 fields")
             rank = int(f[4]) if f[4] else None
@@ -3742,7 +3742,9 @@ def check2_rerun(
         reserve = pool_rows2(files["reserve.tsv"], "reserve.tsv")
     except (Mismatch, ValueError):
         return  # the re-run has said what is wrong with them
-    selected = [(i, x, ticket_hex(ticket(seed, x)), h, rank) for h, i, rank, x in drawn]
+    selected: list[tuple[str, str, str, str, int | None]] = [
+        (i, x, ticket_hex(ticket(seed, x)), h, rank) for h, i, rank, x in drawn
+    ]
     check2_substitutions(files, selected, reserve, seed, None, meta, r)
 
 
