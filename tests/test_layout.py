@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 import sysconfig
@@ -149,3 +150,15 @@ def test_the_private_import_rule_sees_every_form_of_import(tmp_path: Path) -> No
         ("dualrandom.a.m", "dualrandom.b.c._w"),
         ("dualrandom.a.m", "dualrandom.b.public._hidden"),
     }
+
+
+def test_every_name_the_draws_package_exports_loads_from_its_module() -> None:
+    """dualrandom.draws loads its names on first use (so that ``dualrandom verify``
+    imports the verifier alone): each name of ``__all__`` must say where it lives,
+    and be found there."""
+    import dualrandom.draws as draws
+
+    modules = draws._MODULE_OF
+    assert sorted(draws.__all__) == sorted(modules)
+    for name in draws.__all__:
+        assert getattr(draws, name) is getattr(importlib.import_module(modules[name]), name)

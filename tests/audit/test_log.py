@@ -121,3 +121,40 @@ def test_a_bundle_proves_its_draw_is_in_the_log(history: App, tmp_path: Path) ->
     assert logged["result_digest"] == digest and inclusion["entry"]["actor"] == ACTOR
     manifest = (bundle / "MANIFEST.sha256").read_text(encoding="utf-8")
     assert "  checkpoint.json\n" in manifest and "  inclusion.json\n" in manifest
+
+
+def test_a_bundle_lists_the_substitution_chained_to_the_logged_head(
+    history: App, tmp_path: Path
+) -> None:
+    """2027-Q2 had one object found 注销 (tests/audit/conftest.py): both tiers carry
+    it in substitutions.tsv, both verifiers replay it, and the addendum's last chain
+    value is the head its draw.substitute entry recorded (SPEC §26)."""
+    import subprocess
+    import sys
+
+    from dualrandom.draws import verify_bundle
+
+    with history.transaction() as session:
+        folders = {
+            tier: export_bundle(session, "2027-Q2", tmp_path / tier, tier=tier).path
+            for tier in ("public", "auditor")
+        }
+        entry = session.scalars(
+            select(AuditEntryRow).where(AuditEntryRow.action == "draw.substitute")
+        ).one()
+    head = json.loads(entry.payload)["chain"]
+    for tier, folder in folders.items():
+        lines = (folder / "substitutions.tsv").read_text(encoding="utf-8").splitlines()
+        assert len(lines) >= 2 and all(line.split("\t")[8] == "注销" for line in lines[1:])
+        assert lines[-1].split("\t")[10] == head
+        assert (ACTOR in "\n".join(lines)) == (tier == "auditor")
+        report = verify_bundle(folder)
+        assert report.verdict.startswith("MATCH") and "substitutions in 1 rounds" in report.verdict
+        done = subprocess.run(
+            [sys.executable, "-I", "-S", str(folder / "verify.py"), str(folder)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout[-2000:]
+        assert done.stdout.splitlines()[-1].startswith(report.verdict.removesuffix("checked"))

@@ -122,9 +122,12 @@ def test_a_record_broken_before_the_first_check_is_named_on_every_draw_page(
         assert WARNING in page and "2027-Q1#1 visit 2" in page, path
 
 
-@pytest.mark.parametrize("export", ["visits.csv", "bundle-public.zip"])
-def test_an_export_of_an_edited_draw_is_refused(fresh: Console, export: str) -> None:
-    client = fresh.client("reviewer")
+@pytest.mark.parametrize(
+    ("export", "role"), [("visits.csv", "reviewer"), ("bundle-auditor.zip", "auditor")]
+)
+def test_an_export_of_an_edited_draw_is_refused(fresh: Console, export: str, role: str) -> None:
+    """(The fixture's draw is DR-1, whose public zip is refused anyway: issue 9.)"""
+    client = fresh.client(role)
     intact = client.get(f"{DRAW}/{export}")
     assert intact.status_code == 200 and intact.mimetype != "text/html"  # the control
     _swap_first_ticket(fresh)
@@ -168,3 +171,11 @@ def test_a_visit_with_an_item_code_not_in_the_plan_shows_the_code_marked(fresh: 
         assert "ZZ-99 【计划中无此事项 / not an item of this draw&#39;s plan】" in page, path
     page = _page(fresh, client, DRAW)  # and the check names the edited row
     assert WARNING in page and "draw_visits 2027-Q1#1 visit 1" in page
+
+
+def test_the_public_zip_of_a_dr1_draw_is_refused_and_not_offered(fresh: Console) -> None:
+    client = fresh.client("reviewer")
+    response = client.get(f"{DRAW}/bundle-public.zip")
+    assert response.mimetype == "text/html" and response.status_code >= 400
+    _chinese_first(response.get_data(as_text=True), "使用 DR-1 算法", "drawn with DR-1")
+    assert "bundle-public.zip" not in _page(fresh, client, DRAW)

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from dualrandom.beacon import DEMO_CHAIN, QUICKNET, Chain, round_time, sign_demo_round
-from dualrandom.core import DrawInputs, derive_seed_dr2, draw, prepare
+from dualrandom.core import DrawInputs, derive_seed_dr2, draw, prepare, substitute
 from dualrandom.core.encoding import canonical_json
 from dualrandom.core.model import Plan
 from dualrandom.core.seed import DICE_FORMAT
+from dualrandom.draws.addendum import SubstitutionRound
 from dualrandom.draws.bundle_dr2 import MANIFEST, Dr2Draw, bundle_files, manifest
 from tests.core.vector_inputs import CONFLICTS, DICE, HISTORY, INSPECTORS, ITEMS, OBJECTS, SALT_KEY
 
@@ -69,7 +71,10 @@ def make_draw(
     chain: dict[str, Any] | None = None,
     dice: str = DICE,
     number: int = ROUND,
+    removals: tuple[tuple[int, ...], ...] = (),
 ) -> Dr2Draw:
+    """``removals``: per substitution round, the visit numbers found gone (SPEC §8.3),
+    replaced as ``lifecycle.substitute_objects`` replaces them, round after round."""
     inputs = inputs or DrawInputs(plan, ITEMS, OBJECTS, INSPECTORS, CONFLICTS, HISTORY)
     prep = prepare(inputs, algorithm="DR-2", salt_key=SALT_KEY)
     commitment = commitment_bytes(prep, chain or chain_json(DEMO_CHAIN), number, bool(dice))
@@ -78,6 +83,28 @@ def make_draw(
         hashlib.sha256(commitment).hexdigest(), beacon.randomness, dice, bool(dice)
     )
     result = draw(prep, seed)
+    rounds, gone, current = [], set[str](), result
+    for n, visits in enumerate(removals):
+        removed = {v.object_id for v in result.visits if v.number in visits}
+        outcome = substitute(prep, seed, current, gone | removed)
+        numbers = {v.object_id: v.number for v in outcome.visits}
+        rounds.append(
+            SubstitutionRound(
+                at=f"2027-01-{10 + n:02d}T08:00:00Z",
+                reason=("注销", "无法联系")[n % 2],
+                actor="张三",  # a person's name: the auditor tier only
+                replacements=tuple(
+                    (r.stratum, r.item, r.removed, r.replacement, numbers.get(r.replacement or ""))
+                    for r in outcome.replacements
+                ),
+            )
+        )
+        gone |= removed
+        current = replace(
+            current,
+            selected=tuple(s for s in result.selected if s.object_id not in gone),
+            visits=current.visits + outcome.visits,
+        )
     return Dr2Draw(
         commitment=commitment,
         plan=prep.plan_bytes,
@@ -91,6 +118,7 @@ def make_draw(
         salt_key=SALT_KEY,
         audit_files=result.files(),
         public_files=result.public_files(),
+        substitutions=tuple(rounds),
     )
 
 

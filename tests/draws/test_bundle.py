@@ -32,7 +32,9 @@ def bundles(dr1_app: App, secrets: SecretStore, tmp_path: Path) -> dict[str, Pat
     out = {}
     with dr1_app.transaction() as session:
         for tier in ("public", "auditor"):
-            out[tier] = export_bundle(session, "2027-Q1", tmp_path / tier, tier=tier).path
+            out[tier] = export_bundle(  # the DR-1 public tier only to test its verifier
+                session, "2027-Q1", tmp_path / tier, tier=tier, dr1_public_with_personal_data=True
+            ).path
     return out
 
 

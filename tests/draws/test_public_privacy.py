@@ -21,6 +21,7 @@ from dualrandom.app import App
 from dualrandom.draws import SecretStore, export_bundle, prepare_draw, run_draw
 from dualrandom.draws._inputs import gather
 from dualrandom.draws.bundle_dr2 import bundle_files, unpacked
+from dualrandom.errors import DrawStateError
 from tests.conftest import REPO
 from tests.draws.conftest import NOW
 from tests.draws.dr2_bundles import make_draw
@@ -104,21 +105,47 @@ def test_dr2_auditor_bundle_does_hold_the_personal_data(sample_app: App) -> None
     assert "objects-internal.tsv" in found and "address" in found and "inspector name" in found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DR-1 (SPEC §3.1) puts names and addresses in the public part of the object "
-    "snapshot, whose SHA-256 the commitment pins and the public verifier recomputes: the "
-    "DR-1 public bundle cannot drop them without breaking DR-1 verification (issue 9). "
-    "New draws use DR-2, whose public part has nothing personal.",
-)
-def test_dr1_public_bundle_leaks_nothing(
-    sample_app: App, secrets: SecretStore, tmp_path: Path
+def test_dr1_public_bundle_is_refused_rather_than_leaked(
+    dr1_app: App, secrets: SecretStore, tmp_path: Path
 ) -> None:
-    with sample_app.transaction() as session:
+    """DR-1 pins a public snapshot with names and addresses (SPEC §3.1), so its public
+    tier cannot leave them out: it is refused, Chinese first, naming the auditor tier.
+    The control: what it would have held does leak (the refusal is not vacuous).
+    (The strict xfail this replaces failed before its scan: on sample_app the plan
+    is DR-2 and needs a ceremony time.)"""
+    with dr1_app.transaction() as session:
         prepare_draw(session, "2027-Q1", secrets=secrets, now=NOW, actor="tester")
-    with sample_app.transaction() as session:
+    with dr1_app.transaction() as session:
         run_draw(session, "2027-Q1", "2718281828", secrets=secrets, now=NOW, actor="tester")
-    with sample_app.transaction() as session:
-        folder = export_bundle(session, "2027-Q1", tmp_path / "public", tier="public").path
-    files = {p.name: p.read_bytes() for p in folder.iterdir()}
-    assert leaks(files) == []
+    with dr1_app.transaction() as session, pytest.raises(DrawStateError) as refused:
+        export_bundle(session, "2027-Q1", tmp_path / "public", tier="public")
+    message = str(refused.value)
+    assert message.startswith("计划 2027-Q1 第 1 次抽取使用 DR-1 算法") and "--tier auditor" in message
+    assert "a 个体工商户's name is a person's name" in refused.value.english
+    assert not (tmp_path / "public").exists()
+    with dr1_app.transaction() as session:
+        legacy = export_bundle(
+            session, "2027-Q1", tmp_path / "legacy", tier="public", dr1_public_with_personal_data=True
+        ).path
+        auditor = export_bundle(session, "2027-Q1", tmp_path / "auditor", tier="auditor").path
+    assert "address" in "\n".join(leaks({p.name: p.read_bytes() for p in legacy.iterdir()}))
+    assert (auditor / "verify.py").exists()
+
+
+def test_the_site_links_no_public_zip_of_a_dr1_draw_and_says_why(
+    dr1_app: App, secrets: SecretStore, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from tests.publish.scenario import publish
+
+    with dr1_app.transaction() as session:
+        prepare_draw(session, "2027-Q1", secrets=secrets, now=NOW, actor="tester")
+    with dr1_app.transaction() as session:
+        run_draw(session, "2027-Q1", "2718281828", secrets=secrets, now=NOW, actor="tester")
+    site = publish(dr1_app, tmp_path / "site", now=NOW + timedelta(days=1))
+    assert not list(site.rglob("*.zip"))
+    notice = (site / "draws" / "2027-Q1" / "1" / "index.html").read_text(encoding="utf-8")
+    assert "其公开核验数据包须含全部检查对象的名称和地址，因此不予公开" in notice
+    assert "任何人都可以按本公告所附方法独立核验" not in notice
+    assert "下载附件中的“核验数据包（ZIP）”" not in notice

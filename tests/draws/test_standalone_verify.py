@@ -93,7 +93,10 @@ def _draw(app: App, secrets: SecretStore, plan: str) -> None:
 def _export(app: App, plan: str, folder: Path) -> dict[str, Path]:
     with app.transaction() as session:
         return {
-            tier: export_bundle(session, plan, folder / tier, tier=tier).path
+            # the DR-1 public tier only to test its verifier (issue 9: never published)
+            tier: export_bundle(
+                session, plan, folder / tier, tier=tier, dr1_public_with_personal_data=True
+            ).path
             for tier in ("public", "auditor")
         }
 

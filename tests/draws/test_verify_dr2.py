@@ -10,6 +10,7 @@ checked). Expected pool counts come from SPEC §25, not from the code.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import importlib.util
 import json
@@ -257,3 +258,294 @@ def test_verify_py_carries_the_beacon_check_verbatim() -> None:
     finally:
         del sys.modules[spec.name]
     assert {c.chain_hash: c.to_dict() for c in (QUICKNET, DEMO_CHAIN)} == module.KNOWN_CHAINS
+
+
+# -- The substitution addendum (SPEC §26) ---------------------------------------
+
+T_SUBST = b"DR-2/substitution\x00"
+CHAINED = (0, 1, 2, 4, 5, 6, 7, 8)  # SPEC §26: every field but stratum, by and chain
+
+
+@pytest.fixture(scope="module")
+def substituted() -> Dr2Draw:
+    """The mixed plan (load cap raised so that every replacement can be staffed),
+    visit 8 (a risk stratum) found gone, then visits 1 (the public stratum
+    合作社及其他) and 2 (a risk stratum) together."""
+    plan = replace(PLAN_MIXED, team=replace(PLAN_MIXED.team, load_cap=6))
+    return make_draw(plan, removals=((8,), (1, 2)))
+
+
+def _rechained(data: bytes, seed_digest: str) -> bytes:
+    """The addendum with its chain recomputed (SPEC §26), as a forger would."""
+    header, *rows = data.decode().splitlines()
+    previous, out = bytes.fromhex(seed_digest), [header]
+    for row in rows:
+        f = row.split("\t")
+        h = hashlib.sha256(T_SUBST)
+        for part in (previous, *(f[i].encode() for i in CHAINED)):
+            h.update(len(part).to_bytes(4, "big") + part)
+        previous = h.digest()
+        out.append("\t".join([*f[:10], previous.hex()]))
+    return ("\n".join(out) + "\n").encode()
+
+
+def _edit(line: int, column: int, value: str, *, rechain: bool = True) -> object:
+    def change(files: dict[str, bytes]) -> bytes:
+        lines = files["substitutions.tsv"].decode().splitlines()
+        f = lines[line - 1].split("\t")
+        f[column] = value
+        lines[line - 1] = "\t".join(f)
+        data = ("\n".join(lines) + "\n").encode()
+        digest = json.loads(files["bundle.json"])["result_digest"]
+        return _rechained(data, digest) if rechain else data
+
+    return change
+
+
+def _drop(line: int) -> object:
+    def change(files: dict[str, bytes]) -> bytes:
+        lines = files["substitutions.tsv"].decode().splitlines()
+        del lines[line - 1]
+        return ("\n".join(lines) + "\n").encode()
+
+    return change
+
+
+def _findings(folder: Path) -> list[str]:
+    from dualrandom.draws.verify_dr2 import verify_dr2
+
+    report = verify_dr2(folder, json.loads((folder / "bundle.json").read_bytes())["tier"])
+    return [f"MISMATCH [{code}] {detail}" for code, detail in report.mismatches]
+
+
+def test_a_substituted_draw_verifies_in_both_tiers_and_both_verifiers(
+    substituted: Dr2Draw, tmp_path: Path
+) -> None:
+    claims = {
+        "public": "3 substitutions in 2 rounds (1 by the reserve rule, 2 as visits only)",
+        "auditor": "3 substitutions in 2 rounds (3 by the reserve rule, 0 as visits only)",
+    }
+    for tier, claim in claims.items():
+        files = bundle_files(substituted, tier)
+        folder = write(tmp_path / tier, files)
+        verdict, codes, _ = package(folder)
+        assert codes == [] and claim in verdict, verdict
+        assert standalone(folder, bls=True)[0] == verdict
+        addendum = files["substitutions.tsv"].decode()
+        assert ("张三" in addendum) == (tier == "auditor")  # a person only in the auditor tier
+        assert ("\tSCJG\t" in addendum) == (tier == "public")  # the plan's department instead
+        assert ("中高风险" in addendum) == (tier == "auditor")  # no risk stratum in public
+
+
+def test_a_draw_without_substitutions_says_so(draws: dict[str, Dr2Draw], tmp_path: Path) -> None:
+    folder = write(tmp_path / "b", bundle_files(draws["mixed"], "public"))
+    verdict = package(folder)[0]
+    assert "result digest, no substitutions;" in verdict
+    assert standalone(folder, bls=False)[0].startswith(verdict.removesuffix("checked"))
+
+
+@pytest.mark.parametrize(
+    ("tier", "case", "change", "finding"),
+    [
+        # the public stratum's only reserve member not taken: "the reserve ran out"
+        ("public", "skipped reserve", _edit(4, 6, ""), "substitutions.tsv:4 [replacement] ''"),
+        (
+            "public",
+            "wrong reserve",
+            _edit(4, 6, "92211121MA5P39595U"),  # a reserve member of 低风险, not of 合作社及其他
+            "substitutions.tsv:4 [replacement] '92211121MA5P39595U'",
+        ),
+        (
+            "public",
+            "a visit as replacement",
+            _edit(2, 6, "盘锦-摊位-101"),  # drawn for SCJG-01
+            "substitutions.tsv:2 [replacement] '盘锦-摊位-101': already a visit",
+        ),
+        ("public", "removed line", _drop(3), "substitutions.tsv:3 [chain]"),
+        ("public", "edited reason", _edit(2, 8, "无法联系", rechain=False), "substitutions.tsv:2 [chain]"),
+        ("public", "reason not allowed", _edit(2, 8, "搬迁"), "substitutions.tsv:2 [reason] '搬迁'"),
+        ("public", "a person's name", _edit(2, 9, "张三"), "substitutions.tsv:2 [by] '张三'"),
+        ("public", "round skipped", _edit(2, 0, "2"), "substitutions.tsv:2 [round] '2'"),
+        (
+            "auditor",
+            "skipped reserve",
+            _edit(2, 6, "91211103MA3X23757A"),  # rank 7 of 中高风险/SCJG-01: rank 6 was next
+            "substitutions.tsv:2 [replacement] '91211103MA3X23757A': SPEC §8.3 gives "
+            "'91211122MA6R02947N'",
+        ),
+        ("auditor", "removed line", _drop(2), "substitutions.tsv:2 [chain]"),
+        ("auditor", "edited reason", _edit(3, 8, "注销", rechain=False), "substitutions.tsv:3 [chain]"),
+    ],
+)
+def test_a_tampered_addendum_is_the_same_finding_in_both(
+    substituted: Dr2Draw, tmp_path: Path, tier: str, case: str, change: object, finding: str
+) -> None:
+    files = bundle_files(substituted, tier)
+    folder = tampered(tmp_path / "b", files, "substitutions.tsv", lambda _: change(files))  # type: ignore[operator]
+    verdict, codes, _ = package(folder)
+    assert (verdict, codes) == ("MISMATCH: substitution", ["substitution"]), case
+    lines = _findings(folder)
+    assert any(line.startswith(f"MISMATCH [substitution] {finding}") for line in lines), lines
+    other, other_codes, other_lines = standalone(folder, bls=False)
+    assert (other, other_codes, other_lines) == (verdict, codes, lines)
+
+
+def test_a_missing_addendum_is_a_manifest_mismatch(substituted: Dr2Draw, tmp_path: Path) -> None:
+    files = bundle_files(substituted, "public")
+    del files["substitutions.tsv"]
+    folder = tampered(tmp_path / "b", files, "bundle.json", lambda d: d)
+    assert package(folder)[:2] == ("MISMATCH: manifest", ["manifest"])
+    assert standalone(folder, bls=False)[:2] == ("MISMATCH: manifest", ["manifest"])
+
+
+# -- One standard: every file of a bundle mutated, both verifiers alike ----------
+
+
+def _verify_py() -> object:
+    """The standalone verify.py, loaded once in this process (stdlib only)."""
+    spec = importlib.util.spec_from_file_location("verify_py_mutations", SOURCE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    return module
+
+
+def _rows(data: bytes) -> tuple[bytes, list[bytes]]:
+    header, *rows = data.split(b"\n")[:-1]
+    return header, rows
+
+
+def _joined(header: bytes, rows: list[bytes]) -> bytes:
+    return b"\n".join([header, *rows]) + b"\n"
+
+
+def _drop_row(data: bytes) -> bytes | None:
+    header, rows = _rows(data)
+    return _joined(header, rows[1:]) if rows else None
+
+
+def _duplicate_row(data: bytes) -> bytes | None:
+    header, rows = _rows(data)
+    return _joined(header, [rows[0], *rows]) if rows else None
+
+
+def _swap_rows(data: bytes) -> bytes | None:
+    header, rows = _rows(data)
+    if len(rows) < 2 or rows[0] == rows[1]:
+        return None
+    return _joined(header, [rows[1], rows[0], *rows[2:]])
+
+
+def _alter_row(data: bytes) -> bytes | None:
+    """The last row's middle field with one character more (or "1" if it was empty)."""
+    header, rows = _rows(data)
+    if not rows:
+        return None
+    fields = rows[-1].split(b"\t")
+    middle = len(fields) // 2
+    fields[middle] = fields[middle] + b"x" if fields[middle] else b"1"
+    return _joined(header, [*rows[:-1], b"\t".join(fields)])
+
+
+def _flip_byte(data: bytes) -> bytes:
+    middle = len(data) // 2
+    return data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1 :]
+
+
+def _reencode(data: bytes) -> bytes:
+    return (json.dumps(json.loads(data), ensure_ascii=False, indent=2) + "\n").encode()
+
+
+ROW_KINDS = {
+    "drop": _drop_row,
+    "duplicate": _duplicate_row,
+    "swap": _swap_rows,
+    "alter": _alter_row,
+}
+# Mutations that change no value, which both verifiers accept: the beacon round
+# is kept as the relay served it (any JSON encoding), and its values are checked.
+ACCEPTED = {("beacon-round.json", "reencode")}
+NOT_EVIDENCE = {"README.txt", "verify.py"}  # the reader's guide and the checker itself
+
+
+def _mutation(name: str, kind: str) -> object:
+    """The mutation ``kind`` of file ``name``, or None where it does not apply."""
+    if kind == "byte":
+        return _flip_byte
+    if kind == "reencode":
+        return _reencode if name.endswith(".json") else None
+    change = ROW_KINDS[kind]
+    if name.endswith(".tsv"):
+        return change
+    if name.endswith(".tsv.gz"):
+        return lambda d: (lambda t: None if t is None else gzip.compress(t, mtime=0))(
+            change(gzip.decompress(d))
+        )
+    return None
+
+
+@pytest.mark.parametrize("tier", ["public", "auditor"])
+@pytest.mark.parametrize("kind", ["drop", "duplicate", "swap", "alter", "byte", "reencode"])
+def test_every_file_mutated_is_rejected_alike_by_both(
+    substituted: Dr2Draw, tmp_path: Path, tier: str, kind: str
+) -> None:
+    """Each file of the bundle (one row per file per kind, deterministic), the manifest
+    redone as a forger would (not for MANIFEST.sha256 itself): both verifiers give
+    the same verdict, and it is a MISMATCH unless the mutation changes no value.
+    The auditor tier's own files are mutated in the auditor tier, the shared ones in
+    the public tier (a re-run per case is what takes the time)."""
+    verify_py = _verify_py()
+    files = bundle_files(substituted, tier)
+    shown = set(files) - NOT_EVIDENCE
+    if tier == "auditor":  # the files both tiers share are mutated in the public tier
+        shown -= set(bundle_files(substituted, "public")) - {"MANIFEST.sha256", "bundle.json"}
+    differ, accepted, mutated = [], [], []
+    for name in sorted(shown):
+        change = _mutation(name, kind)
+        new = change(files[name]) if change else None  # type: ignore[operator]
+        if new is None or new == files[name]:
+            continue
+        mutated.append(name)
+        folder = tmp_path / name
+        if name == "MANIFEST.sha256":
+            write(folder, {**files, name: new})
+        else:
+            tampered(folder, files, name, lambda _, new=new: new)
+        ours = verify_bundle(folder).verdict
+        lines: list[str] = []
+        verify_py.verify(folder, lines.append)  # type: ignore[attr-defined]
+        if lines[-1] != ours:
+            differ.append(f"{name}: {ours!r} / verify.py {lines[-1]!r}")
+        if ours.startswith("MATCH"):
+            accepted.append(name)
+    assert differ == []
+    assert {(name, kind) for name in accepted} <= ACCEPTED, accepted
+    assert mutated, "no file of the bundle had a row to mutate"
+    if kind == "byte":  # every file is covered by at least the byte change
+        assert set(mutated) == shown
+
+
+def test_dualrandom_verify_of_a_matching_dr2_bundle_skips_the_database_layer(
+    draws: dict[str, Dr2Draw], tmp_path: Path
+) -> None:
+    """The short path of ``dualrandom verify`` (dualrandom.cli.main) prints what the
+    full command prints, without importing SQLAlchemy or the other commands."""
+    folder = write(tmp_path / "b", bundle_files(draws["mixed"], "public"))
+    script = (
+        "import sys\n"
+        f"sys.argv = ['dualrandom', 'verify', {str(folder)!r}]\n"
+        "from dualrandom.cli import main\n"
+        "main()\n"
+        "print('sqlalchemy' in sys.modules, 'dualrandom.cli._main' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    *printed, loaded = done.stdout.splitlines()
+    assert done.returncode == 0 and loaded == "False False", done.stdout + done.stderr
+    full = CliRunner().invoke(_main.cli, ["verify", str(folder)])
+    assert full.exit_code == 0 and full.output.splitlines() == printed

@@ -84,6 +84,7 @@ def test_what_cannot_be_substituted(drawn: App, objects: list[str]) -> None:
         ([reserve_visit], "注销", "is itself a reserve visit"),
         ([objects[2], "#3"], "注销", "named twice"),
         ([objects[2]], " ", "needs a reason"),
+        ([objects[2]], "搬迁", "must start with 注销 or 无法联系"),
         ([objects[0]], "注销", "it is substituted, which is final"),
     ]
     for refs, reason, message in cases:

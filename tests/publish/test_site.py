@@ -331,6 +331,7 @@ def test_bundle_zip_holds_the_dr2_public_tier_and_nothing_of_the_auditors(
         "reserve-public.tsv",
         "exclusions-public.tsv",
         "bounds.tsv",
+        "substitutions.tsv",
         "checkpoint.json",
         "inclusion.json",
     }  # the strata are risk classes: outside.tsv is not public (SPEC §21.6)

@@ -28,6 +28,7 @@ __all__ = [
     "SCHEME_G1_RFC9380",
     "SUPPORTED_SCHEMES",
     "Chain",
+    "chain_json",
     "current_round",
     "drand_chain_hash",
     "round_after",
@@ -287,3 +288,16 @@ def round_after(chain: Chain, moment: datetime, margin: timedelta = timedelta(0)
     # current_round(t) rounds have been produced by t (round 1 at genesis);
     # the next one is the first strictly later.
     return current_round(chain, moment + margin) + 1
+
+
+def chain_json(chain: Chain) -> dict[str, Any]:
+    """A chain as a DR-2 commitment pins it (SPEC §17: ``beacon.chain``)."""
+    return {
+        "demo": chain.is_demo,
+        "genesis": chain.genesis.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "hash": chain.chain_hash,
+        "label": chain.label,
+        "period": chain.period,
+        "public_key": chain.public_key.hex(),
+        "scheme": chain.scheme,
+    }

@@ -19,6 +19,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Protocol
 
 from dualrandom.core.encoding import (
@@ -145,17 +146,27 @@ _SIGNATURE_FIELDS = (
 )
 
 
-def _signature(obj: ObjectRecord) -> tuple[object, ...]:
-    return (
-        obj.type,
-        obj.industry,
-        obj.district,
-        obj.status,
-        obj.abnormal_list,
-        obj.serious_illegal_list,
-        obj.departments,
-        obj.tags,
+# Filter key -> the object fields it reads (SPEC §4's filter semantics).
+_FIELDS_OF_KEY = {
+    "type": ("type",),
+    "district": ("district",),
+    "industry": ("industry",),
+    "status": ("status",),
+    "list": ("abnormal_list", "serious_illegal_list"),
+    "department": ("departments",),
+    "tag": ("tags",),
+}
+
+
+def filter_attributes(plan: Plan, items: Mapping[str, ItemRecord]) -> tuple[str, ...]:
+    """The object fields (of ``_SIGNATURE_FIELDS``) that any filter of the plan reads
+    — its scope, its items' scopes, its strata — besides the risk class."""
+    used = frozenset().union(
+        plan.scope.fields(),
+        *(items[code].scope.fields() for code in plan.items),
+        *(s.where.fields() for s in plan.strata),
     )
+    return tuple(a for key, attrs in _FIELDS_OF_KEY.items() if key in used for a in attrs)
 
 
 class _Joined:
@@ -194,6 +205,9 @@ class PublicView:
         self._item_scopes = [(code, non_risk(item.scope)) for code, item in self.items.items()]
         self._risk = sorted((s for s in plan.strata if not s.public), key=lambda s: s.name)
         self._risk_filters = [non_risk(s.where) for s in self._risk]
+        # Facts read only the fields the plan's filters use: objects that agree on
+        # those share their facts, so each such combination is decided once.
+        self._read = attrgetter(*filter_attributes(plan, items), "id")  # "id" dropped
         self.groups = self._group(objects)
         self.group_of = {name: i for i, g in enumerate(self.groups) for name in g.strata}
         self._cache: dict[tuple[object, ...], Facts] = {}
@@ -201,6 +215,11 @@ class PublicView:
     @property
     def has_risk_strata(self) -> bool:
         return bool(self.groups)
+
+    def _projection(self, obj: ObjectRecord) -> tuple[object, ...]:
+        """The values of the fields the plan's filters read (risk class aside)."""
+        values: tuple[object, ...] = self._read(obj)
+        return values[:-1]
 
     def _candidates(self, obj: ObjectRecord) -> list[int]:
         """Indexes of the risk strata whose non-risk filter the object matches."""
@@ -218,7 +237,7 @@ class PublicView:
         if isinstance(objects, ObjectTable):  # one record per distinct signature
             objects = (record for _, record in objects.prototypes(_SIGNATURE_FIELDS))
         for obj in objects:
-            signature = _signature(obj)
+            signature = self._projection(obj)
             if signature not in seen:
                 seen.add(signature)
                 if self._scope.matches(obj):
@@ -238,7 +257,7 @@ class PublicView:
 
     def facts(self, obj: ObjectRecord) -> Facts:
         """The object's public facts; its risk class is never read."""
-        signature = _signature(obj)
+        signature = self._projection(obj)
         known = self._cache.get(signature)
         if known is None:
             known = self._cache[signature] = self._decide(obj)

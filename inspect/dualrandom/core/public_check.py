@@ -47,6 +47,7 @@ from dualrandom.core.model import ItemRecord, ObjectRecord, Plan
 from dualrandom.core.plan_json import parse_plan
 from dualrandom.core.pools import REASONS
 from dualrandom.core.public import (
+    _SIGNATURE_FIELDS,
     BOUNDS_FIELDS,
     EXCLUSIONS_PUBLIC_FIELDS,
     OUTSIDE_FIELDS,
@@ -56,6 +57,7 @@ from dualrandom.core.public import (
     Facts,
     PublicView,
     check_risk_only_in_strata,
+    filter_attributes,
 )
 from dualrandom.core.quotas import Quota, quota_size, reserve_size
 from dualrandom.core.seed import CommittedDigests
@@ -151,8 +153,14 @@ def _read_objects(
     (a registry of millions of rows has far fewer)."""
     header = "\t".join(OBJECT_LAYOUTS[DR2][0])
     lines = _lines(data, header, out)
-    prototypes: dict[str, ObjectRecord] = {}
-    numbers: dict[str, int] = {}
+    # Facts and the exclusion check read the filter fields and the status alone:
+    # rows that agree on those share one record. Every field is still read and
+    # checked, once per distinct value of its column.
+    keep = sorted({_SIGNATURE_FIELDS.index(a) for a in (*filter_attributes(plan, items), "status")})
+    columns: list[dict[str, object]] = [{} for _ in _SIGNATURE_FIELDS]
+    projected: dict[str, tuple[str, ...]] = {}  # the fields 3-10 of a line -> its kept fields
+    prototypes: dict[tuple[str, ...], ObjectRecord] = {}
+    numbers: dict[tuple[str, ...], int] = {}
     sig, ids = [], []
     for number, line in enumerate(lines, start=2):
         first = line.find("\t")
@@ -161,16 +169,29 @@ def _read_objects(
         if line.count("\t") != len(OBJECT_LAYOUTS[DR2][0]) - 1 or first <= 0:
             out.add(OBJECTS_FILE, number, "", line, "字段数不对", "wrong number of fields")
             raise _Failed
-        if key not in prototypes:
-            numbers[key] = len(numbers)
+        kept = projected.get(key)
+        if kept is None:
+            parts = key.split("\t")
             try:
-                prototypes[key] = _prototype(tuple(key.split("\t")))
+                for index, raw in enumerate(parts):
+                    if raw not in columns[index]:
+                        columns[index][raw] = _field(index, raw)
             except ValueError as exc:
                 out.add(OBJECTS_FILE, number, "", line[:first], f"对象无法读取：{exc}",
                         f"bad object: {exc}")  # fmt: skip
                 raise _Failed from None
-        sig.append(numbers[key])
+            kept = projected[key] = tuple(parts[i] for i in keep)
+            if kept not in prototypes:
+                numbers[kept] = len(numbers)
+                prototypes[kept] = _prototype(tuple(parts))
+        sig.append(numbers[kept])
         ids.append(unescape(line[:first]))
+        if len(ids) > 1 and ids[-1] <= ids[-2]:  # SPEC §16: sorted by id, ids unique
+            same = ids[-1] == ids[-2]
+            out.add(OBJECTS_FILE, number, "", line[:first],
+                    "重复的 id" if same else "行未按 id 排序",
+                    "duplicate key" if same else "rows out of order")  # fmt: skip
+            raise _Failed
     view = PublicView(plan, items, prototypes.values())
     records = list(prototypes.values())  # in signature-number order
     facts = [view.facts(record) for record in records]
@@ -190,6 +211,15 @@ def _lines(data: bytes, header: str, out: _Findings) -> list[str]:
         raise _Failed
     body = text[len(header) + 1 : -1]
     return body.split("\n") if body else []
+
+
+# A valid value of each of the fields 3-10, to check one field of a row alone.
+_VALID = ("企业", "C", "-", "存续", "0", "0", "", "")
+
+
+def _field(index: int, raw: str) -> object:
+    """Check one field (3-10) of a public row as a record does; ValueError if bad."""
+    return _prototype((*_VALID[:index], raw, *_VALID[index + 1 :]))
 
 
 def _prototype(signature: tuple[str, ...]) -> ObjectRecord:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from dualrandom import __version__
-from dualrandom.beacon import DEMO_CHAIN, KNOWN_CHAINS, QUICKNET, Chain, Fault, Pin
+from dualrandom.beacon import DEMO_CHAIN, KNOWN_CHAINS, QUICKNET, Chain, Fault, Pin, chain_json
 from dualrandom.config import BeaconSettings
 from dualrandom.core import ALGORITHM, DR2, Preparation
 from dualrandom.core.encoding import canonical_json
@@ -133,19 +133,6 @@ def write_commitment_notice(var_dir: Path, draw: DrawRow) -> Path:
 def beacon_chain(settings: BeaconSettings) -> Chain:
     """The chain ``[beacon] chain`` names: the League's quicknet, or the demo chain."""
     return DEMO_CHAIN if settings.chain == "demo" else QUICKNET
-
-
-def chain_json(chain: Chain) -> dict[str, Any]:
-    """A chain as a DR-2 commitment pins it (SPEC §17: ``beacon.chain``)."""
-    return {
-        "demo": chain.is_demo,
-        "genesis": chain.genesis.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "hash": chain.chain_hash,
-        "label": chain.label,
-        "period": chain.period,
-        "public_key": chain.public_key.hex(),
-        "scheme": chain.scheme,
-    }
 
 
 def beacon_pin(commitment: dict[str, Any]) -> Pin:

@@ -51,12 +51,24 @@ class ExportReport:
 
 
 def export_bundle(
-    session: Session, plan_id: str, out: Path, *, tier: str = "public", attempt: int | None = None
+    session: Session,
+    plan_id: str,
+    out: Path,
+    *,
+    tier: str = "public",
+    attempt: int | None = None,
+    dr1_public_with_personal_data: bool = False,
 ) -> ExportReport:
     """Write the bundle of a drawn (or superseded) draw into the folder ``out``.
 
     The folder is built beside ``out`` and moved into place at the end, so a
     crash leaves either the previous bundle or the new one, never half of one.
+
+    The public tier of a DR-1 draw is refused: DR-1 pins the SHA-256 of a public
+    snapshot that holds every object's name and address, so its public bundle
+    cannot leave them out (issue 9). ``dr1_public_with_personal_data`` writes it
+    all the same, only to test the verifiers on the DR-1 public bundles already
+    published; nothing that publishes passes it.
     """
     if tier not in TIERS:
         raise DrawStateError(
@@ -69,6 +81,16 @@ def export_bundle(
             f"计划 {plan_id} 第 {row.attempt} 次抽取的状态是{DrawState(row.state).label}，"
             "尚未抽取，没有可导出的数据包",
             f"plan {plan_id} attempt {row.attempt} is {row.state}, not drawn; nothing to export",
+        )
+    if row.algorithm != DR2 and tier == "public" and not dr1_public_with_personal_data:
+        raise DrawStateError(
+            f"计划 {plan_id} 第 {row.attempt} 次抽取使用 DR-1 算法，其公开数据包必须包含全部检查对象的"
+            "名称和地址（个体工商户的名称就是个人姓名），因此不再提供公开数据包。"
+            "请导出审计数据包（--tier auditor），交纪检监察等有权核验的机构核验",
+            f"plan {plan_id} attempt {row.attempt} was drawn with DR-1, whose public bundle "
+            "must carry every object's name and address (a 个体工商户's name is a person's "
+            "name), so none is written; export the auditor tier (--tier auditor) for those "
+            "entitled to check it",
         )
     files = (
         _dr2_bundle_files(session, row, tier)

@@ -37,6 +37,7 @@ from dualrandom.core.public import PUBLIC_FILE_NAMES, public_digest
 from dualrandom.core.result import FILE_NAMES, internal_digest, result_digest_dr2
 from dualrandom.core.risk import risk_commitment
 from dualrandom.core.seed import check_dice, derive_seed_dr2
+from dualrandom.draws.addendum import ADDENDUM, SubstitutionRound, addendum
 from dualrandom.errors import DrawStateError, IntegrityError
 
 __all__ = [
@@ -85,6 +86,7 @@ PUBLIC_FILES = (
     DICE_FILE,
     "objects-public.tsv.gz",
     "quotas.tsv",
+    ADDENDUM,
 )
 AUDITOR_FILES = (
     *PUBLIC_FILES,
@@ -133,6 +135,8 @@ class Dr2Draw:
     audit_files: Mapping[str, bytes] = field(repr=False)  # result.files()
     public_files: Mapping[str, bytes] = field(repr=False)  # result.public_files()
     attempt: int = 1
+    # The substitutions recorded since the draw, in order (SPEC §26).
+    substitutions: tuple[SubstitutionRound, ...] = ()
 
     def __post_init__(self) -> None:
         document = self.commitment_json
@@ -332,6 +336,7 @@ def bundle_files(draw: Dr2Draw, tier: str) -> dict[str, bytes]:
         "objects-public.tsv.gz": gzipped(draw.objects_public),
         "quotas.tsv": draw.audit_files["quotas.tsv"],
         **draw.public_files,
+        ADDENDUM: _addendum(draw, public=tier == "public"),
     }
     if tier == "auditor":
         files |= {
@@ -344,6 +349,17 @@ def bundle_files(draw: Dr2Draw, tier: str) -> dict[str, bytes]:
         }
     files[MANIFEST] = manifest(files)
     return files
+
+
+def _addendum(draw: Dr2Draw, *, public: bool) -> bytes:
+    plan = json.loads(draw.plan)
+    return addendum(
+        draw.substitutions,
+        draw.public_files["selection.tsv"],
+        draw.result_digest,
+        public=public,
+        department=str(plan["plan"]["department"]),
+    )
 
 
 def gzipped(data: bytes) -> bytes:

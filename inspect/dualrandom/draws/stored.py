@@ -14,20 +14,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualrandom.core import DR2, Preparation, prepare
 from dualrandom.core.public import PUBLIC_FILE_NAMES, public_digest
 from dualrandom.core.result import FILE_NAMES, internal_digest, result_digest_dr2
 from dualrandom.draws._inputs import draw_files, stored_inputs
+from dualrandom.draws.addendum import REASONS, SubstitutionRound, chain_heads, reason_code
 from dualrandom.draws.bundle_dr2 import Dr2Draw
 from dualrandom.draws.protocol import BEACON_ROUND_FILE, SALT_KEY_FILE
 from dualrandom.draws.states import DrawState
 from dualrandom.errors import DrawStateError, IntegrityError
-from dualrandom.tables import DrawRow
+from dualrandom.tables import AuditEntryRow, DrawRow
 
-__all__ = ["dr2_draw_values", "stored_preparation", "stored_salt_key"]
+__all__ = ["dr2_draw_values", "stored_preparation", "stored_salt_key", "stored_substitutions"]
 
 
 def stored_salt_key(session: Session, row: DrawRow) -> bytes:
@@ -98,7 +101,71 @@ def dr2_draw_values(session: Session, row: DrawRow) -> Dr2Draw:
         audit_files={name: files[name] for name in FILE_NAMES},
         public_files=_public_files(files, row),
         attempt=row.attempt,
+        substitutions=_chained(session, row, files),
     )
+
+
+def _chained(
+    session: Session, row: DrawRow, files: Mapping[str, bytes]
+) -> tuple[SubstitutionRound, ...]:
+    """The stored substitutions, refused unless each gives the head its log entry recorded."""
+    rounds = stored_substitutions(session, row)
+    assert row.result_digest is not None
+    heads = chain_heads(rounds, files["selection.tsv"], row.result_digest)
+    for n, (recorded, head) in enumerate(zip(_recorded_heads(session, row), heads, strict=True)):
+        if recorded is not None and recorded != head:
+            raise IntegrityError(
+                f"抽取 {row.plan_id}#{row.attempt} 的第 {n + 1} 次替补与其审计记录的链值不符",
+                f"substitution {n + 1} of {row.plan_id}#{row.attempt} does not give the chain "
+                "head its audit entry recorded",
+            )
+    return rounds
+
+
+def _entries(session: Session, row: DrawRow) -> list[AuditEntryRow]:
+    return list(
+        session.scalars(
+            select(AuditEntryRow)
+            .where(
+                AuditEntryRow.action == "draw.substitute",
+                AuditEntryRow.subject == f"{row.plan_id}#{row.attempt}",
+            )
+            .order_by(AuditEntryRow.seq)
+        )
+    )
+
+
+def _recorded_heads(session: Session, row: DrawRow) -> list[str | None]:
+    return [json.loads(e.payload).get("chain") for e in _entries(session, row)]
+
+
+def stored_substitutions(session: Session, row: DrawRow) -> tuple[SubstitutionRound, ...]:
+    """The substitutions of a draw as its ``draw.substitute`` audit entries recorded
+    them, in log order (SPEC §26): when, the allowed reason, who, the replacements."""
+    rounds = []
+    for entry in _entries(session, row):
+        payload = json.loads(entry.payload)
+        reason = reason_code(str(payload.get("reason", "")))
+        if reason is None:
+            raise IntegrityError(
+                f"抽取 {row.plan_id}#{row.attempt} 的替补记录（审计日志第 {entry.seq} 条）原因"
+                f"不是 {'、'.join(REASONS)} 之一",
+                f"the substitution of {row.plan_id}#{row.attempt} (audit entry {entry.seq}) "
+                f"has a reason that is not one of {', '.join(REASONS)}",
+            )
+        at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)
+        rounds.append(
+            SubstitutionRound(
+                at=at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                reason=reason,
+                actor=entry.actor,
+                replacements=tuple(
+                    (r["stratum"], r["item"], r["removed"], r["replacement"], r["visit"])
+                    for r in payload["replacements"]
+                ),
+            )
+        )
+    return tuple(rounds)
 
 
 def _public_files(files: Mapping[str, bytes], row: DrawRow) -> dict[str, bytes]:

@@ -46,7 +46,7 @@ from dualrandom.core.seed import Digests, derive_seed
 from dualrandom.core.tickets import target_ticket, ticket_hex
 from dualrandom.draws._inputs import inputs_from_files
 from dualrandom.draws.bundle import public_strata
-from dualrandom.draws.bundle_dr2 import MANIFEST
+from dualrandom.draws.bundle_dr2 import BEACON_FILE, MANIFEST
 from dualrandom.draws.verify_dr2 import verify_dr2
 
 __all__ = ["Mismatch", "Verification", "verify_bundle"]
@@ -90,10 +90,13 @@ def verify_bundle(folder: Path) -> Verification:
 
 
 def _declared_algorithm(folder: Path) -> str:
+    """bundle.json's algorithm; a bundle whose bundle.json cannot be read is DR-2
+    when it has a beacon round (DR-1 has none), so that it is checked, and refused,
+    as verify.py refuses it."""
     try:
         return str(json.loads((folder / "bundle.json").read_text(encoding="utf-8"))["algorithm"])
     except (OSError, ValueError, KeyError, TypeError):
-        return "unknown"
+        return "DR-2" if (folder / BEACON_FILE).is_file() else "unknown"
 
 
 def _declared_tier(folder: Path) -> str:

@@ -18,7 +18,9 @@ stdlib-only ``verify.py`` (draws/verify_standalone.py) reports identically:
 7. public tier: ``public-check`` — SPEC §23.1 on every pool; auditor tier:
    ``risk-root``, ``rerun`` — the whole draw re-run, the six audit files
    and the public files byte for byte;
-8. ``result-digest`` — SPEC §22 against bundle.json.
+8. ``result-digest`` — SPEC §22 against bundle.json;
+9. ``substitution`` — the addendum substitutions.tsv (SPEC §26): its chain
+   from the result digest, and SPEC §8.3 replayed round after round.
 
 The verdict line says exactly what was checked, e.g. "MATCH: manifest,
 digests, beacon round 300000000, dice, seed, 6/6 pools checked (0 in full,
@@ -36,7 +38,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from dualrandom.beacon import KNOWN_CHAINS, Chain, Pin, accept_round
+from dualrandom.beacon import KNOWN_CHAINS, Chain, Pin, accept_round, chain_json
 from dualrandom.core import derive_seed_dr2, draw, parse_plan, prepare, public_check
 from dualrandom.core.buckets import file_digest
 from dualrandom.core.canonical import (
@@ -52,7 +54,8 @@ from dualrandom.core.public import PUBLIC_FILE_NAMES, public_digest
 from dualrandom.core.quotas import Quota
 from dualrandom.core.result import FILE_NAMES, internal_digest, result_digest_dr2
 from dualrandom.core.seed import CommittedDigests, check_dice
-from dualrandom.draws._commitment import chain_json
+from dualrandom.core.tickets import target_ticket
+from dualrandom.draws.addendum import ADDENDUM, check_addendum
 from dualrandom.draws.bundle_dr2 import (
     AUDITOR_FILES,
     BEACON_FILE,
@@ -69,6 +72,8 @@ from dualrandom.errors import BeaconError, UserError
 __all__ = ["Dr2Verification", "verify_dr2"]
 
 CHAIN_KEYS = ("demo", "genesis", "hash", "label", "period", "public_key", "scheme")
+SELECTION_HEADER = ("item", "id", "ticket", "stratum", "rank")
+POOL_HEADER = ("stratum", "item", "rank", "id", "ticket")
 QUOTAS_HEADER = ("stratum", "item", "pool_size", "ratio", "min", "max", "k", "shortfall", "reserve")
 
 
@@ -175,6 +180,8 @@ def _manifest(folder: Path, report: Dr2Verification) -> dict[str, bytes]:
         unpacked_files = unpacked(files)
     except ValueError as exc:
         problems.append(str(exc))
+    if not problems and not _canonical_bundle_json(unpacked_files["bundle.json"]):
+        problems.append("bundle.json: not as BUNDLE.md writes it (sorted keys, indent 1, LF)")
     if problems:
         for problem in problems:
             report.fail("manifest", problem)
@@ -182,6 +189,21 @@ def _manifest(folder: Path, report: Dr2Verification) -> dict[str, bytes]:
     report.checks.append(f"manifest: {len(files)} files, every SHA-256 matches")
     report.claims.append("manifest")
     return unpacked_files
+
+
+def _no_float(text: str) -> Any:
+    raise ValueError(f"{text}: no floating point in a bundle")
+
+
+def _canonical_bundle_json(data: bytes) -> bool:
+    """bundle.json is a JSON object written with sorted keys, indent 1, UTF-8 and LF
+    (as bundle_dr2 writes it): the same values re-encoded are another file."""
+    try:
+        document = json.loads(data.decode("utf-8"), parse_float=_no_float, parse_constant=_no_float)
+    except (UnicodeDecodeError, ValueError):
+        return False
+    text = json.dumps(document, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+    return isinstance(document, dict) and text.encode("utf-8") == data
 
 
 def _commitment(files: dict[str, bytes], report: Dr2Verification) -> dict[str, Any]:
@@ -376,6 +398,45 @@ def _public(
         report.checks.append(f"public check (SPEC §23.1): {summary}, tickets and counts")
         report.claims += [summary, "tickets", "counts"]
     _result_digest(public_files, str(meta.get("internal_digest")), meta, report)
+    try:
+        selected = [
+            (unescape(f[0]), unescape(f[1]), f[2], unescape(f[3]), int(f[4]) if f[4] else None)
+            for f in split_lines(files["selection.tsv"], SELECTION_HEADER, "selection.tsv")
+        ]
+        reserve = _pool_rows(files["reserve-public.tsv"], "reserve-public.tsv")
+        department = str(json.loads(files["plan.json"])["plan"]["department"])
+    except (ValueError, KeyError, TypeError):
+        return  # the public check has said what is wrong with them
+    _substitutions(files, selected, reserve, seed, department, meta, report)
+
+
+def _pool_rows(data: bytes, name: str) -> list[tuple[str, str, int, str]]:
+    """(stratum, item, rank, id) of each row of result.tsv, reserve.tsv or reserve-public.tsv."""
+    return [
+        (unescape(f[0]), unescape(f[1]), int(f[2]), unescape(f[3]))
+        for f in split_lines(data, POOL_HEADER, name)
+    ]
+
+
+def _substitutions(
+    files: dict[str, bytes],
+    selected: list[tuple[str, str, str, str, int | None]],
+    reserve: list[tuple[str, str, int, str]],
+    seed: bytes,
+    department: str | None,
+    meta: dict[str, Any],
+    report: Dr2Verification,
+) -> None:
+    """SPEC §26: the addendum replays SPEC §8.3 and its chain from the result digest."""
+    digest = meta.get("result_digest")
+    if not isinstance(digest, str) or len(digest) != 64:
+        return  # result-digest has failed
+    check = check_addendum(files[ADDENDUM], selected, reserve, seed, digest.lower(), department)
+    for finding in check.findings:
+        report.fail("substitution", finding)
+    if not check.findings:
+        report.checks.append(f"substitutions (SPEC §26): {check.claim}")
+        report.claims.append(check.claim)
 
 
 def _rerun(
@@ -405,12 +466,13 @@ def _rerun(
         report.fail("risk-root", "the risk root from salt-key.txt and objects-internal.tsv differs")
     else:
         report.claims.append("risk root")
-    if prep.committed.as_json() != commitment["digests"]:
+    digests_failed = any(code == "digest" for code, _ in report.mismatches)
+    if prep.committed.as_json() != commitment["digests"] and not digests_failed:
         report.fail("rerun", "prepare gives other committed digests than commitment.json")
     try:
         result = draw(prep, seed)
-    except ValueError as exc:
-        report.fail("rerun", str(exc))
+    except (ValueError, UserError) as exc:
+        report.fail("rerun", f"the draw cannot be re-run: {exc}")
         return
     again = {**result.files(), **result.public_files()}
     published = [*FILE_NAMES, *(n for n in PUBLIC_FILE_NAMES if n in again or n in files)]
@@ -432,3 +494,13 @@ def _rerun(
         report.fail("result-digest", "bundle.json: internal digest differs from the audit files")
         return
     _result_digest({n: files[n] for n in result.public_files()}, internal, meta, report)
+    try:
+        drawn = _pool_rows(files["result.tsv"], "result.tsv")
+        reserve = _pool_rows(files["reserve.tsv"], "reserve.tsv")
+    except ValueError:
+        return  # the re-run has said what is wrong with them
+    tickets = {x: f"{t:016x}" for x, t in ((x, target_ticket(seed, x)) for _, _, _, x in drawn)}
+    selected: list[tuple[str, str, str, str, int | None]] = [
+        (i, x, tickets[x], h, rank) for h, i, rank, x in drawn
+    ]
+    _substitutions(files, selected, reserve, seed, None, meta, report)

@@ -2041,7 +2041,7 @@ def check_committed_counts(b: Bundle, prepared: Prepared) -> None:
 # it, and every difference is a MISMATCH with the same code: manifest,
 # commitment, digest, wrong-chain, demo-as-quicknet, beacon-round,
 # wrong-round, bad-signature, dice, seed, public-check, risk-root, rerun,
-# result-digest. The last line is the verdict, saying exactly what was checked.
+# result-digest, substitution. The last line is the verdict, saying exactly what was checked.
 
 T2_OBJECTS = b"DR-2/objects\x00"
 T2_SNAPSHOT = b"DR-2/snapshot\x00"
@@ -2073,6 +2073,7 @@ DR2_PUBLIC_TIER = frozenset(
         DR2_DICE_FILE,
         "objects-public.tsv.gz",
         "quotas.tsv",
+        "substitutions.tsv",
     }
 )
 DR2_AUDITOR_TIER = (
@@ -2513,12 +2514,24 @@ def check2_manifest(folder: Path, r: Report2) -> dict[str, bytes]:
                 problems.append(f"{name}: not gzip data ({exc})")
         else:
             unpacked[name] = data
+    if not problems and not canonical_bundle_json(unpacked["bundle.json"]):
+        problems.append("bundle.json: not as BUNDLE.md writes it (sorted keys, indent 1, LF)")
     if problems:
         for problem in problems:
             r.fail("manifest", problem)
         raise Stop2
     r.ok(f"manifest: {len(files)} files, every SHA-256 matches", "manifest")
     return unpacked
+
+
+def canonical_bundle_json(data: bytes) -> bool:
+    """bundle.json is a JSON object written with sorted keys, indent 1, UTF-8 and LF."""
+    try:
+        doc = json.loads(data.decode("utf-8"), parse_float=_no_float, parse_constant=_no_float)
+    except (UnicodeDecodeError, ValueError):
+        return False
+    text = json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+    return isinstance(doc, dict) and text.encode("utf-8") == data
 
 
 def check2_commitment(files: dict[str, bytes], r: Report2) -> dict[str, Any]:
@@ -3328,6 +3341,207 @@ def check2_result_digest(
     r.ok(f"result digest {result} = H(T_RESULT2; public digest, internal digest)", "result digest")
 
 
+# -- The substitution addendum (SPEC §26) --------------------------------------
+
+ADDENDUM = "substitutions.tsv"
+ADDENDUM_HEADER = fields(
+    "round at item stratum removed removed_visit replacement visit reason by chain"
+)
+SUBSTITUTION_REASONS = ("注销", "无法联系")
+T2_SUBSTITUTION = b"DR-2/substitution\x00"
+ADDENDUM_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+ADDENDUM_CHAINED = (0, 1, 2, 4, 5, 6, 7, 8)  # the fields the chain covers: not stratum, by
+ADDENDUM_UNREADABLE = (
+    "not a table of SPEC §26 (UTF-8, LF, the header, 11 fields a line, §2.1 escapes)"
+)
+
+
+def addendum_rows(data: bytes) -> list[list[str]] | None:
+    """The addendum's rows, raw fields; None unless strictly in the §2.1 line format."""
+    try:
+        text = data.decode("utf-8")
+        lines = text[:-1].split("\n")
+        rows = [line.split("\t") for line in lines[1:]]
+        for f in rows:
+            for value in f:
+                unescape(value)
+    except ValueError:
+        return None
+    if "\r" in text or text.startswith("\ufeff") or not text.endswith("\n"):
+        return None
+    if lines[0] != "\t".join(ADDENDUM_HEADER) or any(len(f) != len(ADDENDUM_HEADER) for f in rows):
+        return None
+    return rows
+
+
+def addendum_chain(previous: bytes, f: list[str]) -> bytes:
+    return tagged_hash(T2_SUBSTITUTION, previous, *(f[i].encode("utf-8") for i in ADDENDUM_CHAINED))
+
+
+def check2_addendum(
+    data: bytes,
+    selected: list[tuple[str, str, str, str, int | None]],
+    reserve: list[tuple[str, str, int, str]],
+    seed: bytes,
+    result_digest: str,
+    department: str | None,
+) -> tuple[list[str], int, int, int]:
+    """Replay SPEC §8.3 on substitutions.tsv: (findings, rounds, rows by the reserve
+    rule, rows whose pool this tier cannot see). ``selected``: (item, id, ticket,
+    stratum or "", rank or None); ``reserve``: (stratum, item, rank, id) seen."""
+    findings: list[str] = []
+
+    def find(line: int, column: str, value: str, reason: str) -> None:
+        findings.append(f"{ADDENDUM}:{line} [{column}] {value!r}: {reason}")
+
+    rows = addendum_rows(data)
+    if rows is None:
+        return [f"{ADDENDUM}: {ADDENDUM_UNREADABLE}"], 0, 0, 0
+    where = {(i, x): (h, rank) for i, x, _, h, rank in selected}
+    tickets = {x: t for _, x, t, _, _ in selected}
+    order = sorted(tickets, key=lambda x: (int(tickets[x], 16), x))
+    number_of = {x: n for n, x in enumerate(order, start=1)}
+    items_of: dict[str, list[str]] = {}
+    for i, x, _, _, _ in selected:
+        items_of.setdefault(x, []).append(i)
+    queues: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for h, i, rank, x in reserve:
+        queues.setdefault((h, i), []).append((rank, x))
+    known_reserve = {x for _, _, _, x in reserve}
+    previous = bytes.fromhex(result_digest)
+    rounds: list[list[tuple[int, list[str]]]] = []
+    last_round, last_at = 0, ""
+    for line, f in enumerate(rows, start=2):
+        chained = addendum_chain(previous, f)
+        if f[10] != chained.hex():
+            find(line, "chain", f[10], "not H(T_SUBST; previous chain, this line)")
+        previous = bytes.fromhex(f[10]) if is_hex(f[10], 64) else chained
+        if f[0] == str(last_round) and rounds:
+            rounds[-1].append((line, f))
+            head = rounds[-1][0][1]
+            for column, n in (("at", 1), ("reason", 8), ("by", 9)):
+                if f[n] != head[n]:
+                    find(line, column, f[n], f"differs within round {f[0]}")
+            continue
+        if f[0] != str(last_round + 1):
+            find(line, "round", f[0], f"the next round is {last_round + 1}")
+        last_round += 1
+        rounds.append([(line, f)])
+        if not ADDENDUM_AT.fullmatch(f[1]) or f[1] < last_at:
+            find(line, "at", f[1], "not YYYY-MM-DDTHH:MM:SSZ at or after the round before")
+        else:
+            last_at = f[1]
+        if f[8] not in SUBSTITUTION_REASONS:
+            find(line, "reason", f[8], f"not one of {'、'.join(SUBSTITUTION_REASONS)}")
+        if department is not None and unescape(f[9]) != department:
+            find(line, "by", f[9], "the public tier names the plan's department")
+        elif not f[9]:
+            find(line, "by", f[9], "empty")
+    full = part = 0
+    removed_before: set[str] = set()
+    used: set[str] = set()
+    next_visit = len(number_of) + 1
+    for group in rounds:
+        parsed = [
+            (line, unescape(f[2]), unescape(f[3]), unescape(f[4]), unescape(f[6]), f)
+            for line, f in group
+        ]
+        gone = removed_before | {x for _, _, _, x, _, _ in parsed}
+        pairs: set[tuple[str, str]] = set()
+        for line, i, h, x, _, f in parsed:
+            if (i, x) in pairs:
+                find(line, "removed", x, f"listed twice for item {i}")
+            pairs.add((i, x))
+            if x in removed_before:
+                find(line, "removed", x, "already removed in an earlier round")
+            if x not in number_of:
+                find(line, "removed", x, "not a visit of the draw")
+            elif f[5] != str(number_of[x]):
+                find(line, "removed_visit", f[5], f"its visit is {number_of[x]}")
+            if (i, x) not in where:
+                find(line, "item", i, f"{x} was not drawn for this item")
+            elif where[(i, x)][0] != h:
+                find(line, "stratum", h, f"{x} was drawn in stratum {where[(i, x)][0]!r}")
+        for line, _, _, x, _, _ in parsed:
+            missing = [i for i in items_of.get(x, []) if (i, x) not in pairs]
+            if missing:
+                find(line, "removed", x, f"drawn for item {missing[0]} too, which has no line")
+                pairs |= {(i, x) for i in missing}
+        pools: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
+        for line, i, h, x, rep, _ in parsed:
+            seen_rank = where.get((i, x), ("", None))[1]
+            if h and seen_rank is not None:
+                pools.setdefault((h, i), []).append((line, seen_rank, rep))
+                full += 1
+                continue
+            part += 1
+            if rep and (rep in number_of or rep in gone or rep in used):
+                find(line, "replacement", rep, "already a visit of the draw")
+            elif rep and rep in known_reserve:
+                find(line, "replacement", rep, "a reserve member of another pool")
+        for (h, i), members in pools.items():
+            ranks = [rank for _, rank, _ in members]
+            if ranks != sorted(ranks):
+                find(members[0][0], "removed", h, f"the removed of item {i} not in rank order")
+            queue = [
+                x
+                for _, x in sorted(queues.get((h, i), []))
+                if x not in gone and x not in number_of and x not in used
+            ]
+            for n, (line, _, rep) in enumerate(members):
+                expected = queue[n] if n < len(queue) else ""
+                if rep != expected:
+                    find(line, "replacement", rep, f"SPEC §8.3 gives {expected!r}")
+        chosen = sorted({rep for _, _, _, _, rep, _ in parsed if rep}, key=lambda x: (ticket(seed, x), x))
+        numbers = {x: next_visit + n for n, x in enumerate(chosen)}
+        for line, _, _, _, rep, f in parsed:
+            expected = str(numbers[rep]) if rep else ""
+            if f[7] != expected:
+                find(line, "visit", f[7], f"the new visit is {expected!r}")
+        next_visit += len(chosen)
+        used |= set(chosen)
+        removed_before = gone
+    return findings, len(rounds), full, part
+
+
+def check2_substitutions(
+    files: dict[str, bytes],
+    selected: list[tuple[str, str, str, str, int | None]],
+    reserve: list[tuple[str, str, int, str]],
+    seed: bytes,
+    department: str | None,
+    meta: dict[str, Any],
+    r: Report2,
+) -> None:
+    digest = meta.get("result_digest")
+    if not isinstance(digest, str) or len(digest) != 64:
+        return  # result-digest has failed
+    found, rounds, full, part = check2_addendum(
+        files[ADDENDUM], selected, reserve, seed, digest.lower(), department
+    )
+    for finding in found:
+        r.fail("substitution", finding)
+    if not found:
+        claim = (
+            "no substitutions"
+            if not full + part
+            else f"{full + part} substitutions in {rounds} rounds "
+            f"({full} by the reserve rule, {part} as visits only)"
+        )
+        r.ok(f"substitutions (SPEC §26): {claim}", claim)
+
+
+def pool_rows2(data: bytes, name: str) -> list[tuple[str, str, int, str]]:
+    """(stratum, item, rank, id) of each row of result.tsv, reserve.tsv or reserve-public.tsv."""
+    out = []
+    for _, line in table_lines(name, data, SELECTION_HEADER):
+        f = line.split("\t")
+        if len(f) != len(SELECTION_HEADER):
+            raise ValueError(f"{name}: a line without {len(SELECTION_HEADER)} fields")
+        out.append((unescape(f[0]), unescape(f[1]), int(f[2]), unescape(f[3])))
+    return out
+
+
 def check2_public(
     files: dict[str, bytes],
     commitment: dict[str, Any],
@@ -3362,6 +3576,19 @@ def check2_public(
             "counts",
         )
     check2_result_digest(public_files, str(meta.get("internal_digest")), meta, r)
+    try:
+        selected: list[tuple[str, str, str, str, int | None]] = []
+        for _, row in table_lines("selection.tsv", files["selection.tsv"], SELECTION2_HEADER):
+            f = row.split("\t")
+            if len(f) != len(SELECTION2_HEADER):
+                raise ValueError("selection.tsv: a line without 5 fields")
+            rank = int(f[4]) if f[4] else None
+            selected.append((unescape(f[0]), unescape(f[1]), f[2], unescape(f[3]), rank))
+        reserve = pool_rows2(files["reserve-public.tsv"], "reserve-public.tsv")
+        department = str(json.loads(files["plan.json"])["plan"]["department"])
+    except (Mismatch, ValueError, KeyError, TypeError):
+        return  # the public check has said what is wrong with them
+    check2_substitutions(files, selected, reserve, seed, department, meta, r)
 
 
 def public_files2(
@@ -3469,11 +3696,16 @@ def check2_rerun(
     pools = {k: [o.id for o in pool] for k, pool in prepared.pools.items()}
     chosen = select(quotas, pools, tickets)
     visits = make_visits(chosen.result, plan, {o.id: o for o in objects}, tickets)
+    try:
+        teams = draw_teams(plan, visits, seed, officers, conflicts, history)
+    except Mismatch as exc:
+        r.fail("rerun", f"the draw cannot be re-run: {exc}")
+        return
     again = {
         "quotas.tsv": table(QUOTAS_HEADER, (q.row() for q in quotas)),
         "result.tsv": selection_table(chosen.result, tickets),
         "reserve.tsv": selection_table(chosen.reserve, tickets),
-        "teams.tsv": draw_teams(plan, visits, seed, officers, conflicts, history),
+        "teams.tsv": teams,
         "exclusions.tsv": table(
             EXCLUSIONS_HEADER,
             (
@@ -3505,6 +3737,15 @@ def check2_rerun(
         r.fail("result-digest", "bundle.json: the internal digest differs from the audit files")
         return
     check2_result_digest({n: files[n] for n in public}, internal, meta, r)
+    try:
+        drawn = pool_rows2(files["result.tsv"], "result.tsv")
+        reserve = pool_rows2(files["reserve.tsv"], "reserve.tsv")
+    except (Mismatch, ValueError):
+        return  # the re-run has said what is wrong with them
+    selected: list[tuple[str, str, str, str, int | None]] = [
+        (i, x, ticket_hex(ticket(seed, x)), h, rank) for h, i, rank, x in drawn
+    ]
+    check2_substitutions(files, selected, reserve, seed, None, meta, r)
 
 
 def verify2(folder: Path, tier: str, say: Callable[[str], None] = print) -> bool:
@@ -3544,9 +3785,9 @@ def verify(folder: Path, say: Callable[[str], None] = print) -> bool:
     try:
         declared = json.loads((folder / "bundle.json").read_bytes())
     except (OSError, ValueError):
-        declared = {}
+        declared = {"algorithm": "DR-2"} if (folder / DR2_BEACON_FILE).is_file() else {}
     if isinstance(declared, dict) and declared.get("algorithm") == "DR-2":
-        return verify2(folder, str(declared.get("tier")), say)
+        return verify2(folder, str(declared.get("tier", "unknown")), say)
     b = Bundle(folder)
     checks: list[Callable[[Bundle], str]] = [
         check_manifest,

@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
 from dualrandom.core import (
+    DR2,
     DrawResult,
     Member,
     Preparation,
@@ -30,7 +31,9 @@ from dualrandom.core import (
     draw,
     substitute,
 )
-from dualrandom.draws import stored_preparation
+from dualrandom.draws import draw_files, stored_preparation
+from dualrandom.draws.addendum import REASONS, SubstitutionRound, chain_heads, reason_code
+from dualrandom.draws.stored import stored_substitutions
 from dualrandom.errors import IntegrityError, TaskStateError
 from dualrandom.lifecycle.states import transition_reason
 from dualrandom.lifecycle.tasks import find_task, move, standing_draw, subject, tasks_of
@@ -87,6 +90,13 @@ def _check(draw_row: DrawRow, tasks: Sequence[InspectionTaskRow], reason: str) -
             "替补须说明原因，例如 --reason 注销 或 --reason 无法联系",
             "a substitution needs a reason, e.g. --reason 注销 or --reason 无法联系",
         )
+    if reason_code(reason) is None:
+        raise TaskStateError(
+            f"替补原因须以 {' 或 '.join(REASONS)} 开头（SPEC §8.3 只允许这两种），"
+            f"而不是 {reason.strip()!r}",
+            f"a substitution's reason must start with {' or '.join(REASONS)} "
+            f"(the only two SPEC §8.3 allows), not {reason.strip()!r}",
+        )
     if len({t.visit for t in tasks}) != len(tasks):
         raise TaskStateError("同一任务列出了两次", "a task is named twice")
     for task in tasks:
@@ -134,24 +144,46 @@ def substitute_objects(
     new_tasks = _store_visits(session, row, outcome.replacements, outcome.visits, tasks, now)
     for task in tasks:
         _retire(session, row, task, outcome.replacements, new_tasks, reason.strip(), now, actor)
-    audit.append(
-        session,
-        "draw.substitute",
-        f"{plan_id}#{row.attempt}",
-        {
-            "reason": reason.strip(),
-            "removed": sorted(removed),
-            "replacements": [_replacement_json(r, new_tasks) for r in outcome.replacements],
-            "visits": [
-                {"number": v.number, "object_id": v.object_id, "items": list(v.items)}
-                for v in outcome.visits
-            ],
-        },
-        actor=actor,
-        at=now,
-    )
+    replacements = [_replacement_json(r, new_tasks) for r in outcome.replacements]
+    payload: dict[str, object] = {
+        "reason": reason.strip(),
+        "removed": sorted(removed),
+        "replacements": replacements,
+        "visits": [
+            {"number": v.number, "object_id": v.object_id, "items": list(v.items)}
+            for v in outcome.visits
+        ],
+    }
+    if row.algorithm == DR2:
+        payload["chain"] = _chain_head(session, row, replacements, reason, now, actor)
+    audit.append(session, "draw.substitute", f"{plan_id}#{row.attempt}", payload, actor=actor, at=now)
     session.flush()
     return SubstitutionReport(plan_id, row.attempt, outcome.replacements, outcome.visits)
+
+
+def _chain_head(
+    session: Session,
+    row: DrawRow,
+    replacements: Sequence[dict[str, object]],
+    reason: str,
+    now: datetime,
+    actor: str,
+) -> str:
+    """The substitution head of SPEC §26 once this substitution is added: anyone
+    holding it can tell a later bundle whose addendum was rewritten."""
+    this = SubstitutionRound(
+        at=now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        reason=reason_code(reason) or "",
+        actor=actor,
+        replacements=tuple(
+            (str(r["stratum"]), str(r["item"]), str(r["removed"]), r["replacement"], r["visit"])  # type: ignore[misc]
+            for r in replacements
+        ),
+    )
+    selection = draw_files(session, row.id, ["selection.tsv"])["selection.tsv"]
+    assert row.result_digest is not None
+    rounds = (*stored_substitutions(session, row), this)
+    return chain_heads(rounds, selection, row.result_digest)[-1]
 
 
 def _replacement_json(r: Replacement, new_tasks: dict[str, InspectionTaskRow]) -> dict[str, object]:

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from dualrandom import audit
 from dualrandom.config import SiteSettings
+from dualrandom.core import DR2
 from dualrandom.core.auditlog import Checkpoint, checkpoint_link
 from dualrandom.draws import (
     DrawState,
@@ -326,7 +327,9 @@ def _draw(
     numbering: Numbering,
 ) -> None:
     """Every notice of one draw."""
-    bundle = _bundle(session, build, record, scratch) if record.has_notice else None
+    # No public zip of a DR-1 draw: it would carry names and addresses (issue 9).
+    public = record.has_notice and record.algorithm == DR2
+    bundle = _bundle(session, build, record, scratch) if public else None
     facts = draw_facts(record, build.catalog, build.timezone, bundle)
     unnumbered = draw_heads(facts, record, build.catalog, build.timezone)
     heads = {kind: numbering.apply(head) for kind, head in unnumbered.items()}
