@@ -118,7 +118,7 @@ def test_a_swapped_visit_is_named_and_nothing_is_published_or_exported(
     assert out.startswith("错误：发布被拒绝") and "draw_visits 2027-Q1#1 visit 2" in out
     assert "Error: publish refused" in out
     assert snapshot(site) == before
-    out = refused(published, "draw", "export", "2027-Q1", str(tmp_path / "bundle"))
+    out = refused(published, "draw", "export", "2027-Q1", str(tmp_path / "bundle"), "--tier", "auditor")
     assert out.startswith("错误：导出数据包被拒绝") and "draw_visits 2027-Q1#1 visit 2" in out
     assert not (tmp_path / "bundle").exists()
 
@@ -189,7 +189,7 @@ def test_the_last_entries_deleted_fail_against_a_checkpoint_kept_elsewhere(
     The deleted entries are the tasks' notifications after the draw: nothing but a
     checkpoint can miss them."""
     ok(published, "tasks", "notify", "2027-Q1")
-    ok(published, "draw", "export", "2027-Q1", str(tmp_path / "bundle"))
+    ok(published, "draw", "export", "2027-Q1", str(tmp_path / "bundle"), "--tier", "auditor")
     kept = tmp_path / "kept-checkpoint.json"
     shutil.copy(tmp_path / "bundle" / "checkpoint.json", kept)
     size = json.loads(kept.read_bytes())["size"]
