@@ -27,9 +27,11 @@ PostgreSQL, begin the transaction with :func:`consistent_reads`.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import pickle
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -67,7 +69,7 @@ from dualrandom.publish.pages import (
 from dualrandom.publish.read import DrawRecord, Runs, read_catalog, read_visits
 from dualrandom.publish.shape import draw_facts, draw_heads, items_head, notice_heads, plan_heads
 from dualrandom.publish.shape.contexts import Download, NoticeHead, StatsIndexRow
-from dualrandom.publish.write import Renderer, SiteWriter, Swap, staged, zip_folder
+from dualrandom.publish.write import Previous, Renderer, SiteWriter, Swap, staged, zip_folder
 from dualrandom.tables import AuditEntryRow, DrawRow, InspectionTaskRow
 
 __all__ = ["SITE_TITLE", "PublishReport", "consistent_reads", "publish_site"]
@@ -87,6 +89,7 @@ class PublishReport:
     manifest_sha256: str
     warnings: tuple[tuple[str, str], ...] = ()  # (Chinese, English), for whoever published
     checkpoint: Checkpoint | None = None  # of the audit log, as the site carries it
+    written: int = 0  # files written; the others were kept from the live site as they were
 
 
 # Without the site's public address a sitemap cannot be written: the
@@ -129,11 +132,16 @@ def publish_site(
     title: str = SITE_TITLE,
     actor: str,
     now: datetime | None = None,
+    full: bool = False,
 ) -> PublishReport:
     """Build the whole site from the database and swap it in at ``out``.
 
     ``site`` gives the site's public address (for the sitemap and the feed)
-    and the pattern of document numbers; by default, no address.
+    and the pattern of document numbers; by default, no address. The build
+    starts from the live site when its publication was recorded: a page
+    made from the same content is kept as it is, not rendered again, and
+    when no file changed the live site stays (nothing is written). ``full``
+    renders and writes every file anew.
     """
     site = site or SiteSettings()
     base, target = site.base_url, out.expanduser().absolute()
@@ -145,12 +153,14 @@ def publish_site(
         catalog = read_catalog(session)
         numbering = number_notices(session, notice_heads(catalog, timezone), site.doc_no, at=moment)
         checkpoint = audit.current_checkpoint(session)
-        with SiteWriter(stage.staging) as writer:
+        previous = None if full or not _recorded(session, target) else Previous.load(target)
+        with SiteWriter(stage.staging, previous) as writer:
             renderer = Renderer(timezone, _title(title), checkpoint)
             build = Build(writer, renderer, catalog, timezone, base)
             notices, objects = _build(session, build, stage.scratch, numbering)
             _write_checkpoints(session, writer, checkpoint, anchors)
             tally = writer.finish()
+        stage.unchanged = tally.unchanged
         report = PublishReport(
             target,
             tally.pages,
@@ -161,10 +171,11 @@ def publish_site(
             tally.manifest_sha256,
             () if base else (NO_BASE_URL,),
             checkpoint,
+            tally.written,
         )
         _record(session, report, notices, numbering, base, actor=actor, at=moment)
-    assert stage.swap is not None
-    _final_with_transaction(session, stage.swap)
+    if stage.swap is not None:  # None: every file was the live site's, which stays
+        _final_with_transaction(session, stage.swap)
     return report
 
 
@@ -340,12 +351,33 @@ def _draw(
 
 
 def _bundle(session: Session, build: Build, record: DrawRecord, scratch: Path) -> Download:
-    """The public bundle of a draw, zipped beside its notice."""
+    """The public bundle of a draw, zipped beside its notice.
+
+    A draw's bundle is made from the draw alone (its row, its stored files,
+    the registries as of its versions) and the audit log's checkpoint: one
+    whose draw did not change is kept as the live site has it, with the
+    checkpoint it was published with (its inclusion proof is against that
+    checkpoint, which the site keeps under ``audit/checkpoints/``)."""
+    path = paths.bundle(record.plan_id, record.attempt)
+    key = _bundle_key(build, record)
+    if build.writer.reuse(path, key):
+        return build.download("核验数据包", path, "ZIP")
     folder = scratch / f"{record.plan_id}-{record.attempt}"
     export_bundle(session, record.plan_id, folder, tier="public", attempt=record.attempt)
-    path = paths.bundle(record.plan_id, record.attempt)
     moment = (record.drawn_at or record.prepared_at).astimezone(build.timezone)
-    with build.writer.open(path) as out:
+    with build.writer.open(path, key) as out:
         zip_folder(folder, out, prefix=f"{record.plan_id}-{record.attempt}-public", moment=moment)
     shutil.rmtree(folder)
     return build.download("核验数据包", path, "ZIP")
+
+
+def _bundle_key(build: Build, record: DrawRecord) -> str:
+    """What a draw's bundle is made from: the draw as read, without its results
+    (which the bundle does not hold), and the build's fingerprint (time zone,
+    package version)."""
+    drawn = replace(record, results=0, results_updated=None)
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True  # no memo: the bytes depend on the values alone
+    pickler.dump(("bundle", drawn))
+    return hashlib.sha256(build.renderer.fingerprint + buffer.getvalue()).hexdigest()[:32]

@@ -13,6 +13,21 @@ a file written somewhere unexpected. Every HTML page is at most
 :data:`MAX_PAGE_BYTES`; the paginators keep far below it, and this is the
 guard that proves it. Folders are made 0755 and files 0644 whatever the
 umask (a web server running as another user reads them).
+
+A build may start from the live site (:class:`Previous`): a file whose bytes
+are those the live site already has is not written, and a page whose key
+(a digest of everything its bytes are made from, given by the caller) is the
+one the live file was rendered from is not even rendered. When the build
+ends, the files it kept are hard-linked from the live site into the staging
+folder, so the staging folder is a whole site and is swapped in as before;
+when nothing at all changed, :attr:`Tally.unchanged` says so and the live
+site can stay as it is (no file written, linked or moved). Files are never
+changed in place (every write creates a new file), so a file shared by two
+sites through a hard link is never altered under either of them.
+
+The keys live in the site's marker file (``.dualrandom-site``) with the
+digest of the ``SHA256SUMS`` they belong to: keys that do not belong to the
+live ``SHA256SUMS`` are not used.
 """
 
 from __future__ import annotations
@@ -29,14 +44,16 @@ from pathlib import Path
 from typing import IO
 
 from dualrandom.errors import IntegrityError
-from dualrandom.publish.write._swap import FILE_MODE, FOLDER_MODE
+from dualrandom.publish.write._swap import FILE_MODE, FOLDER_MODE, MARKER
 
-__all__ = ["MANIFEST", "MAX_PAGE_BYTES", "SiteWriter", "Tally"]
+__all__ = ["MANIFEST", "MARKER_TEXT", "MAX_PAGE_BYTES", "Previous", "SiteWriter", "Tally"]
 
 MAX_PAGE_BYTES = 1_000_000
 WRITERS = 2
 IN_FLIGHT = 512  # files queued for the writer threads at most: bounds memory
 MANIFEST = "SHA256SUMS"
+MARKER_TEXT = "a site published by dual-random\n"
+_KEYS = "keys of SHA256SUMS "
 _SAFE_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
 
 
@@ -46,6 +63,47 @@ class Tally:
     files: int
     bytes: int
     manifest_sha256: str
+    written: int = 0  # files written by this build (the others were the live site's)
+    unchanged: bool = False  # every file is the live site's: nothing to swap in
+
+
+@dataclass(frozen=True, slots=True)
+class Previous:
+    """The live site a build starts from: each file's digest and size, and each
+    page's key, as its marker file and ``SHA256SUMS`` say."""
+
+    root: Path
+    digests: dict[str, str]
+    sizes: dict[str, int]
+    keys: dict[str, str]
+
+    @classmethod
+    def load(cls, root: Path) -> Previous | None:
+        """The live site at ``root``, or None when it has no keys that belong to
+        its ``SHA256SUMS`` (an older site, or one changed by hand)."""
+        try:
+            sums = (root / MANIFEST).read_bytes()
+            marker = (root / MARKER).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return None
+        if len(marker) < 2 or marker[1] != _KEYS + hashlib.sha256(sums).hexdigest():
+            return None
+        digests: dict[str, str] = {}
+        for line in sums.decode("utf-8").splitlines():
+            digest, _, path = line.partition("  ")
+            digests[path] = digest
+        sizes, keys = {}, {}
+        for line in marker[2:]:
+            key, size, path = line.split(" ", 2)
+            if path not in digests:
+                return None
+            sizes[path] = int(size)
+            if key != "-":
+                keys[path] = key
+        if set(sizes) != set(digests):
+            return None
+        digests[MANIFEST], sizes[MANIFEST] = hashlib.sha256(sums).hexdigest(), len(sums)
+        return cls(root, digests, sizes, keys)
 
 
 def _write_file(target: Path, data: bytes) -> str:
@@ -69,8 +127,11 @@ class SiteWriter:
     write (and stops the threads) whether the build succeeded or not.
     """
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: Path, previous: Previous | None = None) -> None:
+        self.root, self.previous = root, previous
+        self._kept: list[str] = []  # files of the live site this build keeps as they are
+        self._keys: dict[str, str] = {}
+        self._written = 0
         self._threads = ThreadPoolExecutor(WRITERS, thread_name_prefix="site-writer")
         self._queued: deque[tuple[str, Future[str]]] = deque()
         self._digests: dict[str, str] = {}
@@ -111,14 +172,38 @@ class SiteWriter:
     def __exit__(self, *_: object) -> None:
         self._threads.shutdown(wait=True, cancel_futures=True)
 
-    def write(self, path: str, data: bytes) -> int:
-        """Queue one file for writing; returns its size."""
+    def reuse(self, path: str, key: str) -> bool:
+        """Keep the live site's file at ``path`` if it was made from ``key``:
+        True means the caller need not make it (the file counts as written)."""
+        previous = self.previous
+        if previous is None or previous.keys.get(path) != key:
+            return False
+        self._target(path)
+        self._keys[path] = key
+        self._keep(path)
+        return True
+
+    def _keep(self, path: str) -> None:
+        assert self.previous is not None
+        self._kept.append(path)
+        self._record(path, self.previous.digests[path], self.previous.sizes[path])
+
+    def write(self, path: str, data: bytes, key: str = "") -> int:
+        """Queue one file for writing; returns its size. ``key``, when given, is
+        what the file is made from (see :meth:`reuse`)."""
         if path.endswith(".html") and len(data) > MAX_PAGE_BYTES:
             raise IntegrityError(
                 f"页面 {path} 有 {len(data)} 字节，超过上限 {MAX_PAGE_BYTES}",
                 f"page {path} is {len(data)} bytes, over {MAX_PAGE_BYTES}",
             )
         target = self._target(path)
+        if key:
+            self._keys[path] = key
+        previous = self.previous
+        if previous is not None and previous.digests.get(path) == hashlib.sha256(data).hexdigest():
+            self._keep(path)  # the live site has these bytes already
+            return len(data)
+        self._written += 1
         self._sizes[path] = len(data)
         self._queued.append((path, self._threads.submit(_write_file, target, data)))
         while len(self._queued) > IN_FLIGHT:
@@ -135,9 +220,13 @@ class SiteWriter:
             self._settle()
 
     @contextmanager
-    def open(self, path: str) -> Iterator[IO[bytes]]:
-        """A binary file to stream a large download into (never a page)."""
+    def open(self, path: str, key: str = "") -> Iterator[IO[bytes]]:
+        """A binary file to stream a large download into (never a page); ``key``
+        as for :meth:`write`. When the live site has the same bytes, the file
+        streamed into the staging folder is dropped and the live one kept."""
         target = self._target(path)
+        if key:
+            self._keys[path] = key
         with target.open("w+b") as handle:
             os.fchmod(handle.fileno(), FILE_MODE)
             yield handle
@@ -147,6 +236,12 @@ class SiteWriter:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
                 size += len(chunk)
+        previous = self.previous
+        if previous is not None and previous.digests.get(path) == digest.hexdigest():
+            target.unlink()  # the live site has these bytes already: keep its file
+            self._keep(path)
+            return
+        self._written += 1
         self._record(path, digest.hexdigest(), size)
 
     def _record(self, path: str, digest: str, size: int) -> None:
@@ -163,11 +258,53 @@ class SiteWriter:
         return sorted(p for p in self._taken if p.endswith(".html"))
 
     def finish(self) -> Tally:
-        """Write the manifest (``sha256sum`` format, by path) and return the tally."""
+        """Write the manifest (``sha256sum`` format, by path) and the keys, link the
+        files kept from the live site, and return the tally."""
         self.flush()
         lines = "".join(f"{self._digests[p]}  {p}\n" for p in sorted(self._digests))
         data = lines.encode("utf-8")
         pages = len(self.pages)
         self.write(MANIFEST, data)
         self.flush()
-        return Tally(pages, len(self._digests), self._bytes, hashlib.sha256(data).hexdigest())
+        sha256sums = hashlib.sha256(data).hexdigest()
+        previous = self.previous
+        unchanged = (
+            previous is not None and self._written == 0 and previous.digests.keys() == self._taken
+        )
+        marker = self._marker(sha256sums)
+        if unchanged:
+            assert previous is not None
+            if (previous.root / MARKER).read_bytes() != marker:  # same bytes, new keys
+                _replace_file(previous.root / MARKER, marker)
+        else:
+            self._link_kept()
+            _replace_file(self.root / MARKER, marker)
+        tally = Tally(pages, len(self._digests), self._bytes, sha256sums, self._written, unchanged)
+        return tally
+
+    def _marker(self, sha256sums: str) -> bytes:
+        lines = [MARKER_TEXT, f"{_KEYS}{sha256sums}\n"]
+        lines += (
+            f"{self._keys.get(p, '-')} {self._sizes[p]} {p}\n"
+            for p in sorted(self._digests)
+            if p != MANIFEST
+        )
+        return "".join(lines).encode("utf-8")
+
+    def _link_kept(self) -> None:
+        """Hard-link the files kept from the live site into the staging folder."""
+        assert self.previous is not None or not self._kept
+        for path in self._kept:
+            assert self.previous is not None
+            target = self.root / path
+            if target.parent not in self._folders:
+                self._make_folder(target.parent)
+            os.link(self.previous.root / path, target)
+
+
+def _replace_file(target: Path, data: bytes) -> None:
+    """Write ``target`` whole or not at all (a new file renamed over it)."""
+    temporary = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    temporary.write_bytes(data)
+    temporary.chmod(FILE_MODE)
+    temporary.replace(target)
