@@ -27,9 +27,7 @@ PostgreSQL, begin the transaction with :func:`consistent_reads`.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import pickle
 import shutil
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -376,8 +374,5 @@ def _bundle_key(build: Build, record: DrawRecord) -> str:
     (which the bundle does not hold), and the build's fingerprint (time zone,
     package version)."""
     drawn = replace(record, results=0, results_updated=None)
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=5)
-    pickler.fast = True  # no memo: the bytes depend on the values alone
-    pickler.dump(("bundle", drawn))
-    return hashlib.sha256(build.renderer.fingerprint + buffer.getvalue()).hexdigest()[:32]
+    text = repr(("bundle", drawn)).encode("utf-8")
+    return hashlib.sha256(build.renderer.fingerprint + text).hexdigest()[:32]

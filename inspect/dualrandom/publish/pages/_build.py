@@ -45,7 +45,7 @@ class Build:
     def page(self, template: str, path: str, **context: Any) -> None:
         """Render one page, unless the live site has it made from the same context."""
         key = self.renderer.key(template, path, **context)
-        if not self.writer.reuse(path, key):
+        if not key or not self.writer.reuse(path, key):
             self.writer.write(path, self.renderer.render(template, path, **context), key)
 
     def download(self, label: str, path: str, kind: str) -> Download:

@@ -12,8 +12,6 @@ a check of every value: a big site renders 10^7 values).
 from __future__ import annotations
 
 import hashlib
-import io
-import pickle
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -153,16 +151,18 @@ class Renderer:
         return self._chrome[root]
 
     def key(self, template: str, path: str, **context: Any) -> str:
-        """What the page at ``path`` is made from, as a digest: the same key
-        renders the same bytes but for the footer's checkpoint, which is left
-        out (a page whose content did not change keeps the checkpoint it was
-        first published with; see docs/PUBLISH.md). Pickled without its memo,
-        so equal values give equal bytes whatever objects hold them."""
-        buffer = io.BytesIO()
-        pickler = pickle.Pickler(buffer, protocol=5)
-        pickler.fast = True  # no memo: the bytes depend on the values alone
-        pickler.dump((template, path, sorted(context.items())))
-        return hashlib.sha256(self.fingerprint + buffer.getvalue()).hexdigest()[:32]
+        """What the page at ``path`` is made from, as a digest ("" when that cannot
+        be told): the same key renders the same bytes but for the footer's
+        checkpoint, which is left out (a page whose content did not change
+        keeps the checkpoint it was first published with; see docs/PUBLISH.md).
+
+        Contexts are frozen dataclasses of plain values, whose ``repr`` shows
+        every field; a value without such a ``repr`` (``<… object at 0x…>``)
+        makes the page uncached rather than keyed by an address."""
+        text = repr((template, path, sorted(context.items())))
+        if " at 0x" in text:
+            return ""
+        return hashlib.sha256(self.fingerprint + text.encode("utf-8")).hexdigest()[:32]
 
     def render(self, template: str, path: str, **context: Any) -> bytes:
         """Render ``template`` for the page at site path ``path``."""

@@ -141,6 +141,14 @@ class SiteWriter:
         self._folders: set[Path] = set()
 
     def _target(self, path: str) -> Path:
+        self._check(path)
+        target = self.root / path
+        if target.parent not in self._folders:  # one mkdir per folder, not per file
+            self._make_folder(target.parent)
+        return target
+
+    def _check(self, path: str) -> None:
+        """A safe path, not written before in this build."""
         if not _SAFE_PATH.fullmatch(path) or ".." in path.split("/"):
             raise IntegrityError(
                 f"拒绝写入不安全的网站路径 {path!r}",
@@ -152,10 +160,6 @@ class SiteWriter:
                 f"the site path {path!r} was written twice in one build",
             )
         self._taken.add(path)
-        target = self.root / path
-        if target.parent not in self._folders:  # one mkdir per folder, not per file
-            self._make_folder(target.parent)
-        return target
 
     def _make_folder(self, folder: Path) -> None:
         """``folder`` and the folders above it up to the root, each 0755."""
@@ -178,7 +182,7 @@ class SiteWriter:
         previous = self.previous
         if previous is None or previous.keys.get(path) != key:
             return False
-        self._target(path)
+        self._check(path)  # its folder is made when it is linked, if ever
         self._keys[path] = key
         self._keep(path)
         return True
