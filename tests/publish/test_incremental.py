@@ -14,13 +14,17 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from dualrandom.app import App
+from dualrandom.cli._main import cli
+from dualrandom.lifecycle.codes import FOLLOW_UPS
 from dualrandom.publish import publish_site
+from dualrandom.publish.names import object_href
 from dualrandom.publish.write import _swap
 from dualrandom.rules.store import load_plan, save_plans
-from dualrandom.tables import AuditEntryRow
+from dualrandom.tables import AuditEntryRow, DrawRow, DrawVisitRow, InspectionTaskRow
 from tests.conftest import BACKENDS
 from tests.publish.html import files, rel
 from tests.publish.scenario import (
@@ -157,9 +161,13 @@ def test_adding_a_notice_rewrites_only_the_files_it_touches(app: App, tmp_path: 
         "sitemap.xml",
     ]
     assert written == len(added) + len(changed)
-    # What was kept is what a build from scratch makes, but for the checkpoint the
-    # pages and bundles were first published with.
-    fresh = publish(app, tmp_path / "fresh")
+    _same_as_a_fresh_build(app, site, tmp_path / "fresh")
+
+
+def _same_as_a_fresh_build(app: App, site: Path, folder: Path) -> None:
+    """What was kept is what a build from scratch makes, but for the checkpoint the
+    pages and bundles were first published with."""
+    fresh = publish(app, folder)
     assert [rel(fresh, p) for p in files(fresh)] == [rel(site, p) for p in files(site)]
     for path in files(fresh):
         mine = site / rel(fresh, path)
@@ -186,3 +194,54 @@ def _without_anchor(bundle: Path) -> dict[str, bytes]:
             if name.rsplit("/", 1)[-1]
             not in ("checkpoint.json", "inclusion.json", "MANIFEST.sha256")
         }
+
+
+def test_the_command_says_how_many_files_it_wrote_and_full_writes_them_all(
+    app: App, tmp_path: Path
+) -> None:
+    config, site = app.settings.root / "config.toml", tmp_path / "cli-site"
+
+    def invoke(*args: str) -> str:
+        result = CliRunner().invoke(
+            cli, ["--config", str(config), "publish", "--out", str(site), *args]
+        )
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    first = invoke()
+    count = len(files(site))  # SHA256SUMS with them; the marker is not counted
+    assert f"{count} files written" in first and f"其中 {count} 个文件为本次写入" in first
+    assert "\n0 files written" in invoke()
+    assert f"{count} files written" in invoke("--full")
+
+
+def test_a_result_published_rewrites_its_draws_notices_and_its_objects_page(
+    app: App, tmp_path: Path
+) -> None:
+    site = publish(app, tmp_path / "site")
+    before = _identity(site)
+    with app.transaction() as session:
+        draw = session.scalars(
+            select(DrawRow).where(DrawRow.plan_id == "2027-Q2", DrawRow.state == "drawn")
+        ).one()
+        task = session.scalars(
+            select(InspectionTaskRow)
+            .where(InspectionTaskRow.draw_id == draw.id, InspectionTaskRow.state == "drawn")
+            .order_by(InspectionTaskRow.visit)
+        ).first()
+        assert task is not None
+        task.state, task.result_code, task.follow_up = "published", "未发现问题", FOLLOW_UPS[0]
+        task.checked_on = date(2027, 5, 2)
+        object_id = session.scalars(
+            select(DrawVisitRow.object_id).where(
+                DrawVisitRow.draw_id == draw.id, DrawVisitRow.number == task.visit
+            )
+        ).one()
+    _report(app, site)
+    after = _identity(site)
+    changed = {p for p in after if p in before and after[p] != before[p]}
+    assert "draws/2027-Q2/1/results.html" in changed and "draws/2027-Q2/1/stats.html" in changed
+    assert object_href(object_id) in changed
+    assert not any(p.startswith("draws/2027-Q1/") for p in changed)  # the other draws stay
+    assert len(changed) < len(before) // 4
+    _same_as_a_fresh_build(app, site, tmp_path / "fresh")

@@ -25,6 +25,10 @@ site can stay as it is (no file written, linked or moved). Files are never
 changed in place (every write creates a new file), so a file shared by two
 sites through a hard link is never altered under either of them.
 
+A caller can also key a whole group of files (:meth:`SiteWriter.grouped`,
+:meth:`SiteWriter.reuse_group`): a draw's notices, or every object page, are
+then kept without even reading what they are made from.
+
 The keys live in the site's marker file (``.dualrandom-site``) with the
 digest of the ``SHA256SUMS`` they belong to: keys that do not belong to the
 live ``SHA256SUMS`` are not used.
@@ -76,6 +80,8 @@ class Previous:
     digests: dict[str, str]
     sizes: dict[str, int]
     keys: dict[str, str]
+    groups: dict[str, tuple[str, str]]  # group -> (key, what the caller noted)
+    members: dict[str, list[str]]  # group -> its files
 
     @classmethod
     def load(cls, root: Path) -> Previous | None:
@@ -93,17 +99,32 @@ class Previous:
             digest, _, path = line.partition("  ")
             digests[path] = digest
         sizes, keys = {}, {}
+        groups: dict[str, tuple[str, str]] = {}
+        members: dict[str, list[str]] = {}
         for line in marker[2:]:
-            key, size, path = line.split(" ", 2)
+            if line.startswith("@ "):
+                _, name, key, note = line.split(" ", 3)
+                groups[name] = (key, note)
+                continue
+            key, size, group, path = line.split(" ", 3)
             if path not in digests:
                 return None
             sizes[path] = int(size)
             if key != "-":
                 keys[path] = key
+            if group != "-":
+                members.setdefault(group, []).append(path)
         if set(sizes) != set(digests):
             return None
         digests[MANIFEST], sizes[MANIFEST] = hashlib.sha256(sums).hexdigest(), len(sums)
-        return cls(root, digests, sizes, keys)
+        return cls(root, digests, sizes, keys, groups, members)
+
+
+@dataclass(slots=True)
+class Group:
+    """What the caller notes about a group of files, kept with its key."""
+
+    note: str = ""
 
 
 def _write_file(target: Path, data: bytes) -> str:
@@ -132,6 +153,9 @@ class SiteWriter:
         self._kept: list[str] = []  # files of the live site this build keeps as they are
         self._keys: dict[str, str] = {}
         self._written = 0
+        self._group = ""  # the group files are written into now, if any
+        self._groups: dict[str, tuple[str, str]] = {}
+        self._members: dict[str, str] = {}  # path -> its group
         self._threads = ThreadPoolExecutor(WRITERS, thread_name_prefix="site-writer")
         self._queued: deque[tuple[str, Future[str]]] = deque()
         self._digests: dict[str, str] = {}
@@ -148,7 +172,9 @@ class SiteWriter:
         return target
 
     def _check(self, path: str) -> None:
-        """A safe path, not written before in this build."""
+        """A safe path, not written before in this build (and in the current group)."""
+        if self._group:
+            self._members[path] = self._group
         if not _SAFE_PATH.fullmatch(path) or ".." in path.split("/"):
             raise IntegrityError(
                 f"拒绝写入不安全的网站路径 {path!r}",
@@ -186,6 +212,36 @@ class SiteWriter:
         self._keys[path] = key
         self._keep(path)
         return True
+
+    @contextmanager
+    def grouped(self, name: str, key: str) -> Iterator[Group]:
+        """Files written in the block form the group ``name`` made from ``key``;
+        what the caller notes in the group is kept with it (no spaces)."""
+        if self._group or " " in name or not name:
+            raise ValueError(f"group {name!r} inside {self._group!r}")
+        group = Group()
+        self._group = name
+        try:
+            yield group
+        finally:
+            self._group = ""
+        self._groups[name] = (key, group.note or "-")
+
+    def reuse_group(self, name: str, key: str) -> str | None:
+        """Keep every file of the live site's group ``name`` if it was made from
+        ``key``; returns what was noted with it, or None (make the files)."""
+        previous = self.previous
+        if previous is None or name not in previous.groups or previous.groups[name][0] != key:
+            return None
+        self._groups[name] = previous.groups[name]
+        for path in previous.members.get(name, []):
+            self._check(path)
+            self._members[path] = name
+            if path in previous.keys:
+                self._keys[path] = previous.keys[path]
+            self._keep(path)
+        note = previous.groups[name][1]
+        return "" if note == "-" else note
 
     def _keep(self, path: str) -> None:
         assert self.previous is not None
@@ -288,8 +344,9 @@ class SiteWriter:
 
     def _marker(self, sha256sums: str) -> bytes:
         lines = [MARKER_TEXT, f"{_KEYS}{sha256sums}\n"]
+        lines += (f"@ {name} {key} {note}\n" for name, (key, note) in sorted(self._groups.items()))
         lines += (
-            f"{self._keys.get(p, '-')} {self._sizes[p]} {p}\n"
+            f"{self._keys.get(p, '-')} {self._sizes[p]} {self._members.get(p, '-')} {p}\n"
             for p in sorted(self._digests)
             if p != MANIFEST
         )
