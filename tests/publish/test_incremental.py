@@ -113,6 +113,9 @@ def test_keys_that_do_not_belong_to_the_live_site_are_not_used(app: App, tmp_pat
     assert written == len(before) and sorted(after) == sorted(before)
     assert all(after[path][0] != before[path][0] for path in before)
     assert _report(app, site) == 0  # and the new site's own keys are used again
+    lines = marker.read_text(encoding="utf-8").splitlines(keepends=True)
+    marker.write_text("".join([*lines[:2], "not a line of keys\n", *lines[2:]]), encoding="utf-8")
+    assert _report(app, site) == len(before)  # a marker it cannot read: everything anew
 
 
 def _add_plan(app: App) -> None:

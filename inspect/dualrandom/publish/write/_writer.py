@@ -57,7 +57,7 @@ WRITERS = 2
 IN_FLIGHT = 512  # files queued for the writer threads at most: bounds memory
 MANIFEST = "SHA256SUMS"
 MARKER_TEXT = "a site published by dual-random\n"
-_KEYS = "keys of SHA256SUMS "
+_KEYS = "keys/2 of SHA256SUMS "  # the format of the lines below it; another is not read
 _SAFE_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
 
 
@@ -94,6 +94,13 @@ class Previous:
             return None
         if len(marker) < 2 or marker[1] != _KEYS + hashlib.sha256(sums).hexdigest():
             return None
+        try:
+            return cls._parse(root, sums, marker[2:])
+        except ValueError:  # not a marker this version wrote: build everything
+            return None
+
+    @classmethod
+    def _parse(cls, root: Path, sums: bytes, marker: list[str]) -> Previous | None:
         digests: dict[str, str] = {}
         for line in sums.decode("utf-8").splitlines():
             digest, _, path = line.partition("  ")
@@ -101,7 +108,7 @@ class Previous:
         sizes, keys = {}, {}
         groups: dict[str, tuple[str, str]] = {}
         members: dict[str, list[str]] = {}
-        for line in marker[2:]:
+        for line in marker:
             if line.startswith("@ "):
                 _, name, key, note = line.split(" ", 3)
                 groups[name] = (key, note)
