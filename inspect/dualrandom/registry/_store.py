@@ -109,6 +109,9 @@ class VersionWriter:
         constants = {"version_from": number, "gone": False} if self.first else {}
         self._insert = _bulk_insert(session, self.target, self.content, constants)
         self.written = 0
+        # A batch may be written from another thread while the caller goes on (one
+        # at a time): psycopg's connections are thread-safe, SQLite's are not shared.
+        self.in_thread = self.connection.dialect.name == "postgresql"
 
     def _has_rows(self) -> bool:
         return bool(self.session.scalar(select(exists().where(self.table.c.version_to.is_(None)))))
