@@ -245,7 +245,7 @@ def _run_postgres(workdir: Path, rows: int, url: str) -> int:
     print(f"dualrandom import (full):  {seconds:7.2f} s  {result['rows'] / seconds:,.0f} rows/s")
     print(f"peak memory (child RSS):   {peak / 2**20:7.0f} MiB")
     ratio = seconds / floor
-    print(f"ratio to \\copy:            {ratio:7.2f} x   target <= {PG_RATIO_TARGET:.0f} x")
+    print(f"ratio to \\copy:            {ratio:7.2f} x   target <= {PG_RATIO_TARGET:.1f} x")
     print(f"load average:              {os.getloadavg()[0]:7.1f}")
     ok = ratio <= PG_RATIO_TARGET and peak < MEMORY_TARGET
     print("PASS" if ok else "FAIL")
@@ -269,7 +269,7 @@ def _run(workdir: Path, rows: int) -> int:
     ok = peak < MEMORY_TARGET
     if shell_seconds is not None:
         ratio = seconds / shell_seconds
-        print(f"ratio to .import:          {ratio:7.2f} x   target <= {RATIO_TARGET:.0f} x")
+        print(f"ratio to .import:          {ratio:7.2f} x   target <= {RATIO_TARGET:.1f} x")
         ok = ok and ratio <= RATIO_TARGET
     print(f"load average:              {os.getloadavg()[0]:7.1f}")
     print("PASS" if ok else "FAIL")
