@@ -28,17 +28,18 @@ from dualrandom.publish.write import _writer
 config, site, marker = map(Path, sys.argv[1:4])
 original, written = _writer.SiteWriter.write, []
 
-def write(self, path, data):
+def write(self, path, data, key=""):
     written.append(path)
     if len(written) == 40:  # well into the build: notices written, objects not yet
         marker.write_text("building", encoding="utf-8")
         time.sleep(600)
-    return original(self, path, data)
+    return original(self, path, data, key)
 
 _writer.SiteWriter.write = write
 app = App.from_settings(load_settings(config, environ={}))
 with app.transaction() as session:
-    publish_site(session, site, timezone=app.settings.timezone, actor="tester")
+    # full: every file is written again (a build from the live site would keep them all)
+    publish_site(session, site, timezone=app.settings.timezone, actor="tester", full=True)
 """
 
 

@@ -312,3 +312,29 @@ def test_the_encoding_is_guessed_then_confirmed(
         30,
     )
     assert child.encoding == encoding
+
+
+def test_values_that_copy_would_read_as_escapes_are_stored_as_they_are(
+    with_departments: App, tmp_path: Path
+) -> None:
+    """On PostgreSQL rows are loaded with COPY, whose text format gives a backslash
+    and ``\\N`` a meaning: a name holding them must come back as it was written,
+    in a first import (into the registry table) and a later one (into staging)."""
+    names = {0: "盘锦\\第0号公司", 1: "\\N", 2: "盘锦第2号公司\\"}
+    rows = [HEADER, *(_row(n, name=names.get(n, f"盘锦第{n}号公司")) for n in range(4))]
+    run = import_registry
+    with with_departments.transaction() as session:
+        run(session, "objects", write_csv(tmp_path / "v1.csv", rows), today=TODAY, actor="t")
+    renamed = {3: "盘锦\\\\第3号\\t公司"}
+    rows2 = [HEADER, *(_row(n, name={**names, **renamed}.get(n, "")) for n in range(4))]
+    with with_departments.transaction() as session:
+        run(session, "objects", write_csv(tmp_path / "v2.csv", rows2), today=TODAY, actor="t")
+        stored = session.execute(
+            select(ObjectRow.version_from, ObjectRow.object_id, ObjectRow.name).order_by(
+                ObjectRow.version_from, ObjectRow.object_id
+            )
+        ).all()
+    first = {object_id: name for version, object_id, name in stored if version == 1}
+    assert first == {code(n): names.get(n, f"盘锦第{n}号公司") for n in range(4)}
+    second = [(object_id, name) for version, object_id, name in stored if version == 2]
+    assert second == [(code(3), "盘锦\\\\第3号\\t公司")]

@@ -40,9 +40,18 @@ def register(cli: click.Group) -> None:
     show_default=True,
     help="Site title, e.g. with the region: 盘锦市“双随机、一公开”信息公示.",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Render and write every file anew, instead of keeping the live site's unchanged ones.",
+)
 @pass_app
-def publish(app: App, out: Path | None, base_url: str | None, title: str) -> None:
-    """Build the public notice site from the database and swap it in atomically."""
+def publish(app: App, out: Path | None, base_url: str | None, title: str, full: bool) -> None:
+    """Build the public notice site from the database and swap it in atomically.
+
+    Pages whose content did not change since the live site was published are
+    kept as they are (not rendered, not written); --full builds everything.
+    """
     target, site = out or app.settings.site_dir, app.settings.site
     if base_url is not None:
         site = replace(site, base_url=checked_base_url(base_url, "--base-url"))
@@ -55,6 +64,7 @@ def publish(app: App, out: Path | None, base_url: str | None, title: str) -> Non
             site=site,
             title=title,
             actor=current_actor(),
+            full=full,
         )
     for chinese, english in report.warnings:
         click.echo(f"警告：{chinese}\nWarning: {english}", err=True)
@@ -66,12 +76,16 @@ def publish(app: App, out: Path | None, base_url: str | None, title: str) -> Non
         f"{report.files} files, {size} in {report.path}"
     )
     click.echo(
+        f"其中 {report.written} 个文件为本次写入，其余沿用现有网站的文件\n"
+        f"{report.written} files written; the others kept from the live site as they were"
+    )
+    click.echo(
         f"SHA256SUMS 摘要 {report.manifest_sha256}（已记入审计日志 recorded in the audit log)"
     )
     if report.checkpoint is not None:
         click.echo(
             f"审计日志检查点 第 {report.checkpoint.size} 条 根哈希 {report.checkpoint.root} "
-            f"(audit-log checkpoint, in audit/checkpoint.json and every page)"
+            f"(audit-log checkpoint, in audit/checkpoint.json and in every page written now)"
         )
     click.echo(f"预览 Preview: dualrandom serve --dir {report.path}")
 

@@ -29,13 +29,13 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from dualrandom import audit
@@ -55,6 +55,7 @@ from dualrandom.publish.numbers import Numbering, number_notices
 from dualrandom.publish.pages import (
     Build,
     DrawPages,
+    draw_pages,
     write_draw,
     write_feed,
     write_index_pages,
@@ -66,10 +67,23 @@ from dualrandom.publish.pages import (
     write_stats_index,
 )
 from dualrandom.publish.read import DrawRecord, Runs, read_catalog, read_visits
-from dualrandom.publish.shape import draw_facts, draw_heads, items_head, notice_heads, plan_heads
-from dualrandom.publish.shape.contexts import Download, NoticeHead, StatsIndexRow
-from dualrandom.publish.write import Renderer, SiteWriter, Swap, staged, zip_folder
-from dualrandom.tables import AuditEntryRow, DrawRow, InspectionTaskRow
+from dualrandom.publish.shape import (
+    draw_facts,
+    draw_heads,
+    items_head,
+    notice_heads,
+    plan_heads,
+    rows_per_page,
+)
+from dualrandom.publish.shape.contexts import Download, DrawFacts, NoticeHead, StatsIndexRow
+from dualrandom.publish.write import Previous, Renderer, SiteWriter, Swap, staged, zip_folder
+from dualrandom.tables import (
+    AuditEntryRow,
+    DrawMemberRow,
+    DrawRow,
+    DrawVisitRow,
+    InspectionTaskRow,
+)
 
 __all__ = ["SITE_TITLE", "PublishReport", "consistent_reads", "publish_site"]
 
@@ -88,6 +102,7 @@ class PublishReport:
     manifest_sha256: str
     warnings: tuple[tuple[str, str], ...] = ()  # (Chinese, English), for whoever published
     checkpoint: Checkpoint | None = None  # of the audit log, as the site carries it
+    written: int = 0  # files written; the others were kept from the live site as they were
 
 
 # Without the site's public address a sitemap cannot be written: the
@@ -130,11 +145,16 @@ def publish_site(
     title: str = SITE_TITLE,
     actor: str,
     now: datetime | None = None,
+    full: bool = False,
 ) -> PublishReport:
     """Build the whole site from the database and swap it in at ``out``.
 
     ``site`` gives the site's public address (for the sitemap and the feed)
-    and the pattern of document numbers; by default, no address.
+    and the pattern of document numbers; by default, no address. The build
+    starts from the live site when its publication was recorded: a page
+    made from the same content is kept as it is, not rendered again, and
+    when no file changed the live site stays (nothing is written). ``full``
+    renders and writes every file anew.
     """
     site = site or SiteSettings()
     base, target = site.base_url, out.expanduser().absolute()
@@ -146,12 +166,14 @@ def publish_site(
         catalog = read_catalog(session)
         numbering = number_notices(session, notice_heads(catalog, timezone), site.doc_no, at=moment)
         checkpoint = audit.current_checkpoint(session)
-        with SiteWriter(stage.staging) as writer:
+        previous = None if full or not _recorded(session, target) else Previous.load(target)
+        with SiteWriter(stage.staging, previous) as writer:
             renderer = Renderer(timezone, _title(title), checkpoint)
             build = Build(writer, renderer, catalog, timezone, base)
             notices, objects = _build(session, build, stage.scratch, numbering)
             _write_checkpoints(session, writer, checkpoint, anchors)
             tally = writer.finish()
+        stage.unchanged = tally.unchanged
         report = PublishReport(
             target,
             tally.pages,
@@ -162,10 +184,11 @@ def publish_site(
             tally.manifest_sha256,
             () if base else (NO_BASE_URL,),
             checkpoint,
+            tally.written,
         )
         _record(session, report, notices, numbering, base, actor=actor, at=moment)
-    assert stage.swap is not None
-    _final_with_transaction(session, stage.swap)
+    if stage.swap is not None:  # None: every file was the live site's, which stays
+        _final_with_transaction(session, stage.swap)
     return report
 
 
@@ -290,6 +313,8 @@ class _Drawn:
     notices: list[NoticeHead] = field(default_factory=list)
     stats: list[StatsIndexRow] = field(default_factory=list)
     pages: dict[int, DrawPages] = field(default_factory=dict)
+    keys: list[str] = field(default_factory=list)  # every draw's key, for the object pages
+    kept: list[DrawRecord] = field(default_factory=list)  # draws whose notices were kept
 
 
 def _build(
@@ -309,8 +334,7 @@ def _build(
         plan_head = numbering.apply(unnumbered)
         write_plan_notice(build, plan_head, plans)
         notices.append(plan_head)
-    records = {r.id: r for r in build.catalog.draws if r.has_notice}
-    objects = write_objects(build, drawn.runs, records, drawn.pages)
+    objects = _objects(session, build, drawn)
     write_stats_index(build, drawn.stats)
     write_index_pages(build, notices, objects)
     write_feed(build, notices)
@@ -335,20 +359,127 @@ def _draw(
     heads = {kind: numbering.apply(head) for kind, head in unnumbered.items()}
     write_predraw(build, record, facts, heads["predraw"])
     if record.has_notice:
-        visits = list(read_visits(session, record))
-        drawn.pages[record.id] = pages = write_draw(build, record, facts, heads, visits)
-        drawn.stats.append(StatsIndexRow(facts, heads["stats"], pages.published, pages.problems))
-        drawn.runs.add(record.id, visits)
+        group, key = f"draw-{record.id}", _draw_key(session, build, record, facts, heads)
+        drawn.keys.append(key)
+        note = build.writer.reuse_group(group, key)
+        if note is not None:  # the live site has this draw's notices as they are now
+            published, problems = map(int, note.split(","))
+            drawn.stats.append(StatsIndexRow(facts, heads["stats"], published, problems))
+            drawn.kept.append(record)
+        else:
+            with build.writer.grouped(group, key) as written:
+                visits = list(read_visits(session, record))
+                drawn.pages[record.id] = pages = write_draw(build, record, facts, heads, visits)
+                written.note = f"{pages.published},{pages.problems}"
+            drawn.stats.append(StatsIndexRow(facts, heads["stats"], pages.published, pages.problems))
+            drawn.runs.add(record.id, visits)
     drawn.notices += heads.values()
 
 
+def _digest(build: Build, *parts: object) -> str:
+    """A key: the build's fingerprint and the ``repr`` of plain values."""
+    text = repr(parts).encode("utf-8")
+    return hashlib.sha256(build.renderer.fingerprint + text).hexdigest()[:32]
+
+
+def _draw_key(
+    session: Session,
+    build: Build,
+    record: DrawRecord,
+    facts: DrawFacts,
+    heads: dict[str, NoticeHead],
+) -> str:
+    """What a draw's notices (list, results, statistics, their downloads) are made
+    from: the draw as read, its facts and headings, the department names, the
+    page length, and every row its notices read that can change after the draw
+    — the inspection tasks, visits added by substitution, and the teams when
+    the plan publishes them. The registries as of the draw's versions never
+    change (a change is a new version)."""
+    tasks = session.execute(
+        select(
+            InspectionTaskRow.visit,
+            InspectionTaskRow.state,
+            InspectionTaskRow.reason,
+            InspectionTaskRow.replaced_by_visit,
+            InspectionTaskRow.checked_on,
+            InspectionTaskRow.result_code,
+            InspectionTaskRow.follow_up,
+        )
+        .where(InspectionTaskRow.draw_id == record.id)
+        .order_by(InspectionTaskRow.visit)
+    ).all()
+    tasks_digest = hashlib.sha256(repr([tuple(t) for t in tasks]).encode("utf-8")).hexdigest()
+    visits = tuple(
+        session.execute(
+            select(func.count(), func.max(DrawVisitRow.number)).where(
+                DrawVisitRow.draw_id == record.id
+            )
+        ).one()
+    )
+    team: object = ()
+    if record.inspector_names:
+        members = session.execute(
+            select(DrawMemberRow.visit, DrawMemberRow.slot, DrawMemberRow.cert_no, DrawMemberRow.role)
+            .where(DrawMemberRow.draw_id == record.id)
+            .order_by(DrawMemberRow.visit, DrawMemberRow.slot)
+        ).all()
+        team = hashlib.sha256(repr([tuple(m) for m in members]).encode("utf-8")).hexdigest()
+    return _digest(
+        build,
+        "draw",
+        record,
+        facts,
+        sorted(heads.items()),
+        sorted(build.catalog.departments.items()),
+        rows_per_page(),
+        tasks_digest,
+        visits,
+        team,
+    )
+
+
+def _objects(session: Session, build: Build, drawn: _Drawn) -> int:
+    """The object pages, their list and the search index: kept whole when every
+    draw's key is the one they were made from, else made again from every
+    draw's visits (those of kept draws are read for it, not written)."""
+    key = _digest(build, "objects", drawn.keys)
+    note = build.writer.reuse_group("objects", key)
+    if note is not None:
+        return int(note)
+    for record in drawn.kept:
+        visits = list(read_visits(session, record))
+        drawn.pages[record.id] = draw_pages(visits)
+        drawn.runs.add(record.id, visits)
+    records = {r.id: r for r in build.catalog.draws if r.has_notice}
+    with build.writer.grouped("objects", key) as written:
+        objects = write_objects(build, drawn.runs, records, drawn.pages)
+        written.note = str(objects)
+    return objects
+
+
 def _bundle(session: Session, build: Build, record: DrawRecord, scratch: Path) -> Download:
-    """The public bundle of a draw, zipped beside its notice."""
+    """The public bundle of a draw, zipped beside its notice.
+
+    A draw's bundle is made from the draw alone (its row, its stored files,
+    the registries as of its versions) and the audit log's checkpoint: one
+    whose draw did not change is kept as the live site has it, with the
+    checkpoint it was published with (its inclusion proof is against that
+    checkpoint, which the site keeps under ``audit/checkpoints/``)."""
+    path = paths.bundle(record.plan_id, record.attempt)
+    key = _bundle_key(build, record)
+    if build.writer.reuse(path, key):
+        return build.download("核验数据包", path, "ZIP")
     folder = scratch / f"{record.plan_id}-{record.attempt}"
     export_bundle(session, record.plan_id, folder, tier="public", attempt=record.attempt)
-    path = paths.bundle(record.plan_id, record.attempt)
     moment = (record.drawn_at or record.prepared_at).astimezone(build.timezone)
-    with build.writer.open(path) as out:
+    with build.writer.open(path, key) as out:
         zip_folder(folder, out, prefix=f"{record.plan_id}-{record.attempt}-public", moment=moment)
     shutil.rmtree(folder)
     return build.download("核验数据包", path, "ZIP")
+
+
+def _bundle_key(build: Build, record: DrawRecord) -> str:
+    """What a draw's bundle is made from: the draw as read, without its results
+    (which the bundle does not hold), and the build's fingerprint (time zone,
+    package version)."""
+    return _digest(build, "bundle", replace(record, results=0, results_updated=None))

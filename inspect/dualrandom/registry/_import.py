@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime
@@ -234,10 +234,24 @@ def _check_in_child(
     checker: CheckingProcess, writer: VersionWriter, snapshot: ObjectSnapshotBuilder | None
 ) -> int:
     lists: dict[str, tuple[str, ...]] = {}
-    for values in checker.batches():
-        writer.write(values)
-        if snapshot is not None:
-            snapshot.add(_stored_objects(values, lists))
+    if not writer.in_thread:
+        for values in checker.batches():
+            writer.write(values)
+            if snapshot is not None:
+                snapshot.add(_stored_objects(values, lists))
+        return checker.rows
+    # On PostgreSQL a batch's COPY is mostly waiting for the server: it runs in a
+    # thread (one batch at a time, in order) while this one hashes the batch.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="registry-copy") as pool:
+        written: Future[None] | None = None
+        for values in checker.batches():
+            if written is not None:
+                written.result()
+            written = pool.submit(writer.write, values)
+            if snapshot is not None:
+                snapshot.add(_stored_objects(values, lists))
+        if written is not None:
+            written.result()
     return checker.rows
 
 

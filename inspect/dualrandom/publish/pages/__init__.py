@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from dualrandom.publish.pages._build import Build
-from dualrandom.publish.pages._draw_pages import DrawPages, write_draw
+from dualrandom.publish.pages._draw_pages import DrawPages, draw_pages, write_draw
 from dualrandom.publish.pages._feeds import write_feed, write_sitemap
 from dualrandom.publish.pages._index_pages import write_index_pages, write_stats_index
 from dualrandom.publish.pages._objects import write_objects
@@ -23,6 +23,7 @@ from dualrandom.publish.pages._rules_pages import write_items, write_plan_notice
 __all__ = [
     "Build",
     "DrawPages",
+    "draw_pages",
     "write_draw",
     "write_feed",
     "write_index_pages",

@@ -43,7 +43,10 @@ class Build:
         return self._joined[codes]
 
     def page(self, template: str, path: str, **context: Any) -> None:
-        self.writer.write(path, self.renderer.render(template, path, **context))
+        """Render one page, unless the live site has it made from the same context."""
+        key = self.renderer.key(template, path, **context)
+        if not key or not self.writer.reuse(path, key):
+            self.writer.write(path, self.renderer.render(template, path, **context), key)
 
     def download(self, label: str, path: str, kind: str) -> Download:
         return Download(label, path, kind, human_size(self.writer.size(path)))

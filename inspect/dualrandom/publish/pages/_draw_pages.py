@@ -28,7 +28,7 @@ from dualrandom.publish.shape.contexts import (
     ResultRow,
 )
 
-__all__ = ["DrawPages", "write_draw"]
+__all__ = ["DrawPages", "draw_pages", "write_draw"]
 
 
 @dataclass(slots=True)
@@ -68,18 +68,26 @@ def write_draw(
     visits: list[Visit],
 ) -> DrawPages:
     """Every notice of a drawn (or superseded) draw; returns where each visit landed."""
-    pages = DrawPages()
-    pages.visit_pages = {v.number: page_of(i) for i, v in enumerate(visits)}
+    pages = draw_pages(visits)
     published = [v for v in visits if v.result]
-    pages.result_pages = {v.number: page_of(i) for i, v in enumerate(published)}
-    pages.published = len(published)
-    pages.problems = sum(1 for v in published if v.result in PROBLEM_CODES)
     _notice(build, record, facts, heads["draw"], visits, pages)
     if published and "result" in heads:
         closed = ("substituted", "cancelled")
         pending = sum(1 for v in visits if not v.result and v.state not in closed)
         _results(build, record, facts, heads["result"], published, pending)
     write_stats(build, record, facts, heads["stats"], visits, published)
+    return pages
+
+
+def draw_pages(visits: list[Visit]) -> DrawPages:
+    """Where each visit of a draw lands in its notices (also for a draw whose
+    notices are kept from the live site, for the object pages)."""
+    pages = DrawPages()
+    pages.visit_pages = {v.number: page_of(i) for i, v in enumerate(visits)}
+    published = [v for v in visits if v.result]
+    pages.result_pages = {v.number: page_of(i) for i, v in enumerate(published)}
+    pages.published = len(published)
+    pages.problems = sum(1 for v in published if v.result in PROBLEM_CODES)
     return pages
 
 

@@ -20,10 +20,11 @@ from dualrandom.publish.write._downloads import (
 )
 from dualrandom.publish.write._render import Renderer, human_size
 from dualrandom.publish.write._swap import Stage, Swap, staged
-from dualrandom.publish.write._writer import MAX_PAGE_BYTES, SiteWriter
+from dualrandom.publish.write._writer import MAX_PAGE_BYTES, Previous, SiteWriter
 
 __all__ = [
     "MAX_PAGE_BYTES",
+    "Previous",
     "Renderer",
     "SiteWriter",
     "Stage",

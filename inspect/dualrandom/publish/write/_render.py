@@ -11,13 +11,17 @@ a check of every value: a big site renders 10^7 values).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2.loaders import BaseLoader
 from markupsafe import Markup
 
 from dualrandom.core.auditlog import Checkpoint
@@ -60,6 +64,27 @@ def _zone_name(local: datetime) -> str:
     minutes = int(offset.total_seconds()) // 60
     sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
     return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
+
+
+def _fingerprint(env: Environment, timezone: ZoneInfo, site_title: str) -> bytes:
+    """What every page of a build is made from besides its own context: the
+    templates' sources, the time zone, the title and this package's version."""
+    digest = hashlib.sha256()
+    loader = env.loader
+    assert isinstance(loader, BaseLoader)
+    for name in sorted(loader.list_templates()):
+        source, _, _ = loader.get_source(env, name)
+        digest.update(f"{name}\0{source}\0".encode())
+    digest.update(Path(__file__).read_bytes())  # the filters
+    digest.update(f"{timezone.key}\0{site_title}\0{_version()}".encode())
+    return digest.digest()
+
+
+def _version() -> str:
+    try:
+        return metadata.version("dual-random")
+    except metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree
+        return "unknown"
 
 
 def _thousands(value: int) -> str:
@@ -112,6 +137,7 @@ class Renderer:
         self.checkpoint = checkpoint  # of the audit log, in every page's footer
         self.env = build_environment(timezone)
         self._chrome: dict[str, Chrome] = {}
+        self.fingerprint = _fingerprint(self.env, timezone, site_title)
 
     def chrome(self, root: str) -> Chrome:
         """Rendered once per depth: 10^5 object pages share four variants."""
@@ -123,6 +149,20 @@ class Renderer:
                 head(root, title), header(root, title), footer(root, self.checkpoint)
             )
         return self._chrome[root]
+
+    def key(self, template: str, path: str, **context: Any) -> str:
+        """What the page at ``path`` is made from, as a digest ("" when that cannot
+        be told): the same key renders the same bytes but for the footer's
+        checkpoint, which is left out (a page whose content did not change
+        keeps the checkpoint it was first published with; see docs/PUBLISH.md).
+
+        Contexts are frozen dataclasses of plain values, whose ``repr`` shows
+        every field; a value without such a ``repr`` (``<… object at 0x…>``)
+        makes the page uncached rather than keyed by an address."""
+        text = repr((template, path, sorted(context.items())))
+        if " at 0x" in text:
+            return ""
+        return hashlib.sha256(self.fingerprint + text.encode("utf-8")).hexdigest()[:32]
 
     def render(self, template: str, path: str, **context: Any) -> bytes:
         """Render ``template`` for the page at site path ``path``."""

@@ -113,8 +113,9 @@ def _unique(target: Path, kind: str) -> Path:
 def _swap(staging: Path, target: Path) -> Path | None:
     """Make ``staging`` the live site; return where the previous site now is."""
     marker = staging / MARKER
-    marker.write_text("a site published by dual-random\n", encoding="utf-8")
-    marker.chmod(FILE_MODE)
+    if not marker.exists():  # the build writes it, with its pages' keys
+        marker.write_text("a site published by dual-random\n", encoding="utf-8")
+        marker.chmod(FILE_MODE)
     if not target.exists():
         staging.rename(target)
         return None
@@ -196,6 +197,7 @@ class Stage:
     staging: Path
     scratch: Path
     swap: Swap | None = None
+    unchanged: bool = False  # set by the build: the live site stays, nothing is swapped
 
 
 def _settle_previous(target: Path, live_is_recorded: Callable[[Path], bool]) -> None:
@@ -223,7 +225,8 @@ def _settle_previous(target: Path, live_is_recorded: Callable[[Path], bool]) -> 
 @contextmanager
 def staged(target: Path, *, live_is_recorded: Callable[[Path], bool]) -> Iterator[Stage]:
     """A build beside ``target``, swapped in when the block ends without an error
-    (``Stage.swap`` then says so, and must be kept or undone); on any error
+    (``Stage.swap`` then says so, and must be kept or undone) unless the build
+    set ``Stage.unchanged`` (then the live site stays and ``swap`` is None); on any error
     the staging folder is removed and the live site is untouched.
     ``live_is_recorded`` says whether the live site's publication was
     recorded, for the repair of a build killed before its end."""
@@ -239,6 +242,8 @@ def staged(target: Path, *, live_is_recorded: Callable[[Path], bool]) -> Iterato
         try:
             stage = Stage(staging, scratch)
             yield stage
+            if stage.unchanged and target.is_dir():
+                return  # the build found every file as the live site has it
             previous = _swap(staging, target)
             if previous is not None:
                 aside = _unique(target, "prev")

@@ -13,6 +13,25 @@ a file written somewhere unexpected. Every HTML page is at most
 :data:`MAX_PAGE_BYTES`; the paginators keep far below it, and this is the
 guard that proves it. Folders are made 0755 and files 0644 whatever the
 umask (a web server running as another user reads them).
+
+A build may start from the live site (:class:`Previous`): a file whose bytes
+are those the live site already has is not written, and a page whose key
+(a digest of everything its bytes are made from, given by the caller) is the
+one the live file was rendered from is not even rendered. When the build
+ends, the files it kept are hard-linked from the live site into the staging
+folder, so the staging folder is a whole site and is swapped in as before;
+when nothing at all changed, :attr:`Tally.unchanged` says so and the live
+site can stay as it is (no file written, linked or moved). Files are never
+changed in place (every write creates a new file), so a file shared by two
+sites through a hard link is never altered under either of them.
+
+A caller can also key a whole group of files (:meth:`SiteWriter.grouped`,
+:meth:`SiteWriter.reuse_group`): a draw's notices, or every object page, are
+then kept without even reading what they are made from.
+
+The keys live in the site's marker file (``.dualrandom-site``) with the
+digest of the ``SHA256SUMS`` they belong to: keys that do not belong to the
+live ``SHA256SUMS`` are not used.
 """
 
 from __future__ import annotations
@@ -29,14 +48,16 @@ from pathlib import Path
 from typing import IO
 
 from dualrandom.errors import IntegrityError
-from dualrandom.publish.write._swap import FILE_MODE, FOLDER_MODE
+from dualrandom.publish.write._swap import FILE_MODE, FOLDER_MODE, MARKER
 
-__all__ = ["MANIFEST", "MAX_PAGE_BYTES", "SiteWriter", "Tally"]
+__all__ = ["MANIFEST", "MARKER_TEXT", "MAX_PAGE_BYTES", "Previous", "SiteWriter", "Tally"]
 
 MAX_PAGE_BYTES = 1_000_000
 WRITERS = 2
 IN_FLIGHT = 512  # files queued for the writer threads at most: bounds memory
 MANIFEST = "SHA256SUMS"
+MARKER_TEXT = "a site published by dual-random\n"
+_KEYS = "keys/2 of SHA256SUMS "  # the format of the lines below it; another is not read
 _SAFE_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
 
 
@@ -46,6 +67,71 @@ class Tally:
     files: int
     bytes: int
     manifest_sha256: str
+    written: int = 0  # files written by this build (the others were the live site's)
+    unchanged: bool = False  # every file is the live site's: nothing to swap in
+
+
+@dataclass(frozen=True, slots=True)
+class Previous:
+    """The live site a build starts from: each file's digest and size, and each
+    page's key, as its marker file and ``SHA256SUMS`` say."""
+
+    root: Path
+    digests: dict[str, str]
+    sizes: dict[str, int]
+    keys: dict[str, str]
+    groups: dict[str, tuple[str, str]]  # group -> (key, what the caller noted)
+    members: dict[str, list[str]]  # group -> its files
+
+    @classmethod
+    def load(cls, root: Path) -> Previous | None:
+        """The live site at ``root``, or None when it has no keys that belong to
+        its ``SHA256SUMS`` (an older site, or one changed by hand)."""
+        try:
+            sums = (root / MANIFEST).read_bytes()
+            marker = (root / MARKER).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return None
+        if len(marker) < 2 or marker[1] != _KEYS + hashlib.sha256(sums).hexdigest():
+            return None
+        try:
+            return cls._parse(root, sums, marker[2:])
+        except ValueError:  # not a marker this version wrote: build everything
+            return None
+
+    @classmethod
+    def _parse(cls, root: Path, sums: bytes, marker: list[str]) -> Previous | None:
+        digests: dict[str, str] = {}
+        for line in sums.decode("utf-8").splitlines():
+            digest, _, path = line.partition("  ")
+            digests[path] = digest
+        sizes, keys = {}, {}
+        groups: dict[str, tuple[str, str]] = {}
+        members: dict[str, list[str]] = {}
+        for line in marker:
+            if line.startswith("@ "):
+                _, name, key, note = line.split(" ", 3)
+                groups[name] = (key, note)
+                continue
+            key, size, group, path = line.split(" ", 3)
+            if path not in digests:
+                return None
+            sizes[path] = int(size)
+            if key != "-":
+                keys[path] = key
+            if group != "-":
+                members.setdefault(group, []).append(path)
+        if set(sizes) != set(digests):
+            return None
+        digests[MANIFEST], sizes[MANIFEST] = hashlib.sha256(sums).hexdigest(), len(sums)
+        return cls(root, digests, sizes, keys, groups, members)
+
+
+@dataclass(slots=True)
+class Group:
+    """What the caller notes about a group of files, kept with its key."""
+
+    note: str = ""
 
 
 def _write_file(target: Path, data: bytes) -> str:
@@ -69,8 +155,14 @@ class SiteWriter:
     write (and stops the threads) whether the build succeeded or not.
     """
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: Path, previous: Previous | None = None) -> None:
+        self.root, self.previous = root, previous
+        self._kept: list[str] = []  # files of the live site this build keeps as they are
+        self._keys: dict[str, str] = {}
+        self._written = 0
+        self._group = ""  # the group files are written into now, if any
+        self._groups: dict[str, tuple[str, str]] = {}
+        self._members: dict[str, str] = {}  # path -> its group
         self._threads = ThreadPoolExecutor(WRITERS, thread_name_prefix="site-writer")
         self._queued: deque[tuple[str, Future[str]]] = deque()
         self._digests: dict[str, str] = {}
@@ -80,6 +172,16 @@ class SiteWriter:
         self._folders: set[Path] = set()
 
     def _target(self, path: str) -> Path:
+        self._check(path)
+        target = self.root / path
+        if target.parent not in self._folders:  # one mkdir per folder, not per file
+            self._make_folder(target.parent)
+        return target
+
+    def _check(self, path: str) -> None:
+        """A safe path, not written before in this build (and in the current group)."""
+        if self._group:
+            self._members[path] = self._group
         if not _SAFE_PATH.fullmatch(path) or ".." in path.split("/"):
             raise IntegrityError(
                 f"拒绝写入不安全的网站路径 {path!r}",
@@ -91,10 +193,6 @@ class SiteWriter:
                 f"the site path {path!r} was written twice in one build",
             )
         self._taken.add(path)
-        target = self.root / path
-        if target.parent not in self._folders:  # one mkdir per folder, not per file
-            self._make_folder(target.parent)
-        return target
 
     def _make_folder(self, folder: Path) -> None:
         """``folder`` and the folders above it up to the root, each 0755."""
@@ -111,14 +209,68 @@ class SiteWriter:
     def __exit__(self, *_: object) -> None:
         self._threads.shutdown(wait=True, cancel_futures=True)
 
-    def write(self, path: str, data: bytes) -> int:
-        """Queue one file for writing; returns its size."""
+    def reuse(self, path: str, key: str) -> bool:
+        """Keep the live site's file at ``path`` if it was made from ``key``:
+        True means the caller need not make it (the file counts as written)."""
+        previous = self.previous
+        if previous is None or previous.keys.get(path) != key:
+            return False
+        self._check(path)  # its folder is made when it is linked, if ever
+        self._keys[path] = key
+        self._keep(path)
+        return True
+
+    @contextmanager
+    def grouped(self, name: str, key: str) -> Iterator[Group]:
+        """Files written in the block form the group ``name`` made from ``key``;
+        what the caller notes in the group is kept with it (no spaces)."""
+        if self._group or " " in name or not name:
+            raise ValueError(f"group {name!r} inside {self._group!r}")
+        group = Group()
+        self._group = name
+        try:
+            yield group
+        finally:
+            self._group = ""
+        self._groups[name] = (key, group.note or "-")
+
+    def reuse_group(self, name: str, key: str) -> str | None:
+        """Keep every file of the live site's group ``name`` if it was made from
+        ``key``; returns what was noted with it, or None (make the files)."""
+        previous = self.previous
+        if previous is None or name not in previous.groups or previous.groups[name][0] != key:
+            return None
+        self._groups[name] = previous.groups[name]
+        for path in previous.members.get(name, []):
+            self._check(path)
+            self._members[path] = name
+            if path in previous.keys:
+                self._keys[path] = previous.keys[path]
+            self._keep(path)
+        note = previous.groups[name][1]
+        return "" if note == "-" else note
+
+    def _keep(self, path: str) -> None:
+        assert self.previous is not None
+        self._kept.append(path)
+        self._record(path, self.previous.digests[path], self.previous.sizes[path])
+
+    def write(self, path: str, data: bytes, key: str = "") -> int:
+        """Queue one file for writing; returns its size. ``key``, when given, is
+        what the file is made from (see :meth:`reuse`)."""
         if path.endswith(".html") and len(data) > MAX_PAGE_BYTES:
             raise IntegrityError(
                 f"页面 {path} 有 {len(data)} 字节，超过上限 {MAX_PAGE_BYTES}",
                 f"page {path} is {len(data)} bytes, over {MAX_PAGE_BYTES}",
             )
         target = self._target(path)
+        if key:
+            self._keys[path] = key
+        previous = self.previous
+        if previous is not None and previous.digests.get(path) == hashlib.sha256(data).hexdigest():
+            self._keep(path)  # the live site has these bytes already
+            return len(data)
+        self._written += 1
         self._sizes[path] = len(data)
         self._queued.append((path, self._threads.submit(_write_file, target, data)))
         while len(self._queued) > IN_FLIGHT:
@@ -135,9 +287,13 @@ class SiteWriter:
             self._settle()
 
     @contextmanager
-    def open(self, path: str) -> Iterator[IO[bytes]]:
-        """A binary file to stream a large download into (never a page)."""
+    def open(self, path: str, key: str = "") -> Iterator[IO[bytes]]:
+        """A binary file to stream a large download into (never a page); ``key``
+        as for :meth:`write`. When the live site has the same bytes, the file
+        streamed into the staging folder is dropped and the live one kept."""
         target = self._target(path)
+        if key:
+            self._keys[path] = key
         with target.open("w+b") as handle:
             os.fchmod(handle.fileno(), FILE_MODE)
             yield handle
@@ -147,6 +303,12 @@ class SiteWriter:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
                 size += len(chunk)
+        previous = self.previous
+        if previous is not None and previous.digests.get(path) == digest.hexdigest():
+            target.unlink()  # the live site has these bytes already: keep its file
+            self._keep(path)
+            return
+        self._written += 1
         self._record(path, digest.hexdigest(), size)
 
     def _record(self, path: str, digest: str, size: int) -> None:
@@ -163,11 +325,54 @@ class SiteWriter:
         return sorted(p for p in self._taken if p.endswith(".html"))
 
     def finish(self) -> Tally:
-        """Write the manifest (``sha256sum`` format, by path) and return the tally."""
+        """Write the manifest (``sha256sum`` format, by path) and the keys, link the
+        files kept from the live site, and return the tally."""
         self.flush()
         lines = "".join(f"{self._digests[p]}  {p}\n" for p in sorted(self._digests))
         data = lines.encode("utf-8")
         pages = len(self.pages)
         self.write(MANIFEST, data)
         self.flush()
-        return Tally(pages, len(self._digests), self._bytes, hashlib.sha256(data).hexdigest())
+        sha256sums = hashlib.sha256(data).hexdigest()
+        previous = self.previous
+        unchanged = (
+            previous is not None and self._written == 0 and previous.digests.keys() == self._taken
+        )
+        marker = self._marker(sha256sums)
+        if unchanged:
+            assert previous is not None
+            if (previous.root / MARKER).read_bytes() != marker:  # same bytes, new keys
+                _replace_file(previous.root / MARKER, marker)
+        else:
+            self._link_kept()
+            _replace_file(self.root / MARKER, marker)
+        tally = Tally(pages, len(self._digests), self._bytes, sha256sums, self._written, unchanged)
+        return tally
+
+    def _marker(self, sha256sums: str) -> bytes:
+        lines = [MARKER_TEXT, f"{_KEYS}{sha256sums}\n"]
+        lines += (f"@ {name} {key} {note}\n" for name, (key, note) in sorted(self._groups.items()))
+        lines += (
+            f"{self._keys.get(p, '-')} {self._sizes[p]} {self._members.get(p, '-')} {p}\n"
+            for p in sorted(self._digests)
+            if p != MANIFEST
+        )
+        return "".join(lines).encode("utf-8")
+
+    def _link_kept(self) -> None:
+        """Hard-link the files kept from the live site into the staging folder."""
+        assert self.previous is not None or not self._kept
+        for path in self._kept:
+            assert self.previous is not None
+            target = self.root / path
+            if target.parent not in self._folders:
+                self._make_folder(target.parent)
+            os.link(self.previous.root / path, target)
+
+
+def _replace_file(target: Path, data: bytes) -> None:
+    """Write ``target`` whole or not at all (a new file renamed over it)."""
+    temporary = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    temporary.write_bytes(data)
+    temporary.chmod(FILE_MODE)
+    temporary.replace(target)
