@@ -189,10 +189,12 @@ def test_the_publisher_reads_no_personal_or_internal_column() -> None:
         "secret_hash",
         "cert_no",
     }
-    allowed = {("_visits.py", "cert_no")}
+    # site.py reads a draw's team rows (with the certificate numbers) only to
+    # digest them into the key that says whether its notices changed.
+    allowed = {("_visits.py", "cert_no"), ("site.py", "cert_no")}
     package = REPO / "inspect" / "dualrandom" / "publish"
     found = set()
-    for path in package.glob("*.py"):
+    for path in package.rglob("*.py"):  # every stage's folder, not just the top
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Attribute) and node.attr in forbidden:
                 found.add((path.name, node.attr))

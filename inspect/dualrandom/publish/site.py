@@ -370,7 +370,7 @@ def _draw(
             with build.writer.grouped(group, key) as written:
                 visits = list(read_visits(session, record))
                 drawn.pages[record.id] = pages = write_draw(build, record, facts, heads, visits)
-                written.note = f"{pages.published},{pages.problems}"
+                written.summary = f"{pages.published},{pages.problems}"
             drawn.stats.append(StatsIndexRow(facts, heads["stats"], pages.published, pages.problems))
             drawn.runs.add(record.id, visits)
     drawn.notices += heads.values()
@@ -453,7 +453,7 @@ def _objects(session: Session, build: Build, drawn: _Drawn) -> int:
     records = {r.id: r for r in build.catalog.draws if r.has_notice}
     with build.writer.grouped("objects", key) as written:
         objects = write_objects(build, drawn.runs, records, drawn.pages)
-        written.note = str(objects)
+        written.summary = str(objects)
     return objects
 
 

@@ -131,7 +131,7 @@ class Previous:
 class Group:
     """What the caller notes about a group of files, kept with its key."""
 
-    note: str = ""
+    summary: str = ""
 
 
 def _write_file(target: Path, data: bytes) -> str:
@@ -232,7 +232,7 @@ class SiteWriter:
             yield group
         finally:
             self._group = ""
-        self._groups[name] = (key, group.note or "-")
+        self._groups[name] = (key, group.summary or "-")
 
     def reuse_group(self, name: str, key: str) -> str | None:
         """Keep every file of the live site's group ``name`` if it was made from
