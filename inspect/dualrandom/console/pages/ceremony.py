@@ -8,6 +8,9 @@ password; the draw runs only then, and the audit log names both.
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
@@ -117,11 +120,13 @@ def screen(plan_id: str) -> str:
         abort(404)
     visits = visit_views(db(), row, limit=_REVEAL) if row.state == DrawState.DRAWN else []
     warn(db(), row, [v.number for v in visits])
+    facts = ceremony.committed(row, db())
     return render_template(
         "ceremony_screen.html",
         plan=stored.plan,
         row=row,
-        facts=ceremony.committed(row, db()),
+        facts=facts,
+        remaining=_seconds_until(facts.round_time),
         visits=visits,
         form=RunForm(),
         draw_form=BeaconDrawForm(),
@@ -198,13 +203,23 @@ def draw(plan_id: str) -> Response | tuple[str, int]:
     return redirect(url_for("ceremony.screen", plan_id=plan_id))
 
 
+def _seconds_until(moment: datetime | None) -> int | None:
+    """Whole seconds from the server's clock to ``moment`` (0 once past): the projector
+    counts down from this, not from its own clock, which may be wrong."""
+    if moment is None:
+        return None
+    return max(0, math.ceil((moment - now()).total_seconds()))
+
+
 def _screen_again(plan: Plan, form: RunForm, error: DualRandomError) -> tuple[str, int]:
     row = get_draw(db(), plan.id)
+    facts = ceremony.committed(row, db())
     return render_template(
         "ceremony_screen.html",
         plan=plan,
         row=row,
-        facts=ceremony.committed(row, db()),
+        facts=facts,
+        remaining=_seconds_until(facts.round_time),
         visits=[],
         form=form,
         draw_form=BeaconDrawForm(),

@@ -7,7 +7,12 @@
 
   function countdowns() {
     document.querySelectorAll("[data-countdown]").forEach(function (el) {
-      var target = Date.parse(el.getAttribute("data-countdown"));
+      // The seconds the server counted when it sent the page: the projector's own
+      // clock may be wrong; the round's time is the fallback.
+      var remaining = parseInt(el.getAttribute("data-remaining"), 10);
+      var target = isNaN(remaining)
+        ? Date.parse(el.getAttribute("data-countdown"))
+        : Date.now() + remaining * 1000;
       if (isNaN(target)) { return; }
       function tick() {
         var left = Math.max(0, Math.floor((target - Date.now()) / 1000));
