@@ -27,7 +27,7 @@ from dualrandom.draws import (
 )
 from dualrandom.errors import NotFoundError
 from dualrandom.integrity import require_exportable
-from dualrandom.lifecycle import tasks_of
+from dualrandom.lifecycle import find_task, tasks_of
 from dualrandom.publish import write_csv
 from dualrandom.publish.write import zip_folder
 from dualrandom.tables import DrawRow
@@ -63,6 +63,12 @@ def show(plan_id: str, attempt: int) -> str:
     visits = visit_views(session, row, offset=pager.offset, limit=PAGE_SIZE) if total else []
     warn(session, row, [v.number for v in visits])
     substituted = tasks_of(session, row, ["substituted"]) if row.state != DrawState.PREPARED else []
+    # the reserve visit that took each one's place (a few: one per substitution)
+    reserves = {
+        t.visit: find_task(session, row, f"#{t.replaced_by_visit}")
+        for t in substituted
+        if t.replaced_by_visit is not None
+    }
     return render_template(
         "draw.html",
         plan=stored.plan,
@@ -71,6 +77,7 @@ def show(plan_id: str, attempt: int) -> str:
         pager=pager,
         attempts=plan_draws(session, plan_id),
         substituted=substituted,
+        reserves=reserves,
         auditor=current_user().role == "auditor",
     )
 
