@@ -265,6 +265,13 @@ def test_a_ceremony_prepares_publishes_draws_and_reveals_the_teams(
     tab.get_by_role("link", name="打开投影屏幕").click()
     tab.wait_for_load_state()
     _seen(live, tab, "op")
+    # The countdown runs from the seconds the server counted (its clock is pinned at
+    # 09:00, the round about 09:01), not from this machine's clock, weeks away.
+    countdown = tab.locator("[data-countdown]")
+    remaining = int(countdown.get_attribute("data-remaining") or "")
+    assert 60 < remaining <= 180
+    minutes, seconds = countdown.inner_text().split(":")
+    assert remaining - 60 <= int(minutes) * 60 + int(seconds) <= remaining
     tab.get_by_label("见证人掷出的点数").press_sequentially(DICE.replace(" ", "")[:7])
     assert tab.locator("[data-dice-echo] span").count() == 7
     tab.get_by_label("见证人掷出的点数").fill(DICE)
