@@ -222,7 +222,7 @@ def test_a_bundle_without_its_snapshot_verifies_with_the_published_one(
     missing = (
         "MISMATCH [snapshot] objects-public.tsv.gz: missing; the registry snapshot with digest "
         f"{digest} is published once on the notice site as snapshots/{digest}.tsv.gz: "
-        "give it with --snapshot FILE"
+        "put it into the bundle folder or give it with --snapshot FILE"
     )
     assert package(folder)[:2] == ("MISMATCH: snapshot", ["snapshot"])
     assert _findings(folder) == [missing]
@@ -233,6 +233,9 @@ def test_a_bundle_without_its_snapshot_verifies_with_the_published_one(
     for given in (published, published.parent, tmp_path / "site"):  # the file, or a folder
         assert package(folder, given) == (whole, [], 0)
         assert standalone(folder, bls=True, snapshot=given)[0] == whole
+    (folder / published.name).write_bytes(published.read_bytes())  # downloaded into the folder
+    assert package(folder) == (whole, [], 0)
+    assert standalone(folder, bls=True)[0] == whole
     meta = json.loads((folder / "bundle.json").read_bytes())
     assert meta["snapshot"] == {
         "digest": digest,
@@ -241,7 +244,7 @@ def test_a_bundle_without_its_snapshot_verifies_with_the_published_one(
     }
 
 
-@pytest.mark.parametrize("where", ["given", "in the folder"])
+@pytest.mark.parametrize("where", ["given", "in the folder", "downloaded into the folder"])
 def test_a_snapshot_one_byte_off_is_refused_alike_by_both(
     draws: dict[str, Dr2Draw], tmp_path: Path, where: str
 ) -> None:
@@ -255,9 +258,13 @@ def test_a_snapshot_one_byte_off_is_refused_alike_by_both(
         given: Path | None = tmp_path / "wrong.tsv.gz"
         given.write_bytes(wrong)  # type: ignore[union-attr]
         named = str(given)
-    else:
+    elif where == "in the folder":
         folder = write(tmp_path / "b", {**bundle_files(draw_, "public"), "objects-public.tsv.gz": wrong})
         given, named = None, "objects-public.tsv.gz"
+    else:
+        folder = _without_snapshot(tmp_path / "b", draw_, "public")
+        (folder / f"{digest}.tsv.gz").write_bytes(wrong)
+        given, named = None, f"{digest}.tsv.gz"
     finding = (
         f"MISMATCH [snapshot] {named}: not the snapshot the commitment names "
         f"(objects_public {digest})"

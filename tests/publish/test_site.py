@@ -192,7 +192,10 @@ def test_draw_notice_carries_the_seed_entropy_algorithm_and_how_to_verify(
     headings = [text(h) for h in tree.iter("h3")]
     assert "不会编程也能核验" in headings and "程序员核验" in headings
     downloads = [a.attrib["href"] for a in tree.iter("a") if "download" in a.attrib]
-    assert [Path(d).suffix for d in downloads] == [".csv", ".json", ".zip"]
+    # the registry snapshot, in the steps (it is shared, not this draw's attachment)
+    snapshot = json.loads(draw.commitment)["digests"]["objects_public"]
+    assert downloads[0].endswith(f"/snapshots/{snapshot}.tsv.gz")
+    assert [Path(d).suffix for d in downloads[1:]] == [".csv", ".json", ".zip"]
 
 
 def test_superseded_draw_stays_online_marked_and_linked_to_its_replacement(
@@ -378,6 +381,9 @@ def test_bundle_zip_is_the_public_bundle_and_its_verify_py_says_match(
     verdict = run.stdout.rstrip().splitlines()[-1]
     assert run.returncode == 0 and verdict.startswith("MATCH"), run.stdout + run.stderr
     assert verify_bundle(folder, published.site).verdict == verdict  # the site's root works too
+    (folder / snapshot.name).write_bytes(snapshot.read_bytes())  # as the notice's steps say
+    assert _verify_py(folder).stdout.rstrip().splitlines()[-1] == verdict
+    (folder / snapshot.name).unlink()
     wrong = tmp_path / "wrong.tsv.gz"
     data = gzip.decompress(snapshot.read_bytes())
     at = data.index(b"\n") + 3

@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -81,6 +82,11 @@ CHAIN_KEYS = ("demo", "genesis", "hash", "label", "period", "public_key", "schem
 SELECTION_HEADER = ("item", "id", "ticket", "stratum", "rank")
 POOL_HEADER = ("stratum", "item", "rank", "id", "ticket")
 QUOTAS_HEADER = ("stratum", "item", "pool_size", "ratio", "min", "max", "k", "shortfall", "reserve")
+
+
+# The snapshot as the notice site publishes it (snapshots/<digest>.tsv.gz), which
+# may be put into the bundle folder as downloaded: not in the manifest either.
+PUBLISHED_SNAPSHOT = re.compile(r"[0-9a-f]{64}\.tsv\.gz")
 
 
 class _Stop(Exception):
@@ -173,6 +179,7 @@ def _manifest(folder: Path, report: Dr2Verification) -> dict[str, bytes]:
             raise _Stop
         listed[name] = digest
     present = {p.name for p in folder.iterdir() if p.is_file()} - {MANIFEST, SNAPSHOT_FILE}
+    present = {n for n in present if not PUBLISHED_SNAPSHOT.fullmatch(n)}  # checked by its digest
     wanted = set(AUDITOR_FILES if report.tier == "auditor" else PUBLIC_FILES)
     problems = [f"{n}: not in the manifest" for n in sorted(present - listed.keys())]
     problems += [f"{n}: listed but missing" for n in sorted(listed.keys() - present)]
@@ -239,7 +246,8 @@ def snapshot_source(folder: Path, given: Path | None, digest: str) -> Path:
     """Where the snapshot is read from: ``given`` (a file, or a folder holding
     ``<digest>.tsv.gz`` or ``snapshots/<digest>.tsv.gz``), else the bundle's own."""
     if given is None:
-        return folder / SNAPSHOT_FILE
+        own, downloaded = folder / SNAPSHOT_FILE, folder / f"{digest}.tsv.gz"
+        return downloaded if downloaded.is_file() and not own.is_file() else own
     if given.is_dir():
         for candidate in (given / f"{digest}.tsv.gz", given / snapshot_path(digest)):
             if candidate.is_file():
@@ -257,14 +265,15 @@ def _snapshot(
         report.fail("snapshot", "commitment.json: objects_public is not a SHA-256 digest")
         raise _Stop
     source = snapshot_source(folder, given, digest)
-    where = SNAPSHOT_FILE if given is None else str(source)
+    where = source.name if given is None else str(source)
     try:
         packed = source.read_bytes()
     except OSError:
         report.fail(
             "snapshot",
             f"{where}: missing; the registry snapshot with digest {digest} is published "
-            f"once on the notice site as {snapshot_path(digest)}: give it with --snapshot FILE",
+            f"once on the notice site as {snapshot_path(digest)}: put it into the bundle folder "
+            "or give it with --snapshot FILE",
         )
         raise _Stop from None
     try:

@@ -2062,6 +2062,9 @@ DR2_SALT_FILE = "salt-key.txt"
 # content-addressed; MANIFEST.sha256 never lists it (it is checked against the
 # commitment's objects_public digest instead).
 DR2_SNAPSHOT_FILE = "objects-public.tsv.gz"
+# The snapshot as the site publishes it, which may be put into the bundle folder
+# as downloaded: not in the manifest either.
+PUBLISHED_SNAPSHOT = re.compile(r"[0-9a-f]{64}\.tsv\.gz")
 DR2_PUBLIC_NAMES = (
     "selection.tsv",
     "reserve-public.tsv",
@@ -2501,6 +2504,7 @@ def check2_manifest(folder: Path, r: Report2) -> dict[str, bytes]:
             raise Stop2
         listed[name] = digest
     present = {p.name for p in folder.iterdir() if p.is_file()} - {MANIFEST, DR2_SNAPSHOT_FILE}
+    present = {n for n in present if not PUBLISHED_SNAPSHOT.fullmatch(n)}  # checked by its digest
     wanted = DR2_AUDITOR_TIER if r.tier == "auditor" else DR2_PUBLIC_TIER
     problems = [f"{n}: not in the manifest" for n in sorted(present - listed.keys())]
     problems += [f"{n}: listed but missing" for n in sorted(listed.keys() - present)]
@@ -2567,9 +2571,11 @@ def snapshot_path(digest: str) -> str:
 
 def snapshot_source(folder: Path, given: Path | None, digest: str) -> Path:
     """``given`` (a file, or a folder holding ``<digest>.tsv.gz`` or
-    ``snapshots/<digest>.tsv.gz``), else the bundle's own objects-public.tsv.gz."""
+    ``snapshots/<digest>.tsv.gz``), else the bundle's own objects-public.tsv.gz, else
+    ``<digest>.tsv.gz`` put into the bundle folder as downloaded from the site."""
     if given is None:
-        return folder / DR2_SNAPSHOT_FILE
+        own, downloaded = folder / DR2_SNAPSHOT_FILE, folder / f"{digest}.tsv.gz"
+        return downloaded if downloaded.is_file() and not own.is_file() else own
     if given.is_dir():
         for candidate in (given / f"{digest}.tsv.gz", given / snapshot_path(digest)):
             if candidate.is_file():
@@ -2587,14 +2593,15 @@ def check2_snapshot(
         r.fail("snapshot", "commitment.json: objects_public is not a SHA-256 digest")
         raise Stop2
     source = snapshot_source(folder, given, digest)
-    where = DR2_SNAPSHOT_FILE if given is None else str(source)
+    where = source.name if given is None else str(source)
     try:
         packed = source.read_bytes()
     except OSError:
         r.fail(
             "snapshot",
             f"{where}: missing; the registry snapshot with digest {digest} is published "
-            f"once on the notice site as {snapshot_path(digest)}: give it with --snapshot FILE",
+            f"once on the notice site as {snapshot_path(digest)}: put it into the bundle folder "
+            "or give it with --snapshot FILE",
         )
         raise Stop2 from None
     try:

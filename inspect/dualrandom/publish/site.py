@@ -355,8 +355,10 @@ def _draw(
     """Every notice of one draw."""
     # No public zip of a DR-1 draw: it would carry names and addresses (issue 9).
     public = record.has_notice and record.algorithm == DR2
-    bundle = _bundle(session, build, record, scratch, drawn.snapshots) if public else None
-    facts = draw_facts(record, build.catalog, build.timezone, bundle)
+    bundle, snapshot = (
+        _bundle(session, build, record, scratch, drawn.snapshots) if public else (None, None)
+    )
+    facts = draw_facts(record, build.catalog, build.timezone, bundle, snapshot)
     unnumbered = draw_heads(facts, record, build.catalog, build.timezone)
     heads = {kind: numbering.apply(head) for kind, head in unnumbered.items()}
     write_predraw(build, record, facts, heads["predraw"])
@@ -461,7 +463,7 @@ def _objects(session: Session, build: Build, drawn: _Drawn) -> int:
 
 def _bundle(
     session: Session, build: Build, record: DrawRecord, scratch: Path, snapshots: set[str]
-) -> Download:
+) -> tuple[Download, Download]:
     """The public bundle of a draw, zipped beside its notice, and the registry
     snapshot it refers to.
 
@@ -485,7 +487,7 @@ def _bundle(
     snapshots.add(snapshot)
     have_bundle = build.writer.reuse(path, key)
     if have_bundle and have_snapshot:
-        return build.download("核验数据包", path, "ZIP")
+        return _downloads(build, path, snapshot)
     folder = scratch / f"{record.plan_id}-{record.attempt}"
     export_bundle(session, record.plan_id, folder, tier="public", attempt=record.attempt)
     packed = folder / SNAPSHOT_FILE
@@ -498,7 +500,13 @@ def _bundle(
             prefix = f"{record.plan_id}-{record.attempt}-public"
             zip_folder(folder, out, prefix=prefix, moment=moment)
     shutil.rmtree(folder)
-    return build.download("核验数据包", path, "ZIP")
+    return _downloads(build, path, snapshot)
+
+
+def _downloads(build: Build, bundle: str, snapshot: str) -> tuple[Download, Download]:
+    return build.download("核验数据包", bundle, "ZIP"), build.download(
+        "检查对象名录快照", snapshot, "GZ"
+    )
 
 
 def _bundle_key(build: Build, record: DrawRecord) -> str:
