@@ -633,15 +633,21 @@ def test_every_file_mutated_is_rejected_alike_by_both(
         assert set(mutated) == shown
 
 
+@pytest.mark.parametrize("given", [False, True])
 def test_dualrandom_verify_of_a_matching_dr2_bundle_skips_the_database_layer(
-    draws: dict[str, Dr2Draw], tmp_path: Path
+    draws: dict[str, Dr2Draw], tmp_path: Path, given: bool
 ) -> None:
     """The short path of ``dualrandom verify`` (dualrandom.cli.main) prints what the
-    full command prints, without importing SQLAlchemy or the other commands."""
-    folder = write(tmp_path / "b", bundle_files(draws["mixed"], "public"))
+    full command prints, without importing SQLAlchemy or the other commands; also
+    with ``--snapshot`` for a bundle without its snapshot."""
+    if given:
+        folder = _without_snapshot(tmp_path / "b", draws["mixed"], "public")
+        extra = ["--snapshot", str(_site_snapshot(tmp_path / "site", draws["mixed"]))]
+    else:
+        folder, extra = write(tmp_path / "b", bundle_files(draws["mixed"], "public")), []
     script = (
         "import sys\n"
-        f"sys.argv = ['dualrandom', 'verify', {str(folder)!r}]\n"
+        f"sys.argv = ['dualrandom', 'verify', {str(folder)!r}, *{extra!r}]\n"
         "from dualrandom.cli import main\n"
         "main()\n"
         "print('sqlalchemy' in sys.modules, 'dualrandom.cli._main' in sys.modules)\n"
@@ -651,5 +657,5 @@ def test_dualrandom_verify_of_a_matching_dr2_bundle_skips_the_database_layer(
     )
     *printed, loaded = done.stdout.splitlines()
     assert done.returncode == 0 and loaded == "False False", done.stdout + done.stderr
-    full = CliRunner().invoke(_main.cli, ["verify", str(folder)])
+    full = CliRunner().invoke(_main.cli, ["verify", str(folder), *extra])
     assert full.exit_code == 0 and full.output.splitlines() == printed
