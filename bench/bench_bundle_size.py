@@ -13,6 +13,9 @@ demo chain, 20 dice — and its public and auditor bundles, then reports:
 * the **extra per further draw** when the snapshot is unchanged: the public
   material without objects-public.tsv.gz, which the next draw of the same
   registry version shares byte for byte (same digest P). Floor: under 5 MB;
+* what the notice site publishes: the **per-draw public zip** (the snapshot
+  left out, as publish writes it) and the **snapshot** itself, published once
+  per registry version at snapshots/<P>.tsv.gz;
 * the time of the public check (``dualrandom verify`` on the public folder)
   and, with ``--standalone``, of ``python3 -I -S verify.py`` (stdlib only).
 
@@ -24,12 +27,13 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
+import io
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from fractions import Fraction
 from pathlib import Path
 
@@ -39,7 +43,8 @@ from tests.draws.dr2_bundles import make_draw, write
 from dualrandom.core import DrawInputs
 from dualrandom.core.model import ObjectRecord, Stratum, TeamRules
 from dualrandom.draws import verify_bundle
-from dualrandom.draws.bundle_dr2 import bundle_files
+from dualrandom.draws.bundle_dr2 import SNAPSHOT_FILE, bundle_files
+from dualrandom.publish.write import zip_folder
 
 DISTRICTS = [f"第{n}片区" for n in range(1, 11)]
 TYPES = ["企业", "个体工商户", "农民专业合作社"]
@@ -133,14 +138,21 @@ def main() -> None:
     print(f"extra per further draw, snapshot unchanged: {mb(extra)} "
           f"(floor 5 MB: {'ok' if extra < 5e6 else 'OVER'})")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        folder = write(Path(tmp) / "public", public)
+        folder = write(Path(tmp) / "public", {n: d for n, d in public.items() if n != SNAPSHOT_FILE})
+        snapshot = Path(tmp) / "snapshot.tsv.gz"
+        snapshot.write_bytes(public[SNAPSHOT_FILE])
+        archive = io.BytesIO()
+        zip_folder(folder, archive, prefix="public", moment=datetime(2027, 1, 4, tzinfo=UTC))
+        print(f"site: per-draw public zip (no snapshot) {mb(len(archive.getvalue()))}; "
+              f"snapshot, once per registry version, {mb(snapshot.stat().st_size)}")  # fmt: skip
         start = time.perf_counter()
-        report = verify_bundle(folder)
+        report = verify_bundle(folder, snapshot)
         print(f"dualrandom verify (public tier): {time.perf_counter() - start:.1f} s — {report.verdict}")
         if args.standalone:
             start = time.perf_counter()
             done = subprocess.run(
-                [sys.executable, "-I", "-S", str(folder / "verify.py"), str(folder)],
+                [sys.executable, "-I", "-S", str(folder / "verify.py"), str(folder),
+                 "--snapshot", str(snapshot)],
                 capture_output=True, text=True, check=False,
             )  # fmt: skip
             verdict = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr

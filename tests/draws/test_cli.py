@@ -233,6 +233,26 @@ def test_a_beacon_draw_on_the_command_line(
     code, out = _invoke(config_file, "verify", str(tmp_path / "b"))
     verdict = out.rstrip().splitlines()[-1]
     assert code == 0 and verdict.startswith("MATCH (DEMO beacon chain"), out
+    # Without the registry snapshot (the site publishes it once): the same other
+    # files, a refusal naming it, and the same verdict when it is given.
+    code, out = _invoke(
+        config_file, "draw", "export", "2027-Q1", str(tmp_path / "lean"), "--no-snapshot"
+    )
+    assert code == 0, out
+    whole = sorted(p.name for p in (tmp_path / "b").iterdir())
+    assert sorted(p.name for p in (tmp_path / "lean").iterdir()) == [
+        n for n in whole if n != "objects-public.tsv.gz"
+    ]
+    assert (tmp_path / "lean/MANIFEST.sha256").read_bytes() == (
+        tmp_path / "b/MANIFEST.sha256"
+    ).read_bytes()
+    code, out = _invoke(config_file, "verify", str(tmp_path / "lean"))
+    assert code == 1 and "缺少检查对象名录快照" in out, out
+    code, out = _invoke(
+        config_file, "verify", str(tmp_path / "lean"),
+        "--snapshot", str(tmp_path / "b/objects-public.tsv.gz"),
+    )  # fmt: skip
+    assert code == 0 and out.rstrip().splitlines()[-1] == verdict, out
 
 
 def test_dice_typed_after_the_round_is_out_are_refused_on_the_command_line(

@@ -43,11 +43,14 @@ def draws() -> dict[str, Dr2Draw]:
     return {"risk": make_draw(PLAN), "mixed": make_draw(PLAN_MIXED)}
 
 
-def standalone(folder: Path, *, bls: bool) -> tuple[str, list[str], list[str]]:
+def standalone(
+    folder: Path, *, bls: bool, snapshot: Path | None = None
+) -> tuple[str, list[str], list[str]]:
     """verify.py's verdict line, mismatch codes and mismatch lines."""
     flags = [] if bls else ["-I", "-S"]
+    given = [] if snapshot is None else ["--snapshot", str(snapshot)]
     done = subprocess.run(
-        [sys.executable, *flags, str(folder / "verify.py"), str(folder)],
+        [sys.executable, *flags, str(folder / "verify.py"), str(folder), *given],
         capture_output=True,
         text=True,
         timeout=120,
@@ -61,8 +64,8 @@ def standalone(folder: Path, *, bls: bool) -> tuple[str, list[str], list[str]]:
     return lines[-1], codes, mismatches
 
 
-def package(folder: Path) -> tuple[str, list[str], int]:
-    report = verify_bundle(folder)
+def package(folder: Path, snapshot: Path | None = None) -> tuple[str, list[str], int]:
+    report = verify_bundle(folder, snapshot)
     findings = report.mismatches.count("public-check")
     return report.verdict, list(dict.fromkeys(report.mismatches)), findings
 
@@ -178,13 +181,114 @@ def test_tampered_public_bundle_is_the_same_named_mismatch_in_both(
         assert standalone(folder, bls=False)[:2] == (verdict, codes)
 
 
-def test_a_corrupt_gzip_snapshot_is_a_manifest_mismatch(
+def test_a_corrupt_gzip_snapshot_is_a_snapshot_mismatch(
     draws: dict[str, Dr2Draw], tmp_path: Path
 ) -> None:
+    """The snapshot is not in the manifest (it may be left out): a corrupt one is
+    caught by the commitment's digest, before anything uses it."""
     files = bundle_files(draws["risk"], "public")
     folder = tampered(tmp_path / "b", files, "objects-public.tsv.gz", lambda d: d[:-9])
-    assert package(folder)[:2] == ("MISMATCH: manifest", ["manifest"])
-    assert standalone(folder, bls=False)[:2] == ("MISMATCH: manifest", ["manifest"])
+    assert package(folder)[:2] == ("MISMATCH: snapshot", ["snapshot"])
+    other = standalone(folder, bls=False)
+    assert other[:2] == ("MISMATCH: snapshot", ["snapshot"])
+    assert other[2] == ["MISMATCH [snapshot] objects-public.tsv.gz: not gzip data"]
+
+
+def _objects_public(draw_: Dr2Draw) -> str:
+    return str(json.loads(draw_.commitment)["digests"]["objects_public"])
+
+
+def _without_snapshot(folder: Path, draw_: Dr2Draw, tier: str) -> Path:
+    files = bundle_files(draw_, tier)
+    del files["objects-public.tsv.gz"]
+    return write(folder, files)
+
+
+def _site_snapshot(root: Path, draw_: Dr2Draw) -> Path:
+    """The snapshot as the notice site publishes it: snapshots/<objects_public>.tsv.gz."""
+    path = root / "snapshots" / f"{_objects_public(draw_)}.tsv.gz"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(gzip.compress(draw_.objects_public, mtime=0))
+    return path
+
+
+@pytest.mark.parametrize("tier", ["public", "auditor"])
+def test_a_bundle_without_its_snapshot_verifies_with_the_published_one(
+    draws: dict[str, Dr2Draw], tmp_path: Path, tier: str
+) -> None:
+    draw_ = draws["mixed"]
+    digest = _objects_public(draw_)
+    folder = _without_snapshot(tmp_path / "b", draw_, tier)
+    missing = (
+        "MISMATCH [snapshot] objects-public.tsv.gz: missing; the registry snapshot with digest "
+        f"{digest} is published once on the notice site as snapshots/{digest}.tsv.gz: "
+        "put it into the bundle folder or give it with --snapshot FILE"
+    )
+    assert package(folder)[:2] == ("MISMATCH: snapshot", ["snapshot"])
+    assert _findings(folder) == [missing]
+    assert standalone(folder, bls=False) == ("MISMATCH: snapshot", ["snapshot"], [missing])
+    published = _site_snapshot(tmp_path / "site", draw_)
+    whole = package(write(tmp_path / "whole", bundle_files(draw_, tier)))[0]
+    assert whole.startswith("MATCH")
+    for given in (published, published.parent, tmp_path / "site"):  # the file, or a folder
+        assert package(folder, given) == (whole, [], 0)
+        assert standalone(folder, bls=True, snapshot=given)[0] == whole
+    (folder / published.name).write_bytes(published.read_bytes())  # downloaded into the folder
+    assert package(folder) == (whole, [], 0)
+    assert standalone(folder, bls=True)[0] == whole
+    meta = json.loads((folder / "bundle.json").read_bytes())
+    assert meta["snapshot"] == {
+        "digest": digest,
+        "file": "objects-public.tsv.gz",
+        "published": f"snapshots/{digest}.tsv.gz",
+    }
+
+
+@pytest.mark.parametrize("where", ["given", "in the folder", "downloaded into the folder"])
+def test_a_snapshot_one_byte_off_is_refused_alike_by_both(
+    draws: dict[str, Dr2Draw], tmp_path: Path, where: str
+) -> None:
+    draw_ = draws["mixed"]
+    digest = _objects_public(draw_)
+    data = draw_.objects_public
+    at = data.index(b"\n") + 5  # a byte of the first row, not of the header
+    wrong = gzip.compress(data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :], mtime=0)
+    if where == "given":
+        folder = _without_snapshot(tmp_path / "b", draw_, "public")
+        given: Path | None = tmp_path / "wrong.tsv.gz"
+        given.write_bytes(wrong)  # type: ignore[union-attr]
+        named = str(given)
+    elif where == "in the folder":
+        folder = write(tmp_path / "b", {**bundle_files(draw_, "public"), "objects-public.tsv.gz": wrong})
+        given, named = None, "objects-public.tsv.gz"
+    else:
+        folder = _without_snapshot(tmp_path / "b", draw_, "public")
+        (folder / f"{digest}.tsv.gz").write_bytes(wrong)
+        given, named = None, f"{digest}.tsv.gz"
+    finding = (
+        f"MISMATCH [snapshot] {named}: not the snapshot the commitment names "
+        f"(objects_public {digest})"
+    )
+    assert package(folder, given)[:2] == ("MISMATCH: snapshot", ["snapshot"])
+    assert standalone(folder, bls=False, snapshot=given) == (
+        "MISMATCH: snapshot",
+        ["snapshot"],
+        [finding],
+    )
+
+
+def test_cli_verify_names_the_snapshot_it_needs(draws: dict[str, Dr2Draw], tmp_path: Path) -> None:
+    draw_ = draws["mixed"]
+    digest = _objects_public(draw_)
+    folder = _without_snapshot(tmp_path / "b", draw_, "public")
+    out = CliRunner().invoke(_main.cli, ["verify", str(folder)])
+    assert out.exit_code == 1 and "Traceback" not in out.output
+    assert "缺少检查对象名录快照" in out.output
+    assert out.output.index("缺少") < out.output.index("the registry snapshot is missing")
+    assert f"snapshots/{digest}.tsv.gz" in out.output
+    published = _site_snapshot(tmp_path / "site", draw_)
+    ok = CliRunner().invoke(_main.cli, ["verify", str(folder), "--snapshot", str(published)])
+    assert ok.exit_code == 0 and "\nMATCH (DEMO beacon chain" in ok.output, ok.output
 
 
 def test_a_consistent_forgery_on_quicknet_needs_the_signature_check(tmp_path: Path) -> None:
@@ -529,15 +633,21 @@ def test_every_file_mutated_is_rejected_alike_by_both(
         assert set(mutated) == shown
 
 
+@pytest.mark.parametrize("given", [False, True])
 def test_dualrandom_verify_of_a_matching_dr2_bundle_skips_the_database_layer(
-    draws: dict[str, Dr2Draw], tmp_path: Path
+    draws: dict[str, Dr2Draw], tmp_path: Path, given: bool
 ) -> None:
     """The short path of ``dualrandom verify`` (dualrandom.cli.main) prints what the
-    full command prints, without importing SQLAlchemy or the other commands."""
-    folder = write(tmp_path / "b", bundle_files(draws["mixed"], "public"))
+    full command prints, without importing SQLAlchemy or the other commands; also
+    with ``--snapshot`` for a bundle without its snapshot."""
+    if given:
+        folder = _without_snapshot(tmp_path / "b", draws["mixed"], "public")
+        extra = ["--snapshot", str(_site_snapshot(tmp_path / "site", draws["mixed"]))]
+    else:
+        folder, extra = write(tmp_path / "b", bundle_files(draws["mixed"], "public")), []
     script = (
         "import sys\n"
-        f"sys.argv = ['dualrandom', 'verify', {str(folder)!r}]\n"
+        f"sys.argv = ['dualrandom', 'verify', {str(folder)!r}, *{extra!r}]\n"
         "from dualrandom.cli import main\n"
         "main()\n"
         "print('sqlalchemy' in sys.modules, 'dualrandom.cli._main' in sys.modules)\n"
@@ -547,5 +657,5 @@ def test_dualrandom_verify_of_a_matching_dr2_bundle_skips_the_database_layer(
     )
     *printed, loaded = done.stdout.splitlines()
     assert done.returncode == 0 and loaded == "False False", done.stdout + done.stderr
-    full = CliRunner().invoke(_main.cli, ["verify", str(folder)])
+    full = CliRunner().invoke(_main.cli, ["verify", str(folder), *extra])
     assert full.exit_code == 0 and full.output.splitlines() == printed

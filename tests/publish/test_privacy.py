@@ -11,10 +11,11 @@ too. Two honest exceptions, each narrowed as far as it goes:
   inside a published trade name; a business registered under the bare name
   of its owner is masked (董*艳), so its owner's name is searched for
   everywhere.
-* The bundle's ``objects-public.tsv`` is the registry snapshot that the
+* A DR-1 bundle's ``objects-public.tsv`` is the registry snapshot that the
   published digest covers (docs/SPEC.md §3.1): it holds every registered
   name unmasked, or nobody could check the digest. Names are therefore not
-  searched in that one file; everything else is.
+  searched in that one file; everything else is, the DR-2 registry
+  snapshots the site publishes once under ``snapshots/`` included.
 
 Home districts use the same words as object districts (大洼区 is both), so
 their values cannot be searched for; the test checks instead that no
@@ -52,6 +53,8 @@ def _contents(site: Path) -> Iterator[tuple[str, str]]:
     for path in files(site):
         if path.suffix in TEXT_SUFFIXES:
             yield rel(site, path), path.read_text(encoding="utf-8-sig")
+        elif path.suffix == ".gz":  # the registry snapshots (snapshots/): scanned unpacked
+            yield rel(site, path), gzip.decompress(path.read_bytes()).decode("utf-8")
         elif path.suffix == ".zip":
             with zipfile.ZipFile(path) as archive:
                 for member in archive.namelist():
@@ -116,11 +119,14 @@ def test_no_legal_representative_or_inspector_name_is_published(published: Publi
     assert searched & _han_grams(
         f"法定代表人：{min(searched)}。"
     )  # the search finds what it looks for
+    scanned = []
     for name, content in _contents(published.site):
         if name.endswith("/" + SNAPSHOT):
             continue
+        scanned.append(name)
         leaked = sorted(searched & _han_grams(content))
         assert not leaked, f"{name} publishes {leaked[:5]}"
+    assert [n for n in scanned if n.startswith("snapshots/")]  # the registry snapshots too
 
 
 def test_businesses_named_after_their_owner_are_shown_masked(published: Published) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
 import json
@@ -19,7 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dualrandom import audit
-from dualrandom.draws import draw_files, export_bundle
+from dualrandom.draws import draw_files, export_bundle, verify_bundle
 from dualrandom.publish import publish_site
 from dualrandom.publish.names import object_href
 from dualrandom.publish.write import MAX_PAGE_BYTES
@@ -191,7 +192,10 @@ def test_draw_notice_carries_the_seed_entropy_algorithm_and_how_to_verify(
     headings = [text(h) for h in tree.iter("h3")]
     assert "不会编程也能核验" in headings and "程序员核验" in headings
     downloads = [a.attrib["href"] for a in tree.iter("a") if "download" in a.attrib]
-    assert [Path(d).suffix for d in downloads] == [".csv", ".json", ".zip"]
+    # the registry snapshot, in the steps (it is shared, not this draw's attachment)
+    snapshot = json.loads(draw.commitment)["digests"]["objects_public"]
+    assert downloads[0].endswith(f"/snapshots/{snapshot}.tsv.gz")
+    assert [Path(d).suffix for d in downloads[1:]] == [".csv", ".json", ".zip"]
 
 
 def test_superseded_draw_stays_online_marked_and_linked_to_its_replacement(
@@ -325,7 +329,6 @@ def test_bundle_zip_holds_the_dr2_public_tier_and_nothing_of_the_auditors(
         "plan.json",
         "beacon-round.json",
         "dice.txt",
-        "objects-public.tsv.gz",
         "quotas.tsv",
         "selection.tsv",
         "reserve-public.tsv",
@@ -334,7 +337,8 @@ def test_bundle_zip_holds_the_dr2_public_tier_and_nothing_of_the_auditors(
         "substitutions.tsv",
         "checkpoint.json",
         "inclusion.json",
-    }  # the strata are risk classes: outside.tsv is not public (SPEC §21.6)
+    }  # the strata are risk classes: outside.tsv is not public (SPEC §21.6); the
+    # registry snapshot is published once beside the draws (snapshots/), not in the zip
     with published.app.transaction() as session:
         stored = draw_files(session, draw.id)
     for name in (
@@ -364,15 +368,78 @@ def test_bundle_zip_is_the_public_bundle_and_its_verify_py_says_match(
     for name in names:
         assert archive.read(name) == (fresh / name.split("/", 1)[1]).read_bytes(), name
     archive.extractall(tmp_path)
-    run = subprocess.run(
-        [sys.executable, "verify.py"],
-        cwd=tmp_path / "2027-Q1-2-public",
+    folder = tmp_path / "2027-Q1-2-public"
+    digest = json.loads(draw_files_of(published, draw)["commitment.json"])["digests"][
+        "objects_public"
+    ]
+    snapshot = published.site / "snapshots" / f"{digest}.tsv.gz"
+    assert snapshot.is_file()
+    bare = _verify_py(folder)
+    assert bare.returncode == 1 and f"snapshots/{digest}.tsv.gz" in bare.stdout, bare.stdout
+    assert bare.stdout.rstrip().splitlines()[-1] == "MISMATCH: snapshot"
+    run = _verify_py(folder, "--snapshot", str(snapshot))
+    verdict = run.stdout.rstrip().splitlines()[-1]
+    assert run.returncode == 0 and verdict.startswith("MATCH"), run.stdout + run.stderr
+    assert verify_bundle(folder, published.site).verdict == verdict  # the site's root works too
+    (folder / snapshot.name).write_bytes(snapshot.read_bytes())  # as the notice's steps say
+    assert _verify_py(folder).stdout.rstrip().splitlines()[-1] == verdict
+    (folder / snapshot.name).unlink()
+    wrong = tmp_path / "wrong.tsv.gz"
+    data = gzip.decompress(snapshot.read_bytes())
+    at = data.index(b"\n") + 3
+    wrong.write_bytes(gzip.compress(data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :]))
+    finding = (
+        f"MISMATCH [snapshot] {wrong}: not the snapshot the commitment names "
+        f"(objects_public {digest})"
+    )
+    refused = _verify_py(folder, "--snapshot", str(wrong))
+    assert refused.returncode == 1 and finding in refused.stdout.splitlines(), refused.stdout
+    ours = verify_bundle(folder, wrong)
+    assert ours.mismatches == ("snapshot",) and f"[snapshot] {finding[20:]}" == ours.failure
+
+
+def draw_files_of(published: Published, draw: DrawRow) -> dict[str, bytes]:
+    with published.app.transaction() as session:
+        return draw_files(session, draw.id)
+
+
+def _verify_py(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "verify.py", *args],
+        cwd=folder,
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
     )
-    verdict = run.stdout.rstrip().splitlines()[-1]
-    assert run.returncode == 0 and verdict.startswith("MATCH"), run.stdout + run.stderr
+
+
+def test_one_snapshot_per_registry_version_for_every_dr2_draw(published: Published) -> None:
+    """Every DR-2 notice's zip refers to its registry snapshot, which the site holds
+    once under the digest its commitment pins, however many draws use it."""
+    with published.app.transaction() as session:
+        rows = session.scalars(select(DrawRow).where(DrawRow.algorithm == "DR-2")).all()
+        digests = {
+            (row.plan_id, row.attempt): json.loads(draw_files(session, row.id)["commitment.json"])[
+                "digests"
+            ]["objects_public"]
+            for row in rows
+            if row.state in ("drawn", "superseded")
+        }
+    zips = {key for key in digests if (published.site / _zip(*key)).is_file()}
+    assert zips == set(digests) and len(zips) >= 2
+    assert len(set(digests.values())) < len(digests)  # two draws on one registry version
+    held = sorted(p.name for p in (published.site / "snapshots").iterdir())
+    assert held == sorted(f"{d}.tsv.gz" for d in set(digests.values()))
+    for plan, attempt in zips:
+        with zipfile.ZipFile(published.site / _zip(plan, attempt)) as archive:
+            assert not [n for n in archive.namelist() if "objects-public" in n]
+            meta = json.loads(archive.read(f"{plan}-{attempt}-public/bundle.json"))
+        assert meta["snapshot"]["published"] == f"snapshots/{digests[plan, attempt]}.tsv.gz"
+
+
+def _zip(plan: str, attempt: int) -> str:
+    return f"draws/{plan}/{attempt}/{plan}-{attempt}-public-bundle.zip"
 
 
 def test_feed_is_atom_with_stable_ids_and_the_sitemap_lists_every_page(

@@ -20,14 +20,24 @@ __all__ = ["main"]
 
 def main() -> None:
     args = sys.argv[1:]
-    if len(args) == 2 and args[0] == "verify" and _verified_dr2(Path(args[1])):
+    if _short(args) and _verified_dr2(Path(args[1]), Path(args[3]) if len(args) == 4 else None):
         return
     from dualrandom.cli._main import main as full
 
     full()
 
 
-def _verified_dr2(folder: Path) -> bool:
+def _short(args: list[str]) -> bool:
+    """``verify FOLDER`` or ``verify FOLDER --snapshot PATH`` (PATH existing; else the
+    full command says what is wrong)."""
+    if len(args) == 2:
+        return args[0] == "verify"
+    return (
+        len(args) == 4 and args[0] == "verify" and args[2] == "--snapshot" and Path(args[3]).exists()
+    )
+
+
+def _verified_dr2(folder: Path, snapshot: Path | None = None) -> bool:
     """Verify a DR-2 bundle and print as ``verify`` does, if it matches; else False."""
     import json
 
@@ -41,7 +51,7 @@ def _verified_dr2(folder: Path) -> bool:
 
     from dualrandom.draws.verify_dr2 import verify_dr2
 
-    report = verify_dr2(folder, str(declared.get("tier", "unknown")))
+    report = verify_dr2(folder, str(declared.get("tier", "unknown")), snapshot)
     if not report.ok:
         return False
     for check in report.checks:

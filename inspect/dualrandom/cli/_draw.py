@@ -454,12 +454,23 @@ def show(app: App, plan_id: str, attempt: int | None, as_json: bool, as_csv: boo
     help="public: for everyone; auditor: re-runs the whole draw.",
 )
 @click.option("--attempt", type=int, help="An earlier attempt [default: the latest].")
+@click.option(
+    "--snapshot/--no-snapshot",
+    default=True,
+    show_default=True,
+    help="DR-2: include the registry snapshot objects-public.tsv.gz (the notice site "
+    "publishes it once per registry version; verify takes it with --snapshot).",
+)
 @pass_app
-def export(app: App, plan_id: str, folder: Path, tier: str, attempt: int | None) -> None:
+def export(
+    app: App, plan_id: str, folder: Path, tier: str, attempt: int | None, snapshot: bool
+) -> None:
     """Write the verification bundle of a draw into FOLDER."""
     with app.transaction() as session:
         require_exportable(session, plan_id, attempt, site=app.settings.site_dir)
-        report = export_bundle(session, plan_id, folder, tier=tier, attempt=attempt)
+        report = export_bundle(
+            session, plan_id, folder, tier=tier, attempt=attempt, snapshot=snapshot
+        )
     click.echo(
         f"已写出{'公开' if report.tier == 'public' else '审计'}核验数据包 Wrote the {report.tier} "
         f"bundle: {report.files} 个文件 files, {report.bytes} 字节 bytes, in {report.path}"
@@ -469,9 +480,17 @@ def export(app: App, plan_id: str, folder: Path, tier: str, attempt: int | None)
 
 @click.command()
 @click.argument("bundle", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def verify(bundle: Path) -> None:
+@click.option(
+    "--snapshot",
+    type=click.Path(exists=True, path_type=Path),
+    help="DR-2: the registry snapshot (snapshots/<digest>.tsv.gz from the notice site, "
+    "or a folder holding it) when the bundle does not carry objects-public.tsv.gz.",
+)
+def verify(bundle: Path, snapshot: Path | None) -> None:
     """Recompute a draw from its bundle; print MATCH or the first difference."""
-    report = verify_bundle(bundle)
+    report = verify_bundle(bundle, snapshot)
+    if "snapshot" in report.mismatches:
+        _refuse_snapshot(bundle, snapshot, report.failure)
     verdict_last = bool(report.verdict) and report.ok  # a DR-2 MATCH verdict closes the checks
     for check in report.checks[:-1] if verdict_last else report.checks:
         click.echo(f"通过 ok  {check}")
@@ -482,3 +501,22 @@ def verify(bundle: Path) -> None:
             f"MISMATCH ({report.tier} bundle): {report.failure}",
         )
     click.echo(report.verdict or "MATCH")
+
+
+def _refuse_snapshot(bundle: Path, snapshot: Path | None, failure: str | None) -> None:
+    """The registry snapshot is missing or not the committed one: say which one is
+    needed and where it is published, Chinese first."""
+    try:
+        meta = json.loads((bundle / "bundle.json").read_bytes())["snapshot"]
+        digest, published = str(meta["digest"]), str(meta["published"])
+    except (OSError, ValueError, KeyError, TypeError):
+        digest, published = "?", "snapshots/<digest>.tsv.gz"
+    given = f"--snapshot {snapshot}" if snapshot else ""
+    raise IntegrityError(
+        f"核验不一致：缺少检查对象名录快照，或其摘要不是承诺的 {digest}（{given or '数据包中'}）。"
+        f"该快照在公示网站上按名录版本只发布一次：{published}；"
+        f"请下载后运行 dualrandom verify {bundle} --snapshot 文件\n{failure}",
+        f"MISMATCH: the registry snapshot is missing or its digest is not the committed "
+        f"{digest} ({given or 'in the bundle'}); the notice site publishes it once per registry version as "
+        f"{published}: download it and run dualrandom verify {bundle} --snapshot FILE",
+    )

@@ -58,6 +58,7 @@ def export_bundle(
     tier: str = "public",
     attempt: int | None = None,
     dr1_public_with_personal_data: bool = False,
+    snapshot: bool = True,
 ) -> ExportReport:
     """Write the bundle of a drawn (or superseded) draw into the folder ``out``.
 
@@ -69,6 +70,11 @@ def export_bundle(
     cannot leave them out (issue 9). ``dr1_public_with_personal_data`` writes it
     all the same, only to test the verifiers on the DR-1 public bundles already
     published; nothing that publishes passes it.
+
+    ``snapshot=False`` leaves a DR-2 bundle's ``objects-public.tsv.gz`` out: the
+    notice site publishes it once per registry version (docs/BUNDLE.md), and the
+    verifiers take it with ``--snapshot``. MANIFEST.sha256 never lists it, so the
+    other files are the same either way.
     """
     if tier not in TIERS:
         raise DrawStateError(
@@ -97,6 +103,8 @@ def export_bundle(
         if row.algorithm == DR2
         else _bundle_files(session, row, tier)
     )
+    if not snapshot and row.algorithm == DR2:
+        del files[bundle_dr2.SNAPSHOT_FILE]
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:

@@ -47,11 +47,13 @@ __all__ = [
     "MANIFEST",
     "PUBLIC_FILES",
     "SALT_FILE",
+    "SNAPSHOT_FILE",
     "TIERS",
     "Dr2Draw",
     "bundle_files",
     "gzipped",
     "manifest",
+    "snapshot_path",
     "unpacked",
 ]
 
@@ -60,6 +62,11 @@ MANIFEST = "MANIFEST.sha256"
 BEACON_FILE = "beacon-round.json"
 DICE_FILE = "dice.txt"
 SALT_FILE = "salt-key.txt"
+# The public part of the object snapshot (SPEC §16): the same for every draw on
+# one registry version, so the notice site publishes it once, content-addressed
+# (snapshot_path), and a bundle may leave it out. MANIFEST.sha256 never lists
+# it: the verifiers check it against the commitment's objects_public digest.
+SNAPSHOT_FILE = "objects-public.tsv.gz"
 # Snapshot files: bundle name -> (Dr2Draw attribute, table name of SPEC §15, commitment key).
 SNAPSHOTS = {
     "objects-public.tsv": ("objects_public", "objects-public", "objects_public"),
@@ -84,7 +91,6 @@ PUBLIC_FILES = (
     "plan.json",
     BEACON_FILE,
     DICE_FILE,
-    "objects-public.tsv.gz",
     "quotas.tsv",
     ADDENDUM,
 )
@@ -313,6 +319,11 @@ def _bundle_json(draw: Dr2Draw, tier: str) -> bytes:
         "public_digest": draw.public_digest,
         "internal_digest": draw.internal_digest,
         "result_digest": draw.result_digest,
+        "snapshot": {
+            "digest": document["digests"]["objects_public"],
+            "file": SNAPSHOT_FILE,
+            "published": snapshot_path(document["digests"]["objects_public"]),
+        },
     }
     return (json.dumps(summary, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
 
@@ -333,7 +344,7 @@ def bundle_files(draw: Dr2Draw, tier: str) -> dict[str, bytes]:
         "plan.json": draw.plan,
         BEACON_FILE: draw.beacon_round,
         DICE_FILE: draw.dice.encode("ascii") + b"\n",
-        "objects-public.tsv.gz": gzipped(draw.objects_public),
+        SNAPSHOT_FILE: gzipped(draw.objects_public),
         "quotas.tsv": draw.audit_files["quotas.tsv"],
         **draw.public_files,
         ADDENDUM: _addendum(draw, public=tier == "public"),
@@ -384,7 +395,16 @@ def unpacked(files: Mapping[str, bytes]) -> dict[str, bytes]:
 
 
 def manifest(files: Mapping[str, bytes]) -> bytes:
-    """``sha256sum`` format: one "<hex>  <name>" line per file, by name."""
+    """``sha256sum`` format: one "<hex>  <name>" line per file, by name; not the
+    manifest itself, nor the snapshot (checked against the commitment instead)."""
     return "".join(
-        f"{hashlib.sha256(files[n]).hexdigest()}  {n}\n" for n in sorted(files) if n != MANIFEST
+        f"{hashlib.sha256(files[n]).hexdigest()}  {n}\n"
+        for n in sorted(files)
+        if n not in (MANIFEST, SNAPSHOT_FILE)
     ).encode("utf-8")
+
+
+def snapshot_path(digest: str) -> str:
+    """Where the notice site publishes the public part of the object snapshot whose
+    committed digest (SPEC §15, ``objects_public``) is ``digest``, from its root."""
+    return f"snapshots/{digest}.tsv.gz"

@@ -69,12 +69,14 @@ class Verification:
         return self.failure is None
 
 
-def verify_bundle(folder: Path) -> Verification:
+def verify_bundle(folder: Path, snapshot: Path | None = None) -> Verification:
     """Run every check; stop at the first difference (DR-1). A DR-2 bundle
     (docs/BUNDLE.md Part II) is checked by :mod:`dualrandom.draws.verify_dr2`,
-    which reports every difference and a verdict saying what was checked."""
+    which reports every difference and a verdict saying what was checked;
+    ``snapshot`` is where its object snapshot is, when not in the folder
+    (a DR-1 bundle always carries its own)."""
     if _declared_algorithm(folder) == "DR-2":
-        dr2 = verify_dr2(folder, _declared_tier(folder))
+        dr2 = verify_dr2(folder, _declared_tier(folder), snapshot)
         codes = tuple(code for code, _ in dr2.mismatches)
         checks = [*dr2.checks, dr2.verdict] if dr2.ok else dr2.checks
         return Verification(dr2.tier, checks, dr2.failure, dr2.verdict, codes)

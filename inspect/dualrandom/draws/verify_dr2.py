@@ -6,6 +6,10 @@ stdlib-only ``verify.py`` (draws/verify_standalone.py) reports identically:
 1. ``manifest`` — every file listed with its SHA-256, none missing or added,
    the tier's files present (stops here on failure);
 2. ``commitment`` — commitment.json is canonical DR-2 JSON (stops);
+   ``snapshot`` — the public part of the object snapshot, from the bundle
+   folder or from ``--snapshot`` (a file, or a folder holding
+   ``<digest>.tsv.gz`` or ``snapshots/<digest>.tsv.gz``), is there, is gzip
+   data and has the committed ``objects_public`` digest (stops);
 3. ``digest`` — the plan, every snapshot and every committed output file in
    the bundle against the commitment's digests, O = H(T_OBJECTS2; P, I);
 4. the beacon pin: ``wrong-chain`` (the pinned chain is neither the League
@@ -33,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -64,7 +69,9 @@ from dualrandom.draws.bundle_dr2 import (
     MANIFEST,
     PUBLIC_FILES,
     SALT_FILE,
+    SNAPSHOT_FILE,
     SNAPSHOTS,
+    snapshot_path,
     unpacked,
 )
 from dualrandom.errors import BeaconError, UserError
@@ -75,6 +82,11 @@ CHAIN_KEYS = ("demo", "genesis", "hash", "label", "period", "public_key", "schem
 SELECTION_HEADER = ("item", "id", "ticket", "stratum", "rank")
 POOL_HEADER = ("stratum", "item", "rank", "id", "ticket")
 QUOTAS_HEADER = ("stratum", "item", "pool_size", "ratio", "min", "max", "k", "shortfall", "reserve")
+
+
+# The snapshot as the notice site publishes it (snapshots/<digest>.tsv.gz), which
+# may be put into the bundle folder as downloaded: not in the manifest either.
+PUBLISHED_SNAPSHOT = re.compile(r"[0-9a-f]{64}\.tsv\.gz")
 
 
 class _Stop(Exception):
@@ -117,19 +129,22 @@ class Dr2Verification:
         self.mismatches.append((code, detail))
 
 
-def verify_dr2(folder: Path, tier: str) -> Dr2Verification:
+def verify_dr2(folder: Path, tier: str, snapshot: Path | None = None) -> Dr2Verification:
+    """``snapshot``: the object snapshot's public part, a file or a folder holding
+    it under its digest; by default the bundle's own ``objects-public.tsv.gz``."""
     report = Dr2Verification(tier)
     try:
         with contextlib.suppress(_Stop):
-            _run(folder, report)
+            _run(folder, report, snapshot)
     except (ArithmeticError, KeyError, TypeError, ValueError) as exc:
         report.fail("unreadable", f"could not be checked ({type(exc).__name__}: {exc})")
     return report
 
 
-def _run(folder: Path, report: Dr2Verification) -> None:
+def _run(folder: Path, report: Dr2Verification, snapshot: Path | None) -> None:
     files = _manifest(folder, report)
     commitment = _commitment(files, report)
+    files["objects-public.tsv"] = _snapshot(folder, snapshot, commitment, report)
     _digests(files, commitment, report)
     randomness = _beacon(files, commitment, report)
     dice = _dice(files, commitment, report)
@@ -163,7 +178,8 @@ def _manifest(folder: Path, report: Dr2Verification) -> dict[str, bytes]:
             report.fail("manifest", f"{MANIFEST}:{number}: not a '<sha256>  <name>' line")
             raise _Stop
         listed[name] = digest
-    present = {p.name for p in folder.iterdir() if p.is_file()} - {MANIFEST}
+    present = {p.name for p in folder.iterdir() if p.is_file()} - {MANIFEST, SNAPSHOT_FILE}
+    present = {n for n in present if not PUBLISHED_SNAPSHOT.fullmatch(n)}  # checked by its digest
     wanted = set(AUDITOR_FILES if report.tier == "auditor" else PUBLIC_FILES)
     problems = [f"{n}: not in the manifest" for n in sorted(present - listed.keys())]
     problems += [f"{n}: listed but missing" for n in sorted(listed.keys() - present)]
@@ -226,12 +242,62 @@ def _commitment(files: dict[str, bytes], report: Dr2Verification) -> dict[str, A
     return dict(document)
 
 
+def snapshot_source(folder: Path, given: Path | None, digest: str) -> Path:
+    """Where the snapshot is read from: ``given`` (a file, or a folder holding
+    ``<digest>.tsv.gz`` or ``snapshots/<digest>.tsv.gz``), else the bundle's own."""
+    if given is None:
+        own, downloaded = folder / SNAPSHOT_FILE, folder / f"{digest}.tsv.gz"
+        return downloaded if downloaded.is_file() and not own.is_file() else own
+    if given.is_dir():
+        for candidate in (given / f"{digest}.tsv.gz", given / snapshot_path(digest)):
+            if candidate.is_file():
+                return candidate
+        return given / f"{digest}.tsv.gz"
+    return given
+
+
+def _snapshot(
+    folder: Path, given: Path | None, commitment: dict[str, Any], report: Dr2Verification
+) -> bytes:
+    """The public part of the object snapshot, checked against the commitment before use."""
+    digest = commitment["digests"].get("objects_public")
+    if not isinstance(digest, str) or len(digest) != 64 or set(digest) - set("0123456789abcdef"):
+        report.fail("snapshot", "commitment.json: objects_public is not a SHA-256 digest")
+        raise _Stop
+    source = snapshot_source(folder, given, digest)
+    where = source.name if given is None else str(source)
+    try:
+        packed = source.read_bytes()
+    except OSError:
+        report.fail(
+            "snapshot",
+            f"{where}: missing; the registry snapshot with digest {digest} is published "
+            f"once on the notice site as {snapshot_path(digest)}: put it into the bundle folder "
+            "or give it with --snapshot FILE",
+        )
+        raise _Stop from None
+    try:
+        data = unpacked({SNAPSHOT_FILE: packed})["objects-public.tsv"]
+    except ValueError:
+        report.fail("snapshot", f"{where}: not gzip data")
+        raise _Stop from None
+    if not data.endswith(b"\n") or file_digest("objects-public", data) != digest:
+        report.fail(
+            "snapshot", f"{where}: not the snapshot the commitment names (objects_public {digest})"
+        )
+        raise _Stop
+    report.checks.append(f"snapshot: {where} has the committed digest {digest}")
+    return data
+
+
 def _digests(files: dict[str, bytes], commitment: dict[str, Any], report: Dr2Verification) -> None:
     committed = commitment["digests"]
     bad = []
     if hashlib.sha256(files["plan.json"]).hexdigest() != committed.get("plan"):
         bad.append("plan.json")
     for name, (_, table, key) in SNAPSHOTS.items():
+        if name == "objects-public.tsv":
+            continue  # checked before it was used (_snapshot)
         if name in files and file_digest(table, files[name]) != committed.get(key):
             bad.append(name)
     for name, (table, key) in COMMITTED_OUTPUTS.items():

@@ -5,7 +5,7 @@
 
 Run it inside a bundle folder (the folder this file is in is the default)::
 
-    python3 verify.py [FOLDER]
+    python3 verify.py [FOLDER] [--snapshot FILE_OR_FOLDER]
 
 It is an independent implementation of algorithm DR-1 (``docs/SPEC.md`` of the
 dual-random project) and of the bundle layout (``docs/BUNDLE.md``), written from
@@ -28,7 +28,10 @@ those documents alone. It performs, in this order:
 
 A **DR-2** bundle (``bundle.json`` says ``"algorithm": "DR-2"``; SPEC Part II,
 docs/BUNDLE.md Part II) is checked by ``verify2``: manifest, commitment,
-digests (bucketed, SPEC §15), the beacon pin (quicknet, or the demo chain,
+the registry snapshot (``objects-public.tsv.gz``: in the folder, or published
+once per registry version on the notice site as ``snapshots/<digest>.tsv.gz``
+and given with ``--snapshot FILE`` or ``--snapshot FOLDER``; its digest must
+be the committed ``objects_public``; bundle.json names both), digests (bucketed, SPEC §15), the beacon pin (quicknet, or the demo chain,
 always reported as DEMO), the round and its BLS signature (only when py_ecc
 can be imported; otherwise the verdict says ``signature NOT checked``), the
 dice, the seed (§19), then the public check of §23.1 (public tier) or the
@@ -2055,6 +2058,13 @@ T2_RISK_LEAF = b"DR-2/risk-leaf\x00"
 DR2_BEACON_FILE = "beacon-round.json"
 DR2_DICE_FILE = "dice.txt"
 DR2_SALT_FILE = "salt-key.txt"
+# The public part of the object snapshot: published once per registry version,
+# content-addressed; MANIFEST.sha256 never lists it (it is checked against the
+# commitment's objects_public digest instead).
+DR2_SNAPSHOT_FILE = "objects-public.tsv.gz"
+# The snapshot as the site publishes it, which may be put into the bundle folder
+# as downloaded: not in the manifest either.
+PUBLISHED_SNAPSHOT = re.compile(r"[0-9a-f]{64}\.tsv\.gz")
 DR2_PUBLIC_NAMES = (
     "selection.tsv",
     "reserve-public.tsv",
@@ -2071,7 +2081,6 @@ DR2_PUBLIC_TIER = frozenset(
         "plan.json",
         DR2_BEACON_FILE,
         DR2_DICE_FILE,
-        "objects-public.tsv.gz",
         "quotas.tsv",
         "substitutions.tsv",
     }
@@ -2494,7 +2503,8 @@ def check2_manifest(folder: Path, r: Report2) -> dict[str, bytes]:
             r.fail("manifest", f"{MANIFEST}:{number}: not a '<sha256>  <name>' line")
             raise Stop2
         listed[name] = digest
-    present = {p.name for p in folder.iterdir() if p.is_file()} - {MANIFEST}
+    present = {p.name for p in folder.iterdir() if p.is_file()} - {MANIFEST, DR2_SNAPSHOT_FILE}
+    present = {n for n in present if not PUBLISHED_SNAPSHOT.fullmatch(n)}  # checked by its digest
     wanted = DR2_AUDITOR_TIER if r.tier == "auditor" else DR2_PUBLIC_TIER
     problems = [f"{n}: not in the manifest" for n in sorted(present - listed.keys())]
     problems += [f"{n}: listed but missing" for n in sorted(listed.keys() - present)]
@@ -2554,13 +2564,66 @@ def check2_commitment(files: dict[str, bytes], r: Report2) -> dict[str, Any]:
     return doc  # type: ignore[no-any-return]
 
 
+def snapshot_path(digest: str) -> str:
+    """Where the notice site publishes the snapshot with this objects_public digest."""
+    return f"snapshots/{digest}.tsv.gz"
+
+
+def snapshot_source(folder: Path, given: Path | None, digest: str) -> Path:
+    """``given`` (a file, or a folder holding ``<digest>.tsv.gz`` or
+    ``snapshots/<digest>.tsv.gz``), else the bundle's own objects-public.tsv.gz, else
+    ``<digest>.tsv.gz`` put into the bundle folder as downloaded from the site."""
+    if given is None:
+        own, downloaded = folder / DR2_SNAPSHOT_FILE, folder / f"{digest}.tsv.gz"
+        return downloaded if downloaded.is_file() and not own.is_file() else own
+    if given.is_dir():
+        for candidate in (given / f"{digest}.tsv.gz", given / snapshot_path(digest)):
+            if candidate.is_file():
+                return candidate
+        return given / f"{digest}.tsv.gz"
+    return given
+
+
+def check2_snapshot(
+    folder: Path, given: Path | None, commitment: dict[str, Any], r: Report2
+) -> bytes:
+    """The public part of the object snapshot, checked against the commitment before use."""
+    digest = commitment["digests"].get("objects_public")
+    if not isinstance(digest, str) or len(digest) != 64 or set(digest) - set("0123456789abcdef"):
+        r.fail("snapshot", "commitment.json: objects_public is not a SHA-256 digest")
+        raise Stop2
+    source = snapshot_source(folder, given, digest)
+    where = source.name if given is None else str(source)
+    try:
+        packed = source.read_bytes()
+    except OSError:
+        r.fail(
+            "snapshot",
+            f"{where}: missing; the registry snapshot with digest {digest} is published "
+            f"once on the notice site as {snapshot_path(digest)}: put it into the bundle folder "
+            "or give it with --snapshot FILE",
+        )
+        raise Stop2 from None
+    try:
+        data = gzip.decompress(packed)
+    except (OSError, EOFError, zlib.error):
+        r.fail("snapshot", f"{where}: not gzip data")
+        raise Stop2 from None
+    if not data.endswith(b"\n") or bucketed_digest("objects-public", data) != digest:
+        r.fail(
+            "snapshot", f"{where}: not the snapshot the commitment names (objects_public {digest})"
+        )
+        raise Stop2
+    r.ok(f"snapshot: {where} has the committed digest {digest}")
+    return data
+
+
 def check2_digests(files: dict[str, bytes], commitment: dict[str, Any], r: Report2) -> None:
     committed = commitment["digests"]
     bad = []
     if hashlib.sha256(files["plan.json"]).hexdigest() != committed.get("plan"):
         bad.append("plan.json")
     for name in (
-        "objects-public.tsv",
         "objects-internal.tsv",
         "inspectors.tsv",
         "conflicts.tsv",
@@ -3748,12 +3811,17 @@ def check2_rerun(
     check2_substitutions(files, selected, reserve, seed, None, meta, r)
 
 
-def verify2(folder: Path, tier: str, say: Callable[[str], None] = print) -> bool:
-    """Check a DR-2 bundle; print ok and MISMATCH lines, then the verdict."""
+def verify2(
+    folder: Path, tier: str, say: Callable[[str], None] = print, snapshot: Path | None = None
+) -> bool:
+    """Check a DR-2 bundle; print ok and MISMATCH lines, then the verdict.
+    ``snapshot``: the object snapshot's public part (a file, or a folder holding
+    it under its digest); by default the bundle's own objects-public.tsv.gz."""
     r = Report2(tier, say)
     try:
         files = check2_manifest(folder, r)
         commitment = check2_commitment(files, r)
+        files["objects-public.tsv"] = check2_snapshot(folder, snapshot, commitment, r)
         check2_digests(files, commitment, r)
         randomness = check2_beacon(files, commitment, r)
         dice = check2_dice(files, commitment, r)
@@ -3780,14 +3848,17 @@ def verify2(folder: Path, tier: str, say: Callable[[str], None] = print) -> bool
 # Main
 
 
-def verify(folder: Path, say: Callable[[str], None] = print) -> bool:
-    """Run every check in order; print ok lines and MATCH or the mismatch."""
+def verify(
+    folder: Path, say: Callable[[str], None] = print, snapshot: Path | None = None
+) -> bool:
+    """Run every check in order; print ok lines and MATCH or the mismatch.
+    ``snapshot`` is used by DR-2 bundles only (DR-1 bundles carry their snapshot)."""
     try:
         declared = json.loads((folder / "bundle.json").read_bytes())
     except (OSError, ValueError):
         declared = {"algorithm": "DR-2"} if (folder / DR2_BEACON_FILE).is_file() else {}
     if isinstance(declared, dict) and declared.get("algorithm") == "DR-2":
-        return verify2(folder, str(declared.get("tier", "unknown")), say)
+        return verify2(folder, str(declared.get("tier", "unknown")), say, snapshot)
     b = Bundle(folder)
     checks: list[Callable[[Bundle], str]] = [
         check_manifest,
@@ -3813,6 +3884,17 @@ def verify(folder: Path, say: Callable[[str], None] = print) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    snapshot = None
+    if "--snapshot" in args:
+        at = args.index("--snapshot")
+        if at + 1 >= len(args):
+            print("error: --snapshot needs a file or folder", file=sys.stderr)
+            return 2
+        snapshot = Path(args[at + 1])
+        del args[at : at + 2]
+        if not snapshot.exists():
+            print(f"error: --snapshot {snapshot} does not exist", file=sys.stderr)
+            return 2
     if len(args) > 1 or (args and args[0] in ("-h", "--help")):
         print(__doc__)
         return 0 if args and args[0] in ("-h", "--help") else 2
@@ -3820,7 +3902,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not folder.is_dir():
         print(f"error: {folder} is not a folder", file=sys.stderr)
         return 2
-    return 0 if verify(folder) else 1
+    return 0 if verify(folder, snapshot=snapshot) else 1
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ __all__ = [
     "plan_notice",
     "predraw",
     "results",
+    "snapshot",
     "stats",
     "year",
 ]
@@ -79,3 +80,10 @@ def stats(plan_id: str, attempt: int) -> str:
 
 def bundle(plan_id: str, attempt: int) -> str:
     return draw_dir(plan_id, attempt) + f"{plan_id}-{attempt}-public-bundle.zip"
+
+
+def snapshot(digest: str) -> str:
+    """The public part of an object snapshot, once per registry version, named by
+    the digest its commitments pin (``objects_public``, SPEC §15); a draw's
+    bundle.json names it the same way (draws.bundle_dr2.snapshot_path)."""
+    return f"snapshots/{digest}.tsv.gz"

@@ -47,6 +47,7 @@ from dualrandom.draws import (
     export_bundle,
     latest_draw,
 )
+from dualrandom.draws.bundle_dr2 import SNAPSHOT_FILE
 from dualrandom.errors import UserError
 from dualrandom.integrity import require_intact, site_anchors
 from dualrandom.lifecycle.tasks import mark_published
@@ -315,6 +316,7 @@ class _Drawn:
     pages: dict[int, DrawPages] = field(default_factory=dict)
     keys: list[str] = field(default_factory=list)  # every draw's key, for the object pages
     kept: list[DrawRecord] = field(default_factory=list)  # draws whose notices were kept
+    snapshots: set[str] = field(default_factory=set)  # registry snapshots written (paths)
 
 
 def _build(
@@ -353,8 +355,10 @@ def _draw(
     """Every notice of one draw."""
     # No public zip of a DR-1 draw: it would carry names and addresses (issue 9).
     public = record.has_notice and record.algorithm == DR2
-    bundle = _bundle(session, build, record, scratch) if public else None
-    facts = draw_facts(record, build.catalog, build.timezone, bundle)
+    bundle, snapshot = (
+        _bundle(session, build, record, scratch, drawn.snapshots) if public else (None, None)
+    )
+    facts = draw_facts(record, build.catalog, build.timezone, bundle, snapshot)
     unnumbered = draw_heads(facts, record, build.catalog, build.timezone)
     heads = {kind: numbering.apply(head) for kind, head in unnumbered.items()}
     write_predraw(build, record, facts, heads["predraw"])
@@ -457,29 +461,56 @@ def _objects(session: Session, build: Build, drawn: _Drawn) -> int:
     return objects
 
 
-def _bundle(session: Session, build: Build, record: DrawRecord, scratch: Path) -> Download:
-    """The public bundle of a draw, zipped beside its notice.
+def _bundle(
+    session: Session, build: Build, record: DrawRecord, scratch: Path, snapshots: set[str]
+) -> tuple[Download, Download]:
+    """The public bundle of a draw, zipped beside its notice, and the registry
+    snapshot it refers to.
 
     A draw's bundle is made from the draw alone (its row, its stored files,
     the registries as of its versions) and the audit log's checkpoint: one
     whose draw did not change is kept as the live site has it, with the
     checkpoint it was published with (its inclusion proof is against that
-    checkpoint, which the site keeps under ``audit/checkpoints/``)."""
+    checkpoint, which the site keeps under ``audit/checkpoints/``).
+
+    The public part of the object snapshot is the same for every draw on one
+    registry version: it is published once, at ``snapshots/<digest>.tsv.gz``
+    named by the digest the commitment pins (``snapshots`` holds those this
+    build has written), and left out of the zip (docs/BUNDLE.md)."""
     path = paths.bundle(record.plan_id, record.attempt)
     key = _bundle_key(build, record)
-    if build.writer.reuse(path, key):
-        return build.download("核验数据包", path, "ZIP")
+    digest = str(record.commitment["digests"]["objects_public"])
+    snapshot = paths.snapshot(digest)
+    have_snapshot = snapshot in snapshots or build.writer.reuse(
+        snapshot, _digest(build, "snapshot", digest)
+    )
+    snapshots.add(snapshot)
+    have_bundle = build.writer.reuse(path, key)
+    if have_bundle and have_snapshot:
+        return _downloads(build, path, snapshot)
     folder = scratch / f"{record.plan_id}-{record.attempt}"
     export_bundle(session, record.plan_id, folder, tier="public", attempt=record.attempt)
-    moment = (record.drawn_at or record.prepared_at).astimezone(build.timezone)
-    with build.writer.open(path, key) as out:
-        zip_folder(folder, out, prefix=f"{record.plan_id}-{record.attempt}-public", moment=moment)
+    packed = folder / SNAPSHOT_FILE
+    if not have_snapshot:
+        build.writer.write(snapshot, packed.read_bytes(), _digest(build, "snapshot", digest))
+    packed.unlink()
+    if not have_bundle:
+        moment = (record.drawn_at or record.prepared_at).astimezone(build.timezone)
+        with build.writer.open(path, key) as out:
+            prefix = f"{record.plan_id}-{record.attempt}-public"
+            zip_folder(folder, out, prefix=prefix, moment=moment)
     shutil.rmtree(folder)
-    return build.download("核验数据包", path, "ZIP")
+    return _downloads(build, path, snapshot)
+
+
+def _downloads(build: Build, bundle: str, snapshot: str) -> tuple[Download, Download]:
+    return build.download("核验数据包", bundle, "ZIP"), build.download(
+        "检查对象名录快照", snapshot, "GZ"
+    )
 
 
 def _bundle_key(build: Build, record: DrawRecord) -> str:
     """What a draw's bundle is made from: the draw as read, without its results
-    (which the bundle does not hold), and the build's fingerprint (time zone,
-    package version)."""
-    return _digest(build, "bundle", replace(record, results=0, results_updated=None))
+    (which the bundle does not hold), the build's fingerprint (time zone,
+    package version) and the layout ("bundle/2": the snapshot left out)."""
+    return _digest(build, "bundle/2", replace(record, results=0, results_updated=None))

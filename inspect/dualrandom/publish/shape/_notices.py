@@ -59,7 +59,11 @@ def _supersessions(
 
 
 def draw_facts(
-    record: DrawRecord, catalog: Catalog, tz: ZoneInfo, bundle: Download | None
+    record: DrawRecord,
+    catalog: Catalog,
+    tz: ZoneInfo,
+    bundle: Download | None,
+    snapshot: Download | None = None,
 ) -> DrawFacts:
     plan, (start, end) = record.plan, record.window
     before, after = _supersessions(record, catalog, tz)
@@ -94,6 +98,7 @@ def draw_facts(
         results=Link("抽查结果公示", paths.results(pid, attempt)) if record.results else None,
         stats=Link("抽查情况统计", paths.stats(pid, attempt)) if record.has_notice else None,
         bundle=bundle,
+        snapshot=snapshot,
         supersedes=before,
         superseded_by=after,
         **_beacon(record.commitment),

@@ -61,7 +61,7 @@ class Link:
 class Download:
     label: str
     href: str
-    kind: str  # CSV | JSON | ZIP
+    kind: str  # CSV | JSON | ZIP | GZ (the registry snapshot, not among the attachments)
     size: str  # human-readable, e.g. "12.3 KB"
 
 
@@ -154,6 +154,8 @@ class DrawFacts:
     beacon_chain: str = ""
     beacon_demo: bool = False
     dice_expected: bool = False
+    # DR-2: the registry snapshot the bundle refers to, published once per version
+    snapshot: Download | None = None
 
 
 @dataclass(frozen=True, slots=True)
