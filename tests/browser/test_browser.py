@@ -92,6 +92,11 @@ def test_the_bundle_downloads_and_its_verify_py_says_match(
     info.value.save_as(archive)
     with zipfile.ZipFile(archive) as bundle:
         bundle.extractall(tmp_path)
+    # As the notice's steps say: the registry snapshot, published once for every
+    # draw of its version, downloaded into the unzipped folder as it is named.
+    with page.expect_download() as info:
+        page.locator("a[href*='snapshots/']").first.click()
+    info.value.save_as(tmp_path / "2027-Q2-1-public" / info.value.suggested_filename)
     run = subprocess.run(
         [sys.executable, "verify.py"],
         cwd=tmp_path / "2027-Q2-1-public",
