@@ -71,6 +71,7 @@ def test_draw_on_a_database_without_schema_says_to_init(config_file: Path) -> No
     assert code == 1 and "run 'dualrandom init' first" in out
 
 
+@pytest.mark.slow  # the whole demo, about 14 s: CI only
 def test_demo_runs_from_nothing(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(

@@ -98,6 +98,7 @@ def test_make_server_names_a_busy_port(published: Published, server: PreviewServ
         make_server(published.site, server.server_address[1])
 
 
+@pytest.mark.slow  # the whole demo, about 13 s: CI only
 def test_demo_ends_with_a_published_site_and_the_serve_command(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(

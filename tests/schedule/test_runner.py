@@ -83,6 +83,7 @@ def test_a_batch_on_time(sample_app: App) -> None:
     assert run_step(sample_app, "2027-Q1", "draw", now=Q1_DRAW + 3 * MINUTE).status == "done"
 
 
+@pytest.mark.slow  # a year of scheduled steps, about 20 s a backend: CI only
 def test_a_quarter_missed_while_down_is_drawn_late(sample_app: App) -> None:
     down_until = datetime(2027, 7, 10, 1, 0, tzinfo=UTC)
     outcomes = catch_up(sample_app, now=down_until)
@@ -241,6 +242,7 @@ def _visited(app: App, plan: str) -> set[str]:
         )
 
 
+@pytest.mark.slow  # waits out a dead run's lease, about 20 s a backend: CI only
 def test_later_batches_wait_for_an_earlier_draw_held_by_a_dead_run(sample_app: App) -> None:
     catch_up(sample_app, now=Q1_PREPARE + MINUTE)
     q4_draw = datetime(2027, 10, 6, 1, 30, tzinfo=UTC)  # 6 October, provisionally (补假 4–5)
