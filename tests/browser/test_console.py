@@ -406,6 +406,7 @@ def test_a_reviewer_approves_and_the_site_is_published(live: Live, people: dict[
     _visit(live, auditor, "auditor", "/plans/2027-Q1/draws/1")
 
 
+@pytest.mark.slow  # every console page through axe-core, about 30 s: CI only
 def test_axe_finds_no_serious_or_critical_violation_on_any_console_page(
     live: Live, browser: Any
 ) -> None:
