@@ -33,6 +33,10 @@ from tests.conftest import REPO
 from tests.console.conftest import PASSWORD, Clock
 from tests.publish.scenario import database_url, make_app
 
+# The console in Chromium, every role through one live server, in order (the last
+# test runs axe-core over every page the others opened): about 90 s, CI only.
+pytestmark = pytest.mark.slow
+
 PHONE = {"width": 390, "height": 844}
 DICE = "6 2 5 1 3 4 4 2 6 1 5 3 2 6 4 1 3 5 2 6"
 BAD_ROWS = 3
@@ -406,7 +410,6 @@ def test_a_reviewer_approves_and_the_site_is_published(live: Live, people: dict[
     _visit(live, auditor, "auditor", "/plans/2027-Q1/draws/1")
 
 
-@pytest.mark.slow  # every console page through axe-core, about 30 s: CI only
 def test_axe_finds_no_serious_or_critical_violation_on_any_console_page(
     live: Live, browser: Any
 ) -> None:
