@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 
 from dualrandom.app import App
@@ -29,6 +30,12 @@ from dualrandom.config import load_settings
 
 PG_URL = os.environ.get("DUALRANDOM_TEST_DATABASE_URL", "")
 REPO = Path(__file__).resolve().parent.parent
+
+# Hypothesis's timing checks measure the machine, not the code: on a busy
+# 2-core CI runner input generation and examples take several times longer.
+# What a property test checks is its examples, so neither may fail a run.
+settings.register_profile("dualrandom", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("dualrandom")
 
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 DEFAULT_NOW = "2026-12-06T21:00:00+00:00"
@@ -43,7 +50,9 @@ def pytest_report_header() -> str:
 def pinned_clock() -> Iterator[None]:
     """The session's clock starts at TEST_NOW and ticks on (timeouts still work)."""
     if TEST_NOW.tzinfo is None:
-        raise pytest.UsageError("DUALRANDOM_TEST_NOW needs a UTC offset, e.g. 2029-02-28T23:30:00-08:00")
+        raise pytest.UsageError(
+            "DUALRANDOM_TEST_NOW needs a UTC offset, e.g. 2029-02-28T23:30:00-08:00"
+        )
     with time_machine.travel(TEST_NOW, tick=True):
         yield
 
