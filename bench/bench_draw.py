@@ -173,6 +173,30 @@ def timed(config: Path, *args: str) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
+def generate(folder: Path, objects: int, officers: int) -> None:
+    """write_inputs in a child: a forked child's peak RSS counts the parent's pages,
+    and a benchmark's own process stays as small as it starts."""
+    subprocess.run(
+        [sys.executable, __file__, "--generate-only", "--keep", str(folder),
+         "--objects", str(objects), "--officers", str(officers)],
+        check=True,
+    )  # fmt: skip
+
+
+def import_registries(config: Path, folder: Path, *then: tuple[str, ...]) -> None:
+    """``dualrandom init``, the four registry imports of the CSV files in ``folder``
+    and ``rules load`` (then the commands ``then``), each in a child."""
+    steps: list[tuple[str, ...]] = [("init",)]
+    steps += [
+        ("registry", "import", kind, str(folder / f"{kind}.csv"))
+        for kind in ("departments", "objects", "inspectors", "conflicts")
+    ]
+    steps += [("rules", "load"), *then]
+    for args in steps:
+        argv = [*command(args), "--config", str(config), *args]
+        subprocess.run(argv, cwd=folder, check=True, stdout=subprocess.DEVNULL)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -188,21 +212,7 @@ def main() -> None:
         return
     folder.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    # Generate in a child: a forked child's peak RSS counts the parent's pages.
-    subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--generate-only",
-            "--keep",
-            str(folder),
-            "--objects",
-            str(options.objects),
-            "--officers",
-            str(options.officers),
-        ],
-        check=True,
-    )
+    generate(folder, options.objects, options.officers)
     print(f"inputs written in {time.perf_counter() - start:.1f} s to {folder}")
     config = folder / "config.toml"
     config.write_text(CONFIG, encoding="utf-8")

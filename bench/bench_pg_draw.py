@@ -34,6 +34,8 @@ import threading
 import time
 from pathlib import Path
 
+import bench_draw
+
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent / "dualrandom"
 SEED = hashlib.sha256(b"bench_pg_draw").digest()
@@ -191,20 +193,7 @@ def setup(folder: Path, url: str, objects: int) -> tuple[Path, str]:
     folder.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     if not (folder / "objects.csv").exists():
-        subprocess.run(
-            [
-                sys.executable,
-                str(HERE / "bench_draw.py"),
-                "--generate-only",
-                "--keep",
-                str(folder),
-                "--objects",
-                str(objects),
-                "--officers",
-                str(max(objects // 200, 100)),
-            ],
-            check=True,
-        )
+        bench_draw.generate(folder, objects, max(objects // 200, 100))
     admin = create_engine(url)
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
@@ -222,19 +211,7 @@ def setup(folder: Path, url: str, objects: int) -> tuple[Path, str]:
         plan_file.read_text(encoding="utf-8").replace('entropy = "typed"', 'entropy = "beacon"'),
         encoding="utf-8",
     )
-    steps = [["init"]]
-    steps += [
-        ["registry", "import", kind, str(folder / f"{kind}.csv")]
-        for kind in ("departments", "objects", "inspectors", "conflicts")
-    ]
-    steps += [["rules", "load"]]
-    for args in steps:
-        subprocess.run(
-            [str(BIN), "--config", str(config), *args],
-            cwd=folder,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+    bench_draw.import_registries(config, folder)
     store_as_dr1(config)
     with create_engine(schema_url).begin() as conn:
         conn.execute(text("ANALYZE"))

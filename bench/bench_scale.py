@@ -69,29 +69,9 @@ def setup(folder: Path, objects: int) -> Path:
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     start = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            str(HERE / "bench_draw.py"),
-            "--generate-only",
-            "--keep",
-            str(folder),
-            "--objects",
-            str(objects),
-            "--officers",
-            str(max(objects // 200, 100)),
-        ],
-        check=True,
-    )
+    bench_draw.generate(folder, objects, max(objects // 200, 100))
     config.write_text(bench_draw.CONFIG, encoding="utf-8")
-    steps = [["init"]]
-    steps += [
-        ["registry", "import", kind, str(folder / f"{kind}.csv")]
-        for kind in ("departments", "objects", "inspectors", "conflicts")
-    ]
-    steps += [["rules", "load"], list(bench_draw.PREPARE)]
-    for args in steps:
-        child([*bench_draw.command(tuple(args)), "--config", str(config), *args], cwd=folder)
+    bench_draw.import_registries(config, folder, bench_draw.PREPARE)
     shutil.copyfile(folder / "db.sqlite3", prepared)
     print(f"# set up {objects:,} objects in {time.perf_counter() - start:.0f} s", flush=True)
     return config
@@ -175,7 +155,9 @@ def main() -> None:
         own = [r for r in rows if r[0] == name]
         reference = max((r for r in own if r[1] <= 1_000_000), key=lambda r: r[1], default=own[0])
         wall, cpu = reference[2] / reference[1], reference[3] / reference[1]
-        ratios = ", ".join(f"{r[1]:,}: {r[2] / r[1] / wall:.2f} ({r[3] / r[1] / cpu:.2f})" for r in own)
+        ratios = ", ".join(
+            f"{r[1]:,}: {r[2] / r[1] / wall:.2f} ({r[3] / r[1] / cpu:.2f})" for r in own
+        )
         print(f"  {name:16} {ratios}")
 
 

@@ -27,12 +27,13 @@ import hashlib
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+
+import bench_draw
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent / "dualrandom"
@@ -50,12 +51,7 @@ def setup(folder: Path, objects: int) -> Path:
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    officers = str(max(objects // 200, 100))
-    subprocess.run(
-        [sys.executable, str(HERE / "bench_draw.py"), "--generate-only", "--keep", str(folder),
-         "--objects", str(objects), "--officers", officers],
-        check=True,
-    )  # fmt: skip
+    bench_draw.generate(folder, objects, max(objects // 200, 100))
     plan = folder / "rules" / "plans" / "BENCH.toml"
     plan.write_text(
         plan.read_text(encoding="utf-8").replace('entropy = "typed"', 'entropy = "beacon"'),
@@ -65,19 +61,7 @@ def setup(folder: Path, objects: int) -> Path:
         '[database]\nurl = "sqlite:///db.sqlite3"\n[paths]\nrules = "rules"\nvar = "var"\n',
         encoding="utf-8",
     )
-    steps = [["init"]]
-    steps += [
-        ["registry", "import", kind, str(folder / f"{kind}.csv")]
-        for kind in ("departments", "objects", "inspectors", "conflicts")
-    ]
-    steps += [["rules", "load"]]
-    for args in steps:
-        subprocess.run(
-            [str(BIN), "--config", str(config), *args],
-            cwd=folder,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+    bench_draw.import_registries(config, folder)
     (folder / "loaded").touch()
     return config
 

@@ -11,16 +11,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
 from fractions import Fraction
-from typing import TypeVar
+from typing import Any, TypeVar
 
 __all__ = [
     "CONFLICT_RULES",
     "DISTRICT_RULES",
     "FILTER_KEYS",
+    "OBJECT_FIELDS",
     "ConflictRecord",
     "DepartmentRecord",
     "DrawKind",
@@ -43,6 +44,7 @@ __all__ = [
     "TeamRequirement",
     "TeamRules",
     "nfc",
+    "object_record",
     "parse_ratio",
 ]
 
@@ -236,6 +238,17 @@ class ObjectRecord:
             )
             if on
         )
+
+
+# ObjectRecord's fields in their order: the columns of a registry snapshot as
+# the engines read it (the database names the first one object_id).
+OBJECT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ObjectRecord))
+
+
+def object_record(values: Mapping[str, Any]) -> ObjectRecord:
+    """The record of a row that holds (at least) every field by name, lists as
+    any sequence of strings (the record sorts them): a database or Spark row."""
+    return ObjectRecord(**{name: values[name] for name in OBJECT_FIELDS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -555,7 +568,7 @@ class Plan:
         object.__setattr__(self, "entropy", EntropySource(self.entropy))
         _require(
             not self.dice or self.entropy == EntropySource.BEACON,
-            f"plan {self.id!r}: dice = true goes with entropy = \"beacon\" only",
+            f'plan {self.id!r}: dice = true goes with entropy = "beacon" only',
         )
         _require(bool(self.items), f"plan {self.id!r} names no item")
         _require(len(set(self.items)) == len(self.items), f"plan {self.id!r} names an item twice")

@@ -23,6 +23,7 @@ from dualrandom.core.model import (
 from dualrandom.core.table import Coded, ObjectTable
 
 __all__ = [
+    "FILTER_COLUMNS",
     "REASONS",
     "Exclusion",
     "Pools",
@@ -75,9 +76,10 @@ def _history_events(history: Iterable[HistoryRecord]) -> dict[str, list[tuple[st
     return events
 
 
-# The columns each filter key reads (ObjectColumns field names): a filter's verdict,
-# like a record's, depends on these alone.
-_COLUMNS: dict[str, tuple[str, ...]] = {
+# The columns each filter key reads (ObjectColumns field names, which are also the
+# database's and the Spark schema's): a filter's verdict, like a record's, depends
+# on these alone, so the engines decide it once per combination of their values.
+FILTER_COLUMNS: dict[str, tuple[str, ...]] = {
     "type": ("type",),
     "district": ("district",),
     "industry": ("industry",),
@@ -137,7 +139,7 @@ def build_pools(
     codes = sorted(plan.items)
     strata = sorted(plan.strata, key=lambda s: s.name)
     filters = [plan.scope, *(s.where for s in strata), *(items[c].scope for c in codes)]
-    names = sorted({"status", *(n for f in filters for k in f.fields() for n in _COLUMNS[k])})
+    names = sorted({"status", *(n for f in filters for k in f.fields() for n in FILTER_COLUMNS[k])})
     keys = [(c, s.name) for c in codes for s in strata]
     index = {key: n for n, key in enumerate(keys)}
     # Rows grouped by the values the verdict reads, and per group its verdict.

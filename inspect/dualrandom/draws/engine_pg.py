@@ -56,9 +56,15 @@ from dualrandom.core.canonical import (
 )
 from dualrandom.core.draw import pool_quota
 from dualrandom.core.encoding import TAG_TARGET, sha256_hex
-from dualrandom.core.model import HistoryRecord, ObjectFilter, ObjectRecord, Plan
+from dualrandom.core.model import (
+    HistoryRecord,
+    ObjectFilter,
+    ObjectRecord,
+    Plan,
+    object_record,
+)
 from dualrandom.core.plan_json import plan_canonical
-from dualrandom.core.pools import REASONS
+from dualrandom.core.pools import FILTER_COLUMNS, REASONS
 from dualrandom.core.result import Selected
 from dualrandom.core.seed import Digests
 from dualrandom.core.table import ObjectTable
@@ -201,19 +207,6 @@ ORDER BY o.object_id COLLATE "C"
 """
 
 
-# The columns each filter key reads (as core.pools._COLUMNS, in database names).
-_COLUMNS: dict[str, tuple[str, ...]] = {
-    "type": ("type",),
-    "district": ("district",),
-    "industry": ("industry",),
-    "risk_class": ("risk_class",),
-    "status": ("status",),
-    "department": ("departments",),
-    "tag": ("tags",),
-    "list": ("abnormal_list", "serious_illegal_list"),
-}
-
-
 # The same lines as COPY's text format writes them: fields separated by TAB, rows
 # ended by LF, and in each field backslash, TAB, LF and CR written \\ \t \n \r —
 # exactly SPEC §2.1's escaping, and a list's elements, joined with ';', escaped
@@ -305,7 +298,9 @@ def _classified(
     # Millions of objects share a few hundred combinations of the values the filters
     # read: each combination is judged once, and the objects joined to their verdict.
     filters = [plan.scope, *(s.where for s in strata), *(items[c].scope for c in codes)]
-    columns = sorted({"status", *(n for f in filters for k in f.fields() for n in _COLUMNS[k])})
+    columns = sorted(
+        {"status", *(n for f in filters for k in f.fields() for n in FILTER_COLUMNS[k])}
+    )
     keys = ", ".join(f"o.{name}" for name in columns)
     join = " AND ".join(f"c.{name} = o.{name}" for name in columns)
     year = bind(plan.year)
@@ -562,24 +557,11 @@ def _split(value: str) -> tuple[str, ...]:
 
 
 def _record(row: RowMapping) -> ObjectRecord:
-    return ObjectRecord(
-        id=row["object_id"],
-        name=row["name"],
-        type=row["type"],
-        industry=row["industry"],
-        district=row["district"],
-        status=row["status"],
-        risk_class=row["risk_class"],
-        id_type=row["id_type"],
-        registration_authority=row["registration_authority"],
-        address=row["address"],
-        established=row["established"],
-        abnormal_list=bool(row["abnormal_list"]),
-        serious_illegal_list=bool(row["serious_illegal_list"]),
-        departments=_split(row["departments"]),
-        tags=_split(row["tags"]),
-        last_inspected=row["last_inspected"],
-    )
+    """The record of an object_rows row (lists stored joined by ';')."""
+    return object_record(
+        {**row, "id": row["object_id"], "departments": _split(row["departments"]),
+         "tags": _split(row["tags"])}
+    )  # fmt: skip
 
 
 def draw_pg(session: Session, prep: Preparation, objects_version: int, seed: bytes) -> DrawResult:

@@ -39,8 +39,16 @@ from dualrandom.core import DR1, DrawInputs, DrawResult, Exclusion, Quota, Selec
 from dualrandom.core.canonical import ObjectColumns
 from dualrandom.core.draw import pool_quota, staff_visits
 from dualrandom.core.encoding import TAG_TARGET
-from dualrandom.core.model import HistoryRecord, ItemRecord, ObjectRecord, Plan, Stratum
-from dualrandom.core.pools import months_before
+from dualrandom.core.model import (
+    OBJECT_FIELDS,
+    HistoryRecord,
+    ItemRecord,
+    ObjectRecord,
+    Plan,
+    Stratum,
+    object_record,
+)
+from dualrandom.core.pools import FILTER_COLUMNS, months_before
 from dualrandom.core.seed import Digests
 from dualrandom.core.table import ObjectTable
 from dualrandom.core.tickets import SEED_LENGTH
@@ -70,24 +78,6 @@ OBJECTS_SCHEMA = (
     "id_type STRING NOT NULL, registration_authority STRING NOT NULL, address STRING NOT NULL, "
     "established DATE, abnormal_list BOOLEAN NOT NULL, serious_illegal_list BOOLEAN NOT NULL, "
     "departments ARRAY<STRING> NOT NULL, tags ARRAY<STRING> NOT NULL, last_inspected DATE"
-)
-_FIELDS = (
-    "id",
-    "name",
-    "type",
-    "industry",
-    "district",
-    "status",
-    "risk_class",
-    "id_type",
-    "registration_authority",
-    "address",
-    "established",
-    "abnormal_list",
-    "serious_illegal_list",
-    "departments",
-    "tags",
-    "last_inspected",
 )
 _EXPORT_BATCH = 200_000
 
@@ -137,7 +127,7 @@ def local_session(
 def _rows(columns: ObjectColumns) -> Iterator[tuple[Any, ...]]:
     """The rows of ``columns`` as plain tuples in OBJECTS_SCHEMA order (enum members
     as their text values, lists as lists)."""
-    for row in zip(*(getattr(columns, name) for name in _FIELDS), strict=True):
+    for row in zip(*(getattr(columns, name) for name in OBJECT_FIELDS), strict=True):
         yield (
             *(str(value) for value in row[:10]),
             row[10],
@@ -210,7 +200,7 @@ def read_objects_jdbc(
         numPartitions=partitions,
         properties=dict(properties),
     )
-    return frame.select(*_FIELDS)
+    return frame.select(*OBJECT_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -225,20 +215,6 @@ class SparkSelection:
     exclusions: tuple[Exclusion, ...]
     outside: tuple[str, ...]
     records: Mapping[str, ObjectRecord]
-
-
-# The columns each filter key reads (as core.pools decides filters): a filter's
-# verdict on an object depends on these values alone.
-_FILTER_COLUMNS: dict[str, tuple[str, ...]] = {
-    "type": ("type",),
-    "district": ("district",),
-    "industry": ("industry",),
-    "risk_class": ("risk_class",),
-    "status": ("status",),
-    "department": ("departments",),
-    "tag": ("tags",),
-    "list": ("abnormal_list", "serious_illegal_list"),
-}
 
 
 def _verdicts(
@@ -258,13 +234,15 @@ def _verdicts(
     whether the item's scope holds it. Two strata matching one object is refused."""
     types = importlib.import_module("pyspark.sql.types")
     filters = [plan.scope, *(s.where for s in strata), *(items[c].scope for c in codes)]
-    names = sorted({n for f in filters for key in f.fields() for n in _FILTER_COLUMNS[key]})
+    names = sorted({n for f in filters for key in f.fields() for n in FILTER_COLUMNS[key]})
     keyed = objects.withColumn("_all", F.lit(0))  # a key even when no filter reads a column
     names = ["_all", *names]
-    prototypes = keyed.groupBy(*names).agg(F.min_by(F.struct(*_FIELDS), F.col("id")).alias("first"))
+    prototypes = keyed.groupBy(*names).agg(
+        F.min_by(F.struct(*OBJECT_FIELDS), F.col("id")).alias("first")
+    )
     rows = []
     for found in prototypes.collect():
-        record = _record(found["first"])
+        record = object_record(found["first"].asDict())
         if not plan.scope.matches(record):
             continue
         matched = [s.name for s in strata if s.where.matches(record)]
@@ -339,27 +317,6 @@ def _reasons(F: Any, plan: Plan, item: ItemRecord, n: int, with_history: bool) -
     return reasons
 
 
-def _record(row: Any) -> ObjectRecord:
-    return ObjectRecord(
-        id=row["id"],
-        name=row["name"],
-        type=row["type"],
-        industry=row["industry"],
-        district=row["district"],
-        status=row["status"],
-        risk_class=row["risk_class"],
-        id_type=row["id_type"],
-        registration_authority=row["registration_authority"],
-        address=row["address"],
-        established=row["established"],
-        abnormal_list=row["abnormal_list"],
-        serious_illegal_list=row["serious_illegal_list"],
-        departments=tuple(row["departments"]),
-        tags=tuple(row["tags"]),
-        last_inspected=row["last_inspected"],
-    )
-
-
 def select_with_spark(
     spark: SparkSession,
     objects: DataFrame,
@@ -381,7 +338,7 @@ def select_with_spark(
     if counts is not None:
         frame = frame.join(F.broadcast(counts), frame["id"] == counts["hist_id"], "left")
     frame = frame.select(
-        *_FIELDS,
+        *OBJECT_FIELDS,
         "stratum",
         F.filter(
             F.array(
@@ -418,8 +375,8 @@ def _select(
     outside = sorted(r["id"] for r in frame.where("stratum IS NULL").select("id").collect())
     entries = (
         frame.where("stratum IS NOT NULL")
-        .select(*_FIELDS, "stratum", F.explode("entries").alias("entry"))
-        .select(*_FIELDS, "stratum", "entry.item", "entry.reasons")
+        .select(*OBJECT_FIELDS, "stratum", F.explode("entries").alias("entry"))
+        .select(*OBJECT_FIELDS, "stratum", "entry.item", "entry.reasons")
     )
     excluded = entries.where(F.size("reasons") > 0).select("item", "stratum", "id", "reasons")
     exclusions = sorted(
@@ -468,7 +425,7 @@ def _select(
                 row = Selected(quota.stratum, quota.item, r["rank"], r["id"], int(r["ticket"], 16))
                 (selected if row.rank <= quota.k else reserve).append(row)
                 if row.rank <= quota.k and row.object_id not in records:
-                    records[row.object_id] = _record(r)
+                    records[row.object_id] = object_record(r.asDict())
     return SparkSelection(
         quotas=quotas,
         selected=tuple(selected),
