@@ -2,9 +2,17 @@
 
 The configuration is read as the command line reads it: ``$DUALRANDOM_CONFIG``
 or ./config.toml, and ``$DUALRANDOM_DATABASE_URL``.
+
+Safe with ``gunicorn --preload`` (the application is built once, in the master,
+and the workers share its memory): the connections the start opened are
+closed before any worker forks, so no two processes ever share one, the
+templates are compiled once, and the objects made at start are moved out of the garbage collector's reach
+(``gc.freeze``), so that its passes in a worker do not copy the pages they sit on.
 """
 
 from __future__ import annotations
+
+import gc
 
 from dualrandom.app import App
 from dualrandom.console.factory import create_app
@@ -12,3 +20,7 @@ from dualrandom.console.factory import create_app
 application = App.from_config()
 application.require_schema()
 app = create_app(application)
+for name in app.jinja_env.list_templates():  # compiled once, before the workers fork
+    app.jinja_env.get_template(name)
+application.engine.dispose()  # each worker opens its own connections
+gc.freeze()
