@@ -25,11 +25,11 @@ bounded (10 s timeout) and the run stops by itself.
 Reported: per kind of request, count and p50/p95/p99 latency (a redirect is
 timed as the browser's next request, not as part of the POST; signing in,
 argon2 by design and once a session, is listed but left out of "all pages");
-errors (any
-status >= 400 or exception); the server's peak memory (gunicorn master and
-workers together, sampled every 0.5 s: PSS, RSS beside); the server's CPU
-and the load generator's own, per request; the load average. Floor: p95 under
-300 ms, no errors, server memory under 500 MiB.
+errors (any status >= 400, exception, or redirect to the login page once
+signed in); the server's peak memory (gunicorn master and workers together,
+sampled every 0.5 s: PSS, RSS beside); the server's CPU and the load
+generator's own, per request; the load average. Floor: p95 under 300 ms, no
+errors, server memory under 500 MiB.
 """
 
 from __future__ import annotations
@@ -299,6 +299,10 @@ class User(threading.Thread):
                 error = f"{method} {path} → {response.status_code}"
             elif response.is_redirect:
                 location = response.headers.get("location", "")
+                if location.removeprefix(self.base).split("?")[0] == "/login":
+                    # signed out (a sign-in that failed, a session that ended): the
+                    # user sees the login page instead of their work
+                    error = f"{method} {path} → redirected to /login"
         except httpx.HTTPError as exc:
             error = f"{method} {path} → {type(exc).__name__}"
         self.stats.record(kind, time.perf_counter() - start, error)
