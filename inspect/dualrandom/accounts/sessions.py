@@ -132,11 +132,17 @@ def login(
 def resume(
     session: Session, token: str, *, now: datetime, settings: ConsoleSettings
 ) -> UserRow | None:
-    """The signed-in user of ``token``, or None (unknown, expired, or account disabled)."""
-    row = session.get(ConsoleSessionRow, _token_hash(token))
-    if row is None:
+    """The signed-in user of ``token``, or None (unknown, expired, or account disabled).
+
+    One statement, the session and its user together: every request asks it."""
+    found = session.execute(
+        select(ConsoleSessionRow, UserRow)
+        .outerjoin(UserRow, UserRow.id == ConsoleSessionRow.user_id)
+        .where(ConsoleSessionRow.token_hash == _token_hash(token))
+    ).first()
+    if found is None:
         return None
-    user = session.get(UserRow, row.user_id)
+    row, user = found
     if user is None or user.disabled or _expired(row, now, settings):
         session.delete(row)
         return None

@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, g
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, String, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from dualrandom.app import App
@@ -112,9 +112,15 @@ def _key(row: DrawRow) -> list[str]:
 
 def _fingerprints(session: Session, draw_id: int, numbers: Sequence[int] | None) -> dict[int, int]:
     """The fingerprint (SHA-256, first 8 bytes) of each visit's stored rows: of
-    every visit (read in chunks), or of ``numbers``."""
+    every visit (read in chunks), or of ``numbers`` (and of the visits between
+    them, when they are most of a range: a page)."""
     if numbers is not None:
         wanted = sorted(set(numbers))
+        if not wanted:
+            return {}
+        low, high = wanted[0], wanted[-1]
+        if high - low + 1 <= 2 * len(wanted):  # a page: a range, not a list of 100
+            return _prints(session, draw_id, _between(low, high))
         return _prints(session, draw_id, lambda column: column.in_(wanted))
     last = session.scalar(
         select(func.max(DrawVisitRow.number)).where(DrawVisitRow.draw_id == draw_id)
@@ -133,34 +139,52 @@ def _between(low: int, high: int) -> Callable[[Any], ColumnElement[bool]]:
 def _prints(
     session: Session, draw_id: int, where: Callable[[Any], ColumnElement[bool]]
 ) -> dict[int, int]:
+    """The fingerprints of the visits ``where`` picks: their visit, team and task
+    rows read in one statement (a page asks it on every view), each visit's
+    rows in a fixed order: the visit, its members by slot, its task."""
+
+    def text(column: Any) -> Any:
+        return cast(column, String)
+
+    def blank(n: int) -> list[Any]:
+        return [null()] * n
+
     visits = select(
         DrawVisitRow.number,
-        DrawVisitRow.object_id,
-        DrawVisitRow.ticket,
-        DrawVisitRow.items,
-        DrawVisitRow.departments,
-        DrawVisitRow.strata,
+        literal(0),
+        literal(0),
+        text(DrawVisitRow.object_id),
+        text(DrawVisitRow.ticket),
+        text(DrawVisitRow.items),
+        text(DrawVisitRow.departments),
+        text(DrawVisitRow.strata),
     ).where(DrawVisitRow.draw_id == draw_id, where(DrawVisitRow.number))
     members = select(
         DrawMemberRow.visit,
+        literal(1),
         DrawMemberRow.slot,
-        DrawMemberRow.cert_no,
-        DrawMemberRow.department,
-        DrawMemberRow.role,
-        DrawMemberRow.position,
+        text(DrawMemberRow.slot),
+        text(DrawMemberRow.cert_no),
+        text(DrawMemberRow.department),
+        text(DrawMemberRow.role),
+        text(DrawMemberRow.position),
     ).where(DrawMemberRow.draw_id == draw_id, where(DrawMemberRow.visit))
-    tasks = select(InspectionTaskRow.visit, InspectionTaskRow.object_id).where(
-        InspectionTaskRow.draw_id == draw_id, where(InspectionTaskRow.visit)
-    )
+    tasks = select(
+        InspectionTaskRow.visit,
+        literal(2),
+        literal(0),
+        text(InspectionTaskRow.object_id),
+        *blank(4),
+    ).where(InspectionTaskRow.draw_id == draw_id, where(InspectionTaskRow.visit))
+    rows = union_all(visits, members, tasks).subquery()
+    kind, slot = rows.c[1], rows.c[2]
+    number = rows.c[0]
     parts: dict[int, list[str]] = defaultdict(list)
-    for number, *cells in session.execute(visits.order_by(DrawVisitRow.number)):
-        parts[number].append("V\t" + "\t".join(str(c) for c in cells))
-    for visit, *member in session.execute(
-        members.order_by(DrawMemberRow.visit, DrawMemberRow.slot)
-    ):
-        parts[visit].append("M\t" + "\t".join(str(c) for c in member))
-    for visit, object_id in session.execute(tasks):
-        parts[visit].append(f"T\t{object_id}")
+    for visit, part, _, *cells in session.execute(select(rows).order_by(number, kind, slot)):
+        if part == 2:
+            parts[visit].append(f"T\t{cells[0]}")
+        else:
+            parts[visit].append(("V\t" if part == 0 else "M\t") + "\t".join(cells))
     return {
         number: int.from_bytes(hashlib.sha256("\n".join(lines).encode("utf-8")).digest()[:8])
         for number, lines in parts.items()

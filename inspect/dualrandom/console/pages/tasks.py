@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from werkzeug.wrappers import Response
 
 from dualrandom.console.auth import allow, current_user, may_act_on, may_see
@@ -43,7 +43,7 @@ from dualrandom.lifecycle import (
     working_calendar,
 )
 from dualrandom.publish import publish_site
-from dualrandom.tables import DrawRow
+from dualrandom.tables import DrawMemberRow, DrawRow, InspectionTaskRow
 
 bp = Blueprint("tasks", __name__)
 
@@ -151,17 +151,50 @@ def _task(plan_id: str, visit: int) -> _Found:
     return _Found(plan_id, view)
 
 
+def _on_team(cert_no: str, plan_id: str, visit: int) -> bool:
+    """Whether the officer ``cert_no`` is on the team of the task of visit
+    ``visit`` of the plan's drawn draw: :func:`inspector_task`'s test, without
+    reading the task's view (a result entered reads no page)."""
+    found = db().scalar(
+        select(DrawRow.id)
+        .join(DrawMemberRow, DrawMemberRow.draw_id == DrawRow.id)
+        .join(
+            InspectionTaskRow,
+            and_(InspectionTaskRow.draw_id == DrawRow.id, InspectionTaskRow.visit == visit),
+        )
+        .where(
+            DrawRow.plan_id == plan_id,
+            DrawRow.state == DrawState.DRAWN,
+            DrawMemberRow.cert_no == cert_no,
+            DrawMemberRow.visit == visit,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 @bp.route("/plans/<plan_id>/tasks/<int:visit>", methods=["GET", "POST"])
 @allow("operator", "reviewer", "auditor", "inspector")
 def task(plan_id: str, visit: int) -> Response | str | tuple[str, int]:
-    found = _task(plan_id, visit)
     user = current_user()
+    posted = request.method == "POST"
+    # A POST that enters the result redirects and shows nothing: the task's view
+    # (and the check of what it shows) is read only for a page that shows it.
+    # Who may open the task is decided first, as for the page: 404 otherwise.
+    if not posted:
+        found: _Found | None = _task(plan_id, visit)
+    elif user.role == "inspector":
+        if not _on_team(user.cert_no, plan_id, visit):
+            abort(404)
+        found = None
+    else:
+        found = _task(plan_id, visit)
     may_enter = user.role == "inspector" or (
         user.role == "operator" and may_act_on(user, visible_plan(plan_id).plan)
     )
     form = ResultForm()
     error: UserError | None = None
-    if request.method == "POST":
+    if posted:
         if not may_enter:
             abort(403)
         if form.validate_on_submit():
@@ -202,7 +235,9 @@ def task(plan_id: str, visit: int) -> Response | str | tuple[str, int]:
                 )
         else:
             fail()
-    elif found.task.checked_on:
+    if found is None:
+        found = _task(plan_id, visit)
+    if not posted and found.task.checked_on:
         form.checked_on.data = found.task.checked_on
         form.result.data = found.task.result
         form.follow_up.data = found.task.follow_up
