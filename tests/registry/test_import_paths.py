@@ -224,13 +224,18 @@ def _secondary_while_saving(app: App, path: Path) -> list[str]:
     """The secondary indexes of object_rows once the rows are written, before the
     import finishes (its "saving" step)."""
     seen: list[str] = []
+    postgresql = app.engine.dialect.name == "postgresql"
+    setting = text("SELECT current_setting('maintenance_work_mem')")
     with app.transaction() as session:
+        memory = session.scalar(setting) if postgresql else None
 
         def progress(step: str, done: int, total: int) -> None:
             if step == "saving":
                 seen.extend(name for name, _ in _indexes(session) if not name.startswith("pk_"))
 
         import_registry(session, "objects", path, today=TODAY, actor="tester", progress=progress)
+        if postgresql:  # raised only while the indexes are built
+            assert session.scalar(setting) == memory
     return seen
 
 

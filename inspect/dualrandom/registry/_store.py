@@ -299,9 +299,27 @@ class _DeferredIndexes:
         for name, _ in found:
             connection.exec_driver_sql(f"DROP INDEX {quote(name)}")
 
+    # PostgreSQL sorts an index's keys in maintenance_work_mem, 64 MiB by default:
+    # too little for a million objects, whose two indexes then took 25 % more CPU.
+    PG_SORT_MEMORY = "256MB"
+
     def build(self) -> None:
+        postgresql = self.connection.dialect.name == "postgresql"
+        if postgresql:  # for this transaction only, and never less than it was
+            previous = self.connection.exec_driver_sql(
+                "SELECT current_setting('maintenance_work_mem'), "
+                "set_config('maintenance_work_mem', %(memory)s, true) "
+                "WHERE pg_size_bytes(current_setting('maintenance_work_mem')) "
+                "< pg_size_bytes(%(memory)s)",
+                {"memory": self.PG_SORT_MEMORY},
+            ).scalar()
         for definition in self.definitions:
             self.connection.exec_driver_sql(definition)
+        if postgresql and previous is not None:
+            self.connection.exec_driver_sql(
+                "SELECT set_config('maintenance_work_mem', %(memory)s, true)",
+                {"memory": previous},
+            )
 
 
 @contextmanager
