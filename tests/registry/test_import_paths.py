@@ -6,8 +6,9 @@
   single- and multi-batch files, full and partial imports.
 * A large objects file is checked by a second process (_pipeline) while
   this one writes: same rows, counts, digest and problems as in one process.
-* A first import into SQLite builds the indexes after the rows, inside a
-  savepoint: they are back after the import, and after a failed one.
+* A first import builds the secondary indexes after the rows, inside a
+  savepoint (on PostgreSQL only into an empty table no other session uses):
+  they are back after the import, and after a failed one.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from dualrandom.app import App
-from dualrandom.core.canonical import objects_snapshot
+from dualrandom.core.canonical import ObjectSnapshotBuilder, objects_snapshot
 from dualrandom.errors import ValidationError
 from dualrandom.registry import _pipeline, _read, import_registry, objects_as_of, snapshot
 from dualrandom.registry import registry_digest as read_back_digest
@@ -138,6 +139,26 @@ def test_a_second_process_imports_the_same_versions(
     assert [[v[k] for k in unchanging] for v in child] == [[v[k] for k in unchanging] for v in here]
 
 
+class _FailingDigest(ObjectSnapshotBuilder):
+    def digest(self) -> str:
+        raise RuntimeError("no digest")
+
+
+def test_a_child_that_cannot_hash_leaves_the_digest_to_be_read_back(
+    with_departments: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_batches: None
+) -> None:
+    """On SQLite the child hashes the rows it sends; if that fails after the rows are
+    written, the digest is read back from the database instead."""
+    expected = _import(with_departments, _file(tmp_path / "a.csv", [_row(n) for n in range(30)]))
+    with with_departments.transaction() as session:  # start again from nothing
+        session.execute(ObjectRow.__table__.delete())
+    _in_a_child(monkeypatch)
+    monkeypatch.setattr(_pipeline, "ObjectSnapshotBuilder", _FailingDigest)
+    summary = _import(with_departments, _file(tmp_path / "b.csv", [_row(n) for n in range(30)]))
+    assert (summary.total, summary.digest) == (30, expected.digest)
+    _check_digest(with_departments, expected.digest)
+
+
 def test_the_same_problems_in_either_process(
     with_departments: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_batches: None
 ) -> None:
@@ -155,8 +176,7 @@ def test_the_same_problems_in_either_process(
         with pytest.raises(ValidationError) as caught:
             _import(with_departments, path)
         return [
-            (p.file, p.row, p.column, p.value, p.reason, p.reason_en)
-            for p in caught.value.problems
+            (p.file, p.row, p.column, p.value, p.reason, p.reason_en) for p in caught.value.problems
         ]
 
     here = problems()
@@ -168,21 +188,25 @@ def test_the_same_problems_in_either_process(
 
 
 def _indexes(session: Any) -> list[tuple[str, str]]:
-    found = session.execute(
-        text(
+    if session.get_bind().dialect.name == "postgresql":
+        query = (
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE tablename = 'object_rows' AND schemaname = current_schema()"
+        )
+    else:
+        query = (
             "SELECT name, sql FROM sqlite_master "
             "WHERE type = 'index' AND tbl_name = 'object_rows' AND sql IS NOT NULL"
         )
-    )
-    return sorted(found.all())
+    return sorted(session.execute(text(query)).all())
 
 
 def test_a_first_import_builds_the_same_indexes(with_departments: App, tmp_path: Path) -> None:
-    if with_departments.engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL keeps its indexes while rows are written")
+    """On both backends a first import builds the secondary indexes after the rows."""
     with with_departments.transaction() as session:
         before = _indexes(session)
-    assert len(before) == 2
+        secondary = [name for name, _ in before if not name.startswith("pk_")]
+    assert len(secondary) == 2
     bad = _file(tmp_path / "bad.csv", [_row(1), _row(2, type="公司")])
     with with_departments.transaction() as session:
         with pytest.raises(ValidationError):
@@ -194,6 +218,47 @@ def test_a_first_import_builds_the_same_indexes(with_departments: App, tmp_path:
     with with_departments.transaction() as session:
         assert _indexes(session) == before
     assert summary.total == 2
+
+
+def _secondary_while_saving(app: App, path: Path) -> list[str]:
+    """The secondary indexes of object_rows once the rows are written, before the
+    import finishes (its "saving" step)."""
+    seen: list[str] = []
+    postgresql = app.engine.dialect.name == "postgresql"
+    setting = text("SELECT current_setting('maintenance_work_mem')")
+    with app.transaction() as session:
+        memory = session.scalar(setting) if postgresql else None
+
+        def progress(step: str, done: int, total: int) -> None:
+            if step == "saving":
+                seen.extend(name for name, _ in _indexes(session) if not name.startswith("pk_"))
+
+        import_registry(session, "objects", path, today=TODAY, actor="tester", progress=progress)
+        if postgresql:  # raised only while the indexes are built
+            assert session.scalar(setting) == memory
+    return seen
+
+
+def test_only_a_first_import_defers_the_indexes(with_departments: App, tmp_path: Path) -> None:
+    first = _secondary_while_saving(with_departments, _file(tmp_path / "a.csv", [_row(1)]))
+    second = _secondary_while_saving(with_departments, _file(tmp_path / "b.csv", [_row(2)]))
+    assert first == []
+    assert len(second) == 2
+
+
+def test_postgresql_keeps_the_indexes_of_a_table_another_session_uses(
+    with_departments: App, tmp_path: Path
+) -> None:
+    """The indexes are dropped only if the empty table can be locked at once."""
+    if with_departments.engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite a writer excludes every other session anyway")
+    with with_departments.engine.connect() as other:
+        other.execute(select(func.count()).select_from(ObjectRow))  # holds ACCESS SHARE
+        seen = _secondary_while_saving(with_departments, _file(tmp_path / "a.csv", [_row(1)]))
+        other.rollback()
+    assert len(seen) == 2
+    with with_departments.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(ObjectRow)) == 1
 
 
 def _in_a_child(monkeypatch: pytest.MonkeyPatch, fork: bool = True) -> None:
@@ -231,7 +296,9 @@ def test_a_first_import_that_falls_back_starts_from_nothing(
     rows = [*(_row(n) for n in range(30)), _row(3)]
     with pytest.raises(ValidationError) as caught, with_departments.transaction() as session:
         try:
-            import_registry(session, "objects", _file(tmp_path / "o.csv", rows), today=TODAY, actor="tester")
+            import_registry(
+                session, "objects", _file(tmp_path / "o.csv", rows), today=TODAY, actor="tester"
+            )
         finally:
             if with_departments.engine.dialect.name == "sqlite":
                 assert len(_indexes(session)) == 2

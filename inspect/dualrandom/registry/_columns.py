@@ -8,9 +8,11 @@ cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import fields
 from datetime import date
 from enum import StrEnum
 
+from dualrandom.core.canonical import ObjectColumns
 from dualrandom.core.model import (
     DEPARTMENT_LEVELS,
     METHODS,
@@ -36,7 +38,7 @@ from dualrandom.sheets import (
     TextList,
 )
 
-__all__ = ["COLUMNS", "KINDS", "REGISTRY_KINDS", "ROW_KEYS"]
+__all__ = ["COLUMNS", "KINDS", "OBJECT_FIELDS", "REGISTRY_KINDS", "ROW_KEYS"]
 
 # The founding of the People's Republic: no registered entity is older.
 EARLIEST_ESTABLISHED = date(1949, 10, 1)
@@ -156,3 +158,6 @@ ROW_KEYS = {
 REGISTRY_KINDS = ("departments", "objects", "inspectors", "conflicts")
 KINDS = (*REGISTRY_KINDS, "items")
 
+
+# The columns of an objects file that hold the fields of ObjectColumns (same names).
+OBJECT_FIELDS = tuple(f.name for f in fields(ObjectColumns))

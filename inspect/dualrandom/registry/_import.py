@@ -6,7 +6,7 @@ import gc
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from dualrandom.core.canonical import ObjectColumns, ObjectSnapshotBuilder
 from dualrandom.core.model import DepartmentRecord
 from dualrandom.errors import NotFoundError
 from dualrandom.registry._checks import Context
-from dualrandom.registry._columns import COLUMNS, REGISTRY_KINDS
+from dualrandom.registry._columns import COLUMNS, OBJECT_FIELDS, REGISTRY_KINDS
 from dualrandom.registry._pipeline import CheckFailed, CheckingProcess
 from dualrandom.registry._read import Progress, check_file, context_for
 from dualrandom.registry._store import Counts, VersionWriter, larger_page_cache
@@ -82,7 +82,8 @@ def import_registry(
     if kind not in REGISTRY_KINDS:
         known = ", ".join(REGISTRY_KINDS)
         raise NotFoundError(
-            f"没有名为 {kind} 的名录库；可选：{known}", f"unknown registry {kind!r}; one of: {known}"
+            f"没有名为 {kind} 的名录库；可选：{known}",
+            f"unknown registry {kind!r}; one of: {known}",
         )
     size = path.stat().st_size if path.is_file() else 0
     with (
@@ -190,11 +191,17 @@ def _import_versioned(
     context = context_for(session, today)
     digest_here = kind == "objects" and not partial
     rows: int | None = None
+    hashing_child: CheckingProcess | None = None
     if checker is not None:
         writer = VersionWriter(session, kind, number, undoable=True)
-        snapshot = ObjectSnapshotBuilder() if digest_here else None
+        # Where this process writes the rows itself (SQLite), the child also hashes
+        # them, which evens out the two processes' work; where a thread writes them
+        # and this one mostly waits for the server (PostgreSQL), this one hashes.
+        if digest_here and not writer.in_thread:
+            hashing_child = checker
+        snapshot = ObjectSnapshotBuilder() if digest_here and hashing_child is None else None
         try:
-            checker.begin(kind, source, context, progress)
+            checker.begin(kind, source, context, progress, digest=hashing_child is not None)
             with ThreadPoolExecutor(max_workers=1) as pool:
                 # The child decodes the whole file (strictly) or fails: once it is
                 # done, the guessed encoding is confirmed and only the hash is missing.
@@ -204,6 +211,7 @@ def _import_versioned(
                     source, guessed = complete.result(), False
         except CheckFailed:
             writer.abandon()
+            hashing_child = None
         except BaseException:
             writer.abandon()
             raise
@@ -224,6 +232,8 @@ def _import_versioned(
         with ThreadPoolExecutor(max_workers=1) as pool:
             digest = pool.submit(snapshot.digest) if snapshot is not None else None
             counts = writer.finish(full=not partial)
+            if hashing_child is not None:  # made meanwhile; None: read back (import_registry)
+                return rows, counts, hashing_child.digest(), source
             return rows, counts, digest.result() if digest is not None else None, source
     except BaseException:
         writer.abandon()
@@ -268,13 +278,9 @@ def _check_here(
     def store(batch: Batch) -> None:
         writer.write({c.target: c.field.to_db(batch.values[c.name]) for c in columns})
         if snapshot is not None:
-            snapshot.add(ObjectColumns(*(batch.values[f] for f in _OBJECT_FIELDS)))
+            snapshot.add(ObjectColumns(*(batch.values[f] for f in OBJECT_FIELDS)))
 
     return check_file(kind, source, context, store, progress)
-
-
-# The columns of an objects file that hold the fields of ObjectColumns (same names).
-_OBJECT_FIELDS = tuple(f.name for f in fields(ObjectColumns))
 
 
 def _stored_objects(
@@ -295,7 +301,7 @@ def _stored_objects(
         departments = list(map(split, values["departments"]))
         tags = list(map(split, values["tags"]))
     given = {**values, "id": values["object_id"], "departments": departments, "tags": tags}
-    return ObjectColumns(*(given[name] for name in _OBJECT_FIELDS))
+    return ObjectColumns(*(given[name] for name in OBJECT_FIELDS))
 
 
 def _import_departments(

@@ -6,6 +6,10 @@ the writing has to happen here, in the caller's transaction. So for a large
 file :class:`CheckingProcess` starts a second Python process that runs the
 very same :func:`~._read.check_file` and sends each batch, as the values
 the database columns take, through a pipe while this process writes them.
+Where this process writes the rows itself (SQLite), the child also builds the
+object snapshot of a full import from the same values and sends its digest
+at the end, while this process builds the indexes: the two then do about
+the same work. If that fails, the digest is read back from the database.
 
 That process only takes the way through a file without problems: the
 uniqueness of the keys is checked here, on the batches as they arrive, and
@@ -36,9 +40,10 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
+from dualrandom.core.canonical import ObjectColumns, ObjectSnapshotBuilder
 from dualrandom.errors import ValidationError
 from dualrandom.registry._checks import Context, Unique, checks_for
-from dualrandom.registry._columns import COLUMNS, ROW_KEYS
+from dualrandom.registry._columns import COLUMNS, OBJECT_FIELDS, ROW_KEYS
 from dualrandom.registry._read import Progress, check_file
 from dualrandom.sheets import Batch, Day, Source
 
@@ -70,6 +75,7 @@ class _Job:
     today: date
     departments: frozenset[str]
     progress: bool  # send progress messages
+    digest: bool = False  # also the digest of the object snapshot (a full import)
 
 
 def _may_fork() -> bool:
@@ -178,9 +184,16 @@ class CheckingProcess:
         return cls(process.stdin, process.stdout, status)
 
     def begin(
-        self, kind: str, source: Source, context: Context, progress: Progress | None = None
+        self,
+        kind: str,
+        source: Source,
+        context: Context,
+        progress: Progress | None = None,
+        *,
+        digest: bool = False,
     ) -> None:
-        """Have the child start checking ``source`` (its hash is not needed yet)."""
+        """Have the child start checking ``source`` (its hash is not needed yet); with
+        ``digest`` it also builds the object snapshot of the rows it sends (:meth:`digest`)."""
         job = _Job(
             kind,
             str(source.path),
@@ -190,6 +203,7 @@ class CheckingProcess:
             context.today,
             context.departments,
             progress is not None,
+            digest,
         )
         try:
             pickle.dump(job, self.to_child)
@@ -238,6 +252,16 @@ class CheckingProcess:
             if message[0] == "done":
                 return
 
+    def digest(self) -> str | None:
+        """After :meth:`batches`: the digest of the object snapshot of every row sent, as
+        ``ObjectSnapshotBuilder`` makes it (asked for in :meth:`begin`); None if the child
+        could not make it."""
+        try:
+            message = self._receive()
+        except CheckFailed:
+            return None
+        return message[1] if message[0] == "digest" else None
+
     def close(self) -> None:
         """Stop the child (if it still runs) and reap it."""
         with suppress(ChildProcessError):
@@ -274,14 +298,23 @@ def _serve(jobs: IO[bytes], out: IO[bytes]) -> None:
     import gc
 
     gc.disable()  # see _import._no_cycle_collection
+    snapshot: ObjectSnapshotBuilder | None = None
     try:
         job: _Job = pickle.load(jobs)
-        result: tuple[Any, ...] = ("done", _check(job, out))
+        snapshot = ObjectSnapshotBuilder() if job.digest else None
+        result: tuple[Any, ...] = ("done", _check(job, out, snapshot))
     except ValidationError:
         result = ("failed", "the file has problems")
     except BaseException as exc:
         result = ("failed", f"checking the file failed: {exc!r}")
     _send(out, result)
+    if snapshot is not None and result[0] == "done":
+        # While the parent finishes writing (SQLite builds the indexes).
+        try:
+            digest: tuple[Any, ...] = ("digest", snapshot.digest())
+        except BaseException as exc:
+            digest = ("failed", f"hashing the rows failed: {exc!r}")
+        _send(out, digest)
 
 
 def _send(out: IO[bytes], message: Any, fast: bool = False) -> None:
@@ -292,7 +325,7 @@ def _send(out: IO[bytes], message: Any, fast: bool = False) -> None:
     out.flush()
 
 
-def _check(job: _Job, out: IO[bytes]) -> int:
+def _check(job: _Job, out: IO[bytes], snapshot: ObjectSnapshotBuilder | None = None) -> int:
     columns = COLUMNS[job.kind]
     days: dict[str, dict[Any, Any]] = {c.target: {} for c in columns if isinstance(c.field, Day)}
     shared = [c.target for c in columns if c.field.memo]
@@ -306,6 +339,8 @@ def _check(job: _Job, out: IO[bytes]) -> int:
         # as one shared object, cheaper to send, to hash and to bind.
         _send(out, ("batch", {name: values.pop(name) for name in shared}))
         _send(out, values, fast=True)
+        if snapshot is not None:  # what _import._check_here does with a batch
+            snapshot.add(ObjectColumns(*(batch.values[f] for f in OBJECT_FIELDS)))
 
     def progress(step: str, done: int, total: int) -> None:
         _send(out, ("progress", step, done, total))
