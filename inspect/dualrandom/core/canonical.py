@@ -19,13 +19,13 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date
-from itertools import chain, pairwise
+from itertools import chain, islice, pairwise
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
-from dualrandom.core.buckets import BUCKETS, BucketedDigest, buckets_of, file_digest, line_keys
+from dualrandom.core.buckets import BUCKETS, BucketedDigest, data_buckets, file_digest
 from dualrandom.core.encoding import (
     DR1,
     DR2,
@@ -313,6 +313,9 @@ class _Formats:
     ) -> list[str]:
         known = self.known.setdefault(memo or name, {})
         values = getattr(columns, name)
+        codes = getattr(values, "codes", None)
+        if codes is not None:  # a table's coded column (core.table.Coded): by its codes
+            return self._coded(columns, name, prototype, known, values.values, codes)
         try:
             return list(map(known.__getitem__, values))
         except KeyError:
@@ -322,6 +325,29 @@ class _Formats:
         for value in set(values).difference(known):
             known[value] = self._format(columns, name, value, prototype)
         return list(map(known.__getitem__, values))
+
+    def _coded(
+        self,
+        columns: ObjectColumns,
+        name: str,
+        prototype: ObjectRecord,
+        known: dict[Any, str],
+        distinct: Sequence[Any],
+        codes: np.ndarray[Any, np.dtype[Any]],
+    ) -> list[str]:
+        """Each distinct value of the rows formatted once, then looked up by code (the
+        values are formatted in order of first row, as the plain path would)."""
+        present, first = np.unique(codes, return_index=True)
+        written: list[str | None] = [None] * len(distinct)
+        for code in present[np.argsort(first)].tolist():
+            value = distinct[code]
+            if value not in known:
+                if len(known) > _MEMO_LIMIT:
+                    known.clear()
+                known[value] = self._format(columns, name, value, prototype)
+            written[code] = known[value]
+        texts: list[str] = np.array(written, dtype=object)[codes].tolist()
+        return texts
 
     @staticmethod
     def _format(columns: ObjectColumns, name: str, value: Any, prototype: ObjectRecord) -> str:
@@ -621,6 +647,7 @@ class ObjectDigestStream:
         self._public = BucketedDigest("objects-public", public_fields)
         self._internal = BucketedDigest("objects-internal", internal_fields)
         self._last = [""] * BUCKETS  # ids are never empty, so "" precedes all
+        self._greatest = ""  # the greatest id so far
 
     @property
     def count(self) -> int:
@@ -634,17 +661,22 @@ class ObjectDigestStream:
             return
         _require_nfc(public, columns)
         _require_nfc(internal, columns)
-        public_lines = public.encode("utf-8").split(b"\n")
-        internal_lines = internal.encode("utf-8").split(b"\n")
-        public_lines.pop()
-        internal_lines.pop()
-        buckets = buckets_of(line_keys(public_lines))
+        public_data = public.encode("utf-8")
+        buckets = data_buckets(public_data)
         self._check_order(columns.id, buckets)
-        self._public.add(public_lines, buckets)
-        self._internal.add(internal_lines, buckets)
+        self._public.add_data(public_data, buckets)
+        self._internal.add_data(internal.encode("utf-8"), buckets)
 
     def _check_order(self, ids: Sequence[str], buckets: bytes) -> None:
         last = self._last
+        if self._greatest < ids[0] and all(map(str.__lt__, ids, islice(ids, 1, None))):
+            # Increasing, and after every id before: in order within every bucket too.
+            self._greatest = ids[-1]
+            backwards = np.frombuffer(buckets, dtype=np.uint8)[::-1]
+            present, last_row = np.unique(backwards, return_index=True)
+            for bucket, row in zip(present.tolist(), last_row.tolist(), strict=True):
+                last[bucket] = ids[len(ids) - 1 - row]
+            return
         for bucket, object_id in zip(buckets, ids, strict=True):
             if object_id <= last[bucket]:
                 raise ValueError(
@@ -652,6 +684,7 @@ class ObjectDigestStream:
                     "rows must be fed in id order (within each bucket), each id once"
                 )
             last[bucket] = object_id
+        self._greatest = max(self._greatest, *last)
 
     def digests(self) -> tuple[str, str, str]:
         """(public part digest P, internal part digest I, object digest O)."""
