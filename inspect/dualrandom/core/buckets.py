@@ -19,6 +19,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+import numpy as np
+
 from dualrandom.core.encoding import TAG2_BUCKET, TAG2_SNAPSHOT, join_lines, tagged_hash
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "bucket_of",
     "buckets_of",
     "combine_buckets",
+    "data_buckets",
     "file_digest",
     "line_keys",
 ]
@@ -48,6 +51,7 @@ TABLES = (
     "exclusions-public",  # committed at prepare too, so the public can check it (SPEC §17)
 )
 _SMALL = 64  # pieces with fewer rows are hashed row by row, not grouped
+_BLOCK_ROWS = 1 << 13  # lines grouped by bucket at a time by add_data (bounded memory)
 
 
 def bucket_of(key: bytes) -> int:
@@ -64,6 +68,26 @@ def buckets_of(keys: Sequence[bytes]) -> bytes:
 def line_keys(lines: Sequence[bytes]) -> list[bytes]:
     """The first field of every line (the bytes before its first TAB)."""
     return [line.partition(b"\t")[0] for line in lines]
+
+
+def _line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Where each line of ``data`` (whole lines, each ending with LF) starts and ends
+    (the end after its LF)."""
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
+    starts = np.empty_like(ends)
+    starts[:1] = 0
+    starts[1:] = ends[:-1]
+    return starts, ends
+
+
+def data_buckets(data: bytes) -> bytes:
+    """The bucket of every line of ``data`` (whole lines, each ending with LF), one
+    byte each: :func:`buckets_of` the :func:`line_keys` of its lines."""
+    starts, ends = _line_bounds(data)
+    tabs = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 9)
+    first_tab = np.append(tabs, len(data))[np.searchsorted(tabs, starts)]
+    key_ends = np.minimum(first_tab, ends - 1)  # a line without TAB is all key
+    return buckets_of([data[s:e] for s, e in zip(starts.tolist(), key_ends.tolist(), strict=True)])
 
 
 def combine_buckets(table: str, header: bytes, count: int, digests: Sequence[bytes]) -> str:
@@ -133,14 +157,42 @@ class BucketedDigest:
         return buckets
 
     def add_data(self, data: bytes, buckets: bytes | None = None) -> bytes:
-        """Add whole lines, each ending with LF (a piece of the file after its header)."""
+        """Add whole lines, each ending with LF (a piece of the file after its header).
+
+        The lines are grouped by bucket with numpy, a block at a time, and each
+        bucket's group hashed in one update: no object per line."""
         if not data:
             return b""
         if not data.endswith(b"\n"):
             raise ValueError(f"{self.table}: a piece of lines does not end with LF")
-        lines = data.split(b"\n")
-        lines.pop()
-        return self.add(lines, buckets)
+        starts, ends = _line_bounds(data)
+        count = len(ends)
+        if buckets is None:
+            buckets = data_buckets(data)
+        elif len(buckets) != count:
+            raise ValueError(f"{len(buckets)} buckets for {count} lines")
+        if count < _SMALL:
+            lines = data.split(b"\n")
+            lines.pop()
+            return self.add(lines, buckets)
+        raw = np.frombuffer(data, dtype=np.uint8)
+        of = np.frombuffer(buckets, dtype=np.uint8)
+        hashes = self._hashes
+        for first in range(0, count, _BLOCK_ROWS):
+            block = slice(first, first + _BLOCK_ROWS)
+            bucket = of[block]
+            order = np.argsort(bucket, kind="stable")  # by bucket, file order within
+            lengths = (ends[block] - starts[block])[order]
+            moved_ends = np.cumsum(lengths)
+            shift = np.repeat(starts[block][order] - (moved_ends - lengths), lengths)
+            grouped = raw[np.arange(int(moved_ends[-1]), dtype=np.int64) + shift]
+            counts = np.bincount(bucket, minlength=BUCKETS)
+            bounds = np.concatenate(([0], moved_ends))[np.concatenate(([0], np.cumsum(counts)))]
+            limits = bounds.tolist()
+            for b in np.flatnonzero(counts).tolist():
+                hashes[b].update(grouped[limits[b] : limits[b + 1]])
+        self._count += count
+        return buckets
 
     def add_bucket(self, bucket: int, data: bytes, count: int) -> None:
         """Add ``count`` lines (with their LFs) that all fall in ``bucket``, in file order.

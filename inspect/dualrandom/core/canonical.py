@@ -19,13 +19,13 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date
-from itertools import chain, pairwise
+from itertools import chain, islice, pairwise
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
-from dualrandom.core.buckets import BUCKETS, BucketedDigest, buckets_of, file_digest, line_keys
+from dualrandom.core.buckets import BUCKETS, BucketedDigest, data_buckets, file_digest
 from dualrandom.core.encoding import (
     DR1,
     DR2,
@@ -313,6 +313,9 @@ class _Formats:
     ) -> list[str]:
         known = self.known.setdefault(memo or name, {})
         values = getattr(columns, name)
+        codes = getattr(values, "codes", None)
+        if codes is not None:  # a table's coded column (core.table.Coded): by its codes
+            return self._coded(columns, name, prototype, known, values.values, codes)
         try:
             return list(map(known.__getitem__, values))
         except KeyError:
@@ -322,6 +325,42 @@ class _Formats:
         for value in set(values).difference(known):
             known[value] = self._format(columns, name, value, prototype)
         return list(map(known.__getitem__, values))
+
+    def _coded(
+        self,
+        columns: ObjectColumns,
+        name: str,
+        prototype: ObjectRecord,
+        known: dict[Any, str],
+        distinct: Sequence[Any],
+        codes: np.ndarray[Any, np.dtype[Any]],
+    ) -> list[str]:
+        """Each distinct value of the rows formatted once, then looked up by code."""
+        written = self.by_code(columns, name, prototype, known, distinct, codes)
+        texts: list[str] = np.array(written, dtype=object)[codes].tolist()
+        return texts
+
+    def by_code(
+        self,
+        columns: ObjectColumns,
+        name: str,
+        prototype: ObjectRecord,
+        known: dict[Any, str],
+        distinct: Sequence[Any],
+        codes: np.ndarray[Any, np.dtype[Any]],
+    ) -> list[str | None]:
+        """How each value of a coded column is written, by code (None: a value no row
+        has); each formatted once, in order of first row, as the plain path would."""
+        present, first = np.unique(codes, return_index=True)
+        written: list[str | None] = [None] * len(distinct)
+        for code in present[np.argsort(first)].tolist():
+            value = distinct[code]
+            if value not in known:
+                if len(known) > _MEMO_LIMIT:
+                    known.clear()
+                known[value] = self._format(columns, name, value, prototype)
+            written[code] = known[value]
+        return written
 
     @staticmethod
     def _format(columns: ObjectColumns, name: str, value: Any, prototype: ObjectRecord) -> str:
@@ -437,6 +476,128 @@ def _require_nfc(text: str, columns: ObjectColumns) -> None:
         texts = [str(getattr(r, name)) for name in _TEXT_FIELDS]
         for value in (*texts, ";".join(r.departments), ";".join(r.tags), *r.departments, *r.tags):
             check_text(value, f"object {r.id!r}")
+
+
+# How _lines_of writes each field of a table's columns: through _Formats (with
+# the memo it shares), or escaped as it is (None).
+_WRITTEN: dict[str, str | None] = {
+    "id_type": "id_type",
+    "type": "type",
+    "industry": "industry",
+    "district": None,
+    "registration_authority": None,
+    "status": "status",
+    "established": "dates",
+    "abnormal_list": "flags",
+    "serious_illegal_list": "flags",
+    "departments": "departments",
+    "tags": "tags",
+    "last_inspected": "dates",
+    "risk_class": "risk_class",
+}
+_ESCAPED = ("\\", "\t", "\n", "\r")
+
+
+def _object_data(columns: ObjectColumns, formats: _Formats, layout: Layout) -> tuple[bytes, bytes]:
+    """The public and internal lines of the rows as UTF-8 (:func:`_object_lines`
+    encoded), their values checked and the lines in NFC (:func:`_require_nfc`)."""
+    fast = _table_data(columns, formats, layout)
+    if fast is not None:
+        return fast
+    public, internal = _object_lines(columns, formats, layout)
+    if public:
+        _require_nfc(public, columns)
+        _require_nfc(internal, columns)
+    return public.encode("utf-8"), internal.encode("utf-8")
+
+
+def _table_data(
+    columns: ObjectColumns, formats: _Formats, layout: Layout
+) -> tuple[bytes, bytes] | None:
+    """:func:`_object_data` of the columns of a table (``core.table``: ids a list,
+    few-valued fields coded, names and addresses texts), its lines assembled by
+    numpy from each distinct value's bytes and the texts' own UTF-8, with no
+    string per row; None (the caller takes the plain path, which gives the same
+    bytes or the error) for other columns, a value that needs escaping, a value
+    the model refuses or lines not in NFC."""
+    count = len(columns)
+    ids = columns.id
+    if not count or not isinstance(ids, list):
+        return None
+    parts: dict[str, tuple[bytes, np.ndarray[Any, Any], np.ndarray[Any, Any]]] = {}
+    try:
+        prototype = ObjectRecord(*(getattr(columns, f.name)[0] for f in fields(columns)))
+        _check_ids(ids)
+        joined = "".join(ids)
+        if not joined.isascii() or any(c in joined for c in _ESCAPED):
+            return None
+        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=count)
+        parts["id"] = (joined.encode("ascii"), np.cumsum(lengths) - lengths, lengths)
+        for name, memo in _WRITTEN.items():
+            column = getattr(columns, name)
+            codes = getattr(column, "codes", None)
+            if codes is None:
+                return None
+            if memo is None:
+                present = np.unique(codes).tolist()
+                written: list[str | None] = [None] * len(column.values)
+                for code in present:
+                    written[code] = column.values[code]
+                if any(
+                    not isinstance(w, str) or any(c in w for c in _ESCAPED)
+                    for w in written
+                    if w is not None
+                ):
+                    return None  # escaped (or refused) on the plain path
+            else:
+                known = formats.known.setdefault(memo, {})
+                written = formats.by_code(columns, name, prototype, known, column.values, codes)
+            encoded = [b"" if w is None else w.encode("utf-8") for w in written]
+            sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+            at = codes.astype(np.intp)
+            parts[name] = (b"".join(encoded), (np.cumsum(sizes) - sizes)[at], sizes[at])
+        for name in ("name", "address"):
+            column = getattr(columns, name)
+            if not hasattr(column, "data"):
+                return None
+            starts, ends = column.starts, column.ends
+            low, high = int(starts.min()), int(ends.max())
+            if any(c.encode() in column.data[low:high] for c in _ESCAPED):
+                return None
+            parts[name] = (bytes(column.data[low:high]), starts - low, ends - starts)
+    except ValueError:
+        return None  # the plain path raises it, for the first bad row
+    public, internal = (_assemble(parts, names, count) for names in layout)
+    text = public.decode("utf-8") + internal.decode("utf-8")
+    if not unicodedata.is_normalized("NFC", text):
+        return None
+    return public, internal
+
+
+def _assemble(
+    parts: dict[str, tuple[bytes, np.ndarray[Any, Any], np.ndarray[Any, Any]]],
+    names: Sequence[str],
+    count: int,
+) -> bytes:
+    """Lines of the fields ``names`` (each a buffer, and where each row's value
+    starts in it and how long it is), tab-separated, each ending with LF."""
+    buffers = [parts[name][0] for name in names] + [b"\t\n"]
+    offsets = np.cumsum([0, *map(len, buffers)])
+    width = 2 * len(names)
+    starts = np.empty((count, width), dtype=np.int64)
+    sizes = np.ones((count, width), dtype=np.int64)
+    for position, name in enumerate(names):
+        _, first, size = parts[name]
+        starts[:, 2 * position] = first + offsets[position]
+        sizes[:, 2 * position] = size
+    starts[:, 1::2] = offsets[-2]  # TAB
+    starts[:, -1] = offsets[-2] + 1  # LF
+    flat_starts, flat_sizes = starts.reshape(-1), sizes.reshape(-1)
+    ends = np.cumsum(flat_sizes)
+    source = np.frombuffer(b"".join(buffers), dtype=np.uint8)
+    shift = np.repeat(flat_starts - (ends - flat_sizes), flat_sizes)
+    data: bytes = source[np.arange(int(ends[-1]), dtype=np.int64) + shift].tobytes()
+    return data
 
 
 class _Lines:
@@ -621,6 +782,7 @@ class ObjectDigestStream:
         self._public = BucketedDigest("objects-public", public_fields)
         self._internal = BucketedDigest("objects-internal", internal_fields)
         self._last = [""] * BUCKETS  # ids are never empty, so "" precedes all
+        self._greatest = ""  # the greatest id so far
 
     @property
     def count(self) -> int:
@@ -629,22 +791,24 @@ class ObjectDigestStream:
     def add(self, columns: ObjectColumns) -> None:
         """Check and add some rows; ValueError as ``objects_snapshot`` would give,
         or for an id that is not after the previous id of its bucket."""
-        public, internal = _object_lines(columns, self._formats, OBJECT_LAYOUTS[DR2])
-        if not public:
+        public_data, internal_data = _object_data(columns, self._formats, OBJECT_LAYOUTS[DR2])
+        if not public_data:
             return
-        _require_nfc(public, columns)
-        _require_nfc(internal, columns)
-        public_lines = public.encode("utf-8").split(b"\n")
-        internal_lines = internal.encode("utf-8").split(b"\n")
-        public_lines.pop()
-        internal_lines.pop()
-        buckets = buckets_of(line_keys(public_lines))
+        buckets = data_buckets(public_data)
         self._check_order(columns.id, buckets)
-        self._public.add(public_lines, buckets)
-        self._internal.add(internal_lines, buckets)
+        self._public.add_data(public_data, buckets)
+        self._internal.add_data(internal_data, buckets)
 
     def _check_order(self, ids: Sequence[str], buckets: bytes) -> None:
         last = self._last
+        if self._greatest < ids[0] and all(map(str.__lt__, ids, islice(ids, 1, None))):
+            # Increasing, and after every id before: in order within every bucket too.
+            self._greatest = ids[-1]
+            backwards = np.frombuffer(buckets, dtype=np.uint8)[::-1]
+            present, last_row = np.unique(backwards, return_index=True)
+            for bucket, row in zip(present.tolist(), last_row.tolist(), strict=True):
+                last[bucket] = ids[len(ids) - 1 - row]
+            return
         for bucket, object_id in zip(buckets, ids, strict=True):
             if object_id <= last[bucket]:
                 raise ValueError(
@@ -652,6 +816,7 @@ class ObjectDigestStream:
                     "rows must be fed in id order (within each bucket), each id once"
                 )
             last[bucket] = object_id
+        self._greatest = max(self._greatest, *last)
 
     def digests(self) -> tuple[str, str, str]:
         """(public part digest P, internal part digest I, object digest O)."""
@@ -691,12 +856,9 @@ def sorted_objects_snapshot(columns: ObjectColumns, algorithm: str = DR1) -> Obj
         public_hash = hashlib.sha256(_header(layout[0]))
         internal_hash = hashlib.sha256(_header(layout[1]))
         for chunk in chunks:
-            public, internal = _object_lines(chunk, formats, layout)
-            if public:
-                _require_nfc(public, chunk)
-                _require_nfc(internal, chunk)
-                public_hash.update(public.encode("utf-8"))
-                internal_hash.update(internal.encode("utf-8"))
+            public, internal = _object_data(chunk, formats, layout)
+            public_hash.update(public)
+            internal_hash.update(internal)
         public_digest, internal_digest = public_hash.hexdigest(), internal_hash.hexdigest()
 
     def make() -> tuple[bytes, bytes]:

@@ -130,17 +130,25 @@ def pool_quota(plan: Plan, item: ItemRecord, stratum_name: str, pool_size: int) 
 
 
 def prepare(
-    inputs: DrawInputs, *, algorithm: str = DR1, salt_key: bytes | None = None
+    inputs: DrawInputs,
+    *,
+    algorithm: str = DR1,
+    salt_key: bytes | None = None,
+    risk_root: bool = True,
 ) -> Preparation:
     """Canonicalise and digest the inputs and compute pools and quotas.
 
     DR-2 needs ``salt_key``, 32 fresh random bytes the caller draws
     (``os.urandom(32)``) for the risk-class commitment, and refuses a plan
-    or item whose scope uses the risk class (SPEC §17)."""
+    or item whose scope uses the risk class (SPEC §17). ``risk_root=False``
+    (DR-2 only): no salt key and no risk commitment (``risk`` is None), for
+    a caller that draws from a preparation whose root is committed already:
+    the draw never reads the root, and the risk classes it does read are
+    pinned by the object digest (SPEC §16)."""
     plan = inputs.plan
     check_algorithm(algorithm)
     if algorithm == DR2:
-        if salt_key is None:
+        if salt_key is None and risk_root:
             raise ValueError("a DR-2 prepare needs a 32-byte salt key (os.urandom(32))")
         check_risk_only_in_strata(plan, inputs.items)
     plan_bytes = plan_canonical(plan, inputs.items, algorithm)
@@ -165,7 +173,7 @@ def prepare(
         for (item, stratum), members in sorted(pools.members.items())
     )
     committed = risk = None
-    if algorithm == DR2 and salt_key is not None:
+    if algorithm == DR2:
         fixed = seed_independent_files(quotas, pools.exclusions, pools.outside)
         committed = CommittedDigests(
             plan=digests.plan,
@@ -181,7 +189,8 @@ def prepare(
                 public_exclusions(plan, inputs.items, objects, pools.exclusions),
             ),
         )
-        risk = risk_commitment(salt_key, risk_rows(objects))
+        if risk_root and salt_key is not None:
+            risk = risk_commitment(salt_key, risk_rows(objects))
     return Preparation(
         inputs=inputs,
         plan_bytes=plan_bytes,
@@ -265,7 +274,7 @@ def _visits(
 ) -> tuple[Visit, ...]:
     """One visit per chosen object, in (ticket, id) order, with its team."""
     table = prep.sorted_objects
-    by_id = {i: table.record(table.row_of(i)) for i in chosen}
+    by_id = dict(zip(chosen, table.records(chosen), strict=True))
     return staff_visits(
         prep.inputs, prep.sorted_inspectors, seed, chosen, by_id, ticket_of, used, first_number
     )

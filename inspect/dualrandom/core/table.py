@@ -70,6 +70,10 @@ class Coded(Sequence[T]):
     def __iter__(self) -> Iterator[T]:
         return map(self.values.__getitem__, self.codes.tolist())
 
+    def take(self, rows: npt.NDArray[np.intp]) -> list[T]:
+        """The values of ``rows``, in that order."""
+        return list(map(self.values.__getitem__, self.codes[rows].tolist()))
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence):
             return NotImplemented
@@ -79,6 +83,7 @@ class Coded(Sequence[T]):
 
 
 _NAMES = tuple(f.name for f in fields(ObjectColumns))
+_TAKE_ROWS = 1 << 14  # texts decoded at a time when a column of texts is read through
 
 
 class Texts(Sequence[str]):
@@ -123,9 +128,16 @@ class Texts(Sequence[str]):
         return self.data[int(self.starts[index]) : int(self.ends[index])].decode("utf-8")
 
     def __iter__(self) -> Iterator[str]:
+        for start in range(0, len(self.ends), _TAKE_ROWS):
+            yield from self.take(slice(start, start + _TAKE_ROWS))
+
+    def take(self, rows: npt.NDArray[np.intp] | slice) -> list[str]:
+        """The texts of ``rows``, in that order."""
         data = self.data
-        for start, end in zip(self.starts.tolist(), self.ends.tolist(), strict=True):
-            yield data[start:end].decode("utf-8")
+        return [
+            data[start:end].decode("utf-8")
+            for start, end in zip(self.starts[rows].tolist(), self.ends[rows].tolist(), strict=True)
+        ]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence):
@@ -202,7 +214,19 @@ class ObjectTable(Sequence[ObjectRecord]):
 
     def records(self, object_ids: Iterable[str]) -> list[ObjectRecord]:
         """The records of ``object_ids``, in that order."""
-        return [self.record(self.row_of(i)) for i in object_ids]
+        return self.records_at([self.row_of(i) for i in object_ids])
+
+    def records_at(self, rows: Sequence[int]) -> list[ObjectRecord]:
+        """The records of rows ``rows``, in that order: each column read once for
+        all of them (a draw makes tens of thousands)."""
+        at = np.asarray(rows, dtype=np.intp).reshape(-1)
+        columns = (
+            column.take(at)
+            if isinstance(column, Coded | Texts)
+            else [column[i] for i in at.tolist()]
+            for column in self._columns
+        )
+        return list(map(ObjectRecord, *columns))
 
     def codes(self, name: str) -> npt.NDArray[np.intp]:
         """The column ``name`` as a code per row: equal values, equal codes

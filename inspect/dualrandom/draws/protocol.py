@@ -45,7 +45,7 @@ from dualrandom.draws._commitment import (
     build_commitment_dr2,
     commitment_bytes,
 )
-from dualrandom.draws._inputs import Gathered, draw_files, gather
+from dualrandom.draws._inputs import Gathered, gather
 from dualrandom.draws.engine_pg import check_engine, draw_pg, prepare_pg
 from dualrandom.draws.secrets import SecretStore
 from dualrandom.draws.states import DrawState
@@ -545,21 +545,21 @@ def recorded_ceremony_dice(session: Session, row: DrawRow) -> RecordedDice | Non
 
 
 def _prepare_again(session: Session, row: DrawRow) -> Preparation:
-    """The DR-2 preparation from today's inputs and the stored salt key; refuses
-    unless it gives exactly the committed digests and risk root."""
+    """The DR-2 preparation from today's inputs; refuses unless it gives exactly
+    the committed digests.
+
+    The risk-class root is not made again (a SHA-256 Merkle leaf per object):
+    the draw does not read the salt key or the root, and the ids and risk
+    classes under the root are those of the object digest checked here. The
+    salt key is checked against the root where it is used (the auditor
+    bundle and its verification)."""
     gathered = gather(session, row.plan_id)
-    salt = draw_files(session, row.id, [SALT_KEY_FILE]).get(SALT_KEY_FILE)
-    if salt is None:
-        raise IntegrityError(
-            f"计划 {row.plan_id} 第 {row.attempt} 次抽取缺少风险分类盐值密钥",
-            f"the risk salt key of {row.plan_id} attempt {row.attempt} is missing",
-        )
-    prep = prepare(gathered.inputs, algorithm=DR2, salt_key=bytes.fromhex(salt.decode("ascii")))
+    prep = prepare(gathered.inputs, algorithm=DR2, risk_root=False)
     _check_unchanged(row, gathered.versions, prep)
     commitment: dict[str, Any] = json.loads(row.commitment)
-    assert prep.committed is not None and prep.risk is not None
-    now = {**prep.committed.as_json(), "risk_commitment": prep.risk.as_json()}
-    was = {**commitment["digests"], "risk_commitment": commitment["risk_commitment"]}
+    assert prep.committed is not None
+    now = prep.committed.as_json()
+    was = commitment["digests"]
     changed = sorted(name for name in was if was[name] != now.get(name))
     if changed:
         raise _inputs_changed(row, changed)

@@ -154,8 +154,11 @@ def _chunks(
     table: Table,
     columns: Sequence[str],
     version: int | None,
+    *,
+    raw: bool = False,
 ) -> Iterator[Sequence[Any]]:
-    """The rows as of ``version`` in key order (code points, as the core sorts), in chunks."""
+    """The rows as of ``version`` in key order (code points, as the core sorts), in chunks.
+    ``raw``: SQLite gives texts as their UTF-8 bytes (no string made per value)."""
     if version is not None:
         get_version(session, kind, version)
     dialect = session.get_bind().dialect
@@ -171,13 +174,21 @@ def _chunks(
     # is compiled with literal values; dates and booleans are converted by
     # the record builders (_day, bool), which accept either driver's types.
     sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-    cursor = session.connection().connection.cursor()
+    connection = session.connection().connection
+    driver: Any = connection.driver_connection
+    raw = raw and dialect.name == "sqlite"
+    factory = driver.text_factory if raw else None
+    cursor = connection.cursor()
     try:
+        if raw:
+            driver.text_factory = bytes
         cursor.execute(sql)
         while rows := cursor.fetchmany(CHUNK_ROWS):
             yield rows
     finally:
         cursor.close()
+        if raw:
+            driver.text_factory = factory
 
 
 @functools.lru_cache(maxsize=65536)
@@ -280,32 +291,86 @@ def object_table_as_of(session: Session, version: int | None = None) -> ObjectTa
     """The objects registry as of ``version`` (None: now) as columns, sorted by id:
     no record per object. Each distinct value is held once (a registry of
     millions has a few districts, types and dates); the core checks every
-    value when it makes the canonical snapshot (``core.table``)."""
-    known: dict[Any, Any] = {}
-    plain: dict[str, list[Any]] = {
-        name: [] for name in _FIELD_NAMES if name not in _CODED and name not in _TEXTS
-    }
+    value when it makes the canonical snapshot (``core.table``).
+
+    On SQLite the texts come as UTF-8 bytes: a few-valued field is coded by its
+    bytes and each distinct value decoded and converted once, names and
+    addresses stay the bytes they are held as (``Texts``), and the ids of a
+    chunk are decoded in one go."""
+    ids: list[str] = []
     texts: dict[str, list[Texts]] = {name: [] for name in _TEXTS}
     coded: dict[str, tuple[dict[Any, int], array[int]]] = {
         name: ({}, array("I")) for name in _CODED
     }
-    for rows in _chunks(session, "objects", _OBJECTS, _OBJECT_COLUMNS, version):
-        chunk = _object_columns(rows, known)
-        for name, column in plain.items():
-            column.extend(getattr(chunk, name))
-        for name, parts in texts.items():
-            parts.append(Texts.of(getattr(chunk, name)))
-        for name, (index, codes) in coded.items():
-            values = getattr(chunk, name)
-            for value in set(values).difference(index):
-                index[value] = len(index)
-            codes.extend(map(index.__getitem__, values))
-    columns: dict[str, Sequence[Any]] = {
-        name: Coded(np.frombuffer(codes, dtype=np.uint32), list(index))
-        for name, (index, codes) in coded.items()
+    positions = {
+        name: _OBJECT_COLUMNS.index(_DATABASE_NAME.get(name, name)) for name in _FIELD_NAMES
     }
-    columns |= {name: Texts.joined(parts) for name, parts in texts.items()}
-    return ObjectTable(ObjectColumns(**plain, **columns))
+    for rows in _chunks(session, "objects", _OBJECTS, _OBJECT_COLUMNS, version, raw=True):
+        columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        ids.extend(_texts_of(columns[positions["id"]]))
+        for name, parts in texts.items():
+            parts.append(_texts_column(columns[positions[name]]))
+        for name, (index, codes) in coded.items():
+            values = columns[positions[name]]
+            try:  # usually every value of a chunk has been seen: one lookup per row
+                codes.extend(array("I", map(index.__getitem__, values)))
+            except KeyError:
+                for value in set(values).difference(index):
+                    index[value] = len(index)
+                codes.extend(array("I", map(index.__getitem__, values)))
+    table: dict[str, Sequence[Any]] = {"id": ids}
+    for name, (index, codes) in coded.items():
+        table[name] = _coded(name, index, np.frombuffer(codes, dtype=np.uint32))
+    table |= {name: Texts.joined(parts) for name, parts in texts.items()}
+    return ObjectTable(ObjectColumns(**table))
+
+
+def _decoded(value: Any) -> Any:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def _texts_of(values: Sequence[Any]) -> Sequence[str]:
+    """Texts (as the driver gives them: strings, or UTF-8 bytes) as strings."""
+    if not values or not isinstance(values[0], bytes):
+        return list(values)
+    joined = b"\x00".join(values).decode("utf-8").split("\x00")
+    if len(joined) == len(values):  # no text holds NUL (ids never do: the core checks)
+        return joined
+    return [_decoded(v) for v in values]
+
+
+def _texts_column(values: Sequence[Any]) -> Texts:
+    """A column of texts (strings, or UTF-8 bytes) as a ``Texts``; bytes are
+    checked to be UTF-8 text by text, as the driver would decode them."""
+    if not values or not isinstance(values[0], bytes):
+        return Texts.of(map(_decoded, values))
+    try:
+        data = b"".join(values)
+    except TypeError:  # not all bytes
+        return Texts.of(map(_decoded, values))
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    first = np.frombuffer(data, dtype=np.uint8)[starts[lengths > 0]]
+    if np.any((first & 0xC0) == 0x80):  # a text starting inside a character
+        return Texts.of(map(_decoded, values))  # raises UnicodeDecodeError
+    data.decode("utf-8")  # whole characters each, so this checks every text
+    return Texts(data, starts, ends)
+
+
+def _coded(name: str, index: dict[Any, int], codes: np.ndarray[Any, Any]) -> Coded[Any]:
+    """The coded column of ``name`` from its codes by database value: each value
+    decoded and converted once, and values that convert to the same one merged."""
+    convert = _CONVERTED.get(_OBJECT_COLUMNS.index(_DATABASE_NAME.get(name, name)))
+    values: dict[Any, int] = {}
+    remap = np.empty(len(index), dtype=np.uint32)
+    for raw, code in index.items():
+        value = _decoded(raw)
+        value = convert(value) if convert is not None else value
+        remap[code] = values.setdefault(value, len(values))
+    if not np.array_equal(remap, np.arange(len(index))):
+        codes = remap[codes]
+    return Coded(codes, list(values))
 
 
 def inspectors_as_of(session: Session, version: int | None = None) -> list[InspectorRecord]:
@@ -371,6 +436,7 @@ def _object_columns(rows: Sequence[Any], known: dict[Any, Any]) -> ObjectColumns
 
 
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(ObjectColumns))
+_DATABASE_NAME = {"id": "object_id"}  # a field's column where the names differ
 # The fields with few distinct values: held as codes (core.table.Coded) in a table.
 _CODED = (
     "type",
