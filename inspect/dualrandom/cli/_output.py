@@ -15,7 +15,6 @@ from rich.table import Table
 from rich.text import Text
 
 from dualrandom.errors import Problem, ValidationError
-from dualrandom.publish import write_csv
 from dualrandom.sheets import shown, write_problems_csv
 
 __all__ = [
@@ -119,6 +118,9 @@ def print_json(value: Any) -> None:
 
 def print_csv(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
     """CSV on stdout for Excel (UTF-8 with BOM): ``… --csv > file.csv``."""
+    # Imported here: the publish package (1.4 s of imports) serves few commands.
+    from dualrandom.publish import write_csv
+
     sys.stdout.flush()
     write_csv(sys.stdout.buffer, columns, rows)
     sys.stdout.buffer.flush()

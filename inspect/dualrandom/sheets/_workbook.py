@@ -16,8 +16,6 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import openpyxl
-
 from dualrandom.config import ImportSettings
 from dualrandom.errors import ValidationError
 from dualrandom.sheets._reason import Reason, file_problem
@@ -71,6 +69,8 @@ def _unreadable(path: Path, exc: Exception) -> ValidationError:
 def workbook_chunks(
     source: Source, size: int, progress: Callable[[int], None] | None
 ) -> Iterator[list[list[str]]]:
+    import openpyxl  # here: only a workbook needs it (0.45 s of imports)
+
     try:
         book = openpyxl.load_workbook(source.path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError, XML errors...
