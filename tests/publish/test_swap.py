@@ -48,12 +48,13 @@ def _snapshot(site: Path) -> dict[str, bytes]:
 
 
 def _leftovers(site: Path) -> list[str]:
-    """Folders a build left beside the site (not the lock, nor a replaced site being deleted)."""
+    """Folders a build left beside the site (not the lock, nor the fingerprints of the
+    draws checked, nor a replaced site being deleted)."""
     return sorted(
         p.name
         for p in site.parent.iterdir()
         if p.name.startswith(f".{site.name}.")
-        and not p.name.endswith(".lock")
+        and not p.name.endswith((".lock", ".verified"))
         and ".trash-" not in p.name
     )
 

@@ -11,7 +11,11 @@ an export (docs/AUDIT.md, "Before publishing" says why it is enough):
   the other checks rely on are recomputed wherever they are;
 - the invariants and the draws being published or exported are checked in
   full; registry versions are not recomputed (the bundle export recomputes
-  the snapshots a draw used and refuses a changed one).
+  the snapshots a draw used and refuses a changed one);
+- before a publication, a draw whose inputs — read and hashed again every
+  time — are those of a check that passed is not recomputed
+  (:mod:`dualrandom.integrity._verified`; the fingerprints live beside the
+  site, outside the database).
 """
 
 from __future__ import annotations
@@ -38,9 +42,10 @@ from dualrandom.audit import (
     site_checkpoint_files,
 )
 from dualrandom.draws import DrawState, get_draw
-from dualrandom.integrity._draws import draw_findings
+from dualrandom.integrity._draws import draw_findings, stored_files
 from dualrandom.integrity._log import DrawEntries, draw_entries, log_findings
 from dualrandom.integrity._registries import draw_version_findings, registry_findings
+from dualrandom.integrity._verified import Verified, code_digest, draw_fingerprint
 from dualrandom.tables import DrawRow, RegistryVersionRow
 
 __all__ = [
@@ -63,6 +68,7 @@ class Report:
     entries: int = 0
     anchors: int = 0
     draws: int = 0
+    unchanged: int = 0  # draws whose inputs were those of an earlier check that passed
     registry_versions: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -89,13 +95,30 @@ def _checked_draws(session: Session, only: Sequence[DrawRow] | None) -> list[Dra
 
 
 def _draws(
-    session: Session, report: Report, logged: dict[str, DrawEntries], only: Sequence[DrawRow] | None
+    session: Session,
+    report: Report,
+    logged: dict[str, DrawEntries],
+    only: Sequence[DrawRow] | None,
+    verified: Verified | None = None,
 ) -> None:
+    code = code_digest() if verified is not None else ""
     for row in _checked_draws(session, only):
         if row.state not in (DrawState.DRAWN, DrawState.SUPERSEDED):
             continue  # nothing drawn yet: the invariants cover it
         entries = logged.get(f"{row.plan_id}#{row.attempt}", DrawEntries())
-        report.findings += draw_findings(session, row, entries)
+        files = stored_files(session, row)
+        if verified is None:
+            report.findings += draw_findings(session, row, entries, files)
+        else:
+            fingerprint = draw_fingerprint(session, row, entries, files, code)
+            if fingerprint in verified.known:
+                report.unchanged += 1  # the very inputs that passed before: same answer
+                verified.passed.add(fingerprint)
+            else:
+                found = draw_findings(session, row, entries, files)
+                report.findings += found
+                if not found:
+                    verified.passed.add(fingerprint)
         report.findings += draw_version_findings(session, row)
         report.draws += 1
 
@@ -151,19 +174,27 @@ def require_intact(
     what: tuple[str, str],
     anchors: Sequence[Anchor] = (),
     draws: Sequence[DrawRow] | None = None,
+    verified: Path | None = None,
 ) -> Report:
     """Refuse ``what`` (Chinese, English: e.g. ("发布", "publish")) with the first
     findings while the record contradicts itself; the report when it does not.
-    ``draws``: the draws to check (None: every drawn or superseded one)."""
+    ``draws``: the draws to check (None: every drawn or superseded one).
+    ``verified``: the file of fingerprints of draws that passed before
+    (:mod:`dualrandom.integrity._verified`): a draw whose inputs are those of
+    one of them is not checked again; the file is rewritten when the check
+    passes."""
     report = Report(anchors=len(anchors))
     report.findings += report.timed("checkpoints", lambda: anchor_findings(session, anchors))
     report.entries = log_tree(session).size
     logged, trusted = report.timed("invariants", lambda: draw_entries(session))
     report.findings += report.timed("chain", lambda: _anchored_chain(session, anchors, trusted))
     report.findings += report.timed("invariants", lambda: log_findings(session, logged))
-    report.timed("draws", lambda: _draws(session, report, logged, draws))
+    known = None if verified is None else Verified(verified)
+    report.timed("draws", lambda: _draws(session, report, logged, draws, known))
     if report.findings:
         raise refuse(report.findings, *what)
+    if known is not None:
+        known.save()
     return report
 
 

@@ -62,7 +62,8 @@ from dualrandom.errors import BeaconError
 from dualrandom.integrity._log import DrawEntries
 from dualrandom.tables import DrawFileRow, DrawMemberRow, DrawRow, DrawVisitRow, InspectionTaskRow
 
-__all__ = ["draw_findings"]
+__all__ = ["draw_findings", "stored_files"]
+
 
 class _Unreadable(Exception):
     """A stored file that cannot be read as what it should be: one finding, then stop."""
@@ -147,22 +148,35 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def draw_findings(session: Session, row: DrawRow, logged: DrawEntries) -> list[Finding]:
-    """Every way the stored draw ``row`` (drawn or superseded) contradicts its files."""
-    files = {
-        f.name: f for f in session.scalars(select(DrawFileRow).where(DrawFileRow.draw_id == row.id))
-    }
-    draw = _Draw(row, {name: f.content for name, f in files.items()})
-    for name, stored in sorted(files.items()):
-        actual = hashlib.sha256(stored.content).hexdigest()
-        if actual != stored.sha256:
+def stored_files(session: Session, row: DrawRow) -> dict[str, tuple[bytes, str]]:
+    """The draw's stored files: name -> (content, stored SHA-256)."""
+    query = select(DrawFileRow.name, DrawFileRow.content, DrawFileRow.sha256).where(
+        DrawFileRow.draw_id == row.id
+    )
+    return {name: (content, sha256) for name, content, sha256 in session.execute(query)}
+
+
+def draw_findings(
+    session: Session,
+    row: DrawRow,
+    logged: DrawEntries,
+    files: dict[str, tuple[bytes, str]] | None = None,
+) -> list[Finding]:
+    """Every way the stored draw ``row`` (drawn or superseded) contradicts its files
+    (``files``: as :func:`stored_files` reads them, if the caller has)."""
+    if files is None:
+        files = stored_files(session, row)
+    draw = _Draw(row, {name: content for name, (content, _) in files.items()})
+    for name, (content, sha256) in sorted(files.items()):
+        actual = hashlib.sha256(content).hexdigest()
+        if actual != sha256:
             draw.add(
                 "draw.file-hash",
                 "draw_files",
                 name,
                 "sha256",
                 actual,
-                stored.sha256,
+                sha256,
                 "文件内容与其存储的 SHA-256 不符：文件被修改",
                 "the file does not give its stored SHA-256: it was changed",
             )

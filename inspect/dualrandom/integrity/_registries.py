@@ -123,7 +123,9 @@ def _dr2_version_findings(session: Session, draw: DrawRow) -> list[Finding]:
     numbers = {kind: getattr(draw, f"{kind}_version") for kind in VERSIONED}
     known = {
         (v.kind, v.number)
-        for v in session.scalars(select(RegistryVersionRow).where(RegistryVersionRow.kind.in_(VERSIONED)))
+        for v in session.scalars(
+            select(RegistryVersionRow).where(RegistryVersionRow.kind.in_(VERSIONED))
+        )
     }
     findings = []
     for kind in VERSIONED:

@@ -49,7 +49,7 @@ from dualrandom.draws import (
 )
 from dualrandom.draws.bundle_dr2 import SNAPSHOT_FILE
 from dualrandom.errors import UserError
-from dualrandom.integrity import require_intact, site_anchors
+from dualrandom.integrity import require_intact, rows_digest, site_anchors
 from dualrandom.lifecycle.tasks import mark_published
 from dualrandom.publish import paths
 from dualrandom.publish.numbers import Numbering, number_notices
@@ -80,7 +80,6 @@ from dualrandom.publish.shape.contexts import Download, DrawFacts, NoticeHead, S
 from dualrandom.publish.write import Previous, Renderer, SiteWriter, Swap, staged, zip_folder
 from dualrandom.tables import (
     AuditEntryRow,
-    DrawMemberRow,
     DrawRow,
     DrawVisitRow,
     InspectionTaskRow,
@@ -114,7 +113,6 @@ NO_BASE_URL = (
     "the site's public address is not set ([site] base_url in config.toml, or --base-url), "
     "so sitemap.xml is left out and the links in feed.xml are relative",
 )
-
 
 
 def consistent_reads(session: Session) -> None:
@@ -162,7 +160,8 @@ def publish_site(
     moment = now or datetime.now(UTC)
     with staged(target, live_is_recorded=lambda live: _recorded(session, live)) as stage:
         anchors = site_anchors(target, PUBLISH)
-        require_intact(session, what=PUBLISH, anchors=anchors)
+        verified = None if full else target.parent / f".{target.name}.verified"
+        require_intact(session, what=PUBLISH, anchors=anchors, verified=verified)
         _publish_reviewed(session, moment, actor)
         catalog = read_catalog(session)
         numbering = number_notices(session, notice_heads(catalog, timezone), site.doc_no, at=moment)
@@ -221,7 +220,9 @@ def _recorded(session: Session, live: Path) -> bool:
     sums = live / "SHA256SUMS"
     if payload is None or not sums.is_file():
         return False
-    return bool(json.loads(payload).get("sha256sums") == hashlib.sha256(sums.read_bytes()).hexdigest())
+    return bool(
+        json.loads(payload).get("sha256sums") == hashlib.sha256(sums.read_bytes()).hexdigest()
+    )
 
 
 def _published_sizes(session: Session) -> set[int]:
@@ -253,7 +254,9 @@ def _write_checkpoints(
     for size in sorted(s for s in sizes if 1 <= s <= checkpoint.size):
         current = audit.checkpoint_at(session, size)
         proof = audit.consistency_proof(session, previous.size, size) if previous else ()
-        writer.write(f"{audit.CHECKPOINTS_DIR}/{size}.json", checkpoint_link(current, previous, proof))
+        writer.write(
+            f"{audit.CHECKPOINTS_DIR}/{size}.json", checkpoint_link(current, previous, proof)
+        )
         previous = current
     writer.write(audit.CHECKPOINT_FILE, checkpoint.to_bytes())
 
@@ -375,7 +378,9 @@ def _draw(
                 visits = list(read_visits(session, record))
                 drawn.pages[record.id] = pages = write_draw(build, record, facts, heads, visits)
                 written.summary = f"{pages.published},{pages.problems}"
-            drawn.stats.append(StatsIndexRow(facts, heads["stats"], pages.published, pages.problems))
+            drawn.stats.append(
+                StatsIndexRow(facts, heads["stats"], pages.published, pages.problems)
+            )
             drawn.runs.add(record.id, visits)
     drawn.notices += heads.values()
 
@@ -384,6 +389,19 @@ def _digest(build: Build, *parts: object) -> str:
     """A key: the build's fingerprint and the ``repr`` of plain values."""
     text = repr(parts).encode("utf-8")
     return hashlib.sha256(build.renderer.fingerprint + text).hexdigest()[:32]
+
+
+# The rows a draw's notices read that can change after the draw.
+_TASK_COLUMNS = (
+    "visit",
+    "state",
+    "reason",
+    "replaced_by_visit",
+    "checked_on",
+    "result_code",
+    "follow_up",
+)
+_TEAM_COLUMNS = ("visit", "slot", "cert_no", "role")
 
 
 def _draw_key(
@@ -399,20 +417,7 @@ def _draw_key(
     — the inspection tasks, visits added by substitution, and the teams when
     the plan publishes them. The registries as of the draw's versions never
     change (a change is a new version)."""
-    tasks = session.execute(
-        select(
-            InspectionTaskRow.visit,
-            InspectionTaskRow.state,
-            InspectionTaskRow.reason,
-            InspectionTaskRow.replaced_by_visit,
-            InspectionTaskRow.checked_on,
-            InspectionTaskRow.result_code,
-            InspectionTaskRow.follow_up,
-        )
-        .where(InspectionTaskRow.draw_id == record.id)
-        .order_by(InspectionTaskRow.visit)
-    ).all()
-    tasks_digest = hashlib.sha256(repr([tuple(t) for t in tasks]).encode("utf-8")).hexdigest()
+    tasks_digest = rows_digest(session, "inspection_tasks", _TASK_COLUMNS, record.id, ("visit",))
     visits = tuple(
         session.execute(
             select(func.count(), func.max(DrawVisitRow.number)).where(
@@ -422,12 +427,7 @@ def _draw_key(
     )
     team: object = ()
     if record.inspector_names:
-        members = session.execute(
-            select(DrawMemberRow.visit, DrawMemberRow.slot, DrawMemberRow.cert_no, DrawMemberRow.role)
-            .where(DrawMemberRow.draw_id == record.id)
-            .order_by(DrawMemberRow.visit, DrawMemberRow.slot)
-        ).all()
-        team = hashlib.sha256(repr([tuple(m) for m in members]).encode("utf-8")).hexdigest()
+        team = rows_digest(session, "draw_members", _TEAM_COLUMNS, record.id, ("visit", "slot"))
     return _digest(
         build,
         "draw",

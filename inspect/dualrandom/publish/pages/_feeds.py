@@ -67,10 +67,10 @@ def _rfc3339(moment: datetime, build: Build) -> str:
 
 def write_sitemap(build: Build) -> None:
     """The sitemap of every page; none without the site's address (it would be invalid)."""
-    urls = build.writer.pages
     base = build.base_url
     if not base:
         return
+    urls = build.writer.pages
     if len(urls) <= SITEMAP_URLS:
         build.writer.write(
             paths.SITEMAP,

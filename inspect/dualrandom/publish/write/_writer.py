@@ -82,6 +82,7 @@ class Previous:
     keys: dict[str, str]
     groups: dict[str, tuple[str, str]]  # group -> (key, what the caller noted)
     members: dict[str, list[str]]  # group -> its files
+    canonical: bool = False  # SHA256SUMS is as a build writes it: one line per file, by path
 
     @classmethod
     def load(cls, root: Path) -> Previous | None:
@@ -102,29 +103,37 @@ class Previous:
     @classmethod
     def _parse(cls, root: Path, sums: bytes, marker: list[str]) -> Previous | None:
         digests: dict[str, str] = {}
-        for line in sums.decode("utf-8").splitlines():
+        lines = sums.decode("utf-8").splitlines()
+        for line in lines:
             digest, _, path = line.partition("  ")
             digests[path] = digest
-        sizes, keys = {}, {}
+        listed = list(digests)
+        canonical = (
+            len(listed) == len(lines) and listed == sorted(listed) and sums.endswith(b"\n")
+        ) or not sums
         groups: dict[str, tuple[str, str]] = {}
-        members: dict[str, list[str]] = {}
-        for line in marker:
+        files: list[list[str]] = []
+        for line in marker:  # 10^5 lines: split once each, then column by column
             if line.startswith("@ "):
                 _, name, key, note = line.split(" ", 3)
                 groups[name] = (key, note)
-                continue
-            key, size, group, path = line.split(" ", 3)
-            if path not in digests:
-                return None
-            sizes[path] = int(size)
-            if key != "-":
-                keys[path] = key
+            else:
+                files.append(line.split(" ", 3))
+        if any(len(fields) != 4 for fields in files):
+            raise ValueError("a marker line that is not 'key size group path'")
+        key_of, size_of, group_of, paths = zip(*files, strict=True) if files else ((), (), (), ())
+        if not digests.keys() >= set(paths):
+            return None
+        sizes = dict(zip(paths, map(int, size_of), strict=True))
+        keys = {path: key for key, path in zip(key_of, paths, strict=True) if key != "-"}
+        members: dict[str, list[str]] = {}
+        for group, path in zip(group_of, paths, strict=True):
             if group != "-":
                 members.setdefault(group, []).append(path)
         if set(sizes) != set(digests):
             return None
         digests[MANIFEST], sizes[MANIFEST] = hashlib.sha256(sums).hexdigest(), len(sums)
-        return cls(root, digests, sizes, keys, groups, members)
+        return cls(root, digests, sizes, keys, groups, members, canonical)
 
 
 @dataclass(slots=True)
@@ -132,6 +141,10 @@ class Group:
     """What the caller notes about a group of files, kept with its key."""
 
     summary: str = ""
+
+
+def _safe(path: str) -> bool:
+    return bool(_SAFE_PATH.fullmatch(path)) and ".." not in path.split("/")
 
 
 def _write_file(target: Path, data: bytes) -> str:
@@ -182,7 +195,7 @@ class SiteWriter:
         """A safe path, not written before in this build (and in the current group)."""
         if self._group:
             self._members[path] = self._group
-        if not _SAFE_PATH.fullmatch(path) or ".." in path.split("/"):
+        if not _safe(path):
             raise IntegrityError(
                 f"拒绝写入不安全的网站路径 {path!r}",
                 f"refusing to write the unsafe site path {path!r}",
@@ -241,12 +254,23 @@ class SiteWriter:
         if previous is None or name not in previous.groups or previous.groups[name][0] != key:
             return None
         self._groups[name] = previous.groups[name]
-        for path in previous.members.get(name, []):
-            self._check(path)
-            self._members[path] = name
-            if path in previous.keys:
-                self._keys[path] = previous.keys[path]
-            self._keep(path)
+        members = previous.members.get(name, [])
+        if self._group or self._taken.intersection(members) or not all(map(_safe, members)):
+            for path in members:  # one by one: _check raises for the first bad path
+                self._check(path)
+                self._members[path] = name
+                if path in previous.keys:
+                    self._keys[path] = previous.keys[path]
+                self._keep(path)
+        else:  # every file at once (a group is up to 10^5 object pages), as above
+            self._taken.update(members)
+            self._members.update(dict.fromkeys(members, name))
+            self._keys.update({p: previous.keys[p] for p in members if p in previous.keys})
+            self._kept += members
+            self._digests.update({p: previous.digests[p] for p in members})
+            sizes = {p: previous.sizes[p] for p in members}
+            self._sizes.update(sizes)
+            self._bytes += sum(sizes.values())
         note = previous.groups[name][1]
         return "" if note == "-" else note
 
@@ -324,30 +348,58 @@ class SiteWriter:
         """Every HTML page written so far, sorted."""
         return sorted(p for p in self._taken if p.endswith(".html"))
 
+    def _page_count(self) -> int:
+        return sum(1 for p in self._taken if p.endswith(".html"))
+
     def finish(self) -> Tally:
         """Write the manifest (``sha256sum`` format, by path) and the keys, link the
         files kept from the live site, and return the tally."""
         self.flush()
-        lines = "".join(f"{self._digests[p]}  {p}\n" for p in sorted(self._digests))
-        data = lines.encode("utf-8")
-        pages = len(self.pages)
+        previous = self.previous
+        pages = self._page_count()
+        if previous is not None and self._written == 0 and self._same_files(previous):
+            # Every file is the live one, digest for digest: so is SHA256SUMS.
+            data = (previous.root / MANIFEST).read_bytes()
+        else:
+            lines = "".join(f"{self._digests[p]}  {p}\n" for p in sorted(self._digests))
+            data = lines.encode("utf-8")
         self.write(MANIFEST, data)
         self.flush()
         sha256sums = hashlib.sha256(data).hexdigest()
-        previous = self.previous
         unchanged = (
             previous is not None and self._written == 0 and previous.digests.keys() == self._taken
         )
-        marker = self._marker(sha256sums)
         if unchanged:
             assert previous is not None
-            if (previous.root / MARKER).read_bytes() != marker:  # same bytes, new keys
-                _replace_file(previous.root / MARKER, marker)
+            if not self._same_keys(previous):  # same bytes, new keys
+                _replace_file(previous.root / MARKER, self._marker(sha256sums))
         else:
             self._link_kept()
-            _replace_file(self.root / MARKER, marker)
+            _replace_file(self.root / MARKER, self._marker(sha256sums))
         tally = Tally(pages, len(self._digests), self._bytes, sha256sums, self._written, unchanged)
         return tally
+
+    def _same_files(self, previous: Previous) -> bool:
+        """Whether this build's files are the live site's, with the same digests
+        (SHA256SUMS itself aside)."""
+        live = previous.digests
+        return (
+            previous.canonical
+            and len(live) == len(self._digests) + 1
+            and all(live.get(p) == d for p, d in self._digests.items())
+        )
+
+    def _same_keys(self, previous: Previous) -> bool:
+        """Whether the marker would say what the live one says (keys, groups, members)."""
+        members: dict[str, list[str]] = {}
+        for path, group in self._members.items():
+            members.setdefault(group, []).append(path)
+        return (
+            previous.keys == self._keys
+            and previous.groups == self._groups
+            and {g: sorted(m) for g, m in previous.members.items()}
+            == {g: sorted(m) for g, m in members.items()}
+        )
 
     def _marker(self, sha256sums: str) -> bytes:
         lines = [MARKER_TEXT, f"{_KEYS}{sha256sums}\n"]
