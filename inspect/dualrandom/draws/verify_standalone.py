@@ -2531,31 +2531,50 @@ def bucketed_digest(table_name: str, data: bytes) -> str:
 
 
 def merkle_root(leaves: list[bytes]) -> bytes:
-    """RFC 9162 §2.1.1 Merkle tree hash of the leaves."""
+    """RFC 9162 §2.1.1 Merkle tree hash of the leaves, level by level: pairs from the
+    left, an odd last node carried up as it is, which is the tree whose left subtree
+    is always the largest power of two smaller than the whole."""
     if not leaves:
         return sha256(b"")
-    level = [sha256(b"\x00" + leaf) for leaf in leaves]
-
-    def mth(lo: int, hi: int) -> bytes:
-        if hi - lo == 1:
-            return level[lo]
-        k = 1
-        while k * 2 < hi - lo:
-            k *= 2
-        return sha256(b"\x01" + mth(lo, lo + k) + mth(lo + k, hi))
-
-    return mth(0, len(level))
+    new = hashlib.sha256
+    level = [new(b"\x00" + leaf).digest() for leaf in leaves]
+    while len(level) > 1:
+        paired = [
+            new(b"\x01" + left + right).digest()
+            for left, right in zip(level[0::2], level[1::2], strict=False)
+        ]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0]
 
 
 def risk_root(key: bytes, objects_internal: bytes) -> tuple[str, int]:
     import hmac
 
     leaves = []
+    tag, new, salt_of = T2_RISK_LEAF, hashlib.sha256, hmac.digest
     for _, line in table_lines("objects-internal.tsv", objects_internal, INTERNAL2_HEADER):
-        raw_id, risk = line.split("\t")[:2]
-        object_id = unescape(raw_id).encode("utf-8")
-        salt = hmac.new(key, object_id, hashlib.sha256).digest()
-        leaves.append(tagged_hash(T2_RISK_LEAF, object_id, risk.encode("utf-8"), salt))
+        raw_id, risk = line.split("\t", 2)[:2]
+        object_id = (unescape(raw_id) if "\\" in raw_id else raw_id).encode("utf-8")
+        risk_bytes = risk.encode("utf-8")
+        salt = salt_of(key, object_id, "sha256")
+        # tagged_hash(T2_RISK_LEAF, object_id, risk, salt), written out
+        leaves.append(
+            new(
+                b"".join(
+                    (
+                        tag,
+                        len(object_id).to_bytes(4, "big"),
+                        object_id,
+                        len(risk_bytes).to_bytes(4, "big"),
+                        risk_bytes,
+                        b"\x00\x00\x00\x20",
+                        salt,
+                    )
+                )
+            ).digest()
+        )
     return merkle_root(leaves).hex(), len(leaves)
 
 
