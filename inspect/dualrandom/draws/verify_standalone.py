@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import heapq
 import json
 import math
 import operator
@@ -1169,8 +1170,13 @@ def select(
 ) -> Selection:
     out = Selection([], [])
     for q in quotas:
-        ordered = sorted(pools[q.stratum, q.item], key=tickets.key)
-        for rank, object_id in enumerate(ordered[: q.k + q.reserve], start=1):
+        pool = pools[q.stratum, q.item]
+        # sorted(pool, key=tickets.key)[: q.k + q.reserve], without sorting the whole pool
+        ordered = [
+            x
+            for _, x in heapq.nsmallest(q.k + q.reserve, zip(map(tickets, pool), pool, strict=True))
+        ]
+        for rank, object_id in enumerate(ordered, start=1):
             target = out.result if rank <= q.k else out.reserve
             target.append((q.stratum, q.item, rank, object_id))
     return out
