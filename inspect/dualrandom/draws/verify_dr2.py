@@ -37,28 +37,44 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import operator
 import re
+from array import array
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from dualrandom.beacon import KNOWN_CHAINS, Chain, Pin, accept_round, chain_json
 from dualrandom.core import derive_seed_dr2, draw, parse_plan, prepare, public_check
 from dualrandom.core.buckets import file_digest
 from dualrandom.core.canonical import (
+    CONFLICT_FIELDS,
+    OBJECT_LAYOUTS,
+    ObjectColumns,
+    ObjectSnapshot,
     combine_object_digests,
-    parse_conflicts,
     parse_history,
     parse_inspectors,
-    parse_objects,
 )
 from dualrandom.core.draw import DrawInputs
-from dualrandom.core.encoding import DR2, canonical_json, split_lines, unescape
+from dualrandom.core.encoding import (
+    DR2,
+    canonical_json,
+    parse_bool,
+    parse_date,
+    split_lines,
+    unescape,
+    unescape_list,
+)
+from dualrandom.core.model import ConflictRecord, Relation
 from dualrandom.core.public import PUBLIC_FILE_NAMES, public_digest
 from dualrandom.core.quotas import Quota
 from dualrandom.core.result import FILE_NAMES, internal_digest, result_digest_dr2
 from dualrandom.core.seed import CommittedDigests, check_dice
+from dualrandom.core.table import Coded, ObjectTable, Texts
 from dualrandom.core.tickets import target_ticket
 from dualrandom.draws.addendum import ADDENDUM, check_addendum
 from dualrandom.draws.bundle_dr2 import (
@@ -145,7 +161,7 @@ def _run(folder: Path, report: Dr2Verification, snapshot: Path | None) -> None:
     files = _manifest(folder, report)
     commitment = _commitment(files, report)
     files["objects-public.tsv"] = _snapshot(folder, snapshot, commitment, report)
-    _digests(files, commitment, report)
+    digests = _digests(files, commitment, report)
     randomness = _beacon(files, commitment, report)
     dice = _dice(files, commitment, report)
     meta = json.loads(files["bundle.json"])
@@ -157,7 +173,7 @@ def _run(folder: Path, report: Dr2Verification, snapshot: Path | None) -> None:
         report.checks.append(f"seed {seed.hex()} = H(T_SEED2; C, R, dice)")
         report.claims.append("seed")
     if report.tier == "auditor":
-        _rerun(files, commitment, seed, meta, report)
+        _rerun(files, commitment, seed, meta, report, digests)
     else:
         _public(files, commitment, seed, meta, report)
 
@@ -290,16 +306,23 @@ def _snapshot(
     return data
 
 
-def _digests(files: dict[str, bytes], commitment: dict[str, Any], report: Dr2Verification) -> None:
+def _digests(
+    files: dict[str, bytes], commitment: dict[str, Any], report: Dr2Verification
+) -> dict[str, str]:
+    """Check the digests; the bucketed digest of each snapshot file, by name (the
+    public part's is the committed one: _snapshot stops otherwise)."""
     committed = commitment["digests"]
     bad = []
+    found = {"objects-public.tsv": str(committed["objects_public"])}
     if hashlib.sha256(files["plan.json"]).hexdigest() != committed.get("plan"):
         bad.append("plan.json")
     for name, (_, table, key) in SNAPSHOTS.items():
         if name == "objects-public.tsv":
             continue  # checked before it was used (_snapshot)
-        if name in files and file_digest(table, files[name]) != committed.get(key):
-            bad.append(name)
+        if name in files:
+            found[name] = file_digest(table, files[name])
+            if found[name] != committed.get(key):
+                bad.append(name)
     for name, (table, key) in COMMITTED_OUTPUTS.items():
         if name in files and file_digest(table, files[name]) != committed.get(key):
             bad.append(name)
@@ -316,6 +339,7 @@ def _digests(files: dict[str, bytes], commitment: dict[str, Any], report: Dr2Ver
     if not bad:
         report.checks.append("digests: plan, snapshots and committed files match the commitment")
         report.claims.append("digests")
+    return found
 
 
 def _known_chain(pinned: Any, report: Dr2Verification) -> Chain:
@@ -511,6 +535,7 @@ def _rerun(
     seed: bytes,
     meta: dict[str, Any],
     report: Dr2Verification,
+    digests: dict[str, str],
 ) -> None:
     try:
         salt = bytes.fromhex(files[SALT_FILE].decode("ascii").removesuffix("\n"))
@@ -518,12 +543,18 @@ def _rerun(
         inputs = DrawInputs(
             plan=plan,
             items=items,
-            objects=parse_objects(files["objects-public.tsv"], files["objects-internal.tsv"], DR2),
+            objects=object_table(files["objects-public.tsv"], files["objects-internal.tsv"]),
             inspectors=parse_inspectors(files["inspectors.tsv"]),
-            conflicts=parse_conflicts(files["conflicts.tsv"]),
+            conflicts=_conflicts(files["conflicts.tsv"]),
             history=parse_history(files["history.tsv"]),
         )
         prep = prepare(inputs, algorithm=DR2, salt_key=salt)
+        # The objects and conflicts were read without writing them again: prepare
+        # writes each canonically once, and a file that is not that is refused here
+        # exactly as a reader that re-wrote them would refuse it.
+        _canonical_objects(prep.objects, digests)
+        if prep.conflicts.data != files["conflicts.tsv"]:
+            raise ValueError("conflicts: the snapshot is not in canonical form")
     except (ValueError, KeyError, TypeError, UserError) as exc:
         report.fail("rerun", f"the auditor files cannot be read: {exc}")
         return
@@ -570,3 +601,145 @@ def _rerun(
         (i, x, tickets[x], h, rank) for h, i, rank, x in drawn
     ]
     _substitutions(files, selected, reserve, seed, None, meta, report)
+
+
+# -- Reading the auditor tier's snapshots as `draw run` holds them -------------------
+#
+# The object snapshot is read into columns (core.table), as draw run reads the
+# registry: one list of ids, each distinct value of every other field read once
+# and held once (names and addresses as one UTF-8 buffer each); no record per
+# object. The values are checked where draw run's are, by prepare, which writes
+# the canonical snapshot from them and digests it; _canonical_objects then
+# requires that to be the file (its bucketed digests, the ids strictly
+# ascending), as a reader that wrote the records back out would.
+
+_ROWS_AT_ONCE = 1 << 16
+_TABS = operator.methodcaller("count", "\t")
+# The fields held as codes into their distinct values, and how each value is read.
+_CODED_READERS = {
+    "id_type": unescape,
+    "type": unescape,
+    "industry": unescape,
+    "district": unescape,
+    "status": unescape,
+    "abnormal_list": parse_bool,
+    "serious_illegal_list": parse_bool,
+    "departments": unescape_list,
+    "tags": unescape_list,
+    "last_inspected": parse_date,
+    "risk_class": unescape,
+    "registration_authority": unescape,
+    "established": parse_date,
+}
+_TEXT_FIELDS = ("name", "address")
+
+
+def _table_lines(data: bytes, header: tuple[str, ...], what: str) -> list[str]:
+    """The rows of a table file, unsplit, after the checks of encoding.split_lines."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{what}: not UTF-8 ({exc})") from None
+    if not text.endswith("\n"):
+        raise ValueError(f"{what}: the last line does not end with LF")
+    first, newline, body = text[:-1].partition("\n")
+    if first != "\t".join(header):
+        raise ValueError(f"{what}: header {first!r} is not {chr(9).join(header)!r}")
+    return body.split("\n") if newline else []
+
+
+def _split(lines: list[str], width: int, what: str, first_line: int) -> list[tuple[str, ...]]:
+    """The columns of some rows (each of ``width`` tab-separated fields)."""
+    tabs = list(map(_TABS, lines))
+    if tabs.count(width - 1) != len(lines):
+        number = next(n for n, count in enumerate(tabs) if count != width - 1)
+        raise ValueError(
+            f"{what}: line {number + first_line} has {tabs[number] + 1} fields, not {width}"
+        )
+    fields = "\t".join(lines).split("\t") if lines else []
+    return [tuple(fields[column::width]) for column in range(width)]
+
+
+def _unescaped(values: tuple[str, ...]) -> list[str]:
+    if "\\" in "".join(values):
+        return list(map(unescape, values))
+    return list(values)
+
+
+def object_table(public: bytes, internal: bytes) -> ObjectTable:
+    """The objects of the two DR-2 snapshot parts as an ObjectTable (ValueError if
+    unreadable, or if the ids are not strictly ascending or differ between the parts;
+    whether the values are canonical is for prepare and _canonical_objects)."""
+    public_fields, internal_fields = OBJECT_LAYOUTS[DR2]
+    public_lines = _table_lines(public, public_fields, "objects (public)")
+    internal_lines = _table_lines(internal, internal_fields, "objects (internal)")
+    if len(public_lines) != len(internal_lines):
+        raise ValueError("objects: the public and internal parts list different ids")
+    ids: list[str] = []
+    coded: dict[str, tuple[dict[str, int], list[Any], array[int]]] = {
+        name: ({}, [], array("I")) for name in _CODED_READERS
+    }
+    texts: dict[str, list[Texts]] = {name: [] for name in _TEXT_FIELDS}
+    for start in range(0, len(public_lines), _ROWS_AT_ONCE):
+        stop = start + _ROWS_AT_ONCE
+        columns = dict(
+            zip(
+                public_fields,
+                _split(public_lines[start:stop], len(public_fields), "objects (public)", start + 2),
+                strict=True,
+            )
+        )
+        more = _split(
+            internal_lines[start:stop], len(internal_fields), "objects (internal)", start + 2
+        )
+        if more[0] != columns["id"]:
+            raise ValueError("objects: the public and internal parts list different ids")
+        columns |= dict(zip(internal_fields[1:], more[1:], strict=True))
+        ids += _unescaped(columns["id"])
+        for name, (index, values, codes) in coded.items():
+            column = columns[name]
+            for raw in set(column).difference(index):
+                index[raw] = len(values)
+                values.append(_CODED_READERS[name](raw))
+            codes.extend(map(index.__getitem__, column))
+        for name, parts in texts.items():
+            parts.append(Texts.of(_unescaped(columns[name])))
+    del public_lines, internal_lines
+    if not all(map(str.__lt__, ids, ids[1:])):
+        raise ValueError("objects: the snapshot is not in canonical form")
+    held: dict[str, Any] = {
+        name: Coded(np.frombuffer(codes, dtype=np.uint32), values)
+        for name, (_, values, codes) in coded.items()
+    }
+    held |= {name: Texts.joined(parts) for name, parts in texts.items()}
+    return ObjectTable(ObjectColumns(id=ids, **held))
+
+
+def _canonical_objects(snapshot: ObjectSnapshot, digests: dict[str, str]) -> None:
+    """The object snapshot prepare wrote from the table is the bundle's, part for part
+    (rows in the same, ascending, order and equal bucketed digests: the same bytes);
+    ``digests``: the bucketed digest of each file, as _snapshot and _digests found it."""
+    if (snapshot.public_digest, snapshot.internal_digest) != (
+        digests["objects-public.tsv"],
+        digests["objects-internal.tsv"],
+    ):
+        raise ValueError("objects: the snapshot is not in canonical form")
+
+
+def _conflicts(data: bytes) -> list[ConflictRecord]:
+    """The declared conflicts, each distinct relation and date read once; whether the
+    file is canonical is checked against prepare's snapshot (_rerun)."""
+    lines = _table_lines(data, CONFLICT_FIELDS, "conflicts")
+    certs, objects, relations, starts, ends = _split(lines, len(CONFLICT_FIELDS), "conflicts", 2)
+    dates = {raw: parse_date(raw) for raw in {*starts, *ends}}
+    kinds = {raw: Relation(raw) for raw in set(relations)}
+    return list(
+        map(
+            ConflictRecord,
+            _unescaped(certs),
+            _unescaped(objects),
+            map(kinds.__getitem__, relations),
+            map(dates.__getitem__, starts),
+            map(dates.__getitem__, ends),
+        )
+    )

@@ -15,11 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualrandom.audit import Finding
-from dualrandom.core import DR2, conflicts_snapshot, inspectors_snapshot, objects_snapshot
+from dualrandom.core import DR2, conflicts_snapshot, inspectors_snapshot
+from dualrandom.core.canonical import sorted_objects_snapshot
 from dualrandom.registry.snapshot import (
     conflicts_as_of,
     inspectors_as_of,
-    objects_as_of,
+    object_table_as_of,
     registry_digest,
 )
 from dualrandom.tables import DrawRow, RegistryVersionRow
@@ -109,8 +110,9 @@ def draw_version_findings(session: Session, draw: DrawRow) -> list[Finding]:
 
 def _dr2_digest(session: Session, kind: str, number: int) -> str:
     if kind == "objects":
-        rows = sorted(objects_as_of(session, number), key=lambda o: o.id)
-        return objects_snapshot(rows, DR2).digest
+        # As draw run reads the registry: columns, each value checked by the
+        # canonical writer, streamed into the digest (no record per object).
+        return sorted_objects_snapshot(object_table_as_of(session, number).columns, DR2).digest
     if kind == "inspectors":
         officers = sorted(inspectors_as_of(session, number), key=lambda o: o.cert_no)
         return inspectors_snapshot(officers, DR2).digest
