@@ -19,6 +19,10 @@ from dualrandom.publish.names import object_href
 from dualrandom.tables import DrawRow, DrawVisitRow
 from tests.browser.conftest import AXE, VNU, Site
 
+# Chromium and the Nu HTML Checker (a JVM): with the slow tests, in CI, as the console's
+# browser module (make test stays under 5 minutes).
+pytestmark = pytest.mark.slow
+
 PAGE_TYPES = {
     "index": "index.html",
     "items": "items.html",

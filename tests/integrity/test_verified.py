@@ -24,6 +24,9 @@ from dualrandom.publish import publish_site
 from dualrandom.tables import DrawFileRow, DrawRow, DrawVisitRow, ObjectRow
 from tests.audit.conftest import ACTOR, draw_row
 
+# Each test publishes a site first (about 4 s): with the slow tests, in CI (make test stays under 5 minutes).
+pytestmark = pytest.mark.slow
+
 PUBLISHED = datetime(2027, 1, 10, 2, 0, tzinfo=UTC)
 
 

@@ -37,6 +37,9 @@ from tests.publish.scenario import (
     publish,
 )
 
+# Each test publishes a site twice or more: with the slow tests, in CI (make test stays under 5 minutes).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
