@@ -184,9 +184,9 @@ def split_lines(data: bytes, header: Sequence[str], what: str) -> list[list[str]
     return list(iter_lines(data, header, what))
 
 
-def iter_lines(data: bytes, header: Sequence[str], what: str) -> Iterator[list[str]]:
-    """:func:`split_lines` a row at a time: a file of 100,000 rows is never held
-    as 100,000 lists (the whole file is checked before the first row is given)."""
+def row_lines(data: bytes, header: Sequence[str], what: str) -> list[str]:
+    """The rows of a table file, unsplit, once its encoding, last LF and header
+    are checked (the fields are not counted: :func:`iter_lines` does that)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -196,7 +196,13 @@ def iter_lines(data: bytes, header: Sequence[str], what: str) -> Iterator[list[s
     first, newline, body = text[:-1].partition("\n")
     if first != "\t".join(header):
         raise ValueError(f"{what}: header {first!r} is not {chr(9).join(header)!r}")
-    lines = body.split("\n") if newline else []
+    return body.split("\n") if newline else []
+
+
+def iter_lines(data: bytes, header: Sequence[str], what: str) -> Iterator[list[str]]:
+    """:func:`split_lines` a row at a time: a file of 100,000 rows is never held
+    as 100,000 lists (the whole file is checked before the first row is given)."""
+    lines = row_lines(data, header, what)
     tabs = len(header) - 1
     for number, line in enumerate(lines, start=2):
         if line.count("\t") != tabs:

@@ -65,6 +65,7 @@ from dualrandom.core.encoding import (
     canonical_json,
     parse_bool,
     parse_date,
+    row_lines,
     split_lines,
     unescape,
     unescape_list,
@@ -634,20 +635,6 @@ _CODED_READERS = {
 _TEXT_FIELDS = ("name", "address")
 
 
-def _table_lines(data: bytes, header: tuple[str, ...], what: str) -> list[str]:
-    """The rows of a table file, unsplit, after the checks of encoding.split_lines."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{what}: not UTF-8 ({exc})") from None
-    if not text.endswith("\n"):
-        raise ValueError(f"{what}: the last line does not end with LF")
-    first, newline, body = text[:-1].partition("\n")
-    if first != "\t".join(header):
-        raise ValueError(f"{what}: header {first!r} is not {chr(9).join(header)!r}")
-    return body.split("\n") if newline else []
-
-
 def _split(lines: list[str], width: int, what: str, first_line: int) -> list[tuple[str, ...]]:
     """The columns of some rows (each of ``width`` tab-separated fields)."""
     tabs = list(map(_TABS, lines))
@@ -671,8 +658,8 @@ def object_table(public: bytes, internal: bytes) -> ObjectTable:
     unreadable, or if the ids are not strictly ascending or differ between the parts;
     whether the values are canonical is for prepare and _canonical_objects)."""
     public_fields, internal_fields = OBJECT_LAYOUTS[DR2]
-    public_lines = _table_lines(public, public_fields, "objects (public)")
-    internal_lines = _table_lines(internal, internal_fields, "objects (internal)")
+    public_lines = row_lines(public, public_fields, "objects (public)")
+    internal_lines = row_lines(internal, internal_fields, "objects (internal)")
     if len(public_lines) != len(internal_lines):
         raise ValueError("objects: the public and internal parts list different ids")
     ids: list[str] = []
@@ -729,7 +716,7 @@ def _canonical_objects(snapshot: ObjectSnapshot, digests: dict[str, str]) -> Non
 def _conflicts(data: bytes) -> list[ConflictRecord]:
     """The declared conflicts, each distinct relation and date read once; whether the
     file is canonical is checked against prepare's snapshot (_rerun)."""
-    lines = _table_lines(data, CONFLICT_FIELDS, "conflicts")
+    lines = row_lines(data, CONFLICT_FIELDS, "conflicts")
     certs, objects, relations, starts, ends = _split(lines, len(CONFLICT_FIELDS), "conflicts", 2)
     dates = {raw: parse_date(raw) for raw in {*starts, *ends}}
     kinds = {raw: Relation(raw) for raw in set(relations)}
