@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -23,10 +22,9 @@ from pathlib import Path
 import pytest
 import time_machine
 from hypothesis import HealthCheck, settings
-from sqlalchemy import create_engine, text
 
 from dualrandom.app import App
-from dualrandom.config import load_settings
+from tests import databases
 
 PG_URL = os.environ.get("DUALRANDOM_TEST_DATABASE_URL", "")
 REPO = Path(__file__).resolve().parent.parent
@@ -57,23 +55,17 @@ def pinned_clock() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def migrated_templates() -> Iterator[None]:
+    yield
+    databases.drop_templates()
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL of an empty database; PostgreSQL gets a throwaway schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with databases.empty_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -86,8 +78,7 @@ def config_file(tmp_path: Path, database_url: str) -> Path:
 
 @pytest.fixture
 def app(config_file: Path) -> Iterator[App]:
-    """A migrated, empty database behind an App."""
-    application = App.from_settings(load_settings(config_file, environ={}))
-    application.upgrade()
+    """A migrated, empty database behind an App (a copy of the migrated template)."""
+    application = databases.migrated_app(config_file)
     yield application
     application.close()

@@ -15,20 +15,19 @@ by :func:`build_scenario` hold the same content.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from dualrandom.app import App
-from dualrandom.config import SiteSettings, load_settings
+from dualrandom.config import SiteSettings
 from dualrandom.draws import SecretStore
 from dualrandom.publish import publish_site
 from dualrandom.tables import DrawRow, InspectionTaskRow
-from tests.conftest import PG_URL
+from tests import databases
 from tests.drawing import prepare_dr2, run_dr2
 from tests.draws.conftest import fixed_token, load_sample
 
@@ -51,27 +50,14 @@ RESULTS = (  # (result, follow-up, state) for the first Q2 visits
 @contextmanager
 def database_url(backend: str, folder: Path) -> Iterator[str]:
     """An empty database: a SQLite file in ``folder``, or a fresh PostgreSQL schema."""
-    if backend == "sqlite":
-        yield f"sqlite:///{folder / 'publish.sqlite3'}"
-        return
-    schema = f"p_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with databases.empty_database(backend, folder, "publish") as url:
+        yield url
 
 
 def make_app(url: str, folder: Path) -> App:
     config = folder / "config.toml"
     config.write_text(f'[database]\nurl = "{url}"\n[paths]\nvar = "var"\n', encoding="utf-8")
-    app = App.from_settings(load_settings(config, environ={}))
-    app.upgrade()
-    return app
+    return databases.migrated_app(config)
 
 
 def _draw(
