@@ -2394,6 +2394,12 @@ def _round(raw: bytes) -> tuple[int, bytes]:
     return number, signature
 
 
+# The pairing check is a pure function of (key, round, signature) and takes
+# about a second in pure Python: a process that checks one round again (the
+# tests check one bundle in many altered copies) pays for it once.
+_SIGNATURES: dict[tuple[bytes, int, bytes], str] = {}
+
+
 def _bls_verifier() -> Callable[[bytes, int, bytes], str] | None:
     """A function (key, round, signature) -> fault word or "", or None without py_ecc."""
     try:
@@ -2468,7 +2474,12 @@ def check_beacon_round(
             randomness,
             demo,
         )
-    fault = verify(bytes.fromhex(chain["public_key"]), number, signature)
+    checked = (bytes.fromhex(chain["public_key"]), number, signature)
+    if checked not in _SIGNATURES:
+        if len(_SIGNATURES) >= 256:
+            _SIGNATURES.clear()
+        _SIGNATURES[checked] = verify(*checked)
+    fault = _SIGNATURES[checked]
     if fault:
         return BeaconVerdict(
             "refused",
