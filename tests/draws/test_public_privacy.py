@@ -12,6 +12,7 @@ snapshot parts a DR-2 bundle ships gzipped are scanned decompressed.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from pathlib import Path
 
@@ -41,19 +42,26 @@ def _column(name: str, column: str) -> set[str]:
         return {row[column] for row in csv.DictReader(f) if row.get(column)}
 
 
-def _personal() -> dict[str, set[str]]:
-    return {
+@functools.cache
+def _personal() -> dict[str, re.Pattern[str]]:
+    """Each kind of personal value of the sample registries, as one pattern that
+    finds any of them (one pass over a file instead of one per value)."""
+    values = {
         "object name": {n for n in _column("objects.csv", "name") if len(n) >= 2},
         "address": _column("objects.csv", "address"),
         "legal representative": _column("objects.csv", "legal_representative"),
         "phone": _column("objects.csv", "phone"),
         "inspector name": _column("inspectors.csv", "name"),
     }
+    return {
+        what: re.compile("|".join(map(re.escape, sorted(found, key=len, reverse=True))))
+        for what, found in values.items()
+        if found  # an empty alternation would match everywhere
+    }
 
 
 def leaks(files: dict[str, bytes]) -> list[str]:
     """Every personal value, pattern or risk-class column found in the files."""
-    personal = _personal()
     found = []
     for name, data in sorted(files.items()):
         if name in NOT_SCANNED:
@@ -63,10 +71,10 @@ def leaks(files: dict[str, bytes]) -> list[str]:
             found.append(f"{name}: a risk_class column")
         if "risk_class" in text and name != "plan.json":  # the plan names it in stratum filters
             found.append(f"{name}: mentions risk_class")
-        for what, values in personal.items():
-            hits = sorted(v for v in values if v in text)
-            if hits:
-                found.append(f"{name}: {len(hits)} {what}(s), e.g. {hits[0]!r}")
+        for what, values in _personal().items():
+            hit = values.search(text)
+            if hit:
+                found.append(f"{name}: an {what}, e.g. {hit.group()!r}")
         for what, pattern in (("mobile number", MOBILE), ("身份证 number", ID_CARD)):
             if pattern.search(text):
                 found.append(f"{name}: a {what} {pattern.search(text).group()!r}")  # type: ignore[union-attr]
