@@ -206,7 +206,7 @@ _UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r", "s": ";"}
 
 
 def escape(text: str) -> str:
-    if not any(c in text for c in "\\\t\n\r"):
+    if "\\" not in text and "\t" not in text and "\n" not in text and "\r" not in text:
         return text
     return "".join(_ESCAPES.get(c, c) for c in text)
 
@@ -1001,10 +1001,10 @@ def parse_officers(data: bytes) -> list[Officer]:
 
 def parse_conflicts(data: bytes) -> list[Conflict]:
     decoders = [dec_ident, dec_ident, dec_enum(RELATIONS), dec_opt_date, dec_opt_date]
-    rows = read_rows(
+    v = read_column_lists(
         "conflicts.tsv", data, CONFLICTS_HEADER, decoders, order=lambda v: (v[0], v[1], v[2])
     )
-    return [Conflict(v[0], v[1], v[3], v[4]) for _, v in rows]
+    return list(map(Conflict, v[0], v[1], v[3], v[4]))
 
 
 def parse_history(data: bytes) -> list[Past]:
@@ -2629,6 +2629,11 @@ def sha256_each(messages: Iterable[bytes]) -> Iterator[bytes]:
     return map(HASH_DIGEST, map(hashlib.sha256, messages))
 
 
+# The bucket of each row of the last large table bucketed_digest read, by the digest
+# of its keys: objects-internal.tsv has the keys (ids) of objects-public.tsv.
+_BUCKETS: dict[bytes, list[int]] = {}
+
+
 def bucketed_digest(table_name: str, data: bytes) -> str:
     """The snapshot digest of SPEC §15 of a table file's bytes."""
     header, sep, body = data.partition(b"\n")
@@ -2636,12 +2641,18 @@ def bucketed_digest(table_name: str, data: bytes) -> str:
     lines = (body[:-1].split(b"\n") if body.endswith(b"\n") else body.split(b"\n")) if body else []
     # for line in lines: key = the line up to its first TAB (all of it without one);
     #     buckets[sha256(T2_BUCKET + key)[0]].update(line + LF)
-    keys = map(operator.itemgetter(0), map(bytes.partition, lines, repeat(b"\t")))
+    keys = list(map(operator.itemgetter(0), map(bytes.partition, lines, repeat(b"\t"))))
+    known = sha256(b"\n".join(keys))  # keys hold no LF: the same digest, the same keys
+    indexes = _BUCKETS.get(known)
+    if indexes is None:
+        indexes = list(map(operator.itemgetter(0), sha256_each(map(T2_BUCKET.__add__, keys))))
+        if len(indexes) >= ROWS_AT_ONCE:
+            _BUCKETS.clear()
+            _BUCKETS[known] = indexes
+    del keys
     rows: list[list[bytes]] = [[] for _ in buckets]
-    for bucket, line in zip(
-        map(operator.itemgetter(0), sha256_each(map(T2_BUCKET.__add__, keys))), lines, strict=True
-    ):
-        rows[bucket].append(line)
+    for index, line in zip(indexes, lines, strict=True):
+        rows[index].append(line)
     for bucket, kept in zip(buckets, rows, strict=True):
         if kept:
             kept.append(b"")
@@ -2999,17 +3010,9 @@ class Group2:
     strata: tuple[str, ...]
 
 
-def obj_signature(o: Obj) -> tuple[object, ...]:
-    return (
-        o.type,
-        o.industry,
-        o.district,
-        o.status,
-        o.abnormal,
-        o.serious_illegal,
-        o.departments,
-        o.tags,
-    )
+obj_signature: Callable[[Obj], tuple[object, ...]] = operator.attrgetter(
+    "type", "industry", "district", "status", "abnormal", "serious_illegal", "departments", "tags"
+)
 
 
 class View2:
@@ -3909,8 +3912,9 @@ def public_files2(
     tickets: Tickets,
     exclusions: list[tuple[str, str, str, list[str]]],
     outside: list[str],
+    by_id: Mapping[str, Obj] | None = None,
 ) -> dict[str, bytes]:
-    """The public files of SPEC §21 from the re-run."""
+    """The public files of SPEC §21 from the re-run (by_id: the objects by id)."""
     public = view.public_strata
     selection = sorted(chosen.result, key=lambda row: (row[1], row[3]))
     out = {
@@ -3936,7 +3940,8 @@ def public_files2(
             ),
         ),
     }
-    by_id = {o.id: o for o in objects}
+    if by_id is None:
+        by_id = {o.id: o for o in objects}
     kept = sorted(
         (i, x, reasons)
         for h, i, x, reasons in exclusions
@@ -4004,9 +4009,11 @@ def check2_rerun(
     prepared = prepare(plan, objects, history)
     quotas = quotas_for(plan, {k: len(pool) for k, pool in prepared.pools.items()})
     tickets = Tickets(seed)
-    pools = {k: [o.id for o in pool] for k, pool in prepared.pools.items()}
+    object_id = operator.attrgetter("id")
+    pools = {k: list(map(object_id, pool)) for k, pool in prepared.pools.items()}
     chosen = select(quotas, pools, tickets)
-    visits = make_visits(chosen.result, plan, {o.id: o for o in objects}, tickets)
+    by_id = dict(zip(map(object_id, objects), objects, strict=True))
+    visits = make_visits(chosen.result, plan, by_id, tickets)
     try:
         teams = draw_teams(plan, visits, seed, officers, conflicts, history)
     except Mismatch as exc:
@@ -4027,7 +4034,10 @@ def check2_rerun(
         "outside.tsv": table(OUTSIDE_HEADER, ([escape(x)] for x in prepared.outside)),
     }
     view = View2(plan, objects)
-    public = public_files2(view, objects, chosen, tickets, prepared.exclusions, prepared.outside)
+    public = public_files2(
+        view, objects, chosen, tickets, prepared.exclusions, prepared.outside, by_id
+    )
+    del by_id
     names = list(dict.fromkeys([*OUTPUT_FILES, *DR2_PUBLIC_NAMES[:4]]))
     differ = []
     for name in names:
