@@ -48,6 +48,7 @@ from dualrandom.draws._inputs import inputs_from_files
 from dualrandom.draws.bundle import public_strata
 from dualrandom.draws.bundle_dr2 import BEACON_FILE, MANIFEST
 from dualrandom.draws.verify_dr2 import verify_dr2
+from dualrandom.gcpause import paused
 
 __all__ = ["Mismatch", "Verification", "verify_bundle"]
 
@@ -69,6 +70,7 @@ class Verification:
         return self.failure is None
 
 
+@paused  # a 1M bundle is millions of small objects at once, as in a draw
 def verify_bundle(folder: Path, snapshot: Path | None = None) -> Verification:
     """Run every check; stop at the first difference (DR-1). A DR-2 bundle
     (docs/BUNDLE.md Part II) is checked by :mod:`dualrandom.draws.verify_dr2`,
