@@ -412,14 +412,34 @@ class SiteWriter:
         return "".join(lines).encode("utf-8")
 
     def _link_kept(self) -> None:
-        """Hard-link the files kept from the live site into the staging folder."""
-        assert self.previous is not None or not self._kept
+        """Hard-link the files kept from the live site into the staging folder.
+
+        A build that keeps 2 x 10^5 files links each of them: folder by folder,
+        through the two folders' descriptors and the bare file names (no
+        path object and no walk down the path per file)."""
+        if not self._kept:
+            return
+        assert self.previous is not None
+        by_folder: dict[str, list[str]] = {}
         for path in self._kept:
-            assert self.previous is not None
-            target = self.root / path
-            if target.parent not in self._folders:
-                self._make_folder(target.parent)
-            os.link(self.previous.root / path, target)
+            folder, _, name = path.rpartition("/")
+            by_folder.setdefault(folder, []).append(name)
+        link = os.link
+        for folder, names in by_folder.items():
+            target = self.root / folder if folder else self.root
+            if target not in self._folders:
+                self._make_folder(target)
+            source = self.previous.root / folder if folder else self.previous.root
+            source_fd = os.open(source, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                target_fd = os.open(target, os.O_RDONLY | os.O_DIRECTORY)
+                try:
+                    for name in names:
+                        link(name, name, src_dir_fd=source_fd, dst_dir_fd=target_fd)
+                finally:
+                    os.close(target_fd)
+            finally:
+                os.close(source_fd)
 
 
 def _replace_file(target: Path, data: bytes) -> None:
