@@ -27,7 +27,10 @@ sites through a hard link is never altered under either of them.
 
 A caller can also key a whole group of files (:meth:`SiteWriter.grouped`,
 :meth:`SiteWriter.reuse_group`): a draw's notices, or every object page, are
-then kept without even reading what they are made from.
+then kept without even reading what they are made from. A group kept whole
+is not listed file by file unless the build needs it: when every group is
+kept whole and every other file is the live one, the build is the live
+site, decided without a record per file (:meth:`SiteWriter.finish`).
 
 The keys live in the site's marker file (``.dualrandom-site``) with the
 digest of the ``SHA256SUMS`` they belong to: keys that do not belong to the
