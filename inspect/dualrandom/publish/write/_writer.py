@@ -27,7 +27,10 @@ sites through a hard link is never altered under either of them.
 
 A caller can also key a whole group of files (:meth:`SiteWriter.grouped`,
 :meth:`SiteWriter.reuse_group`): a draw's notices, or every object page, are
-then kept without even reading what they are made from.
+then kept without even reading what they are made from. A group kept whole
+is not listed file by file unless the build needs it: when every group is
+kept whole and every other file is the live one, the build is the live
+site, decided without a record per file (:meth:`SiteWriter.finish`).
 
 The keys live in the site's marker file (``.dualrandom-site``) with the
 digest of the ``SHA256SUMS`` they belong to: keys that do not belong to the
@@ -58,7 +61,11 @@ IN_FLIGHT = 512  # files queued for the writer threads at most: bounds memory
 MANIFEST = "SHA256SUMS"
 MARKER_TEXT = "a site published by dual-random\n"
 _KEYS = "keys/2 of SHA256SUMS "  # the format of the lines below it; another is not read
-_SAFE_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
+_SAFE = r"[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)*"
+_SAFE_PATH = re.compile(_SAFE)
+# A marker line of a file in a group, as a build writes it: key size group path.
+_MEMBER = r"[^ \n]+ [0-9]+ [^ \n]+ [^ \n]+"
+_MEMBER_LINES = re.compile(rf"{_MEMBER}(?:\n{_MEMBER})*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,18 +78,67 @@ class Tally:
     unchanged: bool = False  # every file is the live site's: nothing to swap in
 
 
-@dataclass(frozen=True, slots=True)
 class Previous:
     """The live site a build starts from: each file's digest and size, and each
-    page's key, as its marker file and ``SHA256SUMS`` say."""
+    page's key, as its marker file and ``SHA256SUMS`` say.
 
-    root: Path
-    digests: dict[str, str]
-    sizes: dict[str, int]
-    keys: dict[str, str]
-    groups: dict[str, tuple[str, str]]  # group -> (key, what the caller noted)
-    members: dict[str, list[str]]  # group -> its files
-    canonical: bool = False  # SHA256SUMS is as a build writes it: one line per file, by path
+    The marker's lines of files in groups (10^5 object pages) are checked
+    and their paths read when the site is loaded, but their keys, sizes and
+    groups are parsed only when a build needs them one by one: a build that
+    keeps every group whole never does (:meth:`SiteWriter.finish`)."""
+
+    def __init__(
+        self,
+        root: Path,
+        digests: dict[str, str],
+        groups: dict[str, tuple[str, str]],
+        canonical: bool,
+        ungrouped: tuple[dict[str, str], dict[str, int]],
+        member_lines: list[str],
+        member_paths: set[str],
+    ) -> None:
+        self.root, self.digests, self.groups, self.canonical = root, digests, groups, canonical
+        self.loose_keys, self.loose_sizes = ungrouped  # files in no group, SHA256SUMS too
+        self.member_lines, self.member_paths = member_lines, member_paths
+        self._parsed: tuple[dict[str, str], dict[str, int], dict[str, list[str]]] | None = None
+
+    @property
+    def keys(self) -> dict[str, str]:
+        return self._members_parsed()[0]
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        return self._members_parsed()[1]
+
+    @property
+    def members(self) -> dict[str, list[str]]:
+        """group -> its files"""
+        return self._members_parsed()[2]
+
+    def key_of(self, path: str) -> str | None:
+        if path in self.loose_sizes:
+            return self.loose_keys.get(path)
+        return self.keys.get(path) if path in self.member_paths else None
+
+    def size_of(self, path: str) -> int:
+        return self.loose_sizes[path] if path in self.loose_sizes else self.sizes[path]
+
+    def member_bytes(self) -> int:
+        """The bytes of every file in a group."""
+        return sum(int(line.split(" ", 2)[1]) for line in self.member_lines)
+
+    def _members_parsed(self) -> tuple[dict[str, str], dict[str, int], dict[str, list[str]]]:
+        if self._parsed is None:
+            files = [line.split(" ", 3) for line in self.member_lines]  # checked when loaded
+            key_of, size_of, group_of, paths = zip(*files, strict=True) if files else ((),) * 4
+            sizes = {**self.loose_sizes, **dict(zip(paths, map(int, size_of), strict=True))}
+            keys = {**self.loose_keys}
+            keys.update((path, key) for key, path in zip(key_of, paths, strict=True) if key != "-")
+            members: dict[str, list[str]] = {}
+            for group, path in zip(group_of, paths, strict=True):
+                members.setdefault(group, []).append(path)
+            self._parsed = keys, sizes, members
+        return self._parsed
 
     @classmethod
     def load(cls, root: Path) -> Previous | None:
@@ -112,28 +168,34 @@ class Previous:
             len(listed) == len(lines) and listed == sorted(listed) and sums.endswith(b"\n")
         ) or not sums
         groups: dict[str, tuple[str, str]] = {}
-        files: list[list[str]] = []
-        for line in marker:  # 10^5 lines: split once each, then column by column
+        loose: list[list[str]] = []
+        member_lines: list[str] = []
+        for line in marker:
             if line.startswith("@ "):
                 _, name, key, note = line.split(" ", 3)
                 groups[name] = (key, note)
+            elif " - " in line:  # 'key size - path': in no group (a few hundred)
+                loose.append(line.split(" ", 3))
             else:
-                files.append(line.split(" ", 3))
-        if any(len(fields) != 4 for fields in files):
+                member_lines.append(line)
+        if any(len(fields) != 4 or fields[2] != "-" for fields in loose):
             raise ValueError("a marker line that is not 'key size group path'")
-        key_of, size_of, group_of, paths = zip(*files, strict=True) if files else ((), (), (), ())
-        if not digests.keys() >= set(paths):
-            return None
-        sizes = dict(zip(paths, map(int, size_of), strict=True))
-        keys = {path: key for key, path in zip(key_of, paths, strict=True) if key != "-"}
-        members: dict[str, list[str]] = {}
-        for group, path in zip(group_of, paths, strict=True):
-            if group != "-":
-                members.setdefault(group, []).append(path)
-        if set(sizes) != set(digests):
-            return None
-        digests[MANIFEST], sizes[MANIFEST] = hashlib.sha256(sums).hexdigest(), len(sums)
-        return cls(root, digests, sizes, keys, groups, members, canonical)
+        if member_lines and not _MEMBER_LINES.fullmatch("\n".join(member_lines)):
+            raise ValueError("a marker line that is not 'key size group path'")
+        loose_sizes = {path: int(size) for _, size, _, path in loose}
+        loose_keys = {path: key for key, _, _, path in loose if key != "-"}
+        member_paths = {line.rpartition(" ")[2] for line in member_lines}
+        if (
+            len(loose_sizes) + len(member_paths) != len(digests)
+            or not digests.keys() >= loose_sizes.keys()
+            or not digests.keys() >= member_paths
+            or loose_sizes.keys() & member_paths
+        ):
+            return None  # the marker's files are not those of SHA256SUMS, once each
+        digests[MANIFEST], loose_sizes[MANIFEST] = hashlib.sha256(sums).hexdigest(), len(sums)
+        return cls(
+            root, digests, groups, canonical, (loose_keys, loose_sizes), member_lines, member_paths
+        )
 
 
 @dataclass(slots=True)
@@ -183,6 +245,7 @@ class SiteWriter:
         self._taken: set[str] = set()
         self._bytes = 0
         self._folders: set[Path] = set()
+        self._whole: list[str] = []  # groups of the live site kept whole, their files not listed
 
     def _target(self, path: str) -> Path:
         self._check(path)
@@ -226,7 +289,7 @@ class SiteWriter:
         """Keep the live site's file at ``path`` if it was made from ``key``:
         True means the caller need not make it (the file counts as written)."""
         previous = self.previous
-        if previous is None or previous.keys.get(path) != key:
+        if previous is None or previous.key_of(path) != key:
             return False
         self._check(path)  # its folder is made when it is linked, if ever
         self._keys[path] = key
@@ -254,30 +317,46 @@ class SiteWriter:
         if previous is None or name not in previous.groups or previous.groups[name][0] != key:
             return None
         self._groups[name] = previous.groups[name]
+        if not self._group and name not in self._whole:
+            self._whole.append(name)  # its files are listed only if finish needs them
+        else:
+            self._keep_group(name)  # raises: a file written twice
+        note = previous.groups[name][1]
+        return "" if note == "-" else note
+
+    def _keep_group(self, name: str) -> None:
+        """Keep every file of the live site's group ``name``, one record each."""
+        previous = self.previous
+        assert previous is not None
         members = previous.members.get(name, [])
+        keys, digests, sizes_of = previous.keys, previous.digests, previous.sizes
         if self._group or self._taken.intersection(members) or not all(map(_safe, members)):
             for path in members:  # one by one: _check raises for the first bad path
                 self._check(path)
                 self._members[path] = name
-                if path in previous.keys:
-                    self._keys[path] = previous.keys[path]
+                if path in keys:
+                    self._keys[path] = keys[path]
                 self._keep(path)
         else:  # every file at once (a group is up to 10^5 object pages), as above
             self._taken.update(members)
             self._members.update(dict.fromkeys(members, name))
-            self._keys.update({p: previous.keys[p] for p in members if p in previous.keys})
+            self._keys.update({p: keys[p] for p in members if p in keys})
             self._kept += members
-            self._digests.update({p: previous.digests[p] for p in members})
-            sizes = {p: previous.sizes[p] for p in members}
+            self._digests.update({p: digests[p] for p in members})
+            sizes = {p: sizes_of[p] for p in members}
             self._sizes.update(sizes)
             self._bytes += sum(sizes.values())
-        note = previous.groups[name][1]
-        return "" if note == "-" else note
+
+    def _list_whole(self) -> None:
+        """Give the files of the groups kept whole their records, one by one."""
+        whole, self._whole = self._whole, []
+        for name in whole:
+            self._keep_group(name)
 
     def _keep(self, path: str) -> None:
         assert self.previous is not None
         self._kept.append(path)
-        self._record(path, self.previous.digests[path], self.previous.sizes[path])
+        self._record(path, self.previous.digests[path], self.previous.size_of(path))
 
     def write(self, path: str, data: bytes, key: str = "") -> int:
         """Queue one file for writing; returns its size. ``key``, when given, is
@@ -341,11 +420,14 @@ class SiteWriter:
         self._bytes += size
 
     def size(self, path: str) -> int:
+        if path not in self._sizes:
+            self._list_whole()
         return self._sizes[path]
 
     @property
     def pages(self) -> list[str]:
         """Every HTML page written so far, sorted."""
+        self._list_whole()
         return sorted(p for p in self._taken if p.endswith(".html"))
 
     def _page_count(self) -> int:
@@ -356,6 +438,10 @@ class SiteWriter:
         files kept from the live site, and return the tally."""
         self.flush()
         previous = self.previous
+        if self._whole:
+            if previous is not None and self._same_as_live(previous):
+                return self._unchanged(previous)
+            self._list_whole()
         pages = self._page_count()
         if previous is not None and self._written == 0 and self._same_files(previous):
             # Every file is the live one, digest for digest: so is SHA256SUMS.
@@ -378,6 +464,34 @@ class SiteWriter:
             _replace_file(self.root / MARKER, self._marker(sha256sums))
         tally = Tally(pages, len(self._digests), self._bytes, sha256sums, self._written, unchanged)
         return tally
+
+    def _same_as_live(self, previous: Previous) -> bool:
+        """With groups kept whole: whether this build is the live site, file for
+        file and key for key — every group kept whole with its key, every other
+        file the live one with its digest and key, none written."""
+        return (
+            self._written == 0
+            and not self._members  # no group made anew
+            and previous.canonical
+            and set(self._whole) == previous.groups.keys()
+            and self._groups == previous.groups
+            and self._taken == previous.loose_sizes.keys() - {MANIFEST}
+            and all(previous.digests.get(p) == d for p, d in self._digests.items())
+            and self._keys == previous.loose_keys
+        )
+
+    def _unchanged(self, previous: Previous) -> Tally:
+        """The tally of a build that is the live site: SHA256SUMS and the marker
+        stay as they are, and the groups' files are counted, not listed."""
+        data = (previous.root / MANIFEST).read_bytes()
+        self.write(MANIFEST, data)  # the live one: kept
+        self.flush()
+        assert self._written == 0
+        live = [p for p in previous.digests if p != MANIFEST]
+        pages = sum(1 for p in live if p.endswith(".html"))
+        size = self._bytes + previous.member_bytes()
+        sha256sums = hashlib.sha256(data).hexdigest()
+        return Tally(pages, len(previous.digests), size, sha256sums, 0, True)
 
     def _same_files(self, previous: Previous) -> bool:
         """Whether this build's files are the live site's, with the same digests
@@ -412,14 +526,34 @@ class SiteWriter:
         return "".join(lines).encode("utf-8")
 
     def _link_kept(self) -> None:
-        """Hard-link the files kept from the live site into the staging folder."""
-        assert self.previous is not None or not self._kept
+        """Hard-link the files kept from the live site into the staging folder.
+
+        A build that keeps 2 x 10^5 files links each of them: folder by folder,
+        through the two folders' descriptors and the bare file names (no
+        path object and no walk down the path per file)."""
+        if not self._kept:
+            return
+        assert self.previous is not None
+        by_folder: dict[str, list[str]] = {}
         for path in self._kept:
-            assert self.previous is not None
-            target = self.root / path
-            if target.parent not in self._folders:
-                self._make_folder(target.parent)
-            os.link(self.previous.root / path, target)
+            folder, _, name = path.rpartition("/")
+            by_folder.setdefault(folder, []).append(name)
+        link = os.link
+        for folder, names in by_folder.items():
+            target = self.root / folder if folder else self.root
+            if target not in self._folders:
+                self._make_folder(target)
+            source = self.previous.root / folder if folder else self.previous.root
+            source_fd = os.open(source, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                target_fd = os.open(target, os.O_RDONLY | os.O_DIRECTORY)
+                try:
+                    for name in names:
+                        link(name, name, src_dir_fd=source_fd, dst_dir_fd=target_fd)
+                finally:
+                    os.close(target_fd)
+            finally:
+                os.close(source_fd)
 
 
 def _replace_file(target: Path, data: bytes) -> None:
