@@ -15,7 +15,7 @@ PYTEST := $(BIN)/pytest -n auto --dist loadfile
 SHM := $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm)
 test test-slow: export TMPDIR := $(or $(SHM),$(TMPDIR),/tmp)
 
-.PHONY: demo test test-slow lint clean
+.PHONY: demo test test-slow lint compile clean
 
 $(BIN)/dualrandom: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "dual-random needs Python >= 3.11")'
@@ -31,12 +31,18 @@ lint: $(BIN)/dualrandom
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint
+# Many tests start the CLI or a scheduler in a child process, and each would
+# compile the package anew where PYTHONDONTWRITEBYTECODE is set (as here):
+# compiled once up front, each child imports it 0.3-0.4 s sooner.
+compile: $(BIN)/dualrandom
+	@$(BIN)/python -m compileall -q inspect
+
+test: lint compile
 	$(PYTEST) -m "not slow"
 
 # Four workers on two cores: much of the slow tests' time is waiting (a lease
 # running out, a killed process, a browser, the JVM), which the others fill.
-test-slow: $(BIN)/dualrandom
+test-slow: compile
 	$(BIN)/pytest -n 4 --dist loadfile -m slow
 
 clean:
