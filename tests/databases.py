@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from sqlalchemy import create_engine, make_url, text
 from dualrandom import db
 from dualrandom.app import App
 from dualrandom.config import load_settings
+from dualrandom.tables import Base
 
 PG_URL = os.environ.get("DUALRANDOM_TEST_DATABASE_URL", "")
 
@@ -81,13 +83,110 @@ def migrated_app(config: Path) -> App:
     return app
 
 
+def filled(app: App, name: str, fill: Callable[[App], None]) -> None:
+    """``fill(app)`` on the empty migrated database behind ``app``: done for
+    real the first time in this process and backend, then copied from what
+    that first time left. Most database tests start from the sample
+    registries and rules, which take 1-2 s to check and import; what ``fill``
+    writes must not depend on anything but its code (times come pinned)."""
+    backend = _backend(app)
+    if not _is_empty(app):
+        fill(app)
+        return
+    snapshot = _SNAPSHOTS.get((name, backend))
+    if snapshot is not None:
+        _copy_content(app, snapshot)
+        return
+    fill(app)
+    _SNAPSHOTS[(name, backend)] = _take(app, name)
+
+
 def drop_templates() -> None:
-    """Drop the PostgreSQL template schema, if this process made one."""
+    """Drop the PostgreSQL template and snapshot schemas this process made."""
+    schemas = [s for (_, backend), s in _SNAPSHOTS.items() if backend == "postgresql"]
     if _postgresql_ddl.cache_info().currsize:
+        schemas.append(_TEMPLATE_SCHEMA)
+    if schemas:
         admin = create_engine(PG_URL)
         with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{_TEMPLATE_SCHEMA}" CASCADE'))
+            for schema in schemas:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+# (name, backend) -> a SQLite file, or a PostgreSQL schema of this database
+_SNAPSHOTS: dict[tuple[str, str], str] = {}
+
+
+def _backend(app: App) -> str:
+    return "sqlite" if app.settings.database_url.startswith("sqlite:///") else "postgresql"
+
+
+def _is_empty(app: App) -> bool:
+    counts = " + ".join(f"(SELECT count(*) FROM {t.name})" for t in Base.metadata.sorted_tables)
+    with app.engine.connect() as conn:
+        return conn.execute(text(f"SELECT {counts}")).scalar_one() == 0
+
+
+def _take(app: App, name: str) -> str:
+    """A copy of the database behind ``app``, where :func:`_copy_content` finds it."""
+    if _backend(app) == "sqlite":
+        path = Path(tempfile.mkdtemp(prefix=f"dualrandom-{name}-")) / "snapshot.sqlite3"
+        app.engine.dispose()
+        with (
+            closing(sqlite3.connect(_sqlite_path(app))) as source,
+            closing(sqlite3.connect(path)) as copy,
+        ):
+            source.backup(copy)
+        return str(path)
+    schema = f"snapshot_{name}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    migrate(schema_url(schema))
+    _copy_rows(_search_path(app.settings.database_url), schema)
+    return schema
+
+
+def _copy_content(app: App, snapshot: str) -> None:
+    app.engine.dispose()
+    if _backend(app) == "sqlite":
+        path = _sqlite_path(app)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(snapshot, path)
+        return
+    _copy_rows(snapshot, _search_path(app.settings.database_url))
+
+
+def _copy_rows(source: str, target: str) -> None:
+    """Every row of schema ``source`` into the same, empty tables of ``target``
+    (parents before children), and the sequences where ``source`` left them."""
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            conn.execute(
+                text(f'INSERT INTO "{target}".{table.name} SELECT * FROM "{source}".{table.name}')
+            )
+        sequences = conn.execute(
+            text(
+                "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = :s"
+            ),
+            {"s": source},
+        ).scalars()
+        for sequence in list(sequences):
+            conn.execute(
+                text(
+                    f"SELECT setval('\"{target}\".{sequence}', last_value, is_called)"
+                    f' FROM "{source}".{sequence}'
+                )
+            )
+    admin.dispose()
+
+
+def _sqlite_path(app: App) -> str:
+    return app.settings.database_url.removeprefix("sqlite:///")
 
 
 _TEMPLATE_SCHEMA = f"template_{uuid.uuid4().hex[:12]}"

@@ -16,6 +16,7 @@ from dualrandom.draws import SecretStore
 from dualrandom.registry import import_registry
 from dualrandom.rules.check import check_rules, store_rules
 from dualrandom.rules.store import load_plan, save_plans
+from tests import databases
 from tests.conftest import REPO
 
 NOW = datetime(2026, 12, 20, 9, 30, tzinfo=UTC)
@@ -27,6 +28,12 @@ RULES_LOADED_AT = datetime(2026, 12, 6, 21, 0, tzinfo=UTC)
 
 
 def load_sample(app: App) -> None:
+    """The sample registries and rules (registries/, rules/), on an empty database:
+    imported for real once per test process and backend, then copied."""
+    databases.filled(app, "sample", _load_sample)
+
+
+def _load_sample(app: App) -> None:
     with app.transaction() as session:
         for kind in ("departments", "objects", "inspectors", "conflicts"):
             import_registry(session, kind, REPO / "registries" / f"{kind}.csv", today=TODAY, at=NOW, actor="tester")
