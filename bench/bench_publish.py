@@ -383,14 +383,7 @@ def _save(folder: Path, stage: str) -> None:
     if kept.exists():
         shutil.rmtree(kept)
     kept.mkdir()
-    for name in _WORK:
-        path = folder / name
-        if path.is_dir():
-            shutil.copytree(
-                path, kept / name, copy_function=os.link if name == "site" else shutil.copy2
-            )
-        elif path.exists():
-            shutil.copy2(path, kept / name)
+    _copy_work(folder, kept)
 
 
 def _restore(folder: Path, stage: str) -> None:
@@ -399,14 +392,19 @@ def _restore(folder: Path, stage: str) -> None:
     if not (kept / "db.sqlite3").is_file():
         raise SystemExit(f"{kept} holds no kept work: run once with --keep {folder} first")
     _clear(folder)
+    _copy_work(kept, folder)
+
+
+def _copy_work(source: Path, target: Path) -> None:
+    """The work's files from ``source`` into ``target`` (the site's hard-linked)."""
     for name in _WORK:
-        path = kept / name
+        path = source / name
         if path.is_dir():
             shutil.copytree(
-                path, folder / name, copy_function=os.link if name == "site" else shutil.copy2
+                path, target / name, copy_function=os.link if name == "site" else shutil.copy2
             )
         elif path.exists():
-            shutil.copy2(path, folder / name)
+            shutil.copy2(path, target / name)
 
 
 def _inodes(site: Path) -> dict[str, tuple[int, int]]:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from dualrandom.app import App
 from dualrandom.config import load_settings
@@ -22,6 +22,7 @@ from dualrandom.core.tickets import target_ticket
 from dualrandom.draws import SecretStore
 from dualrandom.registry import objects_as_of
 from dualrandom.tables import DrawRow
+from tests import databases
 from tests.conftest import PG_URL
 from tests.drawing import draw_dr2
 from tests.draws.conftest import NOW, fixed_token, load_sample
@@ -33,17 +34,9 @@ SEED = bytes.fromhex("5eed" * 16)
 
 
 @pytest.fixture
-def pg_schema_url() -> Iterator[str]:
-    schema = f"x_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+def pg_schema_url(tmp_path: Path) -> Iterator[str]:
+    with databases.empty_database("postgresql", tmp_path, "x") as url:
+        yield url
 
 
 def _app(url: str, tmp_path: Path) -> App:
