@@ -89,21 +89,21 @@ def filled(app: App, name: str, fill: Callable[[App], None]) -> None:
     that first time left. Most database tests start from the sample
     registries and rules, which take 1-2 s to check and import; what ``fill``
     writes must not depend on anything but its code (times come pinned)."""
-    backend = _backend(app)
+    kind = backend(app)
     if not _is_empty(app):
         fill(app)
         return
-    snapshot = _SNAPSHOTS.get((name, backend))
+    snapshot = _SNAPSHOTS.get((name, kind))
     if snapshot is not None:
         _copy_content(app, snapshot)
         return
     fill(app)
-    _SNAPSHOTS[(name, backend)] = _take(app, name)
+    _SNAPSHOTS[(name, kind)] = _take(app, name)
 
 
 def drop_templates() -> None:
     """Drop the PostgreSQL template and snapshot schemas this process made."""
-    schemas = [s for (_, backend), s in _SNAPSHOTS.items() if backend == "postgresql"]
+    schemas = [s for (_, kind), s in _SNAPSHOTS.items() if kind == "postgresql"]
     if _postgresql_ddl.cache_info().currsize:
         schemas.append(_TEMPLATE_SCHEMA)
     if schemas:
@@ -118,7 +118,8 @@ def drop_templates() -> None:
 _SNAPSHOTS: dict[tuple[str, str], str] = {}
 
 
-def _backend(app: App) -> str:
+def backend(app: App) -> str:
+    """``sqlite`` or ``postgresql``: the backend of the database behind ``app``."""
     return "sqlite" if app.settings.database_url.startswith("sqlite:///") else "postgresql"
 
 
@@ -130,7 +131,7 @@ def _is_empty(app: App) -> bool:
 
 def _take(app: App, name: str) -> str:
     """A copy of the database behind ``app``, where :func:`_copy_content` finds it."""
-    if _backend(app) == "sqlite":
+    if backend(app) == "sqlite":
         path = Path(tempfile.mkdtemp(prefix=f"dualrandom-{name}-")) / "snapshot.sqlite3"
         app.engine.dispose()
         with (
@@ -151,7 +152,7 @@ def _take(app: App, name: str) -> str:
 
 def _copy_content(app: App, snapshot: str) -> None:
     app.engine.dispose()
-    if _backend(app) == "sqlite":
+    if backend(app) == "sqlite":
         path = _sqlite_path(app)
         for suffix in ("-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)

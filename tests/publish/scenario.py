@@ -107,6 +107,14 @@ def _results(app: App) -> None:
 
 
 def build_scenario(app: App, folder: Path) -> None:
+    """The scenario in the empty database behind ``app``: built for real once per
+    test process and backend, then copied (tests/databases.py), as it takes
+    4-6 s and a dozen modules start from it. Its DR-2 draws leave nothing
+    on disk: everything is in the database."""
+    databases.filled(app, "scenario", lambda first: _build(first, folder))
+
+
+def _build(app: App, folder: Path) -> None:
     load_sample(app)
     secrets = SecretStore(folder / "secrets", token=fixed_token(7))
     _draw(app, secrets, "2027-Q1", T0, entropy="3 1 4 1 5 9 2 6")
