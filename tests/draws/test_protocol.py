@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from tests.conftest import REPO
 from tests.draws.conftest import NOW, TODAY
 
 PLAN = "2027-Q1"
+EARLIER = NOW - timedelta(days=1)
 
 
 def _prepare(app: App, secrets: SecretStore, **kwargs: str) -> DrawRow:
@@ -125,6 +127,11 @@ def test_empty_entropy_is_refused(dr1_app: App, secrets: SecretStore) -> None:
         _run(dr1_app, secrets, entropy="  ")
 
 
+def _aware(moment: datetime) -> datetime:
+    """A stored time as an aware one (SQLite gives UTC without its zone)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def test_a_draw_opens_one_task_per_visit_and_supersede_cancels_them(
     dr1_app: App, secrets: SecretStore
 ) -> None:
@@ -137,11 +144,23 @@ def test_a_draw_opens_one_task_per_visit_and_supersede_cancels_them(
         ).all()
         assert sorted(t.visit for t in tasks) == sorted(v.number for v in visits)
         assert {t.state for t in tasks} == {"drawn"}
+        # A published result is final, and a task cancelled earlier keeps its reason.
+        published, cancelled = tasks[0], tasks[1]
+        published.state, published.updated_at = "published", EARLIER
+        cancelled.state, cancelled.reason, cancelled.updated_at = "cancelled", "已迁出", EARLIER
     _prepare(dr1_app, secrets, supersede_reason="registry was stale")
     _run(dr1_app, secrets, entropy="42")
     with dr1_app.transaction() as session:
         tasks = session.scalars(
-            select(InspectionTaskRow).where(InspectionTaskRow.draw_id == first.id)
+            select(InspectionTaskRow)
+            .where(InspectionTaskRow.draw_id == first.id)
+            .order_by(InspectionTaskRow.visit)
         ).all()
-        assert {t.state for t in tasks} == {"cancelled"}
-        assert all("registry was stale" in t.reason for t in tasks)
+        kept = {t.visit: (t.state, t.reason, _aware(t.updated_at)) for t in tasks[:2]}
+        assert kept == {
+            published.visit: ("published", "", EARLIER),
+            cancelled.visit: ("cancelled", "已迁出", EARLIER),
+        }
+        rest = tasks[2:]
+        assert len(rest) == len(visits) - 2 and {t.state for t in rest} == {"cancelled"}
+        assert all("registry was stale" in t.reason and _aware(t.updated_at) == NOW for t in rest)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
@@ -710,9 +710,15 @@ def _supersede(session: Session, row: DrawRow, now: datetime) -> None:
         return
     earlier.state = DrawState.SUPERSEDED
     reason = f"draw superseded by attempt {row.attempt}: {row.supersede_reason}"
-    for task in session.scalars(select(InspectionTaskRow).where(InspectionTaskRow.draw_id == earlier.id)):
-        if task.state not in ("published", "cancelled"):
-            task.state, task.reason, task.updated_at = "cancelled", reason, now
+    # One statement: a provincial batch has 50,000 tasks (as ORM objects, about 2 s).
+    session.execute(
+        update(InspectionTaskRow)
+        .where(
+            InspectionTaskRow.draw_id == earlier.id,
+            InspectionTaskRow.state.not_in(("published", "cancelled")),
+        )
+        .values(state="cancelled", reason=reason, updated_at=now)
+    )
 
 
 def _superseded_attempt(session: Session, row: DrawRow) -> int | None:
