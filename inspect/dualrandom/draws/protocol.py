@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
 from dualrandom.beacon import Pin, accept_round, round_after
+from dualrandom.bulk import inserter, scalar_defaults
 from dualrandom.config import BeaconSettings
 from dualrandom.core import (
     DR2,
@@ -54,6 +55,7 @@ from dualrandom.gcpause import paused
 from dualrandom.rules.store import load_plan
 from dualrandom.tables import (
     AuditEntryRow,
+    Base,
     DrawFileRow,
     DrawMemberRow,
     DrawRow,
@@ -665,42 +667,53 @@ def _store_rows(session: Session, row: DrawRow, result: DrawResult, now: datetim
     strata: dict[str, set[str]] = {}
     for selected in result.selected:
         strata.setdefault(selected.object_id, set()).add(selected.stratum)
-    # Bulk inserts: a provincial batch has 50,000 visits; ORM objects one by one cost seconds.
-    visits = [
-        {
-            "draw_id": row.id,
-            "number": v.number,
-            "object_id": v.object_id,
-            "ticket": f"{v.ticket:016x}",
-            "items": ";".join(v.items),
-            "departments": ";".join(v.departments),
-            "strata": ";".join(sorted(strata[v.object_id])),
-        }
-        for v in result.visits
-    ]
-    members = [
-        {
-            "draw_id": row.id,
-            "visit": v.number,
-            "slot": m.slot,
-            "cert_no": m.officer,
-            "department": m.department,
-            "role": m.role,
-            "position": m.position,
-        }
-        for v in result.visits
-        for m in v.team
-    ]
-    tasks = [
-        {"draw_id": row.id, "visit": v.number, "object_id": v.object_id, "updated_at": now}
-        for v in result.visits
-    ]
-    # Into the tables themselves (Core executemany): the ORM's bulk path adds
-    # seconds per 100,000 rows and these rows have no Python-side behaviour.
-    for model, rows in ((DrawVisitRow, visits), (DrawMemberRow, members), (InspectionTaskRow, tasks)):
-        if rows:
-            table: Table = model.__table__  # type: ignore[assignment]
-            session.execute(insert(table), rows)
+    visits, members = result.visits, [(v.number, m) for v in result.visits for m in v.team]
+    numbers, objects = [v.number for v in visits], [v.object_id for v in visits]
+    # A column at a time, in bulk (dualrandom.bulk): a provincial batch has 50,000
+    # visits, 100,000 team members and 50,000 tasks.
+    _insert(
+        session,
+        DrawVisitRow,
+        {"draw_id": row.id},
+        number=numbers,
+        object_id=objects,
+        ticket=[f"{v.ticket:016x}" for v in visits],
+        items=[";".join(v.items) for v in visits],
+        departments=[";".join(v.departments) for v in visits],
+        strata=[";".join(sorted(strata[v.object_id])) for v in visits],
+    )
+    _insert(
+        session,
+        DrawMemberRow,
+        {"draw_id": row.id},
+        visit=[number for number, _ in members],
+        slot=[m.slot for _, m in members],
+        cert_no=[m.officer for _, m in members],
+        department=[m.department for _, m in members],
+        role=[m.role for _, m in members],
+        position=[m.position for _, m in members],
+    )
+    _insert(
+        session,
+        InspectionTaskRow,
+        {"draw_id": row.id},
+        visit=numbers,
+        object_id=objects,
+        updated_at=[now] * len(visits),
+    )
+
+
+def _insert(
+    session: Session, model: type[Base], constants: dict[str, Any], **columns: list[Any]
+) -> None:
+    """The rows given as ``columns`` (one list each), every row with the ``constants``
+    and the model's own defaults for the rest (as the ORM would give them)."""
+    if not next(iter(columns.values())):
+        return
+    table: Table = model.__table__  # type: ignore[assignment]
+    given = [*columns, *constants]
+    defaults = {**scalar_defaults(table, given), **constants}
+    inserter(session, table, list(columns), defaults)(list(columns.values()))
 
 
 def _supersede(session: Session, row: DrawRow, now: datetime) -> None:

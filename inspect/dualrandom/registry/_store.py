@@ -15,26 +15,22 @@ the table's secondary indexes are then built once, after the rows (on
 PostgreSQL only into an empty table no other session uses; see
 _DeferredIndexes).
 
-Inserts go through the DBAPI ``executemany`` of the session's own connection
-(inside its transaction) with values already converted by SQLAlchemy's
-column types, because building a parameter dictionary per row would cost
-more than all the validation together; on PostgreSQL with psycopg 3 each
-batch is one ``COPY … FROM STDIN`` on that same connection instead.
+Rows go in through :mod:`dualrandom.bulk` (the DBAPI's ``executemany``, or
+``COPY`` on PostgreSQL): building a parameter dictionary per row would cost
+more than all the validation together.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
-    Dialect,
     Index,
     MetaData,
     String,
@@ -52,6 +48,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from dualrandom.bulk import inserter
 from dualrandom.tables import ConflictRow, InspectorRow, ObjectRow
 
 __all__ = ["KEYS", "TABLES", "Counts", "VersionWriter", "larger_page_cache"]
@@ -109,7 +106,7 @@ class VersionWriter:
         self._deferred = _DeferredIndexes(self.connection, self.table) if defer else None
         self.target = self.table if self.first else self._create_staging(kind)
         constants = {"version_from": number, "gone": False} if self.first else {}
-        self._insert = _bulk_insert(session, self.target, self.content, constants)
+        self._insert = inserter(session, self.target, self.content, constants)
         self.written = 0
         # A batch may be written from another thread while the caller goes on (one
         # at a time): psycopg's connections are thread-safe, SQLite's are not shared.
@@ -348,130 +345,3 @@ def larger_page_cache(session: Session) -> Iterator[None]:
 def _index_staging(session: Session, staging: Table, key: Sequence[str]) -> None:
     # Built after loading: one sort instead of an index update per row.
     Index(f"ix_{staging.name}_key", *(staging.c[k] for k in key)).create(session.connection())
-
-
-def _bulk_insert(
-    session: Session, table: Table, names: Sequence[str], constants: dict[str, Any]
-) -> Callable[[Sequence[list[Any]]], None]:
-    """An ``executemany`` of one batch, given as value lists for ``names``, into ``table``;
-    every row also gets the ``constants``."""
-    connection = session.connection()
-    dialect = connection.dialect
-    processors = [_bind_processor(table.c[name], dialect) for name in names]
-    # The constants (integers, booleans) are written into the statement, as the
-    # dialect writes literals: fewer parameters to bind for every row.
-    fixed = [
-        str(
-            literal(value, table.c[name].type).compile(
-                dialect=dialect, compile_kwargs={"literal_binds": True}
-            )
-        )
-        for name, value in constants.items()
-    ]
-    quote = dialect.identifier_preparer.quote
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    all_names = [*names, *constants]
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in all_names)}) "
-        f"VALUES ({', '.join([marker] * len(names) + fixed)})"
-    )
-
-    caches: list[dict[Any, Any]] = [{} for _ in names]
-    if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        return _copy_rows(connection, table, names, constants, processors, caches)
-
-    def insert_rows(columns: Sequence[list[Any]]) -> None:
-        converted = list(map(_convert, columns, processors, caches))
-        connection.exec_driver_sql(sql, list(zip(*converted, strict=True)))
-
-    return insert_rows
-
-
-def _copy_rows(
-    connection: Connection,
-    table: Table,
-    names: Sequence[str],
-    constants: dict[str, Any],
-    processors: Sequence[Callable[[Any], Any] | None],
-    caches: list[dict[Any, Any]],
-) -> Callable[[Sequence[list[Any]]], None]:
-    """On PostgreSQL with psycopg 3: each batch is one ``COPY … FROM STDIN`` in the
-    session's transaction, the batch turned into COPY's text format a column
-    at a time (:func:`_copy_text`): no statement per row, no reply per row."""
-    quote = connection.dialect.identifier_preparer.quote
-    columns_sql = ", ".join(quote(n) for n in [*names, *constants])
-    statement = f"COPY {quote(table.name)} ({columns_sql}) FROM STDIN"
-    fixed = [_copy_text([value]) for value in constants.values()]
-    driver = connection.connection.dbapi_connection
-    assert driver is not None
-
-    def copy_rows(columns: Sequence[list[Any]]) -> None:
-        converted = list(map(_convert, columns, processors, caches))
-        texts = [_copy_text(values) for values in converted]
-        rows = len(converted[0]) if converted else 0
-        texts += [value * rows for value in fixed]
-        data = "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
-            copy.write(data.encode("utf-8"))
-
-    return copy_rows
-
-
-def _bind_processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
-    return column.type.dialect_impl(dialect).bind_processor(dialect)
-
-
-# COPY's text format: backslash escapes for these, \\N for NULL (PostgreSQL docs, COPY).
-_COPY_SPECIAL = ("\\", "\t", "\n", "\r")
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _escaped(values: list[str]) -> list[str]:
-    """Strings escaped for COPY; one scan of the column finds that most need nothing."""
-    joined = "\0".join(values)  # NUL: a character no PostgreSQL text value holds
-    if not any(special in joined for special in _COPY_SPECIAL):
-        return values
-    return joined.translate(_COPY_ESCAPES).split("\0")
-
-
-def _copy_text(values: list[Any]) -> list[str]:
-    """One column's values as COPY text: strings escaped, NULL as ``\\N``, booleans
-    ``t``/``f``, dates in ISO form, numbers as Python writes them."""
-    kinds = set(map(type, values))
-    if kinds <= {str}:
-        return _escaped(values)
-    if kinds <= {str, type(None)}:
-        escaped = _escaped(["" if v is None else v for v in values])
-        return ["\\N" if v is None else e for v, e in zip(values, escaped, strict=True)]
-    if kinds <= {bool}:
-        return ["t" if v else "f" for v in values]
-    return [_copy_value(v) for v in values]
-
-
-def _copy_value(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, int | date):  # a date's str() is its ISO form
-        return str(value)
-    return str(value).translate(_COPY_ESCAPES)
-
-
-_CONVERTED_LIMIT = 1 << 16  # converted values remembered per column before starting afresh
-
-
-def _convert(
-    values: list[Any], processor: Callable[[Any], Any] | None, known: dict[Any, Any]
-) -> list[Any]:
-    """Apply a column type's bind conversion once per distinct value (dates, booleans),
-    remembering the values of earlier batches in ``known``."""
-    if processor is None:
-        return values
-    try:
-        return list(map(known.__getitem__, values))
-    except KeyError:
-        if len(known) > _CONVERTED_LIMIT:
-            known.clear()
-        known.update({value: processor(value) for value in set(values).difference(known)})
-        return list(map(known.__getitem__, values))

@@ -1,0 +1,159 @@
+"""Bulk inserts through the session's own connection, in its transaction.
+
+A registry version or a provincial draw writes hundreds of thousands of rows.
+Building a parameter dictionary per row, or an ORM object, costs more than
+the database's own work; so the values go a column at a time through
+SQLAlchemy's column types (each distinct value converted once) into the
+DBAPI's ``executemany``, or, on PostgreSQL with psycopg 3, into one
+``COPY … FROM STDIN`` per batch: no statement and no reply per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Column, Connection, Dialect, Table, literal
+from sqlalchemy.orm import Session
+
+__all__ = ["inserter", "scalar_defaults"]
+
+
+def scalar_defaults(table: Table, given: Sequence[str]) -> dict[str, Any]:
+    """The Python-side defaults of ``table``'s columns not in ``given`` (what the ORM
+    would fill in, and :func:`inserter` does not)."""
+    return {
+        column.name: column.default.arg  # type: ignore[attr-defined]
+        for column in table.columns
+        if column.name not in given and column.default is not None and column.default.is_scalar
+    }
+
+
+def inserter(
+    session: Session, table: Table, names: Sequence[str], constants: dict[str, Any]
+) -> Callable[[Sequence[list[Any]]], None]:
+    """A function that inserts one batch, given as value lists for ``names``, into
+    ``table`` in the session's transaction; every row also gets the ``constants``
+    (written into the statement). Columns in neither get NULL: no Python-side
+    default is applied (see :func:`scalar_defaults`)."""
+    connection = session.connection()
+    dialect = connection.dialect
+    processors = [_bind_processor(table.c[name], dialect) for name in names]
+    # The constants (integers, booleans) are written into the statement, as the
+    # dialect writes literals: fewer parameters to bind for every row.
+    fixed = [
+        str(
+            literal(value, table.c[name].type).compile(
+                dialect=dialect, compile_kwargs={"literal_binds": True}
+            )
+        )
+        for name, value in constants.items()
+    ]
+    quote = dialect.identifier_preparer.quote
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    all_names = [*names, *constants]
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in all_names)}) "
+        f"VALUES ({', '.join([marker] * len(names) + fixed)})"
+    )
+
+    caches: list[dict[Any, Any]] = [{} for _ in names]
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        return _copy_rows(connection, table, names, constants, processors, caches)
+
+    def insert_rows(columns: Sequence[list[Any]]) -> None:
+        converted = list(map(_convert, columns, processors, caches))
+        connection.exec_driver_sql(sql, list(zip(*converted, strict=True)))
+
+    return insert_rows
+
+
+def _copy_rows(
+    connection: Connection,
+    table: Table,
+    names: Sequence[str],
+    constants: dict[str, Any],
+    processors: Sequence[Callable[[Any], Any] | None],
+    caches: list[dict[Any, Any]],
+) -> Callable[[Sequence[list[Any]]], None]:
+    """On PostgreSQL with psycopg 3: each batch is one ``COPY … FROM STDIN`` in the
+    session's transaction, the batch turned into COPY's text format a column
+    at a time (:func:`_copy_text`): no statement per row, no reply per row."""
+    quote = connection.dialect.identifier_preparer.quote
+    columns_sql = ", ".join(quote(n) for n in [*names, *constants])
+    statement = f"COPY {quote(table.name)} ({columns_sql}) FROM STDIN"
+    fixed = [_copy_text([value]) for value in constants.values()]
+    driver = connection.connection.dbapi_connection
+    assert driver is not None
+
+    def copy_rows(columns: Sequence[list[Any]]) -> None:
+        converted = list(map(_convert, columns, processors, caches))
+        texts = [_copy_text(values) for values in converted]
+        rows = len(converted[0]) if converted else 0
+        texts += [value * rows for value in fixed]
+        data = "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
+            copy.write(data.encode("utf-8"))
+
+    return copy_rows
+
+
+def _bind_processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+# COPY's text format: backslash escapes for these, \\N for NULL (PostgreSQL docs, COPY).
+_COPY_SPECIAL = ("\\", "\t", "\n", "\r")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _escaped(values: list[str]) -> list[str]:
+    """Strings escaped for COPY; one scan of the column finds that most need nothing."""
+    joined = "\0".join(values)  # NUL: a character no PostgreSQL text value holds
+    if not any(special in joined for special in _COPY_SPECIAL):
+        return values
+    return joined.translate(_COPY_ESCAPES).split("\0")
+
+
+def _copy_text(values: list[Any]) -> list[str]:
+    """One column's values as COPY text: strings escaped, NULL as ``\\N``, booleans
+    ``t``/``f``, dates in ISO form, numbers as Python writes them."""
+    kinds = set(map(type, values))
+    if kinds <= {str}:
+        return _escaped(values)
+    if kinds <= {str, type(None)}:
+        escaped = _escaped(["" if v is None else v for v in values])
+        return ["\\N" if v is None else e for v, e in zip(values, escaped, strict=True)]
+    if kinds <= {bool}:
+        return ["t" if v else "f" for v in values]
+    return [_copy_value(v) for v in values]
+
+
+def _copy_value(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int | date):  # a date's str() is its ISO form
+        return str(value)
+    return str(value).translate(_COPY_ESCAPES)
+
+
+_CONVERTED_LIMIT = 1 << 16  # converted values remembered per column before starting afresh
+
+
+def _convert(
+    values: list[Any], processor: Callable[[Any], Any] | None, known: dict[Any, Any]
+) -> list[Any]:
+    """Apply a column type's bind conversion once per distinct value (dates, booleans),
+    remembering the values of earlier batches in ``known``."""
+    if processor is None:
+        return values
+    try:
+        return list(map(known.__getitem__, values))
+    except KeyError:
+        if len(known) > _CONVERTED_LIMIT:
+            known.clear()
+        known.update({value: processor(value) for value in set(values).difference(known)})
+        return list(map(known.__getitem__, values))
