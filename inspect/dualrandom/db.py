@@ -3,11 +3,12 @@
 SQLite is embedded by default (WAL mode, foreign keys on); PostgreSQL is
 reached with ``postgresql+psycopg://``. The schema is owned by the Alembic
 migrations in ``dualrandom/migrations``; ``upgrade`` brings any database to
-the newest revision.
+the newest revision. Every timestamp is stored in UTC (:func:`as_utc`).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,13 @@ if TYPE_CHECKING:
 
 from dualrandom.errors import ConfigError
 
-__all__ = ["make_engine", "make_sessionmaker", "upgrade"]
+__all__ = ["as_utc", "make_engine", "make_sessionmaker", "upgrade"]
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored timestamp as an aware UTC one: every timestamp is stored in UTC,
+    and SQLite hands it back without its zone (PostgreSQL, in the session's)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def make_engine(url: str) -> Engine:

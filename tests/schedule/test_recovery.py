@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 
 from dualrandom import audit
 from dualrandom.app import App
-from dualrandom.schedule.runner import utc
+from dualrandom.db import as_utc
 from dualrandom.tables import AuditEntryRow, CalendarYearRow, DrawRow, StepRunRow
 from tests.schedule.conftest import Q1_DRAW
 from tests.schedule.processes import Command, scheduler
@@ -95,7 +95,7 @@ def test_a_step_whose_holder_is_killed_runs_when_its_lease_ends(
             doomed.stop(signal.SIGKILL)
         held = _draw_row(sample_app)
         assert held.state == "running" and held.lease_expires_at is not None
-        expires, dead = utc(held.lease_expires_at), held.owner
+        expires, dead = as_utc(held.lease_expires_at), held.owner
         # PostgreSQL: the next scheduler stands by before the holder is killed;
         # SQLite: it is started again after the crash.
         heir = scheduler(config, now=expires - MARGIN)
@@ -115,7 +115,7 @@ def test_a_step_whose_holder_is_killed_runs_when_its_lease_ends(
 
     row = _draw_row(sample_app)
     assert row.finished_at is not None and (row.state, row.runs) == ("done", 2)
-    assert expires <= utc(row.finished_at) <= expires + POLL  # within lease + one poll
+    assert expires <= as_utc(row.finished_at) <= expires + POLL  # within lease + one poll
     entries = _logged(sample_app, "schedule.step")
     assert [e.subject for e in entries] == [
         "2027-Q1/prepare",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from dualrandom import audit
 from dualrandom.accounts import passwords
 from dualrandom.config import ConsoleSettings
+from dualrandom.db import as_utc
 from dualrandom.errors import UserError
 from dualrandom.tables import ConsoleSessionRow, UserRow
 
@@ -44,10 +45,6 @@ _DUMMY: list[str] = []
 
 class LoginRefused(UserError):
     """Wrong user name or password, or a locked or disabled account."""
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _token_hash(token: str) -> str:
@@ -74,9 +71,9 @@ def check_password_of(
     if user is None:
         passwords.verify_password(_dummy_hash(), password)
         raise LoginRefused(*_WRONG)
-    if user.locked_until is not None and _utc(user.locked_until) > now:
+    if user.locked_until is not None and as_utc(user.locked_until) > now:
         passwords.verify_password(_dummy_hash(), password)
-        until = _utc(user.locked_until)
+        until = as_utc(user.locked_until)
         raise LoginRefused(
             f"账户因多次登录失败已锁定，请于 {int((until - now).total_seconds() // 60) + 1} 分钟后再试，"
             "或请系统管理员重置密码",
@@ -146,14 +143,14 @@ def resume(
     if user is None or user.disabled or _expired(row, now, settings):
         session.delete(row)
         return None
-    if now - _utc(row.last_seen_at) >= _TOUCH:
+    if now - as_utc(row.last_seen_at) >= _TOUCH:
         row.last_seen_at = now
     return user
 
 
 def _expired(row: ConsoleSessionRow, now: datetime, settings: ConsoleSettings) -> bool:
-    idle = now - _utc(row.last_seen_at) > timedelta(minutes=settings.idle_minutes)
-    return idle or now - _utc(row.created_at) > timedelta(hours=settings.session_hours)
+    idle = now - as_utc(row.last_seen_at) > timedelta(minutes=settings.idle_minutes)
+    return idle or now - as_utc(row.created_at) > timedelta(hours=settings.session_hours)
 
 
 def _forget_expired(

@@ -20,6 +20,7 @@ from dualrandom.app import App
 from dualrandom.beacon import sign_demo_round
 from dualrandom.cli._context import AppContext, current_actor
 from dualrandom.config import load_settings
+from dualrandom.db import as_utc
 from dualrandom.draws import (
     TIERS,
     SecretStore,
@@ -317,14 +318,14 @@ def _inspect_batch(app: App, workspace: Path, plan_id: str, moment: datetime) ->
     with app.transaction() as session:
         draw = standing_draw(session, plan_id)
         window = next(p.plan for p in list_plans(session, 2027) if p.plan.id == plan_id)
-        drawn_on = _utc(draw.drawn_at or DEMO_START).date()
+        drawn_on = as_utc(draw.drawn_at or DEMO_START).date()
         tasks = tasks_of(session, draw, ("drawn", "notified", "in_inspection"))
     # The checks end in the last weeks of the window, so that results published
     # two days after it are within the 20 working days of every check.
     end = max(window.window_end, drawn_on)
     start = max(window.window_start, drawn_on, end - timedelta(days=24))
     path = _results_file(workspace, plan_id, [t.object_id for t in tasks], start, end)
-    moment = max(moment, _utc(draw.drawn_at or moment) + timedelta(days=1))  # a batch drawn by hand
+    moment = max(moment, as_utc(draw.drawn_at or moment) + timedelta(days=1))  # a batch drawn by hand
     with app.transaction() as session:
         calendar = working_calendar(
             session, app.settings.lifecycle, now=moment, actor=current_actor()
@@ -363,10 +364,6 @@ def _inspect_batch(app: App, workspace: Path, plan_id: str, moment: datetime) ->
         f"   {when}  {plan_id}: 从 {path.name} 导入 {len(summary.entered)} 条结果（{problems} 条发现问题），"
         f"已审核并公示 {site.notices} 份公告 (results imported, reviewed and published)"
     )
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _results_file(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from dualrandom.cli._output import (
     print_warning,
     reporting_problems,
 )
+from dualrandom.db import as_utc
 from dualrandom.draws.affected import prepared_draws_outdated
 from dualrandom.registry import (
     COLUMNS,
@@ -195,11 +196,6 @@ def _outdated_draws(session: Session, summary: ImportSummary) -> list[dict[str, 
     return warnings
 
 
-def _utc(moment: datetime) -> datetime:
-    """Timestamps are stored in UTC; SQLite hands them back without a zone."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _version_json(version: RegistryVersionRow) -> dict[str, Any]:
     return {
         "kind": version.kind,
@@ -213,7 +209,7 @@ def _version_json(version: RegistryVersionRow) -> dict[str, Any]:
         "gone": version.gone,
         "total": version.total,
         "digest": version.digest,
-        "created_at": _utc(version.created_at).isoformat(),
+        "created_at": as_utc(version.created_at).isoformat(),
     }
 
 
@@ -244,7 +240,7 @@ def versions(app: App, kind: str | None, as_json: bool) -> None:
             (
                 _kind_label(v.kind),
                 f"{v.number} {_MODES.get(v.mode, v.mode)}",
-                _utc(v.created_at).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                as_utc(v.created_at).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
                 v.source_name,
                 str(v.rows_in_file),
                 f"{v.added}/{v.changed}/{v.gone}",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g
 
 from dualrandom.accounts import ROLE_LABELS
 from dualrandom.console.checked import warnings
+from dualrandom.db import as_utc
 from dualrandom.draws import DrawState, role_label
 from dualrandom.lifecycle import LABELS as TASK_LABELS
 
@@ -27,8 +28,7 @@ def register_filters(flask: Flask, timezone: ZoneInfo) -> None:
     def local(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
         if moment is None:
             return ""
-        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        return aware.astimezone(timezone).strftime(pattern)
+        return as_utc(moment).astimezone(timezone).strftime(pattern)
 
     def day(value: date | None) -> str:
         return "" if value is None else f"{value.year}年{value.month}月{value.day}日"

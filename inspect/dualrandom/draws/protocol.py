@@ -16,7 +16,7 @@ import json
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, func, select, update
@@ -38,6 +38,7 @@ from dualrandom.core import (
     secret_commitment,
 )
 from dualrandom.core.encoding import ALGORITHM
+from dualrandom.db import as_utc
 from dualrandom.draws._commitment import (
     ENTROPY_DESCRIPTIONS,
     beacon_chain,
@@ -542,7 +543,7 @@ def recorded_ceremony_dice(session: Session, row: DrawRow) -> RecordedDice | Non
     payload = json.loads(entry.payload)
     if payload.get("commitment_hash") != row.commitment_hash:
         return None
-    at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)  # SQLite drops the offset
+    at = as_utc(entry.at)
     return RecordedDice(payload["dice"], at)
 
 

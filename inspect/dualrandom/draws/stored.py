@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from dualrandom.core import DR2, Preparation, prepare
 from dualrandom.core.public import PUBLIC_FILE_NAMES, public_digest
 from dualrandom.core.result import FILE_NAMES, internal_digest, result_digest_dr2
+from dualrandom.db import as_utc
 from dualrandom.draws._inputs import draw_files, stored_inputs
 from dualrandom.draws.addendum import REASONS, SubstitutionRound, chain_heads, reason_code
 from dualrandom.draws.bundle_dr2 import Dr2Draw
@@ -153,7 +154,7 @@ def stored_substitutions(session: Session, row: DrawRow) -> tuple[SubstitutionRo
                 f"the substitution of {row.plan_id}#{row.attempt} (audit entry {entry.seq}) "
                 f"has a reason that is not one of {', '.join(REASONS)}",
             )
-        at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)
+        at = as_utc(entry.at)
         rounds.append(
             SubstitutionRound(
                 at=at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

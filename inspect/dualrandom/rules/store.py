@@ -32,6 +32,7 @@ from dualrandom.core.plan_json import (
     plan_from_json,
     plan_to_json,
 )
+from dualrandom.db import as_utc
 from dualrandom.errors import IntegrityError, NotFoundError, Problem, RulesError
 from dualrandom.memo import DigestMemo
 from dualrandom.tables import DepartmentRow, ItemRow, PlanRow
@@ -250,8 +251,7 @@ def _stored(row: PlanRow) -> StoredPlan:
             f"存储的计划 {row.id!r} 无法读回：{exc}",
             f"stored plan {row.id!r} cannot be read back: {exc}",
         ) from None
-    loaded_at = row.loaded_at if row.loaded_at.tzinfo else row.loaded_at.replace(tzinfo=UTC)
-    return StoredPlan(plan, row.source, row.digest, loaded_at)
+    return StoredPlan(plan, row.source, row.digest, as_utc(row.loaded_at))
 
 
 def get_plan(session: Session, plan_id: str) -> StoredPlan:

@@ -38,8 +38,9 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import select
 
 from dualrandom.app import App
+from dualrandom.db import as_utc
 from dualrandom.schedule.ledger import StepKey, get_row
-from dualrandom.schedule.runner import Outcome, catch_up, run_step, sync_all, utc
+from dualrandom.schedule.runner import Outcome, catch_up, run_step, sync_all
 from dualrandom.schedule.steps import round_due
 from dualrandom.tables import StepRunRow
 
@@ -158,11 +159,11 @@ def _next_run(row: StepRunRow, now: datetime) -> datetime | None:
     left to the daily catch-up)."""
     if row.state in ("done", "failed"):
         return None
-    due = utc(row.due_at)
+    due = as_utc(row.due_at)
     if due > now:
         return due
     if row.state == "running" and row.lease_expires_at is not None:
-        return max(utc(row.lease_expires_at), now) + _AFTER_LEASE
+        return max(as_utc(row.lease_expires_at), now) + _AFTER_LEASE
     return now + _RETRY
 
 

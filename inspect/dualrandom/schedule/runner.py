@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
@@ -24,6 +24,7 @@ from dualrandom import audit
 from dualrandom.app import App
 from dualrandom.beacon import Pin, fetch_round, sign_demo_round
 from dualrandom.config import BeaconSettings
+from dualrandom.db import as_utc
 from dualrandom.draws import SecretStore
 from dualrandom.errors import BeaconError, DualRandomError, UserError
 from dualrandom.lifecycle.deadlines import refresh_calendar
@@ -35,7 +36,7 @@ from dualrandom.schedule.timeline import STEPS, StepTime, is_scheduled, plan_ste
 from dualrandom.tables import StepRunRow
 from dualrandom.workdays import WorkCalendar, load_calendar
 
-__all__ = ["Outcome", "catch_up", "new_owner", "run_step", "sync_all", "utc"]
+__all__ = ["Outcome", "catch_up", "new_owner", "run_step", "sync_all"]
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +61,6 @@ class _LeaseLost(Exception):
 def new_owner() -> str:
     """Who is running: host, process and a nonce, so two runs never share a name."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def utc(moment: datetime) -> datetime:
-    """SQLite gives naive datetimes back; every stored one is UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _steps(app: App, session: Session, calendar: WorkCalendar, plan_id: str) -> list[StepTime]:
@@ -104,7 +100,7 @@ def run_step(
     app: App, plan_id: str, step: str, *, now: datetime, owner: str | None = None
 ) -> Outcome:
     """Run one step if it is due, not done, not waiting and nobody else holds it."""
-    now, owner = utc(now), owner or new_owner()
+    now, owner = as_utc(now), owner or new_owner()
     try:
         claimed = _claim(app, plan_id, step, now, owner)
     except OperationalError as exc:
@@ -136,8 +132,8 @@ def _refusal(session: Session, key: StepKey, now: datetime) -> Outcome | None:
     assert row is not None  # ensure_rows made it
     if row.state == "done":
         return Outcome(key, "done", row.outcome)
-    if utc(row.due_at) > now:
-        due = utc(row.due_at).isoformat()
+    if as_utc(row.due_at) > now:
+        due = as_utc(row.due_at).isoformat()
         return Outcome(key, "not_due", f"{due} 到期 (due {due})")
     reason = waiting_for(session, row, now)
     return Outcome(key, "waiting", reason) if reason else None
@@ -147,7 +143,7 @@ def _busy(session: Session, key: StepKey) -> Outcome:
     row = get_row(session, key)
     if row is not None and row.state == "done":
         return Outcome(key, "done", row.outcome)
-    until = utc(row.lease_expires_at).isoformat() if row and row.lease_expires_at else "?"
+    until = as_utc(row.lease_expires_at).isoformat() if row and row.lease_expires_at else "?"
     owner = row.owner if row else "?"
     return Outcome(
         key, "busy", f"由 {owner} 执行，租约至 {until} (claimed by {owner} until {until})"
@@ -223,7 +219,7 @@ def _record(
     attempt: int | None,
     now: datetime,
 ) -> bool:
-    late = now - utc(row.due_at) > timedelta(minutes=app.settings.scheduler.late_after_minutes)
+    late = now - as_utc(row.due_at) > timedelta(minutes=app.settings.scheduler.late_after_minutes)
     row.outcome, row.draw_attempt, row.late = outcome, attempt, late
     session.flush()
     return late
@@ -232,7 +228,7 @@ def _record(
 def _payload(
     app: App, row: StepRunRow, claimed: Claim, now: datetime, late: bool
 ) -> dict[str, object]:
-    due = utc(row.due_at)
+    due = as_utc(row.due_at)
     payload: dict[str, object] = {
         "step": row.step,
         "batch": row.batch,
@@ -276,7 +272,7 @@ def catch_up(app: App, *, now: datetime, owner: str | None = None) -> list[Outco
     """Run every step that is due and not done, in order; the daily tick and
     the start-up call this, so nothing missed while the scheduler was down is
     lost (a step run late says so in its audit entry)."""
-    now, owner = utc(now), owner or new_owner()
+    now, owner = as_utc(now), owner or new_owner()
     with app.transaction() as session:
         refresh_calendar(session, app.settings.lifecycle, now=now, actor=audit.scheduler_actor())
         steps = sync_all(app, session)

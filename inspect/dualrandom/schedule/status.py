@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from dualrandom.config import Settings
 from dualrandom.core.model import Plan
+from dualrandom.db import as_utc
 from dualrandom.rules.store import StoredPlan, list_plans
 from dualrandom.schedule.batches import done_by_hand
-from dualrandom.schedule.runner import utc
 from dualrandom.schedule.steps import waiting_for
 from dualrandom.schedule.timeline import StepTime, is_scheduled, plan_steps
 from dualrandom.tables import StepRunRow
@@ -45,7 +45,7 @@ def _note(session: Session, row: StepRunRow | None, overdue: bool) -> str:
     if row.state == "done":
         return row.outcome
     if row.state == "running":
-        until = utc(row.lease_expires_at).isoformat() if row.lease_expires_at else "?"
+        until = as_utc(row.lease_expires_at).isoformat() if row.lease_expires_at else "?"
         return f"由 {row.owner} 执行，租约至 {until} (claimed by {row.owner} until {until})"
     if row.state == "failed":
         return f"失败，每次补做时重试 (failed, retried at each catch-up)：{row.error}"
@@ -96,7 +96,7 @@ def step_statuses(
             row = rows.get((st.plan_id, st.batch, st.step))
             state = row.state if row else "pending"
             hand = by_hand.get((st.plan_id, st.step)) if state != "done" else None
-            due = utc(row.due_at) if row and state == "done" else st.due
+            due = as_utc(row.due_at) if row and state == "done" else st.due
             overdue = state != "done" and not hand and due <= now
             note = (
                 f"{_BY_HAND.get(hand, hand)} ({hand} by hand)"

@@ -33,7 +33,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from dualrandom.beacon import Pin
 from dualrandom.config import BeaconSettings, SiteSettings
 from dualrandom.core import DR2
+from dualrandom.db import as_utc
 from dualrandom.draws import (
     DrawState,
     SecretStore,
@@ -210,7 +211,7 @@ def _prepare_dr2(session: Session, row: StepRunRow, ctx: StepContext) -> StepDon
         raise DrawStateError(
             f"计划 {row.plan_id} 没有定时抽取步骤", f"plan {row.plan_id} has no scheduled draw step"
         )
-    due = draw_step.due_at if draw_step.due_at.tzinfo else draw_step.due_at.replace(tzinfo=UTC)
+    due = as_utc(draw_step.due_at)
     # a prepare run late (the scheduler was down) pins a round after now, never a past one
     ceremony = max(due, ctx.now)
     prepared = prepare_draw(

@@ -10,8 +10,8 @@ never read, so no later stage can publish them.
 
 from __future__ import annotations
 
-from dualrandom.publish.read._catalog import Catalog, DrawRecord, read_catalog, utc
+from dualrandom.publish.read._catalog import Catalog, DrawRecord, read_catalog
 from dualrandom.publish.read._runs import Runs
 from dualrandom.publish.read._visits import Visit, read_visits
 
-__all__ = ["Catalog", "DrawRecord", "Runs", "Visit", "read_catalog", "read_visits", "utc"]
+__all__ = ["Catalog", "DrawRecord", "Runs", "Visit", "read_catalog", "read_visits"]

@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dualrandom.core.model import ItemRecord
+from dualrandom.db import as_utc
 from dualrandom.draws import DrawState
 from dualrandom.errors import IntegrityError
 from dualrandom.publish.labels import PUBLISHED_TASK_STATES
@@ -32,12 +33,7 @@ from dualrandom.tables import (
     InspectionTaskRow,
 )
 
-__all__ = ["Catalog", "DrawRecord", "read_catalog", "utc"]
-
-
-def utc(moment: datetime) -> datetime:
-    """Timestamps are stored in UTC; SQLite hands them back without a zone."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+__all__ = ["Catalog", "DrawRecord", "read_catalog"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +115,7 @@ def read_catalog(session: Session) -> Catalog:
     return Catalog(
         departments=departments,
         items=load_items(session),
-        items_updated=utc(updated) if updated else None,
+        items_updated=as_utc(updated) if updated else None,
         plans=list_plans(session),
         draws=_draws(session),
     )
@@ -139,7 +135,7 @@ def _draws(session: Session) -> list[DrawRecord]:
         .where(InspectionTaskRow.state.in_(PUBLISHED_TASK_STATES), InspectionTaskRow.result_code != "")
         .group_by(InspectionTaskRow.draw_id)
     ).all()
-    results = {draw_id: (count, utc(latest)) for draw_id, count, latest in published}
+    results = {draw_id: (count, as_utc(latest)) for draw_id, count, latest in published}
     rows = session.scalars(select(DrawRow).order_by(DrawRow.plan_id, DrawRow.attempt))
     return [_record(row, documents, visits.get(row.id, 0), results.get(row.id)) for row in rows]
 
@@ -166,8 +162,8 @@ def _record(
         algorithm=row.algorithm,
         objects_version=row.objects_version,
         inspectors_version=row.inspectors_version,
-        prepared_at=utc(row.prepared_at),
-        drawn_at=utc(row.drawn_at) if row.drawn_at else None,
+        prepared_at=as_utc(row.prepared_at),
+        drawn_at=as_utc(row.drawn_at) if row.drawn_at else None,
         commitment=json.loads(row.commitment),
         commitment_hash=row.commitment_hash,
         entropy_source=row.entropy_source,
