@@ -99,10 +99,12 @@ def child_main(config: Path, engine: str) -> None:
     from dualrandom.core import draw, prepare
     from dualrandom.draws._inputs import gather
     from dualrandom.draws.engine_pg import draw_pg, prepare_pg
+    from dualrandom.gcpause import gc_paused
 
     app = App.from_config(config)
     phases: dict[str, float] = {}
-    with app.transaction() as session:
+    # The cycle collector paused, as draw run and draw prepare pause it (dualrandom.gcpause).
+    with gc_paused(), app.transaction() as session:
         pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
         print(json.dumps({"backend": pid}), flush=True)
         sys.stdin.readline()  # the parent watches the backend from now on
