@@ -89,6 +89,7 @@ def test_stored_plans_are_parsed_once_per_content(
     monkeypatch.setattr(view, "parse_plan", counting_parse)
     monkeypatch.setattr(store, "plan_from_json", counting_from_json)
     monkeypatch.setattr(view, "_PLANS", view.DigestMemo(32))
+    monkeypatch.setattr(view, "_DRAW_ITEMS", {})
     monkeypatch.setattr(store, "_SOURCES", store.DigestMemo(256))
     client = console.client("reviewer")
     for path in (DRAW, "/"):
