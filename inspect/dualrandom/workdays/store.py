@@ -43,16 +43,30 @@ class LoadedYear:
     loaded_at: datetime
 
 
+# The calendars read, by the loaded years and their digests: every change of a
+# year (save_year) changes its digest, so a calendar is read again only when one
+# changed. A page that counts working days (a result entered, the dashboard)
+# otherwise read some 800 days on every request.
+_CALENDARS: dict[tuple[tuple[int, str], ...], WorkCalendar] = {}
+_YEARS = select(CalendarYearRow.year, CalendarYearRow.digest).order_by(CalendarYearRow.year)
+_EXCEPTIONS = select(CalendarDayRow.day, CalendarDayRow.workday).where(
+    CalendarDayRow.kind.in_(("holiday", "makeup"))
+)
+
+
 def load_calendar(session: Session) -> WorkCalendar:
     """The calendar of every loaded year (only the days that break Monday–Friday
-    are read)."""
-    years = frozenset(session.scalars(select(CalendarYearRow.year)))
-    rows = session.execute(
-        select(CalendarDayRow.day, CalendarDayRow.workday).where(
-            CalendarDayRow.kind.in_(("holiday", "makeup"))
+    are read, and only when a year changed since they were last read)."""
+    years = tuple((year, digest) for year, digest in session.execute(_YEARS))
+    found = _CALENDARS.get(years)
+    if found is None:
+        found = WorkCalendar(
+            frozenset(y for y, _ in years), dict(session.execute(_EXCEPTIONS).all())
         )
-    )
-    return WorkCalendar(years, dict(rows.all()))
+        if len(_CALENDARS) >= 8:
+            _CALENDARS.clear()  # a calendar changes a few times a year
+        _CALENDARS[years] = found
+    return found
 
 
 def loaded_years(session: Session) -> list[LoadedYear]:
