@@ -18,9 +18,10 @@ record contradicts itself:
   draw's first check is done, its pages say that what they show is not
   checked yet; once an outcome is old, it stands while the next check runs;
 - every page compares the visits it shows with those fingerprints, made from
-  the very rows its views were read from (no query of its own): a visit row or a team member changed in the database since the
-  check shows the warning on the very next request, names the visit, and
-  drops the kept outcome, so that the next check names the finding.
+  the very rows its views were read from (no query of its own): a visit row
+  or a team member changed in the database since the check shows the
+  warning on the very next request, names the visit, and drops the kept
+  outcome, so that the next check names the finding.
 
 What a kept outcome cannot see until it is renewed (or the draw's row
 changes): a changed stored file, or a row of a visit no page has shown since.

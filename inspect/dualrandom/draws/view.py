@@ -128,13 +128,16 @@ _DRAW_ITEMS: dict[tuple[int, str], dict[str, ItemRecord]] = {}
 _DRAW_ITEMS_KEPT = 64
 
 
+_PLAN_FILE = (DrawFileRow.draw_id == bindparam("draw_id"), DrawFileRow.name == "plan.json")
+_PLAN_DIGEST = select(DrawFileRow.sha256).where(*_PLAN_FILE)
+
+
 def _draw_items(session: Session, row: DrawRow) -> dict[str, ItemRecord]:
-    where = (DrawFileRow.draw_id == row.id, DrawFileRow.name == "plan.json")
-    digest = session.scalar(select(DrawFileRow.sha256).where(*where))
+    digest = session.scalar(_PLAN_DIGEST, {"draw_id": row.id})
     found = _DRAW_ITEMS.get((row.id, digest or ""))
     if found is not None:
         return found
-    data = session.scalar(select(DrawFileRow.content).where(*where))
+    data = session.scalar(select(DrawFileRow.content).where(*_PLAN_FILE), {"draw_id": row.id})
     if data is None:
         data = draw_files(session, row.id, ("plan.json",))["plan.json"]  # its own error
     items = plan_items(data, row.algorithm)
@@ -296,6 +299,9 @@ def visit_views(
     ``offset`` and ``limit`` page through a large one; ``numbers``, if given,
     keeps only those visits (a list, or a statement that selects them)."""
     items = _draw_items(session, row)
+    # A batch's visits repeat a few item and department lists: each is split once.
+    item_lists: dict[str, tuple[VisitItem, ...]] = {}
+    department_lists: dict[str, tuple[str, ...]] = {}
     views = []
     for visit, members in stored_visits(session, row, offset=offset, limit=limit, numbers=numbers):
         number, object_id, ticket, codes, departments, _strata, task_object, name = visit
@@ -306,21 +312,27 @@ def visit_views(
                 f"{row.plan_id}#{row.attempt} visit {number}: object {object_id!r} "
                 f"is not in objects version {row.objects_version}",
             )
+        visit_items = item_lists.get(codes)
+        if visit_items is None:
+            visit_items = item_lists[codes] = tuple(
+                VisitItem(code, items[code].name if code in items else UNKNOWN_ITEM)
+                for code in split_list(codes)
+            )
+        visit_departments = department_lists.get(departments)
+        if visit_departments is None:
+            visit_departments = department_lists[departments] = split_list(departments)
         views.append(
             VisitView(
-                number=number,
-                object_id=object_id,
-                name=name,
-                ticket=ticket,
-                items=tuple(
-                    VisitItem(code, items[code].name if code in items else UNKNOWN_ITEM)
-                    for code in split_list(codes)
-                ),
-                departments=split_list(departments),
+                number,
+                object_id,
+                name,
+                ticket,
+                visit_items,
+                visit_departments,
                 # an officer not in the inspectors version is left out, as before;
                 # the fingerprint has the member's row all the same
-                team=tuple(Officer(m[6], m[3], m[4]) for m in members if m[6] is not None),
-                fingerprint=visit_fingerprint(visit[1:6], (m[1:6] for m in members), task_object),
+                tuple(Officer(m[6], m[3], m[4]) for m in members if m[6] is not None),
+                visit_fingerprint(visit[1:6], [m[1:6] for m in members], task_object),
             )
         )
     return views

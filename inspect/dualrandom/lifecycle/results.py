@@ -192,7 +192,8 @@ def _enter(
         "deadline": deadline.day.isoformat(),
         "deadline_provisional": deadline.provisional,
     }
-    move(session, draw, task, "result_entered", now=now, actor=actor, details=details)
+    # The result first, then the move: the move's audit entry flushes the task,
+    # with its result, in one UPDATE (a refused move fails the whole entry).
     task.checked_on, task.result_code, task.follow_up = (
         entry.checked_on,
         entry.result,
@@ -203,6 +204,7 @@ def _enter(
         deadline.day,
         deadline.provisional,
     )
+    move(session, draw, task, "result_entered", now=now, actor=actor, details=details)
     return subject(draw, task), deadline.day, deadline.provisional
 
 

@@ -134,24 +134,29 @@ def state_counts(session: Session, draw: DrawRow) -> dict[str, int]:
     return {state: int(n) for state, n in session.execute(query)}
 
 
+# The plan's drawn draw if the officer is on the visit's team; built once.
+_OFFICER_DRAW = (
+    select(DrawRow)
+    .join(DrawMemberRow, DrawMemberRow.draw_id == DrawRow.id)
+    .where(
+        DrawRow.plan_id == bindparam("plan_id"),
+        DrawRow.state == DrawState.DRAWN,
+        DrawMemberRow.cert_no == bindparam("cert_no"),
+        DrawMemberRow.visit == bindparam("visit"),
+    )
+    .order_by(DrawRow.attempt.desc())
+    .limit(1)
+)
+
+
 def inspector_task(
     session: Session, cert_no: str, plan_id: str, visit: int
 ) -> tuple[DrawRow, TaskView] | None:
     """The task of visit ``visit`` of the plan's drawn draw if the officer ``cert_no``
     is on its team (one of :func:`inspector_tasks`, found without reading the others);
     None if not."""
-    draw = session.scalars(
-        select(DrawRow)
-        .join(DrawMemberRow, DrawMemberRow.draw_id == DrawRow.id)
-        .where(
-            DrawRow.plan_id == plan_id,
-            DrawRow.state == DrawState.DRAWN,
-            DrawMemberRow.cert_no == cert_no,
-            DrawMemberRow.visit == visit,
-        )
-        .order_by(DrawRow.attempt.desc())
-        .limit(1)
-    ).first()
+    params = {"plan_id": plan_id, "cert_no": cert_no, "visit": visit}
+    draw = session.scalars(_OFFICER_DRAW, params).first()
     if draw is None:
         return None
     found = _views(session, draw, [visit])
@@ -167,10 +172,12 @@ def _officer_visits(cert_no: Any) -> Select[int, int]:
     )
 
 
+_OFFICER_COUNT = select(func.count()).select_from(_officer_visits(bindparam("cert_no")).subquery())
+
+
 def count_inspector_tasks(session: Session, cert_no: str) -> int:
     """How many tasks :func:`inspector_tasks` lists for the officer ``cert_no``."""
-    query = select(func.count()).select_from(_officer_visits(cert_no).subquery())
-    return int(session.scalar(query) or 0)
+    return int(session.scalar(_OFFICER_COUNT, {"cert_no": cert_no}) or 0)
 
 
 def _officer_page() -> tuple[Select[DrawRow], Select[int]]:

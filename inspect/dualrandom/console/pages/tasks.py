@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from werkzeug.wrappers import Response
 
 from dualrandom.console.auth import allow, current_user, may_act_on, may_see
@@ -150,25 +150,32 @@ def _task(plan_id: str, visit: int) -> _Found:
     return _Found(plan_id, view)
 
 
+# Built once: every result an inspector enters asks it.
+_ON_TEAM = (
+    select(DrawRow.id)
+    .join(DrawMemberRow, DrawMemberRow.draw_id == DrawRow.id)
+    .join(
+        InspectionTaskRow,
+        and_(
+            InspectionTaskRow.draw_id == DrawRow.id,
+            InspectionTaskRow.visit == bindparam("visit"),
+        ),
+    )
+    .where(
+        DrawRow.plan_id == bindparam("plan_id"),
+        DrawRow.state == DrawState.DRAWN,
+        DrawMemberRow.cert_no == bindparam("cert_no"),
+        DrawMemberRow.visit == bindparam("visit"),
+    )
+    .limit(1)
+)
+
+
 def _on_team(cert_no: str, plan_id: str, visit: int) -> bool:
     """Whether the officer ``cert_no`` is on the team of the task of visit
     ``visit`` of the plan's drawn draw: :func:`inspector_task`'s test, without
     reading the task's view (a result entered reads no page)."""
-    found = db().scalar(
-        select(DrawRow.id)
-        .join(DrawMemberRow, DrawMemberRow.draw_id == DrawRow.id)
-        .join(
-            InspectionTaskRow,
-            and_(InspectionTaskRow.draw_id == DrawRow.id, InspectionTaskRow.visit == visit),
-        )
-        .where(
-            DrawRow.plan_id == plan_id,
-            DrawRow.state == DrawState.DRAWN,
-            DrawMemberRow.cert_no == cert_no,
-            DrawMemberRow.visit == visit,
-        )
-        .limit(1)
-    )
+    found = db().scalar(_ON_TEAM, {"plan_id": plan_id, "cert_no": cert_no, "visit": visit})
     return found is not None
 
 
