@@ -39,6 +39,7 @@ from dualrandom.tables import (
 )
 
 __all__ = [
+    "TASK_CELLS",
     "UNKNOWN_ITEM",
     "VISIT_COLUMNS",
     "Officer",
@@ -53,6 +54,7 @@ __all__ = [
     "visit_count",
     "visit_fingerprint",
     "visit_json",
+    "visit_records",
     "visit_views",
 ]
 
@@ -188,6 +190,19 @@ _MEMBER_CELLS = (
     DrawMemberRow.position,
 )
 _EVERY = 2**62  # the limit of a read without one
+# The task's columns its view shows (lifecycle.view.TaskView, in its order), read
+# with the visit by the same statement: a task page asks no statement of its own.
+TASK_CELLS = (
+    "state",
+    "checked_on",
+    "result_code",
+    "follow_up",
+    "deadline",
+    "deadline_provisional",
+    "reason",
+    "replaces_visit",
+    "replaced_by_visit",
+)
 _Reads = tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]]]
 _READS: dict[tuple[object, bool], _Reads] = {}
 
@@ -216,7 +231,7 @@ def _build_reads(how: object, names: bool) -> _Reads:
     visits = select(
         *(paged.c[name] for name in _VISIT_CELLS),  # paged.c.items is a method
         task.object_id,
-        *([ObjectRow.name] if names else []),
+        *([ObjectRow.name, *(getattr(task, name) for name in TASK_CELLS)] if names else []),
     ).join(
         task,
         and_(task.draw_id == bindparam("draw_id"), task.visit == paged.c["number"]),
@@ -298,13 +313,27 @@ def visit_views(
     """The visits of the draw ``row`` in visit order, reserve visits included;
     ``offset`` and ``limit`` page through a large one; ``numbers``, if given,
     keeps only those visits (a list, or a statement that selects them)."""
+    found = visit_records(session, row, offset=offset, limit=limit, numbers=numbers)
+    return [view for view, _ in found]
+
+
+def visit_records(
+    session: Session,
+    row: DrawRow,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+    numbers: Numbers | None = None,
+) -> list[tuple[VisitView, tuple[Any, ...] | None]]:
+    """:func:`visit_views`, each with its task's :data:`TASK_CELLS` as read by the
+    same statement (None: the visit has no task)."""
     items = _draw_items(session, row)
     # A batch's visits repeat a few item and department lists: each is split once.
     item_lists: dict[str, tuple[VisitItem, ...]] = {}
     department_lists: dict[str, tuple[str, ...]] = {}
-    views = []
+    records = []
     for visit, members in stored_visits(session, row, offset=offset, limit=limit, numbers=numbers):
-        number, object_id, ticket, codes, departments, _strata, task_object, name = visit
+        number, object_id, ticket, codes, departments, _strata, task_object, name = visit[:8]
         if name is None:
             raise IntegrityError(
                 f"{row.plan_id} 第 {row.attempt} 次抽取的第 {number} 户 {object_id} "
@@ -321,21 +350,20 @@ def visit_views(
         visit_departments = department_lists.get(departments)
         if visit_departments is None:
             visit_departments = department_lists[departments] = split_list(departments)
-        views.append(
-            VisitView(
-                number,
-                object_id,
-                name,
-                ticket,
-                visit_items,
-                visit_departments,
-                # an officer not in the inspectors version is left out, as before;
-                # the fingerprint has the member's row all the same
-                tuple(Officer(m[6], m[3], m[4]) for m in members if m[6] is not None),
-                visit_fingerprint(visit[1:6], [m[1:6] for m in members], task_object),
-            )
+        view = VisitView(
+            number,
+            object_id,
+            name,
+            ticket,
+            visit_items,
+            visit_departments,
+            # an officer not in the inspectors version is left out, as before;
+            # the fingerprint has the member's row all the same
+            tuple(Officer(m[6], m[3], m[4]) for m in members if m[6] is not None),
+            visit_fingerprint(visit[1:6], [m[1:6] for m in members], task_object),
         )
-    return views
+        records.append((view, None if task_object is None else tuple(visit[8:])))
+    return records
 
 
 def visit_count(session: Session, row: DrawRow) -> int:

@@ -22,9 +22,8 @@ from dualrandom.draws import (
     VisitView,
     visit_cells,
     visit_json,
-    visit_views,
 )
-from dualrandom.draws.view import Numbers, Picked
+from dualrandom.draws.view import Numbers, Picked, visit_records
 from dualrandom.lifecycle.states import LABELS
 from dualrandom.lifecycle.tasks import find_task, standing_draw
 from dualrandom.tables import DrawMemberRow, DrawRow, InspectionTaskRow
@@ -57,6 +56,8 @@ TASK_COLUMNS = (
 
 @dataclass(frozen=True, slots=True)
 class TaskView:
+    """A task and its visit; the fields after the visit are draws.view.TASK_CELLS."""
+
     visit: VisitView
     state: str
     checked_on: date | None
@@ -214,57 +215,14 @@ def inspector_tasks(
     return found
 
 
-_TASK_CELLS = (
-    InspectionTaskRow.visit,
-    InspectionTaskRow.state,
-    InspectionTaskRow.checked_on,
-    InspectionTaskRow.result_code,
-    InspectionTaskRow.follow_up,
-    InspectionTaskRow.deadline,
-    InspectionTaskRow.deadline_provisional,
-    InspectionTaskRow.reason,
-    InspectionTaskRow.replaces_visit,
-    InspectionTaskRow.replaced_by_visit,
-)
-_TASKS: dict[object, Select[*tuple[Any, ...]]] = {}
-
-
-def _tasks_read(how: Select[int] | None) -> Select[*tuple[Any, ...]]:
-    """The tasks of the visits a Picked statement ``how`` selects (None: a list)."""
-    found = _TASKS.get(how)
-    if found is None:
-        numbers: Any = bindparam("numbers", expanding=True) if how is None else how
-        found = _TASKS[how] = select(*_TASK_CELLS).where(
-            InspectionTaskRow.draw_id == bindparam("draw_id"), InspectionTaskRow.visit.in_(numbers)
-        )
-    return found
-
-
 def _views(session: Session, draw: DrawRow, numbers: Numbers) -> list[TaskView]:
-    """The tasks of the visits ``numbers`` of ``draw``, in visit order: a visit
-    without a task is left out."""
-    if isinstance(numbers, Picked):
-        query, params = _tasks_read(numbers.statement), {**numbers.params, "draw_id": draw.id}
-    else:
-        query, params = _tasks_read(None), {"draw_id": draw.id, "numbers": list(numbers)}
-    tasks = {task.visit: task for task in session.execute(query, params)}
-    if not tasks:
-        return []
+    """The tasks of the visits ``numbers`` of ``draw`` (a list, or a statement
+    selecting them), in visit order, read with their visits: a visit without a
+    task is left out."""
     return [
-        TaskView(
-            visit=visit,
-            state=task.state,
-            checked_on=task.checked_on,
-            result=task.result_code,
-            follow_up=task.follow_up,
-            deadline=task.deadline,
-            deadline_provisional=task.deadline_provisional,
-            reason=task.reason,
-            replaces_visit=task.replaces_visit,
-            replaced_by_visit=task.replaced_by_visit,
-        )
-        for visit in visit_views(session, draw, numbers=numbers)
-        if (task := tasks.get(visit.number)) is not None
+        TaskView(view, *task)
+        for view, task in visit_records(session, draw, numbers=numbers)
+        if task is not None
     ]
 
 
