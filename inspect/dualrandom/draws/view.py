@@ -295,6 +295,14 @@ def stored_visits(
     visits = session.execute(read_visits, params).all()
     if not visits:
         return
+    low, high = visits[0][0], visits[-1][0]
+    if how != "range" and high - low + 1 <= 2 * len(visits):
+        # The visits lie together (a page of a draw, or of its tasks): their
+        # members are read by range, not by running the page's selection again
+        # (an offset deep into a batch of 50,000 was most of its cost); members
+        # of visits in between that are not shown are read and left out.
+        read_members = _reads("range", names)[1]
+        params = {**params, "low": low, "high": high, "offset": 0, "limit": _EVERY}
     teams: dict[int, list[Stored]] = defaultdict(list)
     for member in session.execute(read_members, params):
         teams[member[0]].append(member)
