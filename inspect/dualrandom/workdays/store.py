@@ -43,12 +43,15 @@ class LoadedYear:
     loaded_at: datetime
 
 
-# The calendars read, by the loaded years and their digests: every change of a
-# year (save_year) changes its digest, so a calendar is read again only when one
-# changed. A page that counts working days (a result entered, the dashboard)
-# otherwise read some 800 days on every request.
-_CALENDARS: dict[tuple[tuple[int, str], ...], WorkCalendar] = {}
-_YEARS = select(CalendarYearRow.year, CalendarYearRow.digest).order_by(CalendarYearRow.year)
+# The calendars read, by the loaded years, their digests and when each was
+# loaded: every change of a year (save_year) sets both, so a calendar is read
+# again only when a year changed (the time too: a year loaded back to an earlier
+# digest may have lost days a later year's notice had set). A page that counts
+# working days (a result entered, the dashboard) read some 800 days every time.
+_CALENDARS: dict[tuple[tuple[int, str, datetime], ...], WorkCalendar] = {}
+_YEARS = select(
+    CalendarYearRow.year, CalendarYearRow.digest, CalendarYearRow.loaded_at
+).order_by(CalendarYearRow.year)
 _EXCEPTIONS = select(CalendarDayRow.day, CalendarDayRow.workday).where(
     CalendarDayRow.kind.in_(("holiday", "makeup"))
 )
@@ -57,11 +60,11 @@ _EXCEPTIONS = select(CalendarDayRow.day, CalendarDayRow.workday).where(
 def load_calendar(session: Session) -> WorkCalendar:
     """The calendar of every loaded year (only the days that break Monday–Friday
     are read, and only when a year changed since they were last read)."""
-    years = tuple((year, digest) for year, digest in session.execute(_YEARS))
+    years = tuple((year, digest, at) for year, digest, at in session.execute(_YEARS))
     found = _CALENDARS.get(years)
     if found is None:
         found = WorkCalendar(
-            frozenset(y for y, _ in years), dict(session.execute(_EXCEPTIONS).all())
+            frozenset(y for y, _, _ in years), dict(session.execute(_EXCEPTIONS).all())
         )
         if len(_CALENDARS) >= 8:
             _CALENDARS.clear()  # a calendar changes a few times a year
