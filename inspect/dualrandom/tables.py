@@ -115,7 +115,7 @@ class _Versioned:
     gone: Mapped[bool] = mapped_column(Boolean, default=False)
 
     @classmethod
-    def held_in(cls, version: int) -> ColumnElement[bool]:
+    def held_in(cls, version: int | ColumnElement[int]) -> ColumnElement[bool]:
         """The condition on the rows that held in registry ``version``."""
         open_then = cls.version_to.is_(None) | (cls.version_to > version)
         return (cls.version_from <= version) & open_then & cls.gone.is_(False)

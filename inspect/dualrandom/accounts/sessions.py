@@ -19,7 +19,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
@@ -126,17 +126,21 @@ def login(
     return user, token
 
 
+# Built once: every request runs it, and building it cost more than running it.
+_RESUME = (
+    select(ConsoleSessionRow, UserRow)
+    .outerjoin(UserRow, UserRow.id == ConsoleSessionRow.user_id)
+    .where(ConsoleSessionRow.token_hash == bindparam("token_hash"))
+)
+
+
 def resume(
     session: Session, token: str, *, now: datetime, settings: ConsoleSettings
 ) -> UserRow | None:
     """The signed-in user of ``token``, or None (unknown, expired, or account disabled).
 
     One statement, the session and its user together: every request asks it."""
-    found = session.execute(
-        select(ConsoleSessionRow, UserRow)
-        .outerjoin(UserRow, UserRow.id == ConsoleSessionRow.user_id)
-        .where(ConsoleSessionRow.token_hash == _token_hash(token))
-    ).first()
+    found = session.execute(_RESUME, {"token_hash": _token_hash(token)}).first()
     if found is None:
         return None
     row, user = found

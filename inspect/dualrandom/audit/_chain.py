@@ -62,6 +62,10 @@ def _one_appender_at_a_time(session: Session) -> None:
         )
 
 
+# The last entry's number and hash, all an append needs of it (built once).
+_LAST = select(AuditEntryRow.seq, AuditEntryRow.hash).order_by(AuditEntryRow.seq.desc()).limit(1)
+
+
 def append(
     session: Session,
     action: str,
@@ -76,9 +80,7 @@ def append(
     user, ``scheduler@<host>``; see docs/AUDIT.md)."""
     who = actor_name(actor)
     _one_appender_at_a_time(session)
-    last = session.scalars(
-        select(AuditEntryRow).order_by(AuditEntryRow.seq.desc()).limit(1)
-    ).first()
+    last = session.execute(_LAST).first()
     seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
     when = (at or datetime.now(UTC)).astimezone(UTC)
     body = canonical_json(dict(payload))

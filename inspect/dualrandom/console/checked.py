@@ -17,10 +17,11 @@ record contradicts itself:
   members, its task's object) as they were when the check passed. Until a
   draw's first check is done, its pages say that what they show is not
   checked yet; once an outcome is old, it stands while the next check runs;
-- every page compares the visits it shows with those fingerprints (one small
-  query): a visit row or a team member changed in the database since the
-  check shows the warning on the very next request, names the visit, and
-  drops the kept outcome, so that the next check names the finding.
+- every page compares the visits it shows with those fingerprints, made from
+  the very rows its views were read from (no query of its own): a visit row
+  or a team member changed in the database since the check shows the
+  warning on the very next request, names the visit, and drops the kept
+  outcome, so that the next check names the finding.
 
 What a kept outcome cannot see until it is renewed (or the draw's row
 changes): a changed stored file, or a row of a visit no page has shown since.
@@ -35,27 +36,24 @@ import contextlib
 import ctypes
 import fcntl
 import gc
-import hashlib
 import json
 import os
 import threading
 import time
 from array import array
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from flask import current_app, g
-from sqlalchemy import ColumnElement, String, cast, func, literal, null, select, union_all
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dualrandom.app import App
-from dualrandom.draws import DrawState
+from dualrandom.draws import DrawState, VisitView, stored_visits, visit_fingerprint
 from dualrandom.errors import IntegrityError
 from dualrandom.integrity import require_intact, site_anchors
-from dualrandom.tables import DrawMemberRow, DrawRow, DrawVisitRow, InspectionTaskRow
+from dualrandom.tables import DrawRow, DrawVisitRow
 
 __all__ = ["KEEP_SECONDS", "DrawWarning", "draw_warning", "kept", "warn", "warnings"]
 
@@ -110,91 +108,24 @@ def _key(row: DrawRow) -> list[str]:
     return [str(v) for v in (*values, row.secret)]
 
 
-def _fingerprints(session: Session, draw_id: int, numbers: Sequence[int] | None) -> dict[int, int]:
-    """The fingerprint (SHA-256, first 8 bytes) of each visit's stored rows: of
-    every visit (read in chunks), or of ``numbers`` (and of the visits between
-    them, when they are most of a range: a page)."""
-    if numbers is not None:
-        wanted = sorted(set(numbers))
-        if not wanted:
-            return {}
-        low, high = wanted[0], wanted[-1]
-        if high - low + 1 <= 2 * len(wanted):  # a page: a range, not a list of 100
-            return _prints(session, draw_id, _between(low, high))
-        return _prints(session, draw_id, lambda column: column.in_(wanted))
+def _fingerprints(session: Session, row: DrawRow) -> dict[int, int]:
+    """The fingerprint of every visit's stored rows (:func:`visit_fingerprint`),
+    read in chunks by the reader the pages' views are built with."""
     last = session.scalar(
-        select(func.max(DrawVisitRow.number)).where(DrawVisitRow.draw_id == draw_id)
+        select(func.max(DrawVisitRow.number)).where(DrawVisitRow.draw_id == row.id)
     )
     found: dict[int, int] = {}
     for low in range(1, (last or 0) + 1, _CHUNK):
-        high = low + _CHUNK - 1
-        found.update(_prints(session, draw_id, _between(low, high)))
+        chunk = range(low, low + _CHUNK)
+        for visit, members in stored_visits(session, row, numbers=chunk, names=False):
+            found[visit[0]] = visit_fingerprint(visit[1:6], (m[1:6] for m in members), visit[6])
     return found
-
-
-def _between(low: int, high: int) -> Callable[[Any], ColumnElement[bool]]:
-    return lambda column: column.between(low, high)
-
-
-def _prints(
-    session: Session, draw_id: int, where: Callable[[Any], ColumnElement[bool]]
-) -> dict[int, int]:
-    """The fingerprints of the visits ``where`` picks: their visit, team and task
-    rows read in one statement (a page asks it on every view), each visit's
-    rows in a fixed order: the visit, its members by slot, its task."""
-
-    def text(column: Any) -> Any:
-        return cast(column, String)
-
-    def blank(n: int) -> list[Any]:
-        return [null()] * n
-
-    visits = select(
-        DrawVisitRow.number,
-        literal(0),
-        literal(0),
-        text(DrawVisitRow.object_id),
-        text(DrawVisitRow.ticket),
-        text(DrawVisitRow.items),
-        text(DrawVisitRow.departments),
-        text(DrawVisitRow.strata),
-    ).where(DrawVisitRow.draw_id == draw_id, where(DrawVisitRow.number))
-    members = select(
-        DrawMemberRow.visit,
-        literal(1),
-        DrawMemberRow.slot,
-        text(DrawMemberRow.slot),
-        text(DrawMemberRow.cert_no),
-        text(DrawMemberRow.department),
-        text(DrawMemberRow.role),
-        text(DrawMemberRow.position),
-    ).where(DrawMemberRow.draw_id == draw_id, where(DrawMemberRow.visit))
-    tasks = select(
-        InspectionTaskRow.visit,
-        literal(2),
-        literal(0),
-        text(InspectionTaskRow.object_id),
-        *blank(4),
-    ).where(InspectionTaskRow.draw_id == draw_id, where(InspectionTaskRow.visit))
-    rows = union_all(visits, members, tasks).subquery()
-    kind, slot = rows.c[1], rows.c[2]
-    number = rows.c[0]
-    parts: dict[int, list[str]] = defaultdict(list)
-    for visit, part, _, *cells in session.execute(select(rows).order_by(number, kind, slot)):
-        if part == 2:
-            parts[visit].append(f"T\t{cells[0]}")
-        else:
-            parts[visit].append(("V\t" if part == 0 else "M\t") + "\t".join(cells))
-    return {
-        number: int.from_bytes(hashlib.sha256("\n".join(lines).encode("utf-8")).digest()[:8])
-        for number, lines in parts.items()
-    }
 
 
 def _check(session: Session, row: DrawRow, site: Path) -> _Outcome:
     # The fingerprints first, then the check: rows changed in between fail the
     # check; rows changed before are in the fingerprints and fail it too.
-    prints = _fingerprints(session, row.id, None)
+    prints = _fingerprints(session, row)
     try:
         require_intact(session, what=SHOW, anchors=site_anchors(site, SHOW), draws=[row])
     except IntegrityError as exc:
@@ -308,10 +239,11 @@ def kept() -> _Kept:
     return found
 
 
-def draw_warning(session: Session, row: DrawRow, shown: Iterable[int]) -> DrawWarning | None:
-    """The warning a page must show with the visits ``shown`` (numbers) of the
-    draw ``row``; None when the draw passed its check and those visits' rows
-    are as they were when it did. A prepared draw has no rows to check."""
+def draw_warning(row: DrawRow, shown: Iterable[VisitView]) -> DrawWarning | None:
+    """The warning a page must show with the visits ``shown`` of the draw ``row``
+    (as read for this page, with the fingerprints of the rows they were read
+    from); None when the draw passed its check and those visits' rows are as
+    they were when it did. A prepared draw has no rows to check."""
     if row.state not in (DrawState.DRAWN, DrawState.SUPERSEDED):
         return None
     outcome = kept().outcome(row)
@@ -324,11 +256,8 @@ def draw_warning(session: Session, row: DrawRow, shown: Iterable[int]) -> DrawWa
         )
     if outcome.refusal is not None:
         return DrawWarning(*outcome.refusal)
-    numbers = sorted(set(shown))
-    if not numbers:
-        return None
-    now = _fingerprints(session, row.id, numbers)
-    changed = [n for n in numbers if now.get(n) != outcome.prints.get(n)]
+    now = {visit.number: visit.fingerprint for visit in shown}
+    changed = sorted(n for n, found in now.items() if found != outcome.prints.get(n))
     if not changed:
         return None
     kept().forget(row)
@@ -342,10 +271,10 @@ def draw_warning(session: Session, row: DrawRow, shown: Iterable[int]) -> DrawWa
     )
 
 
-def warn(session: Session, row: DrawRow, shown: Iterable[int]) -> None:
+def warn(row: DrawRow, shown: Iterable[VisitView]) -> None:
     """Check what the page shows of ``row`` (:func:`draw_warning`); the warning,
     if any, is shown at the top of the page (``_base.html``)."""
-    found = draw_warning(session, row, shown)
+    found = draw_warning(row, shown)
     if found is not None:
         listed: list[DrawWarning] = g.setdefault("integrity_warnings", [])
         if found not in listed:

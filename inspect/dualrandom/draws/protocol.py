@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Select, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
@@ -770,11 +770,20 @@ def plan_draws(session: Session, plan_id: str) -> list[DrawRow]:
     return list(session.scalars(query))
 
 
+def _attempt_query(numbered: bool) -> Select[DrawRow]:
+    query = select(DrawRow).where(DrawRow.plan_id == bindparam("plan_id"))
+    if numbered:
+        query = query.where(DrawRow.attempt == bindparam("attempt"))
+    return query.order_by(DrawRow.attempt.desc()).limit(1)
+
+
+# Built once: a console page asks for a plan's draw on nearly every request.
+_ATTEMPT = {numbered: _attempt_query(numbered) for numbered in (False, True)}
+
+
 def _attempt(session: Session, plan_id: str, attempt: int | None) -> DrawRow | None:
-    query = select(DrawRow).where(DrawRow.plan_id == plan_id)
-    if attempt is not None:
-        query = query.where(DrawRow.attempt == attempt)
-    return session.scalars(query.order_by(DrawRow.attempt.desc()).limit(1)).first()
+    query = _ATTEMPT[attempt is not None]
+    return session.scalars(query, {"plan_id": plan_id, "attempt": attempt}).first()
 
 
 def get_draw(session: Session, plan_id: str, attempt: int | None = None) -> DrawRow:

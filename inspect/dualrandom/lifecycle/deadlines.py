@@ -26,7 +26,13 @@ from dualrandom.draws import DrawState
 from dualrandom.lifecycle.states import OPEN
 from dualrandom.rules.store import load_plan
 from dualrandom.tables import DrawRow, InspectionTaskRow, ObjectRow
-from dualrandom.workdays import Deadline, WorkCalendar, load_calendar, seed_from_package
+from dualrandom.workdays import (
+    Deadline,
+    WorkCalendar,
+    load_calendar,
+    package_years,
+    seed_from_package,
+)
 
 __all__ = [
     "DeadlineRow",
@@ -96,6 +102,9 @@ def working_calendar(
     session: Session, settings: LifecycleSettings, *, now: datetime, actor: str
 ) -> WorkCalendar:
     """The calendar, seeded first if the installed package knows more years."""
+    calendar = load_calendar(session)
+    if calendar.years.issuperset(package_years()):
+        return calendar  # nothing to seed: what refresh_calendar would find, one query less
     refresh_calendar(session, settings, now=now, actor=actor)
     return load_calendar(session)
 

@@ -97,6 +97,7 @@ class _Tasks:
         self.session = session
         self.draws: dict[str, DrawRow | Reason] = {}
         self.windows: dict[str, date] = {}
+        self.tasks: dict[tuple[int, str], InspectionTaskRow | Reason] = {}
 
     def draw(self, plan_id: str) -> DrawRow | Reason:
         if plan_id not in self.draws:
@@ -116,6 +117,13 @@ class _Tasks:
         return self.windows[plan_id]
 
     def task(self, draw: DrawRow, ref: str) -> InspectionTaskRow | Reason:
+        """The task ``ref`` names, looked up once (checked, then entered)."""
+        key = (draw.id, ref)
+        if key not in self.tasks:
+            self.tasks[key] = self._find(draw, ref)
+        return self.tasks[key]
+
+    def _find(self, draw: DrawRow, ref: str) -> InspectionTaskRow | Reason:
         try:
             return find_task(self.session, draw, ref)
         except NotFoundError as exc:
@@ -192,7 +200,8 @@ def _enter(
         "deadline": deadline.day.isoformat(),
         "deadline_provisional": deadline.provisional,
     }
-    move(session, draw, task, "result_entered", now=now, actor=actor, details=details)
+    # The result first, then the move: the move's audit entry flushes the task,
+    # with its result, in one UPDATE (a refused move fails the whole entry).
     task.checked_on, task.result_code, task.follow_up = (
         entry.checked_on,
         entry.result,
@@ -203,6 +212,7 @@ def _enter(
         deadline.day,
         deadline.provisional,
     )
+    move(session, draw, task, "result_entered", now=now, actor=actor, details=details)
     return subject(draw, task), deadline.day, deadline.provisional
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from dualrandom.draws import (
@@ -22,10 +22,10 @@ from dualrandom.draws import (
     VisitView,
     visit_cells,
     visit_json,
-    visit_views,
 )
+from dualrandom.draws.view import Numbers, Picked, visit_records
 from dualrandom.lifecycle.states import LABELS
-from dualrandom.lifecycle.tasks import find_task, standing_draw, tasks_of
+from dualrandom.lifecycle.tasks import find_task, standing_draw
 from dualrandom.tables import DrawMemberRow, DrawRow, InspectionTaskRow
 
 __all__ = [
@@ -56,6 +56,8 @@ TASK_COLUMNS = (
 
 @dataclass(frozen=True, slots=True)
 class TaskView:
+    """A task and its visit; the fields after the visit are draws.view.TASK_CELLS."""
+
     visit: VisitView
     state: str
     checked_on: date | None
@@ -66,6 +68,24 @@ class TaskView:
     reason: str
     replaces_visit: int | None
     replaced_by_visit: int | None
+
+
+def _task_page(filtered: bool) -> Select[int]:
+    """The visit numbers of a page of a draw's tasks (in some states, if ``filtered``)."""
+    where = [InspectionTaskRow.draw_id == bindparam("draw_id")]
+    if filtered:
+        where.append(InspectionTaskRow.state.in_(bindparam("states", expanding=True)))
+    return (
+        select(InspectionTaskRow.visit)
+        .where(*where)
+        .order_by(InspectionTaskRow.visit)
+        .offset(bindparam("task_offset"))
+        .limit(bindparam("task_limit"))
+    )
+
+
+# Built once (building a statement costs more than running it); see Picked.
+_TASK_PAGE = {filtered: _task_page(filtered) for filtered in (False, True)}
 
 
 def task_views(
@@ -79,14 +99,22 @@ def task_views(
     """The plan's standing draw and its tasks in visit order; ``states`` keeps
     only tasks in those states, ``offset`` and ``limit`` page through them."""
     draw = standing_draw(session, plan_id)
-    tasks = tasks_of(session, draw, states, offset=offset, limit=limit)
-    return draw, _views(session, draw, tasks)
+    params: dict[str, Any] = {
+        "task_offset": offset,
+        "task_limit": 2**62 if limit is None else limit,
+    }
+    if states:
+        params["states"] = list(states)
+    return draw, _views(session, draw, Picked(_TASK_PAGE[bool(states)], params))
 
 
 def task_view(session: Session, plan_id: str, visit: int) -> TaskView:
     """One task of the plan's standing draw, by visit number; NotFoundError if none."""
     draw = standing_draw(session, plan_id)
-    return _views(session, draw, [find_task(session, draw, f"#{visit}")])[0]
+    found = _views(session, draw, [visit])
+    if not found:
+        find_task(session, draw, f"#{visit}")  # raises its NotFoundError
+    return found[0]
 
 
 def count_tasks(session: Session, draw: DrawRow, states: Sequence[str] = ()) -> int:
@@ -107,100 +135,94 @@ def state_counts(session: Session, draw: DrawRow) -> dict[str, int]:
     return {state: int(n) for state, n in session.execute(query)}
 
 
+# The plan's drawn draw if the officer is on the visit's team; built once.
+_OFFICER_DRAW = (
+    select(DrawRow)
+    .join(DrawMemberRow, DrawMemberRow.draw_id == DrawRow.id)
+    .where(
+        DrawRow.plan_id == bindparam("plan_id"),
+        DrawRow.state == DrawState.DRAWN,
+        DrawMemberRow.cert_no == bindparam("cert_no"),
+        DrawMemberRow.visit == bindparam("visit"),
+    )
+    .order_by(DrawRow.attempt.desc())
+    .limit(1)
+)
+
+
 def inspector_task(
     session: Session, cert_no: str, plan_id: str, visit: int
 ) -> tuple[DrawRow, TaskView] | None:
     """The task of visit ``visit`` of the plan's drawn draw if the officer ``cert_no``
     is on its team (one of :func:`inspector_tasks`, found without reading the others);
     None if not."""
-    draw = session.scalars(
-        select(DrawRow)
-        .join(DrawMemberRow, DrawMemberRow.draw_id == DrawRow.id)
-        .where(
-            DrawRow.plan_id == plan_id,
-            DrawRow.state == DrawState.DRAWN,
-            DrawMemberRow.cert_no == cert_no,
-            DrawMemberRow.visit == visit,
-        )
-        .order_by(DrawRow.attempt.desc())
-        .limit(1)
-    ).first()
+    params = {"plan_id": plan_id, "cert_no": cert_no, "visit": visit}
+    draw = session.scalars(_OFFICER_DRAW, params).first()
     if draw is None:
         return None
-    task = session.scalars(
-        select(InspectionTaskRow).where(
-            InspectionTaskRow.draw_id == draw.id, InspectionTaskRow.visit == visit
-        )
-    ).first()
-    if task is None:
-        return None
-    return draw, _views(session, draw, [task])[0]
+    found = _views(session, draw, [visit])
+    return (draw, found[0]) if found else None
 
 
-def _officer_visits(cert_no: str) -> Select[DrawRow, int]:
+def _officer_visits(cert_no: Any) -> Select[int, int]:
+    """(draw, visit) of each task of a drawn draw whose team has the officer ``cert_no``."""
     return (
-        select(DrawRow, DrawMemberRow.visit)
-        .join(DrawMemberRow, DrawMemberRow.draw_id == DrawRow.id)
+        select(DrawMemberRow.draw_id, DrawMemberRow.visit)
+        .join(DrawRow, DrawMemberRow.draw_id == DrawRow.id)
         .where(DrawRow.state == DrawState.DRAWN, DrawMemberRow.cert_no == cert_no)
     )
 
 
+_OFFICER_COUNT = select(func.count()).select_from(_officer_visits(bindparam("cert_no")).subquery())
+
+
 def count_inspector_tasks(session: Session, cert_no: str) -> int:
     """How many tasks :func:`inspector_tasks` lists for the officer ``cert_no``."""
-    query = select(func.count()).select_from(_officer_visits(cert_no).subquery())
-    return int(session.scalar(query) or 0)
+    return int(session.scalar(_OFFICER_COUNT, {"cert_no": cert_no}) or 0)
+
+
+def _officer_page() -> tuple[Select[DrawRow], Select[int]]:
+    """The draws of a page of an officer's tasks, and the visits of one of them."""
+    page = (
+        _officer_visits(bindparam("cert_no"))
+        .order_by(DrawRow.plan_id, DrawMemberRow.visit)
+        .offset(bindparam("officer_offset"))
+        .limit(bindparam("officer_limit"))
+        .subquery()
+    )
+    draws = select(DrawRow).where(DrawRow.id.in_(select(page.c.draw_id))).order_by(DrawRow.plan_id)
+    return draws, select(page.c.visit).where(page.c.draw_id == bindparam("draw_id"))
+
+
+_OFFICER_DRAWS, _OFFICER_VISITS = _officer_page()
 
 
 def inspector_tasks(
     session: Session, cert_no: str, *, offset: int = 0, limit: int | None = None
-) -> list[tuple[str, TaskView]]:
-    """(plan, task) of every task of a standing draw whose team has the officer
+) -> list[tuple[DrawRow, TaskView]]:
+    """(draw, task) of every task of a standing draw whose team has the officer
     ``cert_no``, by plan and visit: what an inspector sees of the draws;
     ``offset`` and ``limit`` page through them."""
-    query = (
-        _officer_visits(cert_no)
-        .order_by(DrawRow.plan_id, DrawMemberRow.visit)
-        .offset(offset)
-        .limit(limit)
-    )
-    visits: dict[int, list[int]] = {}
-    draws: dict[int, DrawRow] = {}
-    for draw, visit in session.execute(query):
-        draws[draw.id] = draw
-        visits.setdefault(draw.id, []).append(visit)
+    params = {
+        "cert_no": cert_no,
+        "officer_offset": offset,
+        "officer_limit": 2**62 if limit is None else limit,
+    }
     found = []
-    for draw_id, numbers in visits.items():
-        draw = draws[draw_id]
-        tasks = list(
-            session.scalars(
-                select(InspectionTaskRow)
-                .where(InspectionTaskRow.draw_id == draw_id, InspectionTaskRow.visit.in_(numbers))
-                .order_by(InspectionTaskRow.visit)
-            )
-        )
-        found += [(draw.plan_id, view) for view in _views(session, draw, tasks)]
+    for draw in session.scalars(_OFFICER_DRAWS, params).all():
+        views = _views(session, draw, Picked(_OFFICER_VISITS, params))
+        found += [(draw, view) for view in views]
     return found
 
 
-def _views(session: Session, draw: DrawRow, tasks: Sequence[InspectionTaskRow]) -> list[TaskView]:
-    if not tasks:
-        return []
-    numbers = [task.visit for task in tasks]
-    visits = {v.number: v for v in visit_views(session, draw, numbers=numbers)}
+def _views(session: Session, draw: DrawRow, numbers: Numbers) -> list[TaskView]:
+    """The tasks of the visits ``numbers`` of ``draw`` (a list, or a statement
+    selecting them), in visit order, read with their visits: a visit without a
+    task is left out."""
     return [
-        TaskView(
-            visit=visits[task.visit],
-            state=task.state,
-            checked_on=task.checked_on,
-            result=task.result_code,
-            follow_up=task.follow_up,
-            deadline=task.deadline,
-            deadline_provisional=task.deadline_provisional,
-            reason=task.reason,
-            replaces_visit=task.replaces_visit,
-            replaced_by_visit=task.replaced_by_visit,
-        )
-        for task in tasks
+        TaskView(view, *task)
+        for view, task in visit_records(session, draw, numbers=numbers)
+        if task is not None
     ]
 
 

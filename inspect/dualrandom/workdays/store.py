@@ -43,16 +43,33 @@ class LoadedYear:
     loaded_at: datetime
 
 
+# The calendars read, by the loaded years, their digests and when each was
+# loaded: every change of a year (save_year) sets both, so a calendar is read
+# again only when a year changed (the time too: a year loaded back to an earlier
+# digest may have lost days a later year's notice had set). A page that counts
+# working days (a result entered, the dashboard) read some 800 days every time.
+_CALENDARS: dict[tuple[tuple[int, str, datetime], ...], WorkCalendar] = {}
+_YEARS = select(
+    CalendarYearRow.year, CalendarYearRow.digest, CalendarYearRow.loaded_at
+).order_by(CalendarYearRow.year)
+_EXCEPTIONS = select(CalendarDayRow.day, CalendarDayRow.workday).where(
+    CalendarDayRow.kind.in_(("holiday", "makeup"))
+)
+
+
 def load_calendar(session: Session) -> WorkCalendar:
     """The calendar of every loaded year (only the days that break Monday–Friday
-    are read)."""
-    years = frozenset(session.scalars(select(CalendarYearRow.year)))
-    rows = session.execute(
-        select(CalendarDayRow.day, CalendarDayRow.workday).where(
-            CalendarDayRow.kind.in_(("holiday", "makeup"))
+    are read, and only when a year changed since they were last read)."""
+    years = tuple((year, digest, at) for year, digest, at in session.execute(_YEARS))
+    found = _CALENDARS.get(years)
+    if found is None:
+        found = WorkCalendar(
+            frozenset(y for y, _, _ in years), dict(session.execute(_EXCEPTIONS).all())
         )
-    )
-    return WorkCalendar(years, dict(rows.all()))
+        if len(_CALENDARS) >= 8:
+            _CALENDARS.clear()  # a calendar changes a few times a year
+        _CALENDARS[years] = found
+    return found
 
 
 def loaded_years(session: Session) -> list[LoadedYear]:

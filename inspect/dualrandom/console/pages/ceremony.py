@@ -119,7 +119,7 @@ def screen(plan_id: str) -> str:
     if row is None:
         abort(404)
     visits = visit_views(db(), row, limit=_REVEAL) if row.state == DrawState.DRAWN else []
-    warn(db(), row, [v.number for v in visits])
+    warn(row, visits)
     facts = ceremony.committed(row, db())
     return render_template(
         "ceremony_screen.html",
@@ -240,7 +240,7 @@ def record(plan_id: str) -> str:
         abort(404)
     subject = f"{plan_id}#{row.attempt}"
     visits = visit_views(db(), row, limit=_REVEAL)
-    warn(db(), row, [v.number for v in visits])
+    warn(row, visits)
     trail = [
         entry
         for entry in audit.entries(db(), action="draw.", subject=subject, limit=50).entries

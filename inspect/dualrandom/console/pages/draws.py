@@ -61,7 +61,7 @@ def show(plan_id: str, attempt: int) -> str:
         lambda n: url_for("draws.show", plan_id=plan_id, attempt=attempt, page=n),
     )
     visits = visit_views(session, row, offset=pager.offset, limit=PAGE_SIZE) if total else []
-    warn(session, row, [v.number for v in visits])
+    warn(row, visits)
     substituted = tasks_of(session, row, ["substituted"]) if row.state != DrawState.PREPARED else []
     # the reserve visit that took each one's place (a few: one per substitution)
     reserves = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from werkzeug.wrappers import Response
 
 from dualrandom.console.auth import allow, current_user, may_act_on, may_see
@@ -63,11 +63,10 @@ def mine() -> str:
         lambda n: url_for("tasks.mine", page=n),
     )
     found = inspector_tasks(session, cert, offset=pager.offset, limit=_MINE_PAGE)
-    plans = sorted({p for p, _ in found})
-    drawn = select(DrawRow).where(DrawRow.plan_id.in_(plans), DrawRow.state == DrawState.DRAWN)
-    for draw in session.scalars(drawn):
-        warn(session, draw, [view.visit.number for p, view in found if p == draw.plan_id])
-    return render_template("tasks_mine.html", tasks=found, pager=pager)
+    for draw in {draw.id: draw for draw, _ in found}.values():
+        warn(draw, [view.visit for d, view in found if d is draw])
+    tasks = [(draw.plan_id, view) for draw, view in found]
+    return render_template("tasks_mine.html", tasks=tasks, pager=pager)
 
 
 @bp.route("/plans/<plan_id>/tasks")
@@ -87,7 +86,7 @@ def plan_tasks(plan_id: str) -> str:
         lambda n: url_for("tasks.plan_tasks", plan_id=plan_id, page=n, state=state or None),
     )
     _, found = task_views(session, plan_id, states=states, offset=pager.offset, limit=PAGE_SIZE)
-    warn(session, draw, [t.visit.number for t in found])
+    warn(draw, [t.visit for t in found])
     counts = {s: counts.get(s, 0) for s in LABELS}
     return render_template(
         "tasks_plan.html",
@@ -147,29 +146,36 @@ def _task(plan_id: str, visit: int) -> _Found:
             view = task_view(session, plan_id, visit)
         except NotFoundError:
             abort(404)
-    warn(session, draw, [visit])
+    warn(draw, [view.visit])
     return _Found(plan_id, view)
+
+
+# Built once: every result an inspector enters asks it.
+_ON_TEAM = (
+    select(DrawRow.id)
+    .join(DrawMemberRow, DrawMemberRow.draw_id == DrawRow.id)
+    .join(
+        InspectionTaskRow,
+        and_(
+            InspectionTaskRow.draw_id == DrawRow.id,
+            InspectionTaskRow.visit == bindparam("visit"),
+        ),
+    )
+    .where(
+        DrawRow.plan_id == bindparam("plan_id"),
+        DrawRow.state == DrawState.DRAWN,
+        DrawMemberRow.cert_no == bindparam("cert_no"),
+        DrawMemberRow.visit == bindparam("visit"),
+    )
+    .limit(1)
+)
 
 
 def _on_team(cert_no: str, plan_id: str, visit: int) -> bool:
     """Whether the officer ``cert_no`` is on the team of the task of visit
     ``visit`` of the plan's drawn draw: :func:`inspector_task`'s test, without
     reading the task's view (a result entered reads no page)."""
-    found = db().scalar(
-        select(DrawRow.id)
-        .join(DrawMemberRow, DrawMemberRow.draw_id == DrawRow.id)
-        .join(
-            InspectionTaskRow,
-            and_(InspectionTaskRow.draw_id == DrawRow.id, InspectionTaskRow.visit == visit),
-        )
-        .where(
-            DrawRow.plan_id == plan_id,
-            DrawRow.state == DrawState.DRAWN,
-            DrawMemberRow.cert_no == cert_no,
-            DrawMemberRow.visit == visit,
-        )
-        .limit(1)
-    )
+    found = db().scalar(_ON_TEAM, {"plan_id": plan_id, "cert_no": cert_no, "visit": visit})
     return found is not None
 
 
@@ -312,7 +318,7 @@ def review() -> str:
 def review_plan(plan_id: str) -> str:
     stored = visible_plan(plan_id)
     draw, found = task_views(db(), plan_id, states=("result_entered",), limit=500)
-    warn(db(), draw, [t.visit.number for t in found])
+    warn(draw, [t.visit for t in found])
     return render_template("review_plan.html", plan=stored.plan, tasks=found, action=ActionForm())
 
 
