@@ -28,6 +28,11 @@ starts again from the first (no setup: all three publications are timed),
 ``--reuse published`` from the second (the first publication is not timed;
 the kept site is published again by this code first, untimed, since a
 change of code makes the next publication check every draw in full).
+
+``--base-url URL`` publishes with the site's public address set, as a
+configured site has it (the sitemap of every page is then written; without
+it the build warns and leaves the sitemap out). It is set in DIR's
+config.toml for this run only, so kept work serves both.
 """
 
 from __future__ import annotations
@@ -294,6 +299,9 @@ def main() -> None:
         choices=STAGES,
         help="with --keep: start from the copy kept after this stage by an earlier run",
     )
+    parser.add_argument(
+        "--base-url", default="", help="the site's public address ([site] base_url)"
+    )
     parser.add_argument("--setup-only", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.reuse and not options.keep:
@@ -304,6 +312,7 @@ def main() -> None:
         setup(folder, options.objects, options.drawn)
         return
     start = time.perf_counter()
+    _address(folder / "config.toml", options.base_url)
     if options.reuse:
         _restore(folder, options.reuse)
         print(f"restored {folder / options.reuse} in {time.perf_counter() - start:.1f} s")
@@ -330,6 +339,7 @@ def main() -> None:
             check=True,
         )
         print(f"setup {time.perf_counter() - start:.1f} s in {folder}")
+        _address(folder / "config.toml", options.base_url)
         if options.keep:
             _save(folder, "setup")
     config, site = folder / "config.toml", folder / "site"
@@ -361,6 +371,16 @@ def main() -> None:
             _save(folder, "published")
     print("targets (< 60 s, < 5 s, < 10 s; < 1 GiB):", "met" if ok else "MISSED")
     sys.exit(0 if ok else 1)
+
+
+def _address(config: Path, base_url: str) -> None:
+    """Set (or leave out) the site's public address in the kept config."""
+    if not config.is_file():
+        return  # the setup writes it; set again after the setup
+    text = config.read_text(encoding="utf-8").split("[site]\n")[0]
+    if base_url:
+        text += f'[site]\nbase_url = "{base_url}"\n'
+    config.write_text(text, encoding="utf-8")
 
 
 STAGES = ("setup", "published")
