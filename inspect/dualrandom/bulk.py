@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import Column, Connection, Dialect, Table, literal
 from sqlalchemy.orm import Session
 
-__all__ = ["inserter", "scalar_defaults"]
+__all__ = ["inserter"]
 
 
-def scalar_defaults(table: Table, given: Sequence[str]) -> dict[str, Any]:
-    """The Python-side defaults of ``table``'s columns not in ``given`` (what the ORM
-    would fill in, and :func:`inserter` does not)."""
+def _scalar_defaults(table: Table, given: Sequence[str]) -> dict[str, Any]:
+    """The Python-side defaults of ``table``'s columns not in ``given``: what
+    SQLAlchemy's own insert would fill in."""
     return {
         column.name: column.default.arg  # type: ignore[attr-defined]
         for column in table.columns
@@ -35,8 +35,9 @@ def inserter(
 ) -> Callable[[Sequence[list[Any]]], None]:
     """A function that inserts one batch, given as value lists for ``names``, into
     ``table`` in the session's transaction; every row also gets the ``constants``
-    (written into the statement). Columns in neither get NULL: no Python-side
-    default is applied (see :func:`scalar_defaults`)."""
+    and, for the other columns, their scalar Python-side defaults, as
+    SQLAlchemy's insert would (both written into the statement)."""
+    constants = {**_scalar_defaults(table, [*names, *constants]), **constants}
     connection = session.connection()
     dialect = connection.dialect
     processors = [_bind_processor(table.c[name], dialect) for name in names]

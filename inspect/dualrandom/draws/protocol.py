@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from dualrandom import audit
 from dualrandom.beacon import Pin, accept_round, round_after
-from dualrandom.bulk import inserter, scalar_defaults
+from dualrandom.bulk import inserter
 from dualrandom.config import BeaconSettings
 from dualrandom.core import (
     DR2,
@@ -712,9 +712,7 @@ def _insert(
     if not next(iter(columns.values())):
         return
     table: Table = model.__table__  # type: ignore[assignment]
-    given = [*columns, *constants]
-    defaults = {**scalar_defaults(table, given), **constants}
-    inserter(session, table, list(columns), defaults)(list(columns.values()))
+    inserter(session, table, list(columns), constants)(list(columns.values()))
 
 
 def _supersede(session: Session, row: DrawRow, now: datetime) -> None:

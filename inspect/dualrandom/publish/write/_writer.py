@@ -436,9 +436,9 @@ class SiteWriter:
         """Every HTML page written so far, sorted. When every group of the live
         site is kept whole, their pages are the live marker's, not listed one
         by one (the sitemap of every publication asks)."""
-        loose = sorted(p for p in self._taken if p.endswith(".html"))
         previous = self.previous
         if self._whole and previous is not None and self._every_group_whole(previous):
+            loose = sorted(p for p in self._taken if p.endswith(".html"))
             members = (p for p in previous.member_order if p.endswith(".html"))
             return list(heapq.merge(loose, members))
         self._list_whole()
