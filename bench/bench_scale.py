@@ -8,7 +8,7 @@ strata, N/200 officers, conflicts on 1 % of the pairs, a plan drawing 5 %
 with 2-officer teams) in DIR/N (kept: a later run with the same DIR reuses
 it), imports it into SQLite and prepares the plan once (setup, not timed
 here). Then it times, each in a child process of its own (wall seconds and
-that child's peak RSS):
+the peak RSS of that child and its own children together):
 
 - ``draw run`` (the CLI, the DR-2 plan of bench_draw.py on the demo beacon chain), from a copy of the
   prepared database, so every run starts from the same state;
@@ -25,6 +25,7 @@ Floors (issue 12): draw run 1M ≤ 6 s and ≤ 700 MiB, 3M ≤ 18 s and ≤ 1 Gi
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -35,6 +36,7 @@ import time
 from pathlib import Path
 
 import bench_draw
+from treemem import TreePeak
 
 HERE = Path(__file__).resolve().parent
 
@@ -44,18 +46,20 @@ def core(algorithm: str) -> tuple[str, ...]:
 
 
 def child(argv: list[str], cwd: Path | None = None) -> tuple[float, float, float, str]:
-    """Run ``argv`` in a child: wall seconds, its own CPU seconds (user and system;
-    what a shared machine's load does not inflate much), its own peak RSS in MiB,
-    and its stdout."""
+    """Run ``argv`` in a child: wall seconds, its CPU seconds (user and system, with
+    its own children's; what a shared machine's load does not inflate much), the
+    peak RSS in MiB of it and its children together (bench/treemem.py), and its
+    stdout."""
     start = time.perf_counter()
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, cwd=cwd, text=True)
     assert process.stdout is not None
-    out = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)  # this child's own usage
+    with TreePeak(process.pid) as tree:  # draw run has a child process of its own
+        out = process.stdout.read()
+        _, status, usage = os.wait4(process.pid, 0)  # its usage and its children's
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(argv)} failed")
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out
+    return seconds, usage.ru_utime + usage.ru_stime, max(usage.ru_maxrss / 1024, tree.mib), out
 
 
 def setup(folder: Path, objects: int) -> Path:
@@ -99,6 +103,8 @@ def main() -> None:
     parser.add_argument("--skip-cli", action="store_true", help="time the core path only")
     options = parser.parse_args()
     sizes = [int(size) for size in options.sizes.split(",")]
+    # As an installed package is: byte-compiled (PYTHONDONTWRITEBYTECODE may be set).
+    compileall.compile_dir(HERE.parent / "inspect" / "dualrandom", quiet=1)
     base = options.keep or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     rows: list[tuple[str, int, float, float, float, float, float]] = []
     print(

@@ -31,8 +31,10 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def make_engine(url: str) -> Engine:
-    """Build the one engine of a process; creates the SQLite file's folder."""
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """Build the one engine of a process; creates the SQLite file's folder.
+    ``read_only``: an engine that only reads (a helper process beside the one
+    that writes): on SQLite it takes no write lock, and refuses to write."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -41,36 +43,52 @@ def make_engine(url: str) -> Engine:
             f"database url {url!r} is not a valid SQLAlchemy URL",
         ) from None
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, parsed.database)
+        return _sqlite_reader(url) if read_only else _sqlite_engine(url, parsed.database)
     if parsed.get_backend_name() != "postgresql":
         raise ConfigError(
             f"数据库地址 {url!r}：只支持 sqlite 和 postgresql+psycopg",
             f"database url {url!r}: only sqlite and postgresql+psycopg are supported",
         )
+    if read_only:
+        return create_engine(url, execution_options={"postgresql_readonly": True})
     return create_engine(url)
+
+
+def _sqlite_reader(url: str) -> Engine:
+    # Each SELECT reads one consistent state by itself (WAL mode); no
+    # transaction is begun, so no lock is held beyond a statement.
+    return _with_pragmas(create_engine(url), "query_only = ON", "busy_timeout = 30000")
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the driver, decide when transactions begin, so
-        # that BEGIN IMMEDIATE below really starts the transaction.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA busy_timeout = 30000")
-        cursor.close()
+    engine = _with_pragmas(
+        create_engine(url), "foreign_keys = ON", "journal_mode = WAL", "busy_timeout = 30000"
+    )
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # Take the write lock up front: two writers never interleave, and a
         # reader-turned-writer never fails half way with SQLITE_BUSY.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # What the transaction has written so far, for those who must know
+        # whether it has written anything (registry.parallel).
+        connection.info["changes_at_begin"] = connection.connection.driver_connection.total_changes
+
+    return engine
+
+
+def _with_pragmas(engine: Engine, *pragmas: str) -> Engine:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # SQLAlchemy, not the driver, decides when transactions begin: the
+        # writer's BEGIN IMMEDIATE really starts one, and a reader begins none.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in pragmas:
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
 
     return engine
 

@@ -69,9 +69,11 @@ __all__ = [
     "OBJECT_PUBLIC_FIELDS",
     "ObjectColumns",
     "ObjectDigestStream",
+    "ObjectDigester",
     "ObjectSnapshot",
     "ObjectSnapshotBuilder",
     "Snapshot",
+    "Unread",
     "combine_object_digests",
     "conflicts_snapshot",
     "history_snapshot",
@@ -290,6 +292,39 @@ class ObjectColumns:
         return ObjectColumns(*(getattr(self, f.name)[start:stop] for f in fields(self)))
 
 
+class Unread(Sequence[str]):
+    """A text column of ``count`` rows not read from storage, because the draw does
+    not need it (names and addresses: no rule and no result reads them). It reads
+    as "" so records can be made, and refuses to go into a canonical snapshot,
+    whose digests then come from the stored rows themselves
+    (``registry.snapshot.object_digests``)."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, count: int) -> None:
+        self._rows = range(count)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return Unread(len(self._rows[index]))
+        self._rows[index]  # IndexError as a list would raise
+        return ""
+
+    def take(self, rows: Any) -> list[str]:
+        """As ``Texts.take``: "" for each of ``rows`` (an index array or a slice)."""
+        return [""] * (len(self._rows[rows]) if isinstance(rows, slice) else len(rows))
+
+
+def _require_read(columns: ObjectColumns) -> None:
+    if isinstance(columns.name, Unread) or isinstance(columns.address, Unread):
+        raise ValueError(
+            "names and addresses were not read: a snapshot of these columns would be wrong"
+        )
+
+
 # Fields whose few distinct values are formatted once and remembered; the
 # first seven are also checked or normalised by ObjectRecord (see _Formats).
 _RECORD_CHECKED = ("type", "status", "risk_class", "id_type", "industry", "departments", "tags")
@@ -501,6 +536,7 @@ _ESCAPED = ("\\", "\t", "\n", "\r")
 def _object_data(columns: ObjectColumns, formats: _Formats, layout: Layout) -> tuple[bytes, bytes]:
     """The public and internal lines of the rows as UTF-8 (:func:`_object_lines`
     encoded), their values checked and the lines in NFC (:func:`_require_nfc`)."""
+    _require_read(columns)
     fast = _table_data(columns, formats, layout)
     if fast is not None:
         return fast
@@ -692,6 +728,7 @@ class ObjectSnapshotBuilder:
     def add(self, columns: ObjectColumns) -> None:
         """Check and add some rows; raises ValueError as ``ObjectRecord`` or
         ``objects_snapshot`` would for the same values."""
+        _require_read(columns)
         public, internal = _object_lines(columns, self._formats, self._layout)
         if not public:
             return
@@ -838,28 +875,55 @@ def _sha256_of(parts: Iterable[bytes | memoryview]) -> str:
 _STREAM_ROWS = 20_000  # rows formatted and hashed at a time by sorted_objects_snapshot
 
 
-def sorted_objects_snapshot(columns: ObjectColumns, algorithm: str = DR1) -> ObjectSnapshot:
+class ObjectDigester:
+    """The two part digests (public, internal) of the object snapshot of rows fed
+    in id order, a batch at a time, each id once; holds no row. DR-2 is
+    :class:`ObjectDigestStream` (which also checks the order), DR-1 one SHA-256
+    per part. Checks every value and raises ValueError as ``objects_snapshot``
+    would."""
+
+    def __init__(self, algorithm: str = DR1) -> None:
+        self.algorithm = check_algorithm(algorithm)
+        self._stream = ObjectDigestStream() if algorithm == DR2 else None
+        self._formats = _Formats()
+        self._layout = OBJECT_LAYOUTS[algorithm]
+        self._hashes = tuple(hashlib.sha256(_header(names)) for names in self._layout)
+
+    def add(self, columns: ObjectColumns) -> None:
+        if self._stream is not None:
+            self._stream.add(columns)
+            return
+        data = _object_data(columns, self._formats, self._layout)
+        for part, lines in zip(self._hashes, data, strict=True):
+            part.update(lines)
+
+    def digests(self) -> tuple[str, str]:
+        if self._stream is not None:
+            return self._stream.digests()[:2]
+        public, internal = self._hashes
+        return public.hexdigest(), internal.hexdigest()
+
+
+def sorted_objects_snapshot(
+    columns: ObjectColumns,
+    algorithm: str = DR1,
+    *,
+    digests: tuple[str, str] | None = None,
+) -> ObjectSnapshot:
     """The snapshot of rows already in id order (each id once; the caller has
     checked), streamed into its digests a chunk at a time: memory stays that
     of one chunk's lines, and the bytes are made again only if read. Checks
-    every value and raises ValueError as ``objects_snapshot`` would."""
-    layout = OBJECT_LAYOUTS[check_algorithm(algorithm)]
-    count = len(columns)
-    chunks = (columns.rows(start, start + _STREAM_ROWS) for start in range(0, count, _STREAM_ROWS))
-    if algorithm == DR2:
-        stream = ObjectDigestStream()
-        for chunk in chunks:
-            stream.add(chunk)
-        public_digest, internal_digest, _ = stream.digests()
-    else:
-        formats = _Formats()
-        public_hash = hashlib.sha256(_header(layout[0]))
-        internal_hash = hashlib.sha256(_header(layout[1]))
-        for chunk in chunks:
-            public, internal = _object_data(chunk, formats, layout)
-            public_hash.update(public)
-            internal_hash.update(internal)
-        public_digest, internal_digest = public_hash.hexdigest(), internal_hash.hexdigest()
+    every value and raises ValueError as ``objects_snapshot`` would.
+
+    ``digests``: the (public, internal) digests made elsewhere from the same
+    rows as stored (``registry.snapshot.object_digests``), for columns that
+    leave names and addresses :class:`Unread`; the caller vouches for them."""
+    if digests is None:
+        digester = ObjectDigester(algorithm)
+        for start in range(0, len(columns), _STREAM_ROWS):
+            digester.add(columns.rows(start, start + _STREAM_ROWS))
+        digests = digester.digests()
+    public_digest, internal_digest = digests
 
     def make() -> tuple[bytes, bytes]:
         builder = ObjectSnapshotBuilder(algorithm)

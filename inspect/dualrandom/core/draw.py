@@ -11,7 +11,7 @@ root) and adds the public files to the result.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -135,6 +135,7 @@ def prepare(
     algorithm: str = DR1,
     salt_key: bytes | None = None,
     risk_root: bool = True,
+    object_digests: Callable[[], tuple[str, str]] | None = None,
 ) -> Preparation:
     """Canonicalise and digest the inputs and compute pools and quotas.
 
@@ -144,7 +145,13 @@ def prepare(
     (DR-2 only): no salt key and no risk commitment (``risk`` is None), for
     a caller that draws from a preparation whose root is committed already:
     the draw never reads the root, and the risk classes it does read are
-    pinned by the object digest (SPEC §16)."""
+    pinned by the object digest (SPEC §16).
+
+    ``object_digests``: the object snapshot's (public, internal) digests made
+    elsewhere from the very rows of ``inputs.objects`` as stored, while this
+    makes the other snapshots and the pools (``registry.snapshot.object_digests``,
+    in a second process); called after them. The objects may then leave
+    names and addresses ``Unread``: only the snapshot reads them."""
     plan = inputs.plan
     check_algorithm(algorithm)
     if algorithm == DR2:
@@ -156,10 +163,28 @@ def prepare(
     # column below, and records are made only for the few objects drawn.
     objects = ObjectTable.of(inputs.objects)
     inspectors = tuple(sorted(inputs.inspectors, key=lambda o: o.cert_no))
-    object_snapshot = sorted_objects_snapshot(objects.columns, algorithm)
+    if object_digests is None:
+        object_snapshot = sorted_objects_snapshot(objects.columns, algorithm)
     inspector_snapshot = inspectors_snapshot(inspectors, algorithm)
     conflict_snapshot = conflicts_snapshot(inputs.conflicts, algorithm)
     history = history_snapshot(inputs.history, algorithm)
+    try:
+        pools = build_pools(plan, inputs.items, objects, inputs.history)
+    except Exception:
+        if object_digests is not None:  # a value the snapshot refuses is reported
+            object_digests()  # by it first, as when it is made above
+        raise
+    quotas = tuple(
+        pool_quota(plan, inputs.items[item], stratum, len(members))
+        for (item, stratum), members in sorted(pools.members.items())
+    )
+    if algorithm == DR2:  # what the commitment pins besides the inputs (SPEC §17)
+        fixed = output_digests(seed_independent_files(quotas, pools.exclusions, pools.outside))
+        exclusions = public_exclusions(plan, inputs.items, objects, pools.exclusions)
+    if object_digests is not None:  # made meanwhile, from the stored rows
+        object_snapshot = sorted_objects_snapshot(
+            objects.columns, algorithm, digests=object_digests()
+        )
     digests = Digests(
         plan=sha256_hex(plan_bytes),
         objects=object_snapshot.digest,
@@ -167,14 +192,8 @@ def prepare(
         conflicts=conflict_snapshot.digest,
         history=history.digest,
     )
-    pools = build_pools(plan, inputs.items, objects, inputs.history)
-    quotas = tuple(
-        pool_quota(plan, inputs.items[item], stratum, len(members))
-        for (item, stratum), members in sorted(pools.members.items())
-    )
     committed = risk = None
     if algorithm == DR2:
-        fixed = seed_independent_files(quotas, pools.exclusions, pools.outside)
         committed = CommittedDigests(
             plan=digests.plan,
             objects=object_snapshot.digest,
@@ -183,11 +202,8 @@ def prepare(
             inspectors=digests.inspectors,
             conflicts=digests.conflicts,
             history=digests.history,
-            **output_digests(fixed),
-            exclusions_public=file_digest(
-                "exclusions-public",
-                public_exclusions(plan, inputs.items, objects, pools.exclusions),
-            ),
+            **fixed,
+            exclusions_public=file_digest("exclusions-public", exclusions),
         )
         if risk_root and salt_key is not None:
             risk = risk_commitment(salt_key, risk_rows(objects))

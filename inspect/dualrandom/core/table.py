@@ -27,7 +27,7 @@ from typing import TypeVar, overload
 import numpy as np
 import numpy.typing as npt
 
-from dualrandom.core.canonical import ObjectColumns
+from dualrandom.core.canonical import ObjectColumns, Unread
 from dualrandom.core.model import ObjectRecord
 
 __all__ = ["Coded", "ObjectTable", "Texts"]
@@ -222,7 +222,7 @@ class ObjectTable(Sequence[ObjectRecord]):
         at = np.asarray(rows, dtype=np.intp).reshape(-1)
         columns = (
             column.take(at)
-            if isinstance(column, Coded | Texts)
+            if isinstance(column, Coded | Texts | Unread)
             else [column[i] for i in at.tolist()]
             for column in self._columns
         )

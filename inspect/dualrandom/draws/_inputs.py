@@ -14,7 +14,7 @@ window starts before this plan's, each dated by that plan's window start.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -31,6 +31,7 @@ from dualrandom.core.model import (
 )
 from dualrandom.draws.states import DrawState
 from dualrandom.errors import DrawStateError, NotFoundError
+from dualrandom.registry.parallel import object_digests_alongside
 from dualrandom.registry.snapshot import (
     conflicts_as_of,
     current_version,
@@ -55,22 +56,33 @@ __all__ = [
 class Gathered:
     inputs: DrawInputs
     versions: dict[str, int]  # registry kind -> version number (0: never imported)
+    # With gather(digests=...): the objects' snapshot digests, made alongside
+    # (registry.parallel), for core.prepare(object_digests=...).
+    object_digests: Callable[[], tuple[str, str]] | None = None
 
 
 def split_list(text: str) -> tuple[str, ...]:
     return tuple(part for part in text.split(";") if part)
 
 
-def gather(session: Session, plan_id: str, *, objects: bool = True) -> Gathered:
+def gather(
+    session: Session, plan_id: str, *, objects: bool = True, digests: str | None = None
+) -> Gathered:
     """The plan, its items, the current registries and the history, as core values.
     ``objects=False``: no object is read (the in-database engine reads the object
-    registry itself, as of ``versions["objects"]``); the inputs hold none."""
+    registry itself, as of ``versions["objects"]``); the inputs hold none.
+    ``digests`` (an algorithm): the objects are read without names and
+    addresses, which no draw reads, and their snapshot's digests in that
+    algorithm are made alongside from all the stored fields."""
     plan = load_plan(session, plan_id)
     versions = _versions(session)
-    if objects:
-        table, inspectors, conflicts = _registries(session, versions)
-    else:
-        table, inspectors, conflicts = _registries(session, {**versions, "objects": 0})
+    made = None
+    if objects and digests is not None:  # before any row is read: it holds them still
+        made = object_digests_alongside(session, versions["objects"], digests)
+    read = versions if objects and made is None else {**versions, "objects": 0}
+    table, inspectors, conflicts = _registries(session, read)
+    if made is not None:
+        table = object_table_as_of(session, versions["objects"], particulars=False)
     inputs = DrawInputs(
         plan=plan,
         items=_items(session, plan),
@@ -79,7 +91,7 @@ def gather(session: Session, plan_id: str, *, objects: bool = True) -> Gathered:
         conflicts=conflicts,
         history=history_before(session, plan),
     )
-    return Gathered(inputs, versions)
+    return Gathered(inputs, versions, made)
 
 
 def stored_inputs(session: Session, row: DrawRow) -> DrawInputs:

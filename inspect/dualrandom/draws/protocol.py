@@ -392,7 +392,9 @@ def run_draw(
         )
     entropy = public_entropy(entropy)
     in_database = engine == "postgresql"
-    gathered = gather(session, plan_id, objects=not in_database)
+    # The objects' digests are made alongside, from every stored field; the draw
+    # itself reads no name or address (registry.parallel).
+    gathered = gather(session, plan_id, objects=not in_database, digests=row.algorithm)
     prep = _prepare_dr1(session, gathered, in_database)
     _check_unchanged(row, gathered.versions, prep)
     secret = secrets.load(plan_id, row.attempt)
@@ -427,7 +429,7 @@ def run_draw(
 def _prepare_dr1(session: Session, gathered: Gathered, in_database: bool) -> Preparation:
     if in_database:
         return prepare_pg(session, gathered.inputs, gathered.versions["objects"])
-    return prepare(gathered.inputs)
+    return prepare(gathered.inputs, object_digests=gathered.object_digests)
 
 
 def dice_expected(row: DrawRow) -> bool:
@@ -556,8 +558,10 @@ def _prepare_again(session: Session, row: DrawRow) -> Preparation:
     classes under the root are those of the object digest checked here. The
     salt key is checked against the root where it is used (the auditor
     bundle and its verification)."""
-    gathered = gather(session, row.plan_id)
-    prep = prepare(gathered.inputs, algorithm=DR2, risk_root=False)
+    gathered = gather(session, row.plan_id, digests=DR2)  # as in run_draw
+    prep = prepare(
+        gathered.inputs, algorithm=DR2, risk_root=False, object_digests=gathered.object_digests
+    )
     _check_unchanged(row, gathered.versions, prep)
     commitment: dict[str, Any] = json.loads(row.commitment)
     assert prep.committed is not None

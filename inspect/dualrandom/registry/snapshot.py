@@ -30,13 +30,13 @@ from sqlalchemy.orm import Session
 
 from dualrandom.core.canonical import (
     ObjectColumns,
-    ObjectSnapshotBuilder,
+    ObjectDigester,
+    Unread,
     combine_object_digests,
     conflicts_snapshot,
     inspectors_snapshot,
-    objects_snapshot,
 )
-from dualrandom.core.encoding import escape, join_lines, sha256_hex
+from dualrandom.core.encoding import DR1, escape, join_lines, sha256_hex
 from dualrandom.core.model import (
     ConflictRecord,
     DepartmentRecord,
@@ -60,6 +60,7 @@ __all__ = [
     "departments_digest",
     "get_version",
     "inspectors_as_of",
+    "object_digests",
     "object_table_as_of",
     "objects_as_of",
     "registry_digest",
@@ -287,7 +288,9 @@ def objects_as_of(session: Session, version: int | None = None) -> list[ObjectRe
     return [record for chunk in _object_chunks(session, version) for record in chunk]
 
 
-def object_table_as_of(session: Session, version: int | None = None) -> ObjectTable:
+def object_table_as_of(
+    session: Session, version: int | None = None, *, particulars: bool = True
+) -> ObjectTable:
     """The objects registry as of ``version`` (None: now) as columns, sorted by id:
     no record per object. Each distinct value is held once (a registry of
     millions has a few districts, types and dates); the core checks every
@@ -296,33 +299,97 @@ def object_table_as_of(session: Session, version: int | None = None) -> ObjectTa
     On SQLite the texts come as UTF-8 bytes: a few-valued field is coded by its
     bytes and each distinct value decoded and converted once, names and
     addresses stay the bytes they are held as (``Texts``), and the ids of a
-    chunk are decoded in one go."""
+    chunk are decoded in one go. ``particulars=False``: names and addresses
+    are not read (``Unread``), for a draw, which needs neither; its snapshot's
+    digests then come from :func:`object_digests`."""
     ids: list[str] = []
-    texts: dict[str, list[Texts]] = {name: [] for name in _TEXTS}
-    coded: dict[str, tuple[dict[Any, int], array[int]]] = {
-        name: ({}, array("I")) for name in _CODED
-    }
-    positions = {
-        name: _OBJECT_COLUMNS.index(_DATABASE_NAME.get(name, name)) for name in _FIELD_NAMES
-    }
-    for rows in _chunks(session, "objects", _OBJECTS, _OBJECT_COLUMNS, version, raw=True):
-        columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
-        ids.extend(_texts_of(columns[positions["id"]]))
-        for name, parts in texts.items():
-            parts.append(_texts_column(columns[positions[name]]))
-        for name, (index, codes) in coded.items():
-            values = columns[positions[name]]
-            try:  # usually every value of a chunk has been seen: one lookup per row
-                codes.extend(array("I", map(index.__getitem__, values)))
-            except KeyError:
-                for value in set(values).difference(index):
-                    index[value] = len(index)
-                codes.extend(array("I", map(index.__getitem__, values)))
+    parts: dict[str, list[Any]] = {name: [] for name in (*_TEXTS, *_CODED)}
+    for chunk in _column_chunks(session, version, particulars=particulars):
+        ids.extend(chunk.id)
+        for name, column in parts.items():
+            column.append(getattr(chunk, name))
     table: dict[str, Sequence[Any]] = {"id": ids}
-    for name, (index, codes) in coded.items():
-        table[name] = _coded(name, index, np.frombuffer(codes, dtype=np.uint32))
-    table |= {name: Texts.joined(parts) for name, parts in texts.items()}
+    for name in _CODED:  # a column at a time, so one column's chunks are held twice
+        table[name] = _merged(parts.pop(name))
+    for name in _TEXTS:
+        texts = parts.pop(name)
+        table[name] = Texts.joined(texts) if particulars else Unread(len(ids))
     return ObjectTable(ObjectColumns(**table))
+
+
+def object_digests(session: Session, version: int | None, algorithm: str) -> tuple[str, str]:
+    """The (public, internal) digests of the object snapshot as of ``version`` in
+    ``algorithm``, streamed from the stored rows a chunk at a time: memory stays
+    that of one chunk, whatever the registry's size. ValueError for a value
+    the core refuses, as the snapshot of the whole table would raise."""
+    digester = ObjectDigester(algorithm)
+    for chunk in _column_chunks(session, version, particulars=True):
+        digester.add(chunk)
+    return digester.digests()
+
+
+class _Coder:
+    """The codes of one few-valued column across chunks: each distinct stored value
+    gets the next code, and is decoded and converted once."""
+
+    __slots__ = ("convert", "index", "values")
+
+    def __init__(self, name: str) -> None:
+        self.convert = _CONVERTED.get(_OBJECT_COLUMNS.index(_DATABASE_NAME.get(name, name)))
+        self.index: dict[Any, int] = {}
+        self.values: list[Any] = []
+
+    def coded(self, stored: Sequence[Any]) -> Coded[Any]:
+        index = self.index
+        try:  # usually every value of a chunk has been seen: one lookup per row
+            codes = array("I", map(index.__getitem__, stored))
+        except KeyError:
+            for value in dict.fromkeys(stored):  # first seen, first coded
+                if value not in index:
+                    index[value] = len(index)
+                    decoded = _decoded(value)
+                    self.values.append(self.convert(decoded) if self.convert else decoded)
+            codes = array("I", map(index.__getitem__, stored))
+        return Coded(np.frombuffer(codes, dtype=np.uint32), self.values)
+
+
+def _column_chunks(
+    session: Session, version: int | None, *, particulars: bool
+) -> Iterator[ObjectColumns]:
+    """The objects as of ``version`` in id order, a chunk at a time, as a table's
+    columns (ids a list, few-valued fields coded with codes shared by all
+    chunks, names and addresses ``Texts``, or ``Unread`` without particulars)."""
+    names = tuple(c for c in _OBJECT_COLUMNS if particulars or c not in _TEXTS)
+    at = {name: names.index(_DATABASE_NAME.get(name, name)) for name in ("id", *_CODED)}
+    texts = {name: names.index(name) for name in _TEXTS if name in names}
+    coders = {name: _Coder(name) for name in _CODED}
+    for rows in _chunks(session, "objects", _OBJECTS, names, version, raw=True):
+        columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        fields: dict[str, Sequence[Any]] = {"id": _texts_of(columns[at["id"]])}
+        for name in _TEXTS:
+            fields[name] = (
+                _texts_column(columns[texts[name]]) if name in texts else Unread(len(rows))
+            )
+        for name, coder in coders.items():
+            fields[name] = coder.coded(columns[at[name]])
+        yield ObjectColumns(**fields)
+
+
+def _merged(chunks: Sequence[Coded[Any]]) -> Coded[Any]:
+    """One coded column of the chunks' columns (codes shared by all chunks), stored
+    values that convert to the same value merged into one code."""
+    if not chunks:
+        return Coded(np.zeros(0, dtype=np.uint32), [])
+    codes = np.concatenate([chunk.codes for chunk in chunks])
+    values: dict[Any, int] = {}
+    remap = np.fromiter(
+        (values.setdefault(value, len(values)) for value in chunks[-1].values),
+        dtype=np.uint32,
+        count=len(chunks[-1].values),
+    )
+    if len(values) < len(remap):
+        codes = remap[codes]
+    return Coded(codes, list(values))
 
 
 def _decoded(value: Any) -> Any:
@@ -356,21 +423,6 @@ def _texts_column(values: Sequence[Any]) -> Texts:
         return Texts.of(map(_decoded, values))  # raises UnicodeDecodeError
     data.decode("utf-8")  # whole characters each, so this checks every text
     return Texts(data, starts, ends)
-
-
-def _coded(name: str, index: dict[Any, int], codes: np.ndarray[Any, Any]) -> Coded[Any]:
-    """The coded column of ``name`` from its codes by database value: each value
-    decoded and converted once, and values that convert to the same one merged."""
-    convert = _CONVERTED.get(_OBJECT_COLUMNS.index(_DATABASE_NAME.get(name, name)))
-    values: dict[Any, int] = {}
-    remap = np.empty(len(index), dtype=np.uint32)
-    for raw, code in index.items():
-        value = _decoded(raw)
-        value = convert(value) if convert is not None else value
-        remap[code] = values.setdefault(value, len(values))
-    if not np.array_equal(remap, np.arange(len(index))):
-        codes = remap[codes]
-    return Coded(codes, list(values))
 
 
 def inspectors_as_of(session: Session, version: int | None = None) -> list[InspectorRecord]:
@@ -421,20 +473,6 @@ class _JoinedSnapshot:
         return self.hash.hexdigest()
 
 
-def _object_columns(rows: Sequence[Any], known: dict[Any, Any]) -> ObjectColumns:
-    """A chunk of object rows (in _OBJECT_COLUMNS order) as the core's columns: the
-    values _object gives its record, converted once per distinct value."""
-    columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
-    for position, convert in _CONVERTED.items():
-        values = columns[position]
-        memo = known.setdefault(position, {})
-        if len(memo) > 1 << 16:
-            memo.clear()
-        memo.update({v: convert(v) for v in set(values).difference(memo)})
-        columns[position] = list(map(memo.__getitem__, values))
-    return ObjectColumns(*columns)
-
-
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(ObjectColumns))
 _DATABASE_NAME = {"id": "object_id"}  # a field's column where the names differ
 # The fields with few distinct values: held as codes (core.table.Coded) in a table.
@@ -467,24 +505,6 @@ _CONVERTED: dict[int, Callable[[Any], Any]] = {
 }
 
 
-def _objects_digest(session: Session, version: int | None) -> str:
-    """The rows arrive in id order a chunk at a time: each chunk's snapshot is made
-    from its columns, without records, and the chunks are hashed as one snapshot."""
-    public, internal = _JoinedSnapshot(), _JoinedSnapshot()
-    known: dict[Any, Any] = {}
-    builder = ObjectSnapshotBuilder()
-    for rows in _chunks(session, "objects", _OBJECTS, _OBJECT_COLUMNS, version):
-        builder.add(_object_columns(rows, known))
-        snapshot = builder.snapshot()
-        builder.clear()
-        public.add(snapshot.public_bytes)
-        internal.add(snapshot.internal_bytes)
-    empty = objects_snapshot([])
-    return combine_object_digests(
-        public.hexdigest(empty.public_bytes), internal.hexdigest(empty.internal_bytes)
-    )
-
-
 def _snapshot_digest(
     chunks: Iterable[Sequence[Any]], snapshot: Callable[[Sequence[Any]], Any]
 ) -> str:
@@ -497,7 +517,7 @@ def _snapshot_digest(
 def registry_digest(session: Session, kind: str, version: int | None = None) -> str:
     """The digest of the canonical snapshot (docs/SPEC.md) of ``kind`` as of ``version``."""
     if kind == "objects":
-        return _objects_digest(session, version)
+        return combine_object_digests(*object_digests(session, version, DR1))
     if kind == "inspectors":
         return _snapshot_digest(_inspector_chunks(session, version), inspectors_snapshot)
     if kind == "conflicts":

@@ -1,0 +1,161 @@
+"""The object snapshot's digests, made by a second process while this one draws.
+
+A draw reads the object registry for two things: the columns its rules read
+(``snapshot.object_table_as_of(..., particulars=False)``), and every stored
+field, for the canonical snapshot's digests (``snapshot.object_digests``,
+one chunk held at a time). For a large registry :func:`object_digests_alongside`
+gives the second read to a child Python process
+(``python -m dualrandom.registry.parallel``) on a connection of its own, so
+that the two run on two cores; a small one is read twice by this process.
+
+Both reads must see the same rows, so the registry is held still before the
+child starts: on SQLite this process's transaction holds the write lock from
+its first statement (BEGIN IMMEDIATE, ``dualrandom.db``), so nothing is
+committed until it ends; on PostgreSQL it takes ``LOCK TABLE object_rows IN
+SHARE MODE``, which lets reads through and holds every write to the objects
+back until this transaction ends. The child reads the committed rows; so does
+this process, unless its transaction has written something already (a test,
+or someone editing the rows before drawing in the same transaction): then it
+makes the digests itself, from what it reads.
+
+If the child cannot start, fails or is killed, this process makes the
+digests itself, in the same way: a value the core refuses is then reported
+exactly as it always was.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from dualrandom.registry.snapshot import get_version, object_digests
+
+__all__ = ["IN_PARALLEL_FROM", "object_digests_alongside"]
+
+# Registries smaller than this are read twice by the one process: starting a
+# second Python (about 0.3 s) would cost more than it saves.
+IN_PARALLEL_FROM = 100_000
+
+Digests = Callable[[], tuple[str, str]]
+_CHILD = ("-m", "dualrandom.registry.parallel")  # the arguments of the child's Python
+
+
+def object_digests_alongside(session: Session, version: int, algorithm: str) -> Digests:
+    """The (public, internal) digests of the objects as of ``version``, as a
+    function to call once this process has read what it needs; in a child
+    process meanwhile if the registry is large and the database a file or a
+    server. Holds the objects still first (see the module's docstring)."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE object_rows IN SHARE MODE"))
+    url = bind.engine.url
+    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    if (
+        in_memory
+        or _written(session)
+        or get_version(session, "objects", version).total < IN_PARALLEL_FROM
+    ):
+        return lambda: object_digests(session, version, algorithm)
+    request = {
+        "url": url.render_as_string(hide_password=False),
+        "version": version,
+        "algorithm": algorithm,
+    }
+    child = _start(request)
+    if child is None:
+        return lambda: object_digests(session, version, algorithm)
+
+    def digests() -> tuple[str, str]:
+        made = _result(child)
+        return made if made is not None else object_digests(session, version, algorithm)
+
+    weakref.finalize(digests, _stop, child)  # dropped uncalled (an error): no child left
+    return digests
+
+
+def _written(session: Session) -> bool:
+    """Whether this transaction has written anything yet: the child would not see
+    it (it reads what is committed), so then this process reads for itself."""
+    connection = session.connection()  # SQLite: BEGIN IMMEDIATE, if not begun yet
+    if connection.dialect.name == "postgresql":
+        assigned = text("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")
+        return bool(session.execute(assigned).scalar_one())
+    begun = connection.info.get("changes_at_begin")  # dualrandom.db records it
+    driver: Any = connection.connection.driver_connection
+    return begun is None or driver.total_changes != begun
+
+
+def _start(request: dict[str, object]) -> subprocess.Popen[bytes] | None:
+    # The child imports the very package this process runs, wherever it lies.
+    root = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+    try:
+        child = subprocess.Popen(
+            [sys.executable, *_CHILD],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # a failure is made again, and reported, here
+            env={**os.environ, "PYTHONPATH": path},
+        )
+    except OSError:
+        return None
+    assert child.stdin is not None
+    try:
+        child.stdin.write(json.dumps(request).encode())
+        child.stdin.close()
+    except OSError:
+        _stop(child)
+        return None
+    return child
+
+
+def _result(child: subprocess.Popen[bytes]) -> tuple[str, str] | None:
+    """The child's digests, or None if it gave none."""
+    assert child.stdout is not None
+    with child.stdout:
+        out = child.stdout.read()
+    if child.wait() != 0:
+        return None
+    try:
+        made = json.loads(out)
+        public, internal = made["public"], made["internal"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not all(isinstance(d, str) and len(d) == 64 for d in (public, internal)):
+        return None
+    return public, internal
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is None:
+        child.kill()
+        child.wait()
+    for pipe in (child.stdin, child.stdout):
+        if pipe is not None:
+            pipe.close()
+
+
+def main() -> None:
+    """The child: a request as JSON on stdin, the digests as JSON on stdout."""
+    from dualrandom.db import make_engine
+
+    gc.disable()  # millions of short-lived values, no cycles among them
+    request = json.load(sys.stdin)
+    engine = make_engine(request["url"], read_only=True)
+    with Session(engine) as session:
+        public, internal = object_digests(session, request["version"], request["algorithm"])
+    json.dump({"public": public, "internal": internal}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

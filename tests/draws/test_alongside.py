@@ -1,0 +1,214 @@
+"""The objects' digests made from the stored rows, by a second process (registry.parallel).
+
+``draw run`` reads no name or address: the draw needs neither, and the
+snapshot's digests, which cover every field, are streamed from the stored
+rows, in a child process for a large registry. These tests force the child
+on the small sample (IN_PARALLEL_FROM = 0), check that it gives what the
+whole table gives, and attack the split: rows edited after prepare, rows
+edited in the drawing transaction itself, a writer during the draw, a child
+that fails.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from dualrandom.app import App
+from dualrandom.core import DR1, DR2
+from dualrandom.core.canonical import Unread, sorted_objects_snapshot
+from dualrandom.draws import SecretStore, prepare_draw, run_draw
+from dualrandom.errors import DrawStateError
+from dualrandom.registry import parallel, snapshot
+from dualrandom.registry.snapshot import current_version, object_digests, object_table_as_of
+from tests.drawing import draw_dr2, prepare_dr2, run_dr2
+from tests.draws.conftest import NOW
+
+PLAN = "2027-Q1"
+
+
+@pytest.fixture
+def children(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
+    """Every registry in a child process; for each child started, whether it gave
+    the digests (True) or this process made them instead (False)."""
+    outcomes: list[bool] = []
+    result = parallel._result
+
+    def recorded(child: Any) -> tuple[str, str] | None:
+        made = result(child)
+        outcomes.append(made is not None)
+        return made
+
+    monkeypatch.setattr(parallel, "IN_PARALLEL_FROM", 0)
+    monkeypatch.setattr(parallel, "_result", recorded)
+    yield outcomes
+
+
+def _version(session: Session) -> int:
+    version = current_version(session, "objects")
+    assert version is not None
+    return version.number
+
+
+@pytest.mark.parametrize("algorithm", [DR1, DR2])
+def test_streamed_digests_are_those_of_the_whole_table(
+    sample_app: App, monkeypatch: pytest.MonkeyPatch, algorithm: str
+) -> None:
+    monkeypatch.setattr(snapshot, "CHUNK_ROWS", 3)  # new values keep coming in later chunks
+    with sample_app.transaction() as session:
+        version = _version(session)
+        whole = sorted_objects_snapshot(object_table_as_of(session, version).columns, algorithm)
+        streamed = object_digests(session, version, algorithm)
+    assert streamed == (whole.public_digest, whole.internal_digest)
+
+
+def test_a_table_without_names_makes_no_snapshot(sample_app: App) -> None:
+    with sample_app.transaction() as session:
+        table = object_table_as_of(session, _version(session), particulars=False)
+        full = object_table_as_of(session, _version(session))
+    assert isinstance(table.columns.name, Unread) and isinstance(table.columns.address, Unread)
+    assert table[0].name == "" and table[0].id == full[0].id and table[0].status == full[0].status
+    with pytest.raises(ValueError, match="names and addresses were not read"):
+        sorted_objects_snapshot(table.columns, DR2)
+
+
+def test_a_child_process_gives_the_committed_digests(
+    sample_app: App, secrets: SecretStore, children: list[bool]
+) -> None:
+    """Prepare makes the digests from the whole table in this process; the run,
+    from the stored rows in a child, and refuses if any differs."""
+    with sample_app.transaction() as session:
+        row = prepare_dr2(session, PLAN, secrets=secrets, now=NOW)
+    assert children == []
+    with sample_app.transaction() as session:
+        drawn, result = run_dr2(session, PLAN, row, secrets=secrets)
+    assert children == [True]
+    assert drawn.state == "drawn" and result.digests.objects == row.objects_digest
+
+
+@pytest.mark.parametrize(
+    "child",
+    [
+        "import sys; sys.stdin.read(); sys.exit(3)",
+        "import sys; sys.stdin.read(); print('{\"public\": 1}')",
+    ],
+    ids=["fails", "answers-nonsense"],
+)
+def test_a_child_that_gives_no_digests_is_made_good_here(
+    sample_app: App,
+    secrets: SecretStore,
+    children: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+    child: str,
+) -> None:
+    monkeypatch.setattr(parallel, "_CHILD", ("-c", child))
+    with sample_app.transaction() as session:
+        row = prepare_dr2(session, PLAN, secrets=secrets, now=NOW)
+    with sample_app.transaction() as session:
+        drawn, result = run_dr2(session, PLAN, row, secrets=secrets)
+    assert children == [False]
+    assert drawn.state == "drawn" and result.digests.objects == row.objects_digest
+
+
+def test_a_child_that_gives_wrong_digests_cannot_pass_them_off(
+    sample_app: App, secrets: SecretStore, children: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the child says is checked against the commitment: a wrong answer
+    refuses the run, it never draws from other rows than were committed."""
+    answer = json.dumps({"public": "0" * 64, "internal": "1" * 64})
+    monkeypatch.setattr(parallel, "_CHILD", ("-c", f"import sys; sys.stdin.read(); print({answer!r})"))
+    with sample_app.transaction() as session:
+        row = prepare_dr2(session, PLAN, secrets=secrets, now=NOW)
+    with sample_app.transaction() as session, pytest.raises(DrawStateError, match="objects"):
+        run_dr2(session, PLAN, row, secrets=secrets)
+    assert children == [True]
+
+
+def test_prepared_and_run_in_one_transaction_is_read_here(
+    sample_app: App, secrets: SecretStore, children: list[bool]
+) -> None:
+    """The draw row that prepare wrote is not committed yet: the child would
+    not see what this transaction sees, so none is started."""
+    with sample_app.transaction() as session:
+        row, result = draw_dr2(session, PLAN, secrets=secrets, now=NOW)
+    assert children == []
+    assert row.state == "drawn" and result.digests.objects == row.objects_digest
+
+
+def test_a_name_edited_after_prepare_refuses_the_run(
+    sample_app: App, secrets: SecretStore, children: list[bool]
+) -> None:
+    with sample_app.transaction() as session:
+        row = prepare_dr2(session, PLAN, secrets=secrets, now=NOW)
+    with sample_app.transaction() as session:
+        _edit_a_name(session)
+    with sample_app.transaction() as session, pytest.raises(DrawStateError, match="objects"):
+        run_dr2(session, PLAN, row, secrets=secrets)
+    assert children == [True]  # the child read the edited name, which this process never reads
+
+
+def test_a_name_edited_in_the_drawing_transaction_refuses_the_run(
+    sample_app: App, secrets: SecretStore, children: list[bool]
+) -> None:
+    """The child reads what is committed; an edit not yet committed is seen only
+    here, so this process makes the digests itself and sees it."""
+    with sample_app.transaction() as session:
+        row = prepare_dr2(session, PLAN, secrets=secrets, now=NOW)
+    with sample_app.transaction() as session, pytest.raises(DrawStateError, match="objects"):
+        _edit_a_name(session)
+        run_dr2(session, PLAN, row, secrets=secrets)
+    assert children == []
+
+
+def test_a_dr1_run_reads_its_digests_alongside(
+    dr1_app: App, secrets: SecretStore, children: list[bool]
+) -> None:
+    with dr1_app.transaction() as session:
+        prepared = prepare_draw(session, PLAN, secrets=secrets, now=NOW, actor="tester").draw
+    with dr1_app.transaction() as session:
+        row, result = run_draw(session, PLAN, "3141592653", secrets=secrets, now=NOW, actor="t")
+    assert children == [True]
+    assert result.digests.objects == prepared.objects_digest == row.objects_digest
+
+
+def test_no_write_to_the_objects_gets_between_the_two_reads(
+    sample_app: App, children: list[bool]
+) -> None:
+    """While the digests are made, another writer cannot change the objects: the
+    two processes read the same rows."""
+    with sample_app.transaction() as session:
+        digests = parallel.object_digests_alongside(session, _version(session), DR2)
+        with pytest.raises(OperationalError):
+            _edit_elsewhere(sample_app)
+        digests()
+    assert children == [True]
+
+
+def _edit_a_name(session: Session) -> None:
+    changed = session.execute(
+        text(
+            "UPDATE object_rows SET name = name || '（改）' WHERE pk = "
+            "(SELECT min(pk) FROM object_rows WHERE version_to IS NULL)"
+        )
+    )
+    assert changed.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _edit_elsewhere(app: App) -> None:
+    """Edit a name on a connection of its own that waits at most a moment for locks."""
+    url = app.engine.url
+    sqlite = url.get_backend_name() == "sqlite"
+    engine = create_engine(url, connect_args={"timeout": 0.2} if sqlite else {})
+    try:
+        with engine.begin() as connection:
+            if not sqlite:
+                connection.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            _edit_a_name(Session(bind=connection))
+    finally:
+        engine.dispose()
