@@ -1082,28 +1082,44 @@ def conflicts_snapshot(records: Iterable[ConflictRecord], algorithm: str = DR1) 
     scale): identifiers are checked with one scan of each column, and only
     if one is bad row by row, so the error is that of the first bad row."""
     rows = sorted(records, key=_CONFLICT_KEY)
-    keys = list(map(_CONFLICT_KEY, rows))
-    for before, after in pairwise(keys):
-        if before == after:
-            raise ValueError(f"conflict {_conflict_key(rows[keys.index(before)])!r} occurs twice")
+    for before, after in pairwise(rows):
+        if _CONFLICT_KEY(before) == _CONFLICT_KEY(after):
+            raise ValueError(f"conflict {_conflict_key(before)!r} occurs twice")
     certs = [r.cert_no for r in rows]
     objects = [r.object_id for r in rows]
     if not (_ids_fine(certs) and _ids_fine(objects)):
         for r in rows:
             check_id(r.cert_no, "conflict certificate number")
             check_id(r.object_id, "conflict object id")
+    # A province declares a million conflicts with a few relations and dates:
+    # each distinct one is written once and its text shared by every row.
+    written = _Written()
     fields = [
         _escaped(certs),
         _escaped(objects),
-        [str(r.relation) for r in rows],
-        [fmt_date(r.valid_from) for r in rows],
-        [fmt_date(r.valid_until) for r in rows],
+        [written(str, r.relation) for r in rows],
+        [written(fmt_date, r.valid_from) for r in rows],
+        [written(fmt_date, r.valid_until) for r in rows],
     ]
     data = _header(CONFLICT_FIELDS) + _joined_lines(fields, len(rows)).encode("utf-8")
     return Snapshot(data, snapshot_digest("conflicts", data, algorithm))
 
 
 _CONFLICT_KEY = attrgetter("cert_no", "object_id", "relation")
+
+
+class _Written:
+    """``written(format, value)``: ``format(value)``, one string per distinct value."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[Callable[[Any], str], Any], str] = {}
+
+    def __call__(self, format: Callable[[Any], str], value: Any) -> str:
+        key = (format, value)
+        text = self._seen.get(key)
+        if text is None:
+            text = self._seen[key] = format(value)
+        return text
 
 
 def _ids_fine(ids: Sequence[str]) -> bool:

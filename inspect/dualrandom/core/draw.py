@@ -229,6 +229,9 @@ def prepare(
     )
 
 
+_ROWS_AT_A_TIME = 1 << 16
+
+
 def _select(
     prep: Preparation, seed: bytes
 ) -> tuple[list[Selected], list[Selected], dict[str, int]]:
@@ -242,7 +245,9 @@ def _select(
     drawable = np.sort(np.concatenate(pools)) if pools else np.empty(0, dtype=np.intp)
     if len(drawable):  # an object in the pools of several items is drawable once
         drawable = drawable[np.concatenate(([True], drawable[1:] != drawable[:-1]))]
-    drawable_ids = list(map(ids.__getitem__, drawable.tolist()))
+    drawable_ids: list[str] = []
+    for start in range(0, len(drawable), _ROWS_AT_A_TIME):  # not millions of ints at once
+        drawable_ids.extend(map(ids.__getitem__, drawable[start : start + _ROWS_AT_A_TIME].tolist()))
     tickets = target_tickets(seed, drawable_ids)
     selected: list[Selected] = []
     reserve: list[Selected] = []

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields
 from itertools import islice
 from operator import attrgetter
-from typing import TypeVar, overload
+from typing import Any, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -37,12 +37,12 @@ T = TypeVar("T")
 
 class Coded(Sequence[T]):
     """A column of few distinct values, held as one small integer per row (an
-    index into ``values``): 4 bytes a row instead of an 8-byte reference, and
-    each distinct value once. Reads like the list of its values."""
+    index into ``values``; 1, 2 or 4 bytes a row instead of an 8-byte
+    reference), and each distinct value once. Reads like the list of its values."""
 
     __slots__ = ("codes", "values")
 
-    def __init__(self, codes: npt.NDArray[np.uint32], values: Sequence[T]) -> None:
+    def __init__(self, codes: npt.NDArray[np.unsignedinteger[Any]], values: Sequence[T]) -> None:
         self.codes = codes
         self.values = tuple(values)
 

@@ -7,6 +7,7 @@ and the id, so row order, database order and chunking cannot change a draw.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 
@@ -64,6 +65,12 @@ def target_tickets(seed: bytes, ids: Sequence[str]) -> npt.NDArray[np.uint64]:
     return tickets
 
 
+@functools.lru_cache(maxsize=4)
+def _team_prefix(seed: bytes) -> bytes:
+    """One bytes object for all the visits of a draw (a batch has tens of thousands)."""
+    return TAG_TEAM + _check_seed(seed)
+
+
 class OfficerOrder:
     """The seeded order of one visit's candidate officers: a Fisher–Yates
     shuffle of positions 0…n−1, generated lazily, driven by SHA-256 in
@@ -79,7 +86,7 @@ class OfficerOrder:
     __slots__ = ("_block", "_n", "_prefix", "_suffix", "_swaps", "_words", "order")
 
     def __init__(self, seed: bytes, object_id: str, n: int) -> None:
-        self._prefix = TAG_TEAM + _check_seed(seed)
+        self._prefix = _team_prefix(seed)
         self._suffix = object_id.encode("utf-8")
         self._n = n
         self._block = 0

@@ -389,7 +389,16 @@ def _merged(chunks: Sequence[Coded[Any]]) -> Coded[Any]:
     )
     if len(values) < len(remap):
         codes = remap[codes]
-    return Coded(codes, list(values))
+    return Coded(codes.astype(_narrowest(len(values))), list(values))
+
+
+def _narrowest(count: int) -> type[np.unsignedinteger[Any]]:
+    """The smallest unsigned type that numbers ``count`` values: a column of a few
+    districts takes a byte a row, not four."""
+    for kind in (np.uint8, np.uint16):
+        if count <= np.iinfo(kind).max + 1:
+            return kind
+    return np.uint32
 
 
 def _decoded(value: Any) -> Any:
