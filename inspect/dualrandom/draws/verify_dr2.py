@@ -40,6 +40,7 @@ import json
 import operator
 import re
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -91,6 +92,7 @@ from dualrandom.draws.bundle_dr2 import (
     snapshot_path,
     unpacked,
 )
+from dualrandom.draws.verify_aside import RiskRoot
 from dualrandom.errors import BeaconError, UserError
 
 __all__ = ["Dr2Verification", "verify_dr2"]
@@ -541,15 +543,17 @@ def _rerun(
     try:
         salt = bytes.fromhex(files[SALT_FILE].decode("ascii").removesuffix("\n"))
         plan, items = parse_plan(files["plan.json"], DR2)
+        objects = object_table(files["objects-public.tsv"], files["objects-internal.tsv"])
+        risk = RiskRoot(files["objects-internal.tsv"], salt, objects)  # made aside meanwhile
         inputs = DrawInputs(
             plan=plan,
             items=items,
-            objects=object_table(files["objects-public.tsv"], files["objects-internal.tsv"]),
+            objects=objects,
             inspectors=parse_inspectors(files["inspectors.tsv"]),
             conflicts=_conflicts(files["conflicts.tsv"]),
             history=parse_history(files["history.tsv"]),
         )
-        prep = prepare(inputs, algorithm=DR2, salt_key=salt)
+        prep = prepare(inputs, algorithm=DR2, risk_root=False)
         # The objects and conflicts were read without writing them again: prepare
         # writes each canonically once, and a file that is not that is refused here
         # exactly as a reader that re-wrote them would refuse it.
@@ -559,18 +563,25 @@ def _rerun(
     except (ValueError, KeyError, TypeError, UserError) as exc:
         report.fail("rerun", f"the auditor files cannot be read: {exc}")
         return
-    assert prep.risk is not None and prep.committed is not None
-    if prep.risk.as_json() != commitment.get("risk_commitment"):
+    assert prep.committed is not None
+    failure: ValueError | UserError | None = None
+    try:  # while the risk root is made aside
+        result = draw(prep, seed)
+    except (ValueError, UserError) as exc:
+        failure = exc
+    try:
+        root: dict[str, Any] | None = risk.as_json()
+    except ValueError:  # prepare has refused such rows already
+        root = None
+    if root != commitment.get("risk_commitment"):
         report.fail("risk-root", "the risk root from salt-key.txt and objects-internal.tsv differs")
     else:
         report.claims.append("risk root")
     digests_failed = any(code == "digest" for code, _ in report.mismatches)
     if prep.committed.as_json() != commitment["digests"] and not digests_failed:
         report.fail("rerun", "prepare gives other committed digests than commitment.json")
-    try:
-        result = draw(prep, seed)
-    except (ValueError, UserError) as exc:
-        report.fail("rerun", f"the draw cannot be re-run: {exc}")
+    if failure is not None:
+        report.fail("rerun", f"the draw cannot be re-run: {failure}")
         return
     again = {**result.files(), **result.public_files()}
     published = [*FILE_NAMES, *(n for n in PUBLIC_FILE_NAMES if n in again or n in files)]
@@ -700,6 +711,20 @@ def object_table(public: bytes, internal: bytes) -> ObjectTable:
     }
     held |= {name: Texts.joined(parts) for name, parts in texts.items()}
     return ObjectTable(ObjectColumns(id=ids, **held))
+
+
+def risk_rows_of(internal: bytes) -> Iterator[tuple[str, str]]:
+    """The (id, risk class) rows of the internal part, read as :func:`object_table`
+    reads them (the same fields, the same functions), a chunk at a time."""
+    fields = OBJECT_LAYOUTS[DR2][1]
+    lines = row_lines(internal, fields, "objects (internal)")
+    del internal  # the lines hold the text now
+    reader = _CODED_READERS["risk_class"]
+    for start in range(0, len(lines), _ROWS_AT_ONCE):
+        part = lines[start : start + _ROWS_AT_ONCE]
+        chunk = _split(part, len(fields), "objects (internal)", start + 2)
+        classes = {raw: str(reader(raw)) for raw in set(chunk[1])}
+        yield from zip(_unescaped(chunk[0]), map(classes.__getitem__, chunk[1]), strict=True)
 
 
 def _canonical_objects(snapshot: ObjectSnapshot, digests: dict[str, str]) -> None:

@@ -27,17 +27,16 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import subprocess
 import sys
 import weakref
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from dualrandom.children import start_python, stop
 from dualrandom.registry.snapshot import get_version, object_digests
 
 __all__ = ["IN_PARALLEL_FROM", "object_digests_alongside"]
@@ -79,7 +78,7 @@ def object_digests_alongside(session: Session, version: int, algorithm: str) -> 
         made = _result(child)
         return made if made is not None else object_digests(session, version, algorithm)
 
-    weakref.finalize(digests, _stop, child)  # dropped uncalled (an error): no child left
+    weakref.finalize(digests, stop, child)  # dropped uncalled (an error): no child left
     return digests
 
 
@@ -96,25 +95,15 @@ def _written(session: Session) -> bool:
 
 
 def _start(request: dict[str, object]) -> subprocess.Popen[bytes] | None:
-    # The child imports the very package this process runs, wherever it lies.
-    root = str(Path(__file__).resolve().parents[2])
-    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
-    try:
-        child = subprocess.Popen(
-            [sys.executable, *_CHILD],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,  # a failure is made again, and reported, here
-            env={**os.environ, "PYTHONPATH": path},
-        )
-    except OSError:
+    child = start_python(*_CHILD)
+    if child is None:
         return None
     assert child.stdin is not None
     try:
         child.stdin.write(json.dumps(request).encode())
         child.stdin.close()
     except OSError:
-        _stop(child)
+        stop(child)
         return None
     return child
 
@@ -134,15 +123,6 @@ def _result(child: subprocess.Popen[bytes]) -> tuple[str, str] | None:
     if not all(isinstance(d, str) and len(d) == 64 for d in (public, internal)):
         return None
     return public, internal
-
-
-def _stop(child: subprocess.Popen[bytes]) -> None:
-    if child.poll() is None:
-        child.kill()
-        child.wait()
-    for pipe in (child.stdin, child.stdout):
-        if pipe is not None:
-            pipe.close()
 
 
 def main() -> None:

@@ -1,0 +1,45 @@
+"""Child Python processes that do part of a job on the machine's other cores.
+
+``draw run`` streams the registry's digests in one (registry.parallel) and
+``dualrandom verify`` checks the bundle's object snapshot in one
+(draws.verify_aside). Each is this package's own module run with ``-m``, its
+input on stdin and its answers as JSON lines on stdout; its stderr is dropped,
+because a caller that gets no answer does the work itself and reports any
+error then.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+__all__ = ["start_python", "stop"]
+
+
+def start_python(*arguments: str) -> subprocess.Popen[bytes] | None:
+    """``python ARGUMENTS`` with pipes to its stdin and from its stdout; None if it
+    cannot be started. It imports the very package this process runs."""
+    root = str(Path(__file__).resolve().parents[1])
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+    try:
+        return subprocess.Popen(
+            [sys.executable, *arguments],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": path},
+        )
+    except OSError:
+        return None
+
+
+def stop(child: subprocess.Popen[bytes]) -> None:
+    """Kill ``child`` if it still runs, reap it and close its pipes."""
+    if child.poll() is None:
+        child.kill()
+    child.wait()
+    for pipe in (child.stdin, child.stdout):
+        if pipe is not None:
+            pipe.close()
