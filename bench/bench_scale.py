@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import bench_draw
@@ -101,6 +102,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="build the registries here and keep them")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--skip-cli", action="store_true", help="time the core path only")
+    parser.add_argument("--cli-only", action="store_true", help="time draw run only")
     options = parser.parse_args()
     sizes = [int(size) for size in options.sizes.split(",")]
     # As an installed package is: byte-compiled (PYTHONDONTWRITEBYTECODE may be set).
@@ -123,7 +125,7 @@ def main() -> None:
                     [*bench_draw.command(bench_draw.RUN), "--config", str(config), *bench_draw.RUN],
                 )
             )
-        for algorithm in ("DR-1", "DR-2"):
+        for algorithm in () if options.cli_only else ("DR-1", "DR-2"):
             steps.append(
                 (
                     f"core {algorithm}",
@@ -165,6 +167,18 @@ def main() -> None:
             f"{r[1]:,}: {r[2] / r[1] / wall:.2f} ({r[3] / r[1] / cpu:.2f})" for r in own
         )
         print(f"  {name:16} {ratios}")
+    print(
+        "\nmarginal: seconds per million objects added between consecutive sizes, relative"
+        " to the step that reaches 1M (a fixed start cancels out)"
+    )
+    for name in dict.fromkeys(r[0] for r in rows):
+        own = sorted((r for r in rows if r[0] == name), key=lambda r: r[1])
+        steps = [(b[1], (b[2] - a[2]) / (b[1] - a[1]) * 1e6) for a, b in pairwise(own)]
+        if not steps:
+            continue
+        reference = next((per for size, per in steps if size >= 1_000_000), steps[0][1])
+        shown = ", ".join(f"to {size:,}: {per:.2f} s ({per / reference:.2f})" for size, per in steps)
+        print(f"  {name:16} {shown}")
 
 
 if __name__ == "__main__":

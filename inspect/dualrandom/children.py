@@ -20,7 +20,11 @@ __all__ = ["start_python", "stop"]
 
 def start_python(*arguments: str) -> subprocess.Popen[bytes] | None:
     """``python ARGUMENTS`` with pipes to its stdin and from its stdout; None if it
-    cannot be started. It imports the very package this process runs."""
+    cannot be started. It imports the very package this process runs. None too
+    where this process is not a plain Python (a frozen build, or a server that
+    embeds Python: uWSGI's ``sys.executable`` is uWSGI itself)."""
+    if getattr(sys, "frozen", False) or not Path(sys.executable).name.startswith("python"):
+        return None
     root = str(Path(__file__).resolve().parents[1])
     path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
     try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -212,3 +213,25 @@ def _edit_elsewhere(app: App) -> None:
             _edit_a_name(Session(bind=connection))
     finally:
         engine.dispose()
+
+
+def test_no_child_where_this_is_not_a_plain_python(
+    sample_app: App,
+    secrets: SecretStore,
+    children: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """uWSGI embeds Python and names itself in sys.executable: it is never run as
+    the child (this one would answer wrong digests, and the run would be refused)."""
+    embedding = tmp_path / "uwsgi"
+    answer = json.dumps({"public": "0" * 64, "internal": "1" * 64})
+    embedding.write_text(f"#!/bin/sh\ncat > /dev/null\necho '{answer}'\n", encoding="utf-8")
+    embedding.chmod(0o755)
+    with sample_app.transaction() as session:
+        row = prepare_dr2(session, PLAN, secrets=secrets, now=NOW)
+    monkeypatch.setattr(parallel.sys, "executable", str(embedding))
+    with sample_app.transaction() as session:
+        drawn, result = run_dr2(session, PLAN, row, secrets=secrets)
+    assert children == []
+    assert drawn.state == "drawn" and result.digests.objects == row.objects_digest
