@@ -100,20 +100,38 @@ def _copy_rows(
     quote = connection.dialect.identifier_preparer.quote
     columns_sql = ", ".join(quote(n) for n in [*names, *constants])
     statement = f"COPY {quote(table.name)} ({columns_sql}) FROM STDIN"
-    fixed = [_copy_text([value]) for value in constants.values()]
+    fixed = [_copy_text([value], {}) for value in constants.values()]
+    formatted: list[dict[Any, str]] = [{} for _ in names]
     driver = connection.connection.dbapi_connection
     assert driver is not None
 
     def copy_rows(columns: Sequence[list[Any]]) -> None:
         converted = list(map(_convert, columns, processors, caches))
-        texts = [_copy_text(values) for values in converted]
         rows = len(converted[0]) if converted else 0
+        if not rows:
+            return
+        texts = list(map(_copy_text, converted, formatted))
         texts += [value * rows for value in fixed]
-        data = "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
         with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
-            copy.write(data.encode("utf-8"))
+            for start in range(0, rows, _COPY_ROWS):
+                part = [column[start : start + _COPY_ROWS] for column in texts]
+                copy.write(_copy_lines(part).encode("utf-8"))
 
     return copy_rows
+
+
+_COPY_ROWS = 10_000  # rows joined into one block of COPY text at a time
+
+
+def _copy_lines(texts: list[list[str]]) -> str:
+    """The COPY lines of rows whose fields are ``texts``, column by column: every field,
+    tab and newline in one list, joined once, with no tuple and no string per row."""
+    width, rows = len(texts), len(texts[0])
+    parts = [""] * (2 * width * rows)
+    for j, column in enumerate(texts):
+        parts[2 * j :: 2 * width] = column
+    parts[1::2] = (["\t"] * (width - 1) + ["\n"]) * rows
+    return "".join(parts)
 
 
 def _bind_processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
@@ -133,18 +151,33 @@ def _escaped(values: list[str]) -> list[str]:
     return joined.translate(_COPY_ESCAPES).split("\0")
 
 
-def _copy_text(values: list[Any]) -> list[str]:
+def _copy_text(values: list[Any], known: dict[Any, str]) -> list[str]:
     """One column's values as COPY text: strings escaped, NULL as ``\\N``, booleans
-    ``t``/``f``, dates in ISO form, numbers as Python writes them."""
+    ``t``/``f``, dates in ISO form, numbers as Python writes them. Other values
+    than strings and integers are formatted once per distinct value (a column
+    holds one type), remembering those of earlier batches in ``known``."""
     kinds = set(map(type, values))
     if kinds <= {str}:
         return _escaped(values)
     if kinds <= {str, type(None)}:
         escaped = _escaped(["" if v is None else v for v in values])
         return ["\\N" if v is None else e for v, e in zip(values, escaped, strict=True)]
-    if kinds <= {bool}:
-        return ["t" if v else "f" for v in values]
-    return [_copy_value(v) for v in values]
+    if kinds <= {int}:
+        return list(map(str, values))
+    try:
+        return _known(values, known)
+    except TypeError:  # a value that cannot be a key
+        return list(map(_copy_value, values))
+
+
+def _known(values: list[Any], known: dict[Any, str]) -> list[str]:
+    try:
+        return list(map(known.__getitem__, values))
+    except KeyError:
+        if len(known) > _CONVERTED_LIMIT:
+            known.clear()
+        known.update({value: _copy_value(value) for value in set(values).difference(known)})
+        return list(map(known.__getitem__, values))
 
 
 def _copy_value(value: Any) -> str:
