@@ -165,19 +165,9 @@ def _copy_text(values: list[Any], known: dict[Any, str]) -> list[str]:
     if kinds <= {int}:
         return list(map(str, values))
     try:
-        return _known(values, known)
+        return _convert(values, _copy_value, known)
     except TypeError:  # a value that cannot be a key
         return list(map(_copy_value, values))
-
-
-def _known(values: list[Any], known: dict[Any, str]) -> list[str]:
-    try:
-        return list(map(known.__getitem__, values))
-    except KeyError:
-        if len(known) > _CONVERTED_LIMIT:
-            known.clear()
-        known.update({value: _copy_value(value) for value in set(values).difference(known)})
-        return list(map(known.__getitem__, values))
 
 
 def _copy_value(value: Any) -> str:
@@ -200,8 +190,8 @@ _CONVERTED_LIMIT = 1 << 16  # converted values remembered per column before star
 def _convert(
     values: list[Any], processor: Callable[[Any], Any] | None, known: dict[Any, Any]
 ) -> list[Any]:
-    """Apply a column type's bind conversion once per distinct value (dates, booleans),
-    remembering the values of earlier batches in ``known``."""
+    """Apply a column type's bind conversion (or another ``processor``) once per
+    distinct value (dates, booleans), remembering those of earlier batches in ``known``."""
     if processor is None:
         return values
     try:
