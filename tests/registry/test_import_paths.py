@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from dualrandom.app import App
-from dualrandom.core.canonical import ObjectSnapshotBuilder, objects_snapshot
+from dualrandom.core.canonical import objects_snapshot
 from dualrandom.errors import ValidationError
 from dualrandom.registry import _pipeline, _read, import_registry, objects_as_of, snapshot
 from dualrandom.registry import registry_digest as read_back_digest
@@ -137,26 +137,6 @@ def test_a_second_process_imports_the_same_versions(
     child = [s.as_dict() for s, _ in _versions(with_departments, tmp_path / "b")]
     unchanging = ("kind", "mode", "rows_in_file", "added", "changed", "gone", "total", "digest")
     assert [[v[k] for k in unchanging] for v in child] == [[v[k] for k in unchanging] for v in here]
-
-
-class _FailingDigest(ObjectSnapshotBuilder):
-    def digest(self) -> str:
-        raise RuntimeError("no digest")
-
-
-def test_a_child_that_cannot_hash_leaves_the_digest_to_be_read_back(
-    with_departments: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_batches: None
-) -> None:
-    """On SQLite the child hashes the rows it sends; if that fails after the rows are
-    written, the digest is read back from the database instead."""
-    expected = _import(with_departments, _file(tmp_path / "a.csv", [_row(n) for n in range(30)]))
-    with with_departments.transaction() as session:  # start again from nothing
-        session.execute(ObjectRow.__table__.delete())
-    _in_a_child(monkeypatch)
-    monkeypatch.setattr(_pipeline, "ObjectSnapshotBuilder", _FailingDigest)
-    summary = _import(with_departments, _file(tmp_path / "b.csv", [_row(n) for n in range(30)]))
-    assert (summary.total, summary.digest) == (30, expected.digest)
-    _check_digest(with_departments, expected.digest)
 
 
 def test_the_same_problems_in_either_process(

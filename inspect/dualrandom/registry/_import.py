@@ -191,17 +191,11 @@ def _import_versioned(
     context = context_for(session, today)
     digest_here = kind == "objects" and not partial
     rows: int | None = None
-    hashing_child: CheckingProcess | None = None
     if checker is not None:
         writer = VersionWriter(session, kind, number, undoable=True)
-        # Where this process writes the rows itself (SQLite), the child also hashes
-        # them, which evens out the two processes' work; where a thread writes them
-        # and this one mostly waits for the server (PostgreSQL), this one hashes.
-        if digest_here and not writer.in_thread:
-            hashing_child = checker
-        snapshot = ObjectSnapshotBuilder() if digest_here and hashing_child is None else None
+        snapshot = ObjectSnapshotBuilder() if digest_here else None
         try:
-            checker.begin(kind, source, context, progress, digest=hashing_child is not None)
+            checker.begin(kind, source, context, progress)
             with ThreadPoolExecutor(max_workers=1) as pool:
                 # The child decodes the whole file (strictly) or fails: once it is
                 # done, the guessed encoding is confirmed and only the hash is missing.
@@ -211,7 +205,6 @@ def _import_versioned(
                     source, guessed = complete.result(), False
         except CheckFailed:
             writer.abandon()
-            hashing_child = None
         except BaseException:
             writer.abandon()
             raise
@@ -232,8 +225,6 @@ def _import_versioned(
         with ThreadPoolExecutor(max_workers=1) as pool:
             digest = pool.submit(snapshot.digest) if snapshot is not None else None
             counts = writer.finish(full=not partial)
-            if hashing_child is not None:  # made meanwhile; None: read back (import_registry)
-                return rows, counts, hashing_child.digest(), source
             return rows, counts, digest.result() if digest is not None else None, source
     except BaseException:
         writer.abandon()

@@ -5,11 +5,8 @@ size: reading and checking the file, and writing and hashing its rows. Only
 the writing has to happen here, in the caller's transaction. So for a large
 file :class:`CheckingProcess` starts a second Python process that runs the
 very same :func:`~._read.check_file` and sends each batch, as the values
-the database columns take, through a pipe while this process writes them.
-Where this process writes the rows itself (SQLite), the child also builds the
-object snapshot of a full import from the same values and sends its digest
-at the end, while this process builds the indexes: the two then do about
-the same work. If that fails, the digest is read back from the database.
+the database columns take, through a pipe while this process writes them
+and builds the object snapshot of a full import from the same values.
 
 That process only takes the way through a file without problems: the
 uniqueness of the keys is checked here, on the batches as they arrive, and
@@ -29,6 +26,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import queue
 import signal
 import subprocess
 import sys
@@ -40,10 +38,9 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from dualrandom.core.canonical import ObjectColumns, ObjectSnapshotBuilder
 from dualrandom.errors import ValidationError
 from dualrandom.registry._checks import Context, Unique, checks_for
-from dualrandom.registry._columns import COLUMNS, OBJECT_FIELDS, ROW_KEYS
+from dualrandom.registry._columns import COLUMNS, ROW_KEYS
 from dualrandom.registry._read import Progress, check_file
 from dualrandom.sheets import Batch, Day, Source
 
@@ -75,7 +72,6 @@ class _Job:
     today: date
     departments: frozenset[str]
     progress: bool  # send progress messages
-    digest: bool = False  # also the digest of the object snapshot (a full import)
 
 
 def _may_fork() -> bool:
@@ -189,11 +185,8 @@ class CheckingProcess:
         source: Source,
         context: Context,
         progress: Progress | None = None,
-        *,
-        digest: bool = False,
     ) -> None:
-        """Have the child start checking ``source`` (its hash is not needed yet); with
-        ``digest`` it also builds the object snapshot of the rows it sends (:meth:`digest`)."""
+        """Have the child start checking ``source`` (its hash is not needed yet)."""
         job = _Job(
             kind,
             str(source.path),
@@ -203,7 +196,6 @@ class CheckingProcess:
             context.today,
             context.departments,
             progress is not None,
-            digest,
         )
         try:
             pickle.dump(job, self.to_child)
@@ -252,16 +244,6 @@ class CheckingProcess:
             if message[0] == "done":
                 return
 
-    def digest(self) -> str | None:
-        """After :meth:`batches`: the digest of the object snapshot of every row sent, as
-        ``ObjectSnapshotBuilder`` makes it (asked for in :meth:`begin`); None if the child
-        could not make it."""
-        try:
-            message = self._receive()
-        except CheckFailed:
-            return None
-        return message[1] if message[0] == "digest" else None
-
     def close(self) -> None:
         """Stop the child (if it still runs) and reap it."""
         with suppress(ChildProcessError):
@@ -298,34 +280,71 @@ def _serve(jobs: IO[bytes], out: IO[bytes]) -> None:
     import gc
 
     gc.disable()  # see _import._no_cycle_collection
-    snapshot: ObjectSnapshotBuilder | None = None
+    sender = _Sender(out)
     try:
         job: _Job = pickle.load(jobs)
-        snapshot = ObjectSnapshotBuilder() if job.digest else None
-        result: tuple[Any, ...] = ("done", _check(job, out, snapshot))
+        result: tuple[Any, ...] = ("done", _check(job, sender))
     except ValidationError:
         result = ("failed", "the file has problems")
     except BaseException as exc:
         result = ("failed", f"checking the file failed: {exc!r}")
-    _send(out, result)
-    if snapshot is not None and result[0] == "done":
-        # While the parent finishes writing (SQLite builds the indexes).
-        try:
-            digest: tuple[Any, ...] = ("digest", snapshot.digest())
-        except BaseException as exc:
-            digest = ("failed", f"hashing the rows failed: {exc!r}")
-        _send(out, digest)
+    sender.send(result)
+    sender.close()
 
 
-def _send(out: IO[bytes], message: Any, fast: bool = False) -> None:
-    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
-    # Batches hold no cycles; where they hold no object twice, the memo only costs.
-    pickler.fast = fast
-    pickler.dump(message)
-    out.flush()
+class _Sender:
+    """The child's messages, written to the pipe by a thread of its own.
+
+    The two processes take turns being the slower one, batch by batch; with
+    the pipe's 64 KiB alone, the child would wait for the parent to read each
+    batch before it checks the next, and each would wait for the other about
+    a second in an import of a million objects. Up to ``AHEAD`` messages wait
+    here instead, and the thread writes them (without the GIL) while this one
+    checks.
+    """
+
+    AHEAD = 32  # messages (a batch is one, of about 1.5 MiB for 5,000 objects)
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.queue: queue.Queue[bytes | None] = queue.Queue(self.AHEAD)
+        self.broken: BaseException | None = None
+        # The writer needs the GIL only between two messages; without a shorter
+        # switch interval it could wait 5 ms for it while the pipe runs dry.
+        sys.setswitchinterval(0.0005)
+        self.thread = threading.Thread(target=self._write, name="registry-send", daemon=True)
+        self.thread.start()
+
+    def send(self, message: Any, unshared: Any = None) -> None:
+        """Pickle ``message`` and, if given, ``unshared`` after it: one write to the pipe.
+        ``unshared`` is pickled without the memo, which for values that hold no object
+        twice only costs."""
+        if self.broken is not None:
+            raise self.broken
+        data = io.BytesIO()
+        pickle.Pickler(data, protocol=pickle.HIGHEST_PROTOCOL).dump(message)
+        if unshared is not None:
+            pickler = pickle.Pickler(data, protocol=pickle.HIGHEST_PROTOCOL)
+            pickler.fast = True
+            pickler.dump(unshared)
+        self.queue.put(data.getvalue())
+
+    def _write(self) -> None:
+        while (data := self.queue.get()) is not None:
+            if self.broken is None:
+                try:
+                    self.out.write(data)
+                    self.out.flush()
+                except BaseException as exc:  # the parent is gone: drop the rest
+                    self.broken = exc
+
+    def close(self) -> None:
+        """Once every message is written."""
+        self.queue.put(None)
+        self.thread.join()
 
 
-def _check(job: _Job, out: IO[bytes], snapshot: ObjectSnapshotBuilder | None = None) -> int:
+def _check(job: _Job, sender: _Sender) -> int:
     columns = COLUMNS[job.kind]
     days: dict[str, dict[Any, Any]] = {c.target: {} for c in columns if isinstance(c.field, Day)}
     shared = [c.target for c in columns if c.field.memo]
@@ -337,13 +356,10 @@ def _check(job: _Job, out: IO[bytes], snapshot: ObjectSnapshotBuilder | None = N
         # Columns of few distinct values hold one object per value (the parsers
         # remember them): pickled with the memo, each is sent once and arrives
         # as one shared object, cheaper to send, to hash and to bind.
-        _send(out, ("batch", {name: values.pop(name) for name in shared}))
-        _send(out, values, fast=True)
-        if snapshot is not None:  # what _import._check_here does with a batch
-            snapshot.add(ObjectColumns(*(batch.values[f] for f in OBJECT_FIELDS)))
+        sender.send(("batch", {name: values.pop(name) for name in shared}), values)
 
     def progress(step: str, done: int, total: int) -> None:
-        _send(out, ("progress", step, done, total))
+        sender.send(("progress", step, done, total))
 
     source = Source(Path(job.path), job.sha256, job.size, job.encoding)
     context = Context(job.today, job.departments, _no_registry)
