@@ -54,17 +54,25 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
     return create_engine(url)
 
 
+# A registry is read in id order through an index, which visits the table's
+# pages out of order: with SQLite's default 2 MiB page cache, a page is read
+# again and again once the table outgrows it. 8 MiB keeps them: all 16 columns
+# of 3,000,000 objects in 4.9 s instead of 7.2 s, of 10,000,000 in 18.5 s
+# instead of about 40 s (1,000,000: 1.6 s either way).
+_SHARED_PRAGMAS = ("busy_timeout = 30000", "cache_size = -8192")
+
+
 def _sqlite_reader(url: str) -> Engine:
     # Each SELECT reads one consistent state by itself (WAL mode); no
     # transaction is begun, so no lock is held beyond a statement.
-    return _with_pragmas(create_engine(url), "query_only = ON", "busy_timeout = 30000")
+    return _with_pragmas(create_engine(url), "query_only = ON", *_SHARED_PRAGMAS)
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = _with_pragmas(
-        create_engine(url), "foreign_keys = ON", "journal_mode = WAL", "busy_timeout = 30000"
+        create_engine(url), "foreign_keys = ON", "journal_mode = WAL", *_SHARED_PRAGMAS
     )
 
     @event.listens_for(engine, "begin")
