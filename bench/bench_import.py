@@ -156,6 +156,9 @@ def library_import(csv_path: Path, workdir: Path, url: str = "") -> dict[str, fl
     from dualrandom.registry import import_registry
 
     config = workdir / "config.toml"
+    if not url:  # fresh: with --keep, an earlier run's database is still there
+        for suffix in ("", "-wal", "-shm"):
+            (workdir / f"bench.sqlite3{suffix}").unlink(missing_ok=True)
     url = url or f"sqlite:///{workdir / 'bench.sqlite3'}"
     config.write_text(f'[database]\nurl = "{url}"\n')
     app = App.from_settings(load_settings(config, environ={}))
