@@ -288,7 +288,7 @@ def _conflicts_by_object(
 def _visits(
     prep: Preparation,
     seed: bytes,
-    chosen: Mapping[str, set[str]],
+    chosen: Mapping[str, Collection[str]],
     ticket_of: Mapping[str, int],
     used: Mapping[str, int] | None = None,
     first_number: int = 1,
@@ -356,9 +356,11 @@ def draw_selected(
     another engine, e.g. a database): visits, teams and, in DR-2, the public files.
     ``prep.sorted_objects`` needs to hold only the selected and reserve objects."""
     ticket_of = {row.object_id: row.ticket for row in selected}
-    chosen: dict[str, set[str]] = defaultdict(set)
+    # An object is drawn once per item at most: a tuple of its items (48 bytes
+    # for one) where a set takes 216, for each of tens of thousands of visits.
+    chosen: dict[str, tuple[str, ...]] = {}
     for row in selected:
-        chosen[row.object_id].add(row.item)
+        chosen[row.object_id] = (*chosen.get(row.object_id, ()), row.item)
     result = DrawResult(
         seed=seed,
         digests=prep.digests,

@@ -83,14 +83,15 @@ class OfficerOrder:
     one is below 2^64 − (2^64 mod m) and returns it mod m.
     """
 
-    __slots__ = ("_block", "_n", "_prefix", "_suffix", "_swaps", "_words", "order")
+    __slots__ = ("_block", "_digest", "_n", "_prefix", "_read", "_suffix", "_swaps", "order")
 
     def __init__(self, seed: bytes, object_id: str, n: int) -> None:
         self._prefix = _team_prefix(seed)
         self._suffix = object_id.encode("utf-8")
         self._n = n
         self._block = 0
-        self._words: list[int] = []
+        self._digest = b""  # the current block, and how many of its words are read:
+        self._read = 4  # a batch stages tens of thousands of visits at once
         self._swaps: dict[int, int] = {}
         self.order: list[int] = []  # order[t] = candidate index at position t
 
@@ -98,14 +99,15 @@ class OfficerOrder:
         return self._n
 
     def _word(self) -> int:
-        if not self._words:
-            digest = hashlib.sha256(
+        if self._read == 4:
+            self._digest = hashlib.sha256(
                 self._prefix + self._block.to_bytes(8, "big") + self._suffix
             ).digest()
             self._block += 1
-            # Reversed so that pop() yields the words in reading order.
-            self._words = [int.from_bytes(digest[i : i + 8], "big") for i in (24, 16, 8, 0)]
-        return self._words.pop()
+            self._read = 0
+        start = 8 * self._read
+        self._read += 1
+        return int.from_bytes(self._digest[start : start + 8], "big")
 
     def _uniform(self, m: int) -> int:
         limit = _TWO64 - _TWO64 % m
