@@ -460,6 +460,15 @@ def _joined_lines(fields: Sequence[Sequence[str]], count: int) -> str:
     return "".join(parts)
 
 
+def _encoded_lines(fields: Sequence[Sequence[str]], count: int) -> Iterator[bytes]:
+    """:func:`_joined_lines` as UTF-8, 65,536 lines at a time: a list of a million
+    rows' fields, their text and its bytes are never all held at once."""
+    step = 1 << 16
+    for start in range(0, count, step):
+        part = [values[start : start + step] for values in fields]
+        yield _joined_lines(part, min(step, count - start)).encode("utf-8")
+
+
 def _lines_of(columns: ObjectColumns, formats: _Formats, layout: Layout) -> tuple[str, str]:
     count = len(columns)
     if not count:
@@ -631,8 +640,11 @@ def _assemble(
     flat_starts, flat_sizes = starts.reshape(-1), sizes.reshape(-1)
     ends = np.cumsum(flat_sizes)
     source = np.frombuffer(b"".join(buffers), dtype=np.uint8)
-    shift = np.repeat(flat_starts - (ends - flat_sizes), flat_sizes)
-    data: bytes = source[np.arange(int(ends[-1]), dtype=np.int64) + shift].tobytes()
+    # An index per output byte: 4 bytes each, not 8, where offsets allow.
+    kind = np.int32 if max(len(source), int(ends[-1])) < 2**31 else np.int64
+    shift = np.repeat((flat_starts - (ends - flat_sizes)).astype(kind), flat_sizes)
+    shift += np.arange(int(ends[-1]), dtype=kind)
+    data: bytes = source[shift].tobytes()
     return data
 
 
@@ -1101,7 +1113,7 @@ def conflicts_snapshot(records: Iterable[ConflictRecord], algorithm: str = DR1) 
         [written(fmt_date, r.valid_from) for r in rows],
         [written(fmt_date, r.valid_until) for r in rows],
     ]
-    data = _header(CONFLICT_FIELDS) + _joined_lines(fields, len(rows)).encode("utf-8")
+    data = b"".join([_header(CONFLICT_FIELDS), *_encoded_lines(fields, len(rows))])
     return Snapshot(data, snapshot_digest("conflicts", data, algorithm))
 
 
