@@ -1,7 +1,7 @@
 """Benchmark: the draw at growing registry sizes, printed as one table (issue 12).
 
     .venv/bin/python bench/bench_scale.py [--sizes 250000,1000000,3000000] [--keep DIR]
-                                          [--runs R] [--skip-cli]
+                                          [--runs R] [--skip-cli | --cli-only]
 
 For each size N, builds the registry of bench_draw.py (N objects in 200
 strata, N/200 officers, conflicts on 1 % of the pairs, a plan drawing 5 %
@@ -18,6 +18,9 @@ the peak RSS of that child and its own children together):
 Each row also gives the seconds per million objects and the ratio of that
 to the 1M row (linear: within 10 %), and the 1-minute load average before
 and after the step: the machine is shared, so quote it with the numbers.
+The marginal table gives the seconds per million objects added from one
+size to the next, in which a fixed start (imports, the beacon check)
+cancels out. The package is byte-compiled first, as an install leaves it.
 With --runs R each step is run R times and the fastest run is shown.
 Floors (issue 12): draw run 1M ≤ 6 s and ≤ 700 MiB, 3M ≤ 18 s and ≤ 1 GiB.
 """
