@@ -10,12 +10,14 @@ error then.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-__all__ = ["start_python", "stop"]
+__all__ = ["answer", "start_python", "stop"]
 
 
 def start_python(*arguments: str) -> subprocess.Popen[bytes] | None:
@@ -47,3 +49,17 @@ def stop(child: subprocess.Popen[bytes]) -> None:
     for pipe in (child.stdin, child.stdout):
         if pipe is not None:
             pipe.close()
+
+
+def answer(child: subprocess.Popen[bytes]) -> Any:
+    """The JSON document ``child`` writes on its first line, once it has ended well;
+    None if it wrote none or failed. Waits for it to end, and closes its pipes."""
+    assert child.stdout is not None
+    line = child.stdout.readline()
+    child.stdout.read()  # to the end, where the child closes it as it exits
+    ended_well = child.wait() == 0
+    stop(child)  # only its pipes are left to close
+    try:
+        return json.loads(line) if ended_well else None
+    except ValueError:
+        return None

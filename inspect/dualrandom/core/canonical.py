@@ -1121,16 +1121,16 @@ _CONFLICT_KEY = attrgetter("cert_no", "object_id", "relation")
 
 
 class _Written:
-    """``written(format, value)``: ``format(value)``, one string per distinct value."""
+    """``written(write, value)``: ``write(value)``, one string per distinct value."""
 
     def __init__(self) -> None:
         self._seen: dict[tuple[Callable[[Any], str], Any], str] = {}
 
-    def __call__(self, format: Callable[[Any], str], value: Any) -> str:
-        key = (format, value)
+    def __call__(self, write: Callable[[Any], str], value: Any) -> str:
+        key = (write, value)
         text = self._seen.get(key)
         if text is None:
-            text = self._seen[key] = format(value)
+            text = self._seen[key] = write(value)
         return text
 
 

@@ -23,7 +23,7 @@ import threading
 import weakref
 from typing import IO, Any
 
-from dualrandom.children import start_python, stop
+from dualrandom.children import answer, start_python, stop
 from dualrandom.core.risk import risk_commitment, risk_rows
 from dualrandom.core.table import ObjectTable
 
@@ -68,13 +68,7 @@ def _send(pipe: IO[bytes] | None, *parts: bytes) -> None:
 
 
 def _answer(child: subprocess.Popen[bytes]) -> dict[str, Any] | None:
-    assert child.stdout is not None
-    line = child.stdout.readline()
-    stop(child)
-    try:
-        made = json.loads(line)
-    except ValueError:
-        return None
+    made = answer(child)
     root, leaves = (made.get(k) if isinstance(made, dict) else None for k in ("root", "leaves"))
     if isinstance(root, str) and len(root) == 64 and isinstance(leaves, int):
         return {"root": root, "leaves": leaves}

@@ -15,12 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dualrandom.audit import Finding
-from dualrandom.core import DR2, conflicts_snapshot, inspectors_snapshot
-from dualrandom.core.canonical import sorted_objects_snapshot
+from dualrandom.core import DR2, combine_object_digests, conflicts_snapshot, inspectors_snapshot
 from dualrandom.registry.snapshot import (
     conflicts_as_of,
     inspectors_as_of,
-    object_table_as_of,
+    object_digests,
     registry_digest,
 )
 from dualrandom.tables import DrawRow, RegistryVersionRow
@@ -110,9 +109,9 @@ def draw_version_findings(session: Session, draw: DrawRow) -> list[Finding]:
 
 def _dr2_digest(session: Session, kind: str, number: int) -> str:
     if kind == "objects":
-        # As draw run reads the registry: columns, each value checked by the
-        # canonical writer, streamed into the digest (no record per object).
-        return sorted_objects_snapshot(object_table_as_of(session, number).columns, DR2).digest
+        # As draw run makes it: streamed from the stored rows, each value checked
+        # by the canonical writer, one chunk held at a time.
+        return combine_object_digests(*object_digests(session, number, DR2), DR2)
     if kind == "inspectors":
         officers = sorted(inspectors_as_of(session, number), key=lambda o: o.cert_no)
         return inspectors_snapshot(officers, DR2).digest

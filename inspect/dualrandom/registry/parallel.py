@@ -25,6 +25,7 @@ exactly as it always was.
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import subprocess
@@ -36,7 +37,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from dualrandom.children import start_python, stop
+from dualrandom.children import answer, start_python, stop
 from dualrandom.registry.snapshot import get_version, object_digests
 
 __all__ = ["IN_PARALLEL_FROM", "object_digests_alongside"]
@@ -58,13 +59,14 @@ def object_digests_alongside(session: Session, version: int, algorithm: str) -> 
     if bind.dialect.name == "postgresql":
         session.execute(text("LOCK TABLE object_rows IN SHARE MODE"))
     url = bind.engine.url
+    here = functools.partial(object_digests, session, version, algorithm)
     in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
     if (
         in_memory
         or _written(session)
         or get_version(session, "objects", version).total < IN_PARALLEL_FROM
     ):
-        return lambda: object_digests(session, version, algorithm)
+        return here
     request = {
         "url": url.render_as_string(hide_password=False),
         "version": version,
@@ -72,11 +74,11 @@ def object_digests_alongside(session: Session, version: int, algorithm: str) -> 
     }
     child = _start(request)
     if child is None:
-        return lambda: object_digests(session, version, algorithm)
+        return here
 
     def digests() -> tuple[str, str]:
         made = _result(child)
-        return made if made is not None else object_digests(session, version, algorithm)
+        return made if made is not None else here()
 
     weakref.finalize(digests, stop, child)  # dropped uncalled (an error): no child left
     return digests
@@ -110,19 +112,11 @@ def _start(request: dict[str, object]) -> subprocess.Popen[bytes] | None:
 
 def _result(child: subprocess.Popen[bytes]) -> tuple[str, str] | None:
     """The child's digests, or None if it gave none."""
-    assert child.stdout is not None
-    with child.stdout:
-        out = child.stdout.read()
-    if child.wait() != 0:
-        return None
-    try:
-        made = json.loads(out)
-        public, internal = made["public"], made["internal"]
-    except (ValueError, KeyError, TypeError):
-        return None
-    if not all(isinstance(d, str) and len(d) == 64 for d in (public, internal)):
-        return None
-    return public, internal
+    made = answer(child)
+    public, internal = (made.get(k) if isinstance(made, dict) else None for k in ("public", "internal"))
+    if isinstance(public, str) and isinstance(internal, str) and len(public) == len(internal) == 64:
+        return public, internal
+    return None
 
 
 def main() -> None:

@@ -309,7 +309,8 @@ def object_table_as_of(
     are not read (``Unread``), for a draw, which needs neither; its snapshot's
     digests then come from :func:`object_digests`."""
     ids: list[str] = []
-    parts: dict[str, list[Any]] = {name: [] for name in (*_TEXTS, *_CODED)}
+    read = (*_TEXTS, *_CODED) if particulars else _CODED
+    parts: dict[str, list[Any]] = {name: [] for name in read}
     for chunk in _column_chunks(session, version, particulars=particulars):
         ids.extend(chunk.id)
         for name, column in parts.items():
@@ -318,8 +319,7 @@ def object_table_as_of(
     for name in _CODED:  # a column at a time, so one column's chunks are held twice
         table[name] = _merged(parts.pop(name))
     for name in _TEXTS:
-        texts = parts.pop(name)
-        table[name] = Texts.joined(texts) if particulars else Unread(len(ids))
+        table[name] = Texts.joined(parts.pop(name)) if particulars else Unread(len(ids))
     return ObjectTable(ObjectColumns(**table))
 
 
