@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from dualrandom.core import DrawInputs, conflicts_snapshot, draw, objects_snapshot, prepare
+from dualrandom.core import table as table_module
 from dualrandom.core.canonical import ObjectColumns
 from dualrandom.core.model import ConflictRecord, ItemRecord, ObjectFilter, Stratum
 from dualrandom.core.pools import build_pools
@@ -161,3 +162,50 @@ def test_conflict_snapshot_lines_and_the_first_bad_identifier() -> None:
     bad = [*records, ConflictRecord("0", "x\x00", "其他"), ConflictRecord("3", "", "其他")]  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"conflict object id 'x\\x00'"):
         conflicts_snapshot(bad)
+
+
+def _groups_by_dict(table: ObjectTable, names: list[str]) -> tuple[list[int], list[int]]:
+    """The grouping of ``ObjectTable.groups`` the plain way: a dict of value tuples,
+    groups numbered in order of their first row."""
+    number: dict[tuple[Any, ...], int] = {}
+    first: list[int] = []
+    group = []
+    for row, record in enumerate(table):
+        values = tuple(getattr(record, name) for name in names)
+        if values not in number:
+            number[values] = len(first)
+            first.append(row)
+        group.append(number[values])
+    return group, first
+
+
+@pytest.mark.parametrize("key_span", [None, 2, 50])
+def test_rows_are_grouped_by_equal_values_numbered_by_first_row(
+    key_span: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One sort of combined codes gives the dict's grouping, also when the combined
+    key is renumbered along the way (a small ``_KEY_SPAN`` forces that here; a real
+    registry reaches it with a few columns of thousands of values)."""
+    if key_span is not None:
+        monkeypatch.setattr(table_module, "_KEY_SPAN", key_span)
+    districts, statuses = ["大洼区", "兴隆台区", "双台子区"], ["存续", "注销", "吊销"]
+    records = [
+        obj(
+            f"o{(n * 37) % 200:03d}",
+            district=districts[n % 3],
+            status=statuses[(n // 3) % 3],
+            risk_class="ABCD"[(n * 7) % 4],
+            established=date(2000 + n % 5, 1, 1) if n % 4 else None,
+        )
+        for n in range(200)
+    ]
+    table = ObjectTable(_columns(records))
+    for names in (
+        ["district"],
+        ["status", "district"],
+        ["district", "status", "risk_class", "established"],
+        ["name", "district"],  # every row its own group
+        [],  # one group
+    ):
+        group, first = table.groups(names)
+        assert (group.tolist(), first.tolist()) == _groups_by_dict(table, names), names

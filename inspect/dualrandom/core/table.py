@@ -240,19 +240,47 @@ class ObjectTable(Sequence[ObjectRecord]):
         """Rows grouped by the values of the fields ``names``: the group of each row,
         and the first row of each group (groups numbered in order of first row)."""
         count = len(self)
-        key = np.zeros(count, dtype=np.intp)
+        key = np.zeros(count, dtype=np.int64)
+        span = 1  # every key is below this
         for name in names:
             codes = self.codes(name)
-            # Renumbered after each column, so that keys stay below the row count.
-            _, key = np.unique(key * (int(codes.max(initial=0)) + 1) + codes, return_inverse=True)
-        _, first, group = np.unique(key, return_index=True, return_inverse=True)
-        order = np.argsort(first, kind="stable")  # number groups by their first row
-        renumber = np.empty_like(order)
-        renumber[order] = np.arange(len(order))
-        return renumber[group].reshape(count), first[order]
+            width = int(codes.max(initial=0)) + 1
+            if span * width > _KEY_SPAN:  # the combined key would overflow: renumber it
+                distinct, key = np.unique(key, return_inverse=True)
+                key, span = key.reshape(count), len(distinct)
+            # Mixed-radix digits: equal keys exactly when every column's code is equal.
+            key *= width
+            key += codes
+            span *= width
+        return _numbered_by_first_row(key)
 
     def prototypes(self, names: Sequence[str]) -> Iterator[tuple[int, ObjectRecord]]:
         """For each distinct combination of the values of the fields ``names``, the
         first row that has it and its record (rows in id order)."""
         for row in self.groups(names)[1].tolist():
             yield row, self.record(row)
+
+
+# Keys of combined codes stay below 2**62, so ``key * width + code`` never overflows int64.
+_KEY_SPAN = 1 << 62
+
+
+def _numbered_by_first_row(
+    key: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Rows grouped by equal ``key``: the group of each row, groups numbered in order
+    of their first row, and that first row of each. One sort of the keys (a draw
+    groups a whole registry this way several times; a sort per column cost more)."""
+    count = len(key)
+    order = np.argsort(key, kind="stable")  # rows of equal key stay in row order
+    ordered = key[order]
+    starts = np.ones(count, dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    del ordered
+    first = order[starts]  # per group, in key order: its first row (the sort is stable)
+    by_first = np.argsort(first)  # first rows are distinct: any sort will do
+    number = np.empty(len(first), dtype=np.intp)
+    number[by_first] = np.arange(len(first))
+    group = np.empty(count, dtype=np.intp)
+    group[order] = number[np.cumsum(starts) - 1]
+    return group, first[by_first]
