@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_scale.py [--sizes 250000,1000000,3000000] [--keep DIR]
                                           [--runs R] [--skip-cli | --cli-only]
+                                          [--postgres URL]
 
 For each size N, builds the registry of bench_draw.py (N objects in 200
 strata, N/200 officers, conflicts on 1 % of the pairs, a plan drawing 5 %
@@ -22,6 +23,12 @@ The marginal table gives the seconds per million objects added from one
 size to the next, in which a fixed start (imports, the beacon check)
 cancels out. The package is byte-compiled first, as an install leaves it.
 With --runs R each step is run R times and the fastest run is shown.
+With --postgres URL (a server's URL, e.g. postgresql+psycopg://postgres@127.0.0.1/test)
+the registry is imported and prepared into a database of its own on that
+server (bench_scale_N_prepared, kept) and each ``draw run`` starts from a
+copy of it (CREATE DATABASE … TEMPLATE); the core path reads SQLite, so
+only ``draw run`` is timed. The peak is that of the Python processes: the
+server's backend is not counted.
 Floors (issue 12): draw run 1M ≤ 6 s and ≤ 700 MiB, 3M ≤ 18 s and ≤ 1 GiB.
 """
 
@@ -93,6 +100,57 @@ def restore(folder: Path) -> None:
     shutil.copyfile(folder / "prepared.sqlite3", folder / "db.sqlite3")
 
 
+class Server:
+    """``--postgres``: the prepared registry in a database of its own on the server,
+    each run on a fresh copy of it."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy import make_url
+
+        self.url = make_url(url)
+
+    def _admin(self, *statements: str) -> None:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                for statement in statements:
+                    connection.execute(text(statement))
+        finally:
+            engine.dispose()
+
+    def _config(self, folder: Path, database: str) -> Path:
+        url = self.url.set(database=database).render_as_string(hide_password=False)
+        config = folder / f"config-{database}.toml"
+        config.write_text(
+            bench_draw.CONFIG.replace('"sqlite:///db.sqlite3"', json.dumps(url)), encoding="utf-8"
+        )
+        return config
+
+    def setup(self, folder: Path, objects: int) -> Path:
+        """The CSV files of ``setup`` imported and prepared into bench_scale_N_prepared
+        (once: a later run reuses it); returns the config of the runs' copy."""
+        setup(folder, objects)
+        prepared = f"bench_scale_{objects}_prepared"
+        if not (folder / f"{prepared}.done").exists():
+            start = time.perf_counter()
+            self._admin(f"DROP DATABASE IF EXISTS {prepared}", f"CREATE DATABASE {prepared}")
+            config = self._config(folder, prepared)
+            bench_draw.import_registries(config, folder, bench_draw.PREPARE)
+            (folder / f"{prepared}.done").touch()
+            print(
+                f"# set up {objects:,} objects on PostgreSQL in "
+                f"{time.perf_counter() - start:.0f} s",
+                flush=True,
+            )
+        return self._config(folder, f"bench_scale_{objects}_run")
+
+    def restore(self, objects: int) -> None:
+        run, prepared = f"bench_scale_{objects}_run", f"bench_scale_{objects}_prepared"
+        self._admin(f"DROP DATABASE IF EXISTS {run}", f"CREATE DATABASE {run} TEMPLATE {prepared}")
+
+
 def load() -> float:
     return os.getloadavg()[0]
 
@@ -106,7 +164,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--skip-cli", action="store_true", help="time the core path only")
     parser.add_argument("--cli-only", action="store_true", help="time draw run only")
+    parser.add_argument("--postgres", metavar="URL", help="draw run from PostgreSQL (see above)")
     options = parser.parse_args()
+    server = Server(options.postgres) if options.postgres else None
+    if server is not None:
+        options.cli_only = True
     sizes = [int(size) for size in options.sizes.split(",")]
     # As an installed package is: byte-compiled (PYTHONDONTWRITEBYTECODE may be set).
     compileall.compile_dir(HERE.parent / "inspect" / "dualrandom", quiet=1)
@@ -119,7 +181,7 @@ def main() -> None:
     )
     for size in sizes:
         folder = base / str(size)
-        config = setup(folder, size)
+        config = server.setup(folder, size) if server else setup(folder, size)
         steps: list[tuple[str, list[str]]] = []
         if not options.skip_cli:
             steps.append(
@@ -138,7 +200,10 @@ def main() -> None:
         for name, argv in steps:
             best: tuple[float, float, float, float, float, str] | None = None
             for _ in range(options.runs):
-                restore(folder)
+                if server is not None:
+                    server.restore(size)
+                else:
+                    restore(folder)
                 before = load()
                 seconds, cpu, peak, out = child(argv, cwd=folder)
                 if best is None or seconds < best[0]:
