@@ -6,8 +6,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import fields, replace
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
+import numpy as np
 import pytest
 
 from dualrandom.core import DrawInputs, conflicts_snapshot, draw, objects_snapshot, prepare
@@ -15,7 +17,8 @@ from dualrandom.core import table as table_module
 from dualrandom.core.canonical import ObjectColumns
 from dualrandom.core.model import ConflictRecord, ItemRecord, ObjectFilter, Stratum
 from dualrandom.core.pools import build_pools
-from dualrandom.core.table import Coded, ObjectTable, Texts
+from dualrandom.core.table import Coded, ObjectTable, Picked, Texts
+from dualrandom.core.tickets import target_tickets
 from tests.core.factories import item, obj, plan, where
 from tests.core.vector_inputs import (
     CONFLICTS,
@@ -209,3 +212,52 @@ def test_rows_are_grouped_by_equal_values_numbered_by_first_row(
     ):
         group, first = table.groups(names)
         assert (group.tolist(), first.tolist()) == _groups_by_dict(table, names), names
+
+
+@pytest.mark.parametrize(
+    ("texts", "increasing"),
+    [
+        (["a1", "a2", "b0"], True),  # one length, one after the other: compared by numpy
+        (["a1", "a2", "a2"], False),
+        (["a2", "a1", "b0"], False),
+        (["a", "ab", "b"], True),  # lengths differ: compared as bytes
+        (["ab", "a", "b"], False),
+        (["z", "é", "盘锦"], True),  # UTF-8 byte order is code-point order
+        (["盘锦", "é"], False),
+        (["a\x00", "a\x01"], True),  # a NUL is compared as a byte, not as padding
+        (["a\x01", "a\x00"], False),
+        (["only"], True),
+        ([], True),
+    ],
+)
+def test_texts_know_whether_they_increase(texts: list[str], increasing: bool) -> None:
+    assert Texts.of(texts).increasing() is increasing
+    assert increasing is all(a < b for a, b in pairwise(texts))
+
+
+def test_a_table_keeps_increasing_ids_as_texts_and_sorts_others() -> None:
+    """A registry read for a draw gives its ids as one UTF-8 buffer (``Texts``):
+    kept as it is when in id order, sorted (and checked) like a list otherwise."""
+    records = [obj("a1"), obj("a2", district="兴隆台区"), obj("b1")]
+    in_order = _columns(records)
+    table = ObjectTable(replace(in_order, id=Texts.of(in_order.id)))
+    assert isinstance(table.ids, Texts) and list(table) == records
+    assert table.row_of("a2") == 1
+    backwards = _columns(records, reverse=True)
+    table = ObjectTable(replace(backwards, id=Texts.of(backwards.id)))
+    assert table.ids == ["a1", "a2", "b1"] and list(table) == records
+    twice = _columns([obj("a1"), obj("b1"), obj("a1", district="兴隆台区")], reverse=True)
+    with pytest.raises(ValueError, match="'a1' occurs twice"):
+        ObjectTable(replace(twice, id=Texts.of(twice.id)))
+
+
+@pytest.mark.parametrize("packed", [True, False])
+def test_picked_ids_read_like_the_tuple_of_those_ids(packed: bool) -> None:
+    ids = ["a", "bé", "c", "盘锦", "e"]
+    source = Texts.of(ids) if packed else ids
+    picked = Picked(source, np.array([0, 3, 4], dtype=np.intp))
+    assert picked == ("a", "盘锦", "e") and len(picked) == 3 and picked != ("a", "盘锦")
+    assert picked[1] == "盘锦" and picked[-1] == "e" and picked[1:] == ["盘锦", "e"]
+    assert list(picked.utf8()) == [i.encode("utf-8") for i in ("a", "盘锦", "e")]
+    seed = hashlib.sha256(b"picked").digest()
+    assert target_tickets(seed, picked).tolist() == target_tickets(seed, list(picked)).tolist()

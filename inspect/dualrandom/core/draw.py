@@ -50,7 +50,7 @@ from dualrandom.core.result import (
 from dualrandom.core.risk import RiskCommitment, risk_commitment, risk_rows
 from dualrandom.core.seed import CommittedDigests, Digests
 from dualrandom.core.selection import smallest
-from dualrandom.core.table import ObjectTable
+from dualrandom.core.table import ObjectTable, Picked
 from dualrandom.core.teams import VisitPlan, assign_teams
 from dualrandom.core.tickets import target_tickets
 
@@ -96,7 +96,7 @@ class Preparation:
     history: Snapshot
     digests: Digests
     quotas: tuple[Quota, ...]
-    pools: Mapping[tuple[str, str], tuple[str, ...]]
+    pools: Mapping[tuple[str, str], Sequence[str]]
     exclusions: tuple[Exclusion, ...]
     outside: tuple[str, ...]
     sorted_objects: ObjectTable = field(repr=False)
@@ -229,9 +229,6 @@ def prepare(
     )
 
 
-_ROWS_AT_A_TIME = 1 << 16
-
-
 def _select(
     prep: Preparation, seed: bytes
 ) -> tuple[list[Selected], list[Selected], dict[str, int]]:
@@ -245,9 +242,7 @@ def _select(
     drawable = np.sort(np.concatenate(pools)) if pools else np.empty(0, dtype=np.intp)
     if len(drawable):  # an object in the pools of several items is drawable once
         drawable = drawable[np.concatenate(([True], drawable[1:] != drawable[:-1]))]
-    drawable_ids: list[str] = []
-    for start in range(0, len(drawable), _ROWS_AT_A_TIME):  # not millions of ints at once
-        drawable_ids.extend(map(ids.__getitem__, drawable[start : start + _ROWS_AT_A_TIME].tolist()))
+    drawable_ids = Picked(ids, drawable)  # read when needed: not a string per object
     tickets = target_tickets(seed, drawable_ids)
     selected: list[Selected] = []
     reserve: list[Selected] = []

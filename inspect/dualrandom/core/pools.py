@@ -20,7 +20,7 @@ from dualrandom.core.model import (
     Plan,
     Stratum,
 )
-from dualrandom.core.table import Coded, ObjectTable
+from dualrandom.core.table import Coded, ObjectTable, Picked
 
 __all__ = [
     "FILTER_COLUMNS",
@@ -51,7 +51,7 @@ class Pools:
     """Pool members per (item, stratum) in id order, exclusions sorted by
     (item, stratum, id), and the plan-scope objects outside every stratum."""
 
-    members: Mapping[tuple[str, str], tuple[str, ...]]
+    members: Mapping[tuple[str, str], Sequence[str]]  # ``Picked``: read from ``table``
     exclusions: tuple[Exclusion, ...]
     outside: tuple[str, ...]
     # The members again, as rows of ``table`` (ascending, so in id order).
@@ -205,7 +205,7 @@ def build_pools(
     exclusions.sort(key=lambda e: (e[0], e[1], e[2]))
     pool_rows = {key: _sorted_rows(rows[n]) for key, n in index.items()}
     return Pools(
-        members={key: tuple(map(ids.__getitem__, r.tolist())) for key, r in pool_rows.items()},
+        members={key: Picked(ids, r) for key, r in pool_rows.items()},
         exclusions=tuple(Exclusion(c, s, ids[r], reasons) for c, s, r, reasons in exclusions),
         outside=tuple(map(ids.__getitem__, _sorted_rows(outside).tolist())),
         rows=pool_rows,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import operator
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from itertools import islice
 from operator import attrgetter
 from typing import Any, TypeVar, overload
@@ -30,7 +30,7 @@ import numpy.typing as npt
 from dualrandom.core.canonical import ObjectColumns, Unread
 from dualrandom.core.model import ObjectRecord
 
-__all__ = ["Coded", "ObjectTable", "Texts"]
+__all__ = ["Coded", "ObjectTable", "Picked", "Texts"]
 
 T = TypeVar("T")
 
@@ -139,12 +139,89 @@ class Texts(Sequence[str]):
             for start, end in zip(self.starts[rows].tolist(), self.ends[rows].tolist(), strict=True)
         ]
 
+    def utf8(self, rows: npt.NDArray[np.intp] | slice) -> list[bytes]:
+        """The UTF-8 bytes of the texts of ``rows``, in that order (no string made)."""
+        data = self.data
+        return list(
+            map(data.__getitem__, map(slice, self.starts[rows].tolist(), self.ends[rows].tolist()))
+        )
+
+    def increasing(self) -> bool:
+        """Whether each text comes strictly after the one before, in code-point order
+        (which is the order of their UTF-8 bytes)."""
+        if len(self) < 2:
+            return True
+        lengths = self.ends - self.starts
+        width = int(lengths[0])
+        packed = bool(np.all(lengths == width)) and bool(np.all(self.starts[1:] == self.ends[:-1]))
+        if packed and width and b"\x00" not in self.data:
+            # Texts of one length one after the other: compared as fixed-width byte strings.
+            rows = np.frombuffer(
+                self.data, dtype=f"S{width}", count=len(self), offset=int(self.starts[0])
+            )
+            return bool(np.all(rows[1:] > rows[:-1]))
+        encoded = self.utf8(slice(None))
+        return all(map(bytes.__lt__, encoded, islice(encoded, 1, None)))
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence):
             return NotImplemented
         return len(self) == len(other) and all(map(operator.eq, self, other))
 
     __hash__ = None  # type: ignore[assignment]
+
+
+class Picked(Sequence[str]):
+    """The ids of some rows of a table, read when asked for: a pool of a million
+    objects holds its row numbers (which the draw keeps anyway), not a string per
+    member. Reads like the tuple of those ids."""
+
+    __slots__ = ("ids", "rows")
+
+    def __init__(self, ids: Sequence[str], rows: npt.NDArray[np.intp]) -> None:
+        self.ids = ids
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Picked: ...
+
+    def __getitem__(self, index: int | slice) -> str | Picked:
+        if isinstance(index, slice):
+            return Picked(self.ids, self.rows[index])
+        return self.ids[int(self.rows[index])]
+
+    def __iter__(self) -> Iterator[str]:
+        for start in range(0, len(self.rows), _TAKE_ROWS):
+            rows = self.rows[start : start + _TAKE_ROWS]
+            if isinstance(self.ids, Texts):
+                yield from self.ids.take(rows)
+            else:
+                yield from map(self.ids.__getitem__, rows.tolist())
+
+    def utf8(self) -> Iterator[bytes]:
+        """The ids' UTF-8 bytes, in order."""
+        for start in range(0, len(self.rows), _TAKE_ROWS):
+            rows = self.rows[start : start + _TAKE_ROWS]
+            if isinstance(self.ids, Texts):
+                yield from self.ids.utf8(rows)
+            else:
+                yield from (self.ids[row].encode("utf-8") for row in rows.tolist())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(map(operator.eq, self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Picked({len(self)} ids)"
 
 
 class ObjectTable(Sequence[ObjectRecord]):
@@ -157,7 +234,10 @@ class ObjectTable(Sequence[ObjectRecord]):
         """Rows in any order; they are sorted by id here. ValueError if an id
         occurs twice."""
         ids = columns.id
-        if not all(map(str.__lt__, ids, islice(ids, 1, None))):
+        if isinstance(ids, Texts) and not ids.increasing():
+            columns = replace(columns, id=list(ids))  # sorted below, as a list
+            ids = columns.id
+        if not isinstance(ids, Texts) and not all(map(str.__lt__, ids, islice(ids, 1, None))):
             order = sorted(range(len(ids)), key=ids.__getitem__)
             columns = ObjectColumns(
                 *([getattr(columns, name)[i] for i in order] for name in _NAMES)

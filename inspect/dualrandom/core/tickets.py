@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from dualrandom.core.encoding import TAG_TARGET, TAG_TEAM
+from dualrandom.core.table import Picked
 
 __all__ = [
     "SEED_LENGTH",
@@ -58,8 +59,14 @@ def target_tickets(seed: bytes, ids: Sequence[str]) -> npt.NDArray[np.uint64]:
     for start in range(0, len(ids), _CHUNK):
         digests: list[bytes] = []
         append = digests.append
-        for object_id in ids[start : start + _CHUNK]:
-            append(sha256(prefix + object_id.encode("utf-8")).digest())
+        chunk = ids[start : start + _CHUNK]
+        # Ids read from a table's UTF-8 buffer are hashed as they are stored.
+        if isinstance(chunk, Picked):
+            encoded: Iterable[bytes] = chunk.utf8()
+        else:
+            encoded = (object_id.encode("utf-8") for object_id in chunk)
+        for utf8 in encoded:
+            append(sha256(prefix + utf8).digest())
         words = np.frombuffer(b"".join(digests), dtype=">u8")[::4]
         tickets[start : start + len(digests)] = words
     return tickets
