@@ -261,3 +261,23 @@ def test_picked_ids_read_like_the_tuple_of_those_ids(packed: bool) -> None:
     assert list(picked.utf8()) == [i.encode("utf-8") for i in ("a", "盘锦", "e")]
     seed = hashlib.sha256(b"picked").digest()
     assert target_tickets(seed, picked).tolist() == target_tickets(seed, list(picked)).tolist()
+
+
+@pytest.mark.parametrize(
+    "held",
+    [
+        ["a1", "a2", "b1", "é1"],  # widths differ (é is 2 bytes in UTF-8): text by text
+        ["a11", "a22", "b11", "c11"],  # one width: searched by numpy
+        ["a\x0011", "a\x0022"],  # a NUL: searched text by text
+    ],
+)
+def test_rows_of_texts_in_order_are_found_and_others_are_not(held: list[str]) -> None:
+    texts = Texts.of(held)
+    wanted = [*reversed(held), "", "a", "a3", "a111", "z99", "盘锦", held[0] + "x"]
+    expected = [held.index(t) if t in held else -1 for t in wanted]
+    assert texts.rows_of(wanted).tolist() == expected
+    table = ObjectTable(replace(_columns([obj(i) for i in held]), id=texts))
+    assert table.find_rows(wanted) == expected
+    assert table.rows_of(held[::-1]) == list(range(len(held)))[::-1]
+    with pytest.raises(KeyError, match="a3"):
+        table.rows_of([held[0], "a3"])

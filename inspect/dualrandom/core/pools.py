@@ -151,11 +151,8 @@ def build_pools(
     inspected = table.codes("last_inspected")
     never = [code for code, value in enumerate(_values(table, "last_inspected")) if value is None]
     special = ~np.isin(inspected, never)
-    for object_id in events:
-        try:
-            special[table.row_of(object_id)] = True
-        except KeyError:
-            continue
+    rows_inspected = np.array(table.find_rows(list(events)), dtype=np.intp)
+    special[rows_inspected[rows_inspected >= 0]] = True
     rows: list[list[npt.NDArray[np.intp]]] = [[] for _ in keys]
     excluded: list[tuple[str, str, npt.NDArray[np.intp], tuple[str, ...]]] = []
     outside: list[npt.NDArray[np.intp]] = []

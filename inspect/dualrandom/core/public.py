@@ -390,10 +390,9 @@ def _covered(view: PublicView, ids: set[str], objects: Iterable[ObjectRecord]) -
     columns = [getattr(objects.columns, name) for name in _SIGNATURE_FIELDS]
     known: dict[tuple[object, ...], bool] = {}
     found = set()
-    for object_id in ids:
-        try:
-            row = objects.row_of(object_id)
-        except KeyError:
+    wanted = list(ids)
+    for object_id, row in zip(wanted, objects.find_rows(wanted), strict=True):
+        if row < 0:
             continue
         key = tuple(column[row] for column in columns)
         if key not in known:

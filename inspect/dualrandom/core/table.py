@@ -91,12 +91,14 @@ class Texts(Sequence[str]):
     about the text's own bytes and 8 bytes a row, instead of a string object
     (some 60 bytes more) per row. Reads like the list of its texts."""
 
-    __slots__ = ("data", "ends", "starts")
+    __slots__ = ("_fixed", "_fixed_known", "data", "ends", "starts")
 
     def __init__(self, data: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]):
         self.data = data
         self.starts = starts
         self.ends = ends
+        self._fixed: npt.NDArray[np.bytes_] | None = None
+        self._fixed_known = False
 
     @classmethod
     def of(cls, texts: Iterable[str]) -> Texts:
@@ -151,17 +153,58 @@ class Texts(Sequence[str]):
         (which is the order of their UTF-8 bytes)."""
         if len(self) < 2:
             return True
-        lengths = self.ends - self.starts
-        width = int(lengths[0])
-        packed = bool(np.all(lengths == width)) and bool(np.all(self.starts[1:] == self.ends[:-1]))
-        if packed and width and b"\x00" not in self.data:
-            # Texts of one length one after the other: compared as fixed-width byte strings.
-            rows = np.frombuffer(
-                self.data, dtype=f"S{width}", count=len(self), offset=int(self.starts[0])
-            )
-            return bool(np.all(rows[1:] > rows[:-1]))
+        fixed = self._fixed_width()
+        if fixed is not None:
+            return bool(np.all(fixed[1:] > fixed[:-1]))
         encoded = self.utf8(slice(None))
         return all(map(bytes.__lt__, encoded, islice(encoded, 1, None)))
+
+    def rows_of(self, texts: Sequence[str]) -> npt.NDArray[np.intp]:
+        """For texts held in increasing order: the row of each of ``texts``, -1 where
+        it is not held."""
+        fixed = self._fixed_width()
+        if fixed is None:
+            return np.array([self._bisect(text) for text in texts], dtype=np.intp)
+        width = fixed.dtype.itemsize
+        encoded = [text.encode("utf-8") for text in texts]
+        fits = np.array([len(e) == width and b"\x00" not in e for e in encoded], dtype=bool)
+        keys = np.array(
+            [e if ok else b"" for e, ok in zip(encoded, fits.tolist(), strict=True)],
+            dtype=fixed.dtype,
+        )
+        rows = np.searchsorted(fixed, keys).astype(np.intp)
+        held = fits & (rows < len(fixed))
+        held[held] = fixed[rows[held]] == keys[held]
+        rows[~held] = -1
+        return rows
+
+    def _bisect(self, text: str) -> int:
+        row = bisect_left(self, text)
+        return row if row < len(self) and self[row] == text else -1
+
+    def _fixed_width(self) -> npt.NDArray[np.bytes_] | None:
+        """The texts as one array of fixed-width byte strings over the buffer (no
+        copy), which numpy compares as their bytes, when they all have one length,
+        lie one after the other and hold no NUL; None otherwise."""
+        if not self._fixed_known:
+            self._fixed, self._fixed_known = self._find_fixed_width(), True
+        return self._fixed
+
+    def _find_fixed_width(self) -> npt.NDArray[np.bytes_] | None:
+        if not len(self):
+            return None
+        lengths = self.ends - self.starts
+        width = int(lengths[0])
+        if (
+            not width
+            or not np.all(lengths == width)
+            or not np.all(self.starts[1:] == self.ends[:-1])
+        ):
+            return None
+        start = int(self.starts[0])
+        if self.data.find(b"\x00", start, start + width * len(self)) >= 0:
+            return None
+        return np.frombuffer(self.data, dtype=f"S{width}", count=len(self), offset=start)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence):
@@ -287,14 +330,33 @@ class ObjectTable(Sequence[ObjectRecord]):
 
     def row_of(self, object_id: str) -> int:
         """The row of ``object_id``; KeyError if no object has that id."""
-        row = bisect_left(self.ids, object_id)
-        if row == len(self.ids) or self.ids[row] != object_id:
-            raise KeyError(object_id)
-        return row
+        return self.rows_of([object_id])[0]
+
+    def rows_of(self, object_ids: Iterable[str]) -> list[int]:
+        """The rows of ``object_ids``, in that order; KeyError for an id no object has."""
+        wanted = list(object_ids)
+        rows = self.find_rows(wanted)
+        for row, object_id in zip(rows, wanted, strict=True):
+            if row < 0:
+                raise KeyError(object_id)
+        return rows
+
+    def find_rows(self, object_ids: Sequence[str]) -> list[int]:
+        """The rows of ``object_ids``, in that order, -1 for an id no object has
+        (one search for all of them when the ids are ``Texts``)."""
+        ids = self.ids
+        if isinstance(ids, Texts):
+            found: list[int] = ids.rows_of(object_ids).tolist()
+            return found
+        rows = [bisect_left(ids, object_id) for object_id in object_ids]
+        return [
+            row if row < len(ids) and ids[row] == object_id else -1
+            for row, object_id in zip(rows, object_ids, strict=True)
+        ]
 
     def records(self, object_ids: Iterable[str]) -> list[ObjectRecord]:
         """The records of ``object_ids``, in that order."""
-        return self.records_at([self.row_of(i) for i in object_ids])
+        return self.records_at(self.rows_of(object_ids))
 
     def records_at(self, rows: Sequence[int]) -> list[ObjectRecord]:
         """The records of rows ``rows``, in that order: each column read once for
