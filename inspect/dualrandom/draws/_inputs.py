@@ -42,12 +42,14 @@ from dualrandom.rules.store import load_items, load_plan
 from dualrandom.tables import DrawFileRow, DrawMemberRow, DrawRow, DrawVisitRow
 
 __all__ = [
+    "Alongside",
     "Gathered",
     "draw_files",
     "draw_registries",
     "gather",
     "inputs_from_files",
     "split_list",
+    "start_digests",
     "stored_inputs",
 ]
 
@@ -65,20 +67,44 @@ def split_list(text: str) -> tuple[str, ...]:
     return tuple(part for part in text.split(";") if part)
 
 
+@dataclass(frozen=True)
+class Alongside:
+    """The object snapshot's digests, started before the rest is gathered."""
+
+    versions: dict[str, int]
+    digests: Callable[[], tuple[str, str]]
+
+
+def start_digests(session: Session, algorithm: str) -> Alongside:
+    """Start making the current objects' snapshot digests in ``algorithm`` alongside
+    (``registry.parallel``), for a later ``gather(..., alongside=...)``: the
+    second process reads while this one does something else first."""
+    versions = _versions(session)
+    return Alongside(versions, object_digests_alongside(session, versions["objects"], algorithm))
+
+
 def gather(
-    session: Session, plan_id: str, *, objects: bool = True, digests: str | None = None
+    session: Session,
+    plan_id: str,
+    *,
+    objects: bool = True,
+    digests: str | None = None,
+    alongside: Alongside | None = None,
 ) -> Gathered:
     """The plan, its items, the current registries and the history, as core values.
     ``objects=False``: no object is read (the in-database engine reads the object
     registry itself, as of ``versions["objects"]``); the inputs hold none.
     ``digests`` (an algorithm): the objects are read without names and
     addresses, which no draw reads, and their snapshot's digests in that
-    algorithm are made alongside from all the stored fields."""
+    algorithm are made alongside from all the stored fields; ``alongside``:
+    the same, started already (``start_digests``)."""
     plan = load_plan(session, plan_id)
-    versions = _versions(session)
-    made = None
-    if objects and digests is not None:  # before any row is read: it holds them still
-        made = object_digests_alongside(session, versions["objects"], digests)
+    if alongside is not None:
+        versions, made = alongside.versions, alongside.digests
+    else:
+        versions, made = _versions(session), None
+    if objects and digests is not None and made is None:  # before any row is read:
+        made = object_digests_alongside(session, versions["objects"], digests)  # holds them still
     read = versions if objects and made is None else {**versions, "objects": 0}
     table, inspectors, conflicts = _registries(session, read)
     if made is not None:

@@ -47,7 +47,7 @@ from dualrandom.draws._commitment import (
     build_commitment_dr2,
     commitment_bytes,
 )
-from dualrandom.draws._inputs import Gathered, gather
+from dualrandom.draws._inputs import Alongside, Gathered, gather, start_digests
 from dualrandom.draws.engine_pg import check_engine, draw_pg, prepare_pg
 from dualrandom.draws.secrets import SecretStore
 from dualrandom.draws.states import DrawState
@@ -474,8 +474,11 @@ def _run_dr2(
             f"没有提供锁定的第 {pin.round} 轮信标数据",
             f"the pinned beacon round {pin.round} was not given",
         )
+    # The objects' digests are made by a second process meanwhile (registry.parallel),
+    # from rows held still from here on; if the round is refused, that process is stopped.
+    alongside = start_digests(session, DR2)
     beacon = accept_round(pin, raw_round, allow_demo=allow_demo)
-    prep = _prepare_again(session, row)
+    prep = _prepare_again(session, row, alongside)
     seed = derive_seed_dr2(row.commitment_hash, beacon.randomness, dice, expected)
     result = draw(prep, seed)
     _record_dr2(session, row, result, dice=dice, raw_round=raw_round, now=now)
@@ -549,7 +552,7 @@ def recorded_ceremony_dice(session: Session, row: DrawRow) -> RecordedDice | Non
     return RecordedDice(payload["dice"], at)
 
 
-def _prepare_again(session: Session, row: DrawRow) -> Preparation:
+def _prepare_again(session: Session, row: DrawRow, alongside: Alongside) -> Preparation:
     """The DR-2 preparation from today's inputs; refuses unless it gives exactly
     the committed digests.
 
@@ -558,7 +561,7 @@ def _prepare_again(session: Session, row: DrawRow) -> Preparation:
     classes under the root are those of the object digest checked here. The
     salt key is checked against the root where it is used (the auditor
     bundle and its verification)."""
-    gathered = gather(session, row.plan_id, digests=DR2)  # as in run_draw
+    gathered = gather(session, row.plan_id, digests=DR2, alongside=alongside)  # as in run_draw
     prep = prepare(
         gathered.inputs, algorithm=DR2, risk_root=False, object_digests=gathered.object_digests
     )
