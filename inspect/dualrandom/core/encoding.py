@@ -9,12 +9,15 @@ plan, the commitment and the audit log.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
+
+import numpy as np
 
 ALGORITHM = "DR-1"
 DR1, DR2 = "DR-1", "DR-2"
@@ -193,10 +196,41 @@ def row_lines(data: bytes, header: Sequence[str], what: str) -> list[str]:
         raise ValueError(f"{what}: not UTF-8 ({exc})") from None
     if not text.endswith("\n"):
         raise ValueError(f"{what}: the last line does not end with LF")
-    first, newline, body = text[:-1].partition("\n")
+    first = text[: text.index("\n")]
     if first != "\t".join(header):
         raise ValueError(f"{what}: header {first!r} is not {chr(9).join(header)!r}")
-    return body.split("\n") if newline else []
+    # Split as it is: slicing off the header and the last LF first would copy a
+    # file of a million rows twice over.
+    lines = text.split("\n")
+    del text, lines[0], lines[-1]
+    return lines
+
+
+def row_chunks(data: bytes, header: Sequence[str], what: str, rows: int) -> Iterator[list[str]]:
+    """:func:`row_lines` ``rows`` lines at a time: the file is checked as
+    :func:`row_lines` checks it before the first chunk is given (the same
+    errors), but a file of a million rows is never held as a million strings."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:  # the whole file's encoding first, a piece at a time, nothing kept
+        for start in range(0, len(data), _CHECKED_AT_ONCE):
+            decoder.decode(view[start : start + _CHECKED_AT_ONCE], final=False)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        row_lines(data, header, what)  # raises the error for the whole file
+        raise
+    if not data.endswith(b"\n"):
+        raise ValueError(f"{what}: the last line does not end with LF")
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)  # each line's LF
+    first = data[: ends[0]].decode("utf-8")
+    if first != "\t".join(header):
+        raise ValueError(f"{what}: header {first!r} is not {chr(9).join(header)!r}")
+    for line in range(1, len(ends), rows):
+        last = min(line + rows, len(ends)) - 1
+        yield data[int(ends[line - 1]) + 1 : int(ends[last])].decode("utf-8").split("\n")
+
+
+_CHECKED_AT_ONCE = 1 << 24
 
 
 def iter_lines(data: bytes, header: Sequence[str], what: str) -> Iterator[list[str]]:

@@ -30,7 +30,7 @@ import numpy.typing as npt
 from dualrandom.core.canonical import ObjectColumns, Unread
 from dualrandom.core.model import ObjectRecord
 
-__all__ = ["Coded", "ObjectTable", "Picked", "Texts"]
+__all__ = ["Coded", "ObjectTable", "Picked", "Texts", "narrowest"]
 
 T = TypeVar("T")
 
@@ -80,6 +80,15 @@ class Coded(Sequence[T]):
         return len(self) == len(other) and all(map(operator.eq, self, other))
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def narrowest(count: int) -> type[np.unsignedinteger[Any]]:
+    """The smallest unsigned type that numbers ``count`` values: the codes of a
+    column of a few districts take a byte a row, not four."""
+    for kind in (np.uint8, np.uint16):
+        if count <= np.iinfo(kind).max + 1:
+            return kind
+    return np.uint32
 
 
 _NAMES = tuple(f.name for f in fields(ObjectColumns))

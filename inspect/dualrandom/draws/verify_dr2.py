@@ -43,6 +43,7 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,7 @@ from dualrandom.core.encoding import (
     canonical_json,
     parse_bool,
     parse_date,
+    row_chunks,
     row_lines,
     split_lines,
     unescape,
@@ -76,7 +78,7 @@ from dualrandom.core.public import PUBLIC_FILE_NAMES, public_digest
 from dualrandom.core.quotas import Quota
 from dualrandom.core.result import FILE_NAMES, internal_digest, result_digest_dr2
 from dualrandom.core.seed import CommittedDigests, check_dice
-from dualrandom.core.table import Coded, ObjectTable, Texts
+from dualrandom.core.table import Coded, ObjectTable, Texts, narrowest
 from dualrandom.core.tickets import target_ticket
 from dualrandom.draws.addendum import ADDENDUM, check_addendum
 from dualrandom.draws.bundle_dr2 import (
@@ -669,27 +671,30 @@ def object_table(public: bytes, internal: bytes) -> ObjectTable:
     unreadable, or if the ids are not strictly ascending or differ between the parts;
     whether the values are canonical is for prepare and _canonical_objects)."""
     public_fields, internal_fields = OBJECT_LAYOUTS[DR2]
-    public_lines = row_lines(public, public_fields, "objects (public)")
-    internal_lines = row_lines(internal, internal_fields, "objects (internal)")
-    if len(public_lines) != len(internal_lines):
+    # Both files a chunk of lines at a time: a million rows are never a million strings.
+    public_chunks = row_chunks(public, public_fields, "objects (public)", _ROWS_AT_ONCE)
+    internal_chunks = row_chunks(internal, internal_fields, "objects (internal)", _ROWS_AT_ONCE)
+    first_public, first_internal = next(public_chunks, []), next(internal_chunks, [])  # checks
+    if public.count(b"\n") != internal.count(b"\n"):
         raise ValueError("objects: the public and internal parts list different ids")
     ids: list[str] = []
     coded: dict[str, tuple[dict[str, int], list[Any], array[int]]] = {
         name: ({}, [], array("I")) for name in _CODED_READERS
     }
     texts: dict[str, list[Texts]] = {name: [] for name in _TEXT_FIELDS}
-    for start in range(0, len(public_lines), _ROWS_AT_ONCE):
-        stop = start + _ROWS_AT_ONCE
+    chunks = zip(
+        chain([first_public], public_chunks), chain([first_internal], internal_chunks), strict=True
+    )
+    for number, (public_lines, internal_lines) in enumerate(chunks):
+        start = number * _ROWS_AT_ONCE
         columns = dict(
             zip(
                 public_fields,
-                _split(public_lines[start:stop], len(public_fields), "objects (public)", start + 2),
+                _split(public_lines, len(public_fields), "objects (public)", start + 2),
                 strict=True,
             )
         )
-        more = _split(
-            internal_lines[start:stop], len(internal_fields), "objects (internal)", start + 2
-        )
+        more = _split(internal_lines, len(internal_fields), "objects (internal)", start + 2)
         if more[0] != columns["id"]:
             raise ValueError("objects: the public and internal parts list different ids")
         columns |= dict(zip(internal_fields[1:], more[1:], strict=True))
@@ -702,11 +707,10 @@ def object_table(public: bytes, internal: bytes) -> ObjectTable:
             codes.extend(map(index.__getitem__, column))
         for name, parts in texts.items():
             parts.append(Texts.of(_unescaped(columns[name])))
-    del public_lines, internal_lines
     if not all(map(str.__lt__, ids, ids[1:])):
         raise ValueError("objects: the snapshot is not in canonical form")
     held: dict[str, Any] = {
-        name: Coded(np.frombuffer(codes, dtype=np.uint32), values)
+        name: Coded(np.frombuffer(codes, dtype=np.uint32).astype(narrowest(len(values))), values)
         for name, (_, values, codes) in coded.items()
     }
     held |= {name: Texts.joined(parts) for name, parts in texts.items()}
@@ -717,12 +721,10 @@ def risk_rows_of(internal: bytes) -> Iterator[tuple[str, str]]:
     """The (id, risk class) rows of the internal part, read as :func:`object_table`
     reads them (the same fields, the same functions), a chunk at a time."""
     fields = OBJECT_LAYOUTS[DR2][1]
-    lines = row_lines(internal, fields, "objects (internal)")
-    del internal  # the lines hold the text now
     reader = _CODED_READERS["risk_class"]
-    for start in range(0, len(lines), _ROWS_AT_ONCE):
-        part = lines[start : start + _ROWS_AT_ONCE]
-        chunk = _split(part, len(fields), "objects (internal)", start + 2)
+    parts = row_chunks(internal, fields, "objects (internal)", _ROWS_AT_ONCE)
+    for number, part in enumerate(parts):
+        chunk = _split(part, len(fields), "objects (internal)", number * _ROWS_AT_ONCE + 2)
         classes = {raw: str(reader(raw)) for raw in set(chunk[1])}
         yield from zip(_unescaped(chunk[0]), map(classes.__getitem__, chunk[1]), strict=True)
 

@@ -44,7 +44,7 @@ from dualrandom.core.model import (
     InspectorRecord,
     ObjectRecord,
 )
-from dualrandom.core.table import Coded, ObjectTable, Texts
+from dualrandom.core.table import Coded, ObjectTable, Texts, narrowest
 from dualrandom.errors import NotFoundError
 from dualrandom.tables import (
     ConflictRow,
@@ -363,7 +363,7 @@ class _Coder:
             codes = array("I", map(index.__getitem__, stored))
         # In the narrowest type that numbers the values seen so far: the chunks of a
         # registry's 13 coded columns are all held until merged (3M rows: 39 MB, not 156).
-        narrow = np.frombuffer(codes, dtype=np.uint32).astype(_narrowest(len(index)))
+        narrow = np.frombuffer(codes, dtype=np.uint32).astype(narrowest(len(index)))
         return Coded(narrow, self.values)
 
 
@@ -408,16 +408,7 @@ def _merged(chunks: Sequence[Coded[Any]]) -> Coded[Any]:
     )
     if len(values) < len(remap):
         codes = remap[codes]
-    return Coded(codes.astype(_narrowest(len(values)), copy=False), list(values))
-
-
-def _narrowest(count: int) -> type[np.unsignedinteger[Any]]:
-    """The smallest unsigned type that numbers ``count`` values: a column of a few
-    districts takes a byte a row, not four."""
-    for kind in (np.uint8, np.uint16):
-        if count <= np.iinfo(kind).max + 1:
-            return kind
-    return np.uint32
+    return Coded(codes.astype(narrowest(len(values)), copy=False), list(values))
 
 
 def _decoded(value: Any) -> Any:
