@@ -269,7 +269,9 @@ def _inspector(row: Any) -> InspectorRecord:
 
 def _conflict(row: Any, share: Callable[[Any], Any]) -> ConflictRecord:
     cert_no, object_id, relation, valid_from, valid_until = row
-    return ConflictRecord(share(cert_no), object_id, relation, _day(valid_from), _day(valid_until))
+    return ConflictRecord(
+        share(cert_no), share(object_id), relation, _day(valid_from), _day(valid_until)
+    )
 
 
 def _object_chunks(session: Session, version: int | None) -> Iterator[list[ObjectRecord]]:
@@ -284,7 +286,8 @@ def _inspector_chunks(session: Session, version: int | None) -> Iterator[list[In
 
 
 def _conflict_chunks(session: Session, version: int | None) -> Iterator[list[ConflictRecord]]:
-    share = _shared()  # a province has thousands of officers and a million conflicts
+    # A province has thousands of officers and a million conflicts, several per object.
+    share = _shared()
     for rows in _chunks(session, "conflicts", _CONFLICTS, _CONFLICT_COLUMNS, version):
         yield [_conflict(row, share) for row in rows]
 
