@@ -206,6 +206,14 @@ def jvm_cpu(spark: Any) -> float:
         return 0.0
 
 
+def rss_mib() -> float:
+    """This process's resident memory now."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -265,7 +273,8 @@ def main() -> None:
         conflicts(options.objects, officers), gathered.history,
     )  # fmt: skip
     print(f"inspectors and conflicts {time.perf_counter() - start:8.2f} s: {officers:,} officers, "
-          f"{len(bare.conflicts):,} conflicts", flush=True)  # fmt: skip
+          f"{len(bare.conflicts):,} conflicts; Python RSS now {rss_mib():,.0f} MiB",
+          flush=True)  # fmt: skip
     seed = hashlib.sha256(b"bench-spark").digest()
 
     def step(name: str, began: float, cpu: tuple[float, float], spark: Any = None) -> None:
@@ -323,13 +332,17 @@ def main() -> None:
     start, cpu = time.perf_counter(), (own_cpu(), jvm_cpu(spark))
     chosen = select_with_spark(spark, read_objects(spark, parquet), plan, bare.items, (), seed)
     step("select", start, cpu, spark)
+    counts = (
+        f"selected {len(chosen.selected):,}, reserve {len(chosen.reserve):,}, excluded "
+        f"{len(chosen.exclusions):,}, outside {len(chosen.outside):,}"
+    )
+    print(f"{counts}; Python RSS now {rss_mib():,.0f} MiB", flush=True)
+    del chosen  # the draw below selects again: not both held at once
     start, cpu = time.perf_counter(), (own_cpu(), jvm_cpu(spark))
     in_spark = draw_with_spark(spark, read_objects(spark, parquet), bare, seed, digests)
     step("spark draw", start, cpu, spark)
     print(
-        f"selected {len(chosen.selected):,}, reserve {len(chosen.reserve):,}, excluded "
-        f"{len(chosen.exclusions):,}, outside {len(chosen.outside):,}; visits "
-        f"{len(in_spark.visits):,}; result digest {in_spark.digest}\n"
+        f"visits {len(in_spark.visits):,}; result digest {in_spark.digest}\n"
         f"peak RSS: Python driver {bench_spark.peak_mib():,.0f} MiB, Spark JVM "
         f"{bench_spark.jvm_peak_mib(spark):,.0f} MiB (heap {options.driver_memory}); "
         f"JVM CPU {jvm_cpu(spark):.0f} s in all; load before {load_before:.2f}, "
