@@ -14,7 +14,7 @@ import pytest
 
 from dualrandom.core import DrawInputs, conflicts_snapshot, draw, objects_snapshot, prepare
 from dualrandom.core import table as table_module
-from dualrandom.core.canonical import ObjectColumns
+from dualrandom.core.canonical import ObjectColumns, objects_written_as
 from dualrandom.core.model import ConflictRecord, ItemRecord, ObjectFilter, Stratum
 from dualrandom.core.pools import build_pools
 from dualrandom.core.table import Coded, ObjectTable, Picked, Texts
@@ -281,3 +281,35 @@ def test_rows_of_texts_in_order_are_found_and_others_are_not(held: list[str]) ->
     assert table.rows_of(held[::-1]) == list(range(len(held)))[::-1]
     with pytest.raises(KeyError, match="a3"):
         table.rows_of([held[0], "a3"])
+
+
+@pytest.mark.parametrize("algorithm", ["DR-1", "DR-2"])
+def test_objects_written_as_their_files_byte_for_byte(algorithm: str) -> None:
+    """The check a verifier makes instead of hashing the re-written snapshot again:
+    true for the files the snapshot is, false for any other bytes, and a value the
+    snapshot refuses is refused the same way."""
+    records = [
+        obj("a1", departments=("SCJG", "FGW")),
+        obj("b2", district="兴隆台区", name="名称\t带制表符"),
+        obj("c3", tags=("重点",), established=date(2001, 2, 3)),
+    ]
+    snapshot = objects_snapshot(records, algorithm)
+    public, internal = snapshot.public_bytes, snapshot.internal_bytes
+    columns = ObjectTable(_columns(records)).columns
+    assert objects_written_as(columns, public, internal, algorithm)
+    header = public.index(b"\n") + 1
+    changed = public[:header] + public[header:].replace(b"a1", b"a0", 1)
+    for other_public, other_internal in [
+        (changed, internal),
+        (public, internal[:-1] + b"\t\n"),
+        (public + public[header:], internal),  # a line too many
+        (public[: public.rindex(b"\n", 0, -1) + 1], internal),  # a line too few
+        (public.replace(b"id", b"ID", 1), internal),  # another header
+        (public, internal.replace(b"\n", b"\r\n")),
+    ]:
+        assert not objects_written_as(columns, other_public, other_internal, algorithm)
+    bad = _columns([*records[:2], replace(records[2], id="c3\x00")])
+    with pytest.raises(ValueError):
+        objects_snapshot(ObjectTable(bad), algorithm)
+    with pytest.raises(ValueError):
+        objects_written_as(ObjectTable(bad).columns, public, internal, algorithm)

@@ -79,6 +79,7 @@ __all__ = [
     "history_snapshot",
     "inspectors_snapshot",
     "objects_snapshot",
+    "objects_written_as",
     "parse_conflicts",
     "parse_history",
     "parse_inspectors",
@@ -914,6 +915,29 @@ class ObjectDigester:
             return self._stream.digests()[:2]
         public, internal = self._hashes
         return public.hexdigest(), internal.hexdigest()
+
+
+def objects_written_as(
+    columns: ObjectColumns, public: bytes, internal: bytes, algorithm: str = DR2
+) -> bool:
+    """Whether the object snapshot of ``columns`` (rows in id order, each id once)
+    is byte for byte the files ``public`` and ``internal``, headers included. The
+    lines are made a chunk at a time, as :class:`ObjectDigester` makes them, with
+    every value checked (ValueError as ``objects_snapshot`` would raise), and
+    compared, not hashed: a verifier that has the files' digests already knows
+    then that the table's snapshot has them too."""
+    formats, layout = _Formats(), OBJECT_LAYOUTS[check_algorithm(algorithm)]
+    files = (memoryview(public), memoryview(internal))
+    at = [len(_header(names)) for names in layout]
+    if any(f[:n] != _header(names) for f, n, names in zip(files, at, layout, strict=True)):
+        return False
+    for start in range(0, len(columns), _STREAM_ROWS):
+        made = _object_data(columns.rows(start, start + _STREAM_ROWS), formats, layout)
+        for part, (file, lines) in enumerate(zip(files, made, strict=True)):
+            if file[at[part] : at[part] + len(lines)] != lines:
+                return False
+            at[part] += len(lines)
+    return at == [len(public), len(internal)]
 
 
 def sorted_objects_snapshot(

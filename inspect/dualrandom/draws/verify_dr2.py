@@ -56,8 +56,8 @@ from dualrandom.core.canonical import (
     CONFLICT_FIELDS,
     OBJECT_LAYOUTS,
     ObjectColumns,
-    ObjectSnapshot,
     combine_object_digests,
+    objects_written_as,
     parse_history,
     parse_inspectors,
 )
@@ -545,8 +545,9 @@ def _rerun(
     try:
         salt = bytes.fromhex(files[SALT_FILE].decode("ascii").removesuffix("\n"))
         plan, items = parse_plan(files["plan.json"], DR2)
-        objects = object_table(files["objects-public.tsv"], files["objects-internal.tsv"])
-        risk = RiskRoot(files["objects-internal.tsv"], salt, objects)  # made aside meanwhile
+        public_part, internal_part = files["objects-public.tsv"], files["objects-internal.tsv"]
+        objects = object_table(public_part, internal_part)
+        risk = RiskRoot(internal_part, salt, objects)  # made aside meanwhile
         inputs = DrawInputs(
             plan=plan,
             items=items,
@@ -555,11 +556,16 @@ def _rerun(
             conflicts=_conflicts(files["conflicts.tsv"]),
             history=parse_history(files["history.tsv"]),
         )
-        prep = prepare(inputs, algorithm=DR2, risk_root=False)
-        # The objects and conflicts were read without writing them again: prepare
-        # writes each canonically once, and a file that is not that is refused here
+        # The objects and conflicts were read without writing them again. The
+        # objects are written again here and compared with the files byte for byte,
+        # so their snapshot's digests are the files' (_snapshot, _digests), and
+        # prepare takes those instead of hashing the same bytes once more; prepare
+        # writes the conflicts, and a file that is not that is refused here
         # exactly as a reader that re-wrote them would refuse it.
-        _canonical_objects(prep.objects, digests)
+        if not objects_written_as(objects.columns, public_part, internal_part):
+            raise ValueError("objects: the snapshot is not in canonical form")
+        parts = (digests["objects-public.tsv"], digests["objects-internal.tsv"])
+        prep = prepare(inputs, algorithm=DR2, risk_root=False, object_digests=lambda: parts)
         if prep.conflicts.data != files["conflicts.tsv"]:
             raise ValueError("conflicts: the snapshot is not in canonical form")
     except (ValueError, KeyError, TypeError, UserError) as exc:
@@ -622,9 +628,9 @@ def _rerun(
 # The object snapshot is read into columns (core.table), as draw run reads the
 # registry: one list of ids, each distinct value of every other field read once
 # and held once (names and addresses as one UTF-8 buffer each); no record per
-# object. The values are checked where draw run's are, by prepare, which writes
-# the canonical snapshot from them and digests it; _canonical_objects then
-# requires that to be the file (its bucketed digests, the ids strictly
+# object. The values are checked as draw run's are, by the core writing the
+# canonical snapshot from them (core.canonical.objects_written_as), which _rerun
+# then requires to be the files byte for byte (with the ids strictly
 # ascending), as a reader that wrote the records back out would.
 
 _ROWS_AT_ONCE = 1 << 16
@@ -669,7 +675,7 @@ def _unescaped(values: tuple[str, ...]) -> list[str]:
 def object_table(public: bytes, internal: bytes) -> ObjectTable:
     """The objects of the two DR-2 snapshot parts as an ObjectTable (ValueError if
     unreadable, or if the ids are not strictly ascending or differ between the parts;
-    whether the values are canonical is for prepare and _canonical_objects)."""
+    whether the values are canonical is for _rerun: objects_written_as)."""
     public_fields, internal_fields = OBJECT_LAYOUTS[DR2]
     # Both files a chunk of lines at a time: a million rows are never a million strings.
     public_chunks = row_chunks(public, public_fields, "objects (public)", _ROWS_AT_ONCE)
@@ -727,17 +733,6 @@ def risk_rows_of(internal: bytes) -> Iterator[tuple[str, str]]:
         chunk = _split(part, len(fields), "objects (internal)", number * _ROWS_AT_ONCE + 2)
         classes = {raw: str(reader(raw)) for raw in set(chunk[1])}
         yield from zip(_unescaped(chunk[0]), map(classes.__getitem__, chunk[1]), strict=True)
-
-
-def _canonical_objects(snapshot: ObjectSnapshot, digests: dict[str, str]) -> None:
-    """The object snapshot prepare wrote from the table is the bundle's, part for part
-    (rows in the same, ascending, order and equal bucketed digests: the same bytes);
-    ``digests``: the bucketed digest of each file, as _snapshot and _digests found it."""
-    if (snapshot.public_digest, snapshot.internal_digest) != (
-        digests["objects-public.tsv"],
-        digests["objects-internal.tsv"],
-    ):
-        raise ValueError("objects: the snapshot is not in canonical form")
 
 
 def _conflicts(data: bytes) -> list[ConflictRecord]:
