@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import operator
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -130,21 +131,28 @@ def _columns(body: str, width: int) -> Columns | None:
     """Lines (each ending with LF, no NUL, no quote) of ``width`` cells each, column by
     column; None when a line has another number of cells.
 
-    One split of the whole text: each LF becomes NUL and a comma, so the last cell of
-    each line ends with the only NUL of its line. The lines are all ``width`` cells
-    wide exactly when every ``width``-th cell holds one of those NULs."""
+    One split of the whole text at its commas: the last cell of each line and the
+    first of the next then come as one piece, a *seam* (``"last\\nfirst"``), every
+    ``width - 1``-th piece when every line has ``width`` cells. The lines are all
+    that wide exactly when there are as many pieces as that makes, each seam holds
+    one LF and the text no other; the seams, joined, are split again at their LFs.
+    (Replacing each LF by two characters first, to split once, copied the text.)"""
     count = body.count("\n")
-    cells = body.replace("\n", "\x00,").split(",")
-    cells.pop()
-    if len(cells) != count * width:
+    pieces = body.split(",")
+    step = width - 1
+    if len(pieces) != count * step + 1:
         return None
-    last = "".join(cells[width - 1 :: width])
-    if last.count("\x00") != count:
+    seams = pieces[step::step]  # one per line: "last\nfirst", the final one "last\n"
+    if len(seams) != count or set(map(_NEWLINES, seams)) != {1}:
         return None
-    columns = [cells[k::width] for k in range(width - 1)]
-    ends = last.split("\x00")
-    ends.pop()
-    return Columns([*columns, ends], count)
+    halves = "\n".join(seams).split("\n")  # last, first, last, first, ..., last, ""
+    columns = [pieces[:1] + halves[1:-1:2]]
+    columns += [pieces[k::step] for k in range(1, step)]
+    columns.append(halves[0::2])
+    return Columns(columns, count)
+
+
+_NEWLINES = operator.methodcaller("count", "\n")
 
 
 class _Rows:
