@@ -731,11 +731,13 @@ class ObjectSnapshotBuilder:
         self._public = _Lines()
         self._internal = _Lines()
         self._formats = _Formats()
+        self._sorted: np.ndarray[Any, np.dtype[np.intp]] | None = None  # _order's, until add
 
     def clear(self) -> None:
         """Forget the rows added (not how values are written: a builder used for many
         batches in turn formats each distinct value once)."""
         self._ids, self._public, self._internal = _Ids(), _Lines(), _Lines()
+        self._sorted = None
 
     def add(self, columns: ObjectColumns) -> None:
         """Check and add some rows; raises ValueError as ``ObjectRecord`` or
@@ -749,9 +751,20 @@ class ObjectSnapshotBuilder:
         self._public.add(public)
         self._internal.add(internal)
         self._ids.extend(columns.id)
+        self._sorted = None
+
+    def check_ids(self) -> None:
+        """Raise the ValueError that :meth:`digest` would raise for an id added twice;
+        the order found is kept for :meth:`digest` and :meth:`snapshot`."""
+        self._order()
 
     def _order(self) -> np.ndarray[Any, np.dtype[np.intp]]:
         """Row indexes by id in code-point order; refuses an id that occurs twice."""
+        if self._sorted is None:
+            self._sorted = self._sort()
+        return self._sorted
+
+    def _sort(self) -> np.ndarray[Any, np.dtype[np.intp]]:
         if self._ids.texts is None:
             # All ASCII and of one length (as unified social credit codes are):
             # numpy sorts the bytes, which is code-point order.

@@ -105,6 +105,9 @@ class VersionWriter:
             self.connection.exec_driver_sql(f"SAVEPOINT {self.SAVEPOINT}")
         self._deferred = _DeferredIndexes(self.connection, self.table) if defer else None
         self.target = self.table if self.first else self._create_staging(kind)
+        # Whether rows that repeat a key are written without an error (no unique index
+        # on the target while rows stream), to be found before :meth:`finish`.
+        self.takes_repeated_keys = not self.first or self._deferred is not None
         constants = {"version_from": number, "gone": False} if self.first else {}
         self._insert = inserter(session, self.target, self.content, constants)
         self.written = 0
