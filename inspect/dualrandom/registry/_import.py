@@ -192,7 +192,9 @@ def _import_versioned(
     digest_here = kind == "objects" and not partial
     rows: int | None = None
     if checker is not None:
-        writer = VersionWriter(session, kind, number, undoable=True)
+        # Nothing but the writer uses the connection until it finishes: its batches
+        # may stream through one COPY (bulk.Stream).
+        writer = VersionWriter(session, kind, number, undoable=True, stream=True)
         snapshot = ObjectSnapshotBuilder() if digest_here else None
         try:
             checker.begin(kind, source, context, progress)
@@ -203,10 +205,10 @@ def _import_versioned(
                 rows = _check_in_child(checker, writer, snapshot)
                 if complete is not None:
                     source, guessed = complete.result(), False
-        except CheckFailed:
-            writer.abandon()
-        except BaseException:
-            writer.abandon()
+        except CheckFailed as exc:
+            writer.abandon(exc)
+        except BaseException as exc:
+            writer.abandon(exc)
             raise
     if rows is None:
         source = open_source(source.path) if guessed else source
@@ -226,8 +228,8 @@ def _import_versioned(
             digest = pool.submit(snapshot.digest) if snapshot is not None else None
             counts = writer.finish(full=not partial)
             return rows, counts, digest.result() if digest is not None else None, source
-    except BaseException:
-        writer.abandon()
+    except BaseException as exc:
+        writer.abandon(exc)
         raise
 
 
