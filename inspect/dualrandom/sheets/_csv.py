@@ -17,7 +17,7 @@ import operator
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from typing import IO, TYPE_CHECKING
 
 from dualrandom.sheets._reason import Reason, file_problem
@@ -134,8 +134,10 @@ def _columns(body: str, width: int) -> Columns | None:
     One split of the whole text at its commas: the last cell of each line and the
     first of the next then come as one piece, a *seam* (``"last\\nfirst"``), every
     ``width - 1``-th piece when every line has ``width`` cells. The lines are all
-    that wide exactly when there are as many pieces as that makes, each seam holds
-    one LF and the text no other; the seams, joined, are split again at their LFs.
+    that wide exactly when there are as many pieces as that makes and each seam
+    holds one LF and the text no other: when each of the ``count`` seams holds one
+    at least, they hold all ``count`` LFs of the text, one each. The seams, joined,
+    are split again at their LFs.
     (Replacing each LF by two characters first, to split once, copied the text.)"""
     count = body.count("\n")
     pieces = body.split(",")
@@ -143,16 +145,13 @@ def _columns(body: str, width: int) -> Columns | None:
     if len(pieces) != count * step + 1:
         return None
     seams = pieces[step::step]  # one per line: "last\nfirst", the final one "last\n"
-    if len(seams) != count or set(map(_NEWLINES, seams)) != {1}:
+    if not all(map(operator.contains, seams, repeat("\n"))):
         return None
     halves = "\n".join(seams).split("\n")  # last, first, last, first, ..., last, ""
     columns = [pieces[:1] + halves[1:-1:2]]
     columns += [pieces[k::step] for k in range(1, step)]
     columns.append(halves[0::2])
     return Columns(columns, count)
-
-
-_NEWLINES = operator.methodcaller("count", "\n")
 
 
 class _Rows:
