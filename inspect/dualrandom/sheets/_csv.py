@@ -111,9 +111,9 @@ def _plain_block(body: str, width: int) -> Chunk | None:
     if '"' in body:
         return None
     if "\r" in body:
-        if body.count("\r") != body.count("\r\n"):
+        body = body.replace("\r\n", "\n")  # as csv.writer ends lines
+        if "\r" in body:
             return None  # a lone CR ends a line for the csv module: leave it to it
-        body = body.replace("\r\n", "\n")
     if not unicodedata.is_normalized("NFC", body):
         body = unicodedata.normalize("NFC", body)
     if not body.endswith("\n"):
