@@ -93,13 +93,17 @@ def test_nul_in_a_column_of_ascii_text_is_refused(with_departments: App, tmp_pat
     assert _objects(with_departments) == 0
 
 
-def test_an_ascii_text_is_searched_for_exactly_what_the_patterns_find() -> None:
+def test_a_text_is_searched_for_exactly_what_the_patterns_find() -> None:
     from dualrandom.sheets import _fields
 
     texts = ["", "abc", "a\x00", "\x7f\x1f~", "é", "中\u202a", "\u200b", "x\ufeff", "\u2066"]
-    for pattern in (_fields._CONTROLS, _fields._IN_NAMES):
+    texts += ["中文\x00", "\u2069名", "名\u2060", "\u200d", "\u202b", "\u200e\u2065\u206a"]
+    for suspects, pattern in [
+        (_fields._TEXT_SUSPECTS, _fields._CONTROLS),
+        (_fields._NAME_SUSPECTS, _fields._IN_NAMES),
+    ]:
         for text in texts:
-            assert _fields._may_hide(pattern, text) == (pattern.search(text) is not None)
+            assert _fields._may_hide(suspects, text) == (pattern.search(text) is not None)
 
 
 @pytest.mark.parametrize("char", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"])
