@@ -72,7 +72,9 @@ _IN_NAMES = _any_of(CONTROL_CHARACTERS | ZERO_WIDTH_CHARACTERS)
 # What a name, and what any other text, may not hold; and the ASCII ones of each (NUL).
 _NAME_SUSPECTS = tuple(sorted(CONTROL_CHARACTERS | ZERO_WIDTH_CHARACTERS))
 _TEXT_SUSPECTS = tuple(sorted(CONTROL_CHARACTERS))
-_ASCII = {chars: tuple(c for c in chars if c.isascii()) for chars in (_NAME_SUSPECTS, _TEXT_SUSPECTS)}
+_ASCII = {
+    chars: tuple(c for c in chars if c.isascii()) for chars in (_NAME_SUSPECTS, _TEXT_SUSPECTS)
+}
 
 
 def _may_hide(suspects: tuple[str, ...], text: str) -> bool:
