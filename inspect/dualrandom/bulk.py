@@ -11,13 +11,14 @@ DBAPI's ``executemany``, or, on PostgreSQL with psycopg 3, into one
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack, suppress
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Column, Connection, Dialect, Table, literal
 from sqlalchemy.orm import Session
 
-__all__ = ["inserter"]
+__all__ = ["Stream", "inserter"]
 
 
 def _scalar_defaults(table: Table, given: Sequence[str]) -> dict[str, Any]:
@@ -97,27 +98,117 @@ def _copy_rows(
     """On PostgreSQL with psycopg 3: each batch is one ``COPY … FROM STDIN`` in the
     session's transaction, the batch turned into COPY's text format a column
     at a time (:func:`_copy_text`): no statement per row, no reply per row."""
+    statement, blocks = _copy_format(connection, table, names, constants, processors, caches)
+    driver = connection.connection.dbapi_connection
+    assert driver is not None
+
+    def copy_rows(columns: Sequence[list[Any]]) -> None:
+        data = blocks(columns)
+        if not data:
+            return
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
+            for block in data:
+                copy.write(block)
+
+    return copy_rows
+
+
+def _copy_format(
+    connection: Connection,
+    table: Table,
+    names: Sequence[str],
+    constants: dict[str, Any],
+    processors: Sequence[Callable[[Any], Any] | None],
+    caches: list[dict[Any, Any]],
+) -> tuple[str, Callable[[Sequence[list[Any]]], list[bytes]]]:
+    """The ``COPY … FROM STDIN`` statement into ``table``, and a function that turns
+    one batch into blocks of COPY text (none for an empty batch)."""
     quote = connection.dialect.identifier_preparer.quote
     columns_sql = ", ".join(quote(n) for n in [*names, *constants])
     statement = f"COPY {quote(table.name)} ({columns_sql}) FROM STDIN"
     fixed = [_copy_text([value], {}) for value in constants.values()]
     formatted: list[dict[Any, str]] = [{} for _ in names]
-    driver = connection.connection.dbapi_connection
-    assert driver is not None
 
-    def copy_rows(columns: Sequence[list[Any]]) -> None:
+    def blocks(columns: Sequence[list[Any]]) -> list[bytes]:
         converted = list(map(_convert, columns, processors, caches))
         rows = len(converted[0]) if converted else 0
         if not rows:
-            return
+            return []
         texts = list(map(_copy_text, converted, formatted))
         texts += [value * rows for value in fixed]
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
-            for start in range(0, rows, _COPY_ROWS):
-                part = [column[start : start + _COPY_ROWS] for column in texts]
-                copy.write(_copy_lines(part).encode("utf-8"))
+        return [
+            _copy_lines([column[start : start + _COPY_ROWS] for column in texts]).encode("utf-8")
+            for start in range(0, rows, _COPY_ROWS)
+        ]
 
-    return copy_rows
+    return statement, blocks
+
+
+class Stream:
+    """Inserts batch after batch into one table, in the session's transaction, as
+    :func:`inserter` does; on PostgreSQL with psycopg 3 all of them through one
+    ``COPY … FROM STDIN`` that stays open until :meth:`finish`.
+
+    One COPY per batch made the server wait while Python formatted each batch,
+    and Python wait while the server read it, 200 times for a million rows;
+    in one stream the server reads a batch while the next is formatted.
+    While the stream is open the connection runs no other statement: call
+    :meth:`finish` (or :meth:`abort`, after a failure) before anything else.
+    Errors of the rows may come only from :meth:`finish`.
+    """
+
+    def __init__(
+        self, session: Session, table: Table, names: Sequence[str], constants: dict[str, Any]
+    ) -> None:
+        connection = session.connection()
+        dialect = connection.dialect
+        self._copy: ExitStack | None = None
+        self._write: Callable[[bytes], None] | None = None
+        if dialect.name == "postgresql" and dialect.driver == "psycopg":
+            constants = {**_scalar_defaults(table, [*names, *constants]), **constants}
+            processors = [_bind_processor(table.c[name], dialect) for name in names]
+            caches: list[dict[Any, Any]] = [{} for _ in names]
+            self._statement, self._blocks = _copy_format(
+                connection, table, names, constants, processors, caches
+            )
+            self._driver = connection.connection.dbapi_connection
+            self._insert: Callable[[Sequence[list[Any]]], None] | None = None
+        else:
+            self._insert = inserter(session, table, names, constants)
+
+    def write(self, columns: Sequence[list[Any]]) -> None:
+        """Insert one batch, given as value lists for the names."""
+        if self._insert is not None:
+            self._insert(columns)
+            return
+        data = self._blocks(columns)
+        if data and self._write is None:
+            driver: Any = self._driver  # psycopg's Connection
+            stack = ExitStack()
+            cursor = stack.enter_context(driver.cursor())
+            try:
+                self._write = stack.enter_context(cursor.copy(self._statement)).write
+            except BaseException:
+                stack.close()
+                raise
+            self._copy = stack
+        for block in data:
+            assert self._write is not None
+            self._write(block)
+
+    def finish(self) -> None:
+        """End the COPY: the server has then stored every row, or raises here."""
+        copy, self._copy, self._write = self._copy, None, None
+        if copy is not None:
+            copy.close()
+
+    def abort(self, exc: BaseException) -> None:
+        """After ``exc``: end the COPY as failed (the transaction is then in error, and
+        only a rollback, to a savepoint or of the whole, goes on from there)."""
+        copy, self._copy, self._write = self._copy, None, None
+        if copy is not None:
+            with suppress(Exception):
+                copy.__exit__(type(exc), exc, exc.__traceback__)
 
 
 _COPY_ROWS = 10_000  # rows joined into one block of COPY text at a time

@@ -231,3 +231,22 @@ def test_object_snapshot_of_columns_in_batches(records: list, rnd: random.Random
         builder.add(plain)
     assert builder.snapshot() == expected
     assert builder.digest() == expected.digest
+
+
+def test_check_ids_refuses_a_repeated_id_as_the_digest_does() -> None:
+    """check_ids finds an id added twice, also when a later batch repeats it after an
+    earlier check, and leaves the digest as it was."""
+    from dualrandom.core.canonical import ObjectColumns, ObjectSnapshotBuilder
+
+    records = [obj(f"91{n:016d}") for n in range(4)]
+    builder = ObjectSnapshotBuilder()
+    builder.add(ObjectColumns.of(records[:3]))
+    builder.check_ids()
+    builder.add(ObjectColumns.of(records[3:]))
+    builder.check_ids()
+    assert builder.digest() == objects_snapshot(records).digest
+    builder.add(ObjectColumns.of(records[1:2]))
+    with pytest.raises(ValueError, match="occurs twice"):
+        builder.check_ids()
+    with pytest.raises(ValueError, match="occurs twice"):
+        builder.digest()

@@ -77,6 +77,35 @@ def test_a_control_character_in_any_text_field_is_refused(
     assert _objects(with_departments) == 0
 
 
+def test_nul_in_a_column_of_ascii_text_is_refused(with_departments: App, tmp_path: Path) -> None:
+    """A column whose cells are all ASCII (phones, here) is searched for NUL alone, the
+    one character of both sets that ASCII holds; it is found and named as anywhere."""
+    header = [*OBJECT_HEADER, "phone"]
+    rows = [
+        header,
+        [*object_row(0), "13300000000"],
+        [*object_row(1), "1330000\x000001"],  # 3
+        [*object_row(2), "13300000002"],
+    ]
+    problems = _problems(with_departments, "objects", write_csv(tmp_path / "o.csv", rows))
+    assert [(p.row, p.column, p.value) for p in problems] == [(3, "phone", "1330000<U+0000>0001")]
+    assert problems[0].reason.startswith("含有不可见的控制字符 U+0000 NULL")
+    assert _objects(with_departments) == 0
+
+
+def test_a_text_is_searched_for_exactly_what_the_patterns_find() -> None:
+    from dualrandom.sheets import _fields
+
+    texts = ["", "abc", "a\x00", "\x7f\x1f~", "é", "中\u202a", "\u200b", "x\ufeff", "\u2066"]
+    texts += ["中文\x00", "\u2069名", "名\u2060", "\u200d", "\u202b", "\u200e\u2065\u206a"]
+    for suspects, pattern in [
+        (_fields._TEXT_SUSPECTS, _fields._CONTROLS),
+        (_fields._NAME_SUSPECTS, _fields._IN_NAMES),
+    ]:
+        for text in texts:
+            assert _fields._may_hide(suspects, text) == (pattern.search(text) is not None)
+
+
 @pytest.mark.parametrize("char", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"])
 def test_a_zero_width_character_in_a_name_is_flagged(
     with_departments: App, tmp_path: Path, char: str

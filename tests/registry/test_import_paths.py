@@ -385,3 +385,26 @@ def test_values_that_copy_would_read_as_escapes_are_stored_as_they_are(
     assert first == {code(n): names.get(n, f"盘锦第{n}号公司") for n in range(4)}
     second = [(object_id, name) for version, object_id, name in stored if version == 2]
     assert second == [(code(3), "盘锦\\\\第3号\\t公司")]
+
+
+def test_a_repeated_key_is_found_while_rows_stream_where_an_index_would_refuse_it(
+    with_departments: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_batches: None
+) -> None:
+    """Where the unique index stays while the rows stream (PostgreSQL, a table another
+    session uses), a repeated key must be found before it reaches the table: it is
+    reported as always, not as the database's error."""
+    if with_departments.engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite a first import always builds its indexes afterwards")
+    _in_a_child(monkeypatch)
+    rows = [*(_row(n) for n in range(30)), _row(3)]
+    with with_departments.engine.connect() as other:
+        other.execute(select(func.count()).select_from(ObjectRow))  # holds ACCESS SHARE
+        with pytest.raises(ValidationError) as caught:
+            _import(with_departments, _file(tmp_path / "o.csv", rows))
+        other.rollback()
+    assert [(p.row, p.reason_en) for p in caught.value.problems] == [
+        (5, "is repeated on row 32"),
+        (32, "repeats the id of row 5"),
+    ]
+    with with_departments.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(ObjectRow)) == 0

@@ -101,6 +101,7 @@ TRICKY = [
     "a,b\n1,2\n3,4",  # no LF at the end
     'a,b\n1,"x,y"\n"multi\nline",2\n5,6\n',  # quotes, a cell over two lines
     "a,b\n1,2\n\n,\n3\n4,5,6\n",  # blank lines, short and long rows
+    "a,b,c\n1,2,3\n4\n5,6,7,8,9\n7,8,9\n",  # a short and a long row, as many cells
     "a,b\r1,2\r3,4\r",  # lone CR line ends
     "a,b\n1,2\r\n3,4\r5,6\n",  # mixed line ends
     "a,b\ne\u0301,2\n",  # not NFC

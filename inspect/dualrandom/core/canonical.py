@@ -715,6 +715,20 @@ class _Ids:
         return np.frombuffer(self.packed, dtype=f"S{self.width or 1}")
 
 
+def _hashes_repeat(ids: _Ids) -> bool:
+    """Whether two of the packed ids have the same 64-bit polynomial hash (as two
+    equal ids have): one pass of numpy arithmetic per byte position, and a sort of
+    integers instead of strings."""
+    width = ids.width or 1
+    data = np.frombuffer(ids.packed, dtype=np.uint8).reshape(-1, width)
+    hashes = np.zeros(len(data), dtype=np.uint64)
+    for position in range(width):  # wraps around modulo 2**64, as intended
+        hashes *= np.uint64(1099511628211)
+        hashes += data[:, position]
+    hashes.sort()
+    return bool(np.any(hashes[1:] == hashes[:-1]))
+
+
 class ObjectSnapshotBuilder:
     """The object snapshot of rows added in batches, in any order (docs/SPEC.md §3.1, §16).
 
@@ -732,11 +746,13 @@ class ObjectSnapshotBuilder:
         self._public = _Lines()
         self._internal = _Lines()
         self._formats = _Formats()
+        self._sorted: np.ndarray[Any, np.dtype[np.intp]] | None = None  # _order's, until add
 
     def clear(self) -> None:
         """Forget the rows added (not how values are written: a builder used for many
         batches in turn formats each distinct value once)."""
         self._ids, self._public, self._internal = _Ids(), _Lines(), _Lines()
+        self._sorted = None
 
     def add(self, columns: ObjectColumns) -> None:
         """Check and add some rows; raises ValueError as ``ObjectRecord`` or
@@ -750,9 +766,25 @@ class ObjectSnapshotBuilder:
         self._public.add(public)
         self._internal.add(internal)
         self._ids.extend(columns.id)
+        self._sorted = None
+
+    def check_ids(self) -> None:
+        """Raise the ValueError that :meth:`digest` would raise for an id added twice.
+
+        Ids packed in one buffer (all ASCII, of one length) are not sorted for this:
+        a 64-bit hash of each is, and only when two hashes are equal (a repeated id,
+        or rarely two ids with one hash) are the ids sorted as :meth:`digest` sorts
+        them, which raises for a repeated id, and keeps the order for the digest."""
+        if self._ids.texts is not None or _hashes_repeat(self._ids):
+            self._order()
 
     def _order(self) -> np.ndarray[Any, np.dtype[np.intp]]:
         """Row indexes by id in code-point order; refuses an id that occurs twice."""
+        if self._sorted is None:
+            self._sorted = self._sort()
+        return self._sorted
+
+    def _sort(self) -> np.ndarray[Any, np.dtype[np.intp]]:
         if self._ids.texts is None:
             # All ASCII and of one length (as unified social credit codes are):
             # numpy sorts the bytes, which is code-point order.

@@ -192,7 +192,9 @@ def _import_versioned(
     digest_here = kind == "objects" and not partial
     rows: int | None = None
     if checker is not None:
-        writer = VersionWriter(session, kind, number, undoable=True)
+        # Nothing but the writer uses the connection until it finishes: its batches
+        # may stream through one COPY (bulk.Stream).
+        writer = VersionWriter(session, kind, number, undoable=True, stream=True)
         snapshot = ObjectSnapshotBuilder() if digest_here else None
         try:
             checker.begin(kind, source, context, progress)
@@ -203,10 +205,10 @@ def _import_versioned(
                 rows = _check_in_child(checker, writer, snapshot)
                 if complete is not None:
                     source, guessed = complete.result(), False
-        except CheckFailed:
-            writer.abandon()
-        except BaseException:
-            writer.abandon()
+        except CheckFailed as exc:
+            writer.abandon(exc)
+        except BaseException as exc:
+            writer.abandon(exc)
             raise
     if rows is None:
         source = open_source(source.path) if guessed else source
@@ -226,8 +228,8 @@ def _import_versioned(
             digest = pool.submit(snapshot.digest) if snapshot is not None else None
             counts = writer.finish(full=not partial)
             return rows, counts, digest.result() if digest is not None else None, source
-    except BaseException:
-        writer.abandon()
+    except BaseException as exc:
+        writer.abandon(exc)
         raise
 
 
@@ -235,24 +237,35 @@ def _check_in_child(
     checker: CheckingProcess, writer: VersionWriter, snapshot: ObjectSnapshotBuilder | None
 ) -> int:
     lists: dict[str, tuple[str, ...]] = {}
+    # The snapshot sorts the ids anyway, and finds an id that occurs twice as it
+    # does: a set of every key here as well cost a million hashes. Not where a
+    # repeated key would make the writing itself fail (a unique index in place).
+    by_snapshot = snapshot is not None and writer.takes_repeated_keys
+    batches = checker.batches(unique=not by_snapshot)
     if not writer.in_thread:
-        for values in checker.batches():
+        for values in batches:
             writer.write(values)
             if snapshot is not None:
                 snapshot.add(_stored_objects(values, lists))
-        return checker.rows
-    # On PostgreSQL a batch's COPY is mostly waiting for the server: it runs in a
-    # thread (one batch at a time, in order) while this one hashes the batch.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="registry-copy") as pool:
-        written: Future[None] | None = None
-        for values in checker.batches():
+    else:
+        # On PostgreSQL a batch's COPY is mostly waiting for the server: it runs in a
+        # thread (one batch at a time, in order) while this one hashes the batch.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="registry-copy") as pool:
+            written: Future[None] | None = None
+            for values in batches:
+                if written is not None:
+                    written.result()
+                written = pool.submit(writer.write, values)
+                if snapshot is not None:
+                    snapshot.add(_stored_objects(values, lists))
             if written is not None:
                 written.result()
-            written = pool.submit(writer.write, values)
-            if snapshot is not None:
-                snapshot.add(_stored_objects(values, lists))
-        if written is not None:
-            written.result()
+    if by_snapshot:
+        assert snapshot is not None
+        try:
+            snapshot.check_ids()
+        except ValueError:
+            raise CheckFailed("a key occurs twice") from None
     return checker.rows
 
 

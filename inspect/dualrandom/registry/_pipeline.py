@@ -204,10 +204,11 @@ class CheckingProcess:
             raise CheckFailed(f"the checking process is gone: {exc}") from None
         self.kind, self.progress = kind, progress
 
-    def batches(self) -> Iterator[dict[str, list[Any]]]:
+    def batches(self, unique: bool = True) -> Iterator[dict[str, list[Any]]]:
         """Each batch the child sends, as the values of the database columns (as
         ``Field.to_db`` gives them). When the generator is done, :attr:`rows` holds the
-        number of rows. Raises CheckFailed at the first problem, and if the child fails."""
+        number of rows. Raises CheckFailed at the first problem, and if the child fails;
+        without ``unique``, a key that occurs twice is not looked for (the caller does)."""
         columns = COLUMNS[self.kind]
         days: dict[str, dict[Any, Any]] = {
             c.target: {} for c in columns if isinstance(c.field, Day)
@@ -218,7 +219,8 @@ class CheckingProcess:
         for message in self._messages():
             if message[0] == "batch":
                 values: dict[str, list[Any]] = {**message[1], **self._receive()}
-                _unique(values, keys, seen)
+                if unique:
+                    _unique(values, keys, seen)
                 for name, known in days.items():
                     values[name] = _mapped(values[name], known, date.fromisoformat)
                 yield values

@@ -48,7 +48,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from dualrandom.bulk import inserter
+from dualrandom.bulk import Stream, inserter
 from dualrandom.tables import ConflictRow, InspectorRow, ObjectRow
 
 __all__ = ["KEYS", "TABLES", "Counts", "VersionWriter", "larger_page_cache"]
@@ -91,7 +91,14 @@ class VersionWriter:
 
     SAVEPOINT = "registry_import"
 
-    def __init__(self, session: Session, kind: str, number: int, undoable: bool = False) -> None:
+    def __init__(
+        self,
+        session: Session,
+        kind: str,
+        number: int,
+        undoable: bool = False,
+        stream: bool = False,
+    ) -> None:
         self.session = session
         self.connection = session.connection()
         self.table = TABLES[kind]
@@ -105,8 +112,18 @@ class VersionWriter:
             self.connection.exec_driver_sql(f"SAVEPOINT {self.SAVEPOINT}")
         self._deferred = _DeferredIndexes(self.connection, self.table) if defer else None
         self.target = self.table if self.first else self._create_staging(kind)
+        # Whether rows that repeat a key are written without an error (no unique index
+        # on the target while rows stream), to be found before :meth:`finish`.
+        self.takes_repeated_keys = not self.first or self._deferred is not None
         constants = {"version_from": number, "gone": False} if self.first else {}
-        self._insert = inserter(session, self.target, self.content, constants)
+        # ``stream``: the caller runs no other statement until finish or abandon
+        # (on PostgreSQL the batches then go through one COPY; see bulk.Stream).
+        self._stream = Stream(session, self.target, self.content, constants) if stream else None
+        self._insert = (
+            self._stream.write
+            if self._stream is not None
+            else inserter(session, self.target, self.content, constants)
+        )
         self.written = 0
         # A batch may be written from another thread while the caller goes on (one
         # at a time): psycopg's connections are thread-safe, SQLite's are not shared.
@@ -133,6 +150,9 @@ class VersionWriter:
 
     def finish(self, full: bool) -> Counts:
         """Turn what was written into the new version; ``full``: mark missing keys gone."""
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            stream.finish()
         if self.first:
             if self._deferred is not None:
                 self._deferred.build()
@@ -153,10 +173,13 @@ class VersionWriter:
             self.connection.exec_driver_sql(f"RELEASE {self.SAVEPOINT}")
             self._savepoint = False
 
-    def abandon(self) -> None:
-        """After a failure: take back what was written since the savepoint, if there is
-        one (the rows, SQLite's dropped indexes); the rest is for the rollback of the
+    def abandon(self, failure: BaseException | None = None) -> None:
+        """After a ``failure``: take back what was written since the savepoint, if there
+        is one (the rows, SQLite's dropped indexes); the rest is for the rollback of the
         caller's transaction."""
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            stream.abort(failure or RuntimeError("the import was abandoned"))
         if self._savepoint:
             self._savepoint = False
             # If even this fails, the rollback of the caller's transaction undoes it all.

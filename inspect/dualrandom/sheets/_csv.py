@@ -13,10 +13,11 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import operator
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from typing import IO, TYPE_CHECKING
 
 from dualrandom.sheets._reason import Reason, file_problem
@@ -110,9 +111,9 @@ def _plain_block(body: str, width: int) -> Chunk | None:
     if '"' in body:
         return None
     if "\r" in body:
-        if body.count("\r") != body.count("\r\n"):
+        body = body.replace("\r\n", "\n")  # as csv.writer ends lines
+        if "\r" in body:
             return None  # a lone CR ends a line for the csv module: leave it to it
-        body = body.replace("\r\n", "\n")
     if not unicodedata.is_normalized("NFC", body):
         body = unicodedata.normalize("NFC", body)
     if not body.endswith("\n"):
@@ -130,21 +131,27 @@ def _columns(body: str, width: int) -> Columns | None:
     """Lines (each ending with LF, no NUL, no quote) of ``width`` cells each, column by
     column; None when a line has another number of cells.
 
-    One split of the whole text: each LF becomes NUL and a comma, so the last cell of
-    each line ends with the only NUL of its line. The lines are all ``width`` cells
-    wide exactly when every ``width``-th cell holds one of those NULs."""
+    One split of the whole text at its commas: the last cell of each line and the
+    first of the next then come as one piece, a *seam* (``"last\\nfirst"``), every
+    ``width - 1``-th piece when every line has ``width`` cells. The lines are all
+    that wide exactly when there are as many pieces as that makes and each seam
+    holds one LF and the text no other: when each of the ``count`` seams holds one
+    at least, they hold all ``count`` LFs of the text, one each. The seams, joined,
+    are split again at their LFs.
+    (Replacing each LF by two characters first, to split once, copied the text.)"""
     count = body.count("\n")
-    cells = body.replace("\n", "\x00,").split(",")
-    cells.pop()
-    if len(cells) != count * width:
+    pieces = body.split(",")
+    step = width - 1
+    if len(pieces) != count * step + 1:
         return None
-    last = "".join(cells[width - 1 :: width])
-    if last.count("\x00") != count:
+    seams = pieces[step::step]  # one per line: "last\nfirst", the final one "last\n"
+    if not all(map(operator.contains, seams, repeat("\n"))):
         return None
-    columns = [cells[k::width] for k in range(width - 1)]
-    ends = last.split("\x00")
-    ends.pop()
-    return Columns([*columns, ends], count)
+    halves = "\n".join(seams).split("\n")  # last, first, last, first, ..., last, ""
+    columns = [pieces[:1] + halves[1:-1:2]]
+    columns += [pieces[k::step] for k in range(1, step)]
+    columns.append(halves[0::2])
+    return Columns(columns, count)
 
 
 class _Rows:
