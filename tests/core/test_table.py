@@ -14,7 +14,13 @@ import pytest
 
 from dualrandom.core import DrawInputs, conflicts_snapshot, draw, objects_snapshot, prepare
 from dualrandom.core import table as table_module
-from dualrandom.core.canonical import ObjectColumns, objects_written_as
+from dualrandom.core.canonical import (
+    ObjectColumns,
+    ObjectDigestStream,
+    Unread,
+    objects_written_as,
+    public_object_digest,
+)
 from dualrandom.core.model import ConflictRecord, ItemRecord, ObjectFilter, Stratum
 from dualrandom.core.pools import build_pools
 from dualrandom.core.table import Coded, ObjectTable, Picked, Texts
@@ -313,3 +319,32 @@ def test_objects_written_as_their_files_byte_for_byte(algorithm: str) -> None:
         objects_snapshot(ObjectTable(bad), algorithm)
     with pytest.raises(ValueError):
         objects_written_as(ObjectTable(bad).columns, public, internal, algorithm)
+
+
+@pytest.mark.parametrize(
+    "ids", [("a1", "b2", "c3"), ("a\\1", "b\t2", "c3")], ids=["plain", "escaped"]
+)
+def test_each_part_of_the_dr2_object_digest_can_be_made_alone(ids: tuple[str, ...]) -> None:
+    """draw run makes the public part from the columns it holds (no name or address
+    read, ids as Texts) and the internal part in its second process: each alone is
+    the part the whole snapshot has, also for ids whose lines are escaped."""
+    records = [
+        obj(ids[0], departments=("SCJG", "FGW")),
+        obj(ids[1], district="兴隆台区", name="名称\t带制表符"),
+        obj(ids[2], tags=("重点",), established=date(2001, 2, 3)),
+    ]
+    whole = objects_snapshot(records, "DR-2")
+    columns = ObjectTable(_columns(records)).columns
+    held = replace(
+        columns, id=Texts.of(columns.id), name=Unread(len(ids)), address=Unread(len(ids))
+    )
+    assert public_object_digest(held) == public_object_digest(columns) == whole.public_digest
+    internal = ObjectDigestStream(public=False)
+    internal.add(columns)
+    assert internal.part_digests() == (None, whole.internal_digest)
+    with pytest.raises(ValueError, match="names and addresses were not read"):
+        ObjectDigestStream(public=False).add(held)
+    with pytest.raises(ValueError, match="both parts"):
+        internal.digests()
+    with pytest.raises(ValueError, match="at least one part"):
+        ObjectDigestStream(public=False, internal=False)

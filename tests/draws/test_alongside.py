@@ -27,7 +27,12 @@ from dualrandom.core.canonical import Unread, sorted_objects_snapshot
 from dualrandom.draws import SecretStore, prepare_draw, run_draw
 from dualrandom.errors import DrawStateError
 from dualrandom.registry import parallel, snapshot
-from dualrandom.registry.snapshot import current_version, object_digests, object_table_as_of
+from dualrandom.registry.snapshot import (
+    current_version,
+    internal_object_digest,
+    object_digests,
+    object_table_as_of,
+)
 from tests.drawing import draw_dr2, prepare_dr2, run_dr2
 from tests.draws.conftest import NOW
 
@@ -66,7 +71,9 @@ def test_streamed_digests_are_those_of_the_whole_table(
         version = _version(session)
         whole = sorted_objects_snapshot(object_table_as_of(session, version).columns, algorithm)
         streamed = object_digests(session, version, algorithm)
+        internal = internal_object_digest(session, version) if algorithm == DR2 else None
     assert streamed == (whole.public_digest, whole.internal_digest)
+    assert internal == (whole.internal_digest if algorithm == DR2 else None)
 
 
 def test_a_table_without_names_makes_no_snapshot(sample_app: App) -> None:

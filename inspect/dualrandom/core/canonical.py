@@ -25,7 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from dualrandom.core.buckets import BUCKETS, BucketedDigest, data_buckets, file_digest
+from dualrandom.core.buckets import (
+    BUCKETS,
+    BucketedDigest,
+    buckets_of,
+    data_buckets,
+    file_digest,
+)
 from dualrandom.core.encoding import (
     DR1,
     DR2,
@@ -84,6 +90,7 @@ __all__ = [
     "parse_history",
     "parse_inspectors",
     "parse_objects",
+    "public_object_digest",
     "snapshot_digest",
     "sorted_objects_snapshot",
 ]
@@ -541,12 +548,15 @@ _WRITTEN: dict[str, str | None] = {
     "risk_class": "risk_class",
 }
 _ESCAPED = ("\\", "\t", "\n", "\r")
+_PARTICULARS = ("name", "address")  # what a draw does not read (Unread)
 
 
 def _object_data(columns: ObjectColumns, formats: _Formats, layout: Layout) -> tuple[bytes, bytes]:
     """The public and internal lines of the rows as UTF-8 (:func:`_object_lines`
-    encoded), their values checked and the lines in NFC (:func:`_require_nfc`)."""
-    _require_read(columns)
+    encoded), their values checked and the lines in NFC (:func:`_require_nfc`).
+    Names and addresses may be :class:`Unread` if ``layout`` writes neither."""
+    if any(name in _PARTICULARS for names in layout for name in names):
+        _require_read(columns)
     fast = _table_data(columns, formats, layout)
     if fast is not None:
         return fast
@@ -568,18 +578,19 @@ def _table_data(
     the model refuses or lines not in NFC."""
     count = len(columns)
     ids = columns.id
-    if not count or not isinstance(ids, list):
+    if not count or not (isinstance(ids, list) or hasattr(ids, "data")):
         return None
     parts: dict[str, tuple[bytes, np.ndarray[Any, Any], np.ndarray[Any, Any]]] = {}
     try:
         prototype = ObjectRecord(*(getattr(columns, f.name)[0] for f in fields(columns)))
-        _check_ids(ids)
-        joined = "".join(ids)
-        if not joined.isascii() or any(c in joined for c in _ESCAPED):
+        id_part = _id_part(ids)
+        if id_part is None:
             return None
-        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=count)
-        parts["id"] = (joined.encode("ascii"), np.cumsum(lengths) - lengths, lengths)
+        parts["id"] = id_part
+        laid_out = {name for names in layout for name in names}
         for name, memo in _WRITTEN.items():
+            if name not in laid_out:  # a part made alone: the other's fields are not formatted
+                continue
             column = getattr(columns, name)
             codes = getattr(column, "codes", None)
             if codes is None:
@@ -602,7 +613,9 @@ def _table_data(
             sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
             at = codes.astype(np.intp)
             parts[name] = (b"".join(encoded), (np.cumsum(sizes) - sizes)[at], sizes[at])
-        for name in ("name", "address"):
+        for name in _PARTICULARS:
+            if not any(name in names for names in layout):
+                continue
             column = getattr(columns, name)
             if not hasattr(column, "data"):
                 return None
@@ -618,6 +631,31 @@ def _table_data(
     if not unicodedata.is_normalized("NFC", text):
         return None
     return public, internal
+
+
+def _id_part(
+    ids: Sequence[str],
+) -> tuple[bytes, np.ndarray[Any, Any], np.ndarray[Any, Any]] | None:
+    """The ids as a buffer, where each starts and its length, for :func:`_assemble`
+    (a list, or a table's ``Texts``, whose UTF-8 buffer is used as it is); None
+    unless every id is ASCII, non-empty and needs no escaping (the plain path
+    then checks them as it always does)."""
+    if isinstance(ids, list):
+        _check_ids(ids)
+        joined = "".join(ids)
+        if not joined.isascii() or any(c in joined for c in _ESCAPED):
+            return None
+        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+        return joined.encode("ascii"), np.cumsum(lengths) - lengths, lengths
+    starts, ends = ids.starts, ids.ends  # type: ignore[attr-defined]
+    low, high = int(starts.min()), int(ends.max())
+    data = bytes(ids.data[low:high])  # type: ignore[attr-defined]
+    lengths = ends - starts
+    if not (data.isascii() and lengths.all()) or any(
+        c.encode() in data for c in ("\x00", *_ESCAPED)
+    ):
+        return None
+    return data, starts - low, lengths
 
 
 def _assemble(
@@ -858,32 +896,48 @@ class ObjectDigestStream:
     order and for rows ordered by (bucket, id). Memory: 512 hash states and
     the last id of each bucket."""
 
-    def __init__(self) -> None:
-        self._formats = _Formats()
+    def __init__(self, *, public: bool = True, internal: bool = True) -> None:
+        """``public=False`` or ``internal=False``: that part is not made (its digest
+        is None). The public part alone reads no name or address (they may be
+        Unread): a draw makes it from the columns it holds."""
         public_fields, internal_fields = OBJECT_LAYOUTS[DR2]
-        self._public = BucketedDigest("objects-public", public_fields)
-        self._internal = BucketedDigest("objects-internal", internal_fields)
+        if public and internal:
+            self._layout: Layout = (public_fields, internal_fields)
+        elif public or internal:  # the one part first, the ids as a second (cheap, unused)
+            self._layout = (public_fields if public else internal_fields, ("id",))
+        else:
+            raise ValueError("an object digest stream makes at least one part")
+        self._formats = _Formats()
+        self._public = BucketedDigest("objects-public", public_fields) if public else None
+        self._internal = BucketedDigest("objects-internal", internal_fields) if internal else None
         self._last = [""] * BUCKETS  # ids are never empty, so "" precedes all
         self._greatest = ""  # the greatest id so far
+        self._count = 0
 
     @property
     def count(self) -> int:
-        return self._public.count
+        return self._count
 
     def add(self, columns: ObjectColumns) -> None:
         """Check and add some rows; ValueError as ``objects_snapshot`` would give,
         or for an id that is not after the previous id of its bucket."""
-        public_data, internal_data = _object_data(columns, self._formats, OBJECT_LAYOUTS[DR2])
-        if not public_data:
+        first, second = _object_data(columns, self._formats, self._layout)
+        if not first:
             return
-        buckets = data_buckets(public_data)
+        buckets = _row_buckets(columns.id, first)
         self._check_order(columns.id, buckets)
-        self._public.add_data(public_data, buckets)
-        self._internal.add_data(internal_data, buckets)
+        self._count += len(buckets)
+        if self._public is not None:
+            self._public.add_data(first, buckets)
+        if self._internal is not None:
+            self._internal.add_data(first if self._public is None else second, buckets)
 
     def _check_order(self, ids: Sequence[str], buckets: bytes) -> None:
         last = self._last
-        if self._greatest < ids[0] and all(map(str.__lt__, ids, islice(ids, 1, None))):
+        increasing = getattr(ids, "increasing", None)  # a table's Texts: compared by numpy
+        if self._greatest < ids[0] and (
+            increasing() if increasing else all(map(str.__lt__, ids, islice(ids, 1, None)))
+        ):
             # Increasing, and after every id before: in order within every bucket too.
             self._greatest = ids[-1]
             backwards = np.frombuffer(buckets, dtype=np.uint8)[::-1]
@@ -902,8 +956,31 @@ class ObjectDigestStream:
 
     def digests(self) -> tuple[str, str, str]:
         """(public part digest P, internal part digest I, object digest O)."""
-        public, internal = self._public.hexdigest(), self._internal.hexdigest()
+        public, internal = self.part_digests()
+        if public is None or internal is None:
+            raise ValueError("an object digest needs both parts")
         return public, internal, combine_object_digests(public, internal, DR2)
+
+    def part_digests(self) -> tuple[str | None, str | None]:
+        """(P, I) of the rows so far, None for a part not made."""
+        public, internal = self._public, self._internal
+        return (
+            None if public is None else public.hexdigest(),
+            None if internal is None else internal.hexdigest(),
+        )
+
+
+def _row_buckets(ids: Sequence[str], lines: bytes) -> bytes:
+    """The bucket of each of ``lines`` (rows in the order of ``ids``): hashed from
+    the ids themselves when none needs escaping, for a line's key is then its id
+    as stored (a table's ``Texts`` gives their UTF-8 without a string each);
+    from the lines otherwise."""
+    utf8 = getattr(ids, "utf8", None)
+    keys = utf8(slice(None)) if utf8 else [object_id.encode("utf-8") for object_id in ids]
+    joined = b"".join(keys)
+    if any(c.encode() in joined for c in _ESCAPED):
+        return data_buckets(lines)
+    return buckets_of(keys)
 
 
 def _header(names: Sequence[str]) -> bytes:
@@ -947,6 +1024,18 @@ class ObjectDigester:
             return self._stream.digests()[:2]
         public, internal = self._hashes
         return public.hexdigest(), internal.hexdigest()
+
+
+def public_object_digest(columns: ObjectColumns) -> str:
+    """DR-2: the digest of the object snapshot's public part, for rows in id order
+    (each id once) whose names and addresses may be :class:`Unread`: the public
+    part holds neither (SPEC §16). A draw makes it from the columns it holds."""
+    stream = ObjectDigestStream(internal=False)
+    for start in range(0, len(columns), _STREAM_ROWS):
+        stream.add(columns.rows(start, start + _STREAM_ROWS))
+    public = stream.part_digests()[0]
+    assert public is not None
+    return public
 
 
 def objects_written_as(

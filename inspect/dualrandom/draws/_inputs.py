@@ -13,6 +13,7 @@ window starts before this plan's, each dated by that plan's window start.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dualrandom.core import DR1, DrawInputs, parse_history, parse_plan
+from dualrandom.core import DR1, DR2, DrawInputs, parse_history, parse_plan
+from dualrandom.core.canonical import public_object_digest
 from dualrandom.core.model import (
     ConflictRecord,
     HistoryRecord,
@@ -29,9 +31,10 @@ from dualrandom.core.model import (
     ObjectRecord,
     Plan,
 )
+from dualrandom.core.table import ObjectTable
 from dualrandom.draws.states import DrawState
 from dualrandom.errors import DrawStateError, NotFoundError
-from dualrandom.registry.parallel import object_digests_alongside
+from dualrandom.registry.parallel import internal_digest_alongside, object_digests_alongside
 from dualrandom.registry.snapshot import (
     conflicts_as_of,
     current_version,
@@ -69,10 +72,12 @@ def split_list(text: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Alongside:
-    """The object snapshot's digests, started before the rest is gathered."""
+    """The objects' snapshot digests, started before any object is read (which
+    holds them still: registry.parallel); ``digests(table)`` is then what
+    core.prepare calls for them, given the table the draw read meanwhile."""
 
     versions: dict[str, int]
-    digests: Callable[[], tuple[str, str]]
+    digests: Callable[[ObjectTable], Callable[[], tuple[str, str]]]
 
 
 def start_digests(session: Session, algorithm: str) -> Alongside:
@@ -80,7 +85,20 @@ def start_digests(session: Session, algorithm: str) -> Alongside:
     (``registry.parallel``), for a later ``gather(..., alongside=...)``: the
     second process reads while this one does something else first."""
     versions = _versions(session)
-    return Alongside(versions, object_digests_alongside(session, versions["objects"], algorithm))
+    version = versions["objects"]
+    if algorithm == DR2:
+        # The public part holds no name or address: it is made here, from the columns
+        # the draw reads; only the internal part is read and hashed alongside.
+        internal = internal_digest_alongside(session, version)
+        return Alongside(versions, functools.partial(_dr2_digests, internal))
+    both = object_digests_alongside(session, version, algorithm)
+    return Alongside(versions, lambda _: both)
+
+
+def _dr2_digests(
+    internal: Callable[[], str], table: ObjectTable
+) -> Callable[[], tuple[str, str]]:
+    return lambda: (public_object_digest(table.columns), internal())
 
 
 def gather(
@@ -99,16 +117,15 @@ def gather(
     algorithm are made alongside from all the stored fields; ``alongside``:
     the same, started already (``start_digests``)."""
     plan = load_plan(session, plan_id)
-    if alongside is not None:
-        versions, made = alongside.versions, alongside.digests
-    else:
-        versions, made = _versions(session), None
-    if objects and digests is not None and made is None:  # before any row is read:
-        made = object_digests_alongside(session, versions["objects"], digests)  # holds them still
-    read = versions if objects and made is None else {**versions, "objects": 0}
+    if alongside is None and objects and digests is not None:
+        alongside = start_digests(session, digests)  # before any row is read: holds them still
+    versions = alongside.versions if alongside is not None else _versions(session)
+    read = versions if objects and alongside is None else {**versions, "objects": 0}
     table, inspectors, conflicts = _registries(session, read)
-    if made is not None:
+    made = None
+    if alongside is not None:
         table = object_table_as_of(session, versions["objects"], particulars=False)
+        made = alongside.digests(table)
     inputs = DrawInputs(
         plan=plan,
         items=_items(session, plan),

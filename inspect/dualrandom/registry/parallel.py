@@ -38,9 +38,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from dualrandom.children import answer, start_python, stop
-from dualrandom.registry.snapshot import get_version, object_digests
+from dualrandom.core.encoding import DR2
+from dualrandom.registry.snapshot import get_version, internal_object_digest, object_digests
 
-__all__ = ["IN_PARALLEL_FROM", "object_digests_alongside"]
+__all__ = ["IN_PARALLEL_FROM", "internal_digest_alongside", "object_digests_alongside"]
 
 # Registries smaller than this are read twice by the one process: starting a
 # second Python (about 0.3 s) would cost more than it saves.
@@ -55,33 +56,57 @@ def object_digests_alongside(session: Session, version: int, algorithm: str) -> 
     function to call once this process has read what it needs; in a child
     process meanwhile if the registry is large and the database a file or a
     server. Holds the objects still first (see the module's docstring)."""
+    here = functools.partial(object_digests, session, version, algorithm)
+    child = _child(session, version, {"algorithm": algorithm})
+    if child is None:
+        return here
+
+    def digests() -> tuple[str, str]:
+        made = _result(child)
+        if made is None or made[0] is None:
+            return here()
+        return made[0], made[1]
+
+    weakref.finalize(digests, stop, child)  # dropped uncalled (an error): no child left
+    return digests
+
+
+def internal_digest_alongside(session: Session, version: int) -> Callable[[], str]:
+    """DR-2: the digest of the objects' internal part alone, as
+    :func:`object_digests_alongside` makes both. The public part holds no name
+    or address, so the drawing process makes it from the columns it reads
+    (core.canonical.ObjectDigestStream(internal=False)), and the second process
+    reads and hashes only what the draw does not."""
+    here = functools.partial(internal_object_digest, session, version)
+    child = _child(session, version, {"algorithm": DR2, "public": False})
+    if child is None:
+        return here
+
+    def digest() -> str:
+        made = _result(child)
+        return made[1] if made is not None else here()
+
+    weakref.finalize(digest, stop, child)  # dropped uncalled (an error): no child left
+    return digest
+
+
+def _child(
+    session: Session, version: int, request: dict[str, object]
+) -> subprocess.Popen[bytes] | None:
+    """The objects held still, and a child started to read them (None: read here)."""
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         session.execute(text("LOCK TABLE object_rows IN SHARE MODE"))
     url = bind.engine.url
-    here = functools.partial(object_digests, session, version, algorithm)
     in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
     if (
         in_memory
         or _written(session)
         or get_version(session, "objects", version).total < IN_PARALLEL_FROM
     ):
-        return here
-    request = {
-        "url": url.render_as_string(hide_password=False),
-        "version": version,
-        "algorithm": algorithm,
-    }
-    child = _start(request)
-    if child is None:
-        return here
-
-    def digests() -> tuple[str, str]:
-        made = _result(child)
-        return made if made is not None else here()
-
-    weakref.finalize(digests, stop, child)  # dropped uncalled (an error): no child left
-    return digests
+        return None
+    url_text = url.render_as_string(hide_password=False)
+    return _start({"url": url_text, "version": version, **request})
 
 
 def _written(session: Session) -> bool:
@@ -110,11 +135,16 @@ def _start(request: dict[str, object]) -> subprocess.Popen[bytes] | None:
     return child
 
 
-def _result(child: subprocess.Popen[bytes]) -> tuple[str, str] | None:
-    """The child's digests, or None if it gave none."""
+def _result(child: subprocess.Popen[bytes]) -> tuple[str | None, str] | None:
+    """The child's digests (the public one None if it made the internal part
+    alone), or None if it gave none."""
     made = answer(child)
-    public, internal = (made.get(k) if isinstance(made, dict) else None for k in ("public", "internal"))
-    if isinstance(public, str) and isinstance(internal, str) and len(public) == len(internal) == 64:
+    public, internal = (
+        made.get(k) if isinstance(made, dict) else None for k in ("public", "internal")
+    )
+    if not (isinstance(internal, str) and len(internal) == 64):
+        return None
+    if public is None or (isinstance(public, str) and len(public) == 64):
         return public, internal
     return None
 
@@ -127,8 +157,12 @@ def main() -> None:
     request = json.load(sys.stdin)
     engine = make_engine(request["url"], read_only=True)
     with Session(engine) as session:
-        public, internal = object_digests(session, request["version"], request["algorithm"])
-    json.dump({"public": public, "internal": internal}, sys.stdout)
+        if request.get("public", True):
+            public, internal = object_digests(session, request["version"], request["algorithm"])
+            json.dump({"public": public, "internal": internal}, sys.stdout)
+        else:
+            internal = internal_object_digest(session, request["version"])
+            json.dump({"internal": internal}, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from dualrandom.core.canonical import (
     ObjectColumns,
     ObjectDigester,
+    ObjectDigestStream,
     Unread,
     combine_object_digests,
     conflicts_snapshot,
@@ -61,6 +62,7 @@ __all__ = [
     "departments_digest",
     "get_version",
     "inspectors_as_of",
+    "internal_object_digest",
     "object_digests",
     "object_table_as_of",
     "objects_as_of",
@@ -340,6 +342,18 @@ def object_digests(session: Session, version: int | None, algorithm: str) -> tup
     for chunk in _column_chunks(session, version, particulars=True):
         digester.add(chunk)
     return digester.digests()
+
+
+def internal_object_digest(session: Session, version: int | None) -> str:
+    """The digest of the DR-2 object snapshot's internal part as of ``version``
+    (names, addresses and what else no draw reads), streamed from the stored
+    rows as :func:`object_digests` streams both parts."""
+    stream = ObjectDigestStream(public=False)
+    for chunk in _column_chunks(session, version, particulars=True):
+        stream.add(chunk)
+    internal = stream.part_digests()[1]
+    assert internal is not None
+    return internal
 
 
 class _Coder:
