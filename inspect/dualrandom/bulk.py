@@ -41,6 +41,8 @@ def inserter(
     constants = {**_scalar_defaults(table, [*names, *constants]), **constants}
     connection = session.connection()
     dialect = connection.dialect
+    if _copies(dialect):
+        return _copy_rows(connection, table, names, constants)
     processors = [_bind_processor(table.c[name], dialect) for name in names]
     # The constants (integers, booleans) are written into the statement, as the
     # dialect writes literals: fewer parameters to bind for every row.
@@ -59,8 +61,6 @@ def inserter(
     sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in all_names)}) VALUES "
 
     caches: list[dict[Any, Any]] = [{} for _ in names]
-    if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        return _copy_rows(connection, table, names, constants, processors, caches)
     # SQLite: several rows a statement, each its own VALUES row, in order (so the
     # rowids are the same), costs less than a statement step and reset per row:
     # 3.0 -> 2.65 s of CPU for a million objects.
@@ -87,18 +87,18 @@ def inserter(
     return insert_rows
 
 
+def _copies(dialect: Dialect) -> bool:
+    """Whether batches go in through ``COPY … FROM STDIN`` (PostgreSQL with psycopg 3)."""
+    return dialect.name == "postgresql" and dialect.driver == "psycopg"
+
+
 def _copy_rows(
-    connection: Connection,
-    table: Table,
-    names: Sequence[str],
-    constants: dict[str, Any],
-    processors: Sequence[Callable[[Any], Any] | None],
-    caches: list[dict[Any, Any]],
+    connection: Connection, table: Table, names: Sequence[str], constants: dict[str, Any]
 ) -> Callable[[Sequence[list[Any]]], None]:
     """On PostgreSQL with psycopg 3: each batch is one ``COPY … FROM STDIN`` in the
     session's transaction, the batch turned into COPY's text format a column
     at a time (:func:`_copy_text`): no statement per row, no reply per row."""
-    statement, blocks = _copy_format(connection, table, names, constants, processors, caches)
+    statement, blocks = _copy_format(connection, table, names, constants)
     driver = connection.connection.dbapi_connection
     assert driver is not None
 
@@ -114,15 +114,12 @@ def _copy_rows(
 
 
 def _copy_format(
-    connection: Connection,
-    table: Table,
-    names: Sequence[str],
-    constants: dict[str, Any],
-    processors: Sequence[Callable[[Any], Any] | None],
-    caches: list[dict[Any, Any]],
+    connection: Connection, table: Table, names: Sequence[str], constants: dict[str, Any]
 ) -> tuple[str, Callable[[Sequence[list[Any]]], list[bytes]]]:
     """The ``COPY … FROM STDIN`` statement into ``table``, and a function that turns
     one batch into blocks of COPY text (none for an empty batch)."""
+    processors = [_bind_processor(table.c[name], connection.dialect) for name in names]
+    caches: list[dict[Any, Any]] = [{} for _ in names]
     quote = connection.dialect.identifier_preparer.quote
     columns_sql = ", ".join(quote(n) for n in [*names, *constants])
     statement = f"COPY {quote(table.name)} ({columns_sql}) FROM STDIN"
@@ -161,16 +158,11 @@ class Stream:
         self, session: Session, table: Table, names: Sequence[str], constants: dict[str, Any]
     ) -> None:
         connection = session.connection()
-        dialect = connection.dialect
         self._copy: ExitStack | None = None
         self._write: Callable[[bytes], None] | None = None
-        if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        if _copies(connection.dialect):
             constants = {**_scalar_defaults(table, [*names, *constants]), **constants}
-            processors = [_bind_processor(table.c[name], dialect) for name in names]
-            caches: list[dict[Any, Any]] = [{} for _ in names]
-            self._statement, self._blocks = _copy_format(
-                connection, table, names, constants, processors, caches
-            )
+            self._statement, self._blocks = _copy_format(connection, table, names, constants)
             self._driver = connection.connection.dbapi_connection
             self._insert: Callable[[Sequence[list[Any]]], None] | None = None
         else:

@@ -35,7 +35,21 @@ __all__ = ["Coded", "ObjectTable", "Picked", "Texts", "narrowest"]
 T = TypeVar("T")
 
 
-class Coded(Sequence[T]):
+class _Column(Sequence[T]):
+    """A read-only column: equal to any sequence of the same values, in order, as
+    the list it stands for would be (and, like a list, not hashable)."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(map(operator.eq, self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class Coded(_Column[T]):
     """A column of few distinct values, held as one small integer per row (an
     index into ``values``; 1, 2 or 4 bytes a row instead of an 8-byte
     reference), and each distinct value once. Reads like the list of its values."""
@@ -74,13 +88,6 @@ class Coded(Sequence[T]):
         """The values of ``rows``, in that order."""
         return list(map(self.values.__getitem__, self.codes[rows].tolist()))
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence):
-            return NotImplemented
-        return len(self) == len(other) and all(map(operator.eq, self, other))
-
-    __hash__ = None  # type: ignore[assignment]
-
 
 def narrowest(count: int) -> type[np.unsignedinteger[Any]]:
     """The smallest unsigned type that numbers ``count`` values: the codes of a
@@ -95,7 +102,7 @@ _NAMES = tuple(f.name for f in fields(ObjectColumns))
 _TAKE_ROWS = 1 << 14  # texts decoded at a time when a column of texts is read through
 
 
-class Texts(Sequence[str]):
+class Texts(_Column[str]):
     """A column of texts held as one UTF-8 buffer and where each text ends:
     about the text's own bytes and 8 bytes a row, instead of a string object
     (some 60 bytes more) per row. Reads like the list of its texts."""
@@ -215,15 +222,8 @@ class Texts(Sequence[str]):
             return None
         return np.frombuffer(self.data, dtype=f"S{width}", count=len(self), offset=start)
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence):
-            return NotImplemented
-        return len(self) == len(other) and all(map(operator.eq, self, other))
 
-    __hash__ = None  # type: ignore[assignment]
-
-
-class Picked(Sequence[str]):
+class Picked(_Column[str]):
     """The ids of some rows of a table, read when asked for: a pool of a million
     objects holds its row numbers (which the draw keeps anyway), not a string per
     member. Reads like the tuple of those ids."""
@@ -264,13 +264,6 @@ class Picked(Sequence[str]):
                 yield from self.ids.utf8(rows)
             else:
                 yield from (self.ids[row].encode("utf-8") for row in rows.tolist())
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence):
-            return NotImplemented
-        return len(self) == len(other) and all(map(operator.eq, self, other))
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"Picked({len(self)} ids)"
