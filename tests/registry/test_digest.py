@@ -163,3 +163,32 @@ def test_the_table_a_draw_reads_holds_the_records_the_registry_holds(
     assert objects_snapshot(table).digest == objects_snapshot(records).digest == digest
     districts = table.columns.district
     assert len(districts.values) == 2 and len(districts) == 40  # type: ignore[attr-defined]
+
+
+def test_the_conflicts_a_draw_reads_are_the_records_the_registry_holds(
+    with_departments: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gather reads the conflicts as columns (core.conflicts): across chunks, the
+    records of conflicts_as_of in key order, and the snapshot of the version."""
+    monkeypatch.setattr(snapshot, "CHUNK_ROWS", 3)
+    run_import(with_departments, "objects", write_csv(tmp_path / "o.csv", objects(6)))
+    run_import(with_departments, "inspectors", write_csv(tmp_path / "i.csv", INSPECTORS))
+    certs = [row[0] for row in INSPECTORS[1:]]
+    relations = ["亲属", "其他", "持股"]
+    rows = [
+        [cert, code(n), relation, "2027-01-0" + str(n + 1) if n % 2 else "", "", "说明"]
+        for cert in certs
+        for n in range(5, -1, -2 if cert == certs[0] else -1)
+        for relation in relations[: 1 + n % 3]
+    ]
+    random.Random(5).shuffle(rows)
+    run_import(
+        with_departments, "conflicts", write_csv(tmp_path / "c.csv", [CONFLICT_HEADER, *rows])
+    )
+    with with_departments.transaction() as session:
+        records = snapshot.conflicts_as_of(session)
+        table = snapshot.conflict_table_as_of(session)
+        digest = registry_digest(session, "conflicts")
+    assert len(records) == len(rows) and list(table) == records
+    assert table.snapshot().digest == conflicts_snapshot(records).digest == digest
+    assert table._written() is not None  # assembled by numpy, not written row by row

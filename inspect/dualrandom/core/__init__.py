@@ -31,6 +31,7 @@ from dualrandom.core.canonical import (
     parse_objects,
     snapshot_digest,
 )
+from dualrandom.core.conflicts import ConflictTable, conflict_snapshot
 from dualrandom.core.draw import (
     DrawInputs,
     Preparation,
@@ -80,6 +81,7 @@ __all__ = [
     "REASONS",
     "BucketedDigest",
     "CommittedDigests",
+    "ConflictTable",
     "Digests",
     "DrawInputs",
     "DrawResult",
@@ -106,6 +108,7 @@ __all__ = [
     "check_dice",
     "combine_buckets",
     "combine_object_digests",
+    "conflict_snapshot",
     "conflicts_snapshot",
     "derive_seed",
     "derive_seed_dr2",

@@ -22,11 +22,11 @@ from dualrandom.core.buckets import file_digest
 from dualrandom.core.canonical import (
     ObjectSnapshot,
     Snapshot,
-    conflicts_snapshot,
     history_snapshot,
     inspectors_snapshot,
     sorted_objects_snapshot,
 )
+from dualrandom.core.conflicts import conflict_snapshot, conflicts_by_object
 from dualrandom.core.encoding import DR1, DR2, check_algorithm, sha256_hex
 from dualrandom.core.model import (
     ConflictRecord,
@@ -166,7 +166,7 @@ def prepare(
     if object_digests is None:
         object_snapshot = sorted_objects_snapshot(objects.columns, algorithm)
     inspector_snapshot = inspectors_snapshot(inspectors, algorithm)
-    conflict_snapshot = conflicts_snapshot(inputs.conflicts, algorithm)
+    conflict_file = conflict_snapshot(inputs.conflicts, algorithm)
     history = history_snapshot(inputs.history, algorithm)
     try:
         pools = build_pools(plan, inputs.items, objects, inputs.history)
@@ -189,7 +189,7 @@ def prepare(
         plan=sha256_hex(plan_bytes),
         objects=object_snapshot.digest,
         inspectors=inspector_snapshot.digest,
-        conflicts=conflict_snapshot.digest,
+        conflicts=conflict_file.digest,
         history=history.digest,
     )
     committed = risk = None
@@ -212,7 +212,7 @@ def prepare(
         plan_bytes=plan_bytes,
         objects=object_snapshot,
         inspectors=inspector_snapshot,
-        conflicts=conflict_snapshot,
+        conflicts=conflict_file,
         history=history,
         digests=digests,
         quotas=quotas,
@@ -269,17 +269,6 @@ def _previous_teams(history: Iterable[HistoryRecord]) -> dict[str, frozenset[str
     return {object_id: frozenset(officers) for object_id, (_, officers) in latest.items()}
 
 
-def _conflicts_by_object(
-    conflicts: Iterable[ConflictRecord], objects: Collection[str]
-) -> dict[str, list[ConflictRecord]]:
-    """The conflicts of ``objects`` (those visited), by object id."""
-    index: dict[str, list[ConflictRecord]] = defaultdict(list)
-    for record in conflicts:
-        if record.object_id in objects:
-            index[record.object_id].append(record)
-    return index
-
-
 def _visits(
     prep: Preparation,
     seed: bytes,
@@ -317,7 +306,7 @@ def staff_visits(
         inputs.items,
         plans,
         inspectors,
-        _conflicts_by_object(inputs.conflicts, chosen),
+        conflicts_by_object(inputs.conflicts, chosen),
         _previous_teams(inputs.history),
         seed,
         used,

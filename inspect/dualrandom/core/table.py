@@ -169,16 +169,28 @@ class Texts(_Column[str]):
         (which is the order of their UTF-8 bytes)."""
         if len(self) < 2:
             return True
-        fixed = self._fixed_width()
+        fixed = self.fixed_width()
         if fixed is not None:
             return bool(np.all(fixed[1:] > fixed[:-1]))
         encoded = self.utf8(slice(None))
         return all(map(bytes.__lt__, encoded, islice(encoded, 1, None)))
 
+    def steps(self) -> npt.NDArray[np.int8]:
+        """For each text after the first, 1, 0 or -1 as it comes after, equals or comes
+        before the text before it, in code-point order."""
+        fixed = self.fixed_width()
+        if fixed is not None:
+            before, after = fixed[:-1], fixed[1:]
+        else:
+            encoded = self.utf8(slice(None))
+            before = np.array(encoded[:-1], dtype=object)
+            after = np.array(encoded[1:], dtype=object)
+        return (after > before).astype(np.int8) - (after < before).astype(np.int8)
+
     def rows_of(self, texts: Sequence[str]) -> npt.NDArray[np.intp]:
         """For texts held in increasing order: the row of each of ``texts``, -1 where
         it is not held."""
-        fixed = self._fixed_width()
+        fixed = self.fixed_width()
         if fixed is None:
             return np.array([self._bisect(text) for text in texts], dtype=np.intp)
         width = fixed.dtype.itemsize
@@ -198,7 +210,7 @@ class Texts(_Column[str]):
         row = bisect_left(self, text)
         return row if row < len(self) and self[row] == text else -1
 
-    def _fixed_width(self) -> npt.NDArray[np.bytes_] | None:
+    def fixed_width(self) -> npt.NDArray[np.bytes_] | None:
         """The texts as one array of fixed-width byte strings over the buffer (no
         copy), which numpy compares as their bytes, when they all have one length,
         lie one after the other and hold no NUL; None otherwise."""

@@ -36,7 +36,7 @@ from dualrandom.draws.states import DrawState
 from dualrandom.errors import DrawStateError, NotFoundError
 from dualrandom.registry.parallel import internal_digest_alongside, object_digests_alongside
 from dualrandom.registry.snapshot import (
-    conflicts_as_of,
+    conflict_table_as_of,
     current_version,
     inspectors_as_of,
     object_table_as_of,
@@ -182,7 +182,7 @@ def draw_files(
 
 # The objects as columns (an ObjectTable, a sequence of records made on demand):
 # a registry of millions never becomes millions of records.
-Registries = tuple[Sequence[ObjectRecord], list[InspectorRecord], list[ConflictRecord]]
+Registries = tuple[Sequence[ObjectRecord], list[InspectorRecord], Sequence[ConflictRecord]]
 
 
 def draw_registries(session: Session, row: DrawRow) -> Registries:
@@ -201,7 +201,7 @@ def _registries(session: Session, versions: Mapping[str, int]) -> Registries:
     return (
         object_table_as_of(session, versions["objects"]) if versions["objects"] else (),
         inspectors_as_of(session, versions["inspectors"]),
-        conflicts_as_of(session, versions["conflicts"]) if versions["conflicts"] else [],
+        conflict_table_as_of(session, versions["conflicts"]) if versions["conflicts"] else [],
     )
 
 

@@ -50,10 +50,10 @@ from dualrandom.core.canonical import (
     OBJECT_PUBLIC_FIELDS,
     ObjectSnapshot,
     combine_object_digests,
-    conflicts_snapshot,
     history_snapshot,
     inspectors_snapshot,
 )
+from dualrandom.core.conflicts import conflict_snapshot
 from dualrandom.core.draw import pool_quota
 from dualrandom.core.encoding import TAG_TARGET, sha256_hex
 from dualrandom.core.model import (
@@ -473,13 +473,13 @@ def _prepare_pg(session: Session, inputs: DrawInputs, objects_version: int) -> P
     )
     inspectors = tuple(sorted(inputs.inspectors, key=lambda o: o.cert_no))
     inspector_snapshot = inspectors_snapshot(inspectors)
-    conflict_snapshot = conflicts_snapshot(inputs.conflicts)
+    conflicts = conflict_snapshot(inputs.conflicts, DR1)
     history = history_snapshot(inputs.history)
     digests = Digests(
         plan=sha256_hex(plan_bytes),
         objects=objects.digest,
         inspectors=inspector_snapshot.digest,
-        conflicts=conflict_snapshot.digest,
+        conflicts=conflicts.digest,
         history=history.digest,
     )
     codes = sorted(plan.items)
@@ -514,7 +514,7 @@ def _prepare_pg(session: Session, inputs: DrawInputs, objects_version: int) -> P
         plan_bytes=plan_bytes,
         objects=objects,
         inspectors=inspector_snapshot,
-        conflicts=conflict_snapshot,
+        conflicts=conflicts,
         history=history,
         digests=digests,
         quotas=quotas,

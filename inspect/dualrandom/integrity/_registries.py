@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from dualrandom.audit import Finding
 from dualrandom.core import DR2, combine_object_digests, conflicts_snapshot, inspectors_snapshot
 from dualrandom.registry.snapshot import (
-    conflicts_as_of,
+    conflict_table_as_of,
     inspectors_as_of,
     object_digests,
     registry_digest,
@@ -115,7 +115,7 @@ def _dr2_digest(session: Session, kind: str, number: int) -> str:
     if kind == "inspectors":
         officers = sorted(inspectors_as_of(session, number), key=lambda o: o.cert_no)
         return inspectors_snapshot(officers, DR2).digest
-    return conflicts_snapshot(conflicts_as_of(session, number), DR2).digest
+    return conflict_table_as_of(session, number).snapshot(DR2).digest
 
 
 def _dr2_version_findings(session: Session, draw: DrawRow) -> list[Finding]:

@@ -38,6 +38,7 @@ from dualrandom.core.canonical import (
     conflicts_snapshot,
     inspectors_snapshot,
 )
+from dualrandom.core.conflicts import ConflictTable
 from dualrandom.core.encoding import DR1, escape, join_lines, sha256_hex
 from dualrandom.core.model import (
     ConflictRecord,
@@ -56,6 +57,7 @@ from dualrandom.tables import (
 )
 
 __all__ = [
+    "conflict_table_as_of",
     "conflicts_as_of",
     "current_version",
     "departments",
@@ -362,8 +364,8 @@ class _Coder:
 
     __slots__ = ("convert", "index", "values")
 
-    def __init__(self, name: str) -> None:
-        self.convert = _CONVERTED.get(_OBJECT_COLUMNS.index(_DATABASE_NAME.get(name, name)))
+    def __init__(self, convert: Callable[[Any], Any] | None = None) -> None:
+        self.convert = convert
         self.index: dict[Any, int] = {}
         self.values: list[Any] = []
 
@@ -393,7 +395,10 @@ def _column_chunks(
     names = tuple(c for c in _OBJECT_COLUMNS if particulars or c not in _TEXTS)
     at = {name: names.index(_DATABASE_NAME.get(name, name)) for name in ("id", *_CODED)}
     texts = {name: names.index(name) for name in _TEXTS if name in names}
-    coders = {name: _Coder(name) for name in _CODED}
+    coders = {
+        name: _Coder(_CONVERTED.get(_OBJECT_COLUMNS.index(_DATABASE_NAME.get(name, name))))
+        for name in _CODED
+    }
     for rows in _chunks(session, "objects", _OBJECTS, names, version, raw=True):
         columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
         # A draw's ids stay one UTF-8 buffer (a million strings are some 70 MB);
@@ -473,6 +478,24 @@ def inspectors_as_of(session: Session, version: int | None = None) -> list[Inspe
 def conflicts_as_of(session: Session, version: int | None = None) -> list[ConflictRecord]:
     """The declared conflicts as of ``version`` (None: now), sorted by their key."""
     return [record for chunk in _conflict_chunks(session, version) for record in chunk]
+
+
+def conflict_table_as_of(session: Session, version: int | None = None) -> ConflictTable:
+    """:func:`conflicts_as_of` as columns (``core.conflicts``): no record per
+    conflict; certificate numbers, relations and dates coded, each distinct
+    value decoded and converted once; object ids one UTF-8 buffer."""
+    coders = [_Coder(), _Coder(), _Coder(_day), _Coder(_day)]
+    coded: list[list[Coded[Any]]] = [[] for _ in coders]
+    ids: list[Texts] = []
+    for rows in _chunks(session, "conflicts", _CONFLICTS, _CONFLICT_COLUMNS, version, raw=True):
+        cert_no, object_id, *others = zip(*rows, strict=True)
+        ids.append(_texts_column(object_id))
+        for column, coder, chunks in zip((cert_no, *others), coders, coded, strict=True):
+            chunks.append(coder.coded(column))
+    if not ids:
+        return ConflictTable.of(())
+    certs, relations, starts, ends = map(_merged, coded)
+    return ConflictTable(certs, Texts.joined(ids), relations, starts, ends)
 
 
 def departments(session: Session) -> list[DepartmentRecord]:
