@@ -342,7 +342,7 @@ def test_each_part_of_the_dr2_object_digest_can_be_made_alone(ids: tuple[str, ..
     internal = ObjectDigestStream(public=False)
     internal.add(columns)
     assert internal.part_digests() == (None, whole.internal_digest)
-    with pytest.raises(ValueError, match="names and addresses were not read"):
+    with pytest.raises(ValueError, match="name, address were not read"):
         ObjectDigestStream(public=False).add(held)
     with pytest.raises(ValueError, match="both parts"):
         internal.digests()

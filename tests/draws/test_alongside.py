@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from dualrandom.app import App
 from dualrandom.core import DR1, DR2
-from dualrandom.core.canonical import Unread, sorted_objects_snapshot
+from dualrandom.core.canonical import Unread, public_object_digest, sorted_objects_snapshot
 from dualrandom.draws import SecretStore, prepare_draw, run_draw
 from dualrandom.errors import DrawStateError
 from dualrandom.registry import parallel, snapshot
@@ -80,9 +81,16 @@ def test_a_table_without_names_makes_no_snapshot(sample_app: App) -> None:
     with sample_app.transaction() as session:
         table = object_table_as_of(session, _version(session), particulars=False)
         full = object_table_as_of(session, _version(session))
-    assert isinstance(table.columns.name, Unread) and isinstance(table.columns.address, Unread)
-    assert table[0].name == "" and table[0].id == full[0].id and table[0].status == full[0].status
-    with pytest.raises(ValueError, match="names and addresses were not read"):
+    unread = ("name", "address", "registration_authority", "established")
+    assert all(isinstance(getattr(table.columns, name), Unread) for name in unread)
+    assert not any(isinstance(getattr(full.columns, f.name), Unread) for f in fields(full.columns))
+    assert table[0].name == "" and table[0].established is None
+    assert full[0].registration_authority and full[0].established
+    assert table[0].id == full[0].id and table[0].status == full[0].status
+    assert public_object_digest(table.columns) == public_object_digest(full.columns)
+    with pytest.raises(
+        ValueError, match="name, registration_authority, address, established were not read"
+    ):
         sorted_objects_snapshot(table.columns, DR2)
 
 
@@ -130,7 +138,9 @@ def test_a_child_that_gives_wrong_digests_cannot_pass_them_off(
     """Whatever the child says is checked against the commitment: a wrong answer
     refuses the run, it never draws from other rows than were committed."""
     answer = json.dumps({"public": "0" * 64, "internal": "1" * 64})
-    monkeypatch.setattr(parallel, "_CHILD", ("-c", f"import sys; sys.stdin.read(); print({answer!r})"))
+    monkeypatch.setattr(
+        parallel, "_CHILD", ("-c", f"import sys; sys.stdin.read(); print({answer!r})")
+    )
     with sample_app.transaction() as session:
         row = prepare_dr2(session, PLAN, secrets=secrets, now=NOW)
     with sample_app.transaction() as session, pytest.raises(DrawStateError, match="objects"):

@@ -300,36 +300,38 @@ class ObjectColumns:
         return ObjectColumns(*(getattr(self, f.name)[start:stop] for f in fields(self)))
 
 
-class Unread(Sequence[str]):
-    """A text column of ``count`` rows not read from storage, because the draw does
-    not need it (names and addresses: no rule and no result reads them). It reads
-    as "" so records can be made, and refuses to go into a canonical snapshot,
-    whose digests then come from the stored rows themselves
-    (``registry.snapshot.object_digests``)."""
+class Unread(Sequence[Any]):
+    """A column of ``count`` rows not read from storage, because the draw does
+    not need it (names, addresses and what else no rule and no result reads).
+    It reads as ``value`` ("" for a text, None for a date) so records can be
+    made, and refuses to go into a canonical snapshot, whose digests then come
+    from the stored rows themselves (``registry.snapshot.object_digests``)."""
 
-    __slots__ = ("_rows",)
+    __slots__ = ("_rows", "value")
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, value: Any = "") -> None:
         self._rows = range(count)
+        self.value = value
 
     def __len__(self) -> int:
         return len(self._rows)
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
-            return Unread(len(self._rows[index]))
+            return Unread(len(self._rows[index]), self.value)
         self._rows[index]  # IndexError as a list would raise
-        return ""
+        return self.value
 
-    def take(self, rows: Any) -> list[str]:
-        """As ``Texts.take``: "" for each of ``rows`` (an index array or a slice)."""
-        return [""] * (len(self._rows[rows]) if isinstance(rows, slice) else len(rows))
+    def take(self, rows: Any) -> list[Any]:
+        """As ``Texts.take``: ``value`` for each of ``rows`` (an index array or a slice)."""
+        return [self.value] * (len(self._rows[rows]) if isinstance(rows, slice) else len(rows))
 
 
-def _require_read(columns: ObjectColumns) -> None:
-    if isinstance(columns.name, Unread) or isinstance(columns.address, Unread):
+def _require_read(columns: ObjectColumns, names: Iterable[str]) -> None:
+    unread = [name for name in names if isinstance(getattr(columns, name), Unread)]
+    if unread:
         raise ValueError(
-            "names and addresses were not read: a snapshot of these columns would be wrong"
+            f"{', '.join(unread)} were not read: a snapshot of these columns would be wrong"
         )
 
 
@@ -555,8 +557,7 @@ def _object_data(columns: ObjectColumns, formats: _Formats, layout: Layout) -> t
     """The public and internal lines of the rows as UTF-8 (:func:`_object_lines`
     encoded), their values checked and the lines in NFC (:func:`_require_nfc`).
     Names and addresses may be :class:`Unread` if ``layout`` writes neither."""
-    if any(name in _PARTICULARS for names in layout for name in names):
-        _require_read(columns)
+    _require_read(columns, dict.fromkeys(name for names in layout for name in names))
     fast = _table_data(columns, formats, layout)
     if fast is not None:
         return fast
@@ -795,7 +796,7 @@ class ObjectSnapshotBuilder:
     def add(self, columns: ObjectColumns) -> None:
         """Check and add some rows; raises ValueError as ``ObjectRecord`` or
         ``objects_snapshot`` would for the same values."""
-        _require_read(columns)
+        _require_read(columns, (f.name for f in fields(columns)))
         public, internal = _object_lines(columns, self._formats, self._layout)
         if not public:
             return

@@ -312,13 +312,14 @@ def object_table_as_of(
     On SQLite the texts come as UTF-8 bytes: a few-valued field is coded by its
     bytes and each distinct value decoded and converted once, names and
     addresses stay the bytes they are held as (``Texts``), and the ids of a
-    chunk are decoded in one go. ``particulars=False``: names and addresses
-    are not read (``Unread``), for a draw, which needs neither; its snapshot's
+    chunk are decoded in one go. ``particulars=False``: the fields no draw
+    reads (names, addresses, registration authorities, founding dates:
+    :data:`UNREAD_BY_A_DRAW`) are not read (``Unread``); the snapshot's
     digests then come from :func:`object_digests`, and the ids stay one UTF-8
     buffer (``Texts``), not a string per object."""
     ids: list[str] = []
     packed: list[Texts] = []  # without particulars, the ids of each chunk as Texts
-    read = (*_TEXTS, *_CODED) if particulars else _CODED
+    read = [name for name in (*_TEXTS, *_CODED) if particulars or name not in UNREAD_BY_A_DRAW]
     parts: dict[str, list[Any]] = {name: [] for name in read}
     for chunk in _column_chunks(session, version, particulars=particulars):
         if isinstance(chunk.id, Texts):
@@ -328,10 +329,11 @@ def object_table_as_of(
         for name, column in parts.items():
             column.append(getattr(chunk, name))
     table: dict[str, Sequence[Any]] = {"id": Texts.joined(packed) if packed else ids}
+    count = len(table["id"])
     for name in _CODED:  # a column at a time, so one column's chunks are held twice
-        table[name] = _merged(parts.pop(name))
+        table[name] = _merged(parts.pop(name)) if name in parts else _unread(name, count)
     for name in _TEXTS:
-        table[name] = Texts.joined(parts.pop(name)) if particulars else Unread(len(table["id"]))
+        table[name] = Texts.joined(parts.pop(name)) if name in parts else _unread(name, count)
     return ObjectTable(ObjectColumns(**table))
 
 
@@ -391,14 +393,17 @@ def _column_chunks(
 ) -> Iterator[ObjectColumns]:
     """The objects as of ``version`` in id order, a chunk at a time, as a table's
     columns (ids a list, few-valued fields coded with codes shared by all
-    chunks, names and addresses ``Texts``, or ``Unread`` without particulars)."""
-    names = tuple(c for c in _OBJECT_COLUMNS if particulars or c not in _TEXTS)
-    at = {name: names.index(_DATABASE_NAME.get(name, name)) for name in ("id", *_CODED)}
+    chunks, names and addresses ``Texts``; without particulars, the fields of
+    :data:`UNREAD_BY_A_DRAW` ``Unread`` and the ids ``Texts``)."""
+    names = tuple(c for c in _OBJECT_COLUMNS if particulars or c not in UNREAD_BY_A_DRAW)
+    coded = [name for name in _CODED if particulars or name not in UNREAD_BY_A_DRAW]
+    at = {name: names.index(_DATABASE_NAME.get(name, name)) for name in ("id", *coded)}
     texts = {name: names.index(name) for name in _TEXTS if name in names}
     coders = {
         name: _Coder(_CONVERTED.get(_OBJECT_COLUMNS.index(_DATABASE_NAME.get(name, name))))
-        for name in _CODED
+        for name in coded
     }
+    unread = [name for name in _FIELD_NAMES if not particulars and name in UNREAD_BY_A_DRAW]
     for rows in _chunks(session, "objects", _OBJECTS, names, version, raw=True):
         columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
         # A draw's ids stay one UTF-8 buffer (a million strings are some 70 MB);
@@ -407,13 +412,19 @@ def _column_chunks(
         fields: dict[str, Sequence[Any]] = {
             "id": _texts_of(ids) if particulars else _texts_column(ids)
         }
-        for name in _TEXTS:
-            fields[name] = (
-                _texts_column(columns[texts[name]]) if name in texts else Unread(len(rows))
-            )
+        for name, position in texts.items():
+            fields[name] = _texts_column(columns[position])
         for name, coder in coders.items():
             fields[name] = coder.coded(columns[at[name]])
+        for name in unread:
+            fields[name] = _unread(name, len(rows))
         yield ObjectColumns(**fields)
+
+
+def _unread(name: str, count: int) -> Unread:
+    """A column of ``count`` rows not read: it reads as what a record holds for
+    "nothing" ("" for a text, None for a date)."""
+    return Unread(count, None if name == "established" else "")
 
 
 def _merged(chunks: Sequence[Coded[Any]]) -> Coded[Any]:
@@ -553,6 +564,9 @@ _CODED = (
 # The fields held as one UTF-8 buffer (core.table.Texts) in a table: read only
 # for the canonical snapshot and the few records made.
 _TEXTS = ("name", "address")
+# What no draw reads: not read for one (``particulars=False``). Only the internal
+# part of the snapshot holds them, which registry.parallel hashes from the rows.
+UNREAD_BY_A_DRAW = ("name", "address", "registration_authority", "established")
 # Positions in _OBJECT_COLUMNS of the values the database holds in another form.
 _CONVERTED: dict[int, Callable[[Any], Any]] = {
     _OBJECT_COLUMNS.index("established"): _day,
