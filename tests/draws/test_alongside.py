@@ -23,10 +23,12 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from dualrandom.app import App
+from dualrandom.beacon import BeaconRound, sign_demo_round
 from dualrandom.core import DR1, DR2
 from dualrandom.core.canonical import Unread, public_object_digest, sorted_objects_snapshot
 from dualrandom.draws import SecretStore, prepare_draw, run_draw
-from dualrandom.errors import DrawStateError
+from dualrandom.draws import _inputs as inputs_module
+from dualrandom.errors import BeaconError, DrawStateError
 from dualrandom.registry import parallel, snapshot
 from dualrandom.registry.snapshot import (
     current_version,
@@ -34,7 +36,8 @@ from dualrandom.registry.snapshot import (
     object_digests,
     object_table_as_of,
 )
-from tests.drawing import draw_dr2, prepare_dr2, run_dr2
+from dualrandom.tables import DrawRow
+from tests.drawing import draw_dr2, pin_of, prepare_dr2, run_dr2
 from tests.draws.conftest import NOW
 
 PLAN = "2027-Q1"
@@ -182,6 +185,57 @@ def test_a_name_edited_in_the_drawing_transaction_refuses_the_run(
         _edit_a_name(session)
         run_dr2(session, PLAN, row, secrets=secrets)
     assert children == []
+
+
+def _relabelled(row: Any) -> bytes:
+    """The pinned round's number with the next round's genuine signature: a round
+    that passes every check but the signature's (``bad-signature``)."""
+    number = pin_of(row).round
+    return BeaconRound(number, sign_demo_round(number + 1).signature).to_json()
+
+
+def test_the_second_process_checks_the_rounds_signature(
+    sample_app: App, secrets: SecretStore, children: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its verdict is the one used: this process never checks the signature itself."""
+
+    def not_here(*_: object) -> None:
+        raise AssertionError("the signature was checked in the drawing process")
+
+    monkeypatch.setattr(inputs_module, "verify_round", not_here)
+    with sample_app.transaction() as session:
+        row = prepare_dr2(session, PLAN, secrets=secrets, now=NOW)
+    with sample_app.transaction() as session:
+        drawn, _ = run_dr2(session, PLAN, row, secrets=secrets)
+    assert children == [True] and drawn.state == "drawn"
+
+
+@pytest.mark.parametrize("edited", [False, True], ids=["registry-unchanged", "name-edited"])
+@pytest.mark.parametrize("child", [None, "import sys; sys.stdin.read(); sys.exit(3)"])
+def test_a_round_whose_signature_fails_refuses_the_run_first(
+    sample_app: App,
+    secrets: SecretStore,
+    children: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+    child: str | None,
+    edited: bool,
+) -> None:
+    """Refused by the second process (or, where it fails, here), and reported before
+    an edited registry is: as accept_round checks the round before anything else."""
+    if child is not None:
+        monkeypatch.setattr(parallel, "_CHILD", ("-c", child))
+    with sample_app.transaction() as session:
+        row = prepare_dr2(session, PLAN, secrets=secrets, now=NOW)
+    if edited:
+        with sample_app.transaction() as session:
+            _edit_a_name(session)
+    with sample_app.transaction() as session, pytest.raises(BeaconError) as refused:
+        run_dr2(session, PLAN, row, secrets=secrets, beacon_round=_relabelled(row))
+    assert refused.value.fault == "bad-signature"
+    assert "BLS 签名不能用" in refused.value.message and "does not verify" in refused.value.english
+    assert children == [child is None]
+    with sample_app.transaction() as session:
+        assert session.get(DrawRow, row.id).state == "prepared"  # type: ignore[union-attr]
 
 
 def test_a_dr1_run_reads_its_digests_alongside(

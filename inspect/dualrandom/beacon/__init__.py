@@ -31,7 +31,13 @@ from dualrandom.beacon.faults import Fault
 from dualrandom.beacon.fetch import DEFAULT_RELAYS, fetch_round, load_round_file
 from dualrandom.beacon.obtain import obtain_round
 from dualrandom.beacon.rounds import BeaconRound, Pin, parse_round
-from dualrandom.beacon.verify import KNOWN_CHAINS, accept_round, trusted_chain, verify_round
+from dualrandom.beacon.verify import (
+    KNOWN_CHAINS,
+    accept_round,
+    admit_round,
+    trusted_chain,
+    verify_round,
+)
 
 __all__ = [
     "DEFAULT_RELAYS",
@@ -45,6 +51,7 @@ __all__ = [
     "Fault",
     "Pin",
     "accept_round",
+    "admit_round",
     "chain_json",
     "current_round",
     "drand_chain_hash",

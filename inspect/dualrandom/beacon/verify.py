@@ -2,8 +2,9 @@
 
 No relay is trusted: a round counts because its BLS signature verifies under
 the chain's public key, whoever served the bytes. :func:`accept_round` is the
-one call a draw or a verifier makes; :func:`verify_round` is the signature
-check alone.
+one call a verifier makes; :func:`verify_round` is the signature check alone,
+and :func:`admit_round` every other check (``draw run`` has the signature
+checked by its second process meanwhile: ``registry.parallel``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dualrandom.beacon.faults import Fault
 from dualrandom.beacon.rounds import BeaconRound, Pin, parse_round
 from dualrandom.errors import BeaconError
 
-__all__ = ["KNOWN_CHAINS", "accept_round", "trusted_chain", "verify_round"]
+__all__ = ["KNOWN_CHAINS", "accept_round", "admit_round", "trusted_chain", "verify_round"]
 
 KNOWN_CHAINS: Mapping[str, Chain] = {chain.chain_hash: chain for chain in (QUICKNET, DEMO_CHAIN)}
 """Every chain dual-random knows, by chain hash. Only QUICKNET proves anything."""
@@ -93,6 +94,15 @@ def accept_round(pin: Pin, raw: bytes, *, allow_demo: bool = False) -> BeaconRou
     (``invalid-point``, ``bad-signature``). Its ``randomness`` is then the
     beacon's contribution to the draw.
     """
+    beacon = admit_round(pin, raw, allow_demo=allow_demo)
+    verify_round(pin.chain, beacon)
+    return beacon
+
+
+def admit_round(pin: Pin, raw: bytes, *, allow_demo: bool = False) -> BeaconRound:
+    """Every check of :func:`accept_round` but the signature's, which costs the most
+    (py_ecc's import and a pairing, most of a second): a caller that admits a
+    round must have :func:`verify_round` check it before using its randomness."""
     chain = trusted_chain(pin.chain, allow_demo=allow_demo)
     beacon = parse_round(chain, raw)
     if beacon.number != pin.round:
@@ -101,5 +111,4 @@ def accept_round(pin: Pin, raw: bytes, *, allow_demo: bool = False) -> BeaconRou
             f"这是第 {beacon.number} 轮，而承诺锁定的是第 {pin.round} 轮",
             f"this is round {beacon.number}, but the commitment pinned round {pin.round}",
         )
-    verify_round(chain, beacon)
     return beacon

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dualrandom.beacon import BeaconRound, Pin, verify_round
 from dualrandom.core import DR1, DR2, DrawInputs, parse_history, parse_plan
 from dualrandom.core.canonical import public_object_digest
 from dualrandom.core.model import (
@@ -34,7 +35,11 @@ from dualrandom.core.model import (
 from dualrandom.core.table import ObjectTable
 from dualrandom.draws.states import DrawState
 from dualrandom.errors import DrawStateError, NotFoundError
-from dualrandom.registry.parallel import internal_digest_alongside, object_digests_alongside
+from dualrandom.registry.parallel import (
+    Aside,
+    internal_digest_alongside,
+    object_digests_alongside,
+)
 from dualrandom.registry.snapshot import (
     conflict_table_as_of,
     current_version,
@@ -74,23 +79,34 @@ def split_list(text: str) -> tuple[str, ...]:
 class Alongside:
     """The objects' snapshot digests, started before any object is read (which
     holds them still: registry.parallel); ``digests(table)`` is then what
-    core.prepare calls for them, given the table the draw read meanwhile."""
+    core.prepare calls for them, given the table the draw read meanwhile.
+    ``check_round()`` raises if the round given to :func:`start_digests` is
+    refused (its signature checked alongside too), and must be called before
+    its randomness is used."""
 
     versions: dict[str, int]
     digests: Callable[[ObjectTable], Callable[[], tuple[str, str]]]
+    check_round: Callable[[], None] = lambda: None
 
 
-def start_digests(session: Session, algorithm: str) -> Alongside:
+def start_digests(
+    session: Session, algorithm: str, *, signed: tuple[Pin, BeaconRound, bytes] | None = None
+) -> Alongside:
     """Start making the current objects' snapshot digests in ``algorithm`` alongside
     (``registry.parallel``), for a later ``gather(..., alongside=...)``: the
-    second process reads while this one does something else first."""
+    second process reads while this one does something else first. ``signed``
+    (DR-2): a round admitted (``beacon.admit_round``) from its JSON bytes; the
+    second process checks its signature too, first (py_ecc's import and a
+    pairing: most of a second this process need not spend)."""
     versions = _versions(session)
     version = versions["objects"]
     if algorithm == DR2:
         # The public part holds no name or address: it is made here, from the columns
         # the draw reads; only the internal part is read and hashed alongside.
-        internal = internal_digest_alongside(session, version)
-        return Alongside(versions, functools.partial(_dr2_digests, internal))
+        chain_round = None if signed is None else (signed[0].chain.chain_hash, signed[2])
+        aside = internal_digest_alongside(session, version, signed=chain_round)
+        check_round = _round_check(aside, signed) if signed is not None else lambda: None
+        return Alongside(versions, functools.partial(_dr2_digests, aside.internal), check_round)
     both = object_digests_alongside(session, version, algorithm)
     return Alongside(versions, lambda _: both)
 
@@ -99,6 +115,11 @@ def _dr2_digests(
     internal: Callable[[], str], table: ObjectTable
 ) -> Callable[[], tuple[str, str]]:
     return lambda: (public_object_digest(table.columns), internal())
+
+
+def _round_check(aside: Aside, signed: tuple[Pin, BeaconRound, bytes]) -> Callable[[], None]:
+    pin, beacon, _ = signed
+    return functools.partial(aside.check_round, functools.partial(verify_round, pin.chain, beacon))
 
 
 def gather(

@@ -23,7 +23,7 @@ from sqlalchemy import Select, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from dualrandom import audit
-from dualrandom.beacon import Pin, accept_round, round_after
+from dualrandom.beacon import Pin, admit_round, round_after
 from dualrandom.bulk import inserter
 from dualrandom.config import BeaconSettings
 from dualrandom.core import (
@@ -474,11 +474,17 @@ def _run_dr2(
             f"没有提供锁定的第 {pin.round} 轮信标数据",
             f"the pinned beacon round {pin.round} was not given",
         )
-    # The objects' digests are made by a second process meanwhile (registry.parallel),
-    # from rows held still from here on; if the round is refused, that process is stopped.
-    alongside = start_digests(session, DR2)
-    beacon = accept_round(pin, raw_round, allow_demo=allow_demo)
-    prep = _prepare_again(session, row, alongside)
+    # Every check of the round but its signature's here; the objects' digests and the
+    # signature are made by a second process meanwhile (registry.parallel), from rows
+    # held still from here on. A refused round is reported before anything else.
+    beacon = admit_round(pin, raw_round, allow_demo=allow_demo)
+    alongside = start_digests(session, DR2, signed=(pin, beacon, raw_round))
+    try:
+        prep = _prepare_again(session, row, alongside)
+    except Exception:
+        alongside.check_round()
+        raise
+    alongside.check_round()
     seed = derive_seed_dr2(row.commitment_hash, beacon.randomness, dice, expected)
     result = draw(prep, seed)
     _record_dr2(session, row, result, dice=dice, raw_round=raw_round, now=now)

@@ -39,9 +39,10 @@ from sqlalchemy.orm import Session
 
 from dualrandom.children import answer, start_python, stop
 from dualrandom.core.encoding import DR2
+from dualrandom.errors import BeaconError
 from dualrandom.registry.snapshot import get_version, internal_object_digest, object_digests
 
-__all__ = ["IN_PARALLEL_FROM", "internal_digest_alongside", "object_digests_alongside"]
+__all__ = ["IN_PARALLEL_FROM", "Aside", "internal_digest_alongside", "object_digests_alongside"]
 
 # Registries smaller than this are read twice by the one process: starting a
 # second Python (about 0.3 s) would cost more than it saves.
@@ -71,23 +72,55 @@ def object_digests_alongside(session: Session, version: int, algorithm: str) -> 
     return digests
 
 
-def internal_digest_alongside(session: Session, version: int) -> Callable[[], str]:
+def internal_digest_alongside(
+    session: Session, version: int, *, signed: tuple[str, bytes] | None = None
+) -> Aside:
     """DR-2: the digest of the objects' internal part alone, as
     :func:`object_digests_alongside` makes both. The public part holds no name
     or address, so the drawing process makes it from the columns it reads
     (core.canonical.ObjectDigestStream(internal=False)), and the second process
-    reads and hashes only what the draw does not."""
+    reads and hashes only what the draw does not.
+
+    ``signed`` (a known chain's hash and a round's JSON bytes): the second
+    process also checks the round's signature (``beacon.verify_round``: py_ecc's
+    import and a pairing, most of a second), first; :meth:`Aside.check_round`
+    gives its verdict. It runs this very package (children.start_python): its
+    verdict is this process's own check, made on the other core."""
     here = functools.partial(internal_object_digest, session, version)
-    child = _child(session, version, {"algorithm": DR2, "public": False})
-    if child is None:
-        return here
+    request: dict[str, object] = {"algorithm": DR2, "public": False}
+    if signed is not None:
+        request["round"] = {"chain": signed[0], "json": signed[1].decode("utf-8")}
+    return Aside(_child(session, version, request), here)
 
-    def digest() -> str:
-        made = _result(child)
-        return made[1] if made is not None else here()
 
-    weakref.finalize(digest, stop, child)  # dropped uncalled (an error): no child left
-    return digest
+class Aside:
+    """What the second process answers for a DR-2 draw, read once: the internal
+    digest (made here if it gave none) and its verdict on the round's signature."""
+
+    def __init__(self, child: subprocess.Popen[bytes] | None, here: Callable[[], str]) -> None:
+        self._child = child
+        self._here = here
+        if child is not None:  # dropped unread (an error): no child left behind
+            weakref.finalize(self, stop, child)
+
+    def internal(self) -> str:
+        made = _result(self._child) if self._child is not None else None
+        return made[1] if made is not None else self._here()
+
+    def check_round(self, verify_here: Callable[[], None]) -> None:
+        """Raise the child's refusal of the round's signature (a BeaconError, as
+        ``beacon.verify_round`` raises it), or return if it verified; where it
+        gave no verdict (no child, or it failed), ``verify_here()`` decides."""
+        verdict = _answer(self._child) if self._child is not None else None
+        verdict = verdict.get("round") if isinstance(verdict, dict) else None
+        fault = verdict.get("fault", False) if isinstance(verdict, dict) else False
+        if fault is None:
+            return  # verified
+        words = [verdict.get(key) for key in ("message", "english")] if verdict else []
+        if not (isinstance(fault, str) and all(isinstance(word, str) for word in words)):
+            verify_here()
+            return
+        raise BeaconError(fault, *words)
 
 
 def _child(
@@ -135,10 +168,20 @@ def _start(request: dict[str, object]) -> subprocess.Popen[bytes] | None:
     return child
 
 
+_ANSWERS: weakref.WeakKeyDictionary[subprocess.Popen[bytes], Any] = weakref.WeakKeyDictionary()
+
+
+def _answer(child: subprocess.Popen[bytes]) -> Any:
+    """The child's answer (children.answer), read once however often asked for."""
+    if child not in _ANSWERS:
+        _ANSWERS[child] = answer(child)
+    return _ANSWERS[child]
+
+
 def _result(child: subprocess.Popen[bytes]) -> tuple[str | None, str] | None:
     """The child's digests (the public one None if it made the internal part
     alone), or None if it gave none."""
-    made = answer(child)
+    made = _answer(child)
     public, internal = (
         made.get(k) if isinstance(made, dict) else None for k in ("public", "internal")
     )
@@ -156,13 +199,28 @@ def main() -> None:
     gc.disable()  # millions of short-lived values, no cycles among them
     request = json.load(sys.stdin)
     engine = make_engine(request["url"], read_only=True)
+    made: dict[str, object] = {}
+    if "round" in request:  # first: the drawing process needs it before its seed
+        made["round"] = _signature_verdict(request["round"])
     with Session(engine) as session:
         if request.get("public", True):
             public, internal = object_digests(session, request["version"], request["algorithm"])
-            json.dump({"public": public, "internal": internal}, sys.stdout)
+            json.dump({**made, "public": public, "internal": internal}, sys.stdout)
         else:
             internal = internal_object_digest(session, request["version"])
-            json.dump({"internal": internal}, sys.stdout)
+            json.dump({**made, "internal": internal}, sys.stdout)
+
+
+def _signature_verdict(signed: dict[str, str]) -> dict[str, str | None]:
+    """The child: beacon.verify_round's verdict on a round of a known chain."""
+    from dualrandom.beacon import KNOWN_CHAINS, parse_round, verify_round
+
+    chain = KNOWN_CHAINS[signed["chain"]]
+    try:
+        verify_round(chain, parse_round(chain, signed["json"].encode("utf-8")))
+    except BeaconError as refused:
+        return {"fault": refused.fault, "message": refused.message, "english": refused.english}
+    return {"fault": None}
 
 
 if __name__ == "__main__":
