@@ -12,7 +12,10 @@ here). Then it times, each in a child process of its own (wall seconds and
 the peak RSS of that child and its own children together):
 
 - ``draw run`` (the CLI, the DR-2 plan of bench_draw.py on the demo beacon chain), from a copy of the
-  prepared database, so every run starts from the same state;
+  prepared database, so every run starts from the same state, given the
+  pinned round as a file (``--beacon-file``, signed once at setup), as a
+  ceremony that saved it from the relays is: a real chain's round is fetched,
+  not signed;
 - the core path alone for DR-1 and for DR-2 (bench/profile_draw.py: gather
   the registries from SQLite, prepare, draw with a fixed seed — no writes).
 
@@ -39,6 +42,7 @@ import compileall
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -48,6 +52,8 @@ from pathlib import Path
 
 import bench_draw
 from treemem import TreePeak
+
+from dualrandom.beacon import sign_demo_round
 
 HERE = Path(__file__).resolve().parent
 
@@ -90,6 +96,23 @@ def setup(folder: Path, objects: int) -> Path:
     shutil.copyfile(folder / "db.sqlite3", prepared)
     print(f"# set up {objects:,} objects in {time.perf_counter() - start:.0f} s", flush=True)
     return config
+
+
+def pinned_round(folder: Path) -> Path:
+    """The prepared draw's pinned round, signed by the demo chain, in a file for
+    ``draw run --beacon-file`` (made once, not timed). A real ceremony fetches
+    the round from the relays or a saved file and signs nothing: the demo
+    chain's signing (py_ecc's import and a scalar multiplication) is not part
+    of what a draw costs."""
+    path = folder / "beacon-round.json"
+    if not path.exists():
+        with sqlite3.connect(folder / "prepared.sqlite3") as database:
+            (commitment,) = database.execute(
+                "SELECT commitment FROM draws WHERE plan_id = 'BENCH' ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        number = json.loads(commitment)["beacon"]["round"]
+        path.write_bytes(sign_demo_round(number).to_json())
+    return path
 
 
 def restore(folder: Path) -> None:
@@ -187,7 +210,11 @@ def main() -> None:
             steps.append(
                 (
                     "draw run (CLI)",
-                    [*bench_draw.command(bench_draw.RUN), "--config", str(config), *bench_draw.RUN],
+                    [
+                        *bench_draw.command(bench_draw.RUN),
+                        *("--config", str(config), *bench_draw.RUN),
+                        *("--beacon-file", str(pinned_round(folder))),
+                    ],
                 )
             )
         for algorithm in () if options.cli_only else ("DR-1", "DR-2"):
