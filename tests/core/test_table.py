@@ -15,6 +15,7 @@ import pytest
 from dualrandom.core import DrawInputs, conflicts_snapshot, draw, objects_snapshot, prepare
 from dualrandom.core import table as table_module
 from dualrandom.core.canonical import (
+    OBJECT_LAYOUTS,
     ObjectColumns,
     ObjectDigestStream,
     Unread,
@@ -321,6 +322,38 @@ def test_objects_written_as_their_files_byte_for_byte(algorithm: str) -> None:
         objects_written_as(ObjectTable(bad).columns, public, internal, algorithm)
 
 
+def _internal_only(columns: ObjectColumns) -> ObjectColumns:
+    """The columns as the second process reads them: the public part's fields unread."""
+    internal = OBJECT_LAYOUTS["DR-2"][1]
+    return replace(
+        columns,
+        **{f.name: Unread(len(columns), None) for f in fields(columns) if f.name not in internal},
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("name", "e\u0301", "not in Unicode normal form C"),
+        ("risk_class", "E", "'E' is not a valid RiskClass"),
+        ("established", "2020-01-01", "has no attribute 'isoformat'"),
+    ],
+)
+def test_the_internal_part_alone_refuses_what_the_whole_refuses(
+    field: str, value: object, message: str
+) -> None:
+    """Its rows are checked with valid stand-ins for the fields not read: a bad value
+    of its own fields is refused with the message the whole snapshot gives."""
+    records = [obj("a1"), obj("b2", district="兴隆台区"), obj("c3")]
+    columns = _columns(records)
+    bad = replace(columns, **{field: [getattr(r, field) for r in records[:2]] + [value]})
+    with pytest.raises((ValueError, AttributeError), match=message) as whole:
+        objects_snapshot(ObjectTable(bad), "DR-2")
+    with pytest.raises((ValueError, AttributeError)) as alone:
+        ObjectDigestStream(public=False).add(_internal_only(ObjectTable(bad).columns))
+    assert str(alone.value) == str(whole.value)
+
+
 @pytest.mark.parametrize(
     "ids", [("a1", "b2", "c3"), ("a\\1", "b\t2", "c3")], ids=["plain", "escaped"]
 )
@@ -344,6 +377,10 @@ def test_each_part_of_the_dr2_object_digest_can_be_made_alone(ids: tuple[str, ..
     assert internal.part_digests() == (None, whole.internal_digest)
     with pytest.raises(ValueError, match="name, address were not read"):
         ObjectDigestStream(public=False).add(held)
+    # The second process reads only the internal part's fields: the others Unread.
+    alone = ObjectDigestStream(public=False)
+    alone.add(_internal_only(columns))
+    assert alone.part_digests() == (None, whole.internal_digest)
     with pytest.raises(ValueError, match="both parts"):
         internal.digests()
     with pytest.raises(ValueError, match="at least one part"):

@@ -484,33 +484,51 @@ def _lines_of(columns: ObjectColumns, formats: _Formats, layout: Layout) -> tupl
     if not count:
         return "", ""
     # First the record of the first row: its errors come first, as if it were built.
-    prototype = ObjectRecord(*(getattr(columns, f.name)[0] for f in fields(columns)))
+    prototype = _record_at(columns, 0)
     _check_ids(columns.id)
     ids = _escaped(columns.id)
 
     def column(name: str, memo: str = "") -> list[str]:
         return formats.column(columns, name, prototype, memo)
 
-    texts: dict[str, Sequence[str]] = {
-        "id": ids,
-        "id_type": column("id_type"),
-        "name": _escaped(columns.name),
-        "type": column("type"),
-        "industry": column("industry"),
-        "district": _escaped(columns.district),
-        "registration_authority": _escaped(columns.registration_authority),
-        "address": _escaped(columns.address),
-        "status": column("status"),
-        "established": column("established", "dates"),
-        "abnormal_list": column("abnormal_list", "flags"),
-        "serious_illegal_list": column("serious_illegal_list", "flags"),
-        "departments": column("departments"),
-        "tags": column("tags"),
-        "last_inspected": column("last_inspected", "dates"),
-        "risk_class": column("risk_class"),
+    writers: dict[str, Callable[[], Sequence[str]]] = {
+        "id": lambda: ids,
+        "id_type": lambda: column("id_type"),
+        "name": lambda: _escaped(columns.name),
+        "type": lambda: column("type"),
+        "industry": lambda: column("industry"),
+        "district": lambda: _escaped(columns.district),
+        "registration_authority": lambda: _escaped(columns.registration_authority),
+        "address": lambda: _escaped(columns.address),
+        "status": lambda: column("status"),
+        "established": lambda: column("established", "dates"),
+        "abnormal_list": lambda: column("abnormal_list", "flags"),
+        "serious_illegal_list": lambda: column("serious_illegal_list", "flags"),
+        "departments": lambda: column("departments"),
+        "tags": lambda: column("tags"),
+        "last_inspected": lambda: column("last_inspected", "dates"),
+        "risk_class": lambda: column("risk_class"),
     }
+    # Only the fields laid out are written (a part made alone may have read no other).
+    texts = {name: writers[name]() for names in layout for name in dict.fromkeys(names)}
     public, internal = ([texts[name] for name in part] for part in layout)
     return _joined_lines(public, count), _joined_lines(internal, count)
+
+
+# Where a column was not read (Unread: a part made alone reads only its own fields),
+# the record that checks the values of a row holds these valid values instead.
+_STAND_IN = ObjectRecord("-", "", "企业", "A", "", "存续", "A")  # type: ignore[arg-type]
+
+
+def _record_at(columns: ObjectColumns, row: int) -> ObjectRecord:
+    """The record of row ``row`` of ``columns``, a stand-in value for a column not read."""
+    return ObjectRecord(
+        *(
+            getattr(_STAND_IN, f.name) if isinstance(column, Unread) else column[row]
+            for f in fields(columns)
+            for column in (getattr(columns, f.name),)
+        )
+    )
 
 
 # The scalar text fields of a record, checked one by one to name a value that is not NFC.
@@ -526,7 +544,7 @@ def _require_nfc(text: str, columns: ObjectColumns) -> None:
     if unicodedata.is_normalized("NFC", text):
         return
     for row in range(len(columns)):
-        r = ObjectRecord(*(getattr(columns, f.name)[row] for f in fields(columns)))
+        r = _record_at(columns, row)
         texts = [str(getattr(r, name)) for name in _TEXT_FIELDS]
         for value in (*texts, ";".join(r.departments), ";".join(r.tags), *r.departments, *r.tags):
             check_text(value, f"object {r.id!r}")
@@ -583,7 +601,7 @@ def _table_data(
         return None
     parts: dict[str, tuple[bytes, np.ndarray[Any, Any], np.ndarray[Any, Any]]] = {}
     try:
-        prototype = ObjectRecord(*(getattr(columns, f.name)[0] for f in fields(columns)))
+        prototype = _record_at(columns, 0)
         id_part = _id_part(ids)
         if id_part is None:
             return None

@@ -7,6 +7,10 @@ one chunk held at a time). For a large registry :func:`object_digests_alongside`
 gives the second read to a child Python process
 (``python -m dualrandom.registry.parallel``) on a connection of its own, so
 that the two run on two cores; a small one is read twice by this process.
+DR-2 splits the digests (:func:`internal_digest_alongside`): the drawing
+process hashes the public part from the columns it holds, and the child reads
+and hashes only the internal part's six fields, and checks the beacon round's
+signature.
 
 Both reads must see the same rows, so the registry is held still before the
 child starts: on SQLite this process's transaction holds the write lock from

@@ -21,7 +21,7 @@ import functools
 import hashlib
 import itertools
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -30,6 +30,7 @@ from sqlalchemy import ColumnElement, Table, select
 from sqlalchemy.orm import Session
 
 from dualrandom.core.canonical import (
+    OBJECT_LAYOUTS,
     ObjectColumns,
     ObjectDigester,
     ObjectDigestStream,
@@ -39,7 +40,7 @@ from dualrandom.core.canonical import (
     inspectors_snapshot,
 )
 from dualrandom.core.conflicts import ConflictTable
-from dualrandom.core.encoding import DR1, escape, join_lines, sha256_hex
+from dualrandom.core.encoding import DR1, DR2, escape, join_lines, sha256_hex
 from dualrandom.core.model import (
     ConflictRecord,
     DepartmentRecord,
@@ -319,9 +320,9 @@ def object_table_as_of(
     buffer (``Texts``), not a string per object."""
     ids: list[str] = []
     packed: list[Texts] = []  # without particulars, the ids of each chunk as Texts
-    read = [name for name in (*_TEXTS, *_CODED) if particulars or name not in UNREAD_BY_A_DRAW]
-    parts: dict[str, list[Any]] = {name: [] for name in read}
-    for chunk in _column_chunks(session, version, particulars=particulars):
+    unread = () if particulars else UNREAD_BY_A_DRAW
+    parts: dict[str, list[Any]] = {name: [] for name in (*_TEXTS, *_CODED) if name not in unread}
+    for chunk in _column_chunks(session, version, unread=unread):
         if isinstance(chunk.id, Texts):
             packed.append(chunk.id)
         else:
@@ -343,7 +344,7 @@ def object_digests(session: Session, version: int | None, algorithm: str) -> tup
     that of one chunk, whatever the registry's size. ValueError for a value
     the core refuses, as the snapshot of the whole table would raise."""
     digester = ObjectDigester(algorithm)
-    for chunk in _column_chunks(session, version, particulars=True):
+    for chunk in _column_chunks(session, version):
         digester.add(chunk)
     return digester.digests()
 
@@ -353,7 +354,7 @@ def internal_object_digest(session: Session, version: int | None) -> str:
     (names, addresses and what else no draw reads), streamed from the stored
     rows as :func:`object_digests` streams both parts."""
     stream = ObjectDigestStream(public=False)
-    for chunk in _column_chunks(session, version, particulars=True):
+    for chunk in _column_chunks(session, version, unread=_PUBLIC_ONLY):
         stream.add(chunk)
     internal = stream.part_digests()[1]
     assert internal is not None
@@ -389,42 +390,40 @@ class _Coder:
 
 
 def _column_chunks(
-    session: Session, version: int | None, *, particulars: bool
+    session: Session, version: int | None, *, unread: Collection[str] = ()
 ) -> Iterator[ObjectColumns]:
     """The objects as of ``version`` in id order, a chunk at a time, as a table's
-    columns (ids a list, few-valued fields coded with codes shared by all
-    chunks, names and addresses ``Texts``; without particulars, the fields of
-    :data:`UNREAD_BY_A_DRAW` ``Unread`` and the ids ``Texts``)."""
-    names = tuple(c for c in _OBJECT_COLUMNS if particulars or c not in UNREAD_BY_A_DRAW)
-    coded = [name for name in _CODED if particulars or name not in UNREAD_BY_A_DRAW]
+    columns: few-valued fields coded with codes shared by all chunks, names and
+    addresses ``Texts``, the fields ``unread`` not read (``Unread``), and the
+    ids strings, or ``Texts`` where some field is not read."""
+    names = tuple(c for c in _OBJECT_COLUMNS if _FIELD_NAME.get(c, c) not in unread)
+    coded = [name for name in _CODED if name not in unread]
     at = {name: names.index(_DATABASE_NAME.get(name, name)) for name in ("id", *coded)}
     texts = {name: names.index(name) for name in _TEXTS if name in names}
     coders = {
         name: _Coder(_CONVERTED.get(_OBJECT_COLUMNS.index(_DATABASE_NAME.get(name, name))))
         for name in coded
     }
-    unread = [name for name in _FIELD_NAMES if not particulars and name in UNREAD_BY_A_DRAW]
+    not_read = [name for name in _FIELD_NAMES if name in unread]
     for rows in _chunks(session, "objects", _OBJECTS, names, version, raw=True):
         columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
         # A draw's ids stay one UTF-8 buffer (a million strings are some 70 MB);
         # the snapshot's digests are made from the stored rows, with the ids as strings.
         ids = columns[at["id"]]
-        fields: dict[str, Sequence[Any]] = {
-            "id": _texts_of(ids) if particulars else _texts_column(ids)
-        }
+        fields: dict[str, Sequence[Any]] = {"id": _texts_column(ids) if unread else _texts_of(ids)}
         for name, position in texts.items():
             fields[name] = _texts_column(columns[position])
         for name, coder in coders.items():
             fields[name] = coder.coded(columns[at[name]])
-        for name in unread:
+        for name in not_read:
             fields[name] = _unread(name, len(rows))
         yield ObjectColumns(**fields)
 
 
 def _unread(name: str, count: int) -> Unread:
     """A column of ``count`` rows not read: it reads as what a record holds for
-    "nothing" ("" for a text, None for a date)."""
-    return Unread(count, None if name == "established" else "")
+    "nothing" (no text, no date, no list, not on a list)."""
+    return Unread(count, _NOTHING.get(name, ""))
 
 
 def _merged(chunks: Sequence[Coded[Any]]) -> Coded[Any]:
@@ -567,6 +566,18 @@ _TEXTS = ("name", "address")
 # What no draw reads: not read for one (``particulars=False``). Only the internal
 # part of the snapshot holds them, which registry.parallel hashes from the rows.
 UNREAD_BY_A_DRAW = ("name", "address", "registration_authority", "established")
+# What the internal part of the DR-2 snapshot does not hold: not read to hash it
+# alone (internal_object_digest), for the drawing process hashes the public part.
+_PUBLIC_ONLY = tuple(name for name in _FIELD_NAMES if name not in OBJECT_LAYOUTS[DR2][1])
+_NOTHING: dict[str, Any] = {
+    "established": None,
+    "last_inspected": None,
+    "abnormal_list": False,
+    "serious_illegal_list": False,
+    "departments": (),
+    "tags": (),
+}
+_FIELD_NAME = {column: field for field, column in _DATABASE_NAME.items()}
 # Positions in _OBJECT_COLUMNS of the values the database holds in another form.
 _CONVERTED: dict[int, Callable[[Any], Any]] = {
     _OBJECT_COLUMNS.index("established"): _day,
