@@ -381,6 +381,13 @@ def test_each_part_of_the_dr2_object_digest_can_be_made_alone(ids: tuple[str, ..
     alone = ObjectDigestStream(public=False)
     alone.add(_internal_only(columns))
     assert alone.part_digests() == (None, whole.internal_digest)
+    # Its rows' buckets serve the public part, which need not hash them again; wrong
+    # ones give a digest that is not the snapshot's, and a wrong count is not used.
+    assert len(alone.buckets) == len(ids)
+    assert public_object_digest(held, alone.buckets) == whole.public_digest
+    wrong = bytes((b + 1) % 256 for b in alone.buckets)
+    assert public_object_digest(held, wrong) != whole.public_digest
+    assert public_object_digest(held, alone.buckets[:-1]) == whole.public_digest
     with pytest.raises(ValueError, match="both parts"):
         internal.digests()
     with pytest.raises(ValueError, match="at least one part"):

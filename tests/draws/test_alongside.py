@@ -11,7 +11,9 @@ that fails.
 
 from __future__ import annotations
 
+import base64
 import json
+import select
 from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
@@ -75,7 +77,7 @@ def test_streamed_digests_are_those_of_the_whole_table(
         version = _version(session)
         whole = sorted_objects_snapshot(object_table_as_of(session, version).columns, algorithm)
         streamed = object_digests(session, version, algorithm)
-        internal = internal_object_digest(session, version) if algorithm == DR2 else None
+        internal = internal_object_digest(session, version)[0] if algorithm == DR2 else None
     assert streamed == (whole.public_digest, whole.internal_digest)
     assert internal == (whole.internal_digest if algorithm == DR2 else None)
 
@@ -149,6 +151,51 @@ def test_a_child_that_gives_wrong_digests_cannot_pass_them_off(
     with sample_app.transaction() as session, pytest.raises(DrawStateError, match="objects"):
         run_dr2(session, PLAN, row, secrets=secrets)
     assert children == [True]
+
+
+@pytest.mark.parametrize("honest", [True, False], ids=["its-buckets", "wrong-buckets"])
+def test_the_childs_buckets_serve_the_public_part_and_cannot_pass_off_wrong_ones(
+    sample_app: App,
+    secrets: SecretStore,
+    children: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+    honest: bool,
+) -> None:
+    """Once the child has answered, the public part's digest is made with the rows'
+    buckets it found (not hashed twice); buckets that are not the rows' give a
+    digest that is not the committed one, which refuses the run."""
+    monkeypatch.setattr(parallel, "select", _Waiting())  # the child has always answered
+    made: list[bytes | None] = []
+    used = parallel.Aside.buckets_if_answered
+
+    def recorded(self: parallel.Aside) -> bytes | None:
+        made.append(used(self))
+        return made[-1]
+
+    monkeypatch.setattr(parallel.Aside, "buckets_if_answered", recorded)
+    with sample_app.transaction() as session:
+        row = prepare_dr2(session, PLAN, secrets=secrets, now=NOW)
+        internal, buckets = internal_object_digest(session, _version(session))
+    if honest:
+        with sample_app.transaction() as session:
+            drawn, _ = run_dr2(session, PLAN, row, secrets=secrets)
+        assert drawn.state == "drawn" and made == [buckets] and children == [True]
+        return
+    wrong = base64.b64encode(bytes(len(buckets))).decode()  # every row in bucket 0
+    answer = json.dumps({"internal": internal, "buckets": wrong, "round": {"fault": None}})
+    monkeypatch.setattr(
+        parallel, "_CHILD", ("-c", f"import sys; sys.stdin.read(); print({answer!r})")
+    )
+    with sample_app.transaction() as session, pytest.raises(DrawStateError, match="objects"):
+        run_dr2(session, PLAN, row, secrets=secrets)
+    assert made == [bytes(len(buckets))] and buckets != bytes(len(buckets))
+
+
+class _Waiting:
+    """``select`` whose ``select`` waits until the child has written (no timeout)."""
+
+    def select(self, read: list[Any], write: list[Any], error: list[Any], _: float) -> Any:
+        return select.select(read, write, error)
 
 
 def test_prepared_and_run_in_one_transaction_is_read_here(

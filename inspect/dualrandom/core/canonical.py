@@ -932,20 +932,33 @@ class ObjectDigestStream:
         self._last = [""] * BUCKETS  # ids are never empty, so "" precedes all
         self._greatest = ""  # the greatest id so far
         self._count = 0
+        self._buckets = bytearray()  # of every row so far: a byte a row
 
     @property
     def count(self) -> int:
         return self._count
 
-    def add(self, columns: ObjectColumns) -> None:
+    @property
+    def buckets(self) -> bytes:
+        """The bucket of every row added so far, a byte each, in order."""
+        return bytes(self._buckets)
+
+    def add(self, columns: ObjectColumns, buckets: bytes | None = None) -> None:
         """Check and add some rows; ValueError as ``objects_snapshot`` would give,
-        or for an id that is not after the previous id of its bucket."""
+        or for an id that is not after the previous id of its bucket.
+
+        ``buckets``: the rows' buckets as hashed elsewhere from the same ids (the
+        other part's stream), not hashed again. They are not checked: a wrong one
+        gives a digest that is not the snapshot's, never another snapshot's (each
+        bucket's digest covers its rows' whole lines, ids included)."""
         first, second = _object_data(columns, self._formats, self._layout)
         if not first:
             return
-        buckets = _row_buckets(columns.id, first)
+        if buckets is None or len(buckets) != len(columns):
+            buckets = _row_buckets(columns.id, first)
         self._check_order(columns.id, buckets)
         self._count += len(buckets)
+        self._buckets += buckets
         if self._public is not None:
             self._public.add_data(first, buckets)
         if self._internal is not None:
@@ -1045,13 +1058,18 @@ class ObjectDigester:
         return public.hexdigest(), internal.hexdigest()
 
 
-def public_object_digest(columns: ObjectColumns) -> str:
+def public_object_digest(columns: ObjectColumns, buckets: bytes | None = None) -> str:
     """DR-2: the digest of the object snapshot's public part, for rows in id order
     (each id once) whose names and addresses may be :class:`Unread`: the public
-    part holds neither (SPEC §16). A draw makes it from the columns it holds."""
+    part holds neither (SPEC §16). A draw makes it from the columns it holds.
+    ``buckets``: every row's, as the internal part's stream found them
+    (:attr:`ObjectDigestStream.buckets`; see :meth:`ObjectDigestStream.add`)."""
+    if buckets is not None and len(buckets) != len(columns):
+        buckets = None
     stream = ObjectDigestStream(internal=False)
     for start in range(0, len(columns), _STREAM_ROWS):
-        stream.add(columns.rows(start, start + _STREAM_ROWS))
+        part = buckets[start : start + _STREAM_ROWS] if buckets is not None else None
+        stream.add(columns.rows(start, start + _STREAM_ROWS), part)
     public = stream.part_digests()[0]
     assert public is not None
     return public

@@ -106,15 +106,18 @@ def start_digests(
         chain_round = None if signed is None else (signed[0].chain.chain_hash, signed[2])
         aside = internal_digest_alongside(session, version, signed=chain_round)
         check_round = _round_check(aside, signed) if signed is not None else lambda: None
-        return Alongside(versions, functools.partial(_dr2_digests, aside.internal), check_round)
+        return Alongside(versions, functools.partial(_dr2_digests, aside), check_round)
     both = object_digests_alongside(session, version, algorithm)
     return Alongside(versions, lambda _: both)
 
 
-def _dr2_digests(
-    internal: Callable[[], str], table: ObjectTable
-) -> Callable[[], tuple[str, str]]:
-    return lambda: (public_object_digest(table.columns), internal())
+def _dr2_digests(aside: Aside, table: ObjectTable) -> Callable[[], tuple[str, str]]:
+    """The public part's digest made here, with the rows' buckets if the second
+    process has found them already (no hash a row twice), then the internal one's."""
+    return lambda: (
+        public_object_digest(table.columns, aside.buckets_if_answered()),
+        aside.internal(),
+    )
 
 
 def _round_check(aside: Aside, signed: tuple[Pin, BeaconRound, bytes]) -> Callable[[], None]:

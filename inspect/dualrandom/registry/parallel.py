@@ -29,9 +29,11 @@ exactly as it always was.
 
 from __future__ import annotations
 
+import base64
 import functools
 import gc
 import json
+import select
 import subprocess
 import sys
 import weakref
@@ -90,7 +92,9 @@ def internal_digest_alongside(
     import and a pairing, most of a second), first; :meth:`Aside.check_round`
     gives its verdict. It runs this very package (children.start_python): its
     verdict is this process's own check, made on the other core."""
-    here = functools.partial(internal_object_digest, session, version)
+    def here() -> str:
+        return internal_object_digest(session, version)[0]
+
     request: dict[str, object] = {"algorithm": DR2, "public": False}
     if signed is not None:
         request["round"] = {"chain": signed[0], "json": signed[1].decode("utf-8")}
@@ -110,6 +114,22 @@ class Aside:
     def internal(self) -> str:
         made = _result(self._child) if self._child is not None else None
         return made[1] if made is not None else self._here()
+
+    def buckets_if_answered(self) -> bytes | None:
+        """The bucket of every row as the child found them, if it has answered
+        already (this does not wait for it); None otherwise, or if it gave none.
+        For the public part's digest, which need not hash them again."""
+        child = self._child
+        if child is None or child.stdout is None:
+            return None
+        if child not in _ANSWERS and not select.select([child.stdout], [], [], 0)[0]:
+            return None  # still at work
+        made = _answer(child)
+        buckets = made.get("buckets") if isinstance(made, dict) else None
+        try:
+            return base64.b64decode(buckets, validate=True) if isinstance(buckets, str) else None
+        except ValueError:
+            return None
 
     def check_round(self, verify_here: Callable[[], None]) -> None:
         """Raise the child's refusal of the round's signature (a BeaconError, as
@@ -211,7 +231,8 @@ def main() -> None:
             public, internal = object_digests(session, request["version"], request["algorithm"])
             json.dump({**made, "public": public, "internal": internal}, sys.stdout)
         else:
-            internal = internal_object_digest(session, request["version"])
+            internal, buckets = internal_object_digest(session, request["version"])
+            made["buckets"] = base64.b64encode(buckets).decode("ascii")
             json.dump({**made, "internal": internal}, sys.stdout)
 
 

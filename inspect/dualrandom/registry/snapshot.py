@@ -349,16 +349,18 @@ def object_digests(session: Session, version: int | None, algorithm: str) -> tup
     return digester.digests()
 
 
-def internal_object_digest(session: Session, version: int | None) -> str:
+def internal_object_digest(session: Session, version: int | None) -> tuple[str, bytes]:
     """The digest of the DR-2 object snapshot's internal part as of ``version``
     (names, addresses and what else no draw reads), streamed from the stored
-    rows as :func:`object_digests` streams both parts."""
+    rows as :func:`object_digests` streams both parts, reading only the part's
+    own fields; and the bucket of every row (SPEC §15, a byte each, in id
+    order), which the public part's rows share."""
     stream = ObjectDigestStream(public=False)
     for chunk in _column_chunks(session, version, unread=_PUBLIC_ONLY):
         stream.add(chunk)
     internal = stream.part_digests()[1]
     assert internal is not None
-    return internal
+    return internal, stream.buckets
 
 
 class _Coder:
