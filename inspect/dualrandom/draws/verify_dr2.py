@@ -61,6 +61,7 @@ from dualrandom.core.canonical import (
     parse_history,
     parse_inspectors,
 )
+from dualrandom.core.conflicts import ConflictTable
 from dualrandom.core.draw import DrawInputs
 from dualrandom.core.encoding import (
     DR2,
@@ -73,7 +74,6 @@ from dualrandom.core.encoding import (
     unescape,
     unescape_list,
 )
-from dualrandom.core.model import ConflictRecord, Relation
 from dualrandom.core.public import PUBLIC_FILE_NAMES, public_digest
 from dualrandom.core.quotas import Quota
 from dualrandom.core.result import FILE_NAMES, internal_digest, result_digest_dr2
@@ -735,20 +735,17 @@ def risk_rows_of(internal: bytes) -> Iterator[tuple[str, str]]:
         yield from zip(_unescaped(chunk[0]), map(classes.__getitem__, chunk[1]), strict=True)
 
 
-def _conflicts(data: bytes) -> list[ConflictRecord]:
-    """The declared conflicts, each distinct relation and date read once; whether the
-    file is canonical is checked against prepare's snapshot (_rerun)."""
+def _conflicts(data: bytes) -> ConflictTable:
+    """The declared conflicts as columns (core.conflicts), each distinct relation and
+    date read once; whether the file is canonical is checked against prepare's
+    snapshot (_rerun)."""
     lines = row_lines(data, CONFLICT_FIELDS, "conflicts")
     certs, objects, relations, starts, ends = _split(lines, len(CONFLICT_FIELDS), "conflicts", 2)
     dates = {raw: parse_date(raw) for raw in {*starts, *ends}}
-    kinds = {raw: Relation(raw) for raw in set(relations)}
-    return list(
-        map(
-            ConflictRecord,
-            _unescaped(certs),
-            _unescaped(objects),
-            map(kinds.__getitem__, relations),
-            map(dates.__getitem__, starts),
-            map(dates.__getitem__, ends),
-        )
+    return ConflictTable(
+        Coded.of(_unescaped(certs)),
+        Texts.of(_unescaped(objects)),
+        Coded.of(relations),
+        Coded.of(map(dates.__getitem__, starts)),
+        Coded.of(map(dates.__getitem__, ends)),
     )
