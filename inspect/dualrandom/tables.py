@@ -121,17 +121,6 @@ class _Versioned:
         return (cls.version_from <= version) & open_then & cls.gone.is_(False)
 
 
-# PostgreSQL only (migration 0009): each registry's key in code-point order, the
-# order its snapshot is read in (registry.snapshot), so that reading it sorts
-# nothing. Not in the models: an index on an expression with a collation that
-# SQLite does not have; tests/test_db.py leaves them out of its comparison.
-CODE_POINT_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "ix_object_rows_code_points": ("object_rows", ("object_id",)),
-    "ix_inspector_rows_code_points": ("inspector_rows", ("cert_no",)),
-    "ix_conflict_rows_code_points": ("conflict_rows", ("cert_no", "object_id", "relation")),
-}
-
-
 def _current_unique(table: str, *columns: str) -> Index:
     """At most one current (open) row per natural key."""
     return Index(
