@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import select
 from collections.abc import Iterator
 from dataclasses import fields
@@ -353,3 +354,13 @@ def test_no_child_where_this_is_not_a_plain_python(
         drawn, result = run_dr2(session, PLAN, row, secrets=secrets)
     assert children == []
     assert drawn.state == "drawn" and result.digests.objects == row.objects_digest
+
+
+def test_whether_the_child_has_answered_is_told_without_waiting() -> None:
+    read, write = os.pipe()
+    with os.fdopen(read, "rb") as pipe, os.fdopen(write, "wb") as writer:
+        assert parallel._readable(pipe) is False  # nothing yet: no wait
+        writer.write(b"{}\n")
+        writer.flush()
+        assert parallel._readable(pipe) is True
+    assert parallel._readable(pipe) is False  # closed: cannot be told, so not yet

@@ -38,7 +38,7 @@ import subprocess
 import sys
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -92,6 +92,7 @@ def internal_digest_alongside(
     import and a pairing, most of a second), first; :meth:`Aside.check_round`
     gives its verdict. It runs this very package (children.start_python): its
     verdict is this process's own check, made on the other core."""
+
     def here() -> str:
         return internal_object_digest(session, version)[0]
 
@@ -112,6 +113,7 @@ class Aside:
             weakref.finalize(self, stop, child)
 
     def internal(self) -> str:
+        """The internal part's digest: the child's, waited for, else made here."""
         made = _result(self._child) if self._child is not None else None
         return made[1] if made is not None else self._here()
 
@@ -122,7 +124,7 @@ class Aside:
         child = self._child
         if child is None or child.stdout is None:
             return None
-        if child not in _ANSWERS and not select.select([child.stdout], [], [], 0)[0]:
+        if child not in _ANSWERS and not _readable(child.stdout):
             return None  # still at work
         made = _answer(child)
         buckets = made.get("buckets") if isinstance(made, dict) else None
@@ -145,6 +147,15 @@ class Aside:
             verify_here()
             return
         raise BeaconError(fault, *words)
+
+
+def _readable(pipe: IO[bytes]) -> bool:
+    """Whether ``pipe`` has something to read now (no wait); False where that
+    cannot be told (a platform whose select takes no pipes)."""
+    try:
+        return bool(select.select([pipe], [], [], 0)[0])
+    except (OSError, ValueError):
+        return False
 
 
 def _child(
