@@ -550,6 +550,10 @@ def _require_nfc(text: str, columns: ObjectColumns) -> None:
             check_text(value, f"object {r.id!r}")
 
 
+# A field's bytes for _assemble: a buffer, and where each row's value starts in
+# it and how long it is.
+Part = tuple[bytes, np.ndarray[Any, Any], np.ndarray[Any, Any]]
+
 # How _lines_of writes each field of a table's columns: through _Formats (with
 # the memo it shares), or escaped as it is (None).
 _WRITTEN: dict[str, str | None] = {
@@ -599,7 +603,7 @@ def _table_data(
     ids = columns.id
     if not count or not (isinstance(ids, list) or hasattr(ids, "data")):
         return None
-    parts: dict[str, tuple[bytes, np.ndarray[Any, Any], np.ndarray[Any, Any]]] = {}
+    parts: dict[str, Part] = {}
     try:
         prototype = _record_at(columns, 0)
         id_part = _id_part(ids)
@@ -629,9 +633,7 @@ def _table_data(
                 known = formats.known.setdefault(memo, {})
                 written = formats.by_code(columns, name, prototype, known, column.values, codes)
             encoded = [b"" if w is None else w.encode("utf-8") for w in written]
-            sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-            at = codes.astype(np.intp)
-            parts[name] = (b"".join(encoded), (np.cumsum(sizes) - sizes)[at], sizes[at])
+            parts[name] = _coded_part(encoded, codes)
         for name in _PARTICULARS:
             if not any(name in names for names in layout):
                 continue
@@ -654,7 +656,7 @@ def _table_data(
 
 def _id_part(
     ids: Sequence[str],
-) -> tuple[bytes, np.ndarray[Any, Any], np.ndarray[Any, Any]] | None:
+) -> Part | None:
     """The ids as a buffer, where each starts and its length, for :func:`_assemble`
     (a list, or a table's ``Texts``, whose UTF-8 buffer is used as it is); None
     unless every id is ASCII, non-empty and needs no escaping (the plain path
@@ -677,8 +679,17 @@ def _id_part(
     return data, starts - low, lengths
 
 
+def _coded_part(written: Sequence[bytes], codes: np.ndarray[Any, Any]) -> Part:
+    """A coded field for :func:`_assemble`: each distinct value's bytes once
+    (``written``, by code), and where each row's value starts in them and how
+    long it is."""
+    sizes = np.fromiter(map(len, written), dtype=np.int64, count=len(written))
+    at = codes.astype(np.intp)
+    return b"".join(written), (np.cumsum(sizes) - sizes)[at], sizes[at]
+
+
 def _assemble(
-    parts: dict[str, tuple[bytes, np.ndarray[Any, Any], np.ndarray[Any, Any]]],
+    parts: dict[str, Part],
     names: Sequence[str],
     count: int,
 ) -> bytes:

@@ -29,9 +29,12 @@ import numpy.typing as npt
 
 from dualrandom.core.buckets import BucketedDigest, buckets_of
 from dualrandom.core.canonical import (
+    _ESCAPED,
     CONFLICT_FIELDS,
+    Part,
     Snapshot,
     _assemble,
+    _coded_part,
     conflicts_snapshot,
 )
 from dualrandom.core.encoding import DR1, check_algorithm, fmt_date, join_lines, sha256_hex
@@ -40,7 +43,8 @@ from dualrandom.core.table import Coded, Texts, _Column
 
 __all__ = ["ConflictTable", "conflict_snapshot", "conflicts_by_object"]
 
-_ESCAPED = (b"\\", b"\t", b"\n", b"\r", b"\x00")  # bytes no fast-path field may hold
+# What no field written as it is held may contain: what escaping changes, and NUL.
+_REFUSED = (*(c.encode() for c in _ESCAPED), b"\x00")
 _BLOCK_ROWS = 1 << 16  # rows assembled at a time: numpy's index arrays stay a few MB
 
 
@@ -129,7 +133,7 @@ class ConflictTable(_Column[ConflictRecord]):
     def of_objects(self, object_ids: Collection[str]) -> dict[str, list[ConflictRecord]]:
         """The conflicts of the objects ``object_ids``, by object id, each object's in
         row order; a record is made only for these (a draw visits a few percent)."""
-        rows = np.flatnonzero(_held(self.object_id, object_ids))
+        rows = np.flatnonzero(self.object_id.among(object_ids))
         index: dict[str, list[ConflictRecord]] = defaultdict(list)
         for record in self.records_at(rows):
             index[record.object_id].append(record)
@@ -244,37 +248,9 @@ def _ranks(column: Coded[Any]) -> npt.NDArray[np.int64]:
     return ranks
 
 
-def _held(ids: Texts, wanted: Collection[str]) -> npt.NDArray[np.bool_]:
-    """For each row, whether its id is one of ``wanted``."""
-    fixed = ids.fixed_width()
-    if fixed is None:
-        return np.fromiter((text in wanted for text in ids), dtype=bool, count=len(ids))
-    width = fixed.dtype.itemsize
-    encoded = [text.encode("utf-8") for text in wanted]
-    keys = np.sort(
-        np.array([e for e in encoded if len(e) == width and b"\x00" not in e], dtype=fixed.dtype)
-    )
-    if not len(keys):
-        return np.zeros(len(fixed), dtype=bool)
-    at = np.minimum(np.searchsorted(keys, fixed), len(keys) - 1)
-    held: npt.NDArray[np.bool_] = keys[at] == fixed
-    return held
-
-
 def _plain(data: bytes) -> bool:
     """Whether ``data`` holds nothing escaped or refused in an identifier."""
-    return not any(c in data for c in _ESCAPED)
-
-
-Part = tuple[bytes, npt.NDArray[np.int64], npt.NDArray[np.int64]]
-
-
-def _coded_part(written: list[bytes], codes: npt.NDArray[Any]) -> Part:
-    """A coded field for ``_assemble``: each distinct value's bytes once, and where
-    each row's value starts in them and how long it is."""
-    sizes = np.fromiter(map(len, written), dtype=np.int64, count=len(written))
-    at = codes.astype(np.intp)
-    return b"".join(written), (np.cumsum(sizes) - sizes)[at], sizes[at]
+    return not any(c in data for c in _REFUSED)
 
 
 def _date_part(column: Coded[date | None]) -> Part:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import operator
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import fields, replace
 from itertools import islice
 from operator import attrgetter
@@ -193,18 +193,25 @@ class Texts(_Column[str]):
         fixed = self.fixed_width()
         if fixed is None:
             return np.array([self._bisect(text) for text in texts], dtype=np.intp)
-        width = fixed.dtype.itemsize
-        encoded = [text.encode("utf-8") for text in texts]
-        fits = np.array([len(e) == width and b"\x00" not in e for e in encoded], dtype=bool)
-        keys = np.array(
-            [e if ok else b"" for e, ok in zip(encoded, fits.tolist(), strict=True)],
-            dtype=fixed.dtype,
-        )
+        keys, fits = _fixed_keys(texts, fixed.dtype)
         rows = np.searchsorted(fixed, keys).astype(np.intp)
         held = fits & (rows < len(fixed))
         held[held] = fixed[rows[held]] == keys[held]
         rows[~held] = -1
         return rows
+
+    def among(self, wanted: Collection[str]) -> npt.NDArray[np.bool_]:
+        """For each text, whether it is one of ``wanted`` (texts in any order)."""
+        fixed = self.fixed_width()
+        if fixed is None:
+            return np.fromiter((text in wanted for text in self), dtype=bool, count=len(self))
+        # A text that does not fit is keyed b"", which no text held equals.
+        keys = np.sort(_fixed_keys(list(wanted), fixed.dtype)[0])
+        if not len(keys):
+            return np.zeros(len(fixed), dtype=bool)
+        at = np.minimum(np.searchsorted(keys, fixed), len(keys) - 1)
+        held: npt.NDArray[np.bool_] = keys[at] == fixed
+        return held
 
     def _bisect(self, text: str) -> int:
         row = bisect_left(self, text)
@@ -233,6 +240,22 @@ class Texts(_Column[str]):
         if self.data.find(b"\x00", start, start + width * len(self)) >= 0:
             return None
         return np.frombuffer(self.data, dtype=f"S{width}", count=len(self), offset=start)
+
+
+def _fixed_keys(
+    texts: Sequence[str], dtype: np.dtype[np.bytes_]
+) -> tuple[npt.NDArray[np.bytes_], npt.NDArray[np.bool_]]:
+    """``texts`` as keys comparable with a fixed-width view (``Texts.fixed_width``),
+    and which of them fit it: of its width and without NUL (numpy would cut or
+    pad the others, so they could compare equal to a text they are not); the
+    others are keyed as b""."""
+    width = dtype.itemsize
+    encoded = [text.encode("utf-8") for text in texts]
+    fits = np.array([len(e) == width and b"\x00" not in e for e in encoded], dtype=bool)
+    keys = np.array(
+        [e if ok else b"" for e, ok in zip(encoded, fits.tolist(), strict=True)], dtype=dtype
+    )
+    return keys, fits
 
 
 class Picked(_Column[str]):
