@@ -1,7 +1,7 @@
 """Child Python processes that do part of a job on the machine's other cores.
 
 ``draw run`` streams the registry's digests in one (registry.parallel) and
-``dualrandom verify`` checks the bundle's object snapshot in one
+``dualrandom verify`` checks the object snapshot and the beacon round in one
 (draws.verify_aside). Each is this package's own module run with ``-m``, its
 input on stdin and its answers as JSON lines on stdout; its stderr is dropped,
 because a caller that gets no answer does the work itself and reports any
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["answer", "start_python", "stop"]
+__all__ = ["Answers", "answer", "start_python", "stop"]
 
 
 def start_python(*arguments: str) -> subprocess.Popen[bytes] | None:
@@ -63,3 +63,34 @@ def answer(child: subprocess.Popen[bytes]) -> Any:
         return json.loads(line) if ended_well else None
     except ValueError:
         return None
+
+
+class Answers:
+    """The answers of a child that writes several, each a JSON object ``{name: value}``
+    on a line of its own, as it makes them; read as they are asked for."""
+
+    def __init__(self, child: subprocess.Popen[bytes] | None) -> None:
+        self._child = child
+        self._read: dict[str, Any] = {}
+
+    @property
+    def read(self) -> dict[str, Any]:
+        """What has been read so far, by name."""
+        return dict(self._read)
+
+    def get(self, name: str) -> Any:
+        """The value the child gave ``name``, waited for; None if it ended, failed or
+        wrote something else before giving one (nothing more is read from it then)."""
+        while name not in self._read and self._child is not None:
+            assert self._child.stdout is not None
+            line = self._child.stdout.readline()
+            try:
+                document = json.loads(line) if line else None
+            except ValueError:
+                document = None
+            if isinstance(document, dict):
+                self._read.update(document)
+            else:
+                stop(self._child)
+                self._child = None
+        return self._read.get(name)

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dualrandom.core import buckets
 from dualrandom.core.buckets import (
     BUCKETS,
     BucketedDigest,
@@ -71,6 +72,18 @@ def test_file_digest_is_the_specified_bucketed_hash() -> None:
         ("history", history_snapshot(HISTORY).data),
     ):
         assert file_digest(table, data) == naive_digest(table, data)
+
+
+@pytest.mark.parametrize("piece", [1, 40, 1000])
+def test_a_file_digested_a_piece_at_a_time_is_the_specified_hash(
+    monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    """file_digest adds a large file in pieces of whole lines (16 MiB each): with
+    pieces of a few bytes, every line a piece or several, the same digest."""
+    monkeypatch.setattr(buckets, "_PIECE_BYTES", piece)
+    data = objects_snapshot(OBJECTS * 1, "DR-2").internal_bytes
+    assert data.count(b"\n") > 3
+    assert file_digest("objects-internal", data) == naive_digest("objects-internal", data)
 
 
 def test_the_table_name_header_and_count_are_bound() -> None:

@@ -35,6 +35,8 @@ from dualrandom.beacon.verify import (
     KNOWN_CHAINS,
     accept_round,
     admit_round,
+    follow_verdict,
+    signature_verdict,
     trusted_chain,
     verify_round,
 )
@@ -56,12 +58,14 @@ __all__ = [
     "current_round",
     "drand_chain_hash",
     "fetch_round",
+    "follow_verdict",
     "load_round_file",
     "obtain_round",
     "parse_round",
     "round_after",
     "round_time",
     "sign_demo_round",
+    "signature_verdict",
     "trusted_chain",
     "verify_round",
 ]

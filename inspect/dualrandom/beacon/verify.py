@@ -3,13 +3,15 @@
 No relay is trusted: a round counts because its BLS signature verifies under
 the chain's public key, whoever served the bytes. :func:`accept_round` is the
 one call a verifier makes; :func:`verify_round` is the signature check alone,
-and :func:`admit_round` every other check (``draw run`` has the signature
-checked by its second process meanwhile: ``registry.parallel``).
+and :func:`admit_round` every other check (``draw run`` and ``dualrandom
+verify`` have the signature checked by a second process meanwhile:
+``registry.parallel``, ``draws.verify_aside``; :func:`signature_verdict` is
+what it answers, :func:`follow_verdict` how the first process takes it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from dualrandom.beacon.chain import QUICKNET, Chain
 from dualrandom.beacon.demo import DEMO_CHAIN
@@ -17,7 +19,15 @@ from dualrandom.beacon.faults import Fault
 from dualrandom.beacon.rounds import BeaconRound, Pin, parse_round
 from dualrandom.errors import BeaconError
 
-__all__ = ["KNOWN_CHAINS", "accept_round", "admit_round", "trusted_chain", "verify_round"]
+__all__ = [
+    "KNOWN_CHAINS",
+    "accept_round",
+    "admit_round",
+    "follow_verdict",
+    "signature_verdict",
+    "trusted_chain",
+    "verify_round",
+]
 
 KNOWN_CHAINS: Mapping[str, Chain] = {chain.chain_hash: chain for chain in (QUICKNET, DEMO_CHAIN)}
 """Every chain dual-random knows, by chain hash. Only QUICKNET proves anything."""
@@ -112,3 +122,28 @@ def admit_round(pin: Pin, raw: bytes, *, allow_demo: bool = False) -> BeaconRoun
             f"this is round {beacon.number}, but the commitment pinned round {pin.round}",
         )
     return beacon
+
+
+def signature_verdict(chain: Chain, raw: bytes) -> dict[str, str | None]:
+    """:func:`verify_round`'s verdict on the round in ``raw`` (a relay's JSON) as a
+    JSON object, for a second process to answer: ``{"fault": None}`` if the
+    signature verified, else the refusal's fault, message and English."""
+    try:
+        verify_round(chain, parse_round(chain, raw))
+    except BeaconError as refused:
+        return {"fault": refused.fault, "message": refused.message, "english": refused.english}
+    return {"fault": None}
+
+
+def follow_verdict(verdict: object, verify_here: Callable[[], None]) -> None:
+    """Return if ``verdict`` (a :func:`signature_verdict`) says the signature
+    verified, raise the BeaconError it describes if it refused it; anything else
+    (no verdict, or nonsense) leaves it to ``verify_here()``."""
+    fault = verdict.get("fault", False) if isinstance(verdict, dict) else False
+    if fault is None:
+        return
+    if isinstance(fault, str) and isinstance(verdict, dict):
+        message, english = verdict.get("message"), verdict.get("english")
+        if isinstance(message, str) and isinstance(english, str):
+            raise BeaconError(fault, message, english)
+    verify_here()

@@ -52,6 +52,7 @@ TABLES = (
 )
 _SMALL = 64  # pieces with fewer rows are hashed row by row, not grouped
 _BLOCK_ROWS = 1 << 13  # lines grouped by bucket at a time by add_data (bounded memory)
+_PIECE_BYTES = 1 << 24  # of a file given whole, added at a time by file_digest
 
 
 def bucket_of(key: bytes) -> int:
@@ -216,10 +217,16 @@ class BucketedDigest:
 
 
 def file_digest(table: str, data: bytes) -> str:
-    """The DR-2 digest of a whole table file (header line, then rows, each with LF)."""
+    """The DR-2 digest of a whole table file (header line, then rows, each with LF).
+
+    The rows are added a piece of about 16 MiB of whole lines at a time, so the
+    positions and keys held meanwhile are those of a piece, not of the file."""
     if not data.endswith(b"\n"):
         raise ValueError(f"{table}: the last line does not end with LF")
     end = data.index(b"\n") + 1
     digest = BucketedDigest(table, data[:end])
-    digest.add_data(data[end:])
+    while end < len(data):
+        cut = data.find(b"\n", end + _PIECE_BYTES) + 1 or len(data)
+        digest.add_data(data[end:cut])
+        end = cut
     return digest.hexdigest()

@@ -35,21 +35,22 @@ digest; signature checked".
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import operator
 import re
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from dualrandom.beacon import KNOWN_CHAINS, Chain, Pin, accept_round, chain_json
+from dualrandom.beacon import KNOWN_CHAINS, Chain, Pin, admit_round, chain_json, verify_round
 from dualrandom.core import derive_seed_dr2, draw, parse_plan, prepare, public_check
 from dualrandom.core.buckets import file_digest
 from dualrandom.core.canonical import (
@@ -94,7 +95,7 @@ from dualrandom.draws.bundle_dr2 import (
     snapshot_path,
     unpacked,
 )
-from dualrandom.draws.verify_aside import RiskRoot
+from dualrandom.draws.verify_aside import Aside
 from dualrandom.errors import BeaconError, UserError
 
 __all__ = ["Dr2Verification", "verify_dr2"]
@@ -165,9 +166,16 @@ def verify_dr2(folder: Path, tier: str, snapshot: Path | None = None) -> Dr2Veri
 def _run(folder: Path, report: Dr2Verification, snapshot: Path | None) -> None:
     files = _manifest(folder, report)
     commitment = _commitment(files, report)
-    files["objects-public.tsv"] = _snapshot(folder, snapshot, commitment, report)
-    digests = _digests(files, commitment, report)
-    randomness = _beacon(files, commitment, report)
+    files["objects-public.tsv"], where = _snapshot(folder, snapshot, commitment, report)
+    aside = _aside(files, commitment)
+    # The table the draw is re-run from, read while a second process checks the
+    # rest (draws.verify_aside); what reading it raises is raised where it was before.
+    objects = None
+    if report.tier == "auditor":
+        objects = _Read(object_table, files["objects-public.tsv"], files["objects-internal.tsv"])
+    _snapshot_digest(where, files["objects-public.tsv"], commitment, aside, report)
+    digests = _digests(files, commitment, aside, report)
+    randomness = _beacon(files, commitment, aside, report)
     dice = _dice(files, commitment, report)
     meta = json.loads(files["bundle.json"])
     commitment_hash = hashlib.sha256(files["commitment.json"]).hexdigest()
@@ -177,8 +185,8 @@ def _run(folder: Path, report: Dr2Verification, snapshot: Path | None) -> None:
     else:
         report.checks.append(f"seed {seed.hex()} = H(T_SEED2; C, R, dice)")
         report.claims.append("seed")
-    if report.tier == "auditor":
-        _rerun(files, commitment, seed, meta, report, digests)
+    if objects is not None:
+        _rerun(files, commitment, seed, meta, report, digests, objects, aside)
     else:
         _public(files, commitment, seed, meta, report)
 
@@ -279,8 +287,9 @@ def snapshot_source(folder: Path, given: Path | None, digest: str) -> Path:
 
 def _snapshot(
     folder: Path, given: Path | None, commitment: dict[str, Any], report: Dr2Verification
-) -> bytes:
-    """The public part of the object snapshot, checked against the commitment before use."""
+) -> tuple[bytes, str]:
+    """The public part of the object snapshot, unpacked, and where it was read;
+    :func:`_snapshot_digest` checks it against the commitment before it is used."""
     digest = commitment["digests"].get("objects_public")
     if not isinstance(digest, str) or len(digest) != 64 or set(digest) - set("0123456789abcdef"):
         report.fail("snapshot", "commitment.json: objects_public is not a SHA-256 digest")
@@ -298,24 +307,74 @@ def _snapshot(
         )
         raise _Stop from None
     try:
-        data = unpacked({SNAPSHOT_FILE: packed})["objects-public.tsv"]
+        return unpacked({SNAPSHOT_FILE: packed})["objects-public.tsv"], where
     except ValueError:
         report.fail("snapshot", f"{where}: not gzip data")
         raise _Stop from None
-    if not data.endswith(b"\n") or file_digest("objects-public", data) != digest:
+
+
+def _snapshot_digest(
+    where: str, data: bytes, commitment: dict[str, Any], aside: Aside, report: Dr2Verification
+) -> None:
+    digest = commitment["digests"]["objects_public"]
+    if not data.endswith(b"\n") or aside.digest("public") != digest:
         report.fail(
             "snapshot", f"{where}: not the snapshot the commitment names (objects_public {digest})"
         )
         raise _Stop
     report.checks.append(f"snapshot: {where} has the committed digest {digest}")
-    return data
+
+
+def _salt_key(files: dict[str, bytes]) -> bytes:
+    return bytes.fromhex(files[SALT_FILE].decode("ascii").removesuffix("\n"))
+
+
+def _aside(files: dict[str, bytes], commitment: dict[str, Any]) -> Aside:
+    """The second process's checks (draws.verify_aside), started on what it needs:
+    the snapshot parts, the salt key and the round of a known chain (each left
+    out if unreadable: the check that reads it then reports it)."""
+    parts = {"public": files["objects-public.tsv"]}
+    if "objects-internal.tsv" in files:
+        parts["internal"] = files["objects-internal.tsv"]
+    try:
+        salt: bytes | None = _salt_key(files)
+    except (KeyError, ValueError):
+        salt = None
+    pinned = commitment["beacon"].get("chain")
+    chain = pinned.get("hash") if isinstance(pinned, dict) else None
+    signed = None
+    if isinstance(chain, str) and chain in KNOWN_CHAINS and BEACON_FILE in files:
+        with contextlib.suppress(UnicodeDecodeError):
+            signed = (chain, files[BEACON_FILE].decode("utf-8"))
+    return Aside(parts, salt, signed)
+
+
+T = TypeVar("T")
+
+
+class _Read(Generic[T]):
+    """A value read now, or what reading it raised, raised again when it is taken."""
+
+    def __init__(self, read: Callable[..., T], *arguments: bytes) -> None:
+        self._value: T | None = None
+        self._raised: Exception | None = None
+        try:
+            self._value = read(*arguments)
+        except Exception as exc:  # raised again by take(), where it was
+            self._raised = exc
+
+    def take(self) -> T:
+        if self._raised is not None:
+            raise self._raised
+        assert self._value is not None
+        return self._value
 
 
 def _digests(
-    files: dict[str, bytes], commitment: dict[str, Any], report: Dr2Verification
+    files: dict[str, bytes], commitment: dict[str, Any], aside: Aside, report: Dr2Verification
 ) -> dict[str, str]:
     """Check the digests; the bucketed digest of each snapshot file, by name (the
-    public part's is the committed one: _snapshot stops otherwise)."""
+    public part's is the committed one: _snapshot_digest stops otherwise)."""
     committed = commitment["digests"]
     bad = []
     found = {"objects-public.tsv": str(committed["objects_public"])}
@@ -323,11 +382,13 @@ def _digests(
         bad.append("plan.json")
     for name, (_, table, key) in SNAPSHOTS.items():
         if name == "objects-public.tsv":
-            continue  # checked before it was used (_snapshot)
-        if name in files:
-            found[name] = file_digest(table, files[name])
-            if found[name] != committed.get(key):
-                bad.append(name)
+            continue  # checked before it was used (_snapshot_digest)
+        if name not in files:
+            continue
+        internal = name == "objects-internal.tsv"
+        found[name] = aside.digest("internal") if internal else file_digest(table, files[name])
+        if found[name] != committed.get(key):
+            bad.append(name)
     for name, (table, key) in COMMITTED_OUTPUTS.items():
         if name in files and file_digest(table, files[name]) != committed.get(key):
             bad.append(name)
@@ -383,12 +444,15 @@ _FAULTS = {
 }
 
 
-def _beacon(files: dict[str, bytes], commitment: dict[str, Any], report: Dr2Verification) -> bytes:
+def _beacon(
+    files: dict[str, bytes], commitment: dict[str, Any], aside: Aside, report: Dr2Verification
+) -> bytes:
     beacon = commitment["beacon"]
     chain = _known_chain(beacon.get("chain"), report)
     number = beacon.get("round")
-    try:
-        accepted = accept_round(Pin(chain, number), files[BEACON_FILE], allow_demo=True)
+    try:  # in accept_round's order: the signature last (checked aside where it can be)
+        accepted = admit_round(Pin(chain, number), files[BEACON_FILE], allow_demo=True)
+        aside.check_round(chain, functools.partial(verify_round, chain, accepted))
     except BeaconError as exc:
         report.fail(_FAULTS.get(exc.fault, "wrong-chain"), f"{BEACON_FILE}: {exc.english}")
         raise _Stop from None
@@ -541,13 +605,14 @@ def _rerun(
     meta: dict[str, Any],
     report: Dr2Verification,
     digests: dict[str, str],
+    read: _Read[ObjectTable],
+    aside: Aside,
 ) -> None:
     try:
-        salt = bytes.fromhex(files[SALT_FILE].decode("ascii").removesuffix("\n"))
+        salt = _salt_key(files)
         plan, items = parse_plan(files["plan.json"], DR2)
         public_part, internal_part = files["objects-public.tsv"], files["objects-internal.tsv"]
-        objects = object_table(public_part, internal_part)
-        risk = RiskRoot(internal_part, salt, objects)  # made aside meanwhile
+        objects = read.take()
         inputs = DrawInputs(
             plan=plan,
             items=items,
@@ -578,7 +643,7 @@ def _rerun(
     except (ValueError, UserError) as exc:
         failure = exc
     try:
-        root: dict[str, Any] | None = risk.as_json()
+        root: dict[str, Any] | None = aside.risk_root(salt, objects)
     except ValueError:  # prepare has refused such rows already
         root = None
     if root != commitment.get("risk_commitment"):

@@ -43,9 +43,9 @@ from typing import IO, Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from dualrandom.beacon.verify import follow_verdict
 from dualrandom.children import answer, start_python, stop
 from dualrandom.core.encoding import DR2
-from dualrandom.errors import BeaconError
 from dualrandom.registry.snapshot import get_version, internal_object_digest, object_digests
 
 __all__ = ["IN_PARALLEL_FROM", "Aside", "internal_digest_alongside", "object_digests_alongside"]
@@ -138,15 +138,7 @@ class Aside:
         ``beacon.verify_round`` raises it), or return if it verified; where it
         gave no verdict (no child, or it failed), ``verify_here()`` decides."""
         verdict = _answer(self._child) if self._child is not None else None
-        verdict = verdict.get("round") if isinstance(verdict, dict) else None
-        fault = verdict.get("fault", False) if isinstance(verdict, dict) else False
-        if fault is None:
-            return  # verified
-        words = [verdict.get(key) for key in ("message", "english")] if verdict else []
-        if not (isinstance(fault, str) and all(isinstance(word, str) for word in words)):
-            verify_here()
-            return
-        raise BeaconError(fault, *words)
+        follow_verdict(verdict.get("round") if isinstance(verdict, dict) else None, verify_here)
 
 
 def _readable(pipe: IO[bytes]) -> bool:
@@ -249,14 +241,9 @@ def main() -> None:
 
 def _signature_verdict(signed: dict[str, str]) -> dict[str, str | None]:
     """The child: beacon.verify_round's verdict on a round of a known chain."""
-    from dualrandom.beacon import KNOWN_CHAINS, parse_round, verify_round
+    from dualrandom.beacon import KNOWN_CHAINS, signature_verdict
 
-    chain = KNOWN_CHAINS[signed["chain"]]
-    try:
-        verify_round(chain, parse_round(chain, signed["json"].encode("utf-8")))
-    except BeaconError as refused:
-        return {"fault": refused.fault, "message": refused.message, "english": refused.english}
-    return {"fault": None}
+    return signature_verdict(KNOWN_CHAINS[signed["chain"]], signed["json"].encode("utf-8"))
 
 
 if __name__ == "__main__":
