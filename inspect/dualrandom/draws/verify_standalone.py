@@ -37,7 +37,10 @@ can be imported; otherwise the verdict says ``signature NOT checked``), the
 dice, the seed (§19), then the public check of §23.1 (public tier) or the
 whole draw re-run (auditor tier), and the result digest (§22). Every
 difference is a ``MISMATCH [code]`` line, and the last line is the verdict,
-the same line ``dualrandom verify`` prints.
+the same line ``dualrandom verify`` prints. With 100,000 objects or more the
+auditor tier's risk root (§18) is made by a forked copy of this process
+meanwhile (on POSIX systems; elsewhere in turn): the same function, whose
+answer is compared with the commitment as the one made here would be.
 
 It prints one ``ok`` line per passed check and then ``MATCH`` (exit status 0),
 or ``MISMATCH: <file>[:<line>]: <what>`` for the first difference (exit status 1).
@@ -47,6 +50,7 @@ checker could not run (e.g. no such folder).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import gzip
@@ -55,9 +59,12 @@ import itertools
 import json
 import math
 import operator
+import os
 import re
+import signal
 import struct
 import sys
+import threading
 import unicodedata
 import zlib
 from collections import deque
@@ -2748,6 +2755,67 @@ def risk_root(key: bytes, objects_internal: bytes) -> tuple[str, int]:
     return merkle_root(leaves).hex(), len(leaves)
 
 
+def salted_risk_root(files: dict[str, bytes]) -> tuple[str, int]:
+    """The risk root (hex) and leaf count of objects-internal.tsv under salt-key.txt."""
+    key = bytes.fromhex(files[DR2_SALT_FILE].decode("ascii").removesuffix("\n"))
+    if len(key) != 32:
+        raise ValueError("the salt key is not 32 bytes")
+    return risk_root(key, files["objects-internal.tsv"])
+
+
+# A large bundle's risk root (a fifth of the checks) is made by a forked copy of
+# this process while this one checks the rest; a smaller one's in turn.
+ASIDE_FROM = 100_000  # rows of objects-internal.tsv
+
+
+class Aside:
+    """``function(*args)``, made meanwhile by a forked copy of this process where it
+    can be (POSIX, no other thread running), which sends the value back as JSON.
+    :meth:`value` waits for it; where there is no copy, or it sent nothing (the
+    function raised) or nothing readable, it calls the function here, so what it
+    raises is raised here, where the check stands in the report."""
+
+    def __init__(self, function: Callable[..., Any], *args: Any, fork: bool = True) -> None:
+        self.here = functools.partial(function, *args)
+        self.pid, self.pipe = 0, -1
+        if not (fork and hasattr(os, "fork") and threading.active_count() == 1):
+            return
+        read, write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the copy: the value into the pipe, then gone at once
+            try:
+                os.close(read)
+                with os.fdopen(write, "wb") as pipe:
+                    pipe.write(json.dumps(self.here()).encode("utf-8"))
+            finally:
+                os._exit(0)  # no clean-up of the copied process's state
+        os.close(write)
+        self.pipe = read
+
+    def value(self) -> Any:
+        if self.pid:
+            pipe, self.pipe = self.pipe, -1
+            with os.fdopen(pipe, "rb") as reading:
+                data = reading.read()
+            self.close()
+            try:
+                return json.loads(data)
+            except ValueError:
+                pass
+        return self.here()
+
+    def close(self) -> None:
+        """End the copy (killed if the checks stopped before they needed it)."""
+        if self.pipe >= 0:
+            os.close(self.pipe)
+            self.pipe = -1
+        if self.pid:
+            pid, self.pid = self.pid, 0
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+
 def check2_manifest(folder: Path, r: Report2) -> dict[str, bytes]:
     if r.tier not in ("public", "auditor"):
         r.fail("manifest", f"bundle.json: tier {r.tier!r} is not public or auditor")
@@ -3998,12 +4066,10 @@ def check2_rerun(
     seed: bytes,
     meta: dict[str, Any],
     r: Report2,
+    risk: Aside,
 ) -> None:
     try:
-        key = bytes.fromhex(files[DR2_SALT_FILE].decode("ascii").removesuffix("\n"))
-        if len(key) != 32:
-            raise ValueError("the salt key is not 32 bytes")
-        root, leaves = risk_root(key, files["objects-internal.tsv"])
+        root, leaves = risk.value()  # salted_risk_root(files)
         plan = parse_plan(files["plan.json"], "DR-2")
         objects = parse_objects2(files["objects-public.tsv"])
         add_risk_classes2(objects, files["objects-internal.tsv"])
@@ -4087,9 +4153,13 @@ def verify2(
     ``snapshot``: the object snapshot's public part (a file, or a folder holding
     it under its digest); by default the bundle's own objects-public.tsv.gz."""
     r = Report2(tier, say)
+    risk: Aside | None = None
     try:
         files = check2_manifest(folder, r)
         commitment = check2_commitment(files, r)
+        if tier == "auditor":  # the risk root, made meanwhile where the bundle is large
+            rows = files["objects-internal.tsv"].count(b"\n") - 1
+            risk = Aside(salted_risk_root, files, fork=rows >= ASIDE_FROM)
         files["objects-public.tsv"] = check2_snapshot(folder, snapshot, commitment, r)
         check2_digests(files, commitment, r)
         randomness = check2_beacon(files, commitment, r)
@@ -4101,14 +4171,17 @@ def verify2(
             r.fail("seed", f"bundle.json: the seed is {seed.hex()}, not {meta.get('seed')}")
         else:
             r.ok(f"seed {seed.hex()} = H(T_SEED2; C, R, dice)", "seed")
-        if tier == "auditor":
-            check2_rerun(files, commitment, seed, meta, r)
+        if risk is not None:
+            check2_rerun(files, commitment, seed, meta, r, risk)
         else:
             check2_public(files, commitment, seed, meta, r)
     except Stop2:
         pass
     except (ArithmeticError, AttributeError, KeyError, TypeError, ValueError) as exc:
         r.fail("unreadable", f"could not be checked ({type(exc).__name__}: {exc})")
+    finally:
+        if risk is not None:
+            risk.close()
     say(r.verdict)
     return not r.mismatches
 
