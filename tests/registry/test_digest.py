@@ -4,6 +4,7 @@ whatever the row order, the chunking, or the database."""
 from __future__ import annotations
 
 import random
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -192,3 +193,34 @@ def test_the_conflicts_a_draw_reads_are_the_records_the_registry_holds(
     assert len(records) == len(rows) and list(table) == records
     assert table.snapshot().digest == conflicts_snapshot(records).digest == digest
     assert table._written() is not None  # assembled by numpy, not written row by row
+
+
+def test_a_servers_next_chunk_is_fetched_while_this_one_is_worked_on() -> None:
+    """PostgreSQL's cursor makes a chunk only when it is fetched: the next is fetched
+    by a thread while the caller holds this one, every chunk once, in order."""
+    chunks, fetched = [[1, 2], [3], [4, 5], []], []
+    second = threading.Event()
+
+    def fetch() -> list[int]:
+        fetched.append(threading.current_thread().name)
+        if len(fetched) == 2:
+            second.set()
+        return chunks[len(fetched) - 1]
+
+    got: list[list[int]] = []
+    for rows in snapshot._fetched_ahead(fetch):
+        if not got:
+            assert second.wait(10), "the second chunk was not fetched meanwhile"
+        got.append(rows)
+    assert got == chunks[:-1] and len(fetched) == len(chunks)
+    assert all(name.startswith("dualrandom-fetch") for name in fetched)
+    calls: list[int] = []
+
+    def endless() -> list[int]:
+        calls.append(len(calls) + 1)
+        return [calls[-1]]
+
+    early = snapshot._fetched_ahead(endless)
+    assert next(early) == [1]
+    early.close()  # the caller stops: the fetch ahead ends, and none after it
+    assert calls == [1, 2]

@@ -21,7 +21,8 @@ import functools
 import hashlib
 import itertools
 from array import array
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
@@ -195,8 +196,8 @@ def _chunks(
         if raw:
             driver.text_factory = bytes
         cursor.execute(sql)
-        while rows := cursor.fetchmany(CHUNK_ROWS):
-            yield rows
+        fetch = functools.partial(cursor.fetchmany, CHUNK_ROWS)
+        yield from _fetched_ahead(fetch) if server else iter(fetch, [])
     finally:
         cursor.close()
         if raw:
@@ -389,6 +390,19 @@ class _Coder:
         # registry's 13 coded columns are all held until merged (3M rows: 39 MB, not 156).
         narrow = np.frombuffer(codes, dtype=np.uint32).astype(narrowest(len(index)))
         return Coded(narrow, self.values)
+
+
+def _fetched_ahead(fetch: Callable[[], Sequence[Any]]) -> Generator[Sequence[Any], None, None]:
+    """The chunks ``fetch`` gives, until an empty one, each fetched by a thread while
+    the caller works on the one before. A server's cursor makes a chunk only
+    when it is fetched: fetched in turn, the server and this process would
+    each wait while the other works (psycopg waits for the server without
+    holding the GIL; a connection serves one thread at a time)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dualrandom-fetch") as ahead:
+        coming = ahead.submit(fetch)
+        while rows := coming.result():
+            coming = ahead.submit(fetch)
+            yield rows
 
 
 def _column_chunks(
