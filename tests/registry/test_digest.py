@@ -207,7 +207,7 @@ def test_a_servers_next_chunk_is_fetched_while_this_one_is_worked_on() -> None:
             second.set()
         return chunks[len(fetched) - 1]
 
-    got: list[list[int]] = []
+    got: list[Sequence[int]] = []
     for rows in snapshot._fetched_ahead(fetch):
         if not got:
             assert second.wait(10), "the second chunk was not fetched meanwhile"
