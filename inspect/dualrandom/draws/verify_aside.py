@@ -48,8 +48,8 @@ class Aside:
     child where one runs, else made here when asked for.
 
     ``salt`` is the salt key (None if unreadable: the re-run refuses it);
-    ``signed`` the pinned chain's hash and
-    the round's JSON (None if the chain is not a known one)."""
+    ``signed`` the pinned chain's hash and the round's JSON (None if the chain
+    is not a known one)."""
 
     def __init__(
         self, parts: dict[str, bytes], salt: bytes | None, signed: tuple[str, str] | None
