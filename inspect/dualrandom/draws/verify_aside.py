@@ -35,12 +35,14 @@ from dualrandom.children import Answers, start_python, stop
 from dualrandom.core.buckets import file_digest
 from dualrandom.core.risk import risk_commitment, risk_rows
 from dualrandom.core.table import ObjectTable
+from dualrandom.draws.bundle_dr2 import SNAPSHOTS
 
 __all__ = ["IN_PARALLEL_FROM", "Aside"]
 
 IN_PARALLEL_FROM = 100_000  # objects; a smaller bundle's checks are made by this process
 _CHILD = ("-m", "dualrandom.draws.verify_aside")  # the arguments of the child's Python
-_TABLES = {"public": "objects-public", "internal": "objects-internal"}  # the parts' table names
+# The table name of each part, as the bundle's digests of it are made (verify_dr2._digests).
+_TABLES = {part: SNAPSHOTS[f"objects-{part}.tsv"][1] for part in ("public", "internal")}
 
 
 class Aside:
