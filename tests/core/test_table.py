@@ -258,6 +258,41 @@ def test_a_table_keeps_increasing_ids_as_texts_and_sorts_others() -> None:
         ObjectTable(replace(twice, id=Texts.of(twice.id)))
 
 
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["b2", "a1", "c0", "a0"],  # one length: sorted by numpy over the buffer
+        ["ab", "b", "a", "", "aa"],  # lengths differ: padded, a shorter text first
+        ["盘锦", "z", "é", "\U0001f600", "Z"],  # UTF-8 byte order is code-point order
+        ["a\x00", "a", "a\x01", "\x00"],  # a NUL is a character, not padding
+        ["b", "a", "b", "a"],  # equal texts keep the order of their rows
+        ["only"],
+        [],
+    ],
+)
+def test_texts_are_ordered_by_code_point_and_reordered(texts: list[str]) -> None:
+    column = Texts.of(texts)
+    order = column.order()
+    expected = sorted(range(len(texts)), key=texts.__getitem__)  # Python's str order, stable
+    assert order.tolist() == expected
+    moved = column.reordered(order)
+    assert list(moved) == sorted(texts) and moved.increasing() is (len(set(texts)) == len(texts))
+    assert Coded.of(texts).reordered(order) == sorted(texts)
+
+
+def test_a_table_of_ids_in_any_order_keeps_them_as_one_buffer() -> None:
+    """A draw reads the rows as stored: the table sorts them with numpy, and keeps
+    the ids one buffer whose fixed-width view finds rows without a string per id."""
+    records = [obj(f"9121{n:014d}", district=["兴隆台区", "大洼区"][n % 3 % 2]) for n in range(9)]
+    shuffled = [records[n] for n in (4, 0, 8, 2, 6, 1, 7, 3, 5)]
+    columns = ObjectColumns.of(shuffled)
+    coded = {name: Coded.of(getattr(columns, name)) for name in ("district", "status")}
+    table = ObjectTable(replace(columns, id=Texts.of(columns.id), **coded))
+    assert isinstance(table.ids, Texts) and table.ids.fixed_width() is not None
+    assert list(table) == records
+    assert table.row_of(records[5].id) == 5 and table.find_rows([records[7].id, "x"]) == [7, -1]
+
+
 @pytest.mark.parametrize("packed", [True, False])
 def test_picked_ids_read_like_the_tuple_of_those_ids(packed: bool) -> None:
     ids = ["a", "bé", "c", "盘锦", "e"]

@@ -167,6 +167,53 @@ def test_the_table_a_draw_reads_holds_the_records_the_registry_holds(
     assert len(districts.values) == 2 and len(districts) == 40  # type: ignore[attr-defined]
 
 
+def test_a_draw_reads_the_rows_as_stored_and_the_table_sorts_them(
+    with_departments: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without particulars the rows come as stored (a scan of the table, not in id
+    order) and ObjectTable sorts them: row for row the table of the read in id
+    order, for ids of several lengths, and as of each version."""
+    monkeypatch.setattr(snapshot, "CHUNK_ROWS", 3)
+    ids = ["a-1", "B-2", "b-0", "A-9", "摊位3", "_z", "Z", "ä", "a 2", "10", "9", "a"]
+    header = ["id", "id_type", "name", "type", "industry", "district", "status", "risk_class"]
+
+    def rows(districts: Sequence[str]) -> list[list[str]]:
+        return [
+            [i, "other", f"摊位{i}", "其他", "F", d, "存续", "ABCD"[n % 4]]
+            for n, (i, d) in enumerate(zip(ids, districts, strict=True))
+        ]
+
+    first = rows(["兴隆台区", "大洼区"] * 6)
+    second = rows(["大洼区"] * 12)[:-2]  # every district changed, two objects gone
+    for n, version in enumerate((first, second)):
+        random.Random(n).shuffle(version)
+        run_import(
+            with_departments, "objects", write_csv(tmp_path / f"o{n}.csv", [header, *version])
+        )
+    with with_departments.transaction() as session:
+        stored = [
+            row[0].decode() if isinstance(row[0], bytes) else row[0]  # SQLite's raw bytes
+            for chunk in snapshot._chunks(
+                session,
+                "objects",
+                snapshot._OBJECTS,
+                ["object_id"],
+                1,
+                raw=True,
+                in_key_order=False,
+            )
+            for row in chunk
+        ]
+        assert stored != sorted(stored)  # the order the draw's read is sorted from
+        for version in (1, 2):
+            drawn = snapshot.object_table_as_of(session, version, particulars=False)
+            whole = snapshot.object_table_as_of(session, version)
+            assert list(drawn.ids) == list(whole.ids) == sorted(whole.ids)
+            for name in ("type", "district", "status", "risk_class", "departments", "tags"):
+                assert list(getattr(drawn.columns, name)) == list(getattr(whole.columns, name))
+    assert len(whole) == 10 and set(whole.columns.district) == {"大洼区"}
+
+
 def test_the_conflicts_a_draw_reads_are_the_records_the_registry_holds(
     with_departments: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import operator
 from bisect import bisect_left
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import fields, replace
+from dataclasses import fields
 from itertools import islice
 from operator import attrgetter
 from typing import Any, TypeVar, overload
@@ -87,6 +87,10 @@ class Coded(_Column[T]):
     def take(self, rows: npt.NDArray[np.intp]) -> list[T]:
         """The values of ``rows``, in that order."""
         return list(map(self.values.__getitem__, self.codes[rows].tolist()))
+
+    def reordered(self, rows: npt.NDArray[np.intp]) -> Coded[T]:
+        """The column of ``rows``, in that order."""
+        return Coded(self.codes[rows], self.values)
 
 
 def narrowest(count: int) -> type[np.unsignedinteger[Any]]:
@@ -163,6 +167,28 @@ class Texts(_Column[str]):
         return list(
             map(data.__getitem__, map(slice, self.starts[rows].tolist(), self.ends[rows].tolist()))
         )
+
+    def reordered(self, rows: npt.NDArray[np.intp]) -> Texts:
+        """The column of ``rows``, in that order, in a buffer of its own."""
+        lengths = (self.ends - self.starts)[rows]
+        ends = np.cumsum(lengths, dtype=np.int64)
+        fixed = self.fixed_width()
+        data = fixed[rows].tobytes() if fixed is not None else b"".join(self.utf8(rows))
+        return Texts(data, ends - lengths, ends)
+
+    def order(self) -> npt.NDArray[np.intp]:
+        """The rows in the code-point order of their texts (which is the order of their
+        UTF-8 bytes), equal texts in the order of their rows."""
+        fixed = self.fixed_width()
+        if fixed is not None:
+            return np.argsort(fixed, kind="stable")
+        encoded = self.utf8(slice(None))
+        if not encoded or any(b"\x00" in text for text in encoded):
+            # numpy pads shorter texts with NUL, so a text ending in NUL would
+            # compare equal to the same text without it.
+            return np.array(sorted(range(len(encoded)), key=encoded.__getitem__), dtype=np.intp)
+        width = max(map(len, encoded)) or 1
+        return np.argsort(np.array(encoded, dtype=f"S{width}"), kind="stable")
 
     def increasing(self) -> bool:
         """Whether each text comes strictly after the one before, in code-point order
@@ -315,8 +341,12 @@ class ObjectTable(Sequence[ObjectRecord]):
         occurs twice."""
         ids = columns.id
         if isinstance(ids, Texts) and not ids.increasing():
-            columns = replace(columns, id=list(ids))  # sorted below, as a list
-            ids = columns.id
+            columns = _reordered(columns, ids.order())
+            ids = sorted_ids = columns.id
+            assert isinstance(sorted_ids, Texts)
+            if not sorted_ids.increasing():  # in order now: only an id held twice is not after
+                twice = int(np.flatnonzero(sorted_ids.steps() == 0)[0])
+                raise ValueError(f"object id {sorted_ids[twice]!r} occurs twice")
         if not isinstance(ids, Texts) and not all(map(str.__lt__, ids, islice(ids, 1, None))):
             order = sorted(range(len(ids)), key=ids.__getitem__)
             columns = ObjectColumns(
@@ -442,6 +472,20 @@ class ObjectTable(Sequence[ObjectRecord]):
 
 # Keys of combined codes stay below 2**62, so ``key * width + code`` never overflows int64.
 _KEY_SPAN = 1 << 62
+
+
+def _reordered(columns: ObjectColumns, rows: npt.NDArray[np.intp]) -> ObjectColumns:
+    """``columns`` with their rows in the order ``rows`` gives."""
+    moved: dict[str, Sequence[Any]] = {}
+    for name in _NAMES:
+        column = getattr(columns, name)
+        if isinstance(column, Coded | Texts):
+            moved[name] = column.reordered(rows)
+        elif isinstance(column, Unread):  # every row reads the same
+            moved[name] = column
+        else:
+            moved[name] = [column[row] for row in rows.tolist()]
+    return ObjectColumns(**moved)
 
 
 def _numbered_by_first_row(
