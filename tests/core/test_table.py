@@ -315,7 +315,7 @@ def test_picked_ids_read_like_the_tuple_of_those_ids(packed: bool) -> None:
 )
 def test_rows_of_texts_in_order_are_found_and_others_are_not(held: list[str]) -> None:
     texts = Texts.of(held)
-    wanted = [*reversed(held), "", "a", "a3", "a111", "z99", "盘锦", held[0] + "x"]
+    wanted = [*reversed(held), "", "a", held[1], "a3", "a111", "z99", "盘锦", held[0] + "x"]
     expected = [held.index(t) if t in held else -1 for t in wanted]
     assert texts.rows_of(wanted).tolist() == expected
     table = ObjectTable(replace(_columns([obj(i) for i in held]), id=texts))

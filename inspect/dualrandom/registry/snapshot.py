@@ -24,7 +24,7 @@ from array import array
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy import ColumnElement, Table, select
@@ -330,8 +330,9 @@ def object_table_as_of(
     packed: list[Texts] = []  # without particulars, the ids of each chunk as Texts
     unread = () if particulars else UNREAD_BY_A_DRAW
     parts: dict[str, list[Any]] = {name: [] for name in (*_TEXTS, *_CODED) if name not in unread}
-    # Without particulars the ids are one buffer, which ObjectTable sorts (numpy)
-    # in less time than SQLite takes to give the rows in id order.
+    # Without particulars the rows come as stored, and are sorted here by their ids:
+    # one buffer, which numpy sorts in less time than SQLite takes to give the rows
+    # in id order.
     for chunk in _column_chunks(session, version, unread=unread, in_id_order=particulars):
         if isinstance(chunk.id, Texts):
             packed.append(chunk.id)
@@ -339,13 +340,29 @@ def object_table_as_of(
             ids.extend(chunk.id)
         for name, column in parts.items():
             column.append(getattr(chunk, name))
-    table: dict[str, Sequence[Any]] = {"id": Texts.joined(packed) if packed else ids}
+    table: dict[str, Sequence[Any]] = {"id": ids}
+    order: np.ndarray[Any, np.dtype[np.intp]] | None = None  # None: in id order as read
+    if packed:
+        read, packed = Texts.joined(packed), []  # the chunks' buffers freed
+        order = None if read.increasing() else read.order()
+        table["id"] = _in_order(read, order)
+        del read  # freed too, before the other columns are sorted
     count = len(table["id"])
-    for name in _CODED:  # a column at a time, so one column's chunks are held twice
-        table[name] = _merged(parts.pop(name)) if name in parts else _unread(name, count)
+    for name in _CODED:  # a column at a time, so only one column is held twice
+        table[name] = (
+            _in_order(_merged(parts.pop(name)), order) if name in parts else _unread(name, count)
+        )
     for name in _TEXTS:
         table[name] = Texts.joined(parts.pop(name)) if name in parts else _unread(name, count)
-    return ObjectTable(ObjectColumns(**table))
+    return ObjectTable(ObjectColumns(**table))  # which refuses an id held twice
+
+
+_Sortable = TypeVar("_Sortable", Texts, Coded[Any])
+
+
+def _in_order(column: _Sortable, order: np.ndarray[Any, np.dtype[np.intp]] | None) -> _Sortable:
+    """The rows of ``column`` in ``order`` (None: as they are)."""
+    return column if order is None else column.reordered(order)
 
 
 def object_digests(session: Session, version: int | None, algorithm: str) -> tuple[str, str]:
