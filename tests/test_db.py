@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.orm import Session
 
 from dualrandom.app import App
+from dualrandom.db import larger_page_cache
 from dualrandom.tables import Base
 
 
@@ -27,3 +30,20 @@ def test_sqlite_pragmas(app: App) -> None:
     with app.engine.connect() as conn:
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_a_larger_page_cache_is_put_back_even_when_the_block_fails(app: App) -> None:
+    if app.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL manages its own buffers")
+
+    def cache_size(session: Session) -> int:
+        return int(session.execute(text("PRAGMA cache_size")).scalar_one())
+
+    with app.transaction() as session:
+        before = cache_size(session)
+        with larger_page_cache(session):
+            assert cache_size(session) == -256 * 1024 != before
+        assert cache_size(session) == before
+        with pytest.raises(RuntimeError), larger_page_cache(session):
+            raise RuntimeError("the rows could not be written")
+        assert cache_size(session) == before

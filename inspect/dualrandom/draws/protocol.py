@@ -38,7 +38,7 @@ from dualrandom.core import (
     secret_commitment,
 )
 from dualrandom.core.encoding import ALGORITHM
-from dualrandom.db import as_utc
+from dualrandom.db import as_utc, larger_page_cache
 from dualrandom.draws._commitment import (
     ENTROPY_DESCRIPTIONS,
     beacon_chain,
@@ -677,7 +677,12 @@ def _record(
 
 def _store_rows(session: Session, row: DrawRow, result: DrawResult, now: datetime) -> None:
     """The audit files and the visits, team members and inspection tasks of a drawn draw."""
-    _store_files(session, row.id, result.files())
+    with larger_page_cache(session):
+        _store_files(session, row.id, result.files())
+        _store_visits(session, row, result, now)
+
+
+def _store_visits(session: Session, row: DrawRow, result: DrawResult, now: datetime) -> None:
     strata: dict[str, set[str]] = {}
     for selected in result.selected:
         strata.setdefault(selected.object_id, set()).add(selected.stratum)

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 from dualrandom import audit
 from dualrandom.core.canonical import ObjectColumns, ObjectSnapshotBuilder
 from dualrandom.core.model import DepartmentRecord
+from dualrandom.db import larger_page_cache
 from dualrandom.errors import NotFoundError
 from dualrandom.registry._checks import Context
 from dualrandom.registry._columns import COLUMNS, OBJECT_FIELDS, REGISTRY_KINDS
 from dualrandom.registry._pipeline import CheckFailed, CheckingProcess
 from dualrandom.registry._read import Progress, check_file, context_for
-from dualrandom.registry._store import Counts, VersionWriter, larger_page_cache
+from dualrandom.registry._store import Counts, VersionWriter
 from dualrandom.registry.snapshot import registry_digest
 from dualrandom.sheets import (
     MAX_UNPACKED_BYTES,

@@ -22,8 +22,8 @@ more than all the validation together.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +51,7 @@ from sqlalchemy.orm import Session
 from dualrandom.bulk import Stream, inserter
 from dualrandom.tables import ConflictRow, InspectorRow, ObjectRow
 
-__all__ = ["KEYS", "TABLES", "Counts", "VersionWriter", "larger_page_cache"]
+__all__ = ["KEYS", "TABLES", "Counts", "VersionWriter"]
 
 TABLES: dict[str, Table] = {
     "objects": ObjectRow.__table__,  # type: ignore[dict-item]
@@ -291,7 +291,7 @@ class _DeferredIndexes:
     # Rows are only appended, and SQLite sorts an index's keys in runs that fit
     # the page cache: with a small cache the runs fit the CPU's caches too, which
     # builds the index of a million rows in half the time of a 16 MiB cache.
-    # (larger_page_cache puts the size back.)
+    # (db.larger_page_cache puts the size back.)
     CACHE_KIB = 4 * 1024
 
     def __init__(self, connection: Connection, table: Table) -> None:
@@ -340,29 +340,6 @@ class _DeferredIndexes:
                 "SELECT set_config('maintenance_work_mem', %(memory)s, true)",
                 {"memory": previous},
             )
-
-
-@contextmanager
-def larger_page_cache(session: Session) -> Iterator[None]:
-    """A 256 MiB SQLite page cache while the block runs.
-
-    Registry keys arrive in random order, so each row updates index pages all
-    over the file; with SQLite's default 2 MiB cache a million-row import
-    spends much of its time re-reading them. The setting belongs to the
-    connection, not the transaction, so it is put back on the driver's
-    connection even when the import fails. PostgreSQL manages its own buffers.
-    """
-    if session.get_bind().dialect.name != "sqlite":
-        yield
-        return
-    driver = session.connection().connection.dbapi_connection
-    assert driver is not None
-    previous = driver.execute("PRAGMA cache_size").fetchone()[0]
-    driver.execute(f"PRAGMA cache_size = -{256 * 1024}")
-    try:
-        yield
-    finally:
-        driver.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
 def _index_staging(session: Session, staging: Table, key: Sequence[str]) -> None:
