@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime
 
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import BaseScheduler
 
 from dualrandom.app import App
@@ -42,13 +45,32 @@ def run_scheduler(app: App, *, say: Callable[[str], None], poll_seconds: float =
 
 def _stop_on_sigterm(scheduler: BaseScheduler) -> None:
     """``kill`` stops the scheduler cleanly (a step in progress is finished by
-    the next start, as after any crash)."""
+    the next start, as after any crash).
+
+    The handler runs in the main thread between two of its bytecodes, maybe
+    while that thread holds one of the scheduler's locks (its wake-up event's
+    in ``wakeup()``, which is not re-entrant). So the handler takes no lock:
+    it writes a byte to a pipe, and a thread waiting on the pipe shuts the
+    scheduler down once the main thread lets go of the lock.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set a signal handler
+    read_end, write_end = os.pipe()
+    stopping = False
+
+    def shut_down() -> None:
+        os.read(read_end, 1)
+        with suppress(SchedulerNotRunningError):  # it stopped by itself meanwhile
+            scheduler.shutdown(wait=False)
 
     def stop(*_: object) -> None:
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
-        else:
+        nonlocal stopping
+        if stopping:
+            return  # a second SIGTERM: the first one's stop is under way
+        stopping = True
+        if not scheduler.running:
             raise SystemExit(0)  # not started yet: leave through the lock's cleanup
+        os.write(write_end, b"!")
 
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, stop)
+    threading.Thread(target=shut_down, name="dualrandom-sigterm", daemon=True).start()
+    signal.signal(signal.SIGTERM, stop)
