@@ -19,6 +19,36 @@ def test_migrated_schema_matches_models(app: App) -> None:
     assert diff == []
 
 
+def test_migrated_collations_match_models(app: App) -> None:
+    """Alembic's comparison and SQLAlchemy's reflection leave collations out:
+    identifiers are in "C" on PostgreSQL (dualrandom.tables.OBJECT_ID), and only
+    they; SQLite keeps its default, a byte comparison, everywhere."""
+    dialect = app.engine.dialect
+    wanted = {
+        (table.name, column.name): getattr(column.type.dialect_impl(dialect), "collation", None)
+        for table in Base.metadata.tables.values()
+        for column in table.columns
+    }
+    with app.engine.connect() as conn:
+        if dialect.name == "postgresql":
+            found = {
+                (table, column): collation
+                for table, column, collation in conn.execute(
+                    text(
+                        "SELECT table_name, column_name, collation_name "
+                        "FROM information_schema.columns WHERE table_schema = current_schema() "
+                        "AND table_name != 'alembic_version'"
+                    )
+                )
+            }
+            assert found == wanted
+            assert wanted[("object_rows", "object_id")] == wanted[("users", "cert_no")] == "C"
+        else:
+            tables = conn.execute(text("SELECT sql FROM sqlite_master WHERE type = 'table'"))
+            assert not [sql for (sql,) in tables if "COLLATE" in sql.upper()]
+            assert set(wanted.values()) == {None}
+
+
 def test_upgrade_is_idempotent(app: App) -> None:
     app.upgrade()
     assert "object_rows" in inspect(app.engine).get_table_names()

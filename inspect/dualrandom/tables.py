@@ -71,6 +71,13 @@ NAMING_CONVENTION = {
 }
 
 DIGEST = String(64)  # SHA-256 as 64 lowercase hex digits
+# Identifiers compare by code point, as the core sorts them (docs/SPEC.md): PostgreSQL's
+# "C" collation, a byte comparison, where the database's default would call the C
+# library's locale-aware one. It also makes indexes on them cheaper to build and keep
+# (1,000,000 object ids: 1.12 s against 0.70 s) and lets the snapshot's ordered read
+# walk the index instead of sorting. SQLite's default collation compares bytes already.
+OBJECT_ID = String(64).with_variant(String(64, collation="C"), "postgresql")
+CERT_NO = String(32).with_variant(String(32, collation="C"), "postgresql")
 
 
 class Base(DeclarativeBase):
@@ -141,7 +148,7 @@ class ObjectRow(_Versioned, Base):
         Index("ix_object_rows_object_id_version", "object_id", "version_from"),
     )
 
-    object_id: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str] = mapped_column(OBJECT_ID)
     id_type: Mapped[str] = mapped_column(String(8))
     name: Mapped[str] = mapped_column(String(200))
     type: Mapped[str] = mapped_column(String(16))
@@ -168,7 +175,7 @@ class InspectorRow(_Versioned, Base):
     __tablename__ = "inspector_rows"
     __table_args__ = (_current_unique("inspector_rows", "cert_no"),)
 
-    cert_no: Mapped[str] = mapped_column(String(32))  # personal: never published
+    cert_no: Mapped[str] = mapped_column(CERT_NO)  # personal: never published
     name: Mapped[str] = mapped_column(String(50))
     department: Mapped[str] = mapped_column(ForeignKey("departments.code"))
     post: Mapped[str] = mapped_column(String(50), default="")
@@ -191,8 +198,8 @@ class ConflictRow(_Versioned, Base):
     __tablename__ = "conflict_rows"
     __table_args__ = (_current_unique("conflict_rows", "cert_no", "object_id", "relation"),)
 
-    cert_no: Mapped[str] = mapped_column(String(32))
-    object_id: Mapped[str] = mapped_column(String(64))
+    cert_no: Mapped[str] = mapped_column(CERT_NO)
+    object_id: Mapped[str] = mapped_column(OBJECT_ID)
     relation: Mapped[str] = mapped_column(String(8))
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
@@ -304,7 +311,7 @@ class DrawVisitRow(Base):
 
     draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"), primary_key=True)
     number: Mapped[int] = mapped_column(Integer, primary_key=True)
-    object_id: Mapped[str] = mapped_column(String(64), index=True)
+    object_id: Mapped[str] = mapped_column(OBJECT_ID, index=True)
     ticket: Mapped[str] = mapped_column(String(16))  # 16 hex digits: never a signed 64-bit column
     items: Mapped[str] = mapped_column(Text)
     departments: Mapped[str] = mapped_column(Text)
@@ -319,7 +326,7 @@ class DrawMemberRow(Base):
     draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"), primary_key=True)
     visit: Mapped[int] = mapped_column(Integer, primary_key=True)
     slot: Mapped[int] = mapped_column(Integer, primary_key=True)
-    cert_no: Mapped[str] = mapped_column(String(32), index=True)
+    cert_no: Mapped[str] = mapped_column(CERT_NO, index=True)
     department: Mapped[str] = mapped_column(String(32))
     role: Mapped[str] = mapped_column(String(32))
     position: Mapped[int] = mapped_column(Integer)  # place in the visit's seeded officer order
@@ -342,7 +349,7 @@ class InspectionTaskRow(Base):
 
     draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"), primary_key=True)
     visit: Mapped[int] = mapped_column(Integer, primary_key=True)
-    object_id: Mapped[str] = mapped_column(String(64), index=True)
+    object_id: Mapped[str] = mapped_column(OBJECT_ID, index=True)
     state: Mapped[str] = mapped_column(String(16), default="drawn")
     reason: Mapped[str] = mapped_column(Text, default="")  # for substituted / cancelled
     replaced_by_visit: Mapped[int | None] = mapped_column(Integer, default=None)
@@ -464,7 +471,7 @@ class UserRow(Base):
     display_name: Mapped[str] = mapped_column(String(50))
     role: Mapped[str] = mapped_column(String(16))
     department: Mapped[str] = mapped_column(String(32), default="")
-    cert_no: Mapped[str] = mapped_column(String(32), default="")
+    cert_no: Mapped[str] = mapped_column(CERT_NO, default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
