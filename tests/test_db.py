@@ -49,6 +49,24 @@ def test_migrated_collations_match_models(app: App) -> None:
             assert set(wanted.values()) == {None}
 
 
+def test_draw_files_are_compressed_with_lz4_where_the_server_has_it(app: App) -> None:
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite does not compress")
+    with app.engine.connect() as conn:
+        methods = conn.execute(
+            text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
+        ).scalar_one()
+        if "lz4" not in methods:
+            pytest.skip("this server was built without lz4")
+        method = conn.execute(
+            text(
+                "SELECT attcompression FROM pg_attribute "
+                "WHERE attrelid = 'draw_files'::regclass AND attname = 'content'"
+            )
+        ).scalar_one()
+    assert method == "l"
+
+
 def test_upgrade_is_idempotent(app: App) -> None:
     app.upgrade()
     assert "object_rows" in inspect(app.engine).get_table_names()

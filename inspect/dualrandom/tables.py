@@ -300,7 +300,7 @@ class DrawFileRow(Base):
 
     draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"), primary_key=True)
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes] = mapped_column(LargeBinary)  # lz4 on PostgreSQL: migration 0010
     sha256: Mapped[str] = mapped_column(DIGEST)
 
 
