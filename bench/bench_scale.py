@@ -29,8 +29,10 @@ With --runs R each step is run R times and the fastest run is shown.
 With --postgres URL (a server's URL, e.g. postgresql+psycopg://postgres@127.0.0.1/test)
 the registry is imported and prepared into a database of its own on that
 server (bench_scale_N_prepared, kept) and each ``draw run`` starts from a
-copy of it (CREATE DATABASE … TEMPLATE); the core path reads SQLite, so
-only ``draw run`` is timed. The peak is that of the Python processes: the
+copy of it (CREATE DATABASE … TEMPLATE), dropped when it ends; the
+prepared database is vacuumed and analysed once, as autovacuum leaves a
+registry soon after its import. The core path reads SQLite, so only
+``draw run`` is timed. The peak is that of the Python processes: the
 server's backend is not counted.
 Floors (issue 12): draw run 1M ≤ 6 s and ≤ 700 MiB, 3M ≤ 18 s and ≤ 1 GiB.
 """
@@ -132,10 +134,11 @@ class Server:
 
         self.url = make_url(url)
 
-    def _admin(self, *statements: str) -> None:
+    def _admin(self, *statements: str, database: str | None = None) -> None:
         from sqlalchemy import create_engine, text
 
-        engine = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        url = self.url.set(database=database) if database else self.url
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
         try:
             with engine.connect() as connection:
                 for statement in statements:
@@ -161,6 +164,9 @@ class Server:
             self._admin(f"DROP DATABASE IF EXISTS {prepared}", f"CREATE DATABASE {prepared}")
             config = self._config(folder, prepared)
             bench_draw.import_registries(config, folder, bench_draw.PREPARE)
+            # As autovacuum leaves a registry minutes after its import. Left to it, the
+            # server would vacuum and analyse each run's copy while the runs are timed.
+            self._admin("VACUUM (FREEZE, ANALYZE)", database=prepared)
             (folder / f"{prepared}.done").touch()
             print(
                 f"# set up {objects:,} objects on PostgreSQL in "
@@ -172,6 +178,10 @@ class Server:
     def restore(self, objects: int) -> None:
         run, prepared = f"bench_scale_{objects}_run", f"bench_scale_{objects}_prepared"
         self._admin(f"DROP DATABASE IF EXISTS {run}", f"CREATE DATABASE {run} TEMPLATE {prepared}")
+
+    def drop(self, objects: int) -> None:
+        """The run's copy goes at once: the server would vacuum its new rows during the next run."""
+        self._admin(f"DROP DATABASE IF EXISTS bench_scale_{objects}_run")
 
 
 def load() -> float:
@@ -233,6 +243,8 @@ def main() -> None:
                     restore(folder)
                 before = load()
                 seconds, cpu, peak, out = child(argv, cwd=folder)
+                if server is not None:
+                    server.drop(size)
                 if best is None or seconds < best[0]:
                     best = (seconds, cpu, peak, before, load(), out)
             assert best is not None
